@@ -10,12 +10,8 @@ b="$KNC_CACHE/build"
 "$KNC_ROOT/scripts/build/components.sh" >&2
 mapfile -t images < <("$KNC_ROOT/scripts/build/images.sh")
 
-# 1. base: Debian + systemd + containerd/runc + kind's base files, as kind's images/base builds it.
-kind_files="$(go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/images/base/files"
-[[ -d "$kind_files" ]] || die "kind base-image files not found in the module cache ($kind_files)"
-node_pkgs='systemd,dbus,conntrack,iptables,nftables,ebtables,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,fuse-overlayfs,e2fsprogs,bash,ca-certificates,curl,jq,procps,socat,containerd,runc'
-rootfs="$("$KNC_ROOT/scripts/build/rootfs.sh" node "$node_pkgs" \
-  --customize-hook="$KNC_ROOT/scripts/images/node/customize-rootfs.sh \"\$1\" $kind_files $PAUSE_IMAGE $(key_of "$(cat "$KNC_ROOT/scripts/images/node/customize-rootfs.sh")")")"
+# 1. base: Debian + systemd + containerd/runc + kind's base files (scripts/build/node-rootfs.sh).
+rootfs="$("$KNC_ROOT/scripts/build/node-rootfs.sh")"
 
 # 2. node: base + binaries + /kind, then the images imported into containerd's k8s.io namespace.
 key="$(key_of "$rootfs" "$(cat "$KNC_ROOT"/scripts/versions.env "$KNC_ROOT"/scripts/images/node/* "$KNC_ROOT"/manifests/node/* "$0")" "${images[*]}")"

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { NetcheckError } from './errors.js';
+
+export interface KubeOptions {
+  /** Explicit kubeconfig path; else $KUBECONFIG (first entry), else ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context to use instead of the file's current-context. */
+  context?: string;
+}
+
+export interface Kube {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  discovery: DiscoveryV1Api;
+  /** Name of the context in use. */
+  context: string;
+}
+
+/** Which kubeconfig file would be used (not checked for existence). */
+export function kubeconfigPath(opts: KubeOptions = {}, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.kubeconfig) return opts.kubeconfig;
+  const first = env.KUBECONFIG?.split(path.delimiter).find(Boolean);
+  return first ?? path.join(os.homedir(), '.kube', 'config');
+}
+
+/** Loads and validates a KubeConfig; throws NetcheckError with a precise code. */
+export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
+  const file = kubeconfigPath(opts);
+  if (!existsSync(file)) {
+    throw new NetcheckError('KUBECONFIG_MISSING', `${file} does not exist (set KUBECONFIG or pass a path)`);
+  }
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new NetcheckError('MALFORMED_YAML', `kubeconfig ${file}: ${why}`, { cause: err });
+  }
+  const wanted = opts.context ?? kc.getCurrentContext();
+  if (!wanted || !kc.getContextObject(wanted)) {
+    const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+    throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted ?? ''}" not in ${file} (known: ${known})`);
+  }
+  kc.setCurrentContext(wanted);
+  if (!kc.getCurrentCluster()) {
+    throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted}" points at a cluster missing from ${file}`);
+  }
+  return kc;
+}
+
+/** API clients for one cluster. Client-node 1.x: methods take one object param and return the body. */
+export function makeKube(opts: KubeOptions | KubeConfig = {}): Kube {
+  const kc = opts instanceof KubeConfig ? opts : loadKubeConfig(opts);
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    context: kc.getCurrentContext(),
+  };
+}

@@ -1,0 +1,132 @@
+// DNS probes and their parsers: dig (the verdicts), getent (libc: search path + ndots, as
+// applications resolve), busybox nslookup (old and new output formats, informational only:
+// busybox > 1.28 mishandles search paths) and /etc/resolv.conf.
+import type { Probe } from './fanout.js';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface DigOptions {
+  server?: string;
+  transport?: Transport;
+  /** Use resolv.conf's search list and ndots, as libc would. */
+  search?: boolean;
+  type?: 'A' | 'PTR' | 'SRV';
+  timeoutS?: number;
+}
+
+export function digProbe(id: string, name: string, o: DigOptions = {}): Probe {
+  const argv = ['dig', `+time=${o.timeoutS ?? 2}`, '+tries=1', '+nocookie', o.transport === 'tcp' ? '+tcp' : '+notcp'];
+  argv.push(o.search ? '+search' : '+nosearch');
+  if (o.server) argv.push(`@${o.server}`);
+  if (o.type === 'PTR') argv.push('-x', name);
+  else argv.push(name, o.type ?? 'A');
+  return { id, argv };
+}
+
+export interface DigRecord {
+  name: string;
+  ttl: number;
+  type: string;
+  data: string;
+}
+
+export interface DigResult {
+  /** NOERROR, NXDOMAIN, SERVFAIL ... or TIMEOUT when no server answered. */
+  status: string;
+  answers: DigRecord[];
+  /** The server that answered (address only), if any. */
+  server?: string;
+  /** UDP or TCP as dig reports it. */
+  transport?: string;
+}
+
+export function parseDig(out: string): DigResult {
+  if (/connection timed out; no servers could be reached|communications error/.test(out) && !/->>HEADER<<-/.test(out)) {
+    return { status: 'TIMEOUT', answers: [] };
+  }
+  const status = /->>HEADER<<-.*status: ([A-Z]+)/.exec(out)?.[1] ?? 'UNPARSED';
+  const answers: DigRecord[] = [];
+  const section = /;; ANSWER SECTION:\n([\s\S]*?)(?:\n\n|$)/.exec(out)?.[1] ?? '';
+  for (const line of section.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 5 && f[2] === 'IN') answers.push({ name: f[0], ttl: Number(f[1]), type: f[3], data: f.slice(4).join(' ') });
+  }
+  const srv = /;; SERVER: ([^#\s]+)#\d+(?:\([^)]*\))?(?: \((UDP|TCP)\))?/.exec(out);
+  return { status, answers, server: srv?.[1], transport: srv?.[2] };
+}
+
+/** Addresses of the A records in a dig result. */
+export function aRecords(r: DigResult): string[] {
+  return r.answers.filter((a) => a.type === 'A').map((a) => a.data);
+}
+
+/** libc resolution (nsswitch + resolv.conf search/ndots): getent ahostsv4 NAME. */
+export function getentProbe(id: string, name: string, timeoutS = 6): Probe {
+  return { id, argv: ['timeout', '-s', 'KILL', String(timeoutS), 'getent', 'ahostsv4', name] };
+}
+
+export interface GetentResult {
+  found: boolean;
+  addresses: string[];
+  canonicalName?: string;
+}
+
+/** Parses `getent ahostsv4` output; exit code 2 means "not found". */
+export function parseGetent(out: string, exitCode: number): GetentResult {
+  const lines = out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
+  const addresses = [...new Set(lines.map((f) => f[0]))];
+  return { found: exitCode === 0 && addresses.length > 0, addresses, canonicalName: lines[0]?.[2] };
+}
+
+export function nslookupProbe(id: string, name: string, server?: string, timeoutS = 4): Probe {
+  return { id, argv: ['timeout', '-s', 'KILL', String(timeoutS), 'busybox', 'nslookup', name, ...(server ? [server] : [])] };
+}
+
+export interface NslookupResult {
+  format: 'busybox-old' | 'busybox-new';
+  server?: string;
+  /** name → addresses, as printed. */
+  addresses: string[];
+  names: string[];
+  nxdomain: boolean;
+}
+
+/**
+ * Parses busybox nslookup output. Old (<= 1.28): "Address 1: 10.0.0.1 name" lines.
+ * New (>= 1.29): "Server:/Address:" header, then "Name:" / "Address:" pairs, errors as "** server can't find".
+ */
+export function parseNslookup(out: string): NslookupResult {
+  const old = /^Address \d+: /m.test(out);
+  const blocks = out.split(/\n\s*\n/);
+  const head = blocks[0] ?? '';
+  const server = /^Server:\s+(\S+)/m.exec(head)?.[1];
+  const names: string[] = [];
+  const addresses: string[] = [];
+  for (const b of blocks.slice(1)) {
+    const name = /^Name:\s+(\S+)/m.exec(b)?.[1];
+    if (!name) continue;
+    names.push(name);
+    const re = old ? /^Address \d+: (\S+)/gm : /^Address:\s+(\S+)/gm;
+    for (const m of b.matchAll(re)) addresses.push(m[1].replace(/:53$/, ''));
+  }
+  const nxdomain = /can't (find|resolve)|NXDOMAIN/.test(out) && addresses.length === 0;
+  return { format: old ? 'busybox-old' : 'busybox-new', server, names, addresses: [...new Set(addresses)], nxdomain };
+}
+
+export interface ResolvConf {
+  nameservers: string[];
+  search: string[];
+  options: Record<string, string | true>;
+}
+
+export function parseResolvConf(text: string): ResolvConf {
+  const rc: ResolvConf = { nameservers: [], search: [], options: {} };
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const [key, ...rest] = line.split(/\s+/);
+    if (key === 'nameserver' && rest[0]) rc.nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') rc.search = rest;
+    else if (key === 'options') for (const o of rest) { const [k, v] = o.split(':'); rc.options[k] = v ?? true; }
+  }
+  return rc;
+}
