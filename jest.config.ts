@@ -29,6 +29,8 @@ const config: Config = {
       ...base,
       displayName: 'cluster',
       testMatch: ['<rootDir>/specs/cluster/**/*.spec.ts'],
+      globalSetup: '<rootDir>/specs/cluster/global-setup.ts',
+      globalTeardown: '<rootDir>/specs/cluster/global-teardown.ts',
     },
   ],
 };

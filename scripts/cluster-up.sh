@@ -41,4 +41,7 @@ if ((offline)); then
 fi
 "$KNC_ROOT/scripts/lib/wait-cluster.sh"
 log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s; KUBECONFIG=$KNC_KUBECONFIG"
-echo "$KNC_KUBECONFIG"
+# one JSON line for callers (the Jest global setup): where the cluster is and which images to use
+if ((offline)); then nginx="$NGINX_IMAGE" probe="$PROBE_IMAGE"; else nginx="${KNC_NGINX_IMAGE:-nginx:1.27}" probe="${KNC_PROBE_IMAGE:-$PROBE_IMAGE_ONLINE}"; fi
+printf '{"cluster":"%s","kubeconfig":"%s","nginxImage":"%s","probeImage":"%s","offline":%s}\n' \
+  "$KNC_CLUSTER" "$KNC_KUBECONFIG" "$nginx" "$probe" "$( ((offline)) && echo true || echo false)"

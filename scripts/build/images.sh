@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every container image kube-netcheck needs from local files only (FROM scratch + ADD),
 # tagged with the exact names kubeadm/kind expect, and saves each to $KNC_CACHE/images/*.tar.
-# Prints "name<TAB>tarball" lines on stdout. Needs a running Docker engine and the binaries.
+# Prints "name<TAB>tarball<TAB>content key" lines on stdout. Needs a running Docker engine and the binaries.
 source "$(dirname "$0")/../lib/common.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
 b="$KNC_CACHE/build" imgdir="$KNC_CACHE/images" recipes="$KNC_ROOT/scripts/images"
@@ -20,7 +20,7 @@ build_image() {
     rm -rf "$ctx"; rm -f "$tar"
   fi
   [[ -s "$tar" ]] || docker save -o "$tar" "$tag" || die "docker save of $tag failed"
-  printf '%s\t%s\n' "$tag" "$tar"
+  printf '%s\t%s\t%s\n' "$tag" "$tar" "$key"
 }
 # scratch_ctx BINARY ENTRYPOINT_PATH CTX: a single static binary in an empty image.
 scratch_ctx() {

@@ -42,12 +42,12 @@ log "docker build node stage"
 docker build -q -t "$node_image-stage" "$ctx" >/dev/null || die "docker build of the node stage failed"
 
 log "importing ${#images[@]} images into the node's containerd"
-cid="$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined "$node_image-stage" infinity)"
+cid="$(docker run -d --init --entrypoint=sleep --security-opt seccomp=unconfined "$node_image-stage" infinity)"
 docker exec "$cid" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
 docker exec "$cid" bash -c 'for i in $(seq 1 100); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.1; done; cat /tmp/containerd.log; exit 1' \
   || die "containerd in the build container did not answer within 10s"
 for line in "${images[@]}"; do
-  name="${line%%$'\t'*}" tar="${line#*$'\t'}"
+  IFS=$'\t' read -r name tar _ <<<"$line"
   case "$name" in "$NGINX_IMAGE"|"$PROBE_IMAGE") continue ;; esac  # test images go in with kind load
   docker exec -i "$cid" ctr -n k8s.io images import --all-platforms --no-unpack --digests - <"$tar" >/dev/null \
     || die "import of $name into the node image failed"
@@ -56,7 +56,8 @@ for line in "${images[@]}"; do
 done
 docker exec "$cid" ctr -n k8s.io images ls -q >&2
 docker exec "$cid" pkill containerd || true
-docker exec "$cid" bash -c 'while pgrep -x containerd >/dev/null; do sleep 0.1; done; rm -f /tmp/containerd.log'
+docker exec "$cid" bash -c 'for i in $(seq 1 100); do ctr version >/dev/null 2>&1 || { rm -f /tmp/containerd.log; exit 0; }; sleep 0.1; done; exit 1' \
+  || die "containerd in the build container did not stop within 10s"
 docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change 'CMD []' "$cid" "$node_image" >/dev/null \
   || die "docker commit of the node image failed"
 docker rmi "$node_image-stage" >/dev/null 2>&1 || true

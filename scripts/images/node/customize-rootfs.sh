@@ -26,3 +26,8 @@ chroot "$root" ctr oci spec \
 # containerd must use the pause image we pre-load, never pull one.
 sed -i "s|sandbox_image = \".*\"|sandbox_image = \"$pause_image\"|" "$root"/etc/containerd/config.toml
 grep -q "sandbox_image = \"$pause_image\"" "$root"/etc/containerd/config.toml
+# Pods ask for negative oom_score_adj (-998 for sandboxes); lowering it needs CAP_SYS_RESOURCE,
+# which hosts like ours lack, and runc init then dies ("can't get final child's PID from pipe").
+# Clamp instead, as kind itself does for rootless nodes.
+sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' "$root"/etc/containerd/config.toml
+grep -q 'restrict_oom_score_adj = true' "$root"/etc/containerd/config.toml

@@ -1,0 +1,30 @@
+// Verdicts on HTTP probes: did the request get the expected outcome (ok, fail, timeout), the
+// expected body, and did the server see the client's own address.
+import type { ProbeOutput } from '../probes/fanout.js';
+import { isNginxWelcome, parseWhoAmI } from '../probes/http.js';
+import { CheckFailure } from './failure.js';
+
+export type Outcome = 'ok' | 'fail' | 'timeout';
+
+export function httpOutcome(o: ProbeOutput): Outcome {
+  if (o.exitCode === 0) return 'ok';
+  if (o.exitCode === 137 || o.exitCode === 124 || /timed out/i.test(o.output)) return 'timeout';
+  return 'fail';
+}
+
+const brief = (o: ProbeOutput) => `${httpOutcome(o)} (exit ${o.exitCode} after ${o.durationMs}ms: ${JSON.stringify(o.output.trim().slice(0, 160))})`;
+
+/** The nginx welcome page, or the given outcome when expect is fail/timeout. */
+export function verifyPage(check: string, from: string, to: string, o: ProbeOutput, expect: Outcome = 'ok'): CheckFailure | undefined {
+  const got = httpOutcome(o);
+  const okBody = got !== 'ok' || isNginxWelcome(o.output);
+  if (got === expect && okBody) return undefined;
+  return new CheckFailure({ check, from, to, expected: expect === 'ok' ? 'the nginx welcome page' : `outcome ${expect}`, seen: brief(o), command: o.command });
+}
+
+/** /whoami answered and nginx saw `clientIP` as $remote_addr (no NAT on the way). */
+export function verifyNoNat(check: string, from: string, to: string, clientIP: string, o: ProbeOutput): CheckFailure | undefined {
+  const w = parseWhoAmI(o.output);
+  if (httpOutcome(o) === 'ok' && w?.client === clientIP) return undefined;
+  return new CheckFailure({ check, from, to, expected: `the server to see client address ${clientIP}`, seen: w ? `client=${w.client} server=${w.server}` : brief(o), command: o.command });
+}

@@ -1,0 +1,29 @@
+// "The ClusterIP is virtual": no node interface holds it (`ip -o addr` on each node), and the
+// host outside the cluster does not route it into the cluster's network (`ip route get`, which
+// sends no packet).
+import { CheckFailure } from './failure.js';
+
+/** Interfaces that hold `ip` in `ip -o addr show` output. kube-ipvs0 is IPVS's dummy, by design. */
+export function interfacesHolding(ipAddrOutput: string, ip: string): string[] {
+  const re = new RegExp(`^\\d+:\\s+(\\S+)\\s+inet\\s+${ip.replace(/\./g, '\\.')}/`, 'gm');
+  return [...ipAddrOutput.matchAll(re)].map((m) => m[1]).filter((dev) => dev !== 'kube-ipvs0');
+}
+
+export function verifyNotHeld(check: string, from: string, ip: string, ipAddrOutput: string): CheckFailure | undefined {
+  const held = interfacesHolding(ipAddrOutput, ip);
+  return held.length ? new CheckFailure({ check, from, to: ip, expected: 'no interface to hold the address', seen: `held by ${held.join(', ')}`, command: 'ip -o addr show' }) : undefined;
+}
+
+/** The device a `ip route get` answer routes through, or undefined when unreachable. */
+export function routeDevice(routeGetOutput: string): string | undefined {
+  if (/unreachable|No route to host|prohibit|blackhole/i.test(routeGetOutput)) return undefined;
+  return /\bdev (\S+)/.exec(routeGetOutput)?.[1];
+}
+
+/** The host must not route `ip` through the device that leads to the cluster's nodes. */
+export function verifyHostNoRoute(check: string, ip: string, routeToIp: string, routeToNode: string): CheckFailure | undefined {
+  const dev = routeDevice(routeToIp);
+  const nodeDev = routeDevice(routeToNode);
+  if (dev === undefined || dev !== nodeDev) return undefined;
+  return new CheckFailure({ check, from: 'the host', to: ip, expected: `no route into the cluster network (${nodeDev})`, seen: routeToIp.trim(), command: `ip route get ${ip}` });
+}
