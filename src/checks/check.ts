@@ -5,6 +5,7 @@ import { afterAll, test } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsCollector } from '../report/results.js';
+import { fragmentsDir } from '../report/fragments.js';
 
 export interface CheckMeta {
   tags: string[];
@@ -13,8 +14,6 @@ export interface CheckMeta {
 }
 
 let collector: ResultsCollector | undefined;
-
-export const fragmentsDir = () => path.join(process.env.KNC_REPORT_DIR || 'reports', 'checks');
 
 function results(): ResultsCollector {
   if (!collector) {

@@ -25,7 +25,7 @@ export async function endpointsSet(kube: Kube, ns: string, svc: string): Promise
 export async function sliceSet(kube: Kube, ns: string, svc: string): Promise<string[]> {
   const slices = await kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${svc}` });
   return slices.items
-    .flatMap((s) => s.endpoints.filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))))
+    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))))
     .sort();
 }
 

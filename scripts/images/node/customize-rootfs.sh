@@ -31,3 +31,5 @@ grep -q "sandbox_image = \"$pause_image\"" "$root"/etc/containerd/config.toml
 # Clamp instead, as kind itself does for rootless nodes.
 sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' "$root"/etc/containerd/config.toml
 grep -q 'restrict_oom_score_adj = true' "$root"/etc/containerd/config.toml
+# Debian builds containerd with /usr/lib/cni as the default CNI bin dir; kind puts plugins in /opt/cni/bin.
+printf '\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"\n  conf_dir = "/etc/cni/net.d"\n' >>"$root"/etc/containerd/config.toml

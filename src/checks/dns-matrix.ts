@@ -1,0 +1,82 @@
+// The DNS name-form matrix as data: for each Service, each name form, asked from a pod in the
+// Service's namespace and from a pod in another namespace, the expected answer — the ClusterIP,
+// or NXDOMAIN for the bare name across namespaces — and the verdicts on dig and getent answers.
+import type { DigResult, GetentResult, ResolvConf } from '../probes/dns.js';
+import { aRecords } from '../probes/dns.js';
+import { CheckFailure } from './failure.js';
+
+export interface DnsTarget {
+  service: string;
+  namespace: string;
+  clusterIP: string;
+}
+
+export interface DnsCell {
+  id: string;
+  /** The name exactly as asked. */
+  name: string;
+  form: 'svc' | 'svc.ns' | 'svc.ns.svc' | 'svc.ns.svc.domain';
+  fromNamespace: string;
+  target: DnsTarget;
+  expect: { answer: string } | 'NXDOMAIN';
+}
+
+export function nameForms(t: DnsTarget, domain: string): Array<[DnsCell['form'], string]> {
+  return [
+    ['svc', t.service],
+    ['svc.ns', `${t.service}.${t.namespace}`],
+    ['svc.ns.svc', `${t.service}.${t.namespace}.svc`],
+    ['svc.ns.svc.domain', `${t.service}.${t.namespace}.svc.${domain}`],
+  ];
+}
+
+export function buildMatrix(targets: DnsTarget[], fromNamespaces: string[], domain: string): DnsCell[] {
+  return fromNamespaces.flatMap((fromNamespace, fi) =>
+    targets.flatMap((target, ti) =>
+      nameForms(target, domain).map(([form, name], ni) => ({
+        id: `f${fi}t${ti}n${ni}`,
+        name,
+        form,
+        fromNamespace,
+        target,
+        // the bare name resolves only through the asking pod's own namespace search domain
+        expect: form === 'svc' && fromNamespace !== target.namespace ? ('NXDOMAIN' as const) : { answer: target.clusterIP },
+      })),
+    ),
+  );
+}
+
+const expected = (c: DnsCell) => (c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : `A ${c.expect.answer}`);
+const fromText = (c: DnsCell, via: string) => `a pod in ${c.fromNamespace} (${via})`;
+
+/** dig verdict: status and A records as expected, answered by the cluster DNS server. */
+export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string, via: string, command: string): CheckFailure | undefined {
+  const seen = `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
+  const fail = (exp: string) => new CheckFailure({ check: 'dns-name-form', from: fromText(c, via), to: c.name, expected: exp, seen, command });
+  if (r.server !== dnsIP) return fail(`an answer from the cluster DNS ${dnsIP}`);
+  if (c.expect === 'NXDOMAIN') return r.status === 'NXDOMAIN' ? undefined : fail('NXDOMAIN');
+  const a = aRecords(r);
+  return r.status === 'NOERROR' && a.length === 1 && a[0] === c.expect.answer ? undefined : fail(expected(c));
+}
+
+/** libc verdict: found with exactly the ClusterIP, or not found. */
+export function verifyGetent(c: DnsCell, r: GetentResult, command: string): CheckFailure | undefined {
+  const ok = c.expect === 'NXDOMAIN' ? !r.found : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
+  if (ok) return undefined;
+  return new CheckFailure({ check: 'dns-name-form-libc', from: fromText(c, 'getent/libc'), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : 'not found', command });
+}
+
+/** resolv.conf of a ClusterFirst pod: the DNS Service as nameserver, the namespace search path, ndots:5. */
+export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string, rc: ResolvConf): CheckFailure | undefined {
+  const search = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
+  const ok = rc.nameservers[0] === dnsIP && search.every((d, i) => rc.search[i] === d) && rc.options.ndots === '5';
+  if (ok) return undefined;
+  return new CheckFailure({
+    check: 'resolv-conf',
+    from,
+    to: '/etc/resolv.conf',
+    expected: `nameserver ${dnsIP}, search ${search.join(' ')}, options ndots:5`,
+    seen: `nameserver ${rc.nameservers.join(',') || '-'}, search ${rc.search.join(' ') || '-'}, ndots:${rc.options.ndots ?? '-'}`,
+    command: 'cat /etc/resolv.conf',
+  });
+}
