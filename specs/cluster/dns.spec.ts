@@ -2,14 +2,14 @@
 // every name form resolves (or not) as the matrix says, over UDP and TCP, with dig and as libc
 // resolves; PTR, headless A records and SRV for a named port.
 // Setup: shared run. Assess: one exec per asking pod with the whole matrix fanned out inside.
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect } from '@jest/globals';
 import type { V1Service } from '@kubernetes/client-node';
 import { makeKube, type Kube } from '../../src/kube/client.js';
 import { loadRunState, type ProbeRef, type RunState } from '../../src/fixtures/run.js';
 import { listPods, isReady } from '../../src/fixtures/pods.js';
 import { digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, aRecords } from '../../src/probes/dns.js';
 import type { Probe } from '../../src/probes/fanout.js';
-import { check } from '../../src/checks/check.js';
+import { check, negativeControl } from '../../src/checks/check.js';
 import { CheckFailure, throwAll } from '../../src/checks/failure.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../../src/checks/dns-matrix.js';
 import { endpointsSet } from '../../src/checks/endpoints.js';
@@ -134,20 +134,20 @@ describe('CoreDNS', () => {
 const fromNs = (c: DnsCell) => `a pod in ${c.fromNamespace}`;
 
 describe('CoreDNS — negative controls', () => {
-  test('the resolution check fails for a name that does not exist (dig and libc)', () => {
+  negativeControl('the resolution check fails for a name that does not exist (dig and libc)', 'dns', () => {
     const cell: DnsCell = { id: 'nx', name: `no-such-service.${s.workloadNs}`, form: 'svc.ns', fromNamespace: askers[0].namespace, target: { service: 'no-such-service', namespace: s.workloadNs, clusterIP: nginxSvc.spec!.clusterIP! }, expect: { answer: nginxSvc.spec!.clusterIP! } };
     const d = out(askers[0], 'nx');
     expect(verifyDig(cell, parseDig(d.output), dnsIP(), 'dig udp', d.command)?.message).toMatch(/\[dns-name-form\] from a pod in \S+ \(dig udp\) to no-such-service\.\S+: expected A \S+, saw NXDOMAIN/);
     const g = out(askers[0], 'nx-libc');
     expect(verifyGetent(cell, parseGetent(g.output, g.exitCode), g.command)?.message).toMatch(/saw not found/);
   });
-  test('the bare name across namespaces really is NXDOMAIN, so expecting the ClusterIP there fails', () => {
+  negativeControl('the bare name across namespaces really is NXDOMAIN, so expecting the ClusterIP there fails', 'dns', () => {
     const bare = matrix.find((c) => c.form === 'svc' && c.expect === 'NXDOMAIN' && c.target.service === 'my-nginx')!;
     const wrong: DnsCell = { ...bare, expect: { answer: bare.target.clusterIP } };
     const o = out(askerOf(bare), `udp-${bare.id}`);
     expect(verifyDig(wrong, parseDig(o.output), dnsIP(), 'dig udp', o.command)?.message).toMatch(/expected A \S+, saw NXDOMAIN/);
   });
-  test('the resolv.conf check fails for a pod that does not use cluster DNS (hostNetwork, dnsPolicy Default)', () => {
+  negativeControl('the resolv.conf check fails for a pod that does not use cluster DNS (hostNetwork, dnsPolicy Default)', 'dns', () => {
     const v = s.nodeViews[0];
     expect(verifyResolvConf(label(v), v.namespace, domain(), dnsIP(), parseResolvConf(out(v, 'resolv').output))?.message).toMatch(/\[resolv-conf\] from node .*: expected nameserver/);
   });

@@ -1,14 +1,14 @@
 // Property 1 — pod IPs: every pod has its own cluster-private IP, reachable as podIP:80 from
 // every node and from pods on the same and other nodes, without NAT.
 // Setup: the shared run (global setup). Assess: one exec per probe pod fans out to every target.
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { makeKube, type Kube } from '../../src/kube/client.js';
 import { loadRunState, type ProbeRef, type RunState } from '../../src/fixtures/run.js';
 import { waitPodsReady } from '../../src/fixtures/pods.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { check } from '../../src/checks/check.js';
+import { check, negativeControl } from '../../src/checks/check.js';
 import { throwAll, type CheckFailure } from '../../src/checks/failure.js';
 import { httpOutcome, verifyNoNat, verifyPage } from '../../src/checks/http.js';
 import { verifyPodIPs } from '../../src/checks/pod-ips.js';
@@ -80,20 +80,20 @@ describe('pod IPs', () => {
 });
 
 describe('pod IPs — negative controls', () => {
-  test('reachability check fails, within its timeout, for a pod-CIDR address no pod holds', () => {
+  negativeControl('reachability check fails, within its timeout, for a pod-CIDR address no pod holds', 'pod-ip', () => {
     const o = fanouts.get(key(s.probes[0]))!.get('unheld')!;
     const failure = verifyPage('pod-ip-unheld', label(s.probes[0]), `${unheldIP}:80`, o);
     expect(failure?.message).toMatch(new RegExp(`\\[pod-ip-unheld\\] from pod .* to ${unheldIP.replace(/\./g, '\\.')}:80: expected the nginx welcome page, saw (timeout|fail)`));
     expect(httpOutcome(o)).not.toBe('ok');
     expect(o.durationMs).toBeLessThan(3_500);
   });
-  test('pod-IP allocation check fails for an address outside the pod CIDR', () => {
+  negativeControl('pod-IP allocation check fails for an address outside the pod CIDR', 'pod-ip', () => {
     const fake = structuredClone(nginx[0]);
     fake.status!.podIP = s.facts.nodes[0].internalIP;
     const failures = verifyPodIPs('pod-ip-allocation', [fake, nginx[1]], s.facts.podSubnets);
     expect(failures.map((f) => f.message).join('\n')).toMatch(/outside the pod CIDR/);
   });
-  test('no-NAT check fails when the client node masquerades its pod traffic', async () => {
+  negativeControl('no-NAT check fails when the client node masquerades its pod traffic', 'pod-ip', async () => {
     const from = s.probes.find((p) => nginx.some((n) => n.spec!.nodeName !== p.node))!;
     const to = nginx.find((n) => n.spec!.nodeName !== from.node)!;
     const rule = ['-t', 'nat', '-I', 'POSTROUTING', '1', '-s', `${from.ip}/32`, '-d', `${to.status!.podIP}/32`, '-j', 'MASQUERADE'];

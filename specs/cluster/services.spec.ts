@@ -1,7 +1,7 @@
 // Property 2 — Services: a stable virtual ClusterIP reachable only inside the cluster, whose
 // Endpoints and EndpointSlices list exactly the ready selected pods' IP:targetPort and follow
 // scaling. Setup: shared run + a Service selecting nothing (negative control). Teardown: back to 2.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import type { V1Service } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { makeKube, type Kube } from '../../src/kube/client.js';
@@ -10,7 +10,7 @@ import { waitPodsReady } from '../../src/fixtures/pods.js';
 import { runLabels } from '../../src/util/labels.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { parseWhoAmI } from '../../src/probes/http.js';
-import { check } from '../../src/checks/check.js';
+import { check, negativeControl } from '../../src/checks/check.js';
 import { CheckFailure, throwAll } from '../../src/checks/failure.js';
 import { verifyPage } from '../../src/checks/http.js';
 import { backends, fmt, verifySet, waitBackends } from '../../src/checks/endpoints.js';
@@ -129,16 +129,16 @@ describe('Service my-nginx', () => {
 });
 
 describe('Service — negative controls', () => {
-  test('the Endpoints check fails, naming the empty set, for a Service whose selector matches nothing', async () => {
+  negativeControl('the Endpoints check fails, naming the empty set, for a Service whose selector matches nothing', 'service', async () => {
     const b = await backends(kube, s.workloadNs, 'selects-nothing', SEL, 80);
     const f = verifySet('endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints);
     expect(f?.message).toMatch(/\[endpoints\] from the API to svc\/selects-nothing: expected Endpoints = ready pods \{.+\}, saw \{\} \(the empty set\)/);
   });
-  test('the ClusterIP check fails for a Service without endpoints', () => {
+  negativeControl('the ClusterIP check fails for a Service without endpoints', 'service', () => {
     const o = fanouts.get(key(s.probes[0]))!.get('none')!;
     expect(verifyPage('service-from-pods', label(s.probes[0]), `selects-nothing ${none.spec!.clusterIP}:80`, o)?.message).toMatch(/expected the nginx welcome page, saw (fail|timeout)/);
   });
-  test('the virtual-IP check fails for an address a node does hold', () => {
+  negativeControl('the virtual-IP check fails for an address a node does hold', 'service', () => {
     const v = s.nodeViews[0];
     const nodeIP = s.facts.nodes.find((n) => n.name === v.node)!.internalIP;
     expect(verifyNotHeld('virtual-ip', label(v), nodeIP, fanouts.get(key(v))!.get('addrs')!.output)?.message).toMatch(/held by eth0/);
