@@ -25,6 +25,17 @@ fi
 command -v kubectl >/dev/null && [[ "$(command -v kubectl)" == "$KNC_BIN/kubectl" ]] \
   || { "$KNC_ROOT/scripts/build/kubernetes.sh" >&2; install -m 0755 "$KNC_CACHE/build/kubernetes-$K8S_VERSION/kubectl" "$KNC_BIN/kubectl"; }
 
+# A cluster whose node containers are not all running (e.g. after the engine restarted) or that
+# runs another node image is not reusable: recreate it.
+if kind get clusters 2>/dev/null | grep -qx "$KNC_CLUSTER"; then
+  for c in $(kind get nodes --name "$KNC_CLUSTER"); do
+    state="$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' "$c" 2>/dev/null || echo missing)"
+    if [[ "$state" != "true $node_image" ]]; then
+      log "cluster $KNC_CLUSTER not reusable (node $c: $state, want running $node_image): recreating"
+      kind delete cluster --name "$KNC_CLUSTER" >&2; break
+    fi
+  done
+fi
 if kind get clusters 2>/dev/null | grep -qx "$KNC_CLUSTER"; then
   log "reusing kind cluster $KNC_CLUSTER"
   kind get kubeconfig --name "$KNC_CLUSTER" >"$KNC_KUBECONFIG"

@@ -102,22 +102,7 @@ describe('Service my-nginx', () => {
     throwAll(failures.filter((f): f is CheckFailure => !!f));
     return { hostRoute: toIp.trim(), hostRouteToNode: toNode.trim() };
   });
-  check('Endpoints and EndpointSlices follow scaling 2 -> 3 -> 1', { tags: ['service', 'endpoints', 'scaling'], from: 'api', to: 'svc/my-nginx' }, async () => {
-    const three = await scale(3);
-    const one = await scale(1);
-    return { three, one };
-  });
-  check('Endpoints and EndpointSlices converge after a pod is deleted', { tags: ['service', 'endpoints'], from: 'api', to: 'svc/my-nginx' }, async () => {
-    const before = await scale(2);
-    const [victim] = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items;
-    await kube.core.deleteNamespacedPod({ name: victim.metadata!.name!, namespace: s.workloadNs, gracePeriodSeconds: 0 });
-    const gone = `${victim.status!.podIP}:80`;
-    const after = await waitBackends(kube, s.workloadNs, 'my-nginx', SEL, 80, 2);
-    // the deleted pod's address may be reused by its replacement; the pod set must have changed
-    const pods = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items.map((p) => p.metadata!.name);
-    expect(pods).not.toContain(victim.metadata!.name);
-    return { before: before.endpoints, deleted: gone, after: after.endpoints };
-  });
+  // mutating checks last, cheapest order: replace both (2), scale 3 then 1, replace the one left
   check('the ClusterIP stays the same after both pods are deleted and replaced', { tags: ['service', 'stable-ip'], from: 'api', to: 'svc/my-nginx' }, async () => {
     const old = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items;
     await Promise.all(old.map((p) => kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: s.workloadNs, gracePeriodSeconds: 0 })));
@@ -125,6 +110,22 @@ describe('Service my-nginx', () => {
     const now = await kube.core.readNamespacedService({ name: 'my-nginx', namespace: s.workloadNs });
     expect(now.spec!.clusterIP).toBe(ip());
     return { clusterIP: ip(), endpoints: after.endpoints };
+  });
+  check('Endpoints and EndpointSlices follow scaling 2 -> 3 -> 1', { tags: ['service', 'endpoints', 'scaling'], from: 'api', to: 'svc/my-nginx' }, async () => {
+    const three = await scale(3);
+    const one = await scale(1);
+    return { three, one };
+  });
+  check('Endpoints and EndpointSlices converge after a pod is deleted', { tags: ['service', 'endpoints'], from: 'api', to: 'svc/my-nginx' }, async () => {
+    const before = await backends(kube, s.workloadNs, 'my-nginx', SEL, 80);
+    const [victim] = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items;
+    await kube.core.deleteNamespacedPod({ name: victim.metadata!.name!, namespace: s.workloadNs, gracePeriodSeconds: 0 });
+    const gone = `${victim.status!.podIP}:80`;
+    const after = await waitBackends(kube, s.workloadNs, 'my-nginx', SEL, 80, before.pods.length);
+    // the deleted pod's address may be reused by its replacement; the pod set must have changed
+    const pods = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items.filter((p) => !p.metadata!.deletionTimestamp).map((p) => p.metadata!.name);
+    expect(pods).not.toContain(victim.metadata!.name);
+    return { before: before.endpoints, deleted: gone, after: after.endpoints };
   });
 });
 

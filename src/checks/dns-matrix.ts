@@ -61,9 +61,9 @@ export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string, via: string, 
 
 /** libc verdict: found with exactly the ClusterIP, or not found. */
 export function verifyGetent(c: DnsCell, r: GetentResult, command: string): CheckFailure | undefined {
-  const ok = c.expect === 'NXDOMAIN' ? !r.found : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
+  const ok = c.expect === 'NXDOMAIN' ? r.notFound : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
   if (ok) return undefined;
-  return new CheckFailure({ check: 'dns-name-form-libc', from: fromText(c, 'getent/libc'), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : 'not found', command });
+  return new CheckFailure({ check: 'dns-name-form-libc', from: fromText(c, 'getent/libc'), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : r.notFound ? 'not found' : 'no answer (getent killed or failed)', command });
 }
 
 /** resolv.conf of a ClusterFirst pod: the DNS Service as nameserver, the namespace search path, ndots:5. */

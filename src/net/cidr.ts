@@ -19,9 +19,9 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string): Cidr {
-  const [ip, bitsText] = text.split('/');
+  const [ip, bitsText = ''] = text.split('/');
   const bits = Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`not an IPv4 CIDR: ${JSON.stringify(text)}`);
+  if (!/^\d{1,2}$/.test(bitsText) || bits > 32) throw new Error(`not an IPv4 CIDR: ${JSON.stringify(text)}`);
   const size = 2 ** (32 - bits);
   return { base: Math.floor(ipToInt(ip) / size) * size, bits, text };
 }

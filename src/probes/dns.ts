@@ -31,7 +31,7 @@ export interface DigRecord {
 }
 
 export interface DigResult {
-  /** NOERROR, NXDOMAIN, SERVFAIL ... or TIMEOUT when no server answered. */
+  /** NOERROR, NXDOMAIN, SERVFAIL ...; TIMEOUT, REFUSED-CONNECTION or NO-SERVER when no server answered. */
   status: string;
   answers: DigRecord[];
   /** The server that answered (address only), if any. */
@@ -41,8 +41,13 @@ export interface DigResult {
 }
 
 export function parseDig(out: string): DigResult {
-  if (/connection timed out; no servers could be reached|communications error/.test(out) && !/->>HEADER<<-/.test(out)) {
-    return { status: 'TIMEOUT', answers: [] };
+  if (!/->>HEADER<<-/.test(out)) {
+    // no answer at all: DiG words it per transport and version, e.g. "connection timed out; no
+    // servers could be reached" (UDP), "Connection to ... failed: timed out." (TCP, 9.20),
+    // "communications error to ...: connection refused" / "failed: connection refused."
+    if (/timed out/i.test(out)) return { status: 'TIMEOUT', answers: [] };
+    if (/connection refused/i.test(out)) return { status: 'REFUSED-CONNECTION', answers: [] };
+    if (/no servers could be reached|communications error/i.test(out)) return { status: 'NO-SERVER', answers: [] };
   }
   const status = /->>HEADER<<-.*status: ([A-Z]+)/.exec(out)?.[1] ?? 'UNPARSED';
   const answers: DigRecord[] = [];
@@ -67,6 +72,8 @@ export function getentProbe(id: string, name: string, timeoutS = 6): Probe {
 
 export interface GetentResult {
   found: boolean;
+  /** getent's own "key not found" (exit 2), as opposed to being killed by the timeout. */
+  notFound: boolean;
   addresses: string[];
   canonicalName?: string;
 }
@@ -75,7 +82,7 @@ export interface GetentResult {
 export function parseGetent(out: string, exitCode: number): GetentResult {
   const lines = out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
   const addresses = [...new Set(lines.map((f) => f[0]))];
-  return { found: exitCode === 0 && addresses.length > 0, addresses, canonicalName: lines[0]?.[2] };
+  return { found: exitCode === 0 && addresses.length > 0, notFound: exitCode === 2, addresses, canonicalName: lines[0]?.[2] };
 }
 
 export function nslookupProbe(id: string, name: string, server?: string, timeoutS = 4): Probe {
