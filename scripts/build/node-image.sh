@@ -60,6 +60,7 @@ docker exec "$cid" bash -c 'for i in $(seq 1 100); do ctr version >/dev/null 2>&
   || die "containerd in the build container did not stop within 10s"
 docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change 'CMD []' "$cid" "$node_image" >/dev/null \
   || die "docker commit of the node image failed"
-docker rmi "$node_image-stage" >/dev/null 2>&1 || true
+docker rm -f "$cid" >/dev/null; cid=""
+docker rmi "$node_image-stage" >/dev/null || log "could not remove $node_image-stage"
 log "node image $node_image: $(docker image inspect -f '{{.Size}}' "$node_image" | numfmt --to=iec)"
 echo "$node_image"
