@@ -8,8 +8,9 @@ deadline="${KNC_CLUSTER_TIMEOUT:-300}"
 fail() { log "timed out after ${deadline}s waiting for $1; last seen:"; kc get nodes -o wide >&2 || true
   kc get pods -A -o wide >&2 || true; kc get events -A --sort-by=.lastTimestamp 2>/dev/null | tail -n 20 >&2; die "cluster not ready: $1" 1; }
 kc wait --for=condition=Ready nodes --all --timeout="${deadline}s" >/dev/null || fail "all nodes Ready"
-kc -n kube-system rollout status deployment/coredns --timeout="${deadline}s" >/dev/null || fail "CoreDNS rollout"
-kc -n kube-system wait --for=condition=Ready pods -l k8s-app=kube-dns --timeout="${deadline}s" >/dev/null || fail "CoreDNS pods Ready"
+# rollout status: every replica updated and available, and the old ones gone (a pod-label wait
+# would also catch an old replica that is still terminating after the offline Corefile restart)
+kc -n kube-system rollout status deployment/coredns --timeout="${deadline}s" >/dev/null || fail "CoreDNS rollout (all replicas Ready)"
 # a pause pod pinned to each worker proves the CNI hands out pod IPs there
 ns=kube-netcheck-smoke
 kc create namespace "$ns" --dry-run=client -o yaml | kc label --local -f - app.kubernetes.io/managed-by=kube-netcheck -o yaml | kc apply -f - >/dev/null

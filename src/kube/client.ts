@@ -7,7 +7,7 @@ import { NetcheckError } from './errors.js';
 export interface KubeOptions {
   /** Explicit kubeconfig path; else $KUBECONFIG (first entry), else ~/.kube/config. */
   kubeconfig?: string;
-  /** Context to use instead of the file's current-context. */
+  /** Context to use instead of the file's current-context (default: see contextFor). */
   context?: string;
 }
 
@@ -27,6 +27,17 @@ export function kubeconfigPath(opts: KubeOptions = {}, env: NodeJS.ProcessEnv = 
   return first ?? path.join(os.homedir(), '.kube', 'config');
 }
 
+/**
+ * The context to use: the explicit one, else $KNC_CONTEXT when the file is the run's cluster
+ * ($KNC_KUBECONFIG, so every makeKube({ kubeconfig }) of a run picks it up), else none (the
+ * file's current-context).
+ */
+export function contextFor(opts: KubeOptions, file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (opts.context) return opts.context;
+  if (env.KNC_CONTEXT && env.KNC_KUBECONFIG && path.resolve(env.KNC_KUBECONFIG) === path.resolve(file)) return env.KNC_CONTEXT;
+  return undefined;
+}
+
 /** Loads and validates a KubeConfig; throws NetcheckError with a precise code. */
 export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
   const file = kubeconfigPath(opts);
@@ -40,7 +51,7 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new NetcheckError('MALFORMED_YAML', `kubeconfig ${file}: ${why}`, { cause: err });
   }
-  const wanted = opts.context ?? kc.getCurrentContext();
+  const wanted = contextFor(opts, file) ?? kc.getCurrentContext();
   if (!wanted || !kc.getContextObject(wanted)) {
     const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
     throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted ?? ''}" not in ${file} (known: ${known})`);

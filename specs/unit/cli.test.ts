@@ -1,0 +1,314 @@
+// The real CLI, spawned as users run it (node bin/kube-netcheck.js …): exit codes and the single
+// stderr line for every environment problem. Kubernetes API servers here are fakes on 127.0.0.1;
+// Jest itself is replaced (KNC_JEST) by a script that records what it was given.
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { execa } from 'execa';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kubeconfigYaml, startFakeApiServer, writeTemp, type FakeApiServer } from './fake-apiserver.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'kube-netcheck.js');
+// Each spawn loads the TypeScript sources through tsx and the Kubernetes client: ~2-3 s.
+const SPAWN_MS = 30_000;
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'knc-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | undefined;
+  stdout: string;
+  stderr: string;
+  errLines: string[];
+}
+
+/** Runs the CLI with a clean environment (no KUBECONFIG, KNC_* unless given). */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const r = await execa(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: SPAWN_MS - 2_000,
+  });
+  const stderr = String(r.stderr);
+  return { code: r.exitCode, stdout: String(r.stdout), stderr, errLines: stderr.split('\n').filter((l) => l.trim()) };
+}
+
+/** Exit 2 and exactly one line on stderr, starting with the code. */
+function expectEnvError(r: Result, code: string, line: RegExp): void {
+  expect({ code: r.code, errLines: r.errLines }).toEqual({ code: 2, errLines: [expect.stringMatching(new RegExp(`^${code}: `))] });
+  expect(r.errLines[0]).toMatch(line);
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+const json = (res: http.ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+const VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.0', gitCommit: 'x', gitTreeState: 'clean', buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.24', compiler: 'gc', platform: 'linux/amd64' };
+
+interface FakeOptions {
+  /** SelfSubjectAccessReview answer per "verb resource[/sub]"; 'forbidden' answers the review itself with 403. */
+  allowed?: (attrs: { verb: string; resource: string; subresource?: string }) => boolean | 'forbidden';
+  namespaces?: string[];
+}
+
+/** A fake API server: /version, SelfSubjectAccessReviews, and labelled namespaces to list and delete. */
+async function fakeApi(opts: FakeOptions = {}): Promise<FakeApiServer & { requests: string[]; namespaces: Set<string> }> {
+  const requests: string[] = [];
+  const namespaces = new Set(opts.namespaces ?? []);
+  const srv = await startFakeApiServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      requests.push(`${req.method} ${req.url}`);
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET' && url.pathname === '/version') return json(res, 200, VERSION);
+      if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+        const review = JSON.parse(body) as { spec: { resourceAttributes: { verb: string; resource: string; subresource?: string } } };
+        const answer = opts.allowed?.(review.spec.resourceAttributes) ?? true;
+        if (answer === 'forbidden') {
+          return json(res, 403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403,
+            message: 'selfsubjectaccessreviews.authorization.k8s.io is forbidden: User "dev" cannot create resource "selfsubjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope' });
+        }
+        return json(res, 201, { ...review, apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', status: { allowed: answer } });
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/namespaces') {
+        return json(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: {},
+          items: [...namespaces].map((name) => ({ metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kube-netcheck' } }, status: { phase: 'Active' } })) });
+      }
+      const pods = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods$/);
+      if (req.method === 'DELETE' && pods) return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] });
+      const ns = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)$/);
+      if (req.method === 'DELETE' && ns) {
+        namespaces.delete(ns[1]);
+        return json(res, 200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: ns[1] }, status: { phase: 'Terminating' } });
+      }
+      return json(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.method} ${url.pathname} not faked` });
+    });
+  });
+  return Object.assign(srv, { requests, namespaces });
+}
+
+/** A kubeconfig with contexts kind-a (current) and kind-b, both for `server`. */
+async function twoContextKubeconfig(name: string, server: string): Promise<string> {
+  const text = kubeconfigYaml(server, 'kind-a')
+    .replace('contexts:\n', 'contexts:\n- name: kind-b\n  context:\n    cluster: kind-a\n    user: kind-a\n');
+  return writeTemp(tmp, name, text);
+}
+
+describe('kube-netcheck CLI: usage', () => {
+  it('--help lists the commands, exit 0, nothing on stderr', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const c of ['run', 'cluster up', 'cluster down', 'cleanup']) expect(r.stdout).toContain(`  ${c} `);
+    expect(r.stdout).toMatch(/Exit codes: 0 .* 1 a check failed, 2 environment/);
+  }, SPAWN_MS);
+
+  it('every command has --help / -h', async () => {
+    const rs = await Promise.all([cli(['run', '--help']), cli(['cluster', '-h']), cli(['cleanup', '--help']), cli(['-h'])]);
+    expect(rs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect(rs[0].stdout).toMatch(/--kubeconfig FILE[\s\S]*--context NAME[\s\S]*--keep[\s\S]*--report-dir DIR[\s\S]*--only NAMES[\s\S]*--skip NAMES/);
+    expect(rs[1].stdout).toMatch(/kube-netcheck cluster <up\|down>/);
+    expect(rs[2].stdout).toContain('app.kubernetes.io/managed-by=kube-netcheck');
+  }, SPAWN_MS);
+
+  it('unknown command, unknown flag, missing command: one usage line, exit 2', async () => {
+    const [cmd, flag, none, action] = await Promise.all([cli(['frobnicate']), cli(['run', '--frob']), cli([]), cli(['cluster', 'sideways'])]);
+    for (const r of [cmd, flag, none, action]) {
+      expect(r.code).toBe(2);
+      expect(r.errLines).toHaveLength(1);
+      expect(r.errLines[0]).toMatch(/; usage: kube-netcheck /);
+    }
+    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup>/);
+    expect(flag.errLines[0]).toMatch(/^kube-netcheck run: unknown option '--frob'; usage: kube-netcheck run \[--kubeconfig FILE\]/);
+    expect(none.errLines[0]).toMatch(/^kube-netcheck: missing command/);
+    expect(action.errLines[0]).toMatch(/^kube-netcheck cluster: unknown action 'sideways'/);
+  }, SPAWN_MS);
+});
+
+describe('kube-netcheck run: the kubeconfig and API are checked before Jest starts', () => {
+  it('missing kubeconfig file: KUBECONFIG_MISSING', async () => {
+    const file = path.join(tmp, 'no-such-kubeconfig');
+    expectEnvError(await cli(['run', '--kubeconfig', file]), 'KUBECONFIG_MISSING', new RegExp(`no kubeconfig found: ${file} does not exist.* — pass --kubeconfig FILE`));
+  }, SPAWN_MS);
+
+  it('malformed kubeconfig YAML: MALFORMED_YAML', async () => {
+    const file = await writeTemp(tmp, 'malformed', 'apiVersion: v1\nclusters: [\n');
+    expectEnvError(await cli(['run', '--kubeconfig', file]), 'MALFORMED_YAML', /malformed YAML: kubeconfig .*malformed: .* — fix the kubeconfig/);
+  }, SPAWN_MS);
+
+  it('unknown --context: CONTEXT_UNKNOWN, listing the known contexts', async () => {
+    const file = await twoContextKubeconfig('two-contexts', 'https://127.0.0.1:1');
+    expectEnvError(await cli(['run', '--kubeconfig', file, '--context', 'kind-x']), 'CONTEXT_UNKNOWN', /context "kind-x" not in .*two-contexts \(known: kind-b, kind-a\) — pass --context/);
+  }, SPAWN_MS);
+
+  it('API server not listening: API_UNREACHABLE naming the address', async () => {
+    const port = await closedPort();
+    const file = await writeTemp(tmp, 'closed', kubeconfigYaml(`https://127.0.0.1:${port}`));
+    expectEnvError(await cli(['run', '--kubeconfig', file]), 'API_UNREACHABLE', new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port} — check that the cluster is running`));
+  }, SPAWN_MS);
+
+  it('API server that accepts but never answers: API_UNREACHABLE after the timeout', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => void sockets.push(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const file = await writeTemp(tmp, 'silent', kubeconfigYaml(`https://127.0.0.1:${port}`));
+      const r = await cli(['run', '--kubeconfig', file], { KNC_API_TIMEOUT_MS: '400' });
+      expectEnvError(r, 'API_UNREACHABLE', new RegExp(`request timed out: API server https://127\\.0\\.0\\.1:${port} did not answer within 400ms`));
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, SPAWN_MS);
+
+  it('RBAC: the access review itself is refused (HTTP 403): FORBIDDEN', async () => {
+    const api = await fakeApi({ allowed: () => 'forbidden' });
+    try {
+      const file = await writeTemp(tmp, 'forbidden', kubeconfigYaml(api.url));
+      const r = await cli(['run', '--kubeconfig', file]);
+      expectEnvError(r, 'FORBIDDEN', /Kubernetes API refused the request: HTTP 403: .*User "dev" cannot create .* — use credentials that may create/);
+      expect(api.requests).toContain('GET /version');
+    } finally {
+      await api.close();
+    }
+  }, SPAWN_MS);
+
+  it('RBAC: the review says no (allowed: false): FORBIDDEN naming what is missing', async () => {
+    const api = await fakeApi({ allowed: (a) => !(a.verb === 'create' && (a.resource === 'namespaces' || a.subresource === 'exec')) });
+    try {
+      const file = await writeTemp(tmp, 'rbac', kubeconfigYaml(api.url));
+      expectEnvError(await cli(['run', '--kubeconfig', file]), 'FORBIDDEN', /context "kind-test" \(user "kind-test"\) may not create namespaces, create pods\/exec —/);
+    } finally {
+      await api.close();
+    }
+  }, SPAWN_MS);
+
+  it('the kind cluster without docker on PATH: NO_DOCKER', async () => {
+    const r = await cli(['run'], { PATH: tmp });
+    expectEnvError(r, 'NO_DOCKER', /docker is not available: .*docker.* — install and start Docker/);
+  }, SPAWN_MS);
+});
+
+describe('kube-netcheck run: Jest is the engine', () => {
+  const fakeJest = `
+import { writeFileSync } from 'node:fs';
+const argv = process.argv.slice(2);
+const out = argv[argv.indexOf('--outputFile') + 1];
+const pick = ['KNC_KUBECONFIG', 'KNC_CONTEXT', 'KEEP_CLUSTER', 'KNC_REPORT_DIR', 'NODE_OPTIONS'];
+writeFileSync(process.env.FAKE_RECORD, JSON.stringify({ argv, cwd: process.cwd(), env: Object.fromEntries(pick.map((k) => [k, process.env[k]])) }));
+const failed = Number(process.env.FAKE_FAILED || 0);
+if (process.env.FAKE_RESULTS !== 'none') writeFileSync(out, JSON.stringify({ success: failed === 0, numTotalTests: 3, numPassedTests: 3 - failed, numFailedTests: failed, numPendingTests: 0, numRuntimeErrorTestSuites: 0 }));
+process.exit(Number(process.env.FAKE_EXIT || 0));
+`;
+
+  it('passes target, --keep, --report-dir and one name pattern to Jest; maps its exit to 0 / 1 / 2', async () => {
+    const api = await fakeApi();
+    try {
+      const jest = await writeTemp(tmp, 'fake-jest.mjs', fakeJest);
+      const file = await twoContextKubeconfig('for-jest', api.url);
+      const args = ['run', '--kubeconfig', path.relative(ROOT, file), '--context', 'kind-b', '--keep', '--report-dir', 'out/knc', '--only', 'dns,service', '--skip', 'negative-control'];
+      const run = (name: string, env: Record<string, string>) => cli(args, { KNC_JEST: jest, FAKE_RECORD: path.join(tmp, `${name}.json`), ...env });
+      const [pass, fail, crashed] = await Promise.all([
+        run('pass', {}),
+        run('fail', { FAKE_EXIT: '1', FAKE_FAILED: '1' }),
+        run('crashed', { FAKE_EXIT: '1', FAKE_RESULTS: 'none' }),
+      ]);
+      expect(pass.code).toBe(0);
+      expect(pass.stderr).toBe('');
+      expect(pass.stdout).toMatch(/^cluster: context kind-b at http:\/\/127\.0\.0\.1:\d+, Kubernetes v1\.34\.0; API reachable, permissions ok$/m);
+      expect(pass.stdout).toMatch(/^checks: \d+ of \d+ selected$/m);
+      expect(pass.stdout).toMatch(/^checks: 3 passed, 0 failed, 0 skipped; results in .*out\/knc\/results\.json$/m);
+      expect(fail.code).toBe(1);
+      expect(fail.stdout).toMatch(/^checks: 2 passed, 1 failed/m);
+      expectEnvError(crashed, 'RUN_FAILED', /Jest exited 1 without results \(its global setup or teardown failed/);
+
+      const rec = JSON.parse(await readFile(path.join(tmp, 'pass.json'), 'utf8')) as { argv: string[]; cwd: string; env: Record<string, string> };
+      expect(path.resolve(rec.cwd)).toBe(path.resolve(ROOT));
+      expect(rec.argv.slice(0, 3)).toEqual(['--selectProjects', 'cluster', '--runInBand']);
+      expect(rec.argv[3]).toBe('--testNamePattern');
+      expect(rec.argv).toContain('--json');
+      expect(rec.env).toEqual({
+        KNC_KUBECONFIG: file,
+        KNC_CONTEXT: 'kind-b',
+        KEEP_CLUSTER: '1',
+        KNC_REPORT_DIR: path.join(ROOT, 'out', 'knc'),
+        NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning',
+      });
+      // the pattern Jest got selects DNS and Service checks, never a negative control
+      const re = new RegExp(rec.argv[4], 'i');
+      expect(re.test('CoreDNS PTR of each ClusterIP gives the Service FQDN')).toBe(true);
+      expect(re.test('Service my-nginx ClusterIP:80 serves nginx from every node')).toBe(true);
+      expect(re.test('pod IPs podIP:80 serves nginx from a pod on the same node')).toBe(false);
+      expect(re.test('CoreDNS — negative controls the resolution check fails for a name that does not exist (dig and libc)')).toBe(false);
+    } finally {
+      await api.close();
+      await rm(path.join(ROOT, 'out'), { recursive: true, force: true });
+    }
+  }, SPAWN_MS);
+
+  it('--only that selects nothing stops before any cluster work: exit 2', async () => {
+    const r = await cli(['run', '--only', 'no-such-check-anywhere'], { PATH: tmp });
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([expect.stringMatching(/^kube-netcheck run: --only\/--skip select none of the \d+ checks \(tags: .*negative-control.*\)/)]);
+    expect(r.stdout).toContain('warning: "no-such-check-anywhere" matches no check name or tag');
+  }, SPAWN_MS);
+});
+
+describe('kube-netcheck cluster / cleanup', () => {
+  it('cluster up and cluster down without docker on PATH: NO_DOCKER, exit 2', async () => {
+    const [up, down] = await Promise.all([cli(['cluster', 'up'], { PATH: tmp }), cli(['cluster', 'down'], { PATH: tmp })]);
+    expectEnvError(up, 'NO_DOCKER', /docker is not available: docker executable not found on PATH — install and start Docker/);
+    expectEnvError(down, 'NO_DOCKER', /docker executable not found on PATH/);
+  }, SPAWN_MS);
+
+  it('cleanup deletes every namespace labelled managed-by=kube-netcheck and names them', async () => {
+    const api = await fakeApi({ namespaces: ['knc-r1234567-b', 'knc-r1234567-a', 'knc-rzzzzzzz-a'] });
+    try {
+      const file = await twoContextKubeconfig('cleanup', api.url);
+      const r = await cli(['cleanup', '--kubeconfig', file, '--context', 'kind-b']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('deleting 3 namespaces labelled app.kubernetes.io/managed-by=kube-netcheck: knc-r1234567-a, knc-r1234567-b, knc-rzzzzzzz-a');
+      for (const n of ['knc-r1234567-a', 'knc-r1234567-b', 'knc-rzzzzzzz-a']) expect(r.stdout).toContain(`deleted namespace ${n}\n`);
+      expect(api.namespaces.size).toBe(0);
+      expect(api.requests).toContain('GET /api/v1/namespaces?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dkube-netcheck');
+      expect(api.requests.filter((q) => q.startsWith('DELETE /api/v1/namespaces/knc-r1234567-a/pods'))).toHaveLength(1);
+
+      const again = await cli(['cleanup', '--kubeconfig', file]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('nothing to delete: no namespace labelled app.kubernetes.io/managed-by=kube-netcheck');
+    } finally {
+      await api.close();
+    }
+  }, SPAWN_MS);
+
+  it('cleanup against an unreachable API: API_UNREACHABLE, exit 2', async () => {
+    const port = await closedPort();
+    const file = await writeTemp(tmp, 'cleanup-closed', kubeconfigYaml(`https://127.0.0.1:${port}`));
+    expectEnvError(await cli(['cleanup', '--kubeconfig', file]), 'API_UNREACHABLE', /ECONNREFUSED/);
+  }, SPAWN_MS);
+});
+

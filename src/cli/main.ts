@@ -1,0 +1,170 @@
+// kube-netcheck CLI: a thin layer over the library. Jest stays the engine for the checks; this
+// parses arguments, validates the environment up front (one line on stderr, exit 2, when it is
+// not usable) and maps outcomes to exit codes.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
+import { splitTerms } from './filter.js';
+
+/** The checkout: scripts/, specs/, node_modules/jest. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const SYNOPSIS: Record<string, string> = {
+  '': 'kube-netcheck <run|cluster up|cluster down|cleanup> [options]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--only NAMES] [--skip NAMES]',
+  cluster: 'kube-netcheck cluster <up|down>',
+  cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
+};
+
+const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
+
+const HELP: Record<string, string> = {
+  '': `kube-netcheck: proves on a real cluster that Kubernetes networking keeps its promises
+(pod IPs without NAT, Services, CoreDNS), with a negative control for every check.
+
+Usage: ${SYNOPSIS['']}
+
+Commands:
+  run            run the checks (the kind cluster kube-netcheck manages, or yours with --kubeconfig/--context)
+  cluster up     create or reuse the kind cluster
+  cluster down   delete the kind cluster
+  cleanup        delete every namespace kube-netcheck created
+
+Options:
+  -h, --help     this help; \`kube-netcheck <command> --help\` for a command's
+
+${EXIT_CODES}`,
+
+  run: `Usage: ${SYNOPSIS.run}
+
+Runs the cluster checks with Jest (specs/cluster). Without --kubeconfig/--context it uses the kind
+cluster kube-netcheck manages: created (or reused) first, deleted afterwards unless --keep. With
+them it uses that cluster as it is, after checking the kubeconfig, that the API server answers and
+that the credentials may create namespaces, pods, deployments and services and exec into pods.
+
+Options:
+  --kubeconfig FILE   an existing cluster's kubeconfig (default with --context: $KUBECONFIG or ~/.kube/config)
+  --context NAME      a context of that kubeconfig instead of its current-context
+  --keep              keep the kind cluster after the run (KEEP_CLUSTER=1)
+  --report-dir DIR    where results.json and the run state go (default: reports/)
+  --only NAMES        run only these checks: comma-separated terms, each a substring of a check's
+                      name (with its group, e.g. "CoreDNS", case-insensitive) or one of its tags
+                      (e.g. dns, udp, service, negative-control); repeatable
+  --skip NAMES        leave these checks out (same terms); wins over --only
+  -h, --help          this help
+
+Environment: KNC_NGINX_IMAGE, KNC_PROBE_IMAGE (images on an existing cluster), KNC_API_TIMEOUT_MS
+(API timeout for the up-front checks, default 5000), and everything the README lists.
+
+${EXIT_CODES}`,
+
+  cluster: `Usage: ${SYNOPSIS.cluster}
+
+  up     create the kind cluster, or reuse it by name (scripts/cluster-up.sh); offline, the node and
+         test images are built here first
+  down   delete it and the host's safety-net routes (scripts/cluster-down.sh)
+
+Both need a working Docker engine (\`make setup\` installs and starts one).
+
+${EXIT_CODES}`,
+
+  cleanup: `Usage: ${SYNOPSIS.cleanup}
+
+Deletes every namespace labelled app.kubernetes.io/managed-by=kube-netcheck (the leftovers of
+interrupted or crashed runs) and prints their names. Without --kubeconfig/--context it cleans the
+kind cluster kube-netcheck manages.
+
+Options:
+  --kubeconfig FILE   the cluster's kubeconfig
+  --context NAME      a context of that kubeconfig instead of its current-context
+  -h, --help          this help
+
+${EXIT_CODES}`,
+};
+
+const CLUSTER_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const RUN_OPTIONS = {
+  ...CLUSTER_OPTIONS,
+  keep: { type: 'boolean' },
+  'report-dir': { type: 'string' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+} as const;
+
+/** parseArgs, with its errors turned into UsageErrors ("unknown option '--x'"). */
+function parse<const T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    const first = ((err as Error).message.split(/\.\s/)[0] ?? '').replace(/\.$/, '');
+    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1), command);
+  }
+}
+
+function usageLine(err: UsageError): string {
+  const who = err.command ? `kube-netcheck ${err.command}` : 'kube-netcheck';
+  const help = err.command ? `kube-netcheck ${err.command} --help` : 'kube-netcheck --help';
+  return `${who}: ${err.message}; usage: ${SYNOPSIS[err.command] ?? SYNOPSIS['']} (more: ${help})`;
+}
+
+const nonEmpty = (v: string | undefined, flag: string, command: string): string | undefined => {
+  if (v === '') throw new UsageError(`${flag} needs a value`, command);
+  return v;
+};
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('missing command');
+  if (command === '-h' || command === '--help') {
+    io.out(HELP['']);
+    return EXIT.OK;
+  }
+  switch (command) {
+    case 'run': {
+      const { values: v } = parse('run', { args: rest, options: RUN_OPTIONS, strict: true });
+      if (v.help) return (io.out(HELP.run), EXIT.OK);
+      const { runCommand } = await import('./run.js');
+      return runCommand({
+        kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'run'),
+        context: nonEmpty(v.context, '--context', 'run'),
+        keep: v.keep ?? false,
+        reportDir: nonEmpty(v['report-dir'], '--report-dir', 'run'),
+        only: splitTerms(v.only),
+        skip: splitTerms(v.skip),
+      }, io, ROOT);
+    }
+    case 'cluster': {
+      const { values: v, positionals } = parse('cluster', { args: rest, options: { help: CLUSTER_OPTIONS.help }, strict: true, allowPositionals: true });
+      if (v.help) return (io.out(HELP.cluster), EXIT.OK);
+      const [action, ...extra] = positionals;
+      if (action !== 'up' && action !== 'down') throw new UsageError(action ? `unknown action '${action}'` : 'missing action (up or down)', 'cluster');
+      if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`, 'cluster');
+      const { clusterCommand } = await import('./cluster.js');
+      return clusterCommand(action, io, ROOT);
+    }
+    case 'cleanup': {
+      const { values: v } = parse('cleanup', { args: rest, options: CLUSTER_OPTIONS, strict: true });
+      if (v.help) return (io.out(HELP.cleanup), EXIT.OK);
+      const { cleanupCommand } = await import('./cleanup.js');
+      return cleanupCommand({ kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'cleanup'), context: nonEmpty(v.context, '--context', 'cleanup') }, io);
+    }
+    default:
+      throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
+  }
+}
+
+/** Runs the CLI; resolves to the exit code. Never throws: every failure is one line on stderr. */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    io.err(err instanceof UsageError ? usageLine(err) : failureLine(err));
+    return err instanceof CliFailure ? err.exitCode : EXIT.ENV;
+  }
+}
