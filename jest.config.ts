@@ -1,3 +1,4 @@
+/** @jest-config-loader esbuild-register */
 import type { Config } from 'jest';
 import { createDefaultEsmPreset } from 'ts-jest';
 
@@ -18,6 +19,8 @@ const config: Config = {
   // Cluster specs share one kind cluster, so even a bare `npx jest` runs files
   // serially (maxWorkers is root-only too; the npm scripts also pass --runInBand).
   maxWorkers: 1,
+  // services.spec mutates the shared workload: it runs after the read-only specs
+  testSequencer: '<rootDir>/specs/cluster/order.mjs',
   projects: [
     {
       ...base,

@@ -1,12 +1,13 @@
 // Property 2 — Services: a stable virtual ClusterIP reachable only inside the cluster, whose
 // Endpoints and EndpointSlices list exactly the ready selected pods' IP:targetPort and follow
-// scaling. Setup: shared run + a Service selecting nothing (negative control). Teardown: back to 2.
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+// scaling. Setup: shared run + a Service selecting nothing (negative control). It changes the
+// shared nginx pods, so it runs after the read-only specs (specs/cluster/order.mjs).
+import { beforeAll, describe, expect } from '@jest/globals';
 import type { V1Service } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { makeKube, type Kube } from '../../src/kube/client.js';
 import { loadRunState, type ProbeRef, type RunState } from '../../src/fixtures/run.js';
-import { waitPodsReady } from '../../src/fixtures/pods.js';
+import { isReady, listPods } from '../../src/fixtures/pods.js';
 import { runLabels } from '../../src/util/labels.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { parseWhoAmI } from '../../src/probes/http.js';
@@ -59,12 +60,6 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  if (!s) return;
-  await scale(2).catch(() => undefined);
-  await waitPodsReady(kube, s.workloadNs, SEL, { count: 2 });
-});
-
 const pages = (sources: () => ProbeRef[], name: string) => async () => {
   throwAll(sources().map((from) => verifyPage(name, label(from), `my-nginx ${ip()}:80`, fanouts.get(key(from))!.get('page')!)).filter((f): f is CheckFailure => !!f));
   return sources().map(label);
@@ -86,7 +81,7 @@ describe('Service my-nginx', () => {
   check('ClusterIP:80 serves nginx from pods on every node and in another namespace', { tags: ['service', 'pod'], from: 'probe pods', to: 'svc/my-nginx' }, pages(podSources, 'service-from-pods'));
   check('ClusterIP:80 serves nginx from every node', { tags: ['service', 'node'], from: 'every node', to: 'svc/my-nginx' }, pages(() => s.nodeViews, 'service-from-nodes'));
   check('repeated requests to the ClusterIP reach every endpoint', { tags: ['service', 'load-balancing'], from: 'probe pods', to: 'svc/my-nginx' }, async () => {
-    const pods = (await kube.core.listNamespacedPod({ namespace: s.workloadNs, labelSelector: SEL })).items.map((p) => p.metadata!.name!).sort();
+    const pods = (await listPods(kube, s.workloadNs, SEL)).filter(isReady).map((p) => p.metadata!.name!).sort();
     const seen = podSources().flatMap((from) => Array.from({ length: REPEAT }, (_, n) => parseWhoAmI(fanouts.get(key(from))!.get(`who-${n}`)!.output)?.server ?? 'no answer'));
     const servers = [...new Set(seen)].sort();
     if (servers.join() !== pods.join()) {

@@ -22,8 +22,8 @@ export async function globalTeardown(): Promise<void> {
   await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), execs }, null, 2) + '\n');
   process.stderr.write(`\nkube-netcheck results: ${file} (${JSON.stringify(results.toJSON().summary)}, ${execs} execs)\n`);
   const t0 = Date.now();
-  await teardownRun(makeKube({ kubeconfig: state.kubeconfig }), state.runId);
-  process.stderr.write(`kube-netcheck run ${state.runId}: namespaces deleted in ${Date.now() - t0}ms\n`);
+  await teardownRun(makeKube({ kubeconfig: state.kubeconfig, context: state.context }), state.runId, { until: 'stopped' });
+  process.stderr.write(`kube-netcheck run ${state.runId}: pods gone, namespaces terminating in ${Date.now() - t0}ms\n`);
   if (!process.env.KNC_KUBECONFIG && process.env.KEEP_CLUSTER !== '1') {
     await execa('bash', ['scripts/cluster-down.sh'], { stdio: 'inherit' });
   }
