@@ -183,7 +183,16 @@ if [[ "$(ps -p 1 -o comm= 2>/dev/null || cat /proc/1/comm)" == systemd && -d /ru
 else
   pid="$(cat /var/run/docker.pid 2>/dev/null || true)"
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    log "dockerd (pid $pid) is already starting"
+    # a dockerd that is still starting answers soon; one that is shutting down exits: then start anew
+    log "dockerd (pid $pid) is running but not answering yet: waiting up to 60 s for it to answer or exit"
+    for _ in $(seq 1 600); do
+      docker info >/dev/null 2>&1 && break
+      kill -0 "$pid" 2>/dev/null || { log "dockerd (pid $pid) exited"; pid=""; break; }
+      sleep 0.1
+    done
+  fi
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    :
   else
     log "starting dockerd (log: $DOCKERD_LOG)"
     # Own session: dockerd outlives this script and the shell that ran it.
