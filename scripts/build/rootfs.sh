@@ -4,7 +4,8 @@
 # The tarball is cached under $KNC_CACHE/rootfs keyed by suite, packages, hooks and recipe.
 source "$(dirname "$0")/../lib/common.sh"
 name="$1" pkgs="$2"; shift 2
-key="$(key_of "$DEBIAN_SUITE $pkgs $* $IMAGE_RECIPE")"
+# the checkout path is not part of the key: CI builds from a fresh clone in another folder
+args="$*"; key="$(key_of "$DEBIAN_SUITE $pkgs ${args//$KNC_ROOT/.} $IMAGE_RECIPE")"
 out="$KNC_CACHE/rootfs/$name-$DEBIAN_SUITE-$key.tar"
 if [[ -s "$out" ]]; then log "cached rootfs: $out"; echo "$out"; exit 0; fi
 need_cmd mmdebstrap mmdebstrap
