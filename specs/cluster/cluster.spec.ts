@@ -9,6 +9,7 @@ import { loadRunState, type RunState } from '../../src/fixtures/run.js';
 import { isReady, listPods } from '../../src/fixtures/pods.js';
 import { check, negativeControl } from '../../src/checks/check.js';
 import { routeDevice } from '../../src/checks/virtual-ip.js';
+import { failureEvidence } from '../../src/checks/evidence.js';
 import { inCidr, intToIp, ipToInt, parseCidr } from '../../src/net/cidr.js';
 
 let s: RunState;
@@ -53,6 +54,18 @@ describe('cluster', () => {
       expect(routeDevice(out)).toBeUndefined();
     }
     return seen;
+  });
+});
+
+describe('failure evidence', () => {
+  check('a failed check can collect the run events, CoreDNS logs and kube-proxy logs', { tags: ['evidence'], from: 'api', to: 'events + logs' }, async () => {
+    const e = (await failureEvidence(['dns', 'service'])) as { events: Record<string, string>; corednsLogs: Record<string, string>; kubeProxyLogs: Record<string, string> };
+    expect(Object.keys(e.events)).toEqual([s.workloadNs, s.otherNs]);
+    expect(e.events[s.workloadNs]).toMatch(/Normal Pod\/\S+ (Scheduled|Pulled|Created|Started)/);
+    expect(Object.keys(e.corednsLogs)).toHaveLength(2);
+    expect(Object.values(e.corednsLogs).join('\n')).toMatch(/CoreDNS-1\.12\.1|plugin\/reload|\[INFO\]/);
+    expect(Object.keys(e.kubeProxyLogs)).toHaveLength(3);
+    return { events: Object.keys(e.events), corednsPods: Object.keys(e.corednsLogs), kubeProxyPods: Object.keys(e.kubeProxyLogs) };
   });
 });
 

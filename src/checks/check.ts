@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ResultsCollector } from '../report/results.js';
 import { fragmentsDir } from '../report/fragments.js';
 import { execsMade } from './run-probes.js';
+import { failureEvidence } from './evidence.js';
 
 export interface CheckMeta {
   tags: string[];
@@ -44,7 +45,8 @@ function checkImpl(name: string, meta: CheckMeta, fn: () => Promise<unknown>, ti
         const evidence = await fn();
         record({ check: name, ...meta, status: 'passed', durationMs: Date.now() - start, evidence });
       } catch (err) {
-        record({ check: name, ...meta, status: 'failed', durationMs: Date.now() - start, evidence: { error: (err as Error).message } });
+        const durationMs = Date.now() - start;
+        record({ check: name, ...meta, status: 'failed', durationMs, evidence: { error: (err as Error).message, ...(await failureEvidence(meta.tags)) } });
         throw err;
       }
     },
