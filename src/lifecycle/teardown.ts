@@ -1,13 +1,14 @@
 // Teardown for the cluster specs: delete the run's namespaces, merge the per-spec results into
-// one JSON file, and delete the cluster unless KEEP_CLUSTER=1 or it was not ours.
+// reports/results.json (+ junit.xml, summary.md), and delete the cluster unless KEEP_CLUSTER=1 or it was not ours.
 import { execa } from 'execa';
-import { readFileSync, readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeKube } from '../kube/client.js';
 import { loadRunState, teardownRun } from '../fixtures/run.js';
 import { fragmentsDir } from '../report/fragments.js';
 import { ResultsCollector, type CheckResult } from '../report/results.js';
+import { toJUnit } from '../report/junit.js';
+import { toMarkdown } from '../report/markdown.js';
 
 export async function globalTeardown(): Promise<void> {
   const state = loadRunState();
@@ -18,8 +19,10 @@ export async function globalTeardown(): Promise<void> {
     execs += fragment.execs;
     for (const r of fragment.results) results.record(r);
   }
-  const file = await results.write();
-  await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), execs }, null, 2) + '\n');
+  const file = await results.write(undefined, { execs });
+  const report = results.toJSON();
+  writeFileSync(path.join(path.dirname(file), 'junit.xml'), toJUnit(report));
+  writeFileSync(path.join(path.dirname(file), 'summary.md'), toMarkdown(report));
   process.stderr.write(`\nkube-netcheck results: ${file} (${JSON.stringify(results.toJSON().summary)}, ${execs} execs)\n`);
   const t0 = Date.now();
   await teardownRun(makeKube({ kubeconfig: state.kubeconfig, context: state.context }), state.runId, { until: 'stopped' });

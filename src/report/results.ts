@@ -62,11 +62,11 @@ export class ResultsCollector {
     };
   }
 
-  /** Writes the JSON report (creating its directory) and returns the path written. */
-  async write(file: string = defaultReportPath()): Promise<string> {
+  /** Writes the JSON report (creating its directory), plus `extra` top-level fields, and returns the path written. */
+  async write(file: string = defaultReportPath(), extra: Record<string, unknown> = {}): Promise<string> {
     await mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.toJSON(), null, 2) + '\n', 'utf8');
+    await writeFile(tmp, JSON.stringify({ ...this.toJSON(), ...extra }, null, 2) + '\n', 'utf8');
     await rename(tmp, file); // readers never see a half-written report
     return file;
   }
