@@ -9,7 +9,8 @@ import { loadRunState, type ProbeRef, type RunState } from '../../src/fixtures/r
 import { listPods, isReady } from '../../src/fixtures/pods.js';
 import { digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, aRecords } from '../../src/probes/dns.js';
 import type { Probe } from '../../src/probes/fanout.js';
-import { check, negativeControl } from '../../src/checks/check.js';
+import { check, negativeControl, recordMatrix } from '../../src/checks/check.js';
+import type { DnsRow } from '../../src/report/matrices.js';
 import { CheckFailure, throwAll } from '../../src/checks/failure.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../../src/checks/dns-matrix.js';
 import { endpointsSet } from '../../src/checks/endpoints.js';
@@ -68,6 +69,16 @@ beforeAll(async () => {
     })),
     { from: s.nodeViews[0], probes: [{ id: 'resolv', argv: ['cat', '/etc/resolv.conf'] }] },
   ]);
+  recordMatrix('dns', matrix.flatMap((c) => (['udp', 'tcp', 'libc'] as const).map((via): DnsRow => {
+    const o = out(askerOf(c), `${via}-${c.id}`);
+    const expected = c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : c.expect.answer;
+    if (via === 'libc') {
+      const g = parseGetent(o.output, o.exitCode);
+      return { fromNamespace: c.fromNamespace, service: c.target.service, form: c.form, name: c.name, via, expected, got: g.found ? g.addresses.join(',') : g.notFound ? 'not found' : 'no answer', ok: !verifyGetent(c, g, o.command) };
+    }
+    const d = parseDig(o.output);
+    return { fromNamespace: c.fromNamespace, service: c.target.service, form: c.form, name: c.name, via, expected, got: d.status === 'NOERROR' ? aRecords(d).join(',') : d.status, ok: !verifyDig(c, d, dnsIP(), via, o.command) };
+  })));
 });
 
 const out = (from: ProbeRef, id: string) => fanouts.get(key(from))!.get(id)!;

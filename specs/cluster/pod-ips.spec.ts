@@ -8,7 +8,8 @@ import { makeKube, type Kube } from '../../src/kube/client.js';
 import { loadRunState, type ProbeRef, type RunState } from '../../src/fixtures/run.js';
 import { waitPodsReady } from '../../src/fixtures/pods.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { check, negativeControl } from '../../src/checks/check.js';
+import { check, negativeControl, recordMatrix } from '../../src/checks/check.js';
+import type { ReachabilityRow } from '../../src/report/matrices.js';
 import { throwAll, type CheckFailure } from '../../src/checks/failure.js';
 import { httpOutcome, verifyNoNat, verifyPage } from '../../src/checks/http.js';
 import { verifyPodIPs } from '../../src/checks/pod-ips.js';
@@ -43,6 +44,20 @@ beforeAll(async () => {
       ],
     })),
   );
+  recordMatrix('reachability', sources.flatMap((from) => nginx.map((to): ReachabilityRow => {
+    const o = fanouts.get(key(from))!.get(`page-${to.metadata!.name}`)!;
+    return {
+      from: from.hostNetwork ? `node ${from.node}` : `pod ${from.namespace}/${from.pod}`,
+      fromKind: from.hostNetwork ? 'node' : 'pod',
+      fromNode: from.node,
+      to: to.metadata!.name!,
+      toNode: to.spec!.nodeName!,
+      toIP: to.status!.podIP!,
+      outcome: httpOutcome(o),
+      ok: !verifyPage('matrix', '', '', o),
+      ms: o.durationMs,
+    };
+  })));
 });
 
 /** Runs `verify` for each (source, nginx pod) pair the filter keeps; fails with every bad pair. */

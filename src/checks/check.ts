@@ -16,13 +16,24 @@ export interface CheckMeta {
 }
 
 const collector = new ResultsCollector();
+const matrices: Record<string, unknown[]> = {};
 const fragment = path.join(fragmentsDir(), `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
 
 /** Records a row and rewrites this spec file's fragment, so no hook ordering can lose a row. */
 function record(row: Parameters<ResultsCollector['record']>[0]): void {
   collector.record(row);
+  writeFragment();
+}
+
+function writeFragment(): void {
   mkdirSync(fragmentsDir(), { recursive: true });
-  writeFileSync(fragment, JSON.stringify({ execs: execsMade(), results: collector.all() }, null, 2));
+  writeFileSync(fragment, JSON.stringify({ execs: execsMade(), results: collector.all(), matrices }, null, 2));
+}
+
+/** Adds rows to a named matrix (e.g. node × pod reachability) that reports draw as a grid. */
+export function recordMatrix(name: string, rows: unknown[]): void {
+  (matrices[name] ??= []).push(...rows);
+  writeFragment();
 }
 
 /** A named check. `fn` returns evidence (what it saw) or throws a CheckFailure. */

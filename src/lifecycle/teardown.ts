@@ -14,12 +14,14 @@ export async function globalTeardown(): Promise<void> {
   const state = loadRunState();
   const results = new ResultsCollector(state.runId);
   let execs = 0;
+  const matrices: Record<string, unknown[]> = {};
   for (const f of readdirSync(fragmentsDir()).filter((f) => f.endsWith('.json'))) {
-    const fragment = JSON.parse(readFileSync(path.join(fragmentsDir(), f), 'utf8')) as { execs: number; results: CheckResult[] };
+    const fragment = JSON.parse(readFileSync(path.join(fragmentsDir(), f), 'utf8')) as { execs: number; results: CheckResult[]; matrices?: Record<string, unknown[]> };
     execs += fragment.execs;
+    for (const [name, rows] of Object.entries(fragment.matrices ?? {})) (matrices[name] ??= []).push(...rows);
     for (const r of fragment.results) results.record(r);
   }
-  const file = await results.write(undefined, { execs });
+  const file = await results.write(undefined, { execs, matrices });
   const report = results.toJSON();
   writeFileSync(path.join(path.dirname(file), 'junit.xml'), toJUnit(report));
   writeFileSync(path.join(path.dirname(file), 'summary.md'), toMarkdown(report));

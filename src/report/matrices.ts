@@ -1,0 +1,26 @@
+// Rows of the grids reports draw: who reached which pod (node/pod × nginx pod), and how each DNS
+// name form resolved from each namespace over each transport.
+export interface ReachabilityRow {
+  /** e.g. "node kube-netcheck-worker" or "pod knc-x-a/probe-kube-netcheck-worker". */
+  from: string;
+  fromKind: 'node' | 'pod';
+  fromNode: string;
+  to: string;
+  toNode: string;
+  toIP: string;
+  outcome: 'ok' | 'fail' | 'timeout';
+  /** Whether the outcome is the expected one (served the nginx page). */
+  ok: boolean;
+  ms: number;
+}
+
+export interface DnsRow {
+  fromNamespace: string;
+  service: string;
+  form: string;
+  name: string;
+  via: 'udp' | 'tcp' | 'libc';
+  expected: string;
+  got: string;
+  ok: boolean;
+}
