@@ -1,8 +1,9 @@
-// Evidence gathered when a check fails: the run's recent events and, for DNS and Service checks,
+// Evidence gathered when a check fails: the run's recent events and pods (node, phase, IP, waiting
+// reason) and, for DNS and Service checks,
 // the last lines of the CoreDNS and kube-proxy logs — saved with the failure in results.json.
 import { makeKube, type Kube } from '../kube/client.js';
 import { loadRunState } from '../fixtures/run.js';
-import { listPods, recentEvents } from '../fixtures/pods.js';
+import { listPods, podSummary, recentEvents } from '../fixtures/pods.js';
 
 async function logsOf(kube: Kube, namespace: string, selector: string, tailLines = 30): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -17,8 +18,10 @@ export async function failureEvidence(tags: string[]): Promise<Record<string, un
   try {
     const s = loadRunState();
     const kube = makeKube({ kubeconfig: s.kubeconfig, context: s.context });
+    const pods = async (ns: string) => (await listPods(kube, ns)).map(podSummary).join('\n');
     const evidence: Record<string, unknown> = {
       events: { [s.workloadNs]: await recentEvents(kube, s.workloadNs), [s.otherNs]: await recentEvents(kube, s.otherNs) },
+      pods: { [s.workloadNs]: await pods(s.workloadNs), [s.otherNs]: await pods(s.otherNs) },
     };
     if (tags.includes('dns')) evidence.corednsLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-dns');
     if (tags.includes('service')) evidence.kubeProxyLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-proxy');

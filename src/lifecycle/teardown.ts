@@ -6,7 +6,8 @@ import path from 'node:path';
 import { makeKube } from '../kube/client.js';
 import { loadRunState, teardownRun } from '../fixtures/run.js';
 import { fragmentsDir } from '../report/fragments.js';
-import { ResultsCollector, type CheckResult } from '../report/results.js';
+import { ResultsCollector, defaultReportPath, type CheckResult } from '../report/results.js';
+import { writeDiagnostics } from '../report/diagnostics.js';
 import { toJUnit } from '../report/junit.js';
 import { toMarkdown } from '../report/markdown.js';
 
@@ -15,12 +16,14 @@ export async function globalTeardown(): Promise<void> {
   const results = new ResultsCollector(state.runId);
   let execs = 0;
   const matrices: Record<string, unknown[]> = {};
+  const rows: CheckResult[] = [];
   for (const f of readdirSync(fragmentsDir()).filter((f) => f.endsWith('.json'))) {
     const fragment = JSON.parse(readFileSync(path.join(fragmentsDir(), f), 'utf8')) as { execs: number; results: CheckResult[]; matrices?: Record<string, unknown[]> };
     execs += fragment.execs;
     for (const [name, rows] of Object.entries(fragment.matrices ?? {})) (matrices[name] ??= []).push(...rows);
-    for (const r of fragment.results) results.record(r);
+    rows.push(...fragment.results);
   }
+  for (const r of writeDiagnostics(path.dirname(defaultReportPath()), rows)) results.record(r);
   const file = await results.write(undefined, { execs, matrices });
   const report = results.toJSON();
   writeFileSync(path.join(path.dirname(file), 'junit.xml'), toJUnit(report));
