@@ -4,8 +4,9 @@ export PATH := $(or $(KNC_CACHE),/var/cache/kube-netcheck)/tools/bin:$(PATH)
 
 .PHONY: setup engine images cluster-up cluster-down check test test-unit bench typecheck safety-net-check
 
-setup: engine node_modules/.installed  ## docker engine, kind, kubectl, npm packages
+setup: engine node_modules/.installed  ## docker engine, kind, kubectl, npm packages, chromium (HTML report test)
 	bash scripts/build/components.sh
+	bash scripts/install-chromium.sh
 
 engine:
 	bash scripts/engine.sh

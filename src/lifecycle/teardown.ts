@@ -10,6 +10,7 @@ import { ResultsCollector, defaultReportPath, type CheckResult } from '../report
 import { writeDiagnostics } from '../report/diagnostics.js';
 import { toJUnit } from '../report/junit.js';
 import { toMarkdown } from '../report/markdown.js';
+import { toHtml, type HtmlMatrices } from '../report/html.js';
 
 export async function globalTeardown(): Promise<void> {
   const state = loadRunState();
@@ -28,6 +29,7 @@ export async function globalTeardown(): Promise<void> {
   const report = results.toJSON();
   writeFileSync(path.join(path.dirname(file), 'junit.xml'), toJUnit(report));
   writeFileSync(path.join(path.dirname(file), 'summary.md'), toMarkdown(report));
+  writeFileSync(path.join(path.dirname(file), 'report.html'), toHtml({ ...report, execs, matrices: matrices as HtmlMatrices }));
   process.stderr.write(`\nkube-netcheck results: ${file} (${JSON.stringify(results.toJSON().summary)}, ${execs} execs)\n`);
   const t0 = Date.now();
   await teardownRun(makeKube({ kubeconfig: state.kubeconfig, context: state.context }), state.runId, { until: 'stopped' });
