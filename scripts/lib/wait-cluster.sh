@@ -12,7 +12,7 @@ kc wait --for=condition=Ready nodes --all --timeout="${deadline}s" >/dev/null ||
 # would also catch an old replica that is still terminating after the offline Corefile restart)
 kc -n kube-system rollout status deployment/coredns --timeout="${deadline}s" >/dev/null || fail "CoreDNS rollout (all replicas Ready)"
 # a pause pod pinned to each worker proves the CNI hands out pod IPs there
-ns=kube-netcheck-smoke
+ns="kube-netcheck-smoke-$(date +%s)-$RANDOM"   # unique: a previous one may still be terminating
 kc create namespace "$ns" --dry-run=client -o yaml | kc label --local -f - app.kubernetes.io/managed-by=kube-netcheck -o yaml | kc apply -f - >/dev/null
 trap 'kc delete namespace "$ns" --wait=false >/dev/null 2>&1 || true' EXIT
 for node in $(kc get nodes -l '!node-role.kubernetes.io/control-plane' -o name); do

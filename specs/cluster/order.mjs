@@ -4,7 +4,7 @@
 import * as mod from '@jest/test-sequencer';
 
 const Base = mod.default?.default ?? mod.default;
-const ORDER = ['cluster.spec', 'pod-ips.spec', 'dns.spec', 'services.spec', 'cleanup.spec'];
+const ORDER = ['cluster.spec', 'pod-ips.spec', 'dns.spec', 'services.spec', 'rbac.spec', 'grade.spec', 'cleanup.spec'];
 const rank = (path) => {
   const i = ORDER.findIndex((name) => path.endsWith(`/${name}.ts`));
   return i === -1 ? -1 : i;

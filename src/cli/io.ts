@@ -49,7 +49,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   MALFORMED_YAML: 'fix the kubeconfig file (`kubectl config view --kubeconfig FILE` shows what kubectl makes of it)',
   CONTEXT_UNKNOWN: 'pass --context with one of the known contexts (`kubectl config get-contexts`)',
   API_UNREACHABLE: 'check that the cluster is running and that the kubeconfig server address is right (`kubectl cluster-info`)',
-  FORBIDDEN: 'use credentials that may create and delete namespaces, pods, deployments and services and exec into pods (e.g. cluster-admin)',
+  FORBIDDEN: 'bind the identity to the role in manifests/rbac.yaml (kubectl apply -f manifests/rbac.yaml), or use credentials with at least those rights',
   NO_DOCKER: 'install and start Docker (`make setup` does both, as root), or pass --kubeconfig to check a cluster you already have',
 };
 

@@ -29,13 +29,28 @@ const can = (verb: string, resource: string, group = '', subresource?: string): 
 
 /** What a run does: its own namespaces, the workload, probe pods it execs into, reads of nodes and Services. */
 export const RUN_PERMISSIONS: Permission[] = [
+  // exactly what manifests/rbac.yaml grants (minus the review itself), so a role that passes here
+  // cannot fail later with a 403 that would look like a failed check
   can('create', 'namespaces'),
+  can('list', 'namespaces'),
   can('delete', 'namespaces'),
   can('list', 'nodes'),
   can('create', 'pods'),
+  can('list', 'pods'),
+  can('delete', 'pods'),
+  can('deletecollection', 'pods'),
   can('create', 'pods', '', 'exec'),
-  can('create', 'deployments', 'apps'),
+  can('get', 'pods', '', 'exec'),
+  can('get', 'pods', '', 'log'),
   can('create', 'services'),
+  can('get', 'services'),
+  can('create', 'configmaps'),
+  can('get', 'configmaps'),
+  can('get', 'endpoints'),
+  can('list', 'events'),
+  can('create', 'deployments', 'apps'),
+  can('get', 'deployments', 'apps', 'scale'),
+  can('update', 'deployments', 'apps', 'scale'),
   can('list', 'endpointslices', 'discovery.k8s.io'),
 ];
 
