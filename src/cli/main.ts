@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
 import { splitTerms } from './filter.js';
+import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/cli.js';
 
 /** The checkout: scripts/, specs/, node_modules/jest. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -15,6 +16,7 @@ const SYNOPSIS: Record<string, string> = {
   run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--only NAMES] [--skip NAMES]',
   cluster: 'kube-netcheck cluster <up|down>',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
+  grade: GRADE_SYNOPSIS,
 };
 
 const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
@@ -30,6 +32,7 @@ Commands:
   cluster up     create or reuse the kind cluster
   cluster down   delete the kind cluster
   cleanup        delete every namespace kube-netcheck created
+  grade          grade a lab: score what a student built in a namespace against a rubric
 
 Options:
   -h, --help     this help; \`kube-netcheck <command> --help\` for a command's
@@ -81,6 +84,8 @@ Options:
   -h, --help          this help
 
 ${EXIT_CODES}`,
+
+  grade: GRADE_HELP,
 };
 
 const CLUSTER_OPTIONS = {
@@ -153,6 +158,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (v.help) return (io.out(HELP.cleanup), EXIT.OK);
       const { cleanupCommand } = await import('./cleanup.js');
       return cleanupCommand({ kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'cleanup'), context: nonEmpty(v.context, '--context', 'cleanup') }, io);
+    }
+    case 'grade': {
+      const { values: v } = parse('grade', { args: rest, options: GRADE_OPTIONS, strict: true });
+      if (v.help) return (io.out(HELP.grade), EXIT.OK);
+      const { gradeCommand } = await import('../grade/command.js');
+      return gradeCommand(gradeFlags(v), io);
     }
     default:
       throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);

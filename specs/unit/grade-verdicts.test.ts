@@ -1,0 +1,256 @@
+// The grading verdicts on hand-made observations: the reference solution passes everything, each
+// seeded mistake fails exactly its items (the same sets the cluster spec asserts on the live
+// cluster), and the detail line says what was seen.
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { V1Deployment, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import { CHECK_IDS, type CheckId } from '../../src/grade/catalogue.js';
+import { SEED_LAB } from '../../src/grade/rubric.js';
+import { dnsNames, evaluate, resolveTargetPort, selectorString, selects, type Observation } from '../../src/grade/verdicts.js';
+import { planProbes, retried } from '../../src/grade/observe.js';
+import { httpProbe } from '../../src/probes/http.js';
+import type { ProbeOutput } from '../../src/probes/fanout.js';
+
+const NS = 'student';
+const CLUSTER_IP = '10.96.12.34';
+const DNS_IP = '10.96.0.10';
+const IPS = ['10.244.1.5', '10.244.2.7'];
+
+const deployment = (): V1Deployment => ({
+  metadata: { name: 'my-nginx', namespace: NS },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { run: 'my-nginx' } },
+    template: { metadata: { labels: { run: 'my-nginx' } }, spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] } },
+  },
+});
+const pod = (i: number, labels: Record<string, string> = { run: 'my-nginx' }, ready = true): V1Pod => ({
+  metadata: { name: `my-nginx-abc-${i}`, namespace: NS, labels },
+  status: { phase: 'Running', podIP: IPS[i], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+const service = (): V1Service => ({
+  metadata: { name: 'my-nginx', namespace: NS },
+  spec: { type: 'ClusterIP', clusterIP: CLUSTER_IP, selector: { run: 'my-nginx' }, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] },
+});
+const endpoints = (ips: string[], port = 80): V1Endpoints => ({ metadata: { name: 'my-nginx' }, subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port, protocol: 'TCP' }] }] : undefined });
+const out = (id: string, exitCode: number, output: string): ProbeOutput => ({ id, exitCode, output, durationMs: 5, command: id });
+const PAGE = '<html><head><title>Welcome to nginx!</title></head></html>';
+const ok = (id: string) => out(id, 0, PAGE);
+const refused = (id: string) => out(id, 1, "wget: can't connect to remote host (10.96.12.34): Connection refused");
+const dig = (name: string, status: string, a: string[] = [], server = DNS_IP) =>
+  out('dig', 0, [
+    `; <<>> DiG 9.20 <<>> +search ${name}`,
+    `;; ->>HEADER<<- opcode: QUERY, status: ${status}, id: 1`,
+    '',
+    ...(a.length ? [';; ANSWER SECTION:', ...a.map((ip) => `${name}.svc.cluster.local. 30 IN A ${ip}`), ''] : []),
+    `;; SERVER: ${server}#53(${server}) (UDP)`,
+    '',
+  ].join('\n'));
+
+/** The reference solution as the grader would observe it. */
+function reference(): Observation {
+  const pods = [pod(0), pod(1)];
+  return {
+    namespace: NS,
+    expect: structuredClone(SEED_LAB),
+    deployment: deployment(),
+    pods,
+    service: service(),
+    endpoints: endpoints(IPS),
+    podHttp: new Map(pods.map((p) => [p.metadata!.name!, ok('pod')])),
+    serviceHttp: ok('svc'),
+    dns: dnsNames('my-nginx', NS, 'cluster.local').map((d) => ({ ...d, output: dig(d.name, 'NOERROR', [CLUSTER_IP]) })),
+    dnsServiceIP: DNS_IP,
+  };
+}
+
+const failed = (o: Observation, checks: readonly CheckId[] = CHECK_IDS) => [...evaluate(o, checks)].filter(([, r]) => !r.passed).map(([c]) => c);
+const detail = (o: Observation, c: CheckId) => evaluate(o, [c]).get(c)!.detail;
+
+describe('seeded mistakes fail exactly their items', () => {
+  it('the reference solution passes every check', () => {
+    expect(failed(reference())).toEqual([]);
+    expect(detail(reference(), 'endpoints')).toBe('Endpoints {10.244.1.5:80, 10.244.2.7:80}');
+    expect(detail(reference(), 'dns-fqdn')).toBe(`my-nginx.${NS}.svc.cluster.local -> ${CLUSTER_IP}`);
+  });
+
+  it('an empty namespace fails every check', () => {
+    const o: Observation = { ...reference(), deployment: undefined, pods: [], service: undefined, endpoints: undefined, podHttp: new Map(), serviceHttp: undefined };
+    o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NXDOMAIN') }));
+    expect(failed(o)).toEqual([...CHECK_IDS]);
+    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: NXDOMAIN from ${DNS_IP} (no Service my-nginx in namespace ${NS})`);
+  });
+
+  it('wrong pod label (app=my-nginx): pod-labels, service-selector, endpoints, service-http', () => {
+    const o = reference();
+    o.deployment!.spec!.selector = { matchLabels: { app: 'my-nginx' } };
+    o.deployment!.spec!.template.metadata!.labels = { app: 'my-nginx' };
+    o.pods = [pod(0, { app: 'my-nginx' }), pod(1, { app: 'my-nginx' })];
+    o.endpoints = endpoints([]);
+    o.serviceHttp = refused('svc');
+    expect(failed(o)).toEqual(['pod-labels', 'service-selector', 'endpoints', 'service-http']);
+    expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; the pod template has {app=my-nginx}');
+    expect(detail(o, 'service-selector')).toBe("selector {run=my-nginx} does not match the Deployment's pod labels {app=my-nginx}");
+    expect(detail(o, 'endpoints')).toBe("expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the Deployment's Ready pods); saw {} (no ready addresses)");
+  });
+
+  it('wrong containerPort (8080, nginx still on 80): container-port only', () => {
+    const o = reference();
+    o.deployment!.spec!.template.spec!.containers[0].ports = [{ name: 'http', containerPort: 8080 }];
+    expect(failed(o)).toEqual(['container-port']);
+    expect(detail(o, 'container-port')).toBe('expected a container to declare containerPort 80/TCP; declared: my-nginx:8080/TCP');
+  });
+
+  it('wrong targetPort (8080): service-port, endpoints, service-http', () => {
+    const o = reference();
+    o.service!.spec!.ports![0].targetPort = 8080 as never;
+    o.endpoints = endpoints(IPS, 8080);
+    o.serviceHttp = refused('svc');
+    expect(failed(o)).toEqual(['service-port', 'endpoints', 'service-http']);
+    expect(detail(o, 'service-port')).toBe('expected port 80 -> targetPort 80; the Service has 80/TCP->8080');
+    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}$/);
+    expect(detail(o, 'service-http')).toMatch(/^expected an HTTP answer on 10\.96\.12\.34:80; 10\.96\.12\.34:80 failed: wget: can't connect .*Connection refused \(exit 1\)$/);
+  });
+
+  it('1 replica: replicas only (the Endpoints hold the one Ready pod)', () => {
+    const o = reference();
+    o.deployment!.spec!.replicas = 1;
+    o.pods = [pod(0)];
+    o.endpoints = endpoints([IPS[0]]);
+    o.podHttp = new Map([[o.pods[0].metadata!.name!, ok('pod')]]);
+    expect(failed(o)).toEqual(['replicas']);
+    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=1, 1 of 1 pod Ready');
+  });
+
+  it('selector typo (run=my-ngnix): service-selector, endpoints, service-http', () => {
+    const o = reference();
+    o.service!.spec!.selector = { run: 'my-ngnix' };
+    o.endpoints = endpoints([]);
+    o.serviceHttp = out('svc', 137, '');
+    expect(failed(o)).toEqual(['service-selector', 'endpoints', 'service-http']);
+    expect(detail(o, 'service-http')).toBe('expected an HTTP answer on 10.96.12.34:80; 10.96.12.34:80 no answer (timed out) (exit 137)');
+  });
+});
+
+describe('verdict details', () => {
+  it('replicas: a pod not Ready fails it, and so does spec.replicas alone', () => {
+    const o = reference();
+    o.pods = [pod(0), pod(1, undefined, false)];
+    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=2, 1 of 2 pods Ready');
+    // the Endpoints hold the Ready pod only: consistent, so endpoints passes
+    o.endpoints = endpoints([IPS[0]]);
+    expect(failed(o)).toEqual(['replicas']);
+  });
+
+  it('pod-labels: a pod relabelled by hand is named', () => {
+    const o = reference();
+    o.pods[1] = pod(1, { run: 'other' });
+    expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; pod my-nginx-abc-1 has {run=other}');
+  });
+
+  it('service-port: a missing port, a named targetPort, and an unresolvable name', () => {
+    const o = reference();
+    o.service!.spec!.ports = [{ port: 8080, targetPort: 80 as never }];
+    expect(detail(o, 'service-port')).toBe('expected port 80/TCP; the Service has ports 8080/TCP->80');
+    o.service!.spec!.ports = [{ port: 80, targetPort: 'http' as never }];
+    expect(evaluate(o, ['service-port']).get('service-port')!.passed).toBe(true);
+    o.service!.spec!.ports = [{ port: 80, targetPort: 'web' as never }];
+    expect(detail(o, 'service-port')).toBe('expected port 80 -> targetPort 80; the Service has 80/TCP->web (targetPort "web" names no container port)');
+  });
+
+  it('service-selector: no selector selects nothing', () => {
+    const o = reference();
+    o.service!.spec!.selector = undefined;
+    expect(detail(o, 'service-selector')).toBe('the Service has no selector, so it selects no pods');
+  });
+
+  it('endpoints: an extra address (a stray pod) fails it', () => {
+    const o = reference();
+    o.endpoints = endpoints([...IPS, '10.244.1.99']);
+    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}$/);
+  });
+
+  it('service-http and DNS on a headless Service', () => {
+    const o = reference();
+    o.service!.spec!.clusterIP = 'None';
+    o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NOERROR', IPS) }));
+    expect(detail(o, 'service-http')).toBe('the Service has no ClusterIP (clusterIP: None), so there is no ClusterIP:80 to answer');
+    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc: NOERROR A ${IPS.join(', ')} from ${DNS_IP}; the Service has no ClusterIP to resolve to`);
+  });
+
+  it('DNS: an answer from another server fails', () => {
+    const o = reference();
+    o.dns[0].output = dig(o.dns[0].name, 'NOERROR', [CLUSTER_IP], '8.8.8.8');
+    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: expected an answer from the cluster DNS ${DNS_IP}; saw NOERROR A ${CLUSTER_IP} from 8.8.8.8`);
+  });
+
+  it('pod-http names the pod that did not answer', () => {
+    const o = reference();
+    o.podHttp.set('my-nginx-abc-1', refused('pod'));
+    expect(detail(o, 'pod-http')).toMatch(/^expected every pod to answer HTTP on port 80; my-nginx-abc-1 10\.244\.2\.7:80 failed: .*Connection refused \(exit 1\)$/);
+  });
+
+  it('a probe pod that could not be used fails the probe checks only, with the reason', () => {
+    const o = { ...reference(), probeError: 'probe pod not Ready' };
+    expect(failed(o)).toEqual(['pod-http', 'service-http', 'dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn']);
+    expect(detail(o, 'dns-fqdn')).toBe('probe pod not Ready');
+  });
+});
+
+describe('helpers', () => {
+  it('selectorString renders matchLabels and matchExpressions', () => {
+    expect(selectorString({ matchLabels: { run: 'my-nginx', tier: 'web' } })).toBe('run=my-nginx,tier=web');
+    expect(selectorString({ matchExpressions: [
+      { key: 'a', operator: 'In', values: ['x', 'y'] },
+      { key: 'b', operator: 'NotIn', values: ['z'] },
+      { key: 'c', operator: 'Exists' },
+      { key: 'd', operator: 'DoesNotExist' },
+    ] })).toBe('a in (x,y),b notin (z),c,!d');
+    expect(selectorString(undefined)).toBe('');
+  });
+
+  it('selects: every selector label must match; an empty selector selects nothing', () => {
+    expect(selects({ run: 'my-nginx' }, { run: 'my-nginx', x: 'y' })).toBe(true);
+    expect(selects({ run: 'my-nginx', x: 'z' }, { run: 'my-nginx', x: 'y' })).toBe(false);
+    expect(selects({}, { run: 'my-nginx' })).toBe(false);
+    expect(selects(undefined, { run: 'my-nginx' })).toBe(false);
+  });
+
+  it('resolveTargetPort: number, numeric string, name, unset', () => {
+    expect(resolveTargetPort(8080, 80, deployment())).toBe(8080);
+    expect(resolveTargetPort('8080', 80, deployment())).toBe(8080);
+    expect(resolveTargetPort('http', 80, deployment())).toBe(80);
+    expect(resolveTargetPort('nope', 80, deployment())).toBeUndefined();
+    expect(resolveTargetPort(undefined, 81, undefined)).toBe(81);
+  });
+
+  it('planProbes: HTTP to each pod IP and the ClusterIP (retried), dig with the search path for each name form', () => {
+    const o = reference();
+    const { probes, podIds } = planProbes(o, { podHttp: true, serviceHttp: true, dns: true });
+    expect(probes.map((p) => p.id)).toEqual(['pod-0', 'pod-1', 'svc', 'dns-0', 'dns-1', 'dns-2']);
+    expect([...podIds]).toEqual([['pod-0', 'my-nginx-abc-0'], ['pod-1', 'my-nginx-abc-1']]);
+    expect(probes[2].argv.slice(0, 4)).toEqual(['sh', '-c', expect.stringContaining('-ge 3'), 'retry']);
+    expect(probes[2].argv.slice(4)).toEqual(httpProbe('svc', CLUSTER_IP, 80).argv);
+    expect(probes[5].argv).toEqual(expect.arrayContaining(['dig', '+search', `my-nginx.${NS}.svc.cluster.local`, 'A']));
+    // no ClusterIP, no pod IPs: nothing to ask over HTTP
+    const bare = planProbes({ ...o, pods: [], service: { ...service(), spec: { ...service().spec, clusterIP: 'None' } } }, { podHttp: true, serviceHttp: true, dns: false });
+    expect(bare.probes).toEqual([]);
+  });
+
+  it('retried: stops at the first success, else exits with the last attempt\'s code (run with the local sh)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'knc-retry-'));
+    try {
+      const count = path.join(dir, 'n');
+      const second = retried({ id: 'x', argv: ['sh', '-c', `echo . >>${count}; [ $(wc -l <${count}) -ge 2 ]`] }, 3);
+      const r1 = await execa(second.argv[0], second.argv.slice(1), { reject: false });
+      expect([r1.exitCode, readFileSync(count, 'utf8')]).toEqual([0, '.\n.\n']);
+      const never = retried({ id: 'y', argv: ['sh', '-c', 'exit 7'] }, 1);
+      expect((await execa(never.argv[0], never.argv.slice(1), { reject: false })).exitCode).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
