@@ -25,6 +25,12 @@ describe('CLI target cluster', () => {
     expect([mine.KNC_KUBECONFIG, mine.KNC_CONTEXT, mine.KEEP_CLUSTER, mine.KNC_REPORT_DIR]).toEqual(['/k', undefined, '1', path.resolve('r')]);
     expect(jestEnv({ ...base, kubeconfig: '/k', context: 'c' }, {}).KNC_CONTEXT).toBe('c');
   });
+
+  it('image flags become the env the global setup and cluster-up.sh read', () => {
+    const e = jestEnv({ only: [], skip: [], keep: false, nginxImage: 'nginx:1.27', probeImage: 'p:1', nodeImage: 'kindest/node:v1.34.4' }, {});
+    expect([e.KNC_NGINX_IMAGE, e.KNC_PROBE_IMAGE, e.KNC_NODE_IMAGE]).toEqual(['nginx:1.27', 'p:1', 'kindest/node:v1.34.4']);
+    expect(jestEnv({ only: [], skip: [], keep: false }, { KNC_PROBE_IMAGE: 'from-env' }).KNC_PROBE_IMAGE).toBe('from-env');
+  });
 });
 
 describe('KNC_CONTEXT reaches every makeKube of a run', () => {

@@ -13,7 +13,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 const SYNOPSIS: Record<string, string> = {
   '': 'kube-netcheck <run|cluster up|cluster down|cleanup> [options]',
-  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--only NAMES] [--skip NAMES]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--only NAMES] [--skip NAMES]',
   cluster: 'kube-netcheck cluster <up|down>',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
@@ -51,6 +51,9 @@ Options:
   --context NAME      a context of that kubeconfig instead of its current-context
   --keep              keep the kind cluster after the run (KEEP_CLUSTER=1)
   --report-dir DIR    where results.json and the run state go (default: reports/)
+  --nginx-image IMG   the nginx image of the workload (env KNC_NGINX_IMAGE)
+  --probe-image IMG   the probe pods' image: sh, wget, dig, getent, busybox (env KNC_PROBE_IMAGE)
+  --node-image IMG    the kind node image when kube-netcheck creates the cluster (env KNC_NODE_IMAGE)
   --only NAMES        run only these checks: comma-separated terms, each a substring of a check's
                       name (with its group, e.g. "CoreDNS", case-insensitive) or one of its tags
                       (e.g. dns, udp, service, negative-control); repeatable
@@ -98,6 +101,9 @@ const RUN_OPTIONS = {
   ...CLUSTER_OPTIONS,
   keep: { type: 'boolean' },
   'report-dir': { type: 'string' },
+  'nginx-image': { type: 'string' },
+  'probe-image': { type: 'string' },
+  'node-image': { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
 } as const;
@@ -140,6 +146,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         context: nonEmpty(v.context, '--context', 'run'),
         keep: v.keep ?? false,
         reportDir: nonEmpty(v['report-dir'], '--report-dir', 'run'),
+        nginxImage: nonEmpty(v['nginx-image'], '--nginx-image', 'run'),
+        probeImage: nonEmpty(v['probe-image'], '--probe-image', 'run'),
+        nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
         only: splitTerms(v.only),
         skip: splitTerms(v.skip),
       }, io, ROOT);

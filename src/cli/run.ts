@@ -13,6 +13,10 @@ import { existingCluster, type ClusterFlags } from './target.js';
 export interface RunFlags extends ClusterFlags {
   keep: boolean;
   reportDir?: string;
+  /** Image overrides: nginx server, probe (busybox-style tools), kind node. */
+  nginxImage?: string;
+  probeImage?: string;
+  nodeImage?: string;
   only: string[];
   skip: string[];
 }
@@ -47,6 +51,9 @@ export function jestEnv(flags: RunFlags, env: NodeJS.ProcessEnv = process.env): 
   if (target?.context) out.KNC_CONTEXT = target.context;
   if (flags.keep) out.KEEP_CLUSTER = '1';
   if (flags.reportDir) out.KNC_REPORT_DIR = path.resolve(flags.reportDir);
+  if (flags.nginxImage) out.KNC_NGINX_IMAGE = flags.nginxImage;
+  if (flags.probeImage) out.KNC_PROBE_IMAGE = flags.probeImage;
+  if (flags.nodeImage) out.KNC_NODE_IMAGE = flags.nodeImage;
   return out;
 }
 
