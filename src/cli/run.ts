@@ -8,6 +8,7 @@ import { requireDocker } from './docker.js';
 import { buildTestNamePattern, indexClusterSpecs, knownTags, selectedChecks, unknownTerms } from './filter.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
+import { waitWith } from './progress.js';
 import { existingCluster, type ClusterFlags } from './target.js';
 
 export interface RunFlags extends ClusterFlags {
@@ -71,10 +72,10 @@ export async function runCommand(flags: RunFlags, io: Io, root: string, env: Nod
   const target = existingCluster(flags, env);
   if (target) {
     io.out(`cluster: kubeconfig ${target.kubeconfig}${target.context ? `, context ${target.context}` : ''}`);
-    const ok = await preflight(target, RUN_PERMISSIONS);
+    const ok = await waitWith('checking the API server and permissions', preflight(target, RUN_PERMISSIONS));
     io.out(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}; API reachable, permissions ok`);
   } else {
-    await requireDocker();
+    await waitWith('checking the Docker engine', requireDocker());
     io.out(`cluster: the kind cluster kube-netcheck manages (created or reused now, deleted after the run${flags.keep ? ' unless --keep: kept' : '; --keep keeps it'})`);
   }
 
