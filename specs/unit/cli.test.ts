@@ -189,7 +189,7 @@ describe('kube-netcheck run: the kubeconfig and API are checked before Jest star
     try {
       const file = await writeTemp(tmp, 'forbidden', kubeconfigYaml(api.url));
       const r = await cli(['run', '--kubeconfig', file]);
-      expectEnvError(r, 'FORBIDDEN', /Kubernetes API refused the request: HTTP 403: .*User "dev" cannot create .* — use credentials that may create/);
+      expectEnvError(r, 'FORBIDDEN', /Kubernetes API refused the request: HTTP 403: .*User "dev" cannot create .* — bind the identity to the role in manifests\/rbac\.yaml/);
       expect(api.requests).toContain('GET /version');
     } finally {
       await api.close();
