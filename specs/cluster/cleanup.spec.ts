@@ -10,6 +10,7 @@ import { loadRunState } from '../../src/fixtures/run.js';
 import { runSelector } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { check } from '../../src/checks/check.js';
+import { JEST_NODE_OPTIONS } from '../../src/util/jest-env.js';
 
 describe('cleanup', () => {
   check('SIGINT during a run deletes every namespace that run created', { tags: ['cleanup'], from: 'a second run', to: 'its labelled namespaces' }, async () => {
@@ -17,7 +18,7 @@ describe('cleanup', () => {
     const kube = makeKube({ kubeconfig: s.kubeconfig });
     const reportDir = mkdtempSync(path.join(tmpdir(), 'knc-sigint-'));
     const child = execa('node', ['node_modules/jest/bin/jest.js', '--selectProjects', 'cluster', '--runInBand', 'specs/cluster/cluster.spec.ts'], {
-      env: { KNC_KUBECONFIG: s.kubeconfig, KNC_NGINX_IMAGE: s.images.nginx, KNC_PROBE_IMAGE: s.images.probe, KNC_REPORT_DIR: reportDir, NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning' },
+      env: { KNC_KUBECONFIG: s.kubeconfig, KNC_NGINX_IMAGE: s.images.nginx, KNC_PROBE_IMAGE: s.images.probe, KNC_REPORT_DIR: reportDir, NODE_OPTIONS: JEST_NODE_OPTIONS },
       reject: false,
       all: true,
     });

@@ -9,6 +9,7 @@ import { buildTestNamePattern, indexClusterSpecs, knownTags, selectedChecks, unk
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
 import { waitWith } from './progress.js';
+import { JEST_NODE_OPTIONS } from '../util/jest-env.js';
 import { existingCluster, type ClusterFlags } from './target.js';
 
 export interface RunFlags extends ClusterFlags {
@@ -22,7 +23,7 @@ export interface RunFlags extends ClusterFlags {
   skip: string[];
 }
 
-export const JEST_NODE_OPTIONS = '--experimental-vm-modules --disable-warning=ExperimentalWarning';
+export { JEST_NODE_OPTIONS };
 
 /** The part of Jest's --json output the CLI reads. */
 interface JestResults {
