@@ -8,7 +8,7 @@ import type { Kube } from '../kube/client.js';
 import { discoverFacts } from '../cluster/facts.js';
 import { createAll } from '../fixtures/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs, setImage, stamp } from '../fixtures/manifests.js';
-import { listPods, waitPodsReady } from '../fixtures/pods.js';
+import { isLive, listPods, waitPodsReady } from '../fixtures/pods.js';
 import type { ProbeRef } from '../fixtures/run.js';
 import { runFanout } from '../checks/run-probes.js';
 import { httpProbe } from '../probes/http.js';
@@ -124,7 +124,7 @@ export async function observe(o: ObserveOptions): Promise<{ observation: Observa
     optional(kube.core.readNamespacedEndpoints({ name: e.service, namespace: ns })),
   ]);
   const selector = deployment ? selectorString(deployment.spec?.selector) : '';
-  const pods = selector ? (await listPods(kube, ns, selector)).filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') : [];
+  const pods = selector ? (await listPods(kube, ns, selector)).filter(isLive) : [];
   pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
   const timings: Timings = { apiMs: Date.now() - t0 };
 
