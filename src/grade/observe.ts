@@ -7,9 +7,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { discoverFacts } from '../cluster/facts.js';
 import { createAll } from '../fixtures/apply.js';
-import { MANIFESTS_DIR, loadYamlDocs, setImage, stamp } from '../fixtures/manifests.js';
+import { MANIFESTS_DIR, loadYamlDocs } from '../fixtures/manifests.js';
 import { isLive, listPods, waitPodsReady } from '../fixtures/pods.js';
-import type { ProbeRef } from '../fixtures/run.js';
+import { probePod, probeRef, type ProbeRef } from '../fixtures/run.js';
 import { runFanout } from '../checks/run-probes.js';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
@@ -82,8 +82,7 @@ async function startProbe(o: ObserveOptions): Promise<ProbeRef> {
   o.onNamespaceCreate?.(creating.catch(() => undefined));
   await creating;
   const [template] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
-  const pod = setImage(stamp(template, ns, labels), o.probeImage);
-  pod.metadata!.name = 'probe';
+  const pod = probePod(template, 'probe', undefined, ns, o.probeImage, labels);
   // a fresh namespace may not have its default ServiceAccount yet: pod creation is refused until it does
   for (let attempt = 1; ; attempt++) {
     try {
@@ -100,8 +99,7 @@ async function startProbe(o: ObserveOptions): Promise<ProbeRef> {
   } catch (err) {
     throw new Error(`the grader's probe pod ${ns}/probe (image ${o.probeImage}) did not become Ready — is the image on the nodes (KNC_PROBE_IMAGE)? ${(err as Error).message.split('\n')[0]}`);
   }
-  const p = ready[0];
-  return { namespace: ns, pod: p.metadata!.name!, node: p.spec!.nodeName!, ip: p.status!.podIP!, hostNetwork: false };
+  return probeRef(ready[0]);
 }
 
 /** Reads the namespace and, when the rubric needs it, probes from inside the cluster. */
