@@ -11,7 +11,7 @@ cd "$KNC_ROOT"
 printf '| run | suite wall time (s) | checks passed/total | execs |\n|---|---|---|---|\n'
 for i in $(seq 1 "$runs"); do
   t0=$(date +%s%N)
-  NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" npx jest --selectProjects cluster --runInBand specs/cluster/cluster.spec.ts specs/cluster/pod-ips.spec.ts specs/cluster/dns.spec.ts specs/cluster/services.spec.ts >/tmp/knc-bench.log 2>&1 \
+  npm run --silent check -- specs/cluster/cluster.spec.ts specs/cluster/pod-ips.spec.ts specs/cluster/dns.spec.ts specs/cluster/services.spec.ts >/tmp/knc-bench.log 2>&1 \
     || { tail -n 40 /tmp/knc-bench.log >&2; die "suite failed during the benchmark (log above)" 1; }
   t1=$(date +%s%N)
   summary="$(node -e 'const r=require(process.argv[1]); console.log(`${r.summary.passed}/${r.summary.total} | ${r.execs}`)' "$KNC_ROOT/reports/results.json")"

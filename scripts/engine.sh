@@ -191,9 +191,7 @@ else
       sleep 0.1
     done
   fi
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    :
-  else
+  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
     log "starting dockerd (log: $DOCKERD_LOG)"
     # Own session: dockerd outlives this script and the shell that ran it.
     (cd / && exec setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null) &

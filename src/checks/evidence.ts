@@ -1,6 +1,6 @@
 // Evidence gathered when a check fails: the run's recent events and pods (node, phase, IP, waiting
-// reason) and, for DNS and Service checks,
-// the last lines of the CoreDNS and kube-proxy logs — saved with the failure in results.json.
+// reason) and, for DNS and Service checks, the last lines of the CoreDNS and kube-proxy logs —
+// saved with the failure in results.json.
 import { makeKube, type Kube } from '../kube/client.js';
 import { loadRunState } from '../fixtures/run.js';
 import { listPods, podSummary, recentEvents } from '../fixtures/pods.js';
