@@ -16,11 +16,9 @@ const config: Config = {
   // silently ignored), so the cluster budget lives here and the unit project
   // tightens it back to 5s in specs/unit/jest.setup.ts.
   testTimeout: 180_000,
-  // Cluster specs share one kind cluster, so even a bare `npx jest` runs files
-  // serially (maxWorkers is root-only too; the npm scripts also pass --runInBand).
+  // Cluster specs share one cluster (each file has its own namespaces), so even a bare `npx jest`
+  // runs files serially (maxWorkers is root-only too; the npm scripts also pass --runInBand).
   maxWorkers: 1,
-  // services.spec mutates the shared workload: it runs after the read-only specs
-  testSequencer: '<rootDir>/specs/cluster/order.mjs',
   projects: [
     {
       ...base,
@@ -29,11 +27,20 @@ const config: Config = {
       setupFilesAfterEnv: ['<rootDir>/specs/unit/jest.setup.ts'],
     },
     {
+      // the network-model checks: the catalogue, one test per check (what `kube-netcheck run` runs)
       ...base,
       displayName: 'cluster',
       testMatch: ['<rootDir>/specs/cluster/**/*.spec.ts'],
-      globalSetup: '<rootDir>/specs/cluster/global-setup.ts',
-      globalTeardown: '<rootDir>/specs/cluster/global-teardown.ts',
+      globalSetup: '<rootDir>/specs/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/specs/support/global-teardown.mjs',
+    },
+    {
+      // the tool's own tests on the live cluster: RBAC role, grader, cleanup/SIGINT, reports, kubeconfig safety
+      ...base,
+      displayName: 'selftest',
+      testMatch: ['<rootDir>/specs/selftest/**/*.spec.ts'],
+      globalSetup: '<rootDir>/specs/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/specs/support/global-teardown.mjs',
     },
   ],
 };

@@ -1,14 +1,11 @@
 #!/usr/bin/env node
-// kube-netcheck command line. The sources are TypeScript with '.js' import specifiers (NodeNext
-// style), which Node cannot load by itself: tsx's scoped loader can, without registering global
-// hooks and without a build step. The CLI lives in src/cli/main.ts.
-import { tsImport } from 'tsx/esm/api';
-
+// kube-netcheck command line: the compiled library in dist/ (`npm run build`, run by `prepare` on
+// `npm ci` and `npm pack`). No TypeScript loader at run time.
 let main;
 try {
-  ({ main } = await tsImport('../src/cli/main.ts', import.meta.url));
+  ({ main } = await import('../dist/cli/main.js'));
 } catch (err) {
-  process.stderr.write(`kube-netcheck: cannot load src/cli/main.ts: ${String(err?.message ?? err).split('\n')[0]} (run \`npm ci\` in the checkout)\n`);
+  process.stderr.write(`kube-netcheck: cannot load dist/cli/main.js: ${String(err?.message ?? err).split('\n')[0]} (run \`npm run build\` in the checkout)\n`);
   process.exit(2);
 }
 const code = await main(process.argv.slice(2));

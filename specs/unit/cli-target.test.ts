@@ -1,12 +1,14 @@
-// Which cluster the CLI talks to, and what it hands Jest: KNC_KUBECONFIG / KNC_CONTEXT plumbing.
+// Which cluster a command talks to: --kubeconfig / KNC_KUBECONFIG / --context plumbing, images, and
+// that the managed cluster's kubeconfig is never the user's file.
 import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
 import { contextFor, loadKubeConfig } from '../../src/kube/client.js';
-import { anyCluster, existingCluster, kindKubeconfig } from '../../src/cli/target.js';
-import { jestEnv } from '../../src/cli/run.js';
+import { anyCluster, existingCluster } from '../../src/target/flags.js';
+import { kindKubeconfig, scriptEnv } from '../../src/target/kind.js';
+import { DEFAULT_IMAGES, managedTarget, userTarget } from '../../src/target/target.js';
 import { kubeconfigYaml, withTempDir, writeTemp } from './fake-apiserver.js';
 
-describe('CLI target cluster', () => {
+describe('target cluster', () => {
   it('--kubeconfig, else $KNC_KUBECONFIG, else (with --context only) $KUBECONFIG; none means the kind cluster', () => {
     expect(existingCluster({ kubeconfig: 'kc', context: 'c' }, { KNC_KUBECONFIG: '/env' })).toEqual({ kubeconfig: path.resolve('kc'), context: 'c' });
     expect(existingCluster({}, { KNC_KUBECONFIG: '/env', KNC_CONTEXT: 'ec' })).toEqual({ kubeconfig: '/env', context: 'ec' });
@@ -17,19 +19,17 @@ describe('CLI target cluster', () => {
     expect(kindKubeconfig({})).toBe('/var/cache/kube-netcheck/kubeconfig-kube-netcheck');
   });
 
-  it('Jest gets KNC_KUBECONFIG/KNC_CONTEXT only for an existing cluster, never stale ones', () => {
-    const base = { only: [], skip: [], keep: false };
-    const kind = jestEnv(base, { KNC_CONTEXT: 'stale', PATH: '/bin' });
-    expect([kind.KNC_KUBECONFIG, kind.KNC_CONTEXT, kind.KEEP_CLUSTER, kind.PATH]).toEqual([undefined, undefined, undefined, '/bin']);
-    const mine = jestEnv({ ...base, kubeconfig: '/k', keep: true, reportDir: 'r' }, { KNC_CONTEXT: 'stale' });
-    expect([mine.KNC_KUBECONFIG, mine.KNC_CONTEXT, mine.KEEP_CLUSTER, mine.KNC_REPORT_DIR]).toEqual(['/k', undefined, '1', path.resolve('r')]);
-    expect(jestEnv({ ...base, kubeconfig: '/k', context: 'c' }, {}).KNC_CONTEXT).toBe('c');
+  it('a user cluster gets public images unless told otherwise; the managed one the images cluster-up loaded', () => {
+    expect(userTarget({ kubeconfig: '/k' }, {})!.images).toEqual(DEFAULT_IMAGES);
+    expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!.images).toEqual({ nginx: 'n:2', probe: 'p:1' });
+    expect(userTarget({}, {})).toBeUndefined();
+    const m = managedTarget({ cluster: 'c', kubeconfig: '/cache/kubeconfig-c', nginxImage: 'kn', probeImage: 'kp', offline: true, cni: 'kube-router', shape: 'alt' }, {});
+    expect(m).toEqual({ kubeconfig: '/cache/kubeconfig-c', managed: { cluster: 'c', cni: 'kube-router', shape: 'alt' }, images: { nginx: 'kn', probe: 'kp' } });
   });
 
-  it('image flags become the env the global setup and cluster-up.sh read', () => {
-    const e = jestEnv({ only: [], skip: [], keep: false, nginxImage: 'nginx:1.27', probeImage: 'p:1', nodeImage: 'kindest/node:v1.34.4' }, {});
-    expect([e.KNC_NGINX_IMAGE, e.KNC_PROBE_IMAGE, e.KNC_NODE_IMAGE]).toEqual(['nginx:1.27', 'p:1', 'kindest/node:v1.34.4']);
-    expect(jestEnv({ only: [], skip: [], keep: false }, { KNC_PROBE_IMAGE: 'from-env' }).KNC_PROBE_IMAGE).toBe('from-env');
+  it('the scripts get kube-netcheck choices as KNC_* variables and nothing else changes', () => {
+    const e = scriptEnv({ cni: 'kube-router', cniManifest: 'x.yaml', shape: 'alt', nodeImage: 'n' }, { PATH: '/bin', KNC_KUBECONFIG: '/user/kc' });
+    expect([e.KNC_CNI, e.KNC_CNI_MANIFEST, e.KNC_SHAPE, e.KNC_NODE_IMAGE, e.PATH, e.KNC_KUBECONFIG]).toEqual(['kube-router', path.resolve('x.yaml'), 'alt', 'n', '/bin', '/user/kc']);
   });
 });
 

@@ -1,6 +1,5 @@
 // The real CLI, spawned as users run it (node bin/kube-netcheck.js …): exit codes and the single
 // stderr line for every environment problem. Kubernetes API servers here are fakes on 127.0.0.1;
-// Jest itself is replaced (KNC_JEST) by a script that records what it was given.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execa } from 'execa';
 import http from 'node:http';
@@ -13,7 +12,7 @@ import { kubeconfigYaml, startFakeApiServer, writeTemp, type FakeApiServer } fro
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kube-netcheck.js');
-// Each spawn loads the TypeScript sources through tsx and the Kubernetes client: ~2-3 s.
+// Each spawn loads the compiled CLI (dist/, built by `npm ci`'s prepare) and the Kubernetes client.
 const SPAWN_MS = 30_000;
 
 let tmp: string;
@@ -140,7 +139,7 @@ describe('kube-netcheck CLI: usage', () => {
       expect(r.errLines).toHaveLength(1);
       expect(r.errLines[0]).toMatch(/; usage: kube-netcheck /);
     }
-    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup>/);
+    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup\|grade>/);
     expect(flag.errLines[0]).toMatch(/^kube-netcheck run: unknown option '--frob'; usage: kube-netcheck run \[--kubeconfig FILE\]/);
     expect(none.errLines[0]).toMatch(/^kube-netcheck: missing command/);
     expect(action.errLines[0]).toMatch(/^kube-netcheck cluster: unknown action 'sideways'/);
@@ -212,60 +211,31 @@ describe('kube-netcheck run: the kubeconfig and API are checked before Jest star
   }, SPAWN_MS);
 });
 
-describe('kube-netcheck run: Jest is the engine', () => {
-  const fakeJest = `
-import { writeFileSync } from 'node:fs';
-const argv = process.argv.slice(2);
-const out = argv[argv.indexOf('--outputFile') + 1];
-const pick = ['KNC_KUBECONFIG', 'KNC_CONTEXT', 'KEEP_CLUSTER', 'KNC_REPORT_DIR', 'NODE_OPTIONS'];
-writeFileSync(process.env.FAKE_RECORD, JSON.stringify({ argv, cwd: process.cwd(), env: Object.fromEntries(pick.map((k) => [k, process.env[k]])) }));
-const failed = Number(process.env.FAKE_FAILED || 0);
-if (process.env.FAKE_RESULTS !== 'none') writeFileSync(out, JSON.stringify({ success: failed === 0, numTotalTests: 3, numPassedTests: 3 - failed, numFailedTests: failed, numPendingTests: 0, numRuntimeErrorTestSuites: 0 }));
-process.exit(Number(process.env.FAKE_EXIT || 0));
-`;
-
-  it('passes target, --keep, --report-dir and one name pattern to Jest; maps its exit to 0 / 1 / 2', async () => {
+describe('kube-netcheck run: the suite in this process', () => {
+  it('a setup that fails (no kube-dns Service on this API) still lists every selected check in all four reports, failed "not run", exit 1', async () => {
     const api = await fakeApi();
     try {
-      const jest = await writeTemp(tmp, 'fake-jest.mjs', fakeJest);
-      const file = await twoContextKubeconfig('for-jest', api.url);
-      const args = ['run', '--kubeconfig', path.relative(ROOT, file), '--context', 'kind-b', '--keep', '--report-dir', 'out/knc', '--only', 'dns,service', '--skip', 'negative-control'];
-      const run = (name: string, env: Record<string, string>) => cli(args, { KNC_JEST: jest, FAKE_RECORD: path.join(tmp, `${name}.json`), ...env });
-      const [pass, fail, crashed] = await Promise.all([
-        run('pass', {}),
-        run('fail', { FAKE_EXIT: '1', FAKE_FAILED: '1' }),
-        run('crashed', { FAKE_EXIT: '1', FAKE_RESULTS: 'none' }),
-      ]);
-      expect(pass.code).toBe(0);
-      expect(pass.stderr).toBe('');
-      expect(pass.stdout).toMatch(/^cluster: context kind-b at http:\/\/127\.0\.0\.1:\d+, Kubernetes v1\.34\.0; API reachable, permissions ok$/m);
-      expect(pass.stdout).toMatch(/^checks: \d+ of \d+ selected$/m);
-      expect(pass.stdout).toMatch(/^checks: 3 passed, 0 failed, 0 skipped; results in .*out\/knc\/results\.json$/m);
-      expect(fail.code).toBe(1);
-      expect(fail.stdout).toMatch(/^checks: 2 passed, 1 failed/m);
-      expectEnvError(crashed, 'RUN_FAILED', /Jest exited 1 without results \(its global setup or teardown failed/);
-
-      const rec = JSON.parse(await readFile(path.join(tmp, 'pass.json'), 'utf8')) as { argv: string[]; cwd: string; env: Record<string, string> };
-      expect(path.resolve(rec.cwd)).toBe(path.resolve(ROOT));
-      expect(rec.argv.slice(0, 3)).toEqual(['--selectProjects', 'cluster', '--runInBand']);
-      expect(rec.argv[3]).toBe('--testNamePattern');
-      expect(rec.argv).toContain('--json');
-      expect(rec.env).toEqual({
-        KNC_KUBECONFIG: file,
-        KNC_CONTEXT: 'kind-b',
-        KEEP_CLUSTER: '1',
-        KNC_REPORT_DIR: path.join(ROOT, 'out', 'knc'),
-        NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning',
-      });
-      // the pattern Jest got selects DNS and Service checks, never a negative control
-      const re = new RegExp(rec.argv[4], 'i');
-      expect(re.test('CoreDNS PTR of each ClusterIP gives the Service FQDN')).toBe(true);
-      expect(re.test('Service my-nginx ClusterIP:80 serves nginx from every node')).toBe(true);
-      expect(re.test('pod IPs podIP:80 serves nginx from a pod on the same node')).toBe(false);
-      expect(re.test('CoreDNS — negative controls the resolution check fails for a name that does not exist (dig and libc)')).toBe(false);
+      const file = await twoContextKubeconfig('setup-fails', api.url);
+      const dir = path.join(tmp, 'reports-setup-fails');
+      const r = await cli(['run', '--kubeconfig', file, '--context', 'kind-b', '--report-dir', dir, '--only', 'dns,service', '--skip', 'negative-control']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^cluster: context kind-b at http:\/\/127\.0\.0\.1:\d+, Kubernetes v1\.34\.0; API reachable, permissions ok$/m);
+      expect(r.stdout).toMatch(/^checks: \d+ of \d+ selected$/m);
+      const n = Number(/^checks: (\d+) of/m.exec(r.stdout)![1]);
+      const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as { results: Array<{ id: string; status: string; error: string }>; summary: { total: number; failed: number }; cause: { layer: string } };
+      expect(results.summary).toMatchObject({ total: n, failed: n });
+      expect(results.results.every((x) => x.status === 'failed' && /^not run: setup \(namespaces, workload, probe pods\) failed: .*kube-dns/.test(x.error))).toBe(true);
+      expect(results.results.some((x) => x.id.endsWith('.negative'))).toBe(false);
+      const [junit, md, html] = await Promise.all(['junit.xml', 'summary.md', 'report.html'].map((f) => readFile(path.join(dir, f), 'utf8')));
+      expect(junit.match(/<testcase /g)).toHaveLength(n);
+      expect(junit.match(/<failure message="not run: setup/g)).toHaveLength(n);
+      expect(md).toContain(`0 passed, ${n} failed, 0 skipped (${n} checks)`);
+      expect(md).toMatch(/likely cause: the run's setup failed, so no check could run: reading the cluster/);
+      expect(html.match(/data-status="failed"/g)).toHaveLength(n);
+      expect(r.stdout).toMatch(/^likely cause: the run's setup failed, so no check could run: reading the cluster \(nodes, Service kube-system\/kube-dns\): HTTP-Code: 404/m);
+      expect(html).toContain('the run’s setup failed, so no check could run');
     } finally {
       await api.close();
-      await rm(path.join(ROOT, 'out'), { recursive: true, force: true });
     }
   }, SPAWN_MS);
 
@@ -273,7 +243,7 @@ process.exit(Number(process.env.FAKE_EXIT || 0));
     const r = await cli(['run', '--only', 'no-such-check-anywhere'], { PATH: tmp });
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([expect.stringMatching(/^kube-netcheck run: --only\/--skip select none of the \d+ checks \(tags: .*negative-control.*\)/)]);
-    expect(r.stdout).toContain('warning: "no-such-check-anywhere" matches no check name or tag');
+    expect(r.stdout).toContain('warning: "no-such-check-anywhere" matches no check id, name or tag');
   }, SPAWN_MS);
 });
 

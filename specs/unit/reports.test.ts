@@ -1,14 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { toJUnit } from '../../src/report/junit.js';
 import { toMarkdown } from '../../src/report/markdown.js';
-import { ResultsCollector } from '../../src/report/results.js';
+import type { ResultsFile } from '../../src/report/results.js';
+import { likelyCause } from '../../src/suite/cause.js';
+import type { CheckRecord } from '../../src/suite/types.js';
 
-function sample() {
-  const c = new ResultsCollector('rabc1234');
-  c.record({ check: 'podIP:80 serves nginx from a pod on another node', tags: ['pod-ip'], from: 'probe pods', to: 'nginx', status: 'passed', durationMs: 12, evidence: ['a -> b'] });
-  c.record({ check: 'Endpoints list exactly the ready pods', tags: ['service'], from: 'api', to: 'svc/my-nginx', status: 'failed', durationMs: 1500, evidence: { error: '[endpoints] from the API to svc/x: expected Endpoints = ready pods {10.244.1.2:80}, saw {} (the empty set)\n  probe: <none> & "quoted"\u0001' } });
-  c.record({ check: 'host safety net', tags: ['cluster'], from: 'the host', to: 'CIDRs', status: 'skipped', durationMs: 0 });
-  return c.toJSON();
+function sample(): ResultsFile {
+  const results: CheckRecord[] = [
+    { id: 'pod-ip.cross-node', layer: 'pod-ip', check: 'podIP:80 serves nginx from a pod on another node', tags: ['pod-ip'], from: 'probe pods', to: 'nginx', status: 'passed', durationMs: 12, evidence: ['a -> b'] },
+    { id: 'service.endpoints', layer: 'service', check: 'Endpoints list exactly the ready pods', tags: ['service'], from: 'api', to: 'svc/my-nginx', status: 'failed', durationMs: 1500, error: '[endpoints] from the API to svc/x: expected Endpoints = ready pods {10.244.1.2:80}, saw {} (the empty set)\n  probe: <none> & "quoted"\u0001' },
+    { id: 'nodes.safety-net', layer: 'nodes', check: 'host safety net', tags: ['cluster'], from: 'the host', to: 'CIDRs', status: 'skipped', durationMs: 0, reason: 'not applicable: a host-side check' },
+  ];
+  return { runId: 'rabc1234', startedAt: 'x', writtenAt: 'y', summary: { total: 3, passed: 1, failed: 1, skipped: 1 }, results, cause: likelyCause(results) };
 }
 
 describe('JUnit report', () => {
@@ -23,7 +26,7 @@ describe('JUnit report', () => {
     expect(xml).not.toMatch(/[\u0000-\u0008]/);
   });
   it('marks skipped checks', () => {
-    expect(xml).toMatch(/name="host safety net" time="0\.000">\n {6}<skipped\/>/);
+    expect(xml).toMatch(/name="host safety net" time="0\.000">\n {6}<skipped message="not applicable: a host-side check"\/>/);
   });
 });
 
@@ -33,7 +36,8 @@ describe('Markdown summary', () => {
     expect(md).toMatch(/^## kube-netcheck run rabc1234: 1 failed/);
     expect(md).toContain('1 passed, 1 failed, 1 skipped (3 checks)');
     expect(md).toContain('| ✅ | podIP:80 serves nginx from a pod on another node | probe pods → nginx | 12 |');
-    expect(md).toContain('| ⏭️ | host safety net | the host → CIDRs | 0 |');
+    expect(md).toContain('| ⏭️ | host safety net (not applicable: a host-side check) | the host → CIDRs | 0 |');
+    expect(md).toContain('**likely cause: layer "service" — Endpoints list exactly the ready pods: [endpoints] from the API to svc/x');
   });
   it('prints each failure in full', () => {
     expect(md).toMatch(/### Failures\n\n\*\*Endpoints list exactly the ready pods\*\*\n\n```\n\[endpoints\] from the API/);

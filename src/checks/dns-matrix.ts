@@ -50,10 +50,11 @@ const expected = (c: DnsCell) => (c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : `A ${c.
 const fromText = (c: DnsCell, via: string) => `a pod in ${c.fromNamespace} (${via})`;
 
 /** dig verdict: status and A records as expected, answered by the cluster DNS server. */
-export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string, via: string, command: string): CheckFailure | undefined {
+export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], via: string, command: string): CheckFailure | undefined {
+  const servers = ([] as string[]).concat(dnsIP);
   const seen = `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
   const fail = (exp: string) => new CheckFailure({ check: 'dns-name-form', from: fromText(c, via), to: c.name, expected: exp, seen, command });
-  if (r.server !== dnsIP) return fail(`an answer from the cluster DNS ${dnsIP}`);
+  if (!r.server || !servers.includes(r.server)) return fail(`an answer from the cluster DNS ${servers.join(' or ')}`);
   if (c.expect === 'NXDOMAIN') return r.status === 'NXDOMAIN' ? undefined : fail('NXDOMAIN');
   const a = aRecords(r);
   return r.status === 'NOERROR' && a.length === 1 && a[0] === c.expect.answer ? undefined : fail(expected(c));
@@ -67,15 +68,16 @@ export function verifyGetent(c: DnsCell, r: GetentResult, command: string): Chec
 }
 
 /** resolv.conf of a ClusterFirst pod: the DNS Service as nameserver, the namespace search path, ndots:5. */
-export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string, rc: ResolvConf): CheckFailure | undefined {
+export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string | string[], rc: ResolvConf): CheckFailure | undefined {
+  const servers = ([] as string[]).concat(dnsIP);
   const search = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
-  const ok = rc.nameservers[0] === dnsIP && search.every((d, i) => rc.search[i] === d) && rc.options.ndots === '5';
+  const ok = servers.includes(rc.nameservers[0]) && search.every((d, i) => rc.search[i] === d) && rc.options.ndots === '5';
   if (ok) return undefined;
   return new CheckFailure({
     check: 'resolv-conf',
     from,
     to: '/etc/resolv.conf',
-    expected: `nameserver ${dnsIP}, search ${search.join(' ')}, options ndots:5`,
+    expected: `nameserver ${servers.join(' or ')}, search ${search.join(' ')}, options ndots:5`,
     seen: `nameserver ${rc.nameservers.join(',') || '-'}, search ${rc.search.join(' ') || '-'}, ndots:${rc.options.ndots ?? '-'}`,
     command: 'cat /etc/resolv.conf',
   });

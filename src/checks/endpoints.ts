@@ -2,7 +2,7 @@
 // EndpointSlices — as sorted "ip:port" sets, and a poll until all three agree.
 import type { Kube } from '../kube/client.js';
 import { pollUntil } from '../util/poll.js';
-import { isReady, listPods } from '../fixtures/pods.js';
+import { isReady, listPods } from '../session/pods.js';
 import { CheckFailure } from './failure.js';
 
 export const fmt = (set: string[]) => `{${set.join(', ')}}`;

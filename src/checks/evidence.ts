@@ -1,9 +1,9 @@
 // Evidence gathered when a check fails: the run's recent events and pods (node, phase, IP, waiting
-// reason) and, for DNS and Service checks, the last lines of the CoreDNS and kube-proxy logs —
-// saved with the failure in results.json.
-import { makeKube, type Kube } from '../kube/client.js';
-import { loadRunState } from '../fixtures/run.js';
-import { listPods, podSummary, recentEvents } from '../fixtures/pods.js';
+// reason) and, for DNS and Service checks, the last lines of the CoreDNS and (when the cluster has
+// it) kube-proxy logs — saved with the failure in results.json and its diagnostics file.
+import type { Kube } from '../kube/client.js';
+import type { RunEnv } from '../session/run.js';
+import { listPods, podSummary, recentEvents } from '../session/pods.js';
 
 async function logsOf(kube: Kube, namespace: string, selector: string, tailLines = 30): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -14,17 +14,16 @@ async function logsOf(kube: Kube, namespace: string, selector: string, tailLines
   return out;
 }
 
-export async function failureEvidence(tags: string[]): Promise<Record<string, unknown>> {
+export async function failureEvidence(env: RunEnv, tags: string[]): Promise<Record<string, unknown>> {
   try {
-    const s = loadRunState();
-    const kube = makeKube({ kubeconfig: s.kubeconfig, context: s.context });
+    const { kube, workloadNs, otherNs, facts } = env;
     const pods = async (ns: string) => (await listPods(kube, ns)).map(podSummary).join('\n');
     const evidence: Record<string, unknown> = {
-      events: { [s.workloadNs]: await recentEvents(kube, s.workloadNs), [s.otherNs]: await recentEvents(kube, s.otherNs) },
-      pods: { [s.workloadNs]: await pods(s.workloadNs), [s.otherNs]: await pods(s.otherNs) },
+      events: { [workloadNs]: await recentEvents(kube, workloadNs), [otherNs]: await recentEvents(kube, otherNs) },
+      pods: { [workloadNs]: await pods(workloadNs), [otherNs]: await pods(otherNs) },
     };
-    if (tags.includes('dns')) evidence.corednsLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-dns');
-    if (tags.includes('service')) evidence.kubeProxyLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-proxy');
+    if (tags.includes('dns') && facts.dnsSelector) evidence.corednsLogs = await logsOf(kube, 'kube-system', facts.dnsSelector);
+    if (tags.includes('service') && facts.kubeProxy) evidence.kubeProxyLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-proxy');
     return evidence;
   } catch (err) {
     return { evidenceError: (err as Error).message };

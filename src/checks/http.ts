@@ -28,3 +28,10 @@ export function verifyNoNat(check: string, from: string, to: string, clientIP: s
   if (httpOutcome(o) === 'ok' && w?.client === clientIP) return undefined;
   return new CheckFailure({ check, from, to, expected: `the server to see client address ${clientIP}`, seen: w ? `client=${w.client} server=${w.server}` : brief(o), command: o.command });
 }
+
+/** /whoami answered and the server that answered is `pod` itself (not "an nginx page" from anyone). */
+export function verifyServedBy(check: string, from: string, to: string, pod: string, o: ProbeOutput): CheckFailure | undefined {
+  const w = parseWhoAmI(o.output);
+  if (httpOutcome(o) === 'ok' && w?.server === pod) return undefined;
+  return new CheckFailure({ check, from, to, expected: `an answer from pod ${pod}`, seen: w ? `server=${w.server}` : brief(o), command: o.command });
+}

@@ -1,10 +1,10 @@
 // `kube-netcheck cleanup`: delete every namespace any run left behind.
 import { makeKube } from '../kube/client.js';
-import { teardownRun } from '../fixtures/run.js';
+import { teardownRun } from '../session/run.js';
 import { runSelector } from '../util/labels.js';
 import { EXIT, type Io } from './io.js';
 import { CLEANUP_PERMISSIONS, preflight } from './preflight.js';
-import { anyCluster, type ClusterFlags } from './target.js';
+import { anyCluster, type ClusterFlags } from '../target/flags.js';
 
 export async function cleanupCommand(flags: ClusterFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const target = anyCluster(flags, env);

@@ -1,20 +1,16 @@
-// kube-netcheck CLI: a thin layer over the library. Jest stays the engine for the checks; this
-// parses arguments, validates the environment up front (one line on stderr, exit 2, when it is
-// not usable) and maps outcomes to exit codes.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// kube-netcheck CLI: a thin layer over the library (src/suite). It parses arguments, resolves the
+// target, calls the suite in this process and maps outcomes to exit codes; an environment that is
+// not usable is one line on stderr and exit 2. Commands are imported lazily: --help stays fast.
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
-import { splitTerms } from './filter.js';
+import { splitTerms } from '../suite/select.js';
 import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/cli.js';
 
-/** The checkout: scripts/, specs/, node_modules/jest. */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 const SYNOPSIS: Record<string, string> = {
-  '': 'kube-netcheck <run|cluster up|cluster down|cleanup> [options]',
-  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--only NAMES] [--skip NAMES]',
-  cluster: 'kube-netcheck cluster <up|down>',
+  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade> [options]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--only NAMES] [--skip NAMES]',
+  cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
 };
@@ -41,7 +37,7 @@ ${EXIT_CODES}`,
 
   run: `Usage: ${SYNOPSIS.run}
 
-Runs the cluster checks with Jest (specs/cluster). Without --kubeconfig/--context it uses the kind
+Runs the network-model checks (the catalogue in src/suite) in this process. Without --kubeconfig/--context it uses the kind
 cluster kube-netcheck manages: created (or reused) first, deleted afterwards unless --keep. With
 them it uses that cluster as it is, after checking the kubeconfig, that the API server answers and
 that the credentials may create namespaces, pods, deployments and services and exec into pods.
@@ -54,8 +50,11 @@ Options:
   --nginx-image IMG   the nginx image of the workload (env KNC_NGINX_IMAGE)
   --probe-image IMG   the probe pods' image: sh, wget, dig, getent, busybox (env KNC_PROBE_IMAGE)
   --node-image IMG    the kind node image when kube-netcheck creates the cluster (env KNC_NODE_IMAGE)
-  --only NAMES        run only these checks: comma-separated terms, each a substring of a check's
-                      name (with its group, e.g. "CoreDNS", case-insensitive) or one of its tags
+  --cni NAME          the managed cluster's CNI (default flannel-host-gw; \`make cni-list\` lists them)
+  --cni-manifest FILE your own CNI: the managed cluster is created without one and FILE is applied
+  --shape NAME        the managed cluster's shape (default; alt: 1+1 nodes, other ranges and domain)
+  --only NAMES        run only these checks: comma-separated terms, each a check id (or its prefix,
+                      e.g. pod-ip), a substring of its name (case-insensitive), a layer or a tag
                       (e.g. dns, udp, service, negative-control); repeatable
   --skip NAMES        leave these checks out (same terms); wins over --only
   -h, --help          this help
@@ -68,8 +67,12 @@ ${EXIT_CODES}`,
   cluster: `Usage: ${SYNOPSIS.cluster}
 
   up     create the kind cluster, or reuse it by name (scripts/cluster-up.sh); offline, the node and
-         test images are built here first
+         test images are built here first (\`make images\` builds them ahead)
   down   delete it and the host's safety-net routes (scripts/cluster-down.sh)
+
+Options: --cni NAME, --cni-manifest FILE, --shape NAME, --node-image IMG (as for run). Neither
+command reads, writes or deletes a kubeconfig you point kube-netcheck at (KNC_KUBECONFIG): the
+managed cluster's kubeconfig lives in kube-netcheck's cache.
 
 Both need a working Docker engine (\`make setup\` installs and starts one).
 
@@ -104,6 +107,9 @@ const RUN_OPTIONS = {
   'nginx-image': { type: 'string' },
   'probe-image': { type: 'string' },
   'node-image': { type: 'string' },
+  cni: { type: 'string' },
+  'cni-manifest': { type: 'string' },
+  shape: { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
 } as const;
@@ -129,6 +135,18 @@ const nonEmpty = (v: string | undefined, flag: string, command: string): string 
   return v;
 };
 
+/** --cni / --cni-manifest / --shape: one CNI source at most; a manifest must be a readable file. */
+function clusterChoice(v: { cni?: string; 'cni-manifest'?: string; shape?: string }, command: string) {
+  const cni = nonEmpty(v.cni, '--cni', command);
+  const cniManifest = nonEmpty(v['cni-manifest'], '--cni-manifest', command);
+  if (cni && cniManifest) throw new UsageError('--cni and --cni-manifest exclude each other', command);
+  if (cniManifest && !existsSync(cniManifest)) throw new UsageError(`--cni-manifest ${quote(cniManifest)}: no such file`, command);
+  return { cni, cniManifest, shape: nonEmpty(v.shape, '--shape', command) };
+}
+
+/** A user's input in an error line: quoted, at most ~120 characters. */
+export const quote = (s: string, max = 120) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError('missing command');
@@ -149,18 +167,24 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         nginxImage: nonEmpty(v['nginx-image'], '--nginx-image', 'run'),
         probeImage: nonEmpty(v['probe-image'], '--probe-image', 'run'),
         nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
+        ...clusterChoice(v, 'run'),
         only: splitTerms(v.only),
         skip: splitTerms(v.skip),
-      }, io, ROOT);
+      }, io);
     }
     case 'cluster': {
-      const { values: v, positionals } = parse('cluster', { args: rest, options: { help: CLUSTER_OPTIONS.help }, strict: true, allowPositionals: true });
+      const { values: v, positionals } = parse('cluster', {
+        args: rest,
+        options: { help: CLUSTER_OPTIONS.help, cni: RUN_OPTIONS.cni, 'cni-manifest': RUN_OPTIONS['cni-manifest'], shape: RUN_OPTIONS.shape, 'node-image': RUN_OPTIONS['node-image'] },
+        strict: true,
+        allowPositionals: true,
+      });
       if (v.help) return (io.out(HELP.cluster), EXIT.OK);
       const [action, ...extra] = positionals;
       if (action !== 'up' && action !== 'down') throw new UsageError(action ? `unknown action '${action}'` : 'missing action (up or down)', 'cluster');
       if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`, 'cluster');
       const { clusterCommand } = await import('./cluster.js');
-      return clusterCommand(action, io, ROOT);
+      return clusterCommand(action, { nodeImage: nonEmpty(v['node-image'], '--node-image', 'cluster'), ...clusterChoice(v, 'cluster') }, io);
     }
     case 'cleanup': {
       const { values: v } = parse('cleanup', { args: rest, options: CLUSTER_OPTIONS, strict: true });

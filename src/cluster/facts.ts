@@ -1,22 +1,46 @@
-// What kube-netcheck needs to know about a cluster, discovered rather than assumed:
-// pod and service ranges, the cluster domain, the DNS Service, the nodes.
+// What kube-netcheck needs to know about a cluster, discovered rather than assumed, each with where
+// it came from: pod and service ranges, the cluster domain, the DNS Service and what pods use as
+// their nameserver, kube-proxy's presence, the CNI's DaemonSets, the nodes. Facts are reported;
+// they are not pass/fail assumptions.
 import yaml from 'js-yaml';
+import { AppsV1Api, NetworkingV1Api, VersionApi } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 
 export interface NodeFacts {
   name: string;
   internalIP: string;
+  /** node.spec.podCIDRs — many CNIs allocate elsewhere, so this may be empty. */
   podCIDRs: string[];
   controlPlane: boolean;
+  /** Has a NoSchedule/NoExecute taint: ordinary pods (the workload) do not land there. */
+  tainted: boolean;
+}
+
+export interface DaemonSetFacts {
+  name: string;
+  images: string[];
 }
 
 export interface ClusterFacts {
   podSubnets: string[];
   serviceSubnets: string[];
   clusterDomain: string;
+  /** Where each of the three came from, for the report ('' when not found). */
+  sources: { podSubnets: string; serviceSubnets: string; clusterDomain: string };
   dnsServiceIP: string;
+  /** The kube-dns Service's selector, as a label selector (CoreDNS pods are found through it). */
+  dnsSelector: string;
+  /** The nameserver pods get in resolv.conf (the kube-dns ClusterIP, or a NodeLocal DNSCache address). */
+  podNameserver?: string;
+  kubeProxy: boolean;
+  /** DaemonSets in kube-system other than kube-proxy: the CNI and friends. */
+  daemonSets: DaemonSetFacts[];
+  version: string;
   nodes: NodeFacts[];
 }
+
+/** NodeLocal DNSCache's conventional link-local listen address. */
+export const NODELOCAL_DNS_IP = '169.254.20.10';
 
 interface KubeadmNetworking {
   podSubnet?: string;
@@ -24,36 +48,104 @@ interface KubeadmNetworking {
   dnsDomain?: string;
 }
 
+const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const quiet = <T>(p: Promise<T>) => p.catch(() => undefined);
+
 async function kubeadmNetworking(kube: Kube): Promise<KubeadmNetworking> {
+  const cm = await quiet(kube.core.readNamespacedConfigMap({ name: 'kubeadm-config', namespace: 'kube-system' }));
   try {
-    const cm = await kube.core.readNamespacedConfigMap({ name: 'kubeadm-config', namespace: 'kube-system' });
-    const cc = yaml.load(cm.data?.ClusterConfiguration ?? '') as { networking?: KubeadmNetworking } | undefined;
+    const cc = yaml.load(cm?.data?.ClusterConfiguration ?? '') as { networking?: KubeadmNetworking } | undefined;
     return cc?.networking ?? {};
   } catch {
-    return {}; // not a kubeadm cluster: fall back to what the nodes and Services say
+    return {};
   }
 }
 
-const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+/** The ServiceCIDR objects (networking.k8s.io/v1, Kubernetes ≥ 1.33), the API's own word on the service range. */
+async function serviceCIDRs(kube: Kube): Promise<string[]> {
+  const list = await quiet(kube.kc.makeApiClient(NetworkingV1Api).listServiceCIDR());
+  return (list?.items ?? []).flatMap((c) => c.spec?.cidrs ?? []);
+}
+
+/** A flag of the kube-apiserver / kube-controller-manager static pods, when they are visible. */
+async function controlPlaneFlag(kube: Kube, component: string, flag: string): Promise<string[]> {
+  const pods = await quiet(kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: `component=${component}` }));
+  for (const p of pods?.items ?? []) {
+    for (const c of p.spec?.containers ?? []) {
+      const arg = [...(c.command ?? []), ...(c.args ?? [])].find((a) => a.startsWith(`--${flag}=`));
+      if (arg) return split(arg.slice(flag.length + 3));
+    }
+  }
+  return [];
+}
+
+/** The first source that yields a non-empty value. */
+async function firstOf<T>(tries: Array<[string, () => Promise<T[]> | T[]]>): Promise<[T[], string]> {
+  for (const [source, get] of tries) {
+    const v = await get();
+    if (v.length) return [v, source];
+  }
+  return [[], ''];
+}
+
+/** The cluster domain and nameserver a ClusterFirst pod in `ns` got: search "<ns>.svc.<domain> …". */
+export function domainFromResolvConf(text: string, ns: string): { domain?: string; nameserver?: string } {
+  const nameserver = /^nameserver\s+(\S+)/m.exec(text)?.[1];
+  const search = /^search\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  const prefix = `${ns}.svc.`;
+  const first = search.find((d) => d.startsWith(prefix));
+  return { domain: first?.slice(prefix.length) || undefined, nameserver };
+}
 
 export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
-  const [net, nodeList, dns] = await Promise.all([
+  const apps = kube.kc.makeApiClient(AppsV1Api);
+  const [net, nodeList, dns, daemonSets, version] = await Promise.all([
     kubeadmNetworking(kube),
     kube.core.listNode(),
     kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' }),
+    quiet(apps.listNamespacedDaemonSet({ namespace: 'kube-system' })),
+    quiet(kube.kc.makeApiClient(VersionApi).getCode()),
   ]);
   const nodes: NodeFacts[] = nodeList.items.map((n) => ({
     name: n.metadata!.name!,
     internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
     podCIDRs: n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []),
     controlPlane: 'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}),
+    tainted: (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'),
   }));
-  const podSubnets = split(net.podSubnet);
+  nodes.sort((a, b) => a.name.localeCompare(b.name));
+  const [podSubnets, podSource] = await firstOf<string>([
+    ['kubeadm-config ClusterConfiguration.networking.podSubnet', () => split(net.podSubnet)],
+    ['kube-controller-manager --cluster-cidr', () => controlPlaneFlag(kube, 'kube-controller-manager', 'cluster-cidr')],
+    ['node.spec.podCIDRs', () => [...new Set(nodes.flatMap((n) => n.podCIDRs))]],
+  ]);
+  const [serviceSubnets, svcSource] = await firstOf<string>([
+    ['ServiceCIDR API (networking.k8s.io/v1)', () => serviceCIDRs(kube)],
+    ['kubeadm-config ClusterConfiguration.networking.serviceSubnet', () => split(net.serviceSubnet)],
+    ['kube-apiserver --service-cluster-ip-range', () => controlPlaneFlag(kube, 'kube-apiserver', 'service-cluster-ip-range')],
+  ]);
+  const sel = dns.spec?.selector ?? {};
   return {
-    podSubnets: podSubnets.length ? podSubnets : nodes.flatMap((n) => n.podCIDRs),
-    serviceSubnets: split(net.serviceSubnet),
+    podSubnets,
+    serviceSubnets,
     clusterDomain: net.dnsDomain ?? 'cluster.local',
+    sources: {
+      podSubnets: podSource,
+      serviceSubnets: svcSource,
+      clusterDomain: net.dnsDomain ? 'kubeadm-config ClusterConfiguration.networking.dnsDomain' : 'the default (cluster.local), until a pod says otherwise',
+    },
     dnsServiceIP: dns.spec?.clusterIP ?? '',
+    dnsSelector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(','),
+    kubeProxy: (daemonSets?.items ?? []).some((d) => d.metadata?.name === 'kube-proxy'),
+    daemonSets: (daemonSets?.items ?? [])
+      .filter((d) => d.metadata?.name !== 'kube-proxy')
+      .map((d) => ({ name: d.metadata!.name!, images: (d.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '') })),
+    version: version?.gitVersion ?? '',
     nodes,
   };
+}
+
+/** The addresses a pod may legitimately get its DNS answers from: the kube-dns ClusterIP, and a NodeLocal DNSCache it was given. */
+export function clusterDnsServers(f: Pick<ClusterFacts, 'dnsServiceIP' | 'podNameserver'>): string[] {
+  return [f.dnsServiceIP, ...(f.podNameserver === NODELOCAL_DNS_IP ? [NODELOCAL_DNS_IP] : [])];
 }

@@ -3,11 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeKube, type Kube } from '../kube/client.js';
-import { teardownRun } from '../fixtures/run.js';
+import { teardownRun } from '../session/run.js';
 import { newRunId } from '../util/labels.js';
 import { CliFailure, EXIT, type Io } from '../cli/io.js';
 import { preflight, type Permission } from '../cli/preflight.js';
-import { anyCluster } from '../cli/target.js';
+import { anyCluster } from '../target/flags.js';
 import type { GradeFlags } from './cli.js';
 import { forNamespace, loadRubric, rubricChecks, rubricNeedsProbe, RubricError, type Rubric } from './rubric.js';
 import { DEFAULT_PROBE_IMAGE, observe, probeNamespaceName, type Timings } from './observe.js';

@@ -5,7 +5,7 @@ import type { V1Deployment, V1Endpoints, V1LabelSelector, V1Pod, V1Service } fro
 import type { ProbeOutput } from '../probes/fanout.js';
 import { aRecords, parseDig } from '../probes/dns.js';
 import { httpOutcome } from '../checks/http.js';
-import { isReady } from '../fixtures/pods.js';
+import { isReady } from '../session/pods.js';
 import type { CheckId } from './catalogue.js';
 import type { LabExpectations } from './rubric.js';
 

@@ -3,14 +3,14 @@
 // that forbids loading anything, so opening it never touches the network.
 // Every grid cell carries data-* attributes (data-from, data-to, data-ok, …) mirroring its JSON row.
 import type { DnsRow, ReachabilityRow } from './matrices.js';
-import type { CheckResult, ResultsFile } from './results.js';
+import { errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 export interface HtmlMatrices {
   reachability?: readonly ReachabilityRow[];
   dns?: readonly DnsRow[];
 }
 
-export type HtmlInput = ResultsFile & { matrices?: HtmlMatrices; execs?: number };
+export type HtmlInput = ResultsFile & { matrices?: HtmlMatrices };
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export const escapeHtml = (s: unknown): string =>
@@ -117,6 +117,8 @@ function header(f: HtmlInput): string {
 <h1>kube-netcheck${f.runId ? ` run ${e(f.runId)}` : ''}: ${e(verdict)}</h1>
 <div class="meta">${meta.join(' · ')}</div>
 <div class="counts">${count('passed')}${count('failed')}${count('skipped')}<div class="count" data-count="total"><b>${s.total}</b>total</div></div>
+${f.cause ? `<p class="cause" data-cause-layer="${e(f.cause.layer)}"><b>likely cause</b>: ${f.cause.layer === 'setup' ? 'the run’s setup failed, so no check could run' : `layer “${e(f.cause.layer)}” — ${e(f.cause.check)}`}: ${e(f.cause.error)}${f.cause.alsoFailed.length ? `<br><span class="sub">also failed (${f.cause.alsoFailed.length}): ${e(f.cause.alsoFailed.join('; '))}</span>` : ''}</p>` : ''}
+${f.cluster ? `<div class="meta cluster" data-cni="${e(f.cluster.cni ?? '')}">CNI: ${e(f.cluster.cni ?? 'unknown')}${f.cluster.podMtu ? ` · pod MTU ${e(f.cluster.podMtu)}` : ''}<br>${e([f.cluster.version && `Kubernetes ${f.cluster.version}`, f.cluster.nodes !== undefined && `${f.cluster.nodes} nodes (${f.cluster.controlPlanes} control plane)`, f.cluster.podRange && `pods ${f.cluster.podRange}`, f.cluster.serviceRange && `services ${f.cluster.serviceRange}`, f.cluster.domain && `domain ${f.cluster.domain}`, f.cluster.dns, f.cluster.kubeProxy === false ? 'no kube-proxy' : f.cluster.kubeProxy ? 'kube-proxy' : ''].filter(Boolean).join(' · '))}</div>` : ''}
 ${failed.length ? `<ul class="failures">${failed.map(([r, i]) => `<li><a href="#check-${i}">${e(r.check)}</a> <span class="sub">${e(r.from)} → ${e(r.to)}</span></li>`).join('')}</ul>` : ''}
 </header>`;
 }
@@ -226,9 +228,9 @@ function dnsGrid(rows: readonly DnsRow[]): string {
 
 function checkRow(r: CheckResult, i: number): string {
   const ev = (r.evidence ?? undefined) as { error?: unknown } | undefined;
-  let detail = '';
+  let detail = r.reason ? `<div class="sub reason">${e(r.reason)}</div>` : '';
   if (r.status === 'failed') {
-    const error = ev && typeof ev === 'object' && 'error' in ev ? String(ev.error) : 'failed (no error text recorded)';
+    const error = errorOf(r) || 'failed (no error text recorded)';
     const rest = ev && typeof ev === 'object' && !Array.isArray(ev) ? Object.fromEntries(Object.entries(ev).filter(([k]) => k !== 'error')) : ev;
     detail = `<pre class="error">${e(error)}</pre>`;
     if (rest !== undefined && (typeof rest !== 'object' || Object.keys(rest as object).length))

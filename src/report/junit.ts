@@ -1,5 +1,5 @@
 // JUnit XML for CI systems: one <testcase> per check, failures with their message and evidence.
-import type { CheckResult, ResultsFile } from './results.js';
+import { errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -11,9 +11,9 @@ const secs = (ms: number) => (ms / 1000).toFixed(3);
 function testcase(r: CheckResult): string {
   const head = `    <testcase classname="kube-netcheck.${esc(r.tags[0] ?? 'check')}" name="${esc(r.check)}" time="${secs(r.durationMs)}">`;
   const props = `      <system-out>${esc(`${r.from} -> ${r.to}\n${JSON.stringify(r.evidence ?? null, null, 2)}`)}</system-out>`;
-  if (r.status === 'skipped') return `${head}\n      <skipped/>\n    </testcase>`;
+  if (r.status === 'skipped') return `${head}\n      <skipped message="${esc(r.reason ?? '')}"/>\n    </testcase>`;
   if (r.status === 'failed') {
-    const msg = String((r.evidence as { error?: string } | undefined)?.error ?? 'failed');
+    const msg = errorOf(r) || 'failed';
     return `${head}\n      <failure message="${esc(msg.split('\n')[0])}">${esc(msg)}</failure>\n${props}\n    </testcase>`;
   }
   return `${head}\n${props}\n    </testcase>`;

@@ -1,5 +1,6 @@
 // A Markdown summary for a CI step summary: counts, one row per check, then each failure in full.
-import type { ResultsFile } from './results.js';
+import { errorOf, type ResultsFile } from './results.js';
+import { causeLines } from '../suite/cause.js';
 
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -11,14 +12,16 @@ export function toMarkdown(f: ResultsFile): string {
     '',
     `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.total} checks)`,
     '',
+    ...causeLines(f.cause).map((l) => `**${cell(l)}**\n`),
+    ...(f.cluster ? [`Cluster: ${cell(Object.entries(f.cluster).map(([k, v]) => `${k} ${v}`).join(' · '))}`, ''] : []),
     '| | check | from → to | ms |',
     '|---|---|---|---|',
-    ...f.results.map((r) => `| ${ICON[r.status]} | ${cell(r.check)} | ${cell(`${r.from} → ${r.to}`)} | ${r.durationMs} |`),
+    ...f.results.map((r) => `| ${ICON[r.status]} | ${cell(r.check)}${r.reason ? ` (${cell(r.reason)})` : ''} | ${cell(`${r.from} → ${r.to}`)} | ${r.durationMs} |`),
   ];
   const failed = f.results.filter((r) => r.status === 'failed');
   if (failed.length) {
     lines.push('', '### Failures');
-    for (const r of failed) lines.push('', `**${r.check}**`, '', '```', String((r.evidence as { error?: string } | undefined)?.error ?? ''), '```');
+    for (const r of failed) lines.push('', `**${r.check}**`, '', '```', errorOf(r), '```');
   }
   return lines.join('\n') + '\n';
 }

@@ -1,19 +1,26 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+// results.json: the run's records as one file, the source every other report is rendered from.
+import type { CheckRecord, CheckStatus } from '../suite/types.js';
+import type { RunResult } from '../suite/run-suite.js';
+import type { Cause } from '../suite/cause.js';
+import type { DnsRow, ReachabilityRow } from './matrices.js';
 
-export type CheckStatus = 'passed' | 'failed' | 'skipped';
+export type { CheckStatus };
+/** One row: a check's record (failed rows carry `error`, skipped ones `reason`). */
+export type CheckResult = Omit<CheckRecord, 'id' | 'layer'> & Partial<Pick<CheckRecord, 'id' | 'layer'>>;
 
-export interface CheckResult {
-  /** Stable check name, e.g. "pod-to-pod-cross-node". */
-  check: string;
-  tags: string[];
-  /** Source endpoint (pod/node/namespace) and target; free-form but short. */
-  from: string;
-  to: string;
-  status: CheckStatus;
-  durationMs: number;
-  /** What was observed: command output, IPs seen, error text. */
-  evidence?: unknown;
+/** What the report header says about the cluster: its shape and its CNI, as found. */
+export interface ClusterSummary {
+  version?: string;
+  nodes?: number;
+  controlPlanes?: number;
+  podRange?: string;
+  serviceRange?: string;
+  domain?: string;
+  dns?: string;
+  kubeProxy?: boolean;
+  /** e.g. "flannel-host-gw (managed)" or the DaemonSets found in kube-system. */
+  cni?: string;
+  podMtu?: number;
 }
 
 export interface ResultsFile {
@@ -22,52 +29,50 @@ export interface ResultsFile {
   writtenAt: string;
   summary: Record<CheckStatus, number> & { total: number };
   results: CheckResult[];
+  cause?: Cause;
+  cluster?: ClusterSummary;
+  execs?: number;
+  probes?: number;
+  timings?: RunResult['timings'];
+  matrices?: { reachability?: ReachabilityRow[]; dns?: DnsRow[] };
+  sections?: Record<string, unknown>;
 }
 
-const STATUSES: readonly CheckStatus[] = ['passed', 'failed', 'skipped'];
-
-/** reports/results.json, or $KNC_REPORT_DIR/results.json. */
-export function defaultReportPath(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.KNC_REPORT_DIR || 'reports', 'results.json');
+export function clusterSummary(r: RunResult): ClusterSummary | undefined {
+  const f = r.facts;
+  if (!f) return r.target.managed ? { cni: `${r.target.managed.cni} (the kind cluster kube-netcheck manages)` } : undefined;
+  const found = f.daemonSets.map((d) => `${d.name} (${d.images.join(', ')})`).join('; ') || 'no DaemonSet in kube-system other than kube-proxy';
+  const mtu = r.sections?.podMtu as number | undefined;
+  return {
+    version: f.version,
+    nodes: f.nodes.length,
+    controlPlanes: f.nodes.filter((n) => n.controlPlane).length,
+    podRange: f.podSubnets.length ? `${f.podSubnets.join(',')} (${f.sources.podSubnets})` : 'not discoverable',
+    serviceRange: f.serviceSubnets.length ? `${f.serviceSubnets.join(',')} (${f.sources.serviceSubnets})` : 'not discoverable',
+    domain: `${f.clusterDomain} (${f.sources.clusterDomain})`,
+    dns: f.podNameserver && f.podNameserver !== f.dnsServiceIP ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}` : `kube-dns ${f.dnsServiceIP}`,
+    kubeProxy: f.kubeProxy,
+    cni: r.target.managed ? `${r.target.managed.cni} (managed kind cluster); DaemonSets: ${found}` : found,
+    ...(mtu ? { podMtu: mtu } : {}),
+  };
 }
 
-export class ResultsCollector {
-  private readonly results: CheckResult[] = [];
-  private readonly startedAt = new Date().toISOString();
-
-  constructor(private readonly runId?: string) {}
-
-  record(result: CheckResult): void {
-    if (!result.check) throw new Error('result.check must be a non-empty string');
-    if (!STATUSES.includes(result.status)) throw new Error(`invalid status ${JSON.stringify(result.status)} for ${result.check}`);
-    if (!Number.isFinite(result.durationMs) || result.durationMs < 0) {
-      throw new Error(`invalid durationMs ${result.durationMs} for ${result.check}`);
-    }
-    this.results.push({ ...result, tags: [...result.tags] });
-  }
-
-  all(): readonly CheckResult[] {
-    return this.results;
-  }
-
-  toJSON(): ResultsFile {
-    const summary = { total: this.results.length, passed: 0, failed: 0, skipped: 0 };
-    for (const r of this.results) summary[r.status]++;
-    return {
-      ...(this.runId ? { runId: this.runId } : {}),
-      startedAt: this.startedAt,
-      writtenAt: new Date().toISOString(),
-      summary,
-      results: [...this.results],
-    };
-  }
-
-  /** Writes the JSON report (creating its directory), plus `extra` top-level fields, and returns the path written. */
-  async write(file: string = defaultReportPath(), extra: Record<string, unknown> = {}): Promise<string> {
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ ...this.toJSON(), ...extra }, null, 2) + '\n', 'utf8');
-    await rename(tmp, file); // readers never see a half-written report
-    return file;
-  }
+export function toResultsFile(r: RunResult): ResultsFile {
+  return {
+    runId: r.runId,
+    startedAt: r.startedAt,
+    writtenAt: new Date().toISOString(),
+    summary: r.summary,
+    cause: r.cause,
+    cluster: clusterSummary(r),
+    execs: r.execs,
+    probes: r.probes,
+    timings: r.timings,
+    results: r.records,
+    matrices: r.matrices,
+    ...(r.sections ? { sections: r.sections } : {}),
+  };
 }
+
+/** The failure text of a row (older results kept it in evidence.error). */
+export const errorOf = (r: CheckResult): string => r.error ?? String((r.evidence as { error?: unknown } | undefined)?.error ?? '');

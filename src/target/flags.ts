@@ -1,13 +1,15 @@
-// Which cluster a command talks to.
+// Which cluster a command talks to, from its flags and kube-netcheck's own variables (KNC_KUBECONFIG
+// names a user's cluster; it is only ever read).
 import path from 'node:path';
 import { kubeconfigPath } from '../kube/client.js';
+import { kindKubeconfig } from './kind.js';
 
 export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
 }
 
-export interface Target {
+export interface ClusterRef {
   /** Absolute kubeconfig path. */
   kubeconfig: string;
   context?: string;
@@ -18,19 +20,14 @@ export interface Target {
  * --context is given) $KUBECONFIG / ~/.kube/config. Undefined means the kind cluster kube-netcheck
  * manages itself. $KNC_CONTEXT applies only to $KNC_KUBECONFIG.
  */
-export function existingCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): Target | undefined {
+export function existingCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): ClusterRef | undefined {
   if (flags.kubeconfig) return { kubeconfig: path.resolve(flags.kubeconfig), context: flags.context };
   if (env.KNC_KUBECONFIG) return { kubeconfig: path.resolve(env.KNC_KUBECONFIG), context: flags.context ?? (env.KNC_CONTEXT || undefined) };
   if (flags.context) return { kubeconfig: path.resolve(kubeconfigPath({}, env)), context: flags.context };
   return undefined;
 }
 
-/** Where scripts/cluster-up.sh writes the kind cluster's kubeconfig (scripts/lib/cluster-config.sh). */
-export function kindKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.KNC_CACHE || '/var/cache/kube-netcheck', `kubeconfig-${env.KNC_CLUSTER || 'kube-netcheck'}`);
-}
-
-/** The named cluster, else the kind cluster. */
-export function anyCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): Target {
+/** The named cluster, else the kind cluster's kubeconfig (for commands that only read or clean up). */
+export function anyCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): ClusterRef {
   return existingCluster(flags, env) ?? { kubeconfig: kindKubeconfig(env) };
 }

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeKube, type Kube } from '../../src/kube/client.js';
-import { loadRunState, type RunState } from '../../src/fixtures/run.js';
+import { loadRunState, type RunState } from '../../src/session/run.js';
 import { runLabels, runSelector } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { check, negativeControl } from '../../src/checks/check.js';
@@ -30,7 +30,7 @@ import {
   serviceAccountToken,
   writeTokenKubeconfig,
   type RbacObjects,
-} from '../../src/fixtures/service-account.js';
+} from '../../src/session/service-account.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'bin/kube-netcheck.js');

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeKube } from '../../src/kube/client.js';
-import { loadRunState } from '../../src/fixtures/run.js';
+import { loadRunState } from '../../src/session/run.js';
 import { runSelector } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { check } from '../../src/checks/check.js';

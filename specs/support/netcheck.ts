@@ -1,0 +1,68 @@
+// The Jest fixture over the catalogue, Setup → Assess → Teardown: a spec asks for a set of checks;
+// beforeAll runs them on the cluster (namespaces, workload, probe pods, one fan-out exec per probe
+// pod per phase, teardown of everything the run created) and each check becomes one Jest test that
+// reads its verdict. Reports of the file's run go to reports/jest/<spec>/.
+import { beforeAll, describe, test } from '@jest/globals';
+import path from 'node:path';
+import { CATALOGUE } from '../../src/suite/catalogue.js';
+import { runSuite, type RunResult } from '../../src/suite/run-suite.js';
+import type { CheckDef, CheckRecord } from '../../src/suite/types.js';
+import { managedTarget, userTarget, type Target } from '../../src/target/target.js';
+import type { KindCluster } from '../../src/target/kind.js';
+import { FileReporter } from '../../src/report/reporter.js';
+
+/** The cluster of this Jest run (specs/support/global-setup.mjs resolved it). */
+export function jestTarget(env: NodeJS.ProcessEnv = process.env): Target {
+  const user = userTarget({}, env);
+  if (user) return user;
+  if (!env.KNC_MANAGED_CLUSTER) throw new Error('no cluster: the Jest global setup (specs/support/global-setup.mjs) did not run');
+  const info = JSON.parse(env.KNC_MANAGED_CLUSTER) as Partial<KindCluster>;
+  return managedTarget({ ...info, cni: info.cni ?? 'flannel-host-gw', shape: info.shape ?? 'default' } as KindCluster, {});
+}
+
+export interface Netcheck {
+  checks: CheckDef[];
+  result(): RunResult;
+  record(id: string): CheckRecord;
+}
+
+/** Setup + Assess for `checks`; Teardown is the engine's (the run's namespaces are deleted). */
+export function useNetcheck(name: string, checks: CheckDef[]): Netcheck {
+  let result: RunResult | undefined;
+  let error: Error | undefined;
+  beforeAll(async () => {
+    try {
+      result = await runSuite(jestTarget(), checks, [new FileReporter(path.join('reports', 'jest', name))]);
+    } catch (err) {
+      error = err as Error;
+    }
+  }, 600_000);
+  const get = () => {
+    if (!result) throw new Error(`the run did not finish: ${error?.message ?? 'beforeAll did not complete'}`);
+    return result;
+  };
+  return {
+    checks,
+    result: get,
+    record: (id) => {
+      const r = get().records.find((x) => x.id === id);
+      if (!r) throw new Error(`no record for ${id}`);
+      return r;
+    },
+  };
+}
+
+/** One Jest test per check: fails with the check's failure text; a skipped check states its reason. */
+export function testEachCheck(n: Netcheck, title: string): void {
+  describe(title, () => {
+    for (const c of n.checks) {
+      test(c.title, () => {
+        const r = n.record(c.id);
+        if (r.status === 'failed') throw new Error(r.error);
+        if (r.status === 'skipped' && !r.reason) throw new Error('skipped without a reason');
+      });
+    }
+  });
+}
+
+export const byLayer = (...layers: string[]) => CATALOGUE.filter((c) => layers.includes(c.layer));

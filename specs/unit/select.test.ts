@@ -1,0 +1,35 @@
+// Selection from the catalogue (--only / --skip): by id or id prefix, title substring, layer or tag.
+import { describe, it, expect } from '@jest/globals';
+import { CATALOGUE } from '../../src/suite/catalogue.js';
+import { knownTags, selectChecks, splitTerms, unknownTerms } from '../../src/suite/select.js';
+
+const ids = (only: string[], skip: string[] = []) => selectChecks(CATALOGUE, { only, skip }).map((c) => c.id);
+
+describe('check selection', () => {
+  it('selects by layer, tag, id prefix and title substring; --skip wins', () => {
+    expect(ids(['dns']).every((id) => id.startsWith('dns.') || id.startsWith('coredns.'))).toBe(true);
+    expect(ids(['dns'])).toContain('dns.matrix-udp');
+    expect(ids(['udp'])).toContain('dns.matrix-udp');
+    expect(ids(['dns.matrix-udp'])).toEqual(['dns.matrix-udp']);
+    expect(ids(['pod-ip.cross-node'])).toEqual(['pod-ip.cross-node']);
+    expect(ids(['NO NAT'])).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node']);
+    expect(ids(['nat'])).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node', 'pod-ip.masquerade.negative']);
+    expect(ids(['pod-ip'], ['negative-control']).some((id) => id.endsWith('.negative'))).toBe(false);
+    expect(ids([], ['negative-control']).length).toBe(CATALOGUE.filter((c) => !c.tags.includes('negative-control')).length);
+  });
+  it('every negative control names a check it controls, and shares its layer', () => {
+    for (const c of CATALOGUE.filter((x) => x.tags.includes('negative-control'))) {
+      const positive = CATALOGUE.find((x) => x.id === c.controls);
+      expect([c.id, positive?.layer]).toEqual([c.id, c.layer]);
+    }
+  });
+  it('reports terms that select nothing, lists tags, splits flag values', () => {
+    expect(unknownTerms(CATALOGUE, ['dns', 'nothing-like-this'])).toEqual(['nothing-like-this']);
+    expect(knownTags(CATALOGUE)).toEqual(expect.arrayContaining(['dns', 'negative-control', 'pod-ip', 'service', 'nodes', 'coredns']));
+    expect(splitTerms(['dns,udp', ' service ', ''])).toEqual(['dns', 'udp', 'service']);
+  });
+  it('every check has a unique id, a layer and a title', () => {
+    expect(new Set(CATALOGUE.map((c) => c.id)).size).toBe(CATALOGUE.length);
+    expect(CATALOGUE.every((c) => c.title && c.layer && c.verify)).toBe(true);
+  });
+});

@@ -1,0 +1,57 @@
+// Reporters of a run. FileReporter writes the four reports (results.json, junit.xml, summary.md,
+// report.html) and one diagnostics file per failed check, once, from the run's records.
+// ConsoleReporter prints progress and a line per check, then the verdict and the likely cause.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Reporter, RunResult } from '../suite/run-suite.js';
+import type { CheckRecord } from '../suite/types.js';
+import { causeLines } from '../suite/cause.js';
+import { writeDiagnostics } from './diagnostics.js';
+import { toResultsFile } from './results.js';
+import { toJUnit } from './junit.js';
+import { toMarkdown } from './markdown.js';
+import { toHtml } from './html.js';
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file); // readers never see half a report
+}
+
+export class FileReporter implements Reporter {
+  constructor(readonly dir: string) {}
+
+  done(run: RunResult): void {
+    mkdirSync(this.dir, { recursive: true });
+    const file = toResultsFile(run);
+    file.results = writeDiagnostics(this.dir, file.results);
+    writeAtomic(path.join(this.dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+    writeAtomic(path.join(this.dir, 'junit.xml'), toJUnit(file));
+    writeAtomic(path.join(this.dir, 'summary.md'), toMarkdown(file));
+    writeAtomic(path.join(this.dir, 'report.html'), toHtml(file));
+  }
+}
+
+const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP' } as const;
+
+export class ConsoleReporter implements Reporter {
+  constructor(private readonly out: (line: string) => void, private readonly opts: { checks?: boolean } = { checks: true }) {}
+
+  onProgress(line: string): void {
+    this.out(line);
+  }
+
+  onRecord(r: CheckRecord): void {
+    if (!this.opts.checks) return;
+    const why = r.status === 'failed' ? `\n    ${(r.error ?? '').split('\n').join('\n    ')}` : r.status === 'skipped' ? ` (${r.reason})` : '';
+    this.out(`${MARK[r.status]} ${r.check} [${r.durationMs}ms]${why}`);
+  }
+
+  done(run: RunResult): void {
+    const s = run.summary;
+    const t = run.timings;
+    this.out(`timing: setup ${t.setupMs}ms, ${t.phases.map((p) => `${p.phase} ${p.enterMs + p.fanoutMs + p.verifyMs}ms`).join(', ')}, teardown ${t.teardownMs}ms; ${run.execs} execs, ${run.probes} probes`);
+    for (const line of causeLines(run.cause)) this.out(line);
+    this.out(`checks: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.total})`);
+  }
+}

@@ -1,0 +1,166 @@
+// The run's lifecycle on a cluster: its two labelled namespaces, the seed workload, the probe pods
+// (one per node in the workload's namespace, one in the other namespace, a hostNetwork node view
+// per node), then teardown. Everything lives in memory (RunEnv) and is passed explicitly.
+import path from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { makeKube, type Kube } from '../kube/client.js';
+import { discoverFacts, domainFromResolvConf, type ClusterFacts } from '../cluster/facts.js';
+import { newRunId, runLabels, runSelector } from '../util/labels.js';
+import { pollUntil } from '../util/poll.js';
+import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
+import { createAll } from './apply.js';
+import { waitPodsReady } from './pods.js';
+import type { Target } from '../target/target.js';
+import { execInPod } from '../kube/exec.js';
+
+export interface ProbeRef {
+  namespace: string;
+  pod: string;
+  node: string;
+  ip: string;
+  hostNetwork: boolean;
+}
+
+export interface RunEnv {
+  target: Target;
+  kube: Kube;
+  runId: string;
+  labels: Record<string, string>;
+  workloadNs: string;
+  otherNs: string;
+  facts: ClusterFacts;
+  /** Probe pods in the workload namespace, one per node (the control plane included: they tolerate every taint). */
+  probes: ProbeRef[];
+  /** A probe pod in the other namespace. */
+  otherProbe: ProbeRef;
+  /** hostNetwork probes, one per node. */
+  nodeViews: ProbeRef[];
+  /** The seed workload's pods when setup finished. */
+  nginx: V1Pod[];
+  /** Every pod IP in the cluster when setup finished (an "unheld" address must avoid all of them). */
+  podIPs: string[];
+  /** The ClusterIP of Service my-nginx, read once: checks after each change ask this same address. */
+  nginxServiceIP: string;
+}
+
+export const WORKLOAD = { deployment: 'my-nginx', service: 'my-nginx', headless: 'my-nginx-headless', selector: 'run=my-nginx', port: 80, replicas: 2 } as const;
+
+/** A probe pod from a manifests/probes template: named, stamped for the run, optionally pinned to a node. */
+export function probePod(template: Obj, name: string, node: string | undefined, ns: string, image: string, labels: Record<string, string>): Obj {
+  const o = setImage(stamp(template, ns, labels), image);
+  o.metadata!.name = name;
+  if (node) {
+    o.spec.nodeName = node;
+    o.spec.tolerations = [{ operator: 'Exists' }];
+  }
+  return o;
+}
+
+export const probeRef = (p: V1Pod): ProbeRef => ({
+  namespace: p.metadata!.namespace!,
+  pod: p.metadata!.name!,
+  node: p.spec!.nodeName!,
+  ip: p.status!.podIP!,
+  hostNetwork: !!p.spec!.hostNetwork,
+});
+
+const byNode = (a: ProbeRef, b: ProbeRef) => a.node.localeCompare(b.node);
+
+/** Pod names are DNS labels: node names may be longer or carry dots. */
+const podName = (prefix: string, node: string, i: number) => `${prefix}-${i}-${node.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63).replace(/-+$/, '');
+
+export interface SetupOptions {
+  runId?: string;
+  /** Called as soon as the namespaces exist (SIGINT handlers delete them from then on). */
+  onNamespaces?: (names: string[]) => void;
+}
+
+export async function setupRun(target: Target, opts: SetupOptions = {}): Promise<RunEnv> {
+  const kube = makeKube({ kubeconfig: target.kubeconfig, context: target.context });
+  const runId = opts.runId ?? newRunId();
+  const labels = runLabels(runId);
+  const facts = await discoverFacts(kube).catch((err: Error) => {
+    throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${err.message.split('\n')[0]}`);
+  });
+  const workloadNs = `knc-${runId}-a`;
+  const otherNs = `knc-${runId}-b`;
+  opts.onNamespaces?.([workloadNs, otherNs]);
+  await Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } })));
+
+  const workload = loadManifestDir(path.join(MANIFESTS_DIR, 'workload')).map((o) => stamp(o, workloadNs, labels));
+  for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
+  const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
+  const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
+  // the other namespace's probe sits on a node that also has a probe in the workload namespace
+  const otherNode = facts.nodes.find((n) => !n.controlPlane)?.name ?? facts.nodes[0].name;
+  const pods = [
+    ...facts.nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+    probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
+    ...facts.nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+  ];
+  await createAll(kube, [...workload, ...pods]);
+
+  const sel = (c: string) => `app.kubernetes.io/component=${c}`;
+  const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
+  const [probes, others, views, nginx] = await Promise.all([
+    waitPodsReady(kube, workloadNs, sel('probe'), { count: facts.nodes.length, override }),
+    waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
+    waitPodsReady(kube, workloadNs, sel('node-view'), { count: facts.nodes.length, override }),
+    waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
+  ]);
+  const env: RunEnv = {
+    target,
+    kube,
+    runId,
+    labels,
+    workloadNs,
+    otherNs,
+    facts,
+    probes: probes.map(probeRef).sort(byNode),
+    otherProbe: probeRef(others[0]),
+    nodeViews: views.map(probeRef).sort(byNode),
+    nginx,
+    podIPs: (await kube.core.listPodForAllNamespaces()).items.map((p) => p.status?.podIP ?? '').filter(Boolean),
+    nginxServiceIP: (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
+  };
+  // the cluster domain as pods see it (their resolv.conf search path), not as assumed
+  const rc = await execInPod({ kc: kube.kc, namespace: workloadNs, pod: env.probes[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 });
+  const seen = domainFromResolvConf(rc.stdout, workloadNs);
+  if (seen?.domain) {
+    facts.clusterDomain = seen.domain;
+    facts.sources.clusterDomain = "a probe pod's resolv.conf search path";
+  }
+  if (seen?.nameserver) facts.podNameserver = seen.nameserver;
+  return env;
+}
+
+/**
+ * Deletes every namespace of the run (or of every run). `until: 'gone'` waits until the API has
+ * removed them; `until: 'stopped'` waits until none of their pods is left and each namespace is
+ * terminating — nothing of the run runs any more, and the namespace controller finishes the
+ * bookkeeping on its own (the end of a run uses this; cleanup and SIGINT wait for gone).
+ */
+export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'gone' | 'stopped'; timeoutMs?: number } = {}): Promise<void> {
+  const labelSelector = runSelector(runId);
+  const list = async () => (await kube.core.listNamespace({ labelSelector })).items;
+  const names = (await list()).map((ns) => ns.metadata!.name!);
+  // Namespace first (no new pods can be created in a terminating namespace), then its pods
+  // without grace, so the namespace controller has nothing left to wait for.
+  await Promise.all(names.map(async (name) => {
+    await kube.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined);
+    await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch(() => undefined);
+  }));
+  const podsLeft = async () => (await Promise.all(names.map((namespace) => kube.core.listNamespacedPod({ namespace })))).reduce((n, l) => n + l.items.length, 0);
+  const until = opts.until ?? 'gone';
+  await pollUntil({
+    what: until === 'gone' ? `namespaces labelled ${labelSelector} deleted` : `no pods left in ${names.join(', ')} and each namespace terminating`,
+    timeoutMs: opts.timeoutMs ?? 90_000,
+    intervalMs: 250,
+    probe: async () => ({ namespaces: await list(), pods: until === 'gone' ? 0 : await podsLeft() }),
+    done: ({ namespaces, pods }) =>
+      until === 'gone' ? namespaces.length === 0 : pods === 0 && namespaces.every((n) => n.status?.phase === 'Terminating'),
+    describe: ({ namespaces, pods }) => `${namespaces.map((n) => `${n.metadata?.name}:${n.status?.phase}`).join(', ') || 'no namespaces'}; ${pods} pods`,
+  });
+}
+
+export { type Kube };

@@ -1,0 +1,20 @@
+// The check catalogue: every check kube-netcheck knows, in report order, and the phases the engine
+// walks through. A new check goes into src/suite/checks/<layer>.ts and is listed here.
+import { NODE_CHECKS } from './checks/nodes.js';
+import { POD_IP_CHECKS } from './checks/pod-ips.js';
+import { SERVICE_CHECKS, SERVICE_PHASES } from './checks/services.js';
+import { DNS_CHECKS } from './checks/dns.js';
+import type { CheckDef, PhaseDef } from './types.js';
+
+/** The cluster as it is first (every read-only check), then each change the Service checks make, in this order. */
+export const PHASES: PhaseDef[] = [{ name: 'steady', title: 'the cluster as it is' }, ...SERVICE_PHASES];
+
+export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns')];
+
+const ids = new Set<string>();
+for (const c of CATALOGUE) {
+  if (ids.has(c.id)) throw new Error(`duplicate check id ${c.id}`);
+  if (c.controls && !CATALOGUE.some((x) => x.id === c.controls)) throw new Error(`${c.id} controls unknown check ${c.controls}`);
+  if (c.phase && !PHASES.some((p) => p.name === c.phase)) throw new Error(`${c.id}: unknown phase ${c.phase}`);
+  ids.add(c.id);
+}

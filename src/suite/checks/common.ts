@@ -1,0 +1,43 @@
+// Small pieces every check group uses: a failure builder, "every pair" verdicts, the probe sources.
+import { execa } from 'execa';
+import type { V1Pod } from '@kubernetes/client-node';
+import { CheckFailure, throwAll, type FailureContext } from '../../checks/failure.js';
+import type { ProbeRef, RunEnv } from '../../session/run.js';
+import { label } from '../fanout.js';
+
+export const defined = <T>(x: T | undefined | null): x is T => x !== undefined && x !== null;
+
+/** Throws a CheckFailure unless `ok`. */
+export function must(ok: boolean, ctx: FailureContext): void {
+  if (!ok) throw new CheckFailure(ctx);
+}
+
+export const podTarget = (p: V1Pod) => `${p.metadata!.name} ${p.status!.podIP}:80 on ${p.spec!.nodeName}`;
+export const podSources = (env: RunEnv): ProbeRef[] => [...env.probes, env.otherProbe];
+
+/**
+ * Verdict over (source, target) pairs: fails with every bad pair; with no pair at all it fails too
+ * (a check with nothing to look at proves nothing) — `none` says why there is no pair.
+ */
+export function eachPair<T>(
+  check: string,
+  pairs: Array<[ProbeRef, T]>,
+  verify: (from: ProbeRef, to: T) => CheckFailure | undefined,
+  describe: (from: ProbeRef, to: T) => string,
+  none: string,
+): string[] {
+  must(pairs.length > 0, { check, from: 'the run', to: 'pairs to probe', expected: 'at least one source → target pair', seen: `none: ${none}` });
+  throwAll(pairs.map(([f, t]) => verify(f, t)).filter(defined));
+  return pairs.map(([f, t]) => describe(f, t));
+}
+
+export const pairLabel = (f: ProbeRef, to: string) => `${label(f)} -> ${to}`;
+
+/** `ip route get ADDR` on this host: sends no packet, says where one would go. */
+export async function hostRouteGet(ip: string): Promise<string> {
+  return (await execa('ip', ['route', 'get', ip], { reject: false, all: true })).all ?? '';
+}
+
+/** Only a kind cluster kube-netcheck created can have its nodes and this host looked at or changed. */
+export const unlessManaged = (what: string) => (env: RunEnv) =>
+  env.target.managed ? undefined : `${what} needs the kind cluster kube-netcheck manages (this is a cluster it did not create)`;

@@ -1,0 +1,379 @@
+// Layer "service": a virtual ClusterIP inside the service range whose Endpoints and EndpointSlices
+// list exactly the Ready selected pods' IP:targetPort — and whose traffic follows them: after each
+// change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
+// exactly the new set of Ready pods, by name, and never by a removed or unready one.
+import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import { httpProbe, parseWhoAmI } from '../../probes/http.js';
+import { verifyPage } from '../../checks/http.js';
+import { backends, fmt, verifySet, waitBackends, type Backends } from '../../checks/endpoints.js';
+import { verifyHostNoRoute, verifyNotHeld } from '../../checks/virtual-ip.js';
+import { inCidr } from '../../net/cidr.js';
+import { CheckFailure, throwAll } from '../../checks/failure.js';
+import { execInPod } from '../../kube/exec.js';
+import { isLive, isReady, listPods } from '../../session/pods.js';
+import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
+import { pollUntil } from '../../util/poll.js';
+import { fanOut, label, runFanout } from '../fanout.js';
+import type { CheckDef, Observations, PhaseDef, ProbeAsk } from '../types.js';
+import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
+
+const { deployment, service, selector, port } = WORKLOAD;
+/** Requests per source pod to the ClusterIP when asking "who answers". */
+const REPEAT = 8;
+const ip = (env: RunEnv) => env.nginxServiceIP;
+const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
+const livePods = async (env: RunEnv) => (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
+
+const whoProbes = (env: RunEnv, target = ip(env)): ProbeAsk[] =>
+  podSources(env).flatMap((from) => Array.from({ length: REPEAT }, (_, n) => ({ from, probe: httpProbe(`svc-who-${n}`, target, port, '/whoami') })));
+
+interface Traffic {
+  /** Server names that answered, each with how often. */
+  servers: Record<string, number>;
+  /** Requests that got no /whoami answer (refused, timed out, another page). */
+  unanswered: string[];
+  requests: number;
+  attempts: number;
+}
+
+function tally(asks: ProbeAsk[], out: (from: ProbeRef, id: string) => { output: string; exitCode: number }): Traffic {
+  const t: Traffic = { servers: {}, unanswered: [], requests: asks.length, attempts: 1 };
+  for (const a of asks) {
+    let o;
+    try {
+      o = out(a.from, a.probe.id);
+    } catch (err) {
+      t.unanswered.push(`${label(a.from)}: ${(err as Error).message}`);
+      continue;
+    }
+    const w = parseWhoAmI(o.output);
+    if (w) t.servers[w.server] = (t.servers[w.server] ?? 0) + 1;
+    else t.unanswered.push(`${label(a.from)}: exit ${o.exitCode} ${JSON.stringify(o.output.trim().slice(0, 80))}`);
+  }
+  return t;
+}
+
+/**
+ * Asks the ClusterIP from every pod source until the servers that answer are exactly `want` and
+ * every request was answered (kube-proxy or its replacement may lag the API by a moment), or the
+ * deadline passes — then the last tally is the evidence.
+ */
+async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Promise<Traffic> {
+  let attempts = 0;
+  let last: Traffic | undefined;
+  const asks = whoProbes(env);
+  try {
+    return await pollUntil({
+      what: `the ClusterIP ${ip(env)} to be answered by exactly ${fmt(want)}`,
+      timeoutMs,
+      intervalMs: 300,
+      probe: async () => {
+        const f = await fanOut(env.kube, asks);
+        attempts++;
+        last = { ...tally(asks, (from, id) => { const o = f.outputs.get(`${from.pod}@${from.namespace}`)?.get(id); if (!o) throw new Error(f.errors.get(`${from.pod}@${from.namespace}`) ?? 'no output'); return o; }), attempts };
+        return last;
+      },
+      done: (t) => t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === want.join(),
+      describe: (t) => JSON.stringify(t.servers),
+    });
+  } catch {
+    return last ?? { servers: {}, unanswered: ['no fan-out completed'], requests: asks.length, attempts };
+  }
+}
+
+/** The traffic verdict: answered by every pod of `want`, by nothing else, every request answered. */
+export function verifyTraffic(check: string, to: string, want: string[], t: Traffic, removed: string[] = []): CheckFailure | undefined {
+  const seen = Object.keys(t.servers).sort();
+  const stray = seen.filter((s) => !want.includes(s));
+  const missing = want.filter((w) => !seen.includes(w));
+  if (want.length && !stray.length && !missing.length && !t.unanswered.length) return undefined;
+  const removedHit = stray.filter((s) => removed.includes(s));
+  return new CheckFailure({
+    check,
+    from: `probe pods (${t.requests} requests x ${t.attempts} attempts)`,
+    to,
+    expected: `answers from exactly ${fmt(want)}`,
+    seen: `${JSON.stringify(t.servers)}${removedHit.length ? `; removed pods still answering: ${fmt(removedHit)}` : ''}${missing.length ? `; never answered: ${fmt(missing)}` : ''}${t.unanswered.length ? `; ${t.unanswered.length} unanswered (${t.unanswered[0]})` : ''}`,
+  });
+}
+
+async function scaleTo(env: RunEnv, replicas: number): Promise<Backends> {
+  const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
+  await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
+  return waitBackends(env.kube, env.workloadNs, service, selector, port, replicas);
+}
+
+const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isReady));
+
+export const SERVICE_PHASES: PhaseDef[] = [
+  {
+    name: 'replaced',
+    title: 'both nginx pods deleted and replaced',
+    enter: async (env) => {
+      const old = await livePods(env);
+      await Promise.all(old.map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
+      await pollUntil({ what: 'replacement pods Ready (none of the deleted ones left)', timeoutMs: 90_000, intervalMs: 250, probe: () => livePods(env), done: (ps) => ps.length === 2 && ps.every(isReady) && !ps.some((p) => names(old).includes(p.metadata!.name!)), describe: (ps) => names(ps).join(',') });
+      const b = await waitBackends(env.kube, env.workloadNs, service, selector, port, 2);
+      return { removed: names(old), want: await readyNames(env), backends: b };
+    },
+  },
+  { name: 'scaled-3', title: 'scaled 2 -> 3', enter: async (env) => ({ backends: await scaleTo(env, 3), want: await readyNames(env), removed: [] }) },
+  {
+    name: 'scaled-1',
+    title: 'scaled 3 -> 1',
+    enter: async (env) => {
+      const before = await readyNames(env);
+      const b = await scaleTo(env, 1);
+      const want = await readyNames(env);
+      return { backends: b, want, removed: before.filter((n) => !want.includes(n)) };
+    },
+  },
+  {
+    name: 'not-ready',
+    title: 'scaled to 2, then one pod made not Ready (its readiness page removed)',
+    enter: async (env) => {
+      await scaleTo(env, 2);
+      const [victim, other] = (await livePods(env)).filter(isReady);
+      await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: victim.metadata!.name!, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 });
+      const vName = victim.metadata!.name!;
+      await pollUntil({ what: `pod ${vName} to turn not Ready and leave the Endpoints' addresses`, timeoutMs: 30_000, intervalMs: 250, probe: () => backends(env.kube, env.workloadNs, service, selector, port), done: (b) => b.pods.length === 1 && b.endpoints.join() === b.pods.join() && b.slices.join() === b.pods.join(), describe: (b) => JSON.stringify(b) });
+      return { victim: vName, victimIP: victim.status!.podIP!, want: [other.metadata!.name!], removed: [vName] };
+    },
+  },
+];
+
+/** Endpoints + traffic checks for one change phase. */
+function changeChecks(phase: string, what: string, n: string): CheckDef[] {
+  return [
+    {
+      id: `service.${phase}.endpoints`,
+      title: `${what}: Endpoints and EndpointSlices list exactly the ${n} Ready pods`,
+      layer: 'service',
+      tags: ['service', 'endpoints', phase],
+      phase,
+      from: 'api',
+      to: 'svc/my-nginx',
+      gather: ({ env }) => backends(env.kube, env.workloadNs, service, selector, port),
+      verify: (o) => {
+        const b = o.gathered as Backends;
+        must(b.pods.length > 0, { check: 'endpoints', from: 'the API', to: 'svc/my-nginx', expected: 'Ready pods', seen: 'none' });
+        throwAll([verifySet('endpoints', 'svc/my-nginx', 'Endpoints', b.pods, b.endpoints), verifySet('endpointslices', 'svc/my-nginx', 'EndpointSlices', b.pods, b.slices)].filter(defined));
+        return b;
+      },
+    },
+    {
+      id: `service.${phase}.traffic`,
+      title: `${what}: the same ClusterIP is answered by exactly the ${n} Ready pods, by name${phase === 'replaced' || phase === 'scaled-1' ? ', and never by a removed one' : ''}`,
+      layer: 'service',
+      tags: ['service', 'traffic', phase],
+      phase,
+      from: 'probe pods',
+      to: 'the ClusterIP from before the change',
+      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[]),
+      verify: (o) => trafficVerdict(o, `service-${phase}-traffic`),
+    },
+  ];
+}
+
+export const SERVICE_CHECKS: CheckDef[] = [
+  {
+    id: 'service.cluster-ip',
+    title: 'ClusterIP is allocated inside the service range, port 80 -> targetPort 80/TCP',
+    layer: 'service',
+    tags: ['service'],
+    from: 'api',
+    to: 'svc/my-nginx',
+    notApplicable: (env) => (env.facts.serviceSubnets.length ? undefined : 'the service range is not discoverable (no ServiceCIDR API, kubeadm-config or kube-apiserver flag visible)'),
+    gather: ({ env }) => env.kube.core.readNamespacedService({ name: service, namespace: env.workloadNs }),
+    verify: (o) => {
+      const svc = o.gathered as V1Service;
+      const p = svc.spec!.ports![0];
+      const got = `${svc.spec!.type} ${svc.spec!.clusterIP} port ${p.port} -> ${p.targetPort}/${p.protocol}`;
+      must(o.env.facts.serviceSubnets.some((c) => inCidr(svc.spec!.clusterIP!, c)) && svc.spec!.type === 'ClusterIP' && p.port === 80 && String(p.targetPort) === '80' && p.protocol === 'TCP',
+        { check: 'service-cluster-ip', from: 'the API', to: 'svc/my-nginx', expected: `ClusterIP inside ${o.env.facts.serviceSubnets.join(',')}, port 80 -> 80/TCP`, seen: got });
+      return { service: got, serviceRange: `${o.env.facts.serviceSubnets.join(',')} (from ${o.env.facts.sources.serviceSubnets})` };
+    },
+  },
+  {
+    id: 'service.endpoints',
+    title: 'Endpoints list exactly the Ready pods IP:80, and the EndpointSlices agree',
+    layer: 'service',
+    tags: ['service', 'endpoints'],
+    from: 'api',
+    to: 'svc/my-nginx',
+    gather: ({ env }) => waitBackends(env.kube, env.workloadNs, service, selector, port, WORKLOAD.replicas, 30_000).catch(() => backends(env.kube, env.workloadNs, service, selector, port)),
+    verify: (o) => {
+      const b = o.gathered as Backends;
+      must(b.pods.length === WORKLOAD.replicas, { check: 'endpoints', from: 'the API', to: 'svc/my-nginx', expected: `${WORKLOAD.replicas} Ready pods`, seen: fmt(b.pods) });
+      throwAll([verifySet('endpoints', 'svc/my-nginx', 'Endpoints', b.pods, b.endpoints), verifySet('endpointslices', 'svc/my-nginx', 'EndpointSlices', b.pods, b.slices)].filter(defined));
+      return b;
+    },
+  },
+  ...(['pods', 'nodes'] as const).map((kind): CheckDef => ({
+    id: `service.from-${kind}`,
+    title: kind === 'pods' ? 'ClusterIP:80 serves nginx from pods on every node and in another namespace' : 'ClusterIP:80 serves nginx from every node',
+    layer: 'service',
+    tags: ['service', kind === 'pods' ? 'pod' : 'node'],
+    from: kind === 'pods' ? 'probe pods' : 'every node',
+    to: 'svc/my-nginx',
+    probes: (env) => (kind === 'pods' ? podSources(env) : env.nodeViews).map((from) => ({ from, probe: httpProbe('svc-page', ip(env), port) })),
+    verify: (o) => {
+      const sources = kind === 'pods' ? podSources(o.env) : o.env.nodeViews;
+      must(sources.length > 0, { check: `service-from-${kind}`, from: 'the run', to: 'svc/my-nginx', expected: 'sources', seen: 'none' });
+      throwAll(sources.map((from) => verifyPage(`service-from-${kind}`, label(from), `my-nginx ${ip(o.env)}:80`, o.out(from, 'svc-page'))).filter(defined));
+      return sources.map(label);
+    },
+  })),
+  {
+    id: 'service.spread',
+    title: 'repeated requests to the ClusterIP are answered by every Ready pod and by nothing else',
+    layer: 'service',
+    tags: ['service', 'load-balancing', 'traffic'],
+    from: 'probe pods',
+    to: 'svc/my-nginx',
+    gather: async ({ env }) => trafficUntil(env, await readyNames(env)),
+    verify: async (o) => {
+      const want = await readyNames(o.env);
+      const t = o.gathered as Traffic;
+      const f = verifyTraffic('service-spread', `my-nginx ${ip(o.env)}:80`, want, t);
+      if (f) throw f;
+      return t;
+    },
+  },
+  {
+    id: 'service.virtual-ip',
+    title: 'the ClusterIP is virtual: no node interface holds it (and, for our cluster, the host has no route into the cluster for it)',
+    layer: 'service',
+    tags: ['service', 'virtual-ip'],
+    from: 'every node (+ host)',
+    to: 'svc/my-nginx',
+    probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
+    gather: async ({ env }) => (env.target.managed ? { toIp: await hostRouteGet(ip(env)), toNode: await hostRouteGet(env.facts.nodes[0].internalIP) } : undefined),
+    verify: (o) => {
+      const failures = o.env.nodeViews.map((v) => {
+        const out = o.out(v, 'addrs');
+        if (out.exitCode !== 0 || !/\binet\s/.test(out.output)) return new CheckFailure({ check: 'virtual-ip', from: label(v), to: ip(o.env), expected: 'the node\'s address list', seen: `exit ${out.exitCode}: ${out.output.slice(0, 120)}`, command: out.command });
+        return verifyNotHeld('virtual-ip', label(v), ip(o.env), out.output);
+      });
+      const host = o.gathered as { toIp: string; toNode: string } | undefined;
+      if (host) failures.push(verifyHostNoRoute('virtual-ip-host', ip(o.env), host.toIp, host.toNode));
+      throwAll(failures.filter(defined));
+      return { nodes: o.env.nodeViews.map(label), host: host ? host.toIp.trim() : 'not checked (a cluster kube-netcheck did not create)' };
+    },
+  },
+  {
+    id: 'service.not-ready.endpoints',
+    title: 'a selected pod that is not Ready: absent from Endpoints addresses, listed in notReadyAddresses, ready=false in its EndpointSlice',
+    layer: 'service',
+    tags: ['service', 'endpoints', 'not-ready'],
+    phase: 'not-ready',
+    from: 'api',
+    to: 'svc/my-nginx',
+    gather: async ({ env }) => {
+      const [eps, slices] = await Promise.all([
+        env.kube.core.readNamespacedEndpoints({ name: service, namespace: env.workloadNs }),
+        env.kube.discovery.listNamespacedEndpointSlice({ namespace: env.workloadNs, labelSelector: `kubernetes.io/service-name=${service}` }),
+      ]);
+      return { eps, slices: slices.items };
+    },
+    verify: (o) => {
+      const { victimIP, victim } = o.phaseData as { victimIP: string; victim: string };
+      const { eps, slices } = o.gathered as { eps: V1Endpoints; slices: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }> };
+      const addrs = (eps.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
+      const notReady = (eps.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip));
+      const sliceEp = slices.flatMap((s) => s.endpoints ?? []).find((e) => e.addresses.includes(victimIP));
+      const f = (expected: string, seen: string) => new CheckFailure({ check: 'endpoints-not-ready', from: 'the API', to: `pod ${victim} ${victimIP}`, expected, seen });
+      throwAll([
+        addrs.includes(victimIP) ? f('absent from Endpoints addresses', `addresses {${addrs.join(', ')}}`) : undefined,
+        notReady.includes(victimIP) ? undefined : f('listed in Endpoints notReadyAddresses', `notReadyAddresses {${notReady.join(', ')}}`),
+        sliceEp && sliceEp.conditions?.ready === false ? undefined : f('an EndpointSlice endpoint with ready=false', sliceEp ? `ready=${sliceEp.conditions?.ready}` : 'no endpoint for it'),
+      ].filter(defined));
+      return { addresses: addrs, notReadyAddresses: notReady, slice: sliceEp };
+    },
+  },
+  {
+    id: 'service.selects-nothing.negative',
+    title: 'negative control: the Endpoints check fails, naming the empty set, for a Service whose selector matches nothing',
+    layer: 'service',
+    tags: ['service', 'negative-control'],
+    controls: 'service.endpoints',
+    from: 'live cluster',
+    to: 'a Service selecting nothing',
+    gather: async ({ env }) => {
+      await createNothingService(env, 'selects-nothing');
+      return backends(env.kube, env.workloadNs, 'selects-nothing', selector, port);
+    },
+    verify: (o) => {
+      const b = o.gathered as Backends;
+      const f = verifySet('endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints)?.message ?? 'it passed';
+      must(/\[endpoints\] from the API to svc\/selects-nothing: expected Endpoints = ready pods \{.+\}, saw \{\} \(the empty set\)/.test(f), { check: 'negative-control', from: 'the API', to: 'svc/selects-nothing', expected: 'saw {} (the empty set)', seen: f });
+      return f;
+    },
+  },
+  {
+    id: 'service.no-endpoints.negative',
+    title: 'negative control: the ClusterIP check fails for a Service without endpoints',
+    layer: 'service',
+    tags: ['service', 'negative-control'],
+    controls: 'service.from-pods',
+    from: 'live cluster',
+    to: 'a Service without endpoints',
+    gather: async ({ env }) => {
+      const svc = await createNothingService(env, 'no-endpoints');
+      const from = env.probes[0];
+      const out = await runFanout(env.kube, from, [httpProbe('none', svc.spec!.clusterIP!, port, '/', 1)]);
+      return { from, clusterIP: svc.spec!.clusterIP!, out: out.get('none')! };
+    },
+    verify: (o) => {
+      const { from, clusterIP, out } = o.gathered as { from: ProbeRef; clusterIP: string; out: ReturnType<Observations['out']> };
+      const f = verifyPage('service-from-pods', label(from), `no-endpoints ${clusterIP}:80`, out)?.message ?? 'it passed';
+      must(/expected the nginx welcome page, saw (fail|timeout)/.test(f), { check: 'negative-control', from: label(from), to: clusterIP, expected: 'saw fail or timeout', seen: f });
+      return f;
+    },
+  },
+  {
+    id: 'service.virtual-ip.negative',
+    title: 'negative control: the virtual-IP check fails for an address a node does hold',
+    layer: 'service',
+    tags: ['service', 'negative-control'],
+    controls: 'service.virtual-ip',
+    from: 'live cluster',
+    to: 'a node IP',
+    probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
+    verify: (o) => {
+      const v = o.env.nodeViews[0];
+      const nodeIP = o.env.facts.nodes.find((n) => n.name === v.node)!.internalIP;
+      const f = verifyNotHeld('virtual-ip', label(v), nodeIP, o.out(v, 'addrs').output)?.message ?? 'it passed';
+      must(/expected no interface to hold the address, saw held by \S+/.test(f), { check: 'negative-control', from: label(v), to: nodeIP, expected: 'saw held by <interface>', seen: f });
+      return f;
+    },
+  },
+  ...changeChecks('replaced', 'after both pods are replaced', '2 new'),
+  ...changeChecks('scaled-3', 'after scaling 2 -> 3', '3'),
+  ...changeChecks('scaled-1', 'after scaling 3 -> 1', '1 remaining'),
+  {
+    id: 'service.not-ready.traffic',
+    title: 'a selected pod that is not Ready receives no Service traffic; the Ready one answers every request',
+    layer: 'service',
+    tags: ['service', 'traffic', 'not-ready'],
+    phase: 'not-ready',
+    from: 'probe pods',
+    to: 'the ClusterIP',
+    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[]),
+    verify: (o) => trafficVerdict(o, 'service-not-ready-traffic'),
+  },
+];
+
+function trafficVerdict(o: Observations, check: string): Traffic {
+  const { want, removed } = o.phaseData as { want: string[]; removed: string[] };
+  const f = verifyTraffic(check, `my-nginx ${ip(o.env)}:80 (the ClusterIP from before the change)`, want, o.gathered as Traffic, removed);
+  if (f) throw f;
+  return o.gathered as Traffic;
+}
+
+async function createNothingService(env: RunEnv, name: string): Promise<V1Service> {
+  return env.kube.core.createNamespacedService({
+    namespace: env.workloadNs,
+    body: { metadata: { name, labels: env.labels }, spec: { selector: { run: 'nobody' }, ports: [{ port, targetPort: port }] } },
+  });
+}

@@ -1,0 +1,61 @@
+// One exec per probe pod per phase: every probe the phase's checks asked of that pod runs in
+// parallel inside it (src/probes/fanout.ts builds the script). A failed exec is remembered per pod,
+// so each check that needed it fails with "not run: …", never passes on a missing output.
+import type { Kube } from '../kube/client.js';
+import { execInPod } from '../kube/exec.js';
+import { fanoutArgv, parseFanout, type Probe, type ProbeOutput } from '../probes/fanout.js';
+import type { ProbeRef } from '../session/run.js';
+import { CheckFailure } from '../checks/failure.js';
+import type { ProbeAsk } from './types.js';
+
+export const label = (r: ProbeRef) => `${r.hostNetwork ? 'node' : 'pod'} ${r.namespace}/${r.pod} on ${r.node}`;
+export const key = (r: ProbeRef) => `${r.pod}@${r.namespace}`;
+
+export interface FanoutResult {
+  outputs: Map<string, Map<string, ProbeOutput>>;
+  errors: Map<string, string>;
+  execs: number;
+  probes: number;
+}
+
+/** Runs one fan-out in one probe pod; throws with the pod and the exec's error. */
+export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], timeoutMs = 30_000, log?: (line: string) => void): Promise<Map<string, ProbeOutput>> {
+  if (probes.length === 0) return new Map();
+  const res = await execInPod({ kc: kube.kc, namespace: from.namespace, pod: from.pod, command: fanoutArgv(probes), timeoutMs });
+  log?.(`exec ${label(from)}: ${probes.length} probes, exit ${res.exitCode}, ${res.durationMs}ms`);
+  try {
+    return parseFanout(res.stdout, probes);
+  } catch (err) {
+    throw new Error(`${label(from)}: ${(err as Error).message}${res.stderr ? `; stderr: ${res.stderr.slice(0, 300)}` : ''}`);
+  }
+}
+
+/** Groups the asks by pod (duplicates by id collapse) and runs every pod's exec in parallel. */
+export async function fanOut(kube: Kube, asks: ProbeAsk[], log?: (line: string) => void): Promise<FanoutResult> {
+  const byPod = new Map<string, { from: ProbeRef; probes: Map<string, Probe> }>();
+  for (const a of asks) {
+    const slot = byPod.get(key(a.from)) ?? { from: a.from, probes: new Map() };
+    slot.probes.set(a.probe.id, a.probe);
+    byPod.set(key(a.from), slot);
+  }
+  const result: FanoutResult = { outputs: new Map(), errors: new Map(), execs: byPod.size, probes: 0 };
+  await Promise.all([...byPod.values()].map(async ({ from, probes }) => {
+    result.probes += probes.size;
+    try {
+      result.outputs.set(key(from), await runFanout(kube, from, [...probes.values()], 30_000, log));
+    } catch (err) {
+      result.errors.set(key(from), (err as Error).message.split('\n')[0]);
+    }
+  }));
+  return result;
+}
+
+/** The accessor verdicts use: an output, or a CheckFailure saying why the probe did not run. */
+export function outputsOf(f: FanoutResult, phase: string): (from: ProbeRef, id: string) => ProbeOutput {
+  return (from, id) => {
+    const o = f.outputs.get(key(from))?.get(id);
+    if (o) return o;
+    const why = f.errors.get(key(from)) ?? `probe ${id} was not planned for this pod in phase ${phase}`;
+    throw new CheckFailure({ check: 'not-run', from: label(from), to: id, expected: 'the probe to run', seen: `not run: the fan-out exec failed: ${why}` });
+  };
+}

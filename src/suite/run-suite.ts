@@ -1,0 +1,219 @@
+// The engine: setup → for each phase (the cluster as it is, then each change the Service checks
+// make) one fan-out exec per probe pod carrying every probe the phase's checks asked for → each
+// check's verdict → records → reporters. One process, no files in between. Every selected check
+// ends as exactly one record, whatever happened to setup, a phase or an exec.
+import { CheckFailure } from '../checks/failure.js';
+import { failureEvidence } from '../checks/evidence.js';
+import type { ClusterFacts } from '../cluster/facts.js';
+import { setupRun, teardownRun, type RunEnv } from '../session/run.js';
+import { makeKube } from '../kube/client.js';
+import { newRunId } from '../util/labels.js';
+import type { Target } from '../target/target.js';
+import { fanOut, outputsOf } from './fanout.js';
+import { PHASES } from './catalogue.js';
+import { SETUP_FAILED, likelyCause, markNotMeaningful, type Cause } from './cause.js';
+import type { CheckDef, CheckRecord, Observations, PhaseDef } from './types.js';
+import type { DnsRow, ReachabilityRow } from '../report/matrices.js';
+
+export interface PhaseTiming {
+  phase: string;
+  enterMs: number;
+  fanoutMs: number;
+  verifyMs: number;
+  execs: number;
+  probes: number;
+}
+
+export interface RunResult {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  target: { kubeconfig: string; context?: string; managed?: Target['managed']; images: Target['images'] };
+  facts?: ClusterFacts;
+  records: CheckRecord[];
+  summary: { total: number; passed: number; failed: number; skipped: number };
+  cause?: Cause;
+  execs: number;
+  probes: number;
+  timings: { setupMs: number; phases: PhaseTiming[]; teardownMs: number; totalMs: number };
+  matrices: { reachability: ReachabilityRow[]; dns: DnsRow[] };
+  /** Extra sections other suites add (e.g. upstream conformance). */
+  sections?: Record<string, unknown>;
+}
+
+export interface Reporter {
+  /** A check's record as soon as it is known. */
+  onRecord?(r: CheckRecord): void;
+  /** Progress lines (setup, phases). */
+  onProgress?(line: string): void;
+  /** The whole run: write files, print the summary. */
+  done?(result: RunResult): Promise<void> | void;
+}
+
+export interface RunOptions {
+  runId?: string;
+  /** Keep the run's namespaces (debugging); default: delete them. */
+  keepNamespaces?: boolean;
+  /** Called with the namespaces as soon as they are about to exist (SIGINT cleanup). */
+  onNamespaces?: (runId: string, names: string[]) => void;
+}
+
+const phaseOf = (c: CheckDef) => c.phase ?? 'steady';
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function record(c: CheckDef, status: CheckRecord['status'], durationMs: number, extra: Partial<CheckRecord> = {}): CheckRecord {
+  return { id: c.id, check: c.title, layer: c.layer, tags: [c.layer, ...c.tags], from: c.from, to: c.to, status, durationMs, ...extra };
+}
+
+export async function runSuite(target: Target, selection: readonly CheckDef[], reporters: Reporter[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const runId = opts.runId ?? newRunId();
+  const progress = (line: string) => reporters.forEach((r) => r.onProgress?.(line));
+  const records = new Map<string, CheckRecord>();
+  const emit = (r: CheckRecord) => {
+    records.set(r.id, r);
+    reporters.forEach((x) => x.onRecord?.(r));
+  };
+  const timings: RunResult['timings'] = { setupMs: 0, phases: [], teardownMs: 0, totalMs: 0 };
+  const matrices: RunResult['matrices'] = { reachability: [], dns: [] };
+  let execs = 0;
+  let probes = 0;
+  let env: RunEnv | undefined;
+
+  progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
+  try {
+    env = await setupRun(target, { runId, onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
+    progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
+  } catch (err) {
+    const why = firstLine(err);
+    for (const c of selection) emit(record(c, 'failed', 0, { error: `${SETUP_FAILED}${why}` }));
+  }
+  timings.setupMs = Date.now() - t0;
+
+  if (env) {
+    const defs = new Map(selection.map((c) => [c.id, c]));
+    for (const phase of PHASES) {
+      const checks = selection.filter((c) => phaseOf(c) === phase.name);
+      if (!checks.length) continue;
+      const timing = await runPhase(env, phase, checks, emit, progress, matrices);
+      execs += timing.execs;
+      probes += timing.probes;
+      timings.phases.push(timing);
+    }
+    for (const c of selection) if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
+    const t1 = Date.now();
+    if (!opts.keepNamespaces) {
+      await teardownRun(env.kube, runId, { until: 'stopped' }).catch((err) => progress(`teardown of run ${runId} failed: ${firstLine(err)} (kube-netcheck cleanup deletes what is left)`));
+    }
+    timings.teardownMs = Date.now() - t1;
+    const final = markNotMeaningful([...records.values()], defs);
+    records.clear();
+    for (const r of final) records.set(r.id, r);
+  } else {
+    // setup may have created namespaces before it failed
+    await teardownRun(makeKube({ kubeconfig: target.kubeconfig, context: target.context }), runId).catch(() => undefined);
+  }
+
+  const ordered = selection.map((c) => records.get(c.id)!);
+  timings.totalMs = Date.now() - t0;
+  const summary = { total: ordered.length, passed: 0, failed: 0, skipped: 0 };
+  for (const r of ordered) summary[r.status]++;
+  const result: RunResult = {
+    runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    target: { kubeconfig: target.kubeconfig, context: target.context, managed: target.managed, images: target.images },
+    facts: env?.facts,
+    records: ordered,
+    summary,
+    cause: likelyCause(ordered),
+    execs,
+    probes,
+    timings,
+    matrices,
+  };
+  for (const r of reporters) await r.done?.(result);
+  return result;
+}
+
+async function runPhase(
+  env: RunEnv,
+  phase: PhaseDef,
+  checks: CheckDef[],
+  emit: (r: CheckRecord) => void,
+  progress: (line: string) => void,
+  matrices: RunResult['matrices'],
+): Promise<PhaseTiming> {
+  const timing: PhaseTiming = { phase: phase.name, enterMs: 0, fanoutMs: 0, verifyMs: 0, execs: 0, probes: 0 };
+  const applicable: CheckDef[] = [];
+  for (const c of checks) {
+    const why = c.notApplicable?.(env);
+    if (why) emit(record(c, 'skipped', 0, { reason: `not applicable: ${why}` }));
+    else applicable.push(c);
+  }
+  if (!applicable.length) return timing;
+
+  let phaseData: Record<string, unknown> = {};
+  const t0 = Date.now();
+  if (phase.enter) {
+    progress(`phase ${phase.name}: ${phase.title}`);
+    try {
+      phaseData = await phase.enter(env);
+    } catch (err) {
+      for (const c of applicable) emit(record(c, 'failed', 0, { error: `not run: phase "${phase.title}" failed: ${firstLine(err)}` }));
+      timing.enterMs = Date.now() - t0;
+      return timing;
+    }
+  }
+  timing.enterMs = Date.now() - t0;
+
+  // probes of every check of the phase, asked in one exec per pod
+  const t1 = Date.now();
+  const asks = applicable.flatMap((c) => {
+    try {
+      return c.probes?.(env) ?? [];
+    } catch {
+      return []; // its verdict reports the missing probes as not run
+    }
+  });
+  const fan = await fanOut(env.kube, asks, process.env.KNC_VERBOSE ? progress : undefined);
+  timing.execs = fan.execs;
+  timing.probes = fan.probes;
+  timing.fanoutMs = Date.now() - t1;
+  progress(`phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`);
+  const out = outputsOf(fan, phase.name);
+
+  const t2 = Date.now();
+  const drawn = new Set<string>();
+  for (const c of applicable) {
+    const start = Date.now();
+    const o: Observations = { env, phase: phase.name, phaseData, out, gathered: undefined };
+    try {
+      if (c.gather) o.gathered = await c.gather(o);
+      const evidence = await c.verify(o);
+      if (evidence === undefined || (Array.isArray(evidence) && evidence.length === 0)) {
+        throw new CheckFailure({ check: c.id, from: c.from, to: c.to, expected: 'positive evidence that the property holds', seen: 'nothing to look at (an empty set of pairs or answers)' });
+      }
+      emit(record(c, 'passed', Date.now() - start, { evidence }));
+    } catch (err) {
+      const error = firstLine(err);
+      emit(record(c, 'failed', Date.now() - start, { error, evidence: await failureEvidence(env, c.tags) }));
+    }
+    if (c.matrix) {
+      try {
+        const rows = c.matrix(o);
+        // several checks judge the same probes: each grid is drawn once per phase
+        for (const k of ['reachability', 'dns'] as const) {
+          if (!rows[k] || drawn.has(k)) continue;
+          drawn.add(k);
+          (matrices[k] as unknown[]).push(...rows[k]!);
+        }
+      } catch {
+        /* a grid row that cannot be drawn is the verdict's business, not the grid's */
+      }
+    }
+  }
+  timing.verifyMs = Date.now() - t2;
+  return timing;
+}

@@ -1,0 +1,82 @@
+// The check catalogue's vocabulary. A check is data (id, title, layer, tags, from → to, the phase
+// whose observations it judges, the probes it needs) plus a pure verdict function over what was
+// observed. The engine (run-suite.ts) gathers the observations — one fan-out exec per probe pod
+// per phase — and turns verdicts into records; reporters write them.
+import type { Probe, ProbeOutput } from '../probes/fanout.js';
+import type { RunEnv, ProbeRef } from '../session/run.js';
+import type { DnsRow, ReachabilityRow } from '../report/matrices.js';
+
+/** The layers of the network model, lowest first: a failure low down explains failures above it. */
+export const LAYERS = ['nodes', 'coredns', 'pod-ip', 'service', 'dns', 'mtu', 'policy'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** A probe a check needs: run `probe` inside the pod `from` (one exec per pod per phase carries them all). */
+export interface ProbeAsk {
+  from: ProbeRef;
+  probe: Probe;
+}
+
+/** What a verdict function sees: the run, the phase's API snapshot and every probe output. */
+export interface Observations {
+  env: RunEnv;
+  phase: string;
+  /** What the phase's `enter` step did and saw (e.g. the pods before and after a scale step). */
+  phaseData: Record<string, unknown>;
+  /** The output of a probe, or a CheckFailure-raising "not run" when the exec carrying it failed. */
+  out(from: ProbeRef, id: string): ProbeOutput;
+  /** What the check's own `gather` step returned. */
+  gathered: unknown;
+}
+
+export interface CheckDef {
+  /** Stable id, e.g. "pod-ip.cross-node". */
+  id: string;
+  /** The name people read (and Jest's test name). */
+  title: string;
+  layer: Layer;
+  tags: string[];
+  from: string;
+  to: string;
+  /** The phase whose observations it judges (default "steady": nothing changed yet). */
+  phase?: string;
+  /** For a negative control: the id of the check it shows failing when its property is broken. */
+  controls?: string;
+  /** Why the check cannot apply on this cluster (e.g. a host-side check on a cluster we did not create). */
+  notApplicable?(env: RunEnv): string | undefined;
+  /** Probes to put into the phase's fan-out. */
+  probes?(env: RunEnv): ProbeAsk[];
+  /** Extra observation that is not a pod probe (API reads, host commands, a fault it injects and removes). */
+  gather?(o: Observations): Promise<unknown> | unknown;
+  /**
+   * The verdict: returns evidence when the property holds (positive evidence, never "nothing
+   * to look at"), throws a CheckFailure (or several, via throwAll) when it does not.
+   */
+  verify(o: Observations): unknown;
+  /** Rows for the report's grids (reachability, DNS name forms), drawn from the same observations. */
+  matrix?(o: Observations): { reachability?: ReachabilityRow[]; dns?: DnsRow[] };
+}
+
+/** A phase: the cluster in a given state. `enter` changes it (scale, replace, …) before the phase is observed. */
+export interface PhaseDef {
+  name: string;
+  title: string;
+  enter?(env: RunEnv): Promise<Record<string, unknown>>;
+}
+
+export type CheckStatus = 'passed' | 'failed' | 'skipped';
+
+/** One row of every report. */
+export interface CheckRecord {
+  id: string;
+  check: string;
+  layer: Layer;
+  tags: string[];
+  from: string;
+  to: string;
+  status: CheckStatus;
+  durationMs: number;
+  /** Failed: the failure text. Skipped: why (not applicable, not meaningful, not selected setup). */
+  error?: string;
+  reason?: string;
+  evidence?: unknown;
+}
