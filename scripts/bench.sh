@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
-# Benchmark: wall time of the seed suite (cluster facts, pod IPs, CoreDNS, Services; not the
-# cleanup, rbac and grade specs, which run further suites or tools) on a warm cluster (created or reused first, kept
-# afterwards), and how many execs it made. usage: scripts/bench.sh [RUNS]   (default 3)
+# Benchmark: `kube-netcheck run` of the seed checks (layers nodes, coredns, pod-ip, service, dns) on a
+# warm cluster (created or reused first, kept afterwards): wall time from command start to reports
+# written, RUNS times, then the median and the breakdown of the median run (setup, each phase,
+# teardown; execs and probes) from its results.json.
+# usage: scripts/bench.sh [RUNS] [extra run flags...]   (default 5)
 source "$(dirname "$0")/lib/common.sh"
-runs="${1:-3}"
+runs="${1:-5}"; shift || true
 info="$(bash "$KNC_ROOT/scripts/cluster-up.sh" | tail -n 1)"
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$info"; }
-export KNC_KUBECONFIG="$(field kubeconfig)" KNC_NGINX_IMAGE="$(field nginxImage)" KNC_PROBE_IMAGE="$(field probeImage)"
+kubeconfig="$(node -e 'console.log(JSON.parse(process.argv[1]).kubeconfig)' "$info")"
+nginx="$(node -e 'console.log(JSON.parse(process.argv[1]).nginxImage)' "$info")"
+probe="$(node -e 'console.log(JSON.parse(process.argv[1]).probeImage)' "$info")"
 cd "$KNC_ROOT"
-printf '| run | suite wall time (s) | checks passed/total | execs |\n|---|---|---|---|\n'
+[[ -f dist/cli/main.js ]] || npm run --silent build
+out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
+printf '| run | wall time, command start to reports written (s) | checks passed/total | execs | probes | setup | phases (enter+fan-out+verdicts) | teardown |\n|---|---|---|---|---|---|---|---|\n'
 for i in $(seq 1 "$runs"); do
   t0=$(date +%s%N)
-  npm run --silent check -- specs/cluster/cluster.spec.ts specs/cluster/pod-ips.spec.ts specs/cluster/dns.spec.ts specs/cluster/services.spec.ts >/tmp/knc-bench.log 2>&1 \
-    || { tail -n 40 /tmp/knc-bench.log >&2; die "suite failed during the benchmark (log above)" 1; }
+  # the user-cluster path (--kubeconfig): the run does not bring the cluster up or down
+  node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --nginx-image "$nginx" --probe-image "$probe" \
+    --only nodes,coredns,pod-ip,service,dns --report-dir "$out/$i" "$@" >"$out/$i.log" 2>&1 \
+    || { tail -n 40 "$out/$i.log" >&2; die "suite failed during the benchmark (log above)" 1; }
   t1=$(date +%s%N)
-  summary="$(node -e 'const r=require(process.argv[1]); console.log(`${r.summary.passed}/${r.summary.total} | ${r.execs}`)' "$KNC_ROOT/reports/results.json")"
-  printf '| %s | %s | %s |\n' "$i" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)/1e9}')" "$summary"
+  printf '%s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)/1e9}')" "$i" >>"$out/times"
+  node -e '
+    const r = require(process.argv[1]); const t = r.timings;
+    const s = (ms) => (ms / 1000).toFixed(1) + " s";
+    console.log(`| ${process.argv[2]} | ${process.argv[3]} | ${r.summary.passed}/${r.summary.total} | ${r.execs} | ${r.probes} | ${s(t.setupMs)} | ${t.phases.map((p) => `${p.phase} ${s(p.enterMs + p.fanoutMs + p.verifyMs)}`).join(", ")} | ${s(t.teardownMs)} |`);
+  ' "$out/$i/results.json" "$i" "$(tail -n 1 "$out/times" | cut -d' ' -f1)"
 done
+median="$(sort -n "$out/times" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
+printf '\nmedian of %s runs: %s s (nodes: %s)\n' "$runs" "$median" "$(kubectl --kubeconfig "$kubeconfig" get nodes --no-headers | wc -l)"

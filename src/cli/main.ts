@@ -9,7 +9,7 @@ import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/
 
 const SYNOPSIS: Record<string, string> = {
   '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade> [options]',
-  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--only NAMES] [--skip NAMES]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--max-nodes N] [--only NAMES] [--skip NAMES]',
   cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
@@ -53,6 +53,8 @@ Options:
   --cni NAME          the managed cluster's CNI (default flannel-host-gw; \`make cni-list\` lists them)
   --cni-manifest FILE your own CNI: the managed cluster is created without one and FILE is applied
   --shape NAME        the managed cluster's shape (default; alt: 1+1 nodes, other ranges and domain)
+  --max-nodes N       probe at most N nodes (N >= 2) on a large cluster: a stratified sample that keeps
+                      same-node, cross-node and control-plane pairs (execs grow with nodes)
   --only NAMES        run only these checks: comma-separated terms, each a check id (or its prefix,
                       e.g. pod-ip), a substring of its name (case-insensitive), a layer or a tag
                       (e.g. dns, udp, service, negative-control); repeatable
@@ -110,6 +112,7 @@ const RUN_OPTIONS = {
   cni: { type: 'string' },
   'cni-manifest': { type: 'string' },
   shape: { type: 'string' },
+  'max-nodes': { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
 } as const;
@@ -144,6 +147,12 @@ function clusterChoice(v: { cni?: string; 'cni-manifest'?: string; shape?: strin
   return { cni, cniManifest, shape: nonEmpty(v.shape, '--shape', command) };
 }
 
+function maxNodes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 2) throw new UsageError(`--max-nodes ${quote(v)}: a whole number of at least 2`, 'run');
+  return Number(v);
+}
+
 /** A user's input in an error line: quoted, at most ~120 characters. */
 export const quote = (s: string, max = 120) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
@@ -168,6 +177,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         probeImage: nonEmpty(v['probe-image'], '--probe-image', 'run'),
         nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
         ...clusterChoice(v, 'run'),
+        maxNodes: maxNodes(v['max-nodes']),
         only: splitTerms(v.only),
         skip: splitTerms(v.skip),
       }, io);

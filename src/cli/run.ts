@@ -18,6 +18,7 @@ import { teardownRun } from '../session/run.js';
 export interface RunFlags extends TargetFlags {
   keep: boolean;
   reportDir?: string;
+  maxNodes?: number;
   only: string[];
   skip: string[];
 }
@@ -70,7 +71,7 @@ export async function runCommand(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
   for (const s of signals) process.on(s, onSignal);
   let result: RunResult;
   try {
-    result = await runSuite(tgt, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], { onNamespaces: (runId) => (created = { runId }) });
+    result = await runSuite(tgt, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], { maxNodes: flags.maxNodes, onNamespaces: (runId) => (created = { runId }) });
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }

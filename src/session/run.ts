@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { makeKube, type Kube } from '../kube/client.js';
-import { discoverFacts, domainFromResolvConf, type ClusterFacts } from '../cluster/facts.js';
+import { discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
@@ -37,6 +37,8 @@ export interface RunEnv {
   nodeViews: ProbeRef[];
   /** The seed workload's pods when setup finished. */
   nginx: V1Pod[];
+  /** The nodes probed: every node, or the --max-nodes sample (reported; facts.nodes lists them all). */
+  nodes: NodeFacts[];
   /** Every pod IP in the cluster when setup finished (an "unheld" address must avoid all of them). */
   podIPs: string[];
   /** The ClusterIP of Service my-nginx, read once: checks after each change ask this same address. */
@@ -71,6 +73,8 @@ const podName = (prefix: string, node: string, i: number) => `${prefix}-${i}-${n
 
 export interface SetupOptions {
   runId?: string;
+  /** Probe at most this many nodes: a stratified sample (see sampleNodes). */
+  maxNodes?: number;
   /** Called as soon as the namespaces exist (SIGINT handlers delete them from then on). */
   onNamespaces?: (names: string[]) => void;
 }
@@ -91,22 +95,27 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
   const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
+  const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
+  const nginxReady = () => waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
+  // with a node budget the sample must hold the nginx pods' nodes: the workload goes first
+  const sampling = opts.maxNodes !== undefined && facts.nodes.length > opts.maxNodes;
+  await createAll(kube, workload);
+  const early = sampling ? await nginxReady() : undefined;
+  const nodes = sampling ? sampleNodes(facts.nodes, early!.map((p) => p.spec!.nodeName!), opts.maxNodes!) : facts.nodes;
   // the other namespace's probe sits on a node that also has a probe in the workload namespace
-  const otherNode = facts.nodes.find((n) => !n.controlPlane)?.name ?? facts.nodes[0].name;
-  const pods = [
-    ...facts.nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+  const otherNode = nodes.find((n) => !n.controlPlane)?.name ?? nodes[0].name;
+  await createAll(kube, [
+    ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
     probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
-    ...facts.nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
-  ];
-  await createAll(kube, [...workload, ...pods]);
+    ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+  ]);
 
   const sel = (c: string) => `app.kubernetes.io/component=${c}`;
-  const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
   const [probes, others, views, nginx] = await Promise.all([
-    waitPodsReady(kube, workloadNs, sel('probe'), { count: facts.nodes.length, override }),
+    waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override }),
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
-    waitPodsReady(kube, workloadNs, sel('node-view'), { count: facts.nodes.length, override }),
-    waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
+    waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
+    early ?? nginxReady(),
   ]);
   const env: RunEnv = {
     target,
@@ -120,6 +129,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
     otherProbe: probeRef(others[0]),
     nodeViews: views.map(probeRef).sort(byNode),
     nginx,
+    nodes,
     podIPs: (await kube.core.listPodForAllNamespaces()).items.map((p) => p.status?.podIP ?? '').filter(Boolean),
     nginxServiceIP: (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
   };
@@ -132,6 +142,20 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   }
   if (seen?.nameserver) facts.podNameserver = seen.nameserver;
   return env;
+}
+
+/**
+ * A stratified sample of at most `max` nodes (max ≥ 2) that keeps every kind of node pair: the nodes
+ * the nginx pods run on (same-node pairs), another node (cross-node pairs) and a control-plane node
+ * when there is one; the rest filled in name order.
+ */
+export function sampleNodes(all: NodeFacts[], nginxNodes: string[], max: number): NodeFacts[] {
+  const pick: NodeFacts[] = [];
+  const add = (n?: NodeFacts) => n && !pick.includes(n) && pick.length < max && pick.push(n);
+  for (const name of nginxNodes) add(all.find((n) => n.name === name));
+  add(all.find((n) => n.controlPlane));
+  for (const n of all) add(n);
+  return pick.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**

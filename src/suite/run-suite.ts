@@ -52,6 +52,8 @@ export interface Reporter {
 
 export interface RunOptions {
   runId?: string;
+  /** Probe at most this many nodes (a stratified sample: same node, cross node, control plane). */
+  maxNodes?: number;
   /** Keep the run's namespaces (debugging); default: delete them. */
   keepNamespaces?: boolean;
   /** Called with the namespaces as soon as they are about to exist (SIGINT cleanup). */
@@ -83,7 +85,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
-    env = await setupRun(target, { runId, onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
+    env = await setupRun(target, { runId, maxNodes: opts.maxNodes, onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
     progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
   } catch (err) {
     const why = firstLine(err);

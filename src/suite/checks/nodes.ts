@@ -43,8 +43,8 @@ export const NODE_CHECKS: CheckDef[] = [
     from: 'api',
     to: 'a probe pod per node',
     verify: (o) => {
-      const { facts, probes } = o.env;
-      const missing = facts.nodes.filter((n) => !probes.some((p) => p.node === n.name));
+      const { facts, probes, nodes } = o.env;
+      const missing = nodes.filter((n) => !probes.some((p) => p.node === n.name));
       const seen = new Map<string, string>();
       const failures = [
         ...missing.map((n) => new CheckFailure({ check: 'node-pod-ip', from: 'the API', to: `node ${n.name}`, expected: 'a Ready probe pod with an IP', seen: 'none' })),
@@ -58,7 +58,7 @@ export const NODE_CHECKS: CheckDef[] = [
         }),
       ].filter(defined);
       throwAll(failures);
-      return { podRange: facts.podSubnets.length ? `${facts.podSubnets.join(',')} (from ${facts.sources.podSubnets})` : 'not discoverable on this cluster', pods: probes.map((p) => `${p.pod} ${p.node} ${p.ip}`) };
+      return { podRange: facts.podSubnets.length ? `${facts.podSubnets.join(',')} (from ${facts.sources.podSubnets})` : 'not discoverable on this cluster', nodesProbed: `${nodes.length} of ${facts.nodes.length}`, pods: probes.map((p) => `${p.pod} ${p.node} ${p.ip}`) };
     },
   },
   {
