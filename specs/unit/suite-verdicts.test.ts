@@ -1,0 +1,127 @@
+// The engine's honesty rules and the new verdicts, on outputs captured from the live cluster
+// (specs/unit/fixtures): the answering pod must be the pod asked, Service traffic must come from
+// exactly the Ready pods, a probe that did not run is never a pass, a control whose check failed is
+// "not meaningful", a broken cluster reads as one cause, the safety-net control uses the check's own
+// verdict, pods that cannot start are recognised at once, facts come from what pods see.
+import { describe, it, expect } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { verifyServedBy } from '../../src/checks/http.js';
+import { parseFanout, type ProbeOutput } from '../../src/probes/fanout.js';
+import { verifyTraffic } from '../../src/suite/checks/services.js';
+import { verifyUnrouted } from '../../src/suite/checks/nodes.js';
+import { outputsOf, type FanoutResult } from '../../src/suite/fanout.js';
+import { likelyCause, markNotMeaningful } from '../../src/suite/cause.js';
+import { CATALOGUE } from '../../src/suite/catalogue.js';
+import { cannotStart } from '../../src/session/pods.js';
+import { sampleNodes, type ProbeRef } from '../../src/session/run.js';
+import { clusterDnsServers, domainFromResolvConf, NODELOCAL_DNS_IP, type NodeFacts } from '../../src/cluster/facts.js';
+import type { CheckRecord } from '../../src/suite/types.js';
+import { capturedFanout, fixtureText } from './fixture-files.js';
+
+const fan = (() => { const f = capturedFanout('probe'); return parseFanout(f.stdout, f.probes); })();
+const who = fan.get('whoami')!; // "client=10.244.1.22 server=whoami", captured
+const FROM = 'pod knc-fixtures/probe on kube-netcheck-worker2';
+const defs = new Map(CATALOGUE.map((c) => [c.id, c]));
+
+describe('the answering pod is the one asked', () => {
+  it('passes only when /whoami names the target pod', () => {
+    expect(verifyServedBy('pod-ip-cross-node', FROM, 'whoami 10.244.2.21:80', 'whoami', who)).toBeUndefined();
+    expect(verifyServedBy('pod-ip-cross-node', FROM, 'web-1 10.244.2.21:80', 'web-1', who)?.message).toBe(
+      `[pod-ip-cross-node] from ${FROM} to web-1 10.244.2.21:80: expected an answer from pod web-1, saw server=whoami\n  probe: ${who.command}`);
+  });
+  it('an nginx welcome page is not an answer from a named pod', () => {
+    expect(verifyServedBy('x', FROM, 'whoami', 'whoami', fan.get('page')!)?.message).toMatch(/expected an answer from pod whoami, saw ok \(exit 0/);
+  });
+});
+
+describe('Service traffic after a change', () => {
+  const t = (servers: Record<string, number>, unanswered: string[] = []) => ({ servers, unanswered, requests: 24, attempts: 3 });
+  it('exactly the Ready pods, every request answered', () => {
+    expect(verifyTraffic('svc', 'my-nginx 10.96.0.5:80', ['a', 'b'], t({ a: 12, b: 12 }))).toBeUndefined();
+  });
+  it('a removed pod still answering, a new pod never answering, or a lost request each fail, by name', () => {
+    expect(verifyTraffic('svc', 'ip', ['b', 'c'], t({ a: 3, b: 21 }), ['a'])?.message).toBe(
+      '[svc] from probe pods (24 requests x 3 attempts) to ip: expected answers from exactly {b, c}, saw {"a":3,"b":21}; removed pods still answering: {a}; never answered: {c}');
+    expect(verifyTraffic('svc', 'ip', ['b'], t({ b: 23 }, ['pod x: exit 1 "wget: can\'t connect"']))?.message).toMatch(/saw \{"b":23\}; 1 unanswered \(pod x: exit 1/);
+  });
+  it('an empty want never passes', () => {
+    expect(verifyTraffic('svc', 'ip', [], t({}))).toBeDefined();
+  });
+});
+
+describe('no empty passes', () => {
+  const from: ProbeRef = { namespace: 'ns', pod: 'probe-0', node: 'n1', ip: '10.0.0.1', hostNetwork: false };
+  it('an output of an exec that failed is a "not run" failure, never a value', () => {
+    const f: FanoutResult = { outputs: new Map(), errors: new Map([['probe-0@ns', 'exec ["sh"] in pod ns/probe-0: timed out after 30000ms']]), execs: 1, probes: 3 };
+    expect(() => outputsOf(f, 'steady')(from, 'page-x')).toThrow('[not-run] from pod ns/probe-0 on n1 to page-x: expected the probe to run, saw not run: the fan-out exec failed: exec ["sh"] in pod ns/probe-0: timed out after 30000ms');
+  });
+  it('a probe nobody planned is not run either', () => {
+    const f: FanoutResult = { outputs: new Map([['probe-0@ns', new Map<string, ProbeOutput>()]]), errors: new Map(), execs: 1, probes: 0 };
+    expect(() => outputsOf(f, 'replaced')(from, 'svc-page')).toThrow(/not run: the fan-out exec failed: probe svc-page was not planned for this pod in phase replaced/);
+  });
+});
+
+describe('negative controls and the likely cause', () => {
+  const rec = (id: string, status: CheckRecord['status'], error?: string): CheckRecord => {
+    const c = defs.get(id)!;
+    return { id, check: c.title, layer: c.layer, tags: c.tags, from: c.from, to: c.to, status, durationMs: 1, error };
+  };
+  it('a control whose check failed is skipped as not meaningful, with the reason; otherwise untouched', () => {
+    const rows = markNotMeaningful([rec('dns.matrix-udp', 'failed', 'x'), rec('dns.nx.negative', 'failed', 'y'), rec('pod-ip.cross-node', 'passed'), rec('pod-ip.unheld.negative', 'failed', 'z')], defs);
+    expect(rows[1]).toMatchObject({ status: 'skipped', reason: `not meaningful: the check it controls ("${defs.get('dns.matrix-udp')!.title}") already failed on this cluster` });
+    expect(rows[1].error).toBeUndefined();
+    expect(rows[3]).toMatchObject({ status: 'failed', error: 'z' });
+  });
+  it('the lowest failing layer is the cause; the rest are listed as also failed', () => {
+    const c = likelyCause([rec('dns.matrix-udp', 'failed', '[dns] x\nmore'), rec('service.from-pods', 'failed', 's'), rec('coredns.service', 'failed', '[coredns] no Ready DNS pods'), rec('nodes.ready', 'passed')]);
+    expect(c).toEqual({ layer: 'coredns', check: defs.get('coredns.service')!.title, id: 'coredns.service', error: '[coredns] no Ready DNS pods', alsoFailed: [defs.get('dns.matrix-udp')!.title, defs.get('service.from-pods')!.title] });
+    expect(likelyCause([rec('nodes.ready', 'passed')])).toBeUndefined();
+  });
+});
+
+describe('the safety-net control runs the check\'s own verdict', () => {
+  it('routed (a node IP, captured) fails; unreachable passes', () => {
+    const routed = fixtureText('ip-route-get-node-node-view.txt');
+    expect(verifyUnrouted('172.18.0.3/32', '172.18.0.3', routed)?.message).toMatch(/^\[safety-net\] from the host to 172\.18\.0\.3\/32 \(172\.18\.0\.3\): expected no route \(unreachable\), saw routed via \S+/);
+    expect(verifyUnrouted('10.244.0.0/16', '10.244.0.7', 'unreachable 10.244.0.7 table main\n')).toBeUndefined();
+  });
+});
+
+describe('pods that cannot start end the wait at once', () => {
+  const pod = (waiting?: { reason: string; message?: string }, sched?: string): V1Pod => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    spec: { nodeName: waiting ? 'worker' : undefined, containers: [] },
+    status: {
+      containerStatuses: waiting ? [{ name: 'c', image: 'nginx:9', imageID: '', ready: false, restartCount: 0, state: { waiting } }] : [],
+      conditions: sched ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: sched }] : [],
+    },
+  });
+  it('names pod, node, image and reason', () => {
+    expect(cannotStart(pod({ reason: 'ErrImageNeverPull', message: 'Container image "nginx:9" is not present with pull policy of Never' }))).toBe('pod ns/p on node worker: ErrImageNeverPull for image nginx:9 (Container image "nginx:9" is not present with pull policy of Never)');
+    expect(cannotStart(pod({ reason: 'CrashLoopBackOff' }))).toBe('pod ns/p on node worker: CrashLoopBackOff for image nginx:9');
+    expect(cannotStart(pod(undefined, '0/3 nodes are available: 3 Insufficient cpu.'))).toBe('pod ns/p on node (none): Unschedulable (0/3 nodes are available: 3 Insufficient cpu.)');
+    expect(cannotStart(pod({ reason: 'ContainerCreating' }))).toBeUndefined();
+  });
+});
+
+describe('facts as pods see them', () => {
+  it('the cluster domain and nameserver from a probe pod\'s resolv.conf (captured)', () => {
+    expect(domainFromResolvConf(fixtureText('resolv-conf-probe.txt'), 'knc-fixtures')).toEqual({ domain: 'cluster.local', nameserver: '10.96.0.10' });
+    expect(domainFromResolvConf('search a.svc.corp.internal svc.corp.internal corp.internal\nnameserver 169.254.20.10\n', 'a')).toEqual({ domain: 'corp.internal', nameserver: '169.254.20.10' });
+    expect(domainFromResolvConf(fixtureText('resolv-conf-node-view.txt'), 'knc-fixtures').domain).toBeUndefined();
+  });
+  it('NodeLocal DNSCache is recognised as the cluster DNS, any other nameserver is not', () => {
+    expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: NODELOCAL_DNS_IP })).toEqual(['10.96.0.10', NODELOCAL_DNS_IP]);
+    expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: '172.18.0.1' })).toEqual(['10.96.0.10']);
+  });
+});
+
+describe('--max-nodes: a stratified sample', () => {
+  const n = (name: string, controlPlane = false): NodeFacts => ({ name, internalIP: '', podCIDRs: [], controlPlane, tainted: controlPlane });
+  const all = [n('cp', true), n('w1'), n('w2'), n('w3'), n('w4')];
+  it('keeps the nginx nodes (same node), a control plane and fills up to the budget', () => {
+    expect(sampleNodes(all, ['w3', 'w4'], 3).map((x) => x.name)).toEqual(['cp', 'w3', 'w4']);
+    expect(sampleNodes(all, ['w2', 'w2'], 3).map((x) => x.name)).toEqual(['cp', 'w1', 'w2']);
+    expect(sampleNodes(all, ['w1', 'w4'], 2).map((x) => x.name)).toEqual(['w1', 'w4']);
+  });
+});
