@@ -40,11 +40,15 @@ const notFound = (res: http.ServerResponse, what: string) => json(res, 404, { ki
 
 const NS = 'alice';
 const ready = [{ type: 'Ready', status: 'True' }];
-const pods = [0, 1].map((i) => ({ metadata: { name: `my-nginx-x-${i}`, namespace: NS, labels: { run: 'my-nginx' } }, status: { phase: 'Running', podIP: `10.244.${i + 1}.5`, conditions: ready } }));
+// the Deployment's pods are the ones its ReplicaSet owns (ownerReferences, by uid)
+const owner = (kind: string, name: string, uid: string) => [{ apiVersion: 'apps/v1', kind, name, uid, controller: true }];
+const pods = [0, 1].map((i) => ({ metadata: { name: `my-nginx-x-${i}`, namespace: NS, labels: { run: 'my-nginx' }, ownerReferences: owner('ReplicaSet', 'my-nginx-x', 'rs-uid') }, status: { phase: 'Running', podIP: `10.244.${i + 1}.5`, conditions: ready } }));
+const replicaSets = [{ metadata: { name: 'my-nginx-x', namespace: NS, uid: 'rs-uid', ownerReferences: owner('Deployment', 'my-nginx', 'deploy-uid') } }];
 const OBJECTS: Record<string, unknown> = {
   [`/api/v1/namespaces/${NS}`]: { metadata: { name: NS }, status: { phase: 'Active' } },
+  [`/apis/apps/v1/namespaces/${NS}/replicasets`]: { metadata: {}, items: replicaSets },
   [`/apis/apps/v1/namespaces/${NS}/deployments/my-nginx`]: {
-    metadata: { name: 'my-nginx', namespace: NS },
+    metadata: { name: 'my-nginx', namespace: NS, uid: 'deploy-uid' },
     spec: { replicas: 2, selector: { matchLabels: { run: 'my-nginx' } }, template: { metadata: { labels: { run: 'my-nginx' } }, spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ containerPort: 80 }] }] } } },
   },
   [`/api/v1/namespaces/${NS}/services/my-nginx`]: { metadata: { name: 'my-nginx', namespace: NS }, spec: { clusterIP: '10.96.1.2', selector: { run: 'my-nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } },
@@ -71,7 +75,8 @@ beforeAll(async () => {
         return json(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {}, status: { allowed: true } });
       }
       if (req.method === 'GET' && url.pathname === `/api/v1/namespaces/${NS}/pods`) {
-        return url.searchParams.get('labelSelector') === 'run=my-nginx' ? json(res, 200, { metadata: {}, items: pods }) : json(res, 400, { kind: 'Status', code: 400, message: 'unexpected selector' });
+        // every pod of the namespace: ownership, not a label selector, says which are the Deployment's
+        return url.searchParams.has('labelSelector') ? json(res, 400, { kind: 'Status', code: 400, message: 'unexpected selector' }) : json(res, 200, { metadata: {}, items: pods });
       }
       if (req.method === 'GET' && OBJECTS[url.pathname]) return json(res, 200, OBJECTS[url.pathname]);
       return notFound(res, `${req.method} ${url.pathname}`);
@@ -107,13 +112,19 @@ describe('kube-netcheck grade: usage', () => {
   it('a malformed rubric or an unknown check id: exit 2 before any cluster is contacted', async () => {
     const bad = await writeTemp(tmp, 'bad.yaml', 'name: x\nitems: [\n');
     const unknown = await writeTemp(tmp, 'unknown.yaml', 'name: x\nitems:\n  - {id: ingress, weight: 1, description: d, hint: h}\n');
-    const [b, u, missing] = await Promise.all([
+    // not YAML at all: a student's write-up handed in as the rubric (4 KB of prose)
+    const prose = await writeTemp(tmp, 'notes.txt', Array.from({ length: 50 }, (_, i) => `Line ${i} - I created the deployment and the service and then it worked`).join('\n'));
+    const [b, u, missing, p] = await Promise.all([
       cli(['-n', NS, '--rubric', bad, '--kubeconfig', '/nonexistent']),
       cli(['-n', NS, '--rubric', unknown, '--kubeconfig', '/nonexistent']),
       cli(['-n', NS, '--rubric', path.join(tmp, 'nope.yaml')]),
+      cli(['-n', NS, '--rubric', prose, '--kubeconfig', '/nonexistent']),
     ]);
-    expect([b.code, u.code, missing.code]).toEqual([2, 2, 2]);
-    expect(b.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: rubric ${bad}: malformed YAML: `))]);
+    expect([b.code, u.code, missing.code, p.code]).toEqual([2, 2, 2, 2]);
+    expect(p.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: rubric ${prose}: must be a mapping with name, items \\(and optionally description, expect\\), got "Line 0 - I created .{60,}… \\(\\d{4} characters\\)$`))]);
+    // of the file's 3,500 characters, at most 120 are quoted
+    expect(/, got (.*) \(\d+ characters\)$/.exec(p.errLines[0])![1].length).toBeLessThanOrEqual(120);
+    expect(b.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: rubric ${bad}: malformed YAML at line 3, column 1: unexpected end of the stream within a flow collection$`))]);
     expect(u.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: rubric .*unknown\.yaml: items\[0\] \(ingress\): unknown check "ingress" .*known checks: deployment, replicas/)]);
     expect(missing.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: rubric .*nope\.yaml: cannot read: ENOENT$/)]);
   }, SPAWN_MS);
@@ -140,7 +151,7 @@ describe('kube-netcheck grade against a fake API server', () => {
       passed: false,
       hint: 'fix endpoints',
       description: `endpoints in ${NS}`,
-      detail: "expected Endpoints {10.244.1.5:80, 10.244.2.5:80} (the Deployment's Ready pods); saw {10.244.1.5:80}",
+      detail: 'expected Endpoints {10.244.1.5:80, 10.244.2.5:80} (the 2 Ready pods of Deployment my-nginx); saw {10.244.1.5:80}: missing: 10.244.2.5:80 (pod my-nginx-x-1)',
     });
     // the human lines went to stderr
     expect(strict.stderr).toMatch(/FAIL {2}endpoints +0\/2 {2}endpoints in alice\n {6}seen: .*\n {6}hint: fix endpoints\nscore: 6\/8 \(75\.0%\), pass mark 100%: NOT PASSED; failed: endpoints/);

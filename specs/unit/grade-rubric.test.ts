@@ -2,7 +2,7 @@
 // reuse a check), and a clear error for each kind of malformed rubric.
 import { describe, expect, it } from '@jest/globals';
 import { CHECK_IDS } from '../../src/grade/catalogue.js';
-import { DEFAULT_RUBRIC_FILE, RubricError, SEED_LAB, forNamespace, loadRubric, parseRubric, rubricChecks, rubricNeedsProbe } from '../../src/grade/rubric.js';
+import { DEFAULT_RUBRIC_FILE, MAX_QUOTE, RubricError, SEED_LAB, clip, forNamespace, loadRubric, parseRubric, rubricChecks, rubricNeedsProbe } from '../../src/grade/rubric.js';
 
 const err = (yamlText: string) => {
   try {
@@ -83,7 +83,7 @@ items:
 
 describe('malformed rubrics: one clear message naming the file and the field', () => {
   it.each([
-    ['malformed YAML', 'name: x\nitems: [\n', /^rubric r\.yaml: malformed YAML: /],
+    ['malformed YAML', 'name: x\nitems: [\n', /^rubric r\.yaml: malformed YAML at line 3, column 1: unexpected end of the stream within a flow collection$/],
     ['empty file', '', /^rubric r\.yaml: is empty$/],
     ['not a mapping', '- a\n- b\n', /must be a mapping with name, items/],
     ['unknown top-level key', `name: n\nitmes: []\nitems:\n${item('deployment')}`, /itmes: unknown key \(allowed: name, description, expect, items\)/],
@@ -107,6 +107,24 @@ describe('malformed rubrics: one clear message naming the file and the field', (
     ['label value not a string', `name: n\nexpect: {podLabels: {run: 5}}\nitems:\n${item('deployment')}`, /expect\.podLabels\.run: must be a valid label value/],
   ])('%s', (_what, text, message) => {
     expect(err(text)).toMatch(message);
+  });
+
+  it('a file that is not YAML (a page of prose, a shell script): one line, at most ~120 characters of it quoted', () => {
+    const prose = Array.from({ length: 40 }, (_, i) => `This is line ${i} of my lab write-up, which is not a rubric at all and goes on and on`).join('\n');
+    const script = `#!/bin/sh\n${'kubectl apply -f my-nginx.yaml && '.repeat(30)}echo done\n`;
+    const longKey = `${'x'.repeat(400)}: 1\nname: n\nitems:\n${item('deployment')}`;
+    const badFlow = `name: n\nitems: [ ${'{id: deployment, weight: 1}, '.repeat(40)}\n`;
+    for (const [text, what] of [[prose, /must be a mapping with name, items .*, got "This is line 0 of my lab write-up/], [script, /must be a mapping .*, got "kubectl apply -f my-nginx\.yaml && kubectl/], [longKey, /^rubric r\.yaml: x{100,}… \(400 characters\): unknown key/], [badFlow, /^rubric r\.yaml: malformed YAML at line 3, column 1: /]] as const) {
+      const message = err(text);
+      expect(message).toMatch(what);
+      expect(message).not.toContain('\n');
+      // "rubric r.yaml: " + the reason + at most 120 characters of the file
+      expect(message.length).toBeLessThan(260);
+    }
+    expect(err(prose)).toMatch(/… \(3\d{3} characters\)$/);
+    expect(clip('a'.repeat(120))).toBe('a'.repeat(120));
+    expect(clip('a'.repeat(121))).toBe(`${'a'.repeat(119)}… (121 characters)`);
+    expect(MAX_QUOTE).toBe(120);
   });
 
   it('an unreadable file is a RubricError too', () => {

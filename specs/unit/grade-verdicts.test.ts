@@ -1,15 +1,16 @@
 // The grading verdicts on hand-made observations: the reference solution passes everything, each
-// seeded mistake fails exactly its items (the same sets the cluster spec asserts on the live
-// cluster), and the detail line says what was seen.
+// seeded mistake fails exactly its items (the same sets the selftest spec asserts on the live
+// cluster), the detail line says what was seen, and the Deployment's pods are the ones it owns
+// (ownerReferences), not whatever carries its labels.
 import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { V1Deployment, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { CHECK_IDS, type CheckId } from '../../src/grade/catalogue.js';
 import { SEED_LAB } from '../../src/grade/rubric.js';
-import { dnsNames, evaluate, resolveTargetPort, selectorString, selects, type Observation } from '../../src/grade/verdicts.js';
+import { deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, selectorString, selects, type Observation } from '../../src/grade/verdicts.js';
 import { planProbes, retried } from '../../src/grade/observe.js';
 import { httpProbe } from '../../src/probes/http.js';
 import type { ProbeOutput } from '../../src/probes/fanout.js';
@@ -17,19 +18,33 @@ import type { ProbeOutput } from '../../src/probes/fanout.js';
 const NS = 'student';
 const CLUSTER_IP = '10.96.12.34';
 const DNS_IP = '10.96.0.10';
-const IPS = ['10.244.1.5', '10.244.2.7'];
+const IPS = ['10.244.1.5', '10.244.2.7', '10.244.1.6'];
+const STRAY_IP = '10.244.2.99';
+const DEPLOY_UID = 'uid-deploy';
+const RS_UID = 'uid-rs-1';
 
+const controller = (kind: string, name: string, uid: string) => [{ apiVersion: kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps/v1' : 'v1', kind, name, uid, controller: true, blockOwnerDeletion: true }];
 const deployment = (): V1Deployment => ({
-  metadata: { name: 'my-nginx', namespace: NS },
+  metadata: { name: 'my-nginx', namespace: NS, uid: DEPLOY_UID },
   spec: {
     replicas: 2,
     selector: { matchLabels: { run: 'my-nginx' } },
     template: { metadata: { labels: { run: 'my-nginx' } }, spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] } },
   },
 });
-const pod = (i: number, labels: Record<string, string> = { run: 'my-nginx' }, ready = true): V1Pod => ({
-  metadata: { name: `my-nginx-abc-${i}`, namespace: NS, labels },
+const replicaSet = (name = 'my-nginx-abc', uid = RS_UID, ownerUid = DEPLOY_UID): V1ReplicaSet => ({
+  metadata: { name, namespace: NS, uid, ownerReferences: controller('Deployment', 'my-nginx', ownerUid) },
+  spec: { selector: { matchLabels: { run: 'my-nginx' } } },
+});
+/** A pod of the Deployment (through ReplicaSet `rsUid`). */
+const pod = (i: number, labels: Record<string, string> = { run: 'my-nginx' }, ready = true, rsUid = RS_UID): V1Pod => ({
+  metadata: { name: `my-nginx-abc-${i}`, namespace: NS, labels: { ...labels, 'pod-template-hash': 'abc' }, ownerReferences: controller('ReplicaSet', 'my-nginx-abc', rsUid) },
   status: { phase: 'Running', podIP: IPS[i], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+/** A bare pod with the lab's labels that the Deployment does not own. */
+const stray = (labels: Record<string, string> = { run: 'my-nginx' }, name = 'stray', ip = STRAY_IP): V1Pod => ({
+  metadata: { name, namespace: NS, labels },
+  status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
 });
 const service = (): V1Service => ({
   metadata: { name: 'my-nginx', namespace: NS },
@@ -57,31 +72,36 @@ function reference(): Observation {
     namespace: NS,
     expect: structuredClone(SEED_LAB),
     deployment: deployment(),
+    replicaSets: [replicaSet()],
     pods,
     service: service(),
-    endpoints: endpoints(IPS),
+    endpoints: endpoints(IPS.slice(0, 2)),
     podHttp: new Map(pods.map((p) => [p.metadata!.name!, ok('pod')])),
     serviceHttp: ok('svc'),
     dns: dnsNames('my-nginx', NS, 'cluster.local').map((d) => ({ ...d, output: dig(d.name, 'NOERROR', [CLUSTER_IP]) })),
-    dnsServiceIP: DNS_IP,
+    clusterDomain: 'cluster.local',
+    dnsServers: [DNS_IP],
+    probeNamespace: 'knc-grade-r1234567',
   };
 }
 
+const TWO = IPS.slice(0, 2);
 const failed = (o: Observation, checks: readonly CheckId[] = CHECK_IDS) => [...evaluate(o, checks)].filter(([, r]) => !r.passed).map(([c]) => c);
 const detail = (o: Observation, c: CheckId) => evaluate(o, [c]).get(c)!.detail;
 
 describe('seeded mistakes fail exactly their items', () => {
   it('the reference solution passes every check', () => {
     expect(failed(reference())).toEqual([]);
-    expect(detail(reference(), 'endpoints')).toBe('Endpoints {10.244.1.5:80, 10.244.2.7:80}');
+    expect(detail(reference(), 'endpoints')).toBe('Endpoints {10.244.1.5:80, 10.244.2.7:80}: the 2 Ready pods of Deployment my-nginx on port 80');
+    expect(detail(reference(), 'service-selector')).toBe('selector {run=my-nginx} selects exactly the 2 pods of Deployment my-nginx');
     expect(detail(reference(), 'dns-fqdn')).toBe(`my-nginx.${NS}.svc.cluster.local -> ${CLUSTER_IP}`);
   });
 
   it('an empty namespace fails every check', () => {
-    const o: Observation = { ...reference(), deployment: undefined, pods: [], service: undefined, endpoints: undefined, podHttp: new Map(), serviceHttp: undefined };
+    const o: Observation = { ...reference(), deployment: undefined, replicaSets: [], pods: [], service: undefined, endpoints: undefined, podHttp: new Map(), serviceHttp: undefined };
     o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NXDOMAIN') }));
     expect(failed(o)).toEqual([...CHECK_IDS]);
-    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: NXDOMAIN from ${DNS_IP} (no Service my-nginx in namespace ${NS})`);
+    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: NXDOMAIN [] from server ${DNS_IP} (no Service my-nginx in namespace ${NS})`);
   });
 
   it('wrong pod label (app=my-nginx): pod-labels, service-selector, endpoints, service-http', () => {
@@ -94,7 +114,7 @@ describe('seeded mistakes fail exactly their items', () => {
     expect(failed(o)).toEqual(['pod-labels', 'service-selector', 'endpoints', 'service-http']);
     expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; the pod template has {app=my-nginx}');
     expect(detail(o, 'service-selector')).toBe("selector {run=my-nginx} does not match the Deployment's pod labels {app=my-nginx}");
-    expect(detail(o, 'endpoints')).toBe("expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the Deployment's Ready pods); saw {} (no ready addresses)");
+    expect(detail(o, 'endpoints')).toBe('expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {} (the empty set): missing: 10.244.1.5:80 (pod my-nginx-abc-0), 10.244.2.7:80 (pod my-nginx-abc-1)');
   });
 
   it('wrong containerPort (8080, nginx still on 80): container-port only', () => {
@@ -107,12 +127,13 @@ describe('seeded mistakes fail exactly their items', () => {
   it('wrong targetPort (8080): service-port, endpoints, service-http', () => {
     const o = reference();
     o.service!.spec!.ports![0].targetPort = 8080 as never;
-    o.endpoints = endpoints(IPS, 8080);
+    o.endpoints = endpoints(TWO, 8080);
     o.serviceHttp = refused('svc');
     expect(failed(o)).toEqual(['service-port', 'endpoints', 'service-http']);
     expect(detail(o, 'service-port')).toBe('expected port 80 -> targetPort 80; the Service has 80/TCP->8080');
-    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}$/);
-    expect(detail(o, 'service-http')).toMatch(/^expected an HTTP answer on 10\.96\.12\.34:80; 10\.96\.12\.34:80 failed: wget: can't connect .*Connection refused \(exit 1\)$/);
+    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.5:8080 \(pod my-nginx-abc-0\), 10\.244\.2\.7:8080 \(pod my-nginx-abc-1\); missing: /);
+    // the HTTP verdict is src/checks/http.ts's verifyPage: its "expected …; saw <outcome> (exit …)" words
+    expect(detail(o, 'service-http')).toMatch(/^my-nginx 10\.96\.12\.34:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: "wget: can't connect .*Connection refused"\)$/);
   });
 
   it('1 replica: replicas only (the Endpoints hold the one Ready pod)', () => {
@@ -122,7 +143,7 @@ describe('seeded mistakes fail exactly their items', () => {
     o.endpoints = endpoints([IPS[0]]);
     o.podHttp = new Map([[o.pods[0].metadata!.name!, ok('pod')]]);
     expect(failed(o)).toEqual(['replicas']);
-    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=1, 1 of 1 pod Ready');
+    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=1, 1 of 1 pod of the Deployment Ready');
   });
 
   it('selector typo (run=my-ngnix): service-selector, endpoints, service-http', () => {
@@ -131,7 +152,107 @@ describe('seeded mistakes fail exactly their items', () => {
     o.endpoints = endpoints([]);
     o.serviceHttp = out('svc', 137, '');
     expect(failed(o)).toEqual(['service-selector', 'endpoints', 'service-http']);
-    expect(detail(o, 'service-http')).toBe('expected an HTTP answer on 10.96.12.34:80; 10.96.12.34:80 no answer (timed out) (exit 137)');
+    expect(detail(o, 'service-http')).toBe('my-nginx 10.96.12.34:80: expected an HTTP answer; saw timeout (exit 137 after 5ms: "")');
+  });
+});
+
+describe("the Deployment's own pods (ownerReferences), not whatever carries the label", () => {
+  it('ownedPods: Deployment → ReplicaSet → Pod by controller uid; labels, names and non-controller references play no part', () => {
+    const d = deployment();
+    const old = replicaSet('my-nginx-old', 'uid-rs-0');
+    const foreign = replicaSet('my-nginx-xyz', 'uid-rs-9', 'uid-other-deploy'); // another Deployment's
+    const notController: V1Pod = { ...pod(2, undefined, true, 'uid-rs-0'), metadata: { ...pod(2).metadata, name: 'adopted-not', ownerReferences: [{ ...controller('ReplicaSet', 'my-nginx-old', 'uid-rs-0')[0], controller: false }] } };
+    const pods = [pod(0), pod(1, undefined, true, 'uid-rs-0'), pod(2, undefined, true, 'uid-rs-9'), notController, stray()];
+    // a rollout: the pods of both live ReplicaSets of the Deployment are its pods
+    expect(ownedPods(d, [replicaSet(), old, foreign], pods).map((p) => p.metadata!.ownerReferences![0].uid)).toEqual([RS_UID, 'uid-rs-0']);
+    expect(ownedPods(d, [replicaSet()], pods)).toHaveLength(1);
+    // a Deployment without a uid (never created) owns nothing; nor does one whose uid differs
+    expect(ownedPods({ ...d, metadata: { name: 'my-nginx' } }, [replicaSet()], pods)).toEqual([]);
+    expect(ownedPods({ ...d, metadata: { ...d.metadata, uid: 'uid-recreated' } }, [replicaSet()], pods)).toEqual([]);
+    expect(ownedPods(undefined, [replicaSet()], pods)).toEqual([]);
+    // a ReplicaSet being deleted no longer counts
+    expect(ownedPods(d, [{ ...replicaSet(), metadata: { ...replicaSet().metadata, deletionTimestamp: new Date() } }], pods)).toEqual([]);
+  });
+
+  it('a stray bare Pod labelled run=my-nginx that the Service selects: service-selector and endpoints fail, the Deployment items neither gain nor lose', () => {
+    const o = reference();
+    o.pods = [pod(0), pod(1), stray()];
+    o.endpoints = endpoints([...TWO, STRAY_IP]);
+    expect(failed(o)).toEqual(['service-selector', 'endpoints']);
+    expect(deploymentPods(o).map((p) => p.metadata!.name)).toEqual(['my-nginx-abc-0', 'my-nginx-abc-1']);
+    expect(detail(o, 'replicas')).toBe('spec.replicas=2, 2 of 2 pods of the Deployment Ready (not counted: 1 other pod labelled {run=my-nginx} that Deployment my-nginx does not own: stray)');
+    expect(detail(o, 'pod-labels')).toMatch(/^pod template and 2 pods of the Deployment labelled \{run=my-nginx\} \(not counted: 1 other pod/);
+    expect(detail(o, 'service-selector')).toBe('expected selector {run=my-nginx} to select exactly the 2 pods of Deployment my-nginx; it also selects pod stray {run=my-nginx}, which Deployment my-nginx does not own');
+    expect(detail(o, 'endpoints')).toBe("expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {10.244.1.5:80, 10.244.2.7:80, 10.244.2.99:80}: not the Deployment's Ready pods on port 80: 10.244.2.99:80 (pod stray)");
+    // the stray is not asked over HTTP: pod-http is about the Deployment's pods
+    expect([...planProbes(o, { podHttp: true, serviceHttp: false, dns: false }).podIds.values()]).toEqual(['my-nginx-abc-0', 'my-nginx-abc-1']);
+  });
+
+  it('a stray pod with the label that the Service does not select costs nothing: 100 %', () => {
+    const o = reference();
+    o.deployment!.spec!.template.metadata!.labels = { run: 'my-nginx', tier: 'web' };
+    o.service!.spec!.selector = { run: 'my-nginx', tier: 'web' };
+    o.pods = [pod(0, { run: 'my-nginx', tier: 'web' }), pod(1, { run: 'my-nginx', tier: 'web' }), stray()];
+    expect(failed(o)).toEqual([]);
+  });
+
+  it('strays earn nothing: 1 replica plus a stray Ready pod still fails replicas, and the stray in the Endpoints fails endpoints', () => {
+    const o = reference();
+    o.deployment!.spec!.replicas = 1;
+    o.pods = [pod(0), stray()];
+    o.endpoints = endpoints([IPS[0], STRAY_IP]);
+    o.podHttp = new Map([['my-nginx-abc-0', ok('pod')], ['stray', refused('pod')]]);
+    expect(failed(o)).toEqual(['replicas', 'service-selector', 'endpoints']);
+    expect(detail(o, 'replicas')).toMatch(/^expected 2 replicas, all Ready; saw spec\.replicas=1, 1 of 1 pod of the Deployment Ready \(not counted: 1 other pod/);
+    // another Deployment's pods with the same labels are strays too
+    const other = reference();
+    other.replicaSets.push(replicaSet('their-nginx-x', 'uid-rs-9', 'uid-other-deploy'));
+    other.pods = [pod(0), pod(1), { ...pod(2, undefined, true, 'uid-rs-9'), metadata: { ...pod(2, undefined, true, 'uid-rs-9').metadata, name: 'their-nginx-x-0' } }];
+    other.endpoints = endpoints(IPS);
+    expect(failed(other)).toEqual(['service-selector', 'endpoints']);
+    expect(detail(other, 'service-selector')).toMatch(/it also selects pod their-nginx-x-0 /);
+  });
+
+  it('scaled to 3: replicas fails; the Endpoints hold the 3 Ready pods of the Deployment, so endpoints passes', () => {
+    const o = reference();
+    o.deployment!.spec!.replicas = 3;
+    o.pods = [pod(0), pod(1), pod(2)];
+    o.endpoints = endpoints(IPS);
+    o.podHttp.set('my-nginx-abc-2', ok('pod'));
+    expect(failed(o)).toEqual(['replicas']);
+    expect(detail(o, 'endpoints')).toBe('Endpoints {10.244.1.5:80, 10.244.1.6:80, 10.244.2.7:80}: the 3 Ready pods of Deployment my-nginx on port 80');
+  });
+
+  it('the Endpoints need exactly as many addresses as the Deployment has Ready pods: one missing fails, and so does the same one twice', () => {
+    const o = reference();
+    o.endpoints = endpoints([IPS[0]]);
+    expect(failed(o)).toEqual(['endpoints']);
+    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80\}: missing: 10\.244\.2\.7:80 \(pod my-nginx-abc-1\)$/);
+    o.endpoints = { metadata: { name: 'my-nginx' }, subsets: [{ addresses: [{ ip: IPS[0] }, { ip: IPS[0] }], ports: [{ name: 'http', port: 80 }] }] };
+    expect(failed(o)).toEqual(['endpoints']);
+    // a not-Ready pod of the Deployment is not expected in the Endpoints' ready addresses
+    const notReady = reference();
+    notReady.pods = [pod(0), pod(1, undefined, false)];
+    notReady.endpoints = endpoints([IPS[0]]);
+    expect(failed(notReady)).toEqual(['replicas']);
+  });
+
+  it("a Service selector that leaves out one of the Deployment's pods: service-selector and endpoints", () => {
+    const o = reference();
+    o.service!.spec!.selector = { run: 'my-nginx', tier: 'web' };
+    o.deployment!.spec!.template.metadata!.labels = { run: 'my-nginx', tier: 'web' };
+    // one pod relabelled by hand: it lost tier=web (still owned by the ReplicaSet)
+    o.pods = [pod(0, { run: 'my-nginx', tier: 'web' }), pod(1, { run: 'my-nginx' })];
+    o.endpoints = endpoints([IPS[0]]);
+    expect(failed(o)).toEqual(['service-selector', 'endpoints']);
+    expect(detail(o, 'service-selector')).toBe("expected selector {run=my-nginx, tier=web} to select exactly the 2 pods of Deployment my-nginx; it leaves out the Deployment's pod my-nginx-abc-1 {run=my-nginx, pod-template-hash=abc}");
+  });
+
+  it('endpoints reads the entries of the lab\'s Service port only (a second Service port is not an extra address)', () => {
+    const o = reference();
+    o.service!.spec!.ports!.push({ name: 'https', port: 443, targetPort: 443 as never, protocol: 'TCP' });
+    o.endpoints = { metadata: { name: 'my-nginx' }, subsets: [{ addresses: TWO.map((ip) => ({ ip })), ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }] };
+    expect(failed(o, ['endpoints'])).toEqual([]);
   });
 });
 
@@ -139,7 +260,7 @@ describe('verdict details', () => {
   it('replicas: a pod not Ready fails it, and so does spec.replicas alone', () => {
     const o = reference();
     o.pods = [pod(0), pod(1, undefined, false)];
-    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=2, 1 of 2 pods Ready');
+    expect(detail(o, 'replicas')).toBe('expected 2 replicas, all Ready; saw spec.replicas=2, 1 of 2 pods of the Deployment Ready');
     // the Endpoints hold the Ready pod only: consistent, so endpoints passes
     o.endpoints = endpoints([IPS[0]]);
     expect(failed(o)).toEqual(['replicas']);
@@ -148,7 +269,7 @@ describe('verdict details', () => {
   it('pod-labels: a pod relabelled by hand is named', () => {
     const o = reference();
     o.pods[1] = pod(1, { run: 'other' });
-    expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; pod my-nginx-abc-1 has {run=other}');
+    expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; pod my-nginx-abc-1 has {run=other, pod-template-hash=abc}');
   });
 
   it('service-port: a missing port, a named targetPort, and an unresolvable name', () => {
@@ -167,30 +288,46 @@ describe('verdict details', () => {
     expect(detail(o, 'service-selector')).toBe('the Service has no selector, so it selects no pods');
   });
 
-  it('endpoints: an extra address (a stray pod) fails it', () => {
+  it('endpoints: an extra address (not a pod of the namespace) fails it', () => {
     const o = reference();
-    o.endpoints = endpoints([...IPS, '10.244.1.99']);
-    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}$/);
+    o.endpoints = endpoints([...TWO, '10.244.1.99']);
+    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.99:80$/);
   });
 
   it('service-http and DNS on a headless Service', () => {
     const o = reference();
     o.service!.spec!.clusterIP = 'None';
-    o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NOERROR', IPS) }));
+    o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NOERROR', TWO) }));
     expect(detail(o, 'service-http')).toBe('the Service has no ClusterIP (clusterIP: None), so there is no ClusterIP:80 to answer');
-    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc: NOERROR A ${IPS.join(', ')} from ${DNS_IP}; the Service has no ClusterIP to resolve to`);
+    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc: NOERROR [${TWO.join(', ')}] from server ${DNS_IP}; the Service has no ClusterIP to resolve to`);
   });
 
-  it('DNS: an answer from another server fails', () => {
+  it('DNS (the DNS matrix verdict verifyDig): an answer from another server fails; a NodeLocal DNSCache the probe pod was given passes; two A records fail', () => {
     const o = reference();
     o.dns[0].output = dig(o.dns[0].name, 'NOERROR', [CLUSTER_IP], '8.8.8.8');
-    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: expected an answer from the cluster DNS ${DNS_IP}; saw NOERROR A ${CLUSTER_IP} from 8.8.8.8`);
+    expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: expected an answer from the cluster DNS ${DNS_IP}; saw NOERROR [${CLUSTER_IP}] from server 8.8.8.8`);
+    o.dns[0].output = dig(o.dns[0].name, 'NOERROR', [CLUSTER_IP], '169.254.20.10');
+    expect(failed(o, ['dns-svc-ns'])).toEqual(['dns-svc-ns']);
+    o.dnsServers = [DNS_IP, '169.254.20.10'];
+    expect(failed(o, ['dns-svc-ns'])).toEqual([]);
+    o.dns[1].output = dig(o.dns[1].name, 'NOERROR', [CLUSTER_IP, '10.96.12.35']);
+    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc: expected A ${CLUSTER_IP}; saw NOERROR [${CLUSTER_IP}, 10.96.12.35] from server ${DNS_IP}`);
   });
 
-  it('pod-http names the pod that did not answer', () => {
+  it('DNS: the FQDN form follows the cluster domain the probe pod saw', () => {
+    const o = reference();
+    o.clusterDomain = 'corp.internal';
+    o.dns = dnsNames('my-nginx', NS, 'corp.internal').map((d) => ({ ...d, output: dig(d.name, 'NOERROR', [CLUSTER_IP]) }));
+    expect(o.dns.map((d) => d.name)).toEqual([`my-nginx.${NS}`, `my-nginx.${NS}.svc`, `my-nginx.${NS}.svc.corp.internal`]);
+    expect(failed(o, ['dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn'])).toEqual([]);
+  });
+
+  it('pod-http names the pod that did not answer, with the shared HTTP verdict\'s words', () => {
     const o = reference();
     o.podHttp.set('my-nginx-abc-1', refused('pod'));
-    expect(detail(o, 'pod-http')).toMatch(/^expected every pod to answer HTTP on port 80; my-nginx-abc-1 10\.244\.2\.7:80 failed: .*Connection refused \(exit 1\)$/);
+    expect(detail(o, 'pod-http')).toMatch(/^expected every pod of the Deployment to answer HTTP on port 80; pod my-nginx-abc-1 10\.244\.2\.7:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: .*Connection refused"\)$/);
+    o.podHttp.delete('my-nginx-abc-0');
+    expect(detail(o, 'pod-http')).toMatch(/; pod my-nginx-abc-0 10\.244\.1\.5:80: not asked; pod my-nginx-abc-1 /);
   });
 
   it('a probe pod that could not be used fails the probe checks only, with the reason', () => {

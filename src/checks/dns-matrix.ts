@@ -49,10 +49,13 @@ export function buildMatrix(targets: DnsTarget[], fromNamespaces: string[], doma
 const expected = (c: DnsCell) => (c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : `A ${c.expect.answer}`);
 const fromText = (c: DnsCell, via: string) => `a pod in ${c.fromNamespace} (${via})`;
 
+/** What dig saw, in one line: status, A records, the server that answered. */
+export const digSeen = (r: DigResult) => `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
+
 /** dig verdict: status and A records as expected, answered by the cluster DNS server. */
 export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], via: string, command: string): CheckFailure | undefined {
   const servers = ([] as string[]).concat(dnsIP);
-  const seen = `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
+  const seen = digSeen(r);
   const fail = (exp: string) => new CheckFailure({ check: 'dns-name-form', from: fromText(c, via), to: c.name, expected: exp, seen, command });
   if (!r.server || !servers.includes(r.server)) return fail(`an answer from the cluster DNS ${servers.join(' or ')}`);
   if (c.expect === 'NXDOMAIN') return r.status === 'NXDOMAIN' ? undefined : fail('NXDOMAIN');

@@ -1,5 +1,6 @@
 // Service backends three ways — the ready selected pods, the Endpoints object, the
 // EndpointSlices — as sorted "ip:port" sets, and a poll until all three agree.
+import type { V1Endpoints, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { pollUntil } from '../util/poll.js';
 import { isReady, listPods } from '../session/pods.js';
@@ -7,15 +8,27 @@ import { CheckFailure } from './failure.js';
 
 export const fmt = (set: string[]) => `{${set.join(', ')}}`;
 
-export async function readyPodSet(kube: Kube, ns: string, selector: string, port: number): Promise<string[]> {
-  const pods = await listPods(kube, ns, selector);
+/** The Ready pods among `pods` as sorted "ip:port" (one entry per pod: a count, not only a set). */
+export function readyAddresses(pods: V1Pod[], port: number): string[] {
   return pods.filter(isReady).map((p) => `${p.status!.podIP}:${port}`).sort();
+}
+
+export async function readyPodSet(kube: Kube, ns: string, selector: string, port: number): Promise<string[]> {
+  return readyAddresses(await listPods(kube, ns, selector), port);
+}
+
+/**
+ * An Endpoints object's ready addresses as sorted "ip:port"; with `portName`, only the port of
+ * that name (a Service port's name, '' for an unnamed one).
+ */
+export function endpointsAddresses(ep: V1Endpoints | undefined, portName?: string): string[] {
+  const wanted = (p: { name?: string }) => portName === undefined || (p.name ?? '') === portName;
+  return (ep?.subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).filter(wanted).map((p) => `${a.ip}:${p.port}`))).sort();
 }
 
 export async function endpointsSet(kube: Kube, ns: string, svc: string): Promise<string[]> {
   try {
-    const ep = await kube.core.readNamespacedEndpoints({ name: svc, namespace: ns });
-    return (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).map((p) => `${a.ip}:${p.port}`))).sort();
+    return endpointsAddresses(await kube.core.readNamespacedEndpoints({ name: svc, namespace: ns }));
   } catch (err) {
     if ((err as { code?: number }).code === 404) return [];
     throw err;

@@ -14,12 +14,22 @@ export function httpOutcome(o: ProbeOutput): Outcome {
 
 const brief = (o: ProbeOutput) => `${httpOutcome(o)} (exit ${o.exitCode} after ${o.durationMs}ms: ${JSON.stringify(o.output.trim().slice(0, 160))})`;
 
-/** The nginx welcome page, or the given outcome when expect is fail/timeout. */
-export function verifyPage(check: string, from: string, to: string, o: ProbeOutput, expect: Outcome = 'ok'): CheckFailure | undefined {
+/** What an answered page must be: the nginx welcome page unless a caller asks for less. */
+export interface PageExpectation {
+  /** As the failure says it: "expected <what>". */
+  what: string;
+  test: (body: string) => boolean;
+}
+export const NGINX_PAGE: PageExpectation = { what: 'the nginx welcome page', test: isNginxWelcome };
+/** Any successful HTTP answer (wget exits 0: a 2xx after redirects), whatever the body. */
+export const ANY_PAGE: PageExpectation = { what: 'an HTTP answer', test: () => true };
+
+/** The nginx welcome page (or `page`), or the given outcome when expect is fail/timeout. */
+export function verifyPage(check: string, from: string, to: string, o: ProbeOutput, expect: Outcome = 'ok', page: PageExpectation = NGINX_PAGE): CheckFailure | undefined {
   const got = httpOutcome(o);
-  const okBody = got !== 'ok' || isNginxWelcome(o.output);
+  const okBody = got !== 'ok' || page.test(o.output);
   if (got === expect && okBody) return undefined;
-  return new CheckFailure({ check, from, to, expected: expect === 'ok' ? 'the nginx welcome page' : `outcome ${expect}`, seen: brief(o), command: o.command });
+  return new CheckFailure({ check, from, to, expected: expect === 'ok' ? page.what : `outcome ${expect}`, seen: brief(o), command: o.command });
 }
 
 /** /whoami answered and nginx saw `clientIP` as $remote_addr (no NAT on the way). */

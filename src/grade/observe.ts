@@ -1,14 +1,16 @@
-// What the grader looks at in the student's namespace — read only: the Deployment, its pods, the
-// Service and its Endpoints. HTTP and DNS are asked from a probe pod in a namespace of the
+// What the grader looks at in the student's namespace — read only: the Deployment, the ReplicaSets
+// and pods (the Deployment's own pods are found through ownerReferences, src/grade/verdicts.ts),
+// the Service and its Endpoints. HTTP and DNS are asked from a probe pod in a namespace of the
 // grader's own (labelled like every kube-netcheck namespace, deleted afterwards), all in ONE exec
 // with the fan-out inside.
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { discoverFacts } from '../cluster/facts.js';
+import { clusterDnsServers, discoverFacts, domainFromResolvConf } from '../cluster/facts.js';
 import { createAll } from '../session/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../session/manifests.js';
 import { isLive, listPods, waitPodsReady } from '../session/pods.js';
+import { execInPod } from '../kube/exec.js';
 import { probePod, probeRef, type ProbeRef } from '../session/run.js';
 import { runFanout } from '../suite/fanout.js';
 import { httpProbe } from '../probes/http.js';
@@ -17,7 +19,7 @@ import type { Probe } from '../probes/fanout.js';
 import { runLabels } from '../util/labels.js';
 import { isDnsCheck, needsProbe } from './catalogue.js';
 import { rubricChecks, type Rubric } from './rubric.js';
-import { dnsNames, selectorString, servicePortOf, type DnsObservation, type Observation } from './verdicts.js';
+import { deploymentPods, dnsNames, servicePortOf, type Observation } from './verdicts.js';
 
 export const DEFAULT_PROBE_IMAGE = 'kube-netcheck.local/probe:trixie-r1';
 export const probeNamespaceName = (runId: string) => `knc-grade-${runId}`;
@@ -59,17 +61,18 @@ export function retried(p: Probe, attempts = 3): Probe {
 }
 
 /** The probe plan: HTTP to each pod IP and to the ClusterIP, dig for each name form. */
-export function planProbes(o: Pick<Observation, 'expect' | 'pods' | 'service' | 'dns'>, wanted: { podHttp: boolean; serviceHttp: boolean; dns: boolean }): { probes: Probe[]; podIds: Map<string, string> } {
+export function planProbes(o: Pick<Observation, 'expect' | 'deployment' | 'replicaSets' | 'pods' | 'service' | 'dns'>, wanted: { podHttp: boolean; serviceHttp: boolean; dns: boolean }): { probes: Probe[]; podIds: Map<string, string> } {
   const probes: Probe[] = [];
   const podIds = new Map<string, string>();
   if (wanted.podHttp) {
-    o.pods.filter((p) => p.status?.podIP).forEach((p, i) => {
+    // the Deployment's own pods only: another pod with the same labels is not asked
+    deploymentPods(o).filter((p) => p.status?.podIP).forEach((p, i) => {
       podIds.set(`pod-${i}`, p.metadata!.name!);
       probes.push(retried(httpProbe(`pod-${i}`, p.status!.podIP!, o.expect.containerPort)));
     });
   }
   const ip = o.service?.spec?.clusterIP;
-  if (wanted.serviceHttp && ip && ip !== 'None' && servicePortOf(o.service, o as Observation)) probes.push(retried(httpProbe('svc', ip, o.expect.servicePort)));
+  if (wanted.serviceHttp && ip && ip !== 'None' && servicePortOf(o.service, o)) probes.push(retried(httpProbe('svc', ip, o.expect.servicePort)));
   if (wanted.dns) o.dns.forEach((d, i) => probes.push(digProbe(`dns-${i}`, d.name, { search: true })));
   return { probes, podIds };
 }
@@ -116,26 +119,32 @@ export async function observe(o: ObserveOptions): Promise<{ observation: Observa
   facts?.catch(() => undefined);
 
   const e = rubric.expect;
-  const [deployment, service, endpoints] = await Promise.all([
+  const [deployment, service, endpoints, replicaSets, allPods] = await Promise.all([
     optional(kube.apps.readNamespacedDeployment({ name: e.deployment, namespace: ns })),
     optional(kube.core.readNamespacedService({ name: e.service, namespace: ns })),
     optional(kube.core.readNamespacedEndpoints({ name: e.service, namespace: ns })),
+    // ownership, not labels: Deployment → ReplicaSet → Pod; every pod, so that a Service selecting another's is seen
+    kube.apps.listNamespacedReplicaSet({ namespace: ns }).then((l) => l.items),
+    listPods(kube, ns),
   ]);
-  const selector = deployment ? selectorString(deployment.spec?.selector) : '';
-  const pods = selector ? (await listPods(kube, ns, selector)).filter(isLive) : [];
-  pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+  const pods = allPods.filter(isLive).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
   const timings: Timings = { apiMs: Date.now() - t0 };
 
-  const observation: Observation = { namespace: ns, expect: e, deployment, pods, service, endpoints, podHttp: new Map(), dns: [] };
+  const observation: Observation = { namespace: ns, expect: e, deployment, replicaSets, pods, service, endpoints, podHttp: new Map(), dns: [] };
   if (!withProbe) return { observation, timings };
 
-  const f = await facts;
-  if (f) {
-    observation.dnsServiceIP = f.dnsServiceIP;
-    observation.dns = dnsNames(e.service, ns, f.clusterDomain) as DnsObservation[];
-  }
   const probe = await probeStarting!;
   timings.probeReadyMs = Date.now() - t0;
+  observation.probeNamespace = probe.namespace;
+  const f = await facts;
+  if (f) {
+    // the cluster domain and nameserver as the probe pod sees them (resolv.conf), not as assumed
+    const rc = await execInPod({ kc: kube.kc, namespace: probe.namespace, pod: probe.pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 });
+    const seen = domainFromResolvConf(rc.stdout, probe.namespace);
+    observation.clusterDomain = seen.domain ?? f.clusterDomain;
+    observation.dnsServers = clusterDnsServers({ dnsServiceIP: f.dnsServiceIP, podNameserver: seen.nameserver });
+    observation.dns = dnsNames(e.service, ns, observation.clusterDomain);
+  }
   const { probes, podIds } = planProbes(observation, { podHttp: checks.includes('pod-http'), serviceHttp: checks.includes('service-http'), dns: !!f });
   const t1 = Date.now();
   const out = await runFanout(kube, probe, probes, 30_000);

@@ -57,10 +57,15 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+/** The most of a value from the file an error line quotes: an error stays one short line, whatever the file holds. */
+export const MAX_QUOTE = 120;
+/** `s` cut to MAX_QUOTE characters, saying how long it was. */
+export const clip = (s: string, max = MAX_QUOTE) => (s.length <= max ? s : `${s.slice(0, max - 1)}… (${s.length} characters)`);
+/** A value from the file as an error quotes it: JSON (one line: newlines escaped), clipped. */
+const show = (v: unknown) => clip(JSON.stringify(v) ?? String(v));
 
 function noUnknownKeys(o: Raw, allowed: readonly string[], where: string, fail: (m: string) => never): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${where}${where ? '.' : ''}${k}: unknown key (allowed: ${allowed.join(', ')})`);
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${where}${where ? '.' : ''}${clip(JSON.stringify(k).slice(1, -1))}: unknown key (allowed: ${allowed.join(', ')})`);
 }
 
 function text(o: Raw, key: string, where: string, fail: (m: string) => never, required = true): string | undefined {
@@ -134,8 +139,10 @@ export function parseRubric(source: string, yamlText: string): Rubric {
   try {
     doc = yaml.load(yamlText, { filename: source });
   } catch (err) {
-    const first = (err as Error).message.split('\n')[0];
-    return fail(`malformed YAML: ${first}`);
+    // js-yaml's message goes on with a snippet of the file: its reason and position only
+    const e = err as Error & { reason?: string; mark?: { line: number; column: number } };
+    const at = e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
+    return fail(`malformed YAML${at}: ${clip(e.reason ?? e.message.split('\n')[0])}`);
   }
   if (doc === undefined || doc === null) return fail('is empty');
   if (!isObj(doc)) return fail(`must be a mapping with name, items (and optionally description, expect), got ${show(doc)}`);

@@ -1,16 +1,31 @@
 // The built-in checks as pure verdicts on what the grader observed in a namespace: API objects
-// (Deployment, its pods, Service, Endpoints) and the probe pod's HTTP and dig outputs. No I/O
-// here, so every verdict is unit-tested on hand-made objects.
-import type { V1Deployment, V1Endpoints, V1LabelSelector, V1Pod, V1Service } from '@kubernetes/client-node';
+// (Deployment, ReplicaSets, pods, Service, Endpoints) and the probe pod's HTTP and dig outputs. No
+// I/O here, so every verdict is unit-tested on hand-made objects.
+//
+// What the student built is judged, not whatever carries the label: the Deployment's pods are the
+// ones it owns (ownerReferences: Deployment → ReplicaSet → Pod). Another pod with the same labels
+// neither earns nor costs points for the Deployment's items; a Service that selects it does not
+// select exactly the Deployment's pods, and its Endpoints then hold an address too many.
+//
+// The verdicts on Endpoints, HTTP answers and DNS name forms are the network-model checks' own
+// (src/checks/endpoints.ts, http.ts, dns-matrix.ts): the grader adds what the lab expects, not a
+// second copy of how to judge it.
+import type { V1Deployment, V1Endpoints, V1LabelSelector, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { ProbeOutput } from '../probes/fanout.js';
-import { aRecords, parseDig } from '../probes/dns.js';
-import { httpOutcome } from '../checks/http.js';
+import { parseDig } from '../probes/dns.js';
+import { ANY_PAGE, verifyPage } from '../checks/http.js';
+import { buildMatrix, digSeen, nameForms, verifyDig, type DnsCell } from '../checks/dns-matrix.js';
+import { endpointsAddresses, fmt, readyAddresses, verifySet } from '../checks/endpoints.js';
+import type { CheckFailure } from '../checks/failure.js';
 import { isReady } from '../session/pods.js';
 import type { CheckId } from './catalogue.js';
 import type { LabExpectations } from './rubric.js';
 
+/** The name forms the grader asks from its own namespace (the bare name resolves only inside the student's). */
+export type GradedForm = Exclude<DnsCell['form'], 'svc'>;
+
 export interface DnsObservation {
-  form: 'svc.ns' | 'svc.ns.svc' | 'svc.ns.svc.domain';
+  form: GradedForm;
   name: string;
   output?: ProbeOutput;
 }
@@ -19,7 +34,9 @@ export interface Observation {
   namespace: string;
   expect: LabExpectations;
   deployment?: V1Deployment;
-  /** Live (not terminating) pods matching the Deployment's selector. */
+  /** The namespace's ReplicaSets: the link Deployment → ReplicaSet → Pod. */
+  replicaSets: V1ReplicaSet[];
+  /** Every live (not terminating, not finished) pod in the namespace, the Deployment's and any other. */
   pods: V1Pod[];
   service?: V1Service;
   endpoints?: V1Endpoints;
@@ -27,8 +44,12 @@ export interface Observation {
   podHttp: Map<string, ProbeOutput>;
   serviceHttp?: ProbeOutput;
   dns: DnsObservation[];
-  /** The cluster DNS Service address: answers must come from it. */
-  dnsServiceIP?: string;
+  /** The cluster domain the probe pod's resolv.conf names (the FQDN form uses it). */
+  clusterDomain?: string;
+  /** Where DNS answers must come from: the kube-dns ClusterIP (and a NodeLocal DNSCache the probe pod was given). */
+  dnsServers?: string[];
+  /** The grader's probe namespace (HTTP and DNS are asked from there). */
+  probeNamespace?: string;
   /** Set when the probe pod could not be used: probe checks fail with this reason. */
   probeError?: string;
 }
@@ -64,11 +85,47 @@ export function selects(selector: Record<string, string> | undefined, labels: Re
 
 const templateLabels = (d: V1Deployment) => d.spec?.template?.metadata?.labels;
 const containers = (d: V1Deployment) => d.spec?.template?.spec?.containers ?? [];
-const podIPs = (pods: V1Pod[]) => pods.filter((p) => p.status?.podIP).map((p) => p.status!.podIP!);
-const sortIPs = (ips: string[]) => [...new Set(ips)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+const nameOf = (p: V1Pod) => p.metadata!.name!;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const names = (pods: V1Pod[]) => pods.map(nameOf).join(', ');
+
+/** The owner that controls an object (ownerReferences with controller: true). */
+const controllerOf = (o: { metadata?: { ownerReferences?: Array<{ controller?: boolean; kind: string; uid: string }> } }) =>
+  o.metadata?.ownerReferences?.find((r) => r.controller);
+
+/**
+ * The Deployment's own pods: controlled by a ReplicaSet (any live revision) that the Deployment
+ * controls, by uid. Labels play no part: a bare pod or another workload's pod with the same labels
+ * is not the Deployment's.
+ */
+export function ownedPods(d: V1Deployment | undefined, replicaSets: V1ReplicaSet[], pods: V1Pod[]): V1Pod[] {
+  const uid = d?.metadata?.uid;
+  if (!uid) return [];
+  const rsUids = new Set(
+    replicaSets
+      .filter((rs) => !rs.metadata?.deletionTimestamp)
+      .filter((rs) => { const c = controllerOf(rs); return c?.kind === 'Deployment' && c.uid === uid; })
+      .map((rs) => rs.metadata?.uid)
+      .filter((u): u is string => !!u),
+  );
+  return pods.filter((p) => { const c = controllerOf(p); return c?.kind === 'ReplicaSet' && rsUids.has(c.uid); });
+}
+
+/** The Deployment's own pods in an observation. */
+export const deploymentPods = (o: Pick<Observation, 'deployment' | 'replicaSets' | 'pods'>) => ownedPods(o.deployment, o.replicaSets, o.pods);
+
+/** Pods that carry the lab's pod labels but are not the Deployment's: named in details, never counted. */
+function strays(o: Observation, own: V1Pod[]): V1Pod[] {
+  const mine = new Set(own.map(nameOf));
+  return o.pods.filter((p) => !mine.has(nameOf(p)) && hasLabels(p.metadata?.labels, o.expect.podLabels));
+}
+const strayNote = (o: Observation, own: V1Pod[]) => {
+  const s = strays(o, own);
+  return s.length ? ` (not counted: ${plural(s.length, 'other pod')} labelled ${fmtLabels(o.expect.podLabels)} that Deployment ${o.expect.deployment} does not own: ${names(s)})` : '';
+};
 
 /** The Service port the lab asks for: number servicePort over TCP. */
-export function servicePortOf(svc: V1Service | undefined, o: Observation) {
+export function servicePortOf(svc: V1Service | undefined, o: Pick<Observation, 'expect'>) {
   return svc?.spec?.ports?.find((p) => p.port === o.expect.servicePort && (p.protocol ?? 'TCP') === 'TCP');
 }
 
@@ -81,13 +138,8 @@ export function resolveTargetPort(target: number | string | undefined, port: num
   return undefined;
 }
 
-function httpBrief(o: ProbeOutput | undefined): string {
-  if (!o) return 'not probed';
-  const outcome = httpOutcome(o);
-  if (outcome === 'ok') return 'answered';
-  const why = o.output.trim().split('\n').filter(Boolean).pop() ?? '';
-  return `${outcome === 'timeout' ? 'no answer (timed out)' : 'failed'}${why ? `: ${why.slice(0, 120)}` : ''} (exit ${o.exitCode})`;
-}
+/** A shared verdict's failure as a grade detail: "<what>: expected …; saw …". */
+const said = (f: CheckFailure, what = f.ctx.to) => `${what}: expected ${f.ctx.expected}; saw ${f.ctx.seen}`;
 
 function deploymentMissing(o: Observation): Outcome {
   return fail(`no Deployment ${o.expect.deployment} in namespace ${o.namespace}`);
@@ -103,9 +155,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     if (!o.deployment) return deploymentMissing(o);
     const want = o.expect.replicas;
     const spec = o.deployment.spec?.replicas ?? 1;
-    const ready = o.pods.filter(isReady).length;
-    const seen = `spec.replicas=${spec}, ${ready} of ${o.pods.length} pod${o.pods.length === 1 ? '' : 's'} Ready`;
-    return spec === want && ready === want && o.pods.length === want ? pass(seen) : fail(`expected ${want} replicas, all Ready; saw ${seen}`);
+    const own = deploymentPods(o);
+    const ready = own.filter(isReady).length;
+    const seen = `spec.replicas=${spec}, ${ready} of ${plural(own.length, 'pod')} of the Deployment Ready${strayNote(o, own)}`;
+    return spec === want && ready === want && own.length === want ? pass(seen) : fail(`expected ${want} replicas, all Ready; saw ${seen}`);
   },
 
   'pod-labels': (o) => {
@@ -113,9 +166,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     const want = o.expect.podLabels;
     const tpl = templateLabels(o.deployment);
     if (!hasLabels(tpl, want)) return fail(`expected pod labels ${fmtLabels(want)}; the pod template has ${fmtLabels(tpl)}`);
-    const off = o.pods.filter((p) => !hasLabels(p.metadata?.labels, want));
+    const own = deploymentPods(o);
+    const off = own.filter((p) => !hasLabels(p.metadata?.labels, want));
     if (off.length) return fail(`expected pod labels ${fmtLabels(want)}; pod ${off[0].metadata?.name} has ${fmtLabels(off[0].metadata?.labels)}`);
-    return pass(`pod template and ${o.pods.length} pod${o.pods.length === 1 ? '' : 's'} labelled ${fmtLabels(want)}`);
+    return pass(`pod template and ${plural(own.length, 'pod')} of the Deployment labelled ${fmtLabels(want)}${strayNote(o, own)}`);
   },
 
   'container-port': (o) => {
@@ -146,31 +200,56 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     if (!o.deployment) return fail(`selector ${fmtLabels(sel)}, but there is no Deployment ${o.expect.deployment} whose pods it could select`);
     const tpl = templateLabels(o.deployment);
     if (!selects(sel, tpl)) return fail(`selector ${fmtLabels(sel)} does not match the Deployment's pod labels ${fmtLabels(tpl)}`);
-    return pass(`selector ${fmtLabels(sel)} matches the Deployment's pods`);
+    // exactly the Deployment's pods: none of another's (a stray pod would get the Service's traffic), none of its own left out
+    const own = deploymentPods(o);
+    const mine = new Set(own.map(nameOf));
+    const selected = o.pods.filter((p) => selects(sel, p.metadata?.labels));
+    const extra = selected.filter((p) => !mine.has(nameOf(p)));
+    const chosen = new Set(selected.map(nameOf));
+    const left = own.filter((p) => !chosen.has(nameOf(p)));
+    const wrong = [
+      ...extra.map((p) => `it also selects pod ${nameOf(p)} ${fmtLabels(p.metadata?.labels)}, which Deployment ${o.expect.deployment} does not own`),
+      ...left.map((p) => `it leaves out the Deployment's pod ${nameOf(p)} ${fmtLabels(p.metadata?.labels)}`),
+    ];
+    if (wrong.length) return fail(`expected selector ${fmtLabels(sel)} to select exactly the ${plural(own.length, 'pod')} of Deployment ${o.expect.deployment}; ${wrong.join('; ')}`);
+    return pass(`selector ${fmtLabels(sel)} selects exactly the ${plural(own.length, 'pod')} of Deployment ${o.expect.deployment}`);
   },
 
   endpoints: (o) => {
     if (!o.service) return serviceMissing(o);
+    if (!o.deployment) return fail(`no Deployment ${o.expect.deployment} whose Ready pods the Endpoints should hold; Endpoints ${fmt(endpointsAddresses(o.endpoints))}`);
     const port = o.expect.containerPort;
-    const want = sortIPs(podIPs(o.pods.filter(isReady)));
-    const all = (o.endpoints?.subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).map((p) => ({ ip: a.ip, port: p.port }))));
-    const onPort = sortIPs(all.filter((e) => e.port === port).map((e) => e.ip));
-    const seen = all.length ? `{${all.map((e) => `${e.ip}:${e.port}`).sort().join(', ')}}` : '{} (no ready addresses)';
-    if (!want.length) return fail(`expected the Ready pods of Deployment ${o.expect.deployment} on port ${port}, but it has no Ready pods; Endpoints ${seen}`);
-    const wantText = `{${want.map((ip) => `${ip}:${port}`).join(', ')}}`;
-    if (onPort.join() !== want.join()) return fail(`expected Endpoints ${wantText} (the Deployment's Ready pods); saw ${seen}`);
-    return pass(`Endpoints ${wantText}`);
+    // the Endpoints entries of the lab's Service port (by its name), else of every port
+    const svcPort = servicePortOf(o.service, o);
+    const seen = endpointsAddresses(o.endpoints, svcPort ? (svcPort.name ?? '') : undefined);
+    const want = readyAddresses(deploymentPods(o), port);
+    if (!want.length) return fail(`expected the Ready pods of Deployment ${o.expect.deployment} on port ${port}, but it has no Ready pods; Endpoints ${fmt(seen)}`);
+    const f = verifySet('endpoints', `Endpoints ${o.expect.service}`, 'Endpoints', want, seen);
+    if (!f) return pass(`Endpoints ${fmt(want)}: the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment} on port ${port}`);
+    const whose = (addr: string) => {
+      const p = o.pods.find((x) => x.status?.podIP === addr.slice(0, addr.lastIndexOf(':')));
+      return p ? `${addr} (pod ${nameOf(p)})` : addr;
+    };
+    const extra = seen.filter((a) => !want.includes(a)).map(whose);
+    const missing = want.filter((a) => !seen.includes(a)).map(whose);
+    const why = [extra.length ? `not the Deployment's Ready pods on port ${port}: ${extra.join(', ')}` : '', missing.length ? `missing: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
+    return fail(`expected Endpoints ${fmt(want)} (the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment}); saw ${f.ctx.seen}${why ? `: ${why}` : ''}`);
   },
 
   'pod-http': (o) => {
     if (o.probeError) return fail(o.probeError);
     if (!o.deployment) return deploymentMissing(o);
-    const pods = o.pods.filter((p) => p.status?.podIP);
+    const pods = deploymentPods(o).filter((p) => p.status?.podIP);
     if (!pods.length) return fail(`Deployment ${o.expect.deployment} has no pod with an IP to ask`);
-    const results = pods.map((p) => ({ p, out: o.podHttp.get(p.metadata!.name!) }));
-    const bad = results.filter((r) => !r.out || httpOutcome(r.out) !== 'ok');
-    const line = (r: (typeof results)[number]) => `${r.p.metadata!.name} ${r.p.status!.podIP}:${o.expect.containerPort} ${httpBrief(r.out)}`;
-    return bad.length ? fail(`expected every pod to answer HTTP on port ${o.expect.containerPort}; ${bad.map(line).join('; ')}`) : pass(results.map(line).join('; '));
+    const from = probeLabel(o);
+    const results = pods.map((p) => {
+      const to = `pod ${nameOf(p)} ${p.status!.podIP}:${o.expect.containerPort}`;
+      const out = o.podHttp.get(nameOf(p));
+      return { to, failure: out ? verifyPage('pod-http', from, to, out, 'ok', ANY_PAGE) : undefined, asked: !!out };
+    });
+    const bad = results.filter((r) => !r.asked || r.failure);
+    const line = (r: (typeof results)[number]) => (!r.asked ? `${r.to}: not asked` : r.failure ? said(r.failure) : `${r.to} answered`);
+    return bad.length ? fail(`expected every pod of the Deployment to answer HTTP on port ${o.expect.containerPort}; ${bad.map(line).join('; ')}`) : pass(results.map(line).join('; '));
   },
 
   'service-http': (o) => {
@@ -179,9 +258,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     const ip = o.service.spec?.clusterIP;
     if (!ip || ip === 'None') return fail(`the Service has no ClusterIP (clusterIP: ${ip ?? 'unset'}), so there is no ClusterIP:${o.expect.servicePort} to answer`);
     if (!servicePortOf(o.service, o)) return fail(`the Service has no port ${o.expect.servicePort}/TCP to answer on ${ip}`);
-    const out = o.serviceHttp;
-    const seen = `${ip}:${o.expect.servicePort} ${httpBrief(out)}`;
-    return out && httpOutcome(out) === 'ok' ? pass(seen) : fail(`expected an HTTP answer on ${ip}:${o.expect.servicePort}; ${seen}`);
+    const to = `${o.expect.service} ${ip}:${o.expect.servicePort}`;
+    if (!o.serviceHttp) return fail(`${to} was not asked`);
+    const f = verifyPage('service-http', probeLabel(o), to, o.serviceHttp, 'ok', ANY_PAGE);
+    return f ? fail(said(f)) : pass(`${to} answered`);
   },
 
   'dns-svc-ns': (o) => dnsVerdict(o, 'svc.ns'),
@@ -189,18 +269,22 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
   'dns-fqdn': (o) => dnsVerdict(o, 'svc.ns.svc.domain'),
 };
 
-function dnsVerdict(o: Observation, form: DnsObservation['form']): Outcome {
+const probeLabel = (o: Observation) => `the grader's probe pod${o.probeNamespace ? ` in ${o.probeNamespace}` : ''}`;
+
+/** The name form's verdict is the DNS matrix's: its cell (asked from the probe namespace) and verifyDig. */
+function dnsVerdict(o: Observation, form: GradedForm): Outcome {
   if (o.probeError) return fail(o.probeError);
   const d = o.dns.find((x) => x.form === form);
   if (!d?.output) return fail(`${d?.name ?? form} was not asked`);
   const r = parseDig(d.output.output);
-  const a = aRecords(r);
-  const seen = `${r.status}${a.length ? ` A ${a.join(', ')}` : ''}${r.server ? ` from ${r.server}` : ''}`;
-  const ip = o.service?.spec?.clusterIP;
-  if (!o.service) return fail(`${d.name}: ${seen} (no Service ${o.expect.service} in namespace ${o.namespace})`);
-  if (!ip || ip === 'None') return fail(`${d.name}: ${seen}; the Service has no ClusterIP to resolve to`);
-  if (o.dnsServiceIP && r.server !== o.dnsServiceIP) return fail(`${d.name}: expected an answer from the cluster DNS ${o.dnsServiceIP}; saw ${seen}`);
-  return r.status === 'NOERROR' && a.length === 1 && a[0] === ip ? pass(`${d.name} -> ${ip}`) : fail(`${d.name}: expected A ${ip}; saw ${seen}`);
+  if (!o.service) return fail(`${d.name}: ${digSeen(r)} (no Service ${o.expect.service} in namespace ${o.namespace})`);
+  const ip = o.service.spec?.clusterIP;
+  if (!ip || ip === 'None') return fail(`${d.name}: ${digSeen(r)}; the Service has no ClusterIP to resolve to`);
+  const fromNs = o.probeNamespace ?? "the grader's probe namespace";
+  const cell = buildMatrix([{ service: o.expect.service, namespace: o.namespace, clusterIP: ip }], [fromNs], o.clusterDomain ?? 'cluster.local').find((c) => c.form === form && c.name === d.name);
+  if (!cell) return fail(`${d.name} is not the ${form} form of Service ${o.expect.service}.${o.namespace} in cluster domain ${o.clusterDomain ?? 'cluster.local'}`);
+  const f = verifyDig(cell, r, o.dnsServers ?? [], 'dig', d.output.command);
+  return f ? fail(said(f, d.name)) : pass(`${d.name} -> ${ip}`);
 }
 
 /** Runs the given checks on one observation. */
@@ -208,11 +292,11 @@ export function evaluate(o: Observation, checks: readonly CheckId[]): Map<CheckI
   return new Map(checks.map((c) => [c, VERDICTS[c](o)]));
 }
 
-/** The names a DNS check asks, for a Service in a namespace. */
+const GRADED_FORMS: readonly GradedForm[] = ['svc.ns', 'svc.ns.svc', 'svc.ns.svc.domain'];
+
+/** The names the DNS checks ask (the DNS matrix's name forms, the bare name left out), for a Service in a namespace. */
 export function dnsNames(service: string, namespace: string, domain: string): Array<Omit<DnsObservation, 'output'>> {
-  return [
-    { form: 'svc.ns', name: `${service}.${namespace}` },
-    { form: 'svc.ns.svc', name: `${service}.${namespace}.svc` },
-    { form: 'svc.ns.svc.domain', name: `${service}.${namespace}.svc.${domain}` },
-  ];
+  return nameForms({ service, namespace, clusterIP: '' }, domain)
+    .filter((f): f is [GradedForm, string] => (GRADED_FORMS as readonly string[]).includes(f[0]))
+    .map(([form, name]) => ({ form, name }));
 }
