@@ -31,11 +31,11 @@ dist/.built: node_modules/.installed $(SRC)  ## the compiled library and CLI (np
 images: engine  ## node image + test images (offline build, cached)
 	bash scripts/build/node-image.sh
 
-cluster-up: setup  ## create or reuse the kind cluster
-	bash scripts/cluster-up.sh
+cluster-up: setup  ## create or reuse the kind cluster [CLUSTER=name SHAPE=default|alt|scale CNI=name | CNI_MANIFEST=file]
+	$(if $(CLUSTER),KNC_CLUSTER='$(CLUSTER)') $(if $(SHAPE),KNC_SHAPE='$(SHAPE)') $(if $(CNI),KNC_CNI='$(CNI)') $(if $(CNI_MANIFEST),KNC_CNI_MANIFEST='$(CNI_MANIFEST)') bash scripts/cluster-up.sh
 
-cluster-down:
-	bash scripts/cluster-down.sh
+cluster-down:  ## delete it [CLUSTER=name]
+	$(if $(CLUSTER),KNC_CLUSTER='$(CLUSTER)') bash scripts/cluster-down.sh
 
 check: setup dist/.built  ## the main job: the network-model checks on the cluster (kube-netcheck run), reports in reports/
 	$(if $(POLICY_ENGINE),,@echo "make check: CNI $(CNI) has no NetworkPolicy engine: the policy checks are left out (--skip policy)")

@@ -22,6 +22,7 @@ for i in $(seq 1 "$runs"); do
     || { tail -n 40 "$out/$i.log" >&2; die "suite failed during the benchmark (log above)" 1; }
   t1=$(date +%s%N)
   printf '%s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)/1e9}')" "$i" >>"$out/times"
+  # shellcheck disable=SC2016  # the ${...} are JavaScript template literals
   node -e '
     const r = require(process.argv[1]); const t = r.timings;
     const s = (ms) => (ms / 1000).toFixed(1) + " s";

@@ -1,14 +1,45 @@
 #!/usr/bin/env bash
-# Creates (or reuses, by name) the kube-netcheck kind cluster: 1 control-plane + 2 workers.
-# Done only when all nodes are Ready, CoreDNS is Ready and a pod on each worker has an IP.
-# Offline (the default unless KNC_OFFLINE=0 or the official node image is already local):
-# node and test images are built here from Debian packages and Go modules.
+# Creates (or reuses, by name) the kind cluster kube-netcheck manages.
+#   KNC_CLUSTER       its name (default kube-netcheck)
+#   KNC_SHAPE         its kind config: manifests/kind/<shape>.yaml (default, alt, scale; docs/cluster-shapes.md)
+#   KNC_CNI           flannel-host-gw (default, built into the node image) or a built-in name from
+#                     manifests/cni/<name>.yaml, installed by scripts/cni/install.sh
+#   KNC_CNI_MANIFEST  a CNI manifest file of your own, applied with kubectl as you would
+# Any CNI but the default: the cluster is created with disableDefaultCNI and the CNI installed
+# afterwards. Done only when every node is Ready, a pod on each node has an IP from the pod range
+# and CoreDNS is Ready. A cluster of that name with another shape, CNI or node image is recreated.
+# Offline (the default unless KNC_OFFLINE=0 or the official node image is already local): node
+# and test images are built here from Debian packages and Go modules.
+# stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest}.
+# shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
 start=$SECONDS
+
+# --- which CNI (checked before anything slow) ---
+known_cnis() { # the built-in default, then manifests/cni/*.yaml
+  local f n=("$KNC_CNI_DEFAULT")
+  for f in "$KNC_ROOT"/manifests/cni/*.yaml; do f="${f##*/}"; [[ "${f%.yaml}" == "$KNC_CNI_DEFAULT" || "$f" == "*.yaml" ]] || n+=("${f%.yaml}"); done
+  echo "${n[*]}"
+}
+cni_manifest="" cni_key=""
+if [[ -n "${KNC_CNI_MANIFEST:-}" ]]; then
+  [[ "$KNC_CNI" == "$KNC_CNI_DEFAULT" ]] || die "set KNC_CNI ($KNC_CNI) or KNC_CNI_MANIFEST ($KNC_CNI_MANIFEST), not both"
+  cni_manifest="$(realpath -e -- "$KNC_CNI_MANIFEST" 2>/dev/null)" || die "KNC_CNI_MANIFEST=$KNC_CNI_MANIFEST: no such file"
+  [[ -f "$cni_manifest" && -r "$cni_manifest" ]] || die "KNC_CNI_MANIFEST=$KNC_CNI_MANIFEST is not a readable file"
+  KNC_CNI="manifest:${cni_manifest##*/}"
+  cni_key="$(sha256sum "$cni_manifest" | cut -c1-12)"
+elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
+  [[ "$KNC_CNI" =~ ^[A-Za-z0-9][A-Za-z0-9+._-]*$ && -f "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml" ]] \
+    || die "unknown CNI '$KNC_CNI' (KNC_CNI / CNI=): known: $(known_cnis); or KNC_CNI_MANIFEST=FILE for your own"
+  [[ -f "$KNC_ROOT/scripts/cni/install.sh" ]] || die "CNI $KNC_CNI needs scripts/cni/install.sh, which is missing"
+  cni_key="$(cat "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml" "$KNC_ROOT/scripts/cni/install.sh" | sha256sum | cut -c1-12)"
+fi
+
 "$KNC_ROOT/scripts/engine.sh" >&2
 "$KNC_ROOT/scripts/safety-net.sh" up   # before any node can send a packet
+need_cmd jq jq
 
 official_node="kindest/node:$K8S_VERSION"
 case "${KNC_OFFLINE:-auto}" in
@@ -17,33 +48,91 @@ case "${KNC_OFFLINE:-auto}" in
   *) if docker image inspect "$official_node" >/dev/null 2>&1; then offline=0; else offline=1; fi ;;
 esac
 if ((offline)); then
-  node_image="${KNC_NODE_IMAGE:-$("$KNC_ROOT/scripts/build/node-image.sh")}"
+  node_image="${KNC_NODE_IMAGE:-}"
+  [[ -n "$node_image" ]] || node_image="$("$KNC_ROOT/scripts/build/node-image.sh")"
 else
   "$KNC_ROOT/scripts/build/components.sh" >&2    # kind itself
   node_image="${KNC_NODE_IMAGE:-$official_node}"
 fi
-command -v kubectl >/dev/null && [[ "$(command -v kubectl)" == "$KNC_BIN/kubectl" ]] \
-  || { "$KNC_ROOT/scripts/build/kubernetes.sh" >&2; install -m 0755 "$KNC_CACHE/build/kubernetes-$K8S_VERSION/kubectl" "$KNC_BIN/kubectl"; }
-
-# A cluster whose node containers are not all running (e.g. after the engine restarted) or that
-# runs another node image is not reusable: recreate it.
-if kind get clusters 2>/dev/null | grep -qx "$KNC_CLUSTER"; then
-  for c in $(kind get nodes --name "$KNC_CLUSTER"); do
-    state="$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' "$c" 2>/dev/null || echo missing)"
-    if [[ "$state" != "true $node_image" ]]; then
-      log "cluster $KNC_CLUSTER not reusable (node $c: $state, want running $node_image): recreating"
-      kind delete cluster --name "$KNC_CLUSTER" >&2; break
-    fi
-  done
+if [[ "$(command -v kubectl || true)" != "$KNC_BIN/kubectl" ]]; then
+  "$KNC_ROOT/scripts/build/kubernetes.sh" >&2
+  install -m 0755 "$KNC_CACHE/build/kubernetes-$K8S_VERSION/kubectl" "$KNC_BIN/kubectl"
 fi
-if kind get clusters 2>/dev/null | grep -qx "$KNC_CLUSTER"; then
-  log "reusing kind cluster $KNC_CLUSTER"
-  kind get kubeconfig --name "$KNC_CLUSTER" >"$KNC_KUBECONFIG"
+
+# --- the kind config: the shape, plus disableDefaultCNI for any CNI but the built-in one ---
+mkdir -p "$KNC_CLUSTER_STATE"
+kind_config="$KNC_CLUSTER_STATE/kind.yaml"
+if [[ "$KNC_CNI" == "$KNC_CNI_DEFAULT" ]]; then
+  cp "$KNC_KIND_CONFIG" "$kind_config.tmp"
 else
-  log "creating kind cluster $KNC_CLUSTER from $node_image"
-  kind create cluster --name "$KNC_CLUSTER" --image "$node_image" --config "$KNC_KIND_CONFIG" \
-    --kubeconfig "$KNC_KUBECONFIG" --retain=false >&2 || die "kind create cluster failed" 1
-  if ((offline)); then "$KNC_ROOT/scripts/lib/coredns-offline.sh"; fi
+  grep -q '^networking:' "$KNC_KIND_CONFIG" || die "$KNC_KIND_CONFIG has no 'networking:' section"
+  sed '/^networking:/a\  disableDefaultCNI: true' "$KNC_KIND_CONFIG" >"$kind_config.tmp"
+fi
+mv "$kind_config.tmp" "$kind_config"
+# What the cluster is, recorded in its control-plane node and compared on reuse.
+identity="shape=$KNC_SHAPE cni=$KNC_CNI config=$(sha256sum "$kind_config" | cut -c1-12)${cni_key:+ cni-key=$cni_key}"
+IDENTITY_FILE=/etc/kube-netcheck/cluster
+read_identity() { # prints the recorded identity; clusters from before the record were the default
+  local cp; cp="$(control_plane_container)"
+  [[ -n "$cp" ]] || { echo "no control-plane node"; return; }
+  docker exec "$cp" cat "$IDENTITY_FILE" 2>/dev/null \
+    || echo "shape=default cni=$KNC_CNI_DEFAULT config=$(sha256sum <"$KNC_SHAPES_DIR/default.yaml" | cut -c1-12)"
+}
+write_identity() { docker exec -i "$(control_plane_container)" sh -c "mkdir -p ${IDENTITY_FILE%/*} && cat >$IDENTITY_FILE" <<<"$1"; }
+cluster_exists() { kind get clusters 2>/dev/null | grep -qxF "$KNC_CLUSTER"; }
+delete_cluster() { kind delete cluster --name "$KNC_CLUSTER" --kubeconfig "$KNC_KIND_KUBECONFIG" >&2 || die "kind delete cluster $KNC_CLUSTER failed" 1; }
+
+# A cluster whose node containers are not all running (e.g. after the engine restarted), that
+# runs another node image, or has another shape or CNI, is not reusable: recreate it.
+if cluster_exists; then
+  why=""
+  nodes="$(kind get nodes --name "$KNC_CLUSTER")"
+  for c in $nodes; do
+    state="$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' "$c" 2>/dev/null || echo missing)"
+    [[ "$state" == "true $node_image" ]] || { why="node $c: $state, want running $node_image"; break; }
+  done
+  if [[ -z "$why" ]]; then
+    have="$(read_identity)"
+    [[ "$have" == "$identity" ]] || why="it is '$have', want '$identity'"
+  fi
+  if [[ -n "$why" ]]; then
+    log "cluster $KNC_CLUSTER not reusable ($why): recreating"
+    delete_cluster
+    # its ranges may differ from the new shape's: re-record them
+    "$KNC_ROOT/scripts/safety-net.sh" down
+    "$KNC_ROOT/scripts/safety-net.sh" up
+  fi
+fi
+
+write_kubeconfig() { kind get kubeconfig --name "$KNC_CLUSTER" >"$KNC_KIND_KUBECONFIG.tmp" && chmod 600 "$KNC_KIND_KUBECONFIG.tmp" && mv "$KNC_KIND_KUBECONFIG.tmp" "$KNC_KIND_KUBECONFIG"; }
+if cluster_exists; then
+  log "reusing kind cluster $KNC_CLUSTER ($identity)"
+  write_kubeconfig || die "kind get kubeconfig --name $KNC_CLUSTER failed" 1
+  created=0
+else
+  log "creating kind cluster $KNC_CLUSTER from $node_image (shape $KNC_SHAPE, CNI $KNC_CNI)"
+  t0=$SECONDS
+  kind create cluster --name "$KNC_CLUSTER" --image "$node_image" --config "$kind_config" \
+    --kubeconfig "$KNC_KIND_KUBECONFIG" --retain=false >&2 || die "kind create cluster failed" 1
+  log "kind create cluster: $((SECONDS - t0))s"
+  write_identity "pending $identity"   # until the CNI is in: a failed install is recreated next time
+  created=1
+fi
+if ((offline)); then "$KNC_ROOT/scripts/lib/coredns-offline.sh"; fi
+replicas="$(shape_directive "$KNC_KIND_CONFIG" coredns-replicas)"
+if [[ -n "$replicas" ]]; then
+  kc -n kube-system scale deployment coredns --replicas="$replicas" >/dev/null || die "cannot scale CoreDNS to $replicas replicas" 1
+  log "CoreDNS: $replicas replicas (shape $KNC_SHAPE)"
+fi
+if ((created)); then
+  if [[ -n "$cni_manifest" ]]; then
+    log "applying CNI manifest $cni_manifest"
+    kc apply -f "$cni_manifest" >&2 || die "kubectl apply -f $cni_manifest failed" 1
+  elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
+    log "installing CNI $KNC_CNI (scripts/cni/install.sh)"
+    bash "$KNC_ROOT/scripts/cni/install.sh" "$KNC_CNI" >&2 || die "scripts/cni/install.sh $KNC_CNI failed" 1
+  fi
+  write_identity "$identity"
 fi
 if ((offline)); then
   for img in "$NGINX_IMAGE" "$PROBE_IMAGE"; do
@@ -51,8 +140,11 @@ if ((offline)); then
   done
 fi
 "$KNC_ROOT/scripts/lib/wait-cluster.sh"
-log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s; KUBECONFIG=$KNC_KUBECONFIG"
-# one JSON line for callers (the Jest global setup): where the cluster is and which images to use
+log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s (shape $KNC_SHAPE, CNI $KNC_CNI); KUBECONFIG=$KNC_KIND_KUBECONFIG"
+# one JSON line for callers (the Jest global setup, the CLI): where the cluster is, what it is, which images to use
 if ((offline)); then nginx="$NGINX_IMAGE" probe="$PROBE_IMAGE"; else nginx="${KNC_NGINX_IMAGE:-nginx:1.27}" probe="${KNC_PROBE_IMAGE:-$PROBE_IMAGE_ONLINE}"; fi
-printf '{"cluster":"%s","kubeconfig":"%s","nginxImage":"%s","probeImage":"%s","offline":%s}\n' \
-  "$KNC_CLUSTER" "$KNC_KUBECONFIG" "$nginx" "$probe" "$( ((offline)) && echo true || echo false)"
+jq -cn --arg cluster "$KNC_CLUSTER" --arg kubeconfig "$KNC_KIND_KUBECONFIG" --arg nginx "$nginx" --arg probe "$probe" \
+  --argjson offline "$( ((offline)) && echo true || echo false)" --arg shape "$KNC_SHAPE" --arg cni "$KNC_CNI" \
+  --arg manifest "$cni_manifest" \
+  '{cluster: $cluster, kubeconfig: $kubeconfig, nginxImage: $nginx, probeImage: $probe, offline: $offline,
+    shape: $shape, cni: $cni, cniManifest: (if $manifest == "" then null else $manifest end)}'

@@ -149,14 +149,30 @@ missing_list="$(missing_caps)"
 mapfile -t missing < <(printf '%s' "$missing_list")
 if ((${#missing[@]})); then log "bounding set lacks: ${missing[*]}"; else log "bounding set is complete: no runc wrapper needed"; fi
 
+# Each kind node runs systemd, containerd and kubelet, which all take inotify instances (a per-user
+# limit shared by every container of root): with Debian's default of 128, the third cluster's nodes
+# die at boot ("Failed to create control group inotify object: Too many open files"). Raise the
+# limits to the values kind's known-issues page gives (only ever upwards).
+raise_sysctl() { local cur; cur="$(sysctl -n "$1" 2>/dev/null || echo 0)"
+  ((cur >= $2)) || { sysctl -qw "$1=$2" && log "sysctl $1: $cur -> $2 (kind nodes)"; } || log "could not raise sysctl $1 from $cur to $2"; }
+raise_sysctl fs.inotify.max_user_instances 512
+raise_sysctl fs.inotify.max_user_watches 524288
+
+# Debian's shellcheck is for scripts/lint.sh (run by the unit tests), not the engine: never fatal here.
+have shellcheck || (apt_install shellcheck) || log "could not install Debian's shellcheck: scripts/lint.sh will try again"
+
 if docker_ok; then
   # An engine answers: only see that privileged containers can start (no restart: SIGHUP reloads runtimes).
   ((${#missing[@]})) || { log "docker engine answers; nothing to do"; exit 0; }
   have jq || apt_install jq
-  REAL_RUNC="$(find_runc)" JQ="$(command -v jq)"
+  # one assignment per line: a die inside $(...) then stops the script (the status of a line
+  # with several assignments is that of the last one)
+  REAL_RUNC="$(find_runc)"
+  JQ="$(command -v jq)"
   changed=
   install_wrapper "${missing[@]}" && changed=1
-  merge_config "$(desired_config "${missing[@]}" | jq -c 'del(.ip)')" && changed=1
+  cfg="$(desired_config "${missing[@]}" | jq -c 'del(.ip)')"
+  merge_config "$cfg" && changed=1
   if [[ -n "$changed" ]]; then
     pid="$(cat /var/run/docker.pid 2>/dev/null)" || die "docker answers but /var/run/docker.pid is missing: cannot reload it"
     log "reloading dockerd (pid $pid) for runtime $RUNTIME"
@@ -172,9 +188,11 @@ if docker_ok; then
 fi
 
 if ! { have dockerd && have jq && have iptables; }; then apt_install docker.io iptables jq; fi
-REAL_RUNC="$(find_runc)" JQ="$(command -v jq)"
+REAL_RUNC="$(find_runc)"
+JQ="$(command -v jq)"
 if ((${#missing[@]})); then install_wrapper "${missing[@]}" || true; fi
-merge_config "$(desired_config "${missing[@]}")" || true
+cfg="$(desired_config "${missing[@]}")"
+merge_config "$cfg" || true
 
 if [[ "$(ps -p 1 -o comm= 2>/dev/null || cat /proc/1/comm)" == systemd && -d /run/systemd/system ]]; then
   log "starting docker via systemd"

@@ -13,7 +13,7 @@ done
 key="cgo=${CGO_ENABLED:-0} $module@$version ${pkgs[*]} ${replaces[*]} $ldflags $(go env GOVERSION)"
 if stamp_ok "$out" "$key"; then log "cached: $out"; exit 0; fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-cd "$work"
+cd "$work" || die "cannot cd to $work"
 go mod init knc.local/build >/dev/null 2>&1
 for r in "${replaces[@]}"; do go mod edit -replace "${r%%=*}=${r%%=*}@${r#*=}"; done
 go mod edit -require "$module@$version"
@@ -24,4 +24,5 @@ log "building ${pkgs[*]}"
 CGO_ENABLED="${CGO_ENABLED:-0}" GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "${pkgs[@]}" \
   || die "go build of $module@$version failed"
 stamp_set "$out" "$key"
-log "built into $out: $(ls "$out" | tr '\n' ' ')"
+built=("$out"/*)
+log "built into $out: ${built[*]##*/}"

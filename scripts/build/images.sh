@@ -11,7 +11,7 @@ export DOCKER_BUILDKIT=0
 # build_image TAG KEY CONTEXT_SETUP...: builds TAG unless an image with label knc.key=KEY exists.
 build_image() {
   local tag="$1" key="$2"; shift 2
-  local tar="$imgdir/$(tr '/:' '__' <<<"$tag").tar"
+  local tar; tar="$imgdir/$(tr '/:' '__' <<<"$tag").tar"
   if [[ "$(docker image inspect -f '{{index .Config.Labels "knc.key"}}' "$tag" 2>/dev/null)" != "$key" ]]; then
     local ctx; ctx="$(mktemp -d)"
     "$@" "$ctx"
@@ -45,13 +45,16 @@ build_image "$COREDNS_IMAGE" "$(key_of "$COREDNS_VERSION")" scratch_ctx "$b/core
 build_image "$PAUSE_IMAGE" "$(key_of "$PAUSE_VERSION")" scratch_ctx "$b/pause-$PAUSE_VERSION/pause" /pause
 
 netbase="$("$KNC_ROOT/scripts/build/rootfs.sh" netbase 'iptables,nftables,conntrack,ipset,iproute2,kmod')"
-nb_key="$(key_of "$netbase" "$(cat "$recipes"/netbase/*)")"
+recipe="$(cat "$recipes"/netbase/*)"
+nb_key="$(key_of "$netbase" "$recipe")"
 build_image "$(k8s_image kube-proxy)" "$(key_of "$nb_key" "$K8S_VERSION")" \
   with_binary "$k8s/kube-proxy" /usr/local/bin/kube-proxy netbase "$netbase"
 build_image "$FLANNEL_IMAGE" "$(key_of "$nb_key" "$FLANNEL_VERSION")" \
   with_binary "$b/flannel-$FLANNEL_VERSION/flannel" /opt/bin/flanneld netbase "$netbase"
 
 nginx="$("$KNC_ROOT/scripts/build/rootfs.sh" nginx 'nginx')"
-build_image "$NGINX_IMAGE" "$(key_of "$nginx" "$(cat "$recipes"/nginx/*)")" rootfs_ctx nginx "$nginx"
+recipe="$(cat "$recipes"/nginx/*)"
+build_image "$NGINX_IMAGE" "$(key_of "$nginx" "$recipe")" rootfs_ctx nginx "$nginx"
 probe="$("$KNC_ROOT/scripts/build/rootfs.sh" probe 'busybox,dnsutils,curl,ca-certificates,iproute2,procps,netcat-openbsd')"
-build_image "$PROBE_IMAGE" "$(key_of "$probe" "$(cat "$recipes"/probe/*)")" rootfs_ctx probe "$probe"
+recipe="$(cat "$recipes"/probe/*)"
+build_image "$PROBE_IMAGE" "$(key_of "$probe" "$recipe")" rootfs_ctx probe "$probe"

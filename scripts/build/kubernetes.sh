@@ -7,7 +7,8 @@ go mod download k8s.io/kubernetes@"$K8S_VERSION"
 modfile="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod"
 staging_version="v0.${K8S_VERSION#v1.}"
 # kubernetes requires its staging modules as v0.0.0 + local replace: pin each to its published tag.
-mapfile -t replaces < <(awk '/^\tk8s.io\/[a-z-]+ v0.0.0$/ {print $1"='"$staging_version"'"}' "$modfile")
+staging="$(awk '/^\tk8s.io\/[a-z-]+ v0.0.0$/ {print $1"='"$staging_version"'"}' "$modfile")"
+mapfile -t replaces <<<"$staging"
 major="${K8S_VERSION#v}"; major="${major%%.*}"; minor="$(cut -d. -f2 <<<"$K8S_VERSION")"
 ld=""
 for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do

@@ -8,5 +8,6 @@ kind_files="$(go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's
 pkgs='systemd,dbus,conntrack,iptables,nftables,ebtables,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,fuse-overlayfs,e2fsprogs,bash,ca-certificates,curl,jq,procps,socat,containerd,runc'
 hook="$KNC_ROOT/scripts/images/node/customize-rootfs.sh"
 # the hook's content hash is an (ignored) argument so that editing the hook rebuilds the rootfs
+hook_text="$(cat "$hook")"
 exec "$KNC_ROOT/scripts/build/rootfs.sh" node "$pkgs" \
-  --customize-hook="$hook \"\$1\" $kind_files $PAUSE_IMAGE $(key_of "$(cat "$hook")")"
+  --customize-hook="$hook \"\$1\" $kind_files $PAUSE_IMAGE $(key_of "$hook_text")"

@@ -11,6 +11,7 @@ if [[ -s "$out" ]]; then log "cached rootfs: $out"; echo "$out"; exit 0; fi
 need_cmd mmdebstrap mmdebstrap
 mkdir -p "$(dirname "$out")"
 log "mmdebstrap $name ($DEBIAN_SUITE): $pkgs"
+# shellcheck disable=SC2016  # "$1" in the hook is mmdebstrap's, expanded when the hook runs
 mmdebstrap --mode=root --variant=minbase --include="$pkgs" \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \

@@ -1,5 +1,9 @@
+# shellcheck shell=bash
 # Shared helpers for kube-netcheck's shell scripts. Source it; do not run it.
 set -euo pipefail
+# errexit inside $(...) too: a failing command in a command substitution stops it there (and with
+# it the assignment, hence the script), instead of the substitution carrying on.
+shopt -s inherit_errexit
 KNC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=../versions.env
 source "$KNC_ROOT/scripts/versions.env"

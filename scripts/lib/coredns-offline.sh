@@ -3,6 +3,7 @@
 # the cluster's own zones (the cluster domain and the reverse zones) minus the upstream forward,
 # and a second server block answers NXDOMAIN for every other name. (A template in the same block
 # would not do: CoreDNS runs template before kubernetes, whatever the Corefile order.)
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 corefile="$(kc -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}')" || die "cannot read the coredns ConfigMap" 1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are used by the scripts that source this
 # Image names: the exact ones kubeadm and kind expect for the cluster, and kube-netcheck's own
 # (under kube-netcheck.local/, a registry that does not exist, so nothing can ever pull them).
 k8s_image() { printf 'registry.k8s.io/%s:%s' "$1" "$K8S_VERSION"; }

@@ -1,24 +1,93 @@
 #!/usr/bin/env bash
-# Waits until the cluster is usable: every node Ready, CoreDNS rolled out and Ready, and a pod on
-# each worker got an IP from the pod range. On timeout: says what, how long, and what was seen.
+# Waits until the managed cluster is usable, whatever its shape and CNI:
+#   1. every node Ready (with a CNI of one's own, nodes stay NotReady until it works),
+#   2. a pause pod pinned to EACH node (control plane included, its taints tolerated) is Ready
+#      with an IP inside the pod range (the CNI hands out addresses everywhere, and every one of
+#      them is covered by the host's safety net),
+#   3. CoreDNS rolled out: every replica, however many, updated and Ready.
+# On timeout (KNC_CLUSTER_TIMEOUT seconds in all, default 300): one line naming what never became
+# ready and what was last seen, exit 2; the full picture goes to $KNC_CACHE/clusters/<name>/not-ready.txt.
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
-deadline="${KNC_CLUSTER_TIMEOUT:-300}"
-fail() { log "timed out after ${deadline}s waiting for $1; last seen:"; kc get nodes -o wide >&2 || true
-  kc get pods -A -o wide >&2 || true; kc get events -A --sort-by=.lastTimestamp 2>/dev/null | tail -n 20 >&2; die "cluster not ready: $1" 1; }
-kc wait --for=condition=Ready nodes --all --timeout="${deadline}s" >/dev/null || fail "all nodes Ready"
-# rollout status: every replica updated and available, and the old ones gone (a pod-label wait
-# would also catch an old replica that is still terminating after the offline Corefile restart)
-kc -n kube-system rollout status deployment/coredns --timeout="${deadline}s" >/dev/null || fail "CoreDNS rollout (all replicas Ready)"
-# a pause pod pinned to each worker proves the CNI hands out pod IPs there
+timeout="${KNC_CLUSTER_TIMEOUT:-300}"
+end=$((SECONDS + timeout))
+report="$KNC_CLUSTER_STATE/not-ready.txt"
+mkdir -p "$KNC_CLUSTER_STATE"
+
+# ip_in_cidr IP CIDR (IPv4)
+ip_to_int() { local a b c d; IFS=. read -r a b c d <<<"$1"; echo $(((a << 24) | (b << 16) | (c << 8) | d)); }
+ip_in_cidr() {
+  local ip net bits mask
+  [[ "$1" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ && "$2" == */* ]] || return 1
+  ip="$(ip_to_int "$1")"; net="$(ip_to_int "${2%/*}")"; bits="${2#*/}"
+  mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
+  (((ip & mask) == (net & mask)))
+}
+short() { tr -s '\n\t ' ' ' <<<"$1" | cut -c1-"${2:-200}"; }
+# not_ready WHAT SEEN: the one-line verdict (after saving the whole picture for a closer look).
+not_ready() {
+  { echo "# $(date -u +%FT%TZ) cluster $KNC_CLUSTER: $1"; kc get nodes -o wide; kc get pods -A -o wide
+    kc get events -A --sort-by=.lastTimestamp | tail -n 40; } >"$report" 2>&1 || true
+  die "cluster $KNC_CLUSTER not ready after ${timeout}s: $1 (last seen: $(short "$2" 300)); details: $report" 2
+}
+left() { local l=$((end - SECONDS)); if ((l > 1)); then echo "$l"; else echo 1; fi; }  # kubectl: 0 = forever
+# last_event NS NAME: the newest event about an object, "reason: message".
+last_event() {
+  kc -n "$1" get events --field-selector "involvedObject.name=$2" --sort-by=.lastTimestamp \
+    -o jsonpath='{range .items[*]}{.reason}{": "}{.message}{"\n"}{end}' 2>/dev/null | tail -n 1
+}
+
+# 1. nodes
+expected_nodes="$(kind get nodes --name "$KNC_CLUSTER" 2>/dev/null | wc -l)"
+while :; do
+  lines="$(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.conditions[?(@.type=="Ready")].reason}{": "}{.status.conditions[?(@.type=="Ready")].message}{"\n"}{end}' 2>&1)" \
+    || lines="api: $lines"
+  pending="$(awk -F'\t' '$2 != "True"' <<<"$lines")"
+  count="$(grep -c . <<<"$lines" || true)"
+  [[ -z "$pending" && "$lines" != api:* ]] && ((count >= expected_nodes)) && break
+  if ((SECONDS >= end)); then
+    if [[ "$lines" == api:* ]]; then not_ready "the API server" "$lines"; fi
+    if [[ -z "$pending" ]]; then not_ready "$expected_nodes nodes registered" "$count: $(cut -f1 <<<"$lines" | tr '\n' ' ')"; fi
+    IFS=$'\t' read -r node status why <<<"$(head -n 1 <<<"$pending")"
+    not_ready "node $node Ready" "Ready=${status:-unknown} $why"
+  fi
+  sleep 2
+done
+log "nodes Ready: $(cut -f1 <<<"$lines" | tr '\n' ' ')"
+
+# 2. a pod with an IP on every node
 ns="kube-netcheck-smoke-$(date +%s)-$RANDOM"   # unique: a previous one may still be terminating
 kc create namespace "$ns" --dry-run=client -o yaml | kc label --local -f - app.kubernetes.io/managed-by=kube-netcheck -o yaml | kc apply -f - >/dev/null
 trap 'kc delete namespace "$ns" --wait=false >/dev/null 2>&1 || true' EXIT
-for node in $(kc get nodes -l '!node-role.kubernetes.io/control-plane' -o name); do
-  node="${node#node/}"
+nodes="$(cut -f1 <<<"$lines")"
+for node in $nodes; do
   kc -n "$ns" run "ip-$node" --image="$PAUSE_IMAGE" --image-pull-policy=Never --restart=Never \
-    --overrides="{\"spec\":{\"nodeName\":\"$node\"}}" --labels=app.kubernetes.io/managed-by=kube-netcheck >/dev/null
+    --labels=app.kubernetes.io/managed-by=kube-netcheck \
+    --overrides="{\"spec\":{\"nodeName\":\"$node\",\"tolerations\":[{\"operator\":\"Exists\"}]}}" >/dev/null
 done
-kc -n "$ns" wait --for=condition=Ready pods --all --timeout="${deadline}s" >/dev/null || fail "a Ready pod with an IP on each worker"
-kc -n "$ns" get pods -o custom-columns=POD:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP --no-headers >&2
+while :; do
+  pods="$(kc -n "$ns" get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.nodeName}{"\t"}{.status.podIP}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.phase}{" "}{.status.containerStatuses[0].state.waiting.reason}{"\n"}{end}' 2>&1)" || true
+  waiting="$(awk -F'\t' '$3 == "" || $4 != "True"' <<<"$pods")"
+  [[ -z "$waiting" && "$(grep -c . <<<"$pods")" == "$(grep -c . <<<"$nodes")" ]] && break
+  if ((SECONDS >= end)); then
+    IFS=$'\t' read -r pod node ip _ state <<<"$(head -n 1 <<<"$waiting")"
+    not_ready "pod $ns/$pod on node $node Ready with an IP" "ip=${ip:-none} $state; last event: $(last_event "$ns" "$pod")"
+  fi
+  sleep 1
+done
+while IFS=$'\t' read -r pod node ip _; do
+  ip_in_cidr "$ip" "$POD_SUBNET" \
+    || die "pod $ns/$pod on node $node got IP $ip, outside the cluster's pod range $POD_SUBNET: the host's safety net does not cover it (configure the CNI's address pool to $POD_SUBNET)" 2
+done <<<"$pods"
+cut -f1-3 <<<"$pods" >&2
+
+# 3. CoreDNS: rollout status = every replica updated and available and the old ones gone (a
+# pod-label wait would also catch an old replica still terminating after the offline Corefile restart)
+if ! kc -n kube-system rollout status deployment/coredns --timeout="$(left)s" >/dev/null 2>&1; then
+  seen="$(kc -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}/{.spec.replicas} ready, {.status.updatedReplicas} updated' 2>&1)"
+  bad="$(kc -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{range .items[*]}{.metadata.name}{" on "}{.spec.nodeName}{": "}{.status.phase}{" "}{.status.containerStatuses[0].state.waiting.reason}{"; "}{end}' 2>&1)"
+  not_ready "CoreDNS rollout (every replica Ready)" "$seen; $bad"
+fi
+log "CoreDNS: $(kc -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}') replicas Ready"
