@@ -3,16 +3,18 @@
 # scripts/build/conformance.sh) against a cluster, serially, offline, with bounded time.
 #
 # usage: run.sh [--kubeconfig FILE] [--context NAME] [--focus REGEX] [--skip REGEX]
-#               [--report-dir DIR] [--spec-timeout DURATION] [--isolate] [--dry-run]
+#               [--report-dir DIR] [--spec-timeout DURATION] [--timeout DURATION] [--isolate]
+#               [--dry-run]
 #
 #   --focus/--skip  Ginkgo regexes on the full test name, applied within the sig-network
 #                   conformance tests (labels sig-network && Conformance); default focus
 #                   '\[sig-network\].*\[Conformance\]' (45 tests at v1.34.4)
 #   --report-dir    where upstream's JUnit goes (junit_01.xml); default reports/conformance
-#   --spec-timeout  time budget per test (default 5m). One process: --ginkgo.timeout is
-#                   tests x budget (+2m). With --isolate every test runs in its own e2e.test
-#                   process with --ginkgo.timeout = budget, so one stuck test costs at most that;
-#                   its JUnit files are merged into junit_01.xml.
+#   --spec-timeout  time budget per test (default 3m). One process: --ginkgo.timeout is
+#                   tests x budget + 2m, at most --timeout (default 30m; the 45 take ~6 min).
+#                   With --isolate every test runs in its own e2e.test process with
+#                   --ginkgo.timeout = budget, so one stuck test costs at most that; the JUnit
+#                   files are merged into junit_01.xml.
 #   --dry-run       only list the selected tests
 #
 # Before running, checks and stops with ONE line and exit 2 when: e2e.test is not built, the
@@ -26,7 +28,7 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$KNC_ROOT/scripts/conformance/image-names.sh"
 
 kubeconfig="${KUBECONFIG:-}" context="" focus="" skip="" report_dir="$KNC_ROOT/reports/conformance"
-spec_timeout="5m" isolate=0 dry_run=0
+spec_timeout="3m" suite_timeout="30m" isolate=0 dry_run=0
 need_arg() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see the usage at the top of scripts/conformance/run.sh)"; }
 while (($#)); do
   case "$1" in
@@ -36,6 +38,7 @@ while (($#)); do
     --skip) need_arg "$@"; skip="$2"; shift 2 ;;
     --report-dir) need_arg "$@"; report_dir="$2"; shift 2 ;;
     --spec-timeout) need_arg "$@"; spec_timeout="$2"; shift 2 ;;
+    --timeout) need_arg "$@"; suite_timeout="$2"; shift 2 ;;
     --isolate) isolate=1; shift ;;
     --dry-run) dry_run=1; shift ;;
     -h|--help) sed -n '2,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -54,6 +57,7 @@ to_seconds() {
   echo "$total"
 }
 spec_s="$(to_seconds "$spec_timeout")" || die "--spec-timeout '$spec_timeout' is not a duration like 90s, 5m or 1h"
+suite_s="$(to_seconds "$suite_timeout")" || die "--timeout '$suite_timeout' is not a duration like 30m or 1h"
 ((spec_s >= 30)) || die "--spec-timeout $spec_timeout is too short: a test needs at least 30s to create its namespace and pods"
 [[ -n "$kubeconfig" ]] || die "no kubeconfig: pass --kubeconfig FILE (or set KUBECONFIG)"
 [[ -r "$kubeconfig" ]] || die "kubeconfig $kubeconfig does not exist or is not readable"
@@ -91,7 +95,8 @@ want_json="$(printf '%s\n' "${CONF_IMAGES[@]}" "$CONF_PAUSE_IMAGE" | jq -R . | j
 missing="$(jq -r --argjson want "$want_json" '
   [ .items[] | select([.spec.taints[]? | select(.effect == "NoSchedule" or .effect == "NoExecute")] | length == 0)
     | .metadata.name as $n | ([.status.images[]?.names[]?]) as $have
-    | $want[] | select(. as $w | $have | index($w) | not) | "\(.) on \($n)" ] | join(", ")' <<<"$nodes_json")"
+    | $want[] | select(. as $w | $have | index($w) | not) | {image: ., node: $n} ]
+  | group_by(.image) | map("\(.[0].image) on \(map(.node) | join(" "))") | join(", ")' <<<"$nodes_json")"
 [[ -z "$missing" ]] || die "test images missing on the nodes ($missing): build and load them (scripts/build/conformance.sh, then KNC_CLUSTER=<kind cluster> scripts/conformance/load-images.sh)"
 
 default_focus='\[sig-network\].*\[Conformance\]'
@@ -103,7 +108,9 @@ common=(--provider=skeleton "${ctx_args[@]}" --kubectl-path="$kubectl_bin" --pre
 # Dry run: which tests the selection takes (a bad regex or an empty selection stops here).
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 if ! "$e2e" "${common[@]}" "${selection[@]}" --ginkgo.dry-run --ginkgo.json-report="$work/dry.json" >"$work/dry.log" 2>&1; then
-  die "e2e.test --ginkgo.dry-run failed (bad --focus/--skip regex?): $(grep -v '^\s*$' "$work/dry.log" | tail -1)"
+  why="$(grep -o 'error parsing regexp: .*' "$work/dry.log" | head -1)"
+  [[ -n "$why" ]] || why="$(grep -v '^\s*$' "$work/dry.log" | tail -1)"
+  die "e2e.test --ginkgo.dry-run failed (bad --focus/--skip regex?): $why"
 fi
 mapfile -t names < <(jq -r '.[0].SpecReports[] | select(.LeafNodeType == "It") | select(.State != "skipped")
   | ((.ContainerHierarchyTexts + [.LeafNodeText]) | join(" "))' "$work/dry.json")
@@ -157,8 +164,10 @@ for k, v in totals.items():
 ET.ElementTree(suites).write(out, encoding="unicode", xml_declaration=True)
 PY
 else
-  log "running ${#names[@]} tests serially (Ginkgo timeout $(( (${#names[@]} * spec_s + 120) / 60 ))m); log: $log_file"
-  run_e2e "$((${#names[@]} * spec_s + 120))" "$report_dir" "${selection[@]}" || rc=$?
+  budget=$((${#names[@]} * spec_s + 120))
+  ((budget <= suite_s)) || budget=$suite_s
+  log "running ${#names[@]} tests serially (Ginkgo timeout $((budget / 60))m$((budget % 60))s); log: $log_file"
+  run_e2e "$budget" "$report_dir" "${selection[@]}" || rc=$?
   [[ -s "$junit" ]] || die "e2e.test wrote no JUnit report (exit $rc): see $log_file"
 fi
 wall_ms=$(( $(date +%s%3N) - start_ms ))

@@ -15,6 +15,7 @@
 #                   Networking Granular Checks, Services serving/switching endpoints, DNS, Proxy
 #                   through a service); the healthy and masquerade rows run all 45
 #   --fault-spec-timeout  per-test budget under a fault (default 2m; each test in its own process)
+#   KNC_SIDE_BY_SIDE_CLI_ROOT  the checkout whose `kube-netcheck run` is used (default this one)
 #
 # Faults (every one undone before the next):
 #   masq          every node masquerades pod-to-pod traffic (iptables nat POSTROUTING MASQUERADE
@@ -31,6 +32,8 @@ cluster="${KNC_CLUSTER:-kube-netcheck}" out="$KNC_ROOT/reports/side-by-side"
 faults="healthy,masq,no-endpoints,dns,drop"
 fault_focus='\[sig-network\] (Networking Granular Checks|Services should (serve|have session affinity work for service|be able to create a functioning NodePort)|DNS should (provide DNS for services|provide DNS for the cluster|resolve DNS of partial)|Proxy version v1 should proxy through a service)'
 fault_timeout="2m"
+# the kube-netcheck checkout whose CLI runs (KNC_SIDE_BY_SIDE_CLI_ROOT: e.g. a worktree of a release)
+knc_root="${KNC_SIDE_BY_SIDE_CLI_ROOT:-$KNC_ROOT}"
 while (($#)); do
   case "$1" in
     --cluster) cluster="$2"; shift 2 ;;
@@ -144,7 +147,7 @@ knc_run() { # ROW: kube-netcheck run, verdict and failing checks
   local row="$1" dir="$out/$1/kube-netcheck" t0 rc=0
   mkdir -p "$dir"
   t0="$(date +%s%3N)"
-  (cd "$KNC_ROOT" && npx kube-netcheck run --kubeconfig "$kubeconfig" --report-dir "$dir") >"$dir/run.log" 2>&1 || rc=$?
+  (cd "$knc_root" && node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --report-dir "$dir") >"$dir/run.log" 2>&1 || rc=$?
   local ms=$(( $(date +%s%3N) - t0 ))
   local summary='{}'
   [[ -s "$dir/results.json" ]] && summary="$(jq -c '{passed: .summary.passed, failed: .summary.failed, skipped: .summary.skipped, total: .summary.total,

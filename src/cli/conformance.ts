@@ -14,10 +14,12 @@ export interface ConformanceFlags {
   skip?: string;
   /** Default reports/conformance. */
   reportDir?: string;
-  /** Per-test time budget, a Go duration (90s, 5m); default 5m. */
+  /** Per-test time budget, a Go duration (90s, 5m); default 3m. */
   specTimeout?: string;
   /** One e2e.test process per test (a stuck test costs at most --spec-timeout). */
   isolate?: boolean;
+  /** Called with the result before the exit code is decided (the CLI adds it to the reports). */
+  onResult?: (r: ConformanceResult) => void;
 }
 
 /** The cluster: --kubeconfig, else $KNC_KUBECONFIG, else $KUBECONFIG with --context, else the kind cluster's. */
@@ -75,6 +77,7 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
     throw err;
   }
   for (const l of summaryLines(result)) io.out(l);
+  flags.onResult?.(result);
   if (!result.tests.length) throw new CliFailure(`CONFORMANCE_SETUP: ${result.junitPath} lists none of the selected tests`, EXIT.ENV);
   return result.tests.some((t) => t.status === 'failed') ? EXIT.CHECK_FAILED : EXIT.OK;
 }

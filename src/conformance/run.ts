@@ -19,7 +19,7 @@ export interface ConformanceOptions {
   skip?: string;
   /** Where upstream's JUnit (junit_01.xml), the e2e log and selected.txt go. */
   reportDir: string;
-  /** Time budget per test, a Go duration (default 5m in run.sh). */
+  /** Time budget per test, a Go duration (default 3m in run.sh). */
   specTimeout?: string;
   /** One e2e.test process per test, each bounded by specTimeout. */
   isolate?: boolean;
