@@ -8,11 +8,12 @@ import { splitTerms } from '../suite/select.js';
 import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/cli.js';
 
 const SYNOPSIS: Record<string, string> = {
-  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade> [options]',
+  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance> [options]',
   run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--max-nodes N] [--only NAMES] [--skip NAMES]',
   cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
+  conformance: 'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--isolate]',
 };
 
 const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
@@ -29,6 +30,7 @@ Commands:
   cluster down   delete the kind cluster
   cleanup        delete every namespace kube-netcheck created
   grade          grade a lab: score what a student built in a namespace against a rubric
+  conformance    run upstream's [sig-network] [Conformance] tests (built offline) on the same cluster
 
 Options:
   -h, --help     this help; \`kube-netcheck <command> --help\` for a command's
@@ -94,6 +96,29 @@ Options:
 ${EXIT_CODES}`,
 
   grade: GRADE_HELP,
+
+  conformance: `Usage: ${SYNOPSIS.conformance}
+
+Runs Kubernetes' own [sig-network] [Conformance] tests (45 at v1.34.4; e2e.test and its images built
+offline by scripts/build/conformance.sh, cached by version) against the kind cluster kube-netcheck
+manages or the cluster you name. Upstream's JUnit goes to DIR/conformance/junit_01.xml, and an
+"upstream conformance" section is added to DIR/results.json, summary.md and report.html (beside the
+checks of a \`kube-netcheck run\` with the same --report-dir).
+
+Options:
+  --kubeconfig FILE   the cluster's kubeconfig (default: the managed kind cluster's)
+  --context NAME      a context of that kubeconfig
+  --focus RE          only tests whose name matches (Ginkgo regex, within the 45)
+  --skip RE           leave out tests whose name matches
+  --report-dir DIR    default reports/
+  --spec-timeout DUR  time budget per test (Go duration, default 5m); the whole run is bounded by it
+  --isolate           one e2e.test process per test
+  -h, --help          this help
+
+Bad input (an e2e.test built for another Kubernetes version, test images missing on the nodes, a
+focus that selects nothing) is one line and exit 2, before anything runs.
+
+${EXIT_CODES}`,
 };
 
 const CLUSTER_OPTIONS = {
@@ -207,6 +232,29 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (v.help) return (io.out(HELP.grade), EXIT.OK);
       const { gradeCommand } = await import('../grade/command.js');
       return gradeCommand(gradeFlags(v), io);
+    }
+    case 'conformance': {
+      const { values: v } = parse('conformance', {
+        args: rest,
+        options: { ...CLUSTER_OPTIONS, focus: { type: 'string' }, skip: { type: 'string' }, 'report-dir': { type: 'string' }, 'spec-timeout': { type: 'string' }, isolate: { type: 'boolean' } },
+        strict: true,
+      });
+      if (v.help) return (io.out(HELP.conformance), EXIT.OK);
+      const [{ conformanceCommand }, { addSection }, path] = await Promise.all([import('./conformance.js'), import('../report/reporter.js'), import('node:path')]);
+      const dir = path.resolve(nonEmpty(v['report-dir'], '--report-dir', 'conformance') ?? 'reports');
+      return conformanceCommand({
+        kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'conformance'),
+        context: nonEmpty(v.context, '--context', 'conformance'),
+        focus: v.focus,
+        skip: v.skip,
+        reportDir: path.join(dir, 'conformance'),
+        specTimeout: v['spec-timeout'],
+        isolate: v.isolate,
+        onResult: (r) => {
+          addSection(dir, 'conformance', r);
+          io.out(`reports: upstream conformance section added to ${path.join(dir, 'results.json')}, summary.md, report.html`);
+        },
+      }, io);
     }
     default:
       throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);

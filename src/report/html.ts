@@ -3,7 +3,7 @@
 // that forbids loading anything, so opening it never touches the network.
 // Every grid cell carries data-* attributes (data-from, data-to, data-ok, …) mirroring its JSON row.
 import type { DnsRow, ReachabilityRow } from './matrices.js';
-import { errorOf, type CheckResult, type ResultsFile } from './results.js';
+import { conformanceOf, errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 export interface HtmlMatrices {
   reachability?: readonly ReachabilityRow[];
@@ -244,6 +244,17 @@ function checkRow(r: CheckResult, i: number): string {
 </tr>`;
 }
 
+function conformanceHtml(f: HtmlInput): string {
+  const up = conformanceOf(f);
+  if (!up) return '';
+  const n = (st: string) => up.tests.filter((t) => t.status === st).length;
+  return `<h2 id="conformance">Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped</h2>
+<p class="note">Kubernetes' own [sig-network] [Conformance] tests on the same cluster, ${up.tests.length} tests in ${(up.wallMs / 1000).toFixed(0)} s (JUnit: <code>${e(up.junitPath)}</code>).</p>
+<table class="checks" aria-label="conformance"><thead><tr><th>status</th><th>test</th><th>duration</th></tr></thead><tbody>
+${up.tests.map((t) => `<tr${attrs({ class: t.status, 'data-conformance': t.name, 'data-status': t.status })}><td class="status">${e(t.status)}</td><td>${e(t.name)}${t.message ? `<pre class="error">${e(t.message)}</pre>` : ''}</td><td class="ms">${e((t.durationMs / 1000).toFixed(1))} s</td></tr>`).join('\n')}
+</tbody></table>`;
+}
+
 export function toHtml(f: HtmlInput): string {
   const reach = f.matrices?.reachability ?? [];
   const dns = f.matrices?.dns ?? [];
@@ -267,6 +278,7 @@ ${reachabilityGrid(reach)}
 <h2 id="dns">DNS name forms: namespace × name form × transport</h2>
 <p class="note">Each name form asked from each namespace over UDP and TCP (<code>dig</code>) and as applications resolve (libc <code>getent</code>). ${dns.length} lookups, ${dnsBad ? `<b>${dnsBad} not as expected</b>` : 'all as expected'}.</p>
 ${dnsGrid(dns)}
+${conformanceHtml(f)}
 <h2 id="checks">Checks (${f.results.length})</h2>
 ${f.results.length ? `<table class="checks"><thead><tr><th>status</th><th>check</th><th>from → to</th><th>duration</th></tr></thead><tbody>
 ${f.results.map(checkRow).join('\n')}

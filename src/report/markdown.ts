@@ -1,5 +1,5 @@
 // A Markdown summary for a CI step summary: counts, one row per check, then each failure in full.
-import { errorOf, type ResultsFile } from './results.js';
+import { conformanceOf, errorOf, type ResultsFile } from './results.js';
 import { causeLines } from '../suite/cause.js';
 
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
@@ -22,6 +22,12 @@ export function toMarkdown(f: ResultsFile): string {
   if (failed.length) {
     lines.push('', '### Failures');
     for (const r of failed) lines.push('', `**${r.check}**`, '', '```', errorOf(r), '```');
+  }
+  const up = conformanceOf(f);
+  if (up) {
+    const n = (st: string) => up.tests.filter((t) => t.status === st).length;
+    lines.push('', `### Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped (${up.tests.length} tests, ${(up.wallMs / 1000).toFixed(0)} s)`, '', '| | test | s |', '|---|---|---|');
+    for (const t of up.tests) lines.push(`| ${ICON[t.status]} | ${cell(t.name)}${t.message ? ` — ${cell(t.message.slice(0, 200))}` : ''} | ${(t.durationMs / 1000).toFixed(1)} |`);
   }
   return lines.join('\n') + '\n';
 }

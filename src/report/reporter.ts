@@ -1,13 +1,13 @@
 // Reporters of a run. FileReporter writes the four reports (results.json, junit.xml, summary.md,
 // report.html) and one diagnostics file per failed check, once, from the run's records.
 // ConsoleReporter prints progress and a line per check, then the verdict and the likely cause.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, RunResult } from '../suite/run-suite.js';
 import type { CheckRecord } from '../suite/types.js';
 import { causeLines } from '../suite/cause.js';
 import { writeDiagnostics } from './diagnostics.js';
-import { toResultsFile } from './results.js';
+import { toResultsFile, type ResultsFile } from './results.js';
 import { toJUnit } from './junit.js';
 import { toMarkdown } from './markdown.js';
 import { toHtml } from './html.js';
@@ -18,6 +18,33 @@ function writeAtomic(file: string, text: string): void {
   renameSync(tmp, file); // readers never see half a report
 }
 
+/** Renders the four reports from one ResultsFile. */
+export function writeReports(dir: string, file: ResultsFile): void {
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(path.join(dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+  writeAtomic(path.join(dir, 'junit.xml'), toJUnit(file));
+  writeAtomic(path.join(dir, 'summary.md'), toMarkdown(file));
+  writeAtomic(path.join(dir, 'report.html'), toHtml(file));
+}
+
+/**
+ * Adds a section (e.g. upstream conformance) to the reports already in `dir` — the same cluster's
+ * kube-netcheck run — or starts them when there are none, and renders all four again.
+ */
+export function addSection(dir: string, name: string, data: unknown): ResultsFile {
+  let file: ResultsFile;
+  try {
+    file = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as ResultsFile;
+  } catch {
+    const now = new Date().toISOString();
+    file = { startedAt: now, writtenAt: now, summary: { total: 0, passed: 0, failed: 0, skipped: 0 }, results: [] };
+  }
+  file.sections = { ...file.sections, [name]: data };
+  file.writtenAt = new Date().toISOString();
+  writeReports(dir, file);
+  return file;
+}
+
 export class FileReporter implements Reporter {
   constructor(readonly dir: string) {}
 
@@ -25,10 +52,7 @@ export class FileReporter implements Reporter {
     mkdirSync(this.dir, { recursive: true });
     const file = toResultsFile(run);
     file.results = writeDiagnostics(this.dir, file.results);
-    writeAtomic(path.join(this.dir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
-    writeAtomic(path.join(this.dir, 'junit.xml'), toJUnit(file));
-    writeAtomic(path.join(this.dir, 'summary.md'), toMarkdown(file));
-    writeAtomic(path.join(this.dir, 'report.html'), toHtml(file));
+    writeReports(this.dir, file);
   }
 }
 

@@ -76,3 +76,11 @@ export function toResultsFile(r: RunResult): ResultsFile {
 
 /** The failure text of a row (older results kept it in evidence.error). */
 export const errorOf = (r: CheckResult): string => r.error ?? String((r.evidence as { error?: unknown } | undefined)?.error ?? '');
+
+/** The "upstream conformance" section (kube-netcheck conformance), when the reports carry one. */
+export interface ConformanceSection {
+  tests: Array<{ name: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number; message?: string }>;
+  wallMs: number;
+  junitPath: string;
+}
+export const conformanceOf = (f: ResultsFile): ConformanceSection | undefined => f.sections?.conformance as ConformanceSection | undefined;
