@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(or $(KNC_CACHE),/var/cache/kube-netcheck)/tools/bin:$(PATH)
 
+.PHONY: cni-matrix conformance
 .PHONY: setup engine images cluster-up cluster-down check test test-unit bench typecheck safety-net-check
 
 # The managed cluster's CNI and shape (make check CNI=kube-router SHAPE=alt). A CNI without a
@@ -55,3 +56,12 @@ typecheck: node_modules/.installed
 
 safety-net-check:
 	bash scripts/safety-net.sh check
+
+cni-matrix: setup dist/.built  ## every built-in CNI in turn: cluster, whole suite, docs/cni-matrix.md
+	node bin/kube-netcheck.js cni-matrix
+
+conformance: setup dist/.built  ## upstream [sig-network] [Conformance] on the managed cluster (FOCUS=, SKIP= regexes)
+	bash scripts/build/conformance.sh >/dev/null
+	bash scripts/cluster-up.sh >/dev/null
+	bash scripts/conformance/load-images.sh
+	node bin/kube-netcheck.js conformance $(if $(FOCUS),--focus '$(FOCUS)',) $(if $(SKIP),--skip '$(SKIP)',)

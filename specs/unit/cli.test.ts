@@ -139,7 +139,7 @@ describe('kube-netcheck CLI: usage', () => {
       expect(r.errLines).toHaveLength(1);
       expect(r.errLines[0]).toMatch(/; usage: kube-netcheck /);
     }
-    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup\|grade\|conformance>/);
+    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup\|grade\|conformance\|cni-matrix>/);
     expect(flag.errLines[0]).toMatch(/^kube-netcheck run: unknown option '--frob'; usage: kube-netcheck run \[--kubeconfig FILE\]/);
     expect(none.errLines[0]).toMatch(/^kube-netcheck: missing command/);
     expect(action.errLines[0]).toMatch(/^kube-netcheck cluster: unknown action 'sideways'/);

@@ -8,11 +8,12 @@ import { splitTerms } from '../suite/select.js';
 import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/cli.js';
 
 const SYNOPSIS: Record<string, string> = {
-  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance> [options]',
+  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance|cni-matrix> [options]',
   run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--max-nodes N] [--only NAMES] [--skip NAMES]',
   cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
+  'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--out FILE] [--report-dir DIR]',
   conformance: 'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--isolate]',
 };
 
@@ -31,6 +32,7 @@ Commands:
   cleanup        delete every namespace kube-netcheck created
   grade          grade a lab: score what a student built in a namespace against a rubric
   conformance    run upstream's [sig-network] [Conformance] tests (built offline) on the same cluster
+  cni-matrix     every built-in CNI in turn: a kind cluster with it, the whole suite, one table
 
 Options:
   -h, --help     this help; \`kube-netcheck <command> --help\` for a command's
@@ -96,6 +98,21 @@ Options:
 ${EXIT_CODES}`,
 
   grade: GRADE_HELP,
+
+  'cni-matrix': `Usage: ${SYNOPSIS['cni-matrix']}
+
+Brings up each built-in CNI (manifests/cni/) in turn on a kind cluster of its own (created, checked,
+deleted; they run one after the other), runs the whole suite on it and writes the CNI × check table
+(pass / FAIL / not enforced / n/a) with each CNI's pod MTU, cluster-up and suite wall times.
+
+Options:
+  --cni NAMES         only these CNIs (comma-separated; default: all built-in)
+  --out FILE          the table (default docs/cni-matrix.md)
+  --report-dir DIR    each CNI's reports in DIR/<cni>/ (default reports/cni-matrix)
+  -h, --help          this help
+
+Exit 0 when every CNI's cluster came up and was checked (failed checks are the table's business),
+2 when one could not be brought up.`,
 
   conformance: `Usage: ${SYNOPSIS.conformance}
 
@@ -232,6 +249,17 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (v.help) return (io.out(HELP.grade), EXIT.OK);
       const { gradeCommand } = await import('../grade/command.js');
       return gradeCommand(gradeFlags(v), io);
+    }
+    case 'cni-matrix': {
+      const { values: v } = parse('cni-matrix', { args: rest, options: { help: CLUSTER_OPTIONS.help, cni: { type: 'string', multiple: true }, out: { type: 'string' }, 'report-dir': { type: 'string' } }, strict: true });
+      if (v.help) return (io.out(HELP['cni-matrix']), EXIT.OK);
+      const [{ cniMatrixCommand, builtInCnis }, { requireDocker }] = await Promise.all([import('./cni-matrix.js'), import('./docker.js')]);
+      const cnis = splitTerms(v.cni);
+      const known = builtInCnis();
+      const unknown = cnis.filter((c) => !known.includes(c));
+      if (unknown.length) throw new UsageError(`--cni ${quote(unknown[0])}: not a built-in CNI (${known.join(', ')})`, 'cni-matrix');
+      await requireDocker();
+      return cniMatrixCommand({ cnis, out: nonEmpty(v.out, '--out', 'cni-matrix') ?? 'docs/cni-matrix.md', reportDir: nonEmpty(v['report-dir'], '--report-dir', 'cni-matrix') ?? 'reports/cni-matrix' }, io);
     }
     case 'conformance': {
       const { values: v } = parse('conformance', {

@@ -1,0 +1,96 @@
+// `kube-netcheck cni-matrix`: every built-in CNI in turn — a kind cluster of its own created with
+// it, the whole suite run on it, the cluster deleted — then one table, CNI × check (pass / FAIL /
+// not enforced / n/a), with each CNI's pod MTU, cluster-up and suite wall times, written as Markdown.
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT, type Io } from './io.js';
+import { ROOT, kindDown, kindUp } from '../target/kind.js';
+import { managedTarget } from '../target/target.js';
+import { CATALOGUE } from '../suite/catalogue.js';
+import { runSuite, type RunResult } from '../suite/run-suite.js';
+import { FileReporter } from '../report/reporter.js';
+import type { CheckRecord } from '../suite/types.js';
+
+export interface MatrixColumn {
+  cni: string;
+  clusterUpMs: number;
+  suiteMs: number;
+  podMtu?: number;
+  result?: RunResult;
+  /** Set when the cluster never came up: every cell says so. */
+  error?: string;
+}
+
+/** The built-in CNIs: manifests/cni/<name>.yaml. */
+export function builtInCnis(root = ROOT): string[] {
+  return readdirSync(path.join(root, 'manifests', 'cni')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** One cell: what happened to a check on one CNI. */
+export function cell(r: CheckRecord | undefined): string {
+  if (!r) return '—';
+  if (r.status === 'passed') return 'pass';
+  if (r.status === 'skipped') return r.reason?.startsWith('not meaningful') ? 'not meaningful' : 'n/a';
+  return /NetworkPolicy is not enforced/.test(r.error ?? '') ? 'not enforced' : '**FAIL**';
+}
+
+const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+export function matrixMarkdown(cols: MatrixColumn[], when: string, command: string): string {
+  const head = `| check | ${cols.map((c) => c.cni).join(' | ')} |`;
+  const rule = `|---|${cols.map(() => '---').join('|')}|`;
+  const rows = CATALOGUE.map((def) => `| \`${def.id}\` ${def.title.replace(/\|/g, '\\|')} | ${cols.map((c) => (c.error ? 'cluster did not come up' : cell(c.result?.records.find((r) => r.id === def.id)))).join(' | ')} |`);
+  const sum = (c: MatrixColumn) => (c.result ? `${c.result.summary.passed} pass / ${c.result.summary.failed} fail / ${c.result.summary.skipped} skipped` : c.error ?? '');
+  return [
+    '# CNI matrix',
+    '',
+    `Every built-in CNI in turn on a fresh kind cluster (default shape), the whole suite, from a real run on ${when}:`,
+    '',
+    '```sh',
+    command,
+    '```',
+    '',
+    '*pass*: the property holds; ***FAIL***: it does not; *not enforced*: a NetworkPolicy check on a CNI without a policy engine (a denied connection succeeded); *n/a*: not applicable on this cluster; *not meaningful*: a negative control whose own check failed.',
+    '',
+    `| | ${cols.map((c) => c.cni).join(' | ')} |`,
+    `|---|${cols.map(() => '---').join('|')}|`,
+    `| pod MTU | ${cols.map((c) => c.podMtu ?? '—').join(' | ')} |`,
+    `| cluster up (create + CNI + ready) | ${cols.map((c) => secs(c.clusterUpMs)).join(' | ')} |`,
+    `| suite wall time | ${cols.map((c) => secs(c.suiteMs)).join(' | ')} |`,
+    `| checks | ${cols.map(sum).join(' | ')} |`,
+    '',
+    head,
+    rule,
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; reportDir: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const cnis = opts.cnis?.length ? opts.cnis : builtInCnis();
+  const cols: MatrixColumn[] = [];
+  for (const cni of cnis) {
+    const cluster = `knc-matrix-${cni.replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
+    const clusterEnv = { ...env, KNC_CLUSTER: cluster };
+    io.out(`cni-matrix: ${cni}: bringing up kind cluster ${cluster}`);
+    const t0 = Date.now();
+    try {
+      const k = await kindUp({ cni, log: (l) => io.out(`  ${l}`) }, clusterEnv);
+      const clusterUpMs = Date.now() - t0;
+      io.out(`cni-matrix: ${cni}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
+      const t1 = Date.now();
+      const result = await runSuite(managedTarget(k, {}), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))]);
+      cols.push({ cni, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
+      io.out(`cni-matrix: ${cni}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
+    } catch (err) {
+      cols.push({ cni, clusterUpMs: Date.now() - t0, suiteMs: 0, error: (err as Error).message.split('\n')[0] });
+      io.out(`cni-matrix: ${cni}: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      await kindDown({}, clusterEnv).catch((err: Error) => io.err(`cni-matrix: deleting ${cluster} failed: ${err.message}`));
+    }
+  }
+  const md = matrixMarkdown(cols, new Date().toISOString().slice(0, 10), `kube-netcheck cni-matrix${opts.cnis?.length ? ` --cni ${opts.cnis.join(',')}` : ''}   # or: make cni-matrix`);
+  writeFileSync(opts.out, md);
+  io.out(`cni-matrix: written ${opts.out}`);
+  return cols.some((c) => c.error) ? EXIT.ENV : EXIT.OK;
+}
