@@ -55,6 +55,6 @@ build_image "$FLANNEL_IMAGE" "$(key_of "$nb_key" "$FLANNEL_VERSION")" \
 nginx="$("$KNC_ROOT/scripts/build/rootfs.sh" nginx 'nginx')"
 recipe="$(cat "$recipes"/nginx/*)"
 build_image "$NGINX_IMAGE" "$(key_of "$nginx" "$recipe")" rootfs_ctx nginx "$nginx"
-probe="$("$KNC_ROOT/scripts/build/rootfs.sh" probe 'busybox,dnsutils,curl,ca-certificates,iproute2,procps,netcat-openbsd')"
+probe="$("$KNC_ROOT/scripts/build/rootfs.sh" probe 'busybox,dnsutils,curl,ca-certificates,iproute2,procps,netcat-openbsd,iputils-ping')"
 recipe="$(cat "$recipes"/probe/*)"
 build_image "$PROBE_IMAGE" "$(key_of "$probe" "$recipe")" rootfs_ctx probe "$probe"

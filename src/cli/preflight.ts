@@ -52,6 +52,8 @@ export const RUN_PERMISSIONS: Permission[] = [
   can('get', 'deployments', 'apps', 'scale'),
   can('update', 'deployments', 'apps', 'scale'),
   can('list', 'endpointslices', 'discovery.k8s.io'),
+  can('create', 'networkpolicies', 'networking.k8s.io'),
+  can('delete', 'networkpolicies', 'networking.k8s.io'),
 ];
 
 /** What `cleanup` does. */

@@ -4,12 +4,17 @@ import { NODE_CHECKS } from './checks/nodes.js';
 import { POD_IP_CHECKS } from './checks/pod-ips.js';
 import { SERVICE_CHECKS, SERVICE_PHASES } from './checks/services.js';
 import { DNS_CHECKS } from './checks/dns.js';
+import { MTU_CHECKS } from './checks/mtu.js';
+import { POLICY_CHECKS, POLICY_PHASES } from './checks/policy.js';
 import type { CheckDef, PhaseDef } from './types.js';
 
-/** The cluster as it is first (every read-only check), then each change the Service checks make, in this order. */
-export const PHASES: PhaseDef[] = [{ name: 'steady', title: 'the cluster as it is' }, ...SERVICE_PHASES];
+/**
+ * The cluster as it is first (every read-only check), then each change the Service checks make, in
+ * this order; the NetworkPolicy phases last (they end by deleting their policies).
+ */
+export const PHASES: PhaseDef[] = [{ name: 'steady', title: 'the cluster as it is' }, ...SERVICE_PHASES, ...POLICY_PHASES];
 
-export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns')];
+export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS];
 
 const ids = new Set<string>();
 for (const c of CATALOGUE) {

@@ -79,6 +79,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
   };
   const timings: RunResult['timings'] = { setupMs: 0, phases: [], teardownMs: 0, totalMs: 0 };
   const matrices: RunResult['matrices'] = { reachability: [], dns: [] };
+  const sections: Record<string, unknown> = {};
   let execs = 0;
   let probes = 0;
   let env: RunEnv | undefined;
@@ -98,7 +99,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
     for (const phase of PHASES) {
       const checks = selection.filter((c) => phaseOf(c) === phase.name);
       if (!checks.length) continue;
-      const timing = await runPhase(env, phase, checks, emit, progress, matrices);
+      const timing = await runPhase(env, phase, checks, emit, progress, matrices, sections);
       execs += timing.execs;
       probes += timing.probes;
       timings.phases.push(timing);
@@ -134,6 +135,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
     probes,
     timings,
     matrices,
+    ...(Object.keys(sections).length ? { sections } : {}),
   };
   for (const r of reporters) await r.done?.(result);
   return result;
@@ -146,6 +148,7 @@ async function runPhase(
   emit: (r: CheckRecord) => void,
   progress: (line: string) => void,
   matrices: RunResult['matrices'],
+  sections: Record<string, unknown>,
 ): Promise<PhaseTiming> {
   const timing: PhaseTiming = { phase: phase.name, enterMs: 0, fanoutMs: 0, verifyMs: 0, execs: 0, probes: 0 };
   const applicable: CheckDef[] = [];
@@ -201,6 +204,13 @@ async function runPhase(
     } catch (err) {
       const error = firstLine(err);
       emit(record(c, 'failed', Date.now() - start, { error, evidence: await failureEvidence(env, c.tags) }));
+    }
+    if (c.facts) {
+      try {
+        Object.assign(sections, c.facts(o));
+      } catch {
+        /* a fact that cannot be read is left out; the verdict says why */
+      }
     }
     if (c.matrix) {
       try {

@@ -54,6 +54,8 @@ export interface CheckDef {
   verify(o: Observations): unknown;
   /** Rows for the report's grids (reachability, DNS name forms), drawn from the same observations. */
   matrix?(o: Observations): { reachability?: ReachabilityRow[]; dns?: DnsRow[] };
+  /** Facts about the cluster the check found (e.g. the pod MTU), merged into the run's `sections`, whatever the verdict. */
+  facts?(o: Observations): Record<string, unknown> | undefined;
 }
 
 /** A phase: the cluster in a given state. `enter` changes it (scale, replace, …) before the phase is observed. */

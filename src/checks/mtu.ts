@@ -1,0 +1,70 @@
+// Verdicts on MTU probes: the pod interface and its MTU, a packet of exactly that MTU with DF set
+// crossing nodes (and one byte more refused locally, not lost on the way), and a large HTTP body
+// arriving whole (size and sha256 of what arrived).
+import type { ProbeOutput } from '../probes/fanout.js';
+import { ICMP_OVERHEAD, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
+import { CheckFailure } from './failure.js';
+
+const brief = (s: string, n = 160) => JSON.stringify(s.replace(/\s+/g, ' ').trim().slice(0, n));
+
+/** The interface holding `ip` and its MTU, or a failure naming what the pod's address list showed. */
+export function verifyPodMtu(check: string, from: string, ip: string, addr: ProbeOutput, link: ProbeOutput): Iface | CheckFailure {
+  const iface = addr.exitCode === 0 && link.exitCode === 0 ? parseIfaceMtu(addr.output, link.output, ip) : undefined;
+  if (iface && iface.mtu >= 576) return iface;
+  return new CheckFailure({
+    check,
+    from,
+    to: `its interface holding ${ip}`,
+    expected: 'an interface holding the pod IP, with an MTU of at least 576',
+    seen: iface ? `${iface.dev} mtu ${iface.mtu}` : `no interface holds it (ip addr exit ${addr.exitCode}: ${brief(addr.output)}; ip link exit ${link.exitCode})`,
+    command: `${addr.command}; ${link.command}`,
+  });
+}
+
+/**
+ * A packet of exactly the pod's MTU with DF set got a reply across nodes, and one byte more was
+ * refused by the sender's own stack ("message too long") instead of being sent and lost.
+ * `mtu`: the MTU read from the pod's interface list (the probe reads it again itself: they must agree).
+ */
+export function verifyDfPing(check: string, from: string, to: string, o: ProbeOutput, mtu: number): CheckFailure | undefined {
+  const p = parseDfPing(o.output);
+  const fail = (expected: string, seen: string) => new CheckFailure({ check, from, to, expected, seen, command: o.command });
+  if (p.mtu === undefined) return fail(`the probe to read the MTU of the interface holding the pod IP (${mtu})`, `exit ${o.exitCode}: ${brief(o.output)}`);
+  if (p.mtu !== mtu) return fail(`the probe to read the same MTU as the pod's interface list (${mtu})`, `${p.dev} mtu ${p.mtu}`);
+  const size = `${mtu}-byte packet with DF set (ping -M do -s ${mtu - ICMP_OVERHEAD})`;
+  if (!(p.fit.exit === 0 && p.fit.received)) {
+    const why = /message too long/i.test(p.fit.output) ? 'refused locally (message too long): the route MTU is below the interface MTU' : `no reply (exit ${p.fit.exit ?? 'none'}): ${brief(p.fit.output)}`;
+    return fail(`a reply to a ${size}`, why);
+  }
+  const over = `${mtu + 1}-byte packet with DF set (ping -M do -s ${mtu + 1 - ICMP_OVERHEAD})`;
+  if (p.over.received) return fail(`a ${over} to be refused locally (message too long)`, 'it was sent and answered: the interface MTU is not what the pod says, or DF was not set');
+  if (!p.over.tooLong) return fail(`a ${over} to be refused locally (message too long)`, `no local error, the packet was lost on the way (exit ${p.over.exit ?? 'none'}): ${brief(p.over.output)}`);
+  return undefined;
+}
+
+export type PayloadOutcome = 'intact' | 'timeout' | 'refused' | 'truncated' | 'corrupted' | 'failed';
+
+export function payloadOutcome(o: ProbeOutput, want: { bytes: number; sha256: string }): PayloadOutcome {
+  const p = parsePayload(o.output);
+  if (p.wgetExit === 0 && p.bytes === want.bytes && p.sha256 === want.sha256) return 'intact';
+  if (p.wgetExit === 137 || /timed out/i.test(p.said)) return 'timeout';
+  if (/refused/i.test(p.said)) return 'refused';
+  if (p.wgetExit === 0 && p.bytes !== undefined && p.bytes !== want.bytes) return 'truncated';
+  if (p.wgetExit === 0) return 'corrupted';
+  return 'failed';
+}
+
+/** The body arrived whole: wget succeeded, exactly `want.bytes` bytes with sha256 `want.sha256`. */
+export function verifyPayload(check: string, from: string, to: string, o: ProbeOutput, want: { bytes: number; sha256: string }): CheckFailure | undefined {
+  const outcome = payloadOutcome(o, want);
+  if (outcome === 'intact') return undefined;
+  const p = parsePayload(o.output);
+  return new CheckFailure({
+    check,
+    from,
+    to,
+    expected: `${want.bytes} bytes with sha256 ${want.sha256.slice(0, 16)}…`,
+    seen: `${outcome} after ${o.durationMs}ms: ${p.bytes ?? '?'} of ${want.bytes} bytes arrived${p.sha256 && p.bytes ? ` (sha256 ${p.sha256.slice(0, 16)}…)` : ''}, wget exit ${p.wgetExit ?? 'none'}${p.said ? ` ${brief(p.said, 100)}` : ''}`,
+    command: o.command,
+  });
+}
