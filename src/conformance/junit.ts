@@ -18,10 +18,14 @@ export interface ConformanceTest {
 export interface JunitOptions {
   /**
    * Keep only these tests (full names). e2e.test lists every spec it knows — thousands — and marks
-   * the ones outside the focus as skipped; pass the selected names to drop those.
+   * the ones outside the focus as skipped (message "skipped"); without this list those are dropped
+   * by that mark, which also drops a selected test Ginkgo skipped without a reason.
    */
   only?: ReadonlySet<string>;
 }
+
+/** Ginkgo's suite-level nodes ([SynchronizedBeforeSuite], [ReportAfterSuite] …), not tests. */
+const SUITE_NODE = /^\[(Report|Synchronized)?(Before|After)Suite\]|^\[DeferCleanup/;
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -66,8 +70,10 @@ export function parseJunit(xml: string, opts: JunitOptions = {}): ConformanceTes
   for (const m of xml.matchAll(re)) {
     const a = attrs(m[1]!);
     const body = m[3] ?? '';
-    const name = specName(a.name ?? '');
-    if (!name || (opts.only && !opts.only.has(name))) continue;
+    const raw = a.name ?? '';
+    const name = specName(raw);
+    if (!name) continue;
+    const suiteNode = SUITE_NODE.test(raw);
     const durationMs = Math.round(parseFloat(a.time ?? '0') * 1000) || 0;
     const failure = /<(failure|error)\b([^>]*?)(\/>|>([\s\S]*?)<\/\1>)/.exec(body);
     const skipped = /<skipped\b([^>]*?)(\/>|>([\s\S]*?)<\/skipped>)/.exec(body);
@@ -76,6 +82,10 @@ export function parseJunit(xml: string, opts: JunitOptions = {}): ConformanceTes
     if (failure || FAILED_STATES.has(state)) status = 'failed';
     else if (skipped || state === 'skipped' || state === 'pending') status = 'skipped';
     else status = 'passed';
+    // A suite node is listed only when it failed (e.g. the cluster was not ready: no test ran).
+    if (suiteNode ? status !== 'failed' : opts.only && !opts.only.has(name)) continue;
+    // Without a selection, a spec outside the focus is recognisable by Ginkgo's bare "skipped".
+    if (!opts.only && !suiteNode && status === 'skipped' && skipped && (attrs(skipped[1] ?? '').message ?? '') === 'skipped') continue;
     const t: ConformanceTest = { name, status, durationMs };
     if (status === 'failed') {
       const msg = failure ? (failureSummary(failure[4] ?? '') ?? attrs(failure[2] ?? '').message) : `[${state.toUpperCase()}]`;
