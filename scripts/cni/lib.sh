@@ -11,7 +11,7 @@ CNI_MANIFEST_DIR="$KNC_ROOT/manifests/cni"
 # cni_names: every built-in CNI name, one a line.
 cni_names() {
   local f
-  for f in "$CNI_MANIFEST_DIR"/*.yaml; do f="${f##*/}"; printf '%s\n' "${f%.yaml}"; done
+  for f in "$CNI_MANIFEST_DIR"/*.yaml; do f="${f##*/}"; printf '%s\n' "${f%.yaml}"; done | LC_ALL=C sort
 }
 # cni_manifest NAME: the template's path; dies naming the built-in names when NAME is not one.
 cni_manifest() {
