@@ -34,7 +34,10 @@ elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
   [[ "$KNC_CNI" =~ ^[A-Za-z0-9][A-Za-z0-9+._-]*$ && -f "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml" ]] \
     || die "unknown CNI '$KNC_CNI' (KNC_CNI / CNI=): known: $(known_cnis); or KNC_CNI_MANIFEST=FILE for your own"
   [[ -f "$KNC_ROOT/scripts/cni/install.sh" ]] || die "CNI $KNC_CNI needs scripts/cni/install.sh, which is missing"
-  cni_key="$(cat "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml" "$KNC_ROOT/scripts/cni/install.sh" | sha256sum | cut -c1-12)"
+  # what gets applied (images and pod range filled in): a new CNI version or manifest recreates the cluster
+  rendered="$(KNC_POD_SUBNET="$POD_SUBNET" bash "$KNC_ROOT/scripts/cni/render.sh" "$KNC_CNI" 2>/dev/null)" \
+    || rendered="$(cat "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml")"
+  cni_key="$(sha256sum <<<"$rendered" | cut -c1-12)"
 fi
 
 "$KNC_ROOT/scripts/engine.sh" >&2

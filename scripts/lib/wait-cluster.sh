@@ -25,7 +25,7 @@ ip_in_cidr() {
   mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
   (((ip & mask) == (net & mask)))
 }
-short() { tr -s '\n\t ' ' ' <<<"$1" | cut -c1-"${2:-200}"; }
+short() { tr -s '\n\t ' ' ' <<<"$1" | sed 's/ *$//' | cut -c1-"${2:-200}"; }
 # not_ready WHAT SEEN: the one-line verdict (after saving the whole picture for a closer look).
 not_ready() {
   { echo "# $(date -u +%FT%TZ) cluster $KNC_CLUSTER: $1"; kc get nodes -o wide; kc get pods -A -o wide
