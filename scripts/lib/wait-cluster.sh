@@ -12,7 +12,8 @@ source "$(dirname "$0")/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
 timeout="${KNC_CLUSTER_TIMEOUT:-300}"
-end=$((SECONDS + timeout))
+begin=$SECONDS
+end=$((begin + timeout))
 report="$KNC_CLUSTER_STATE/not-ready.txt"
 mkdir -p "$KNC_CLUSTER_STATE"
 
@@ -30,7 +31,7 @@ short() { tr -s '\n\t ' ' ' <<<"$1" | sed 's/ *$//' | cut -c1-"${2:-200}"; }
 not_ready() {
   { echo "# $(date -u +%FT%TZ) cluster $KNC_CLUSTER: $1"; kc get nodes -o wide; kc get pods -A -o wide
     kc get events -A --sort-by=.lastTimestamp | tail -n 40; } >"$report" 2>&1 || true
-  die "cluster $KNC_CLUSTER not ready after ${timeout}s: $1 (last seen: $(short "$2" 300)); details: $report" 2
+  die "cluster $KNC_CLUSTER not ready after $((SECONDS - begin))s (of ${timeout}s): $1 (last seen: $(short "$2" 300)); details: $report" 2
 }
 left() { local l=$((end - SECONDS)); if ((l > 1)); then echo "$l"; else echo 1; fi; }  # kubectl: 0 = forever
 # last_event NS NAME: the newest event about an object, "reason: message".
@@ -71,8 +72,10 @@ while :; do
   pods="$(kc -n "$ns" get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.nodeName}{"\t"}{.status.podIP}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.phase}{" "}{.status.containerStatuses[0].state.waiting.reason}{"\n"}{end}' 2>&1)" || true
   waiting="$(awk -F'\t' '$3 == "" || $4 != "True"' <<<"$pods")"
   [[ -z "$waiting" && "$(grep -c . <<<"$pods")" == "$(grep -c . <<<"$nodes")" ]] && break
-  if ((SECONDS >= end)); then
-    IFS=$'\t' read -r pod node ip _ state <<<"$(head -n 1 <<<"$waiting")"
+  # a pod that cannot start ends the wait at once (the pause image is in every node image)
+  stuck="$(grep -E 'ErrImageNeverPull|ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff' <<<"$waiting" | head -n 1 || true)"
+  if [[ -n "$stuck" ]] || ((SECONDS >= end)); then
+    IFS=$'\t' read -r pod node ip _ state <<<"${stuck:-$(head -n 1 <<<"$waiting")}"
     not_ready "pod $ns/$pod on node $node Ready with an IP" "ip=${ip:-none} $state; last event: $(last_event "$ns" "$pod")"
   fi
   sleep 1
