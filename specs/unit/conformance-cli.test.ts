@@ -20,8 +20,8 @@ describe('conformance: run.sh arguments', () => {
   it('passes only what was given, with absolute paths', () => {
     expect(runShArgs({ kubeconfig: 'kc', reportDir: 'r' })).toEqual(['--kubeconfig', path.resolve('kc'), '--report-dir', path.resolve('r')]);
     expect(
-      runShArgs({ kubeconfig: '/kc', reportDir: '/r', context: 'ctx', focus: 'DNS', skip: 'Proxy', specTimeout: '90s', isolate: true }),
-    ).toEqual(['--kubeconfig', '/kc', '--report-dir', '/r', '--context', 'ctx', '--focus', 'DNS', '--skip', 'Proxy', '--spec-timeout', '90s', '--isolate']);
+      runShArgs({ kubeconfig: '/kc', reportDir: '/r', context: 'ctx', focus: 'DNS', skip: 'Proxy', specTimeout: '90s', timeout: '20m', isolate: true }),
+    ).toEqual(['--kubeconfig', '/kc', '--report-dir', '/r', '--context', 'ctx', '--focus', 'DNS', '--skip', 'Proxy', '--spec-timeout', '90s', '--timeout', '20m', '--isolate']);
   });
 });
 
@@ -44,6 +44,7 @@ describe('conformance: usage errors before anything runs', () => {
   it('rejects an empty regex and a malformed duration', async () => {
     await expect(conformanceCommand({ focus: '  ' }, silent, '/nonexistent')).rejects.toThrow(UsageError);
     await expect(conformanceCommand({ specTimeout: '5 minutes' }, silent, '/nonexistent')).rejects.toThrow(/not a duration/);
+    await expect(conformanceCommand({ timeout: '1 hour' }, silent, '/nonexistent')).rejects.toThrow(/--timeout '1 hour'/);
   });
 });
 

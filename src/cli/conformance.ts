@@ -18,6 +18,8 @@ export interface ConformanceFlags {
   specTimeout?: string;
   /** One e2e.test process per test (a stuck test costs at most --spec-timeout). */
   isolate?: boolean;
+  /** Cap on the whole run in one process, a Go duration; default 30m. */
+  timeout?: string;
   /** Called with the result before the exit code is decided (the CLI adds it to the reports). */
   onResult?: (r: ConformanceResult) => void;
 }
@@ -48,8 +50,8 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
     if (re === undefined) continue;
     if (!re.trim()) throw new UsageError(`${flag} needs a regex`, 'conformance');
   }
-  if (flags.specTimeout !== undefined && !/^(\d+[hms])+$|^\d+$/.test(flags.specTimeout)) {
-    throw new UsageError(`--spec-timeout '${flags.specTimeout}' is not a duration like 90s, 5m or 1h`, 'conformance');
+  for (const [flag, d] of [['--spec-timeout', flags.specTimeout], ['--timeout', flags.timeout]] as const) {
+    if (d !== undefined && !/^(\d+[hms])+$|^\d+$/.test(d)) throw new UsageError(`${flag} '${d}' is not a duration like 90s, 5m or 1h`, 'conformance');
   }
   const kubeconfig = conformanceKubeconfig(flags, env);
   const reportDir = path.resolve(flags.reportDir ?? path.join(root ?? process.cwd(), 'reports', 'conformance'));
@@ -64,6 +66,7 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
       skip: flags.skip,
       reportDir,
       specTimeout: flags.specTimeout,
+      timeout: flags.timeout,
       isolate: flags.isolate,
       root,
       env,

@@ -21,6 +21,8 @@ export interface ConformanceOptions {
   reportDir: string;
   /** Time budget per test, a Go duration (default 3m in run.sh). */
   specTimeout?: string;
+  /** Cap on the whole run in one process, a Go duration (default 30m in run.sh). */
+  timeout?: string;
   /** One e2e.test process per test, each bounded by specTimeout. */
   isolate?: boolean;
   /** The checkout (scripts/conformance/run.sh); default: this module's repository. */
@@ -65,6 +67,7 @@ export function runShArgs(opts: ConformanceOptions): string[] {
   if (opts.focus) args.push('--focus', opts.focus);
   if (opts.skip) args.push('--skip', opts.skip);
   if (opts.specTimeout) args.push('--spec-timeout', opts.specTimeout);
+  if (opts.timeout) args.push('--timeout', opts.timeout);
   if (opts.isolate) args.push('--isolate');
   return args;
 }
