@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { CHECK_IDS, type CheckId } from '../../src/grade/catalogue.js';
 import { SEED_LAB } from '../../src/grade/rubric.js';
-import { deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, selectorString, selects, type Observation } from '../../src/grade/verdicts.js';
+import { deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, selects, type Observation } from '../../src/grade/verdicts.js';
 import { planProbes, retried } from '../../src/grade/observe.js';
 import { httpProbe } from '../../src/probes/http.js';
 import type { ProbeOutput } from '../../src/probes/fanout.js';
@@ -338,17 +338,6 @@ describe('verdict details', () => {
 });
 
 describe('helpers', () => {
-  it('selectorString renders matchLabels and matchExpressions', () => {
-    expect(selectorString({ matchLabels: { run: 'my-nginx', tier: 'web' } })).toBe('run=my-nginx,tier=web');
-    expect(selectorString({ matchExpressions: [
-      { key: 'a', operator: 'In', values: ['x', 'y'] },
-      { key: 'b', operator: 'NotIn', values: ['z'] },
-      { key: 'c', operator: 'Exists' },
-      { key: 'd', operator: 'DoesNotExist' },
-    ] })).toBe('a in (x,y),b notin (z),c,!d');
-    expect(selectorString(undefined)).toBe('');
-  });
-
   it('selects: every selector label must match; an empty selector selects nothing', () => {
     expect(selects({ run: 'my-nginx' }, { run: 'my-nginx', x: 'y' })).toBe(true);
     expect(selects({ run: 'my-nginx', x: 'z' }, { run: 'my-nginx', x: 'y' })).toBe(false);

@@ -10,7 +10,7 @@
 // The verdicts on Endpoints, HTTP answers and DNS name forms are the network-model checks' own
 // (src/checks/endpoints.ts, http.ts, dns-matrix.ts): the grader adds what the lab expects, not a
 // second copy of how to judge it.
-import type { V1Deployment, V1Endpoints, V1LabelSelector, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { ProbeOutput } from '../probes/fanout.js';
 import { parseDig } from '../probes/dns.js';
 import { ANY_PAGE, verifyPage } from '../checks/http.js';
@@ -64,19 +64,6 @@ const pass = (detail: string): Outcome => ({ passed: true, detail });
 const fail = (detail: string): Outcome => ({ passed: false, detail });
 const fmtLabels = (l: Record<string, string> | undefined) => `{${Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}}`;
 const hasLabels = (have: Record<string, string> | undefined, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have?.[k] === v);
-
-/** A LabelSelector as a label-selector query string (matchLabels and matchExpressions). */
-export function selectorString(sel: V1LabelSelector | undefined): string {
-  const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of sel?.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.join(',');
-}
 
 /** Does a Service selector (a plain map) select pods with these labels? An empty selector selects nothing (no Endpoints). */
 export function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
