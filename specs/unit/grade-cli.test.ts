@@ -1,7 +1,7 @@
 // `kube-netcheck grade` spawned as users run it: usage and rubric errors (exit 2, one stderr line,
 // before any cluster is contacted), a namespace that does not exist (exit 2), and a whole grade
 // with an API-only rubric against a fake API server on 127.0.0.1 (exit 0/1, JSON on stdout or in
-// a file). The probe pod, HTTP and DNS are covered by specs/cluster/grade.spec.ts.
+// a file). The probe pod, HTTP and DNS are covered by the live specs/selftest/grade.spec.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import http from 'node:http';
