@@ -3,8 +3,8 @@
 // and the two plain verdicts end the failure line.
 import { describe, it, expect } from '@jest/globals';
 import { ALLOWED_BLOCKED, NOT_ENFORCED, dnsPolicyOutcome, httpPolicyOutcome, matches, policyRow, verifyPolicyProbe, type Expectation } from '../../src/checks/policy.js';
-import { parseFanout, type ProbeOutput } from '../../src/probes/fanout.js';
-import { capturedFanout } from './fixture-files.js';
+import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/fanout.js';
+import { capturedFanout, fixtureText } from './fixture-files.js';
 
 const f = capturedFanout('probe');
 const fan = parseFanout(f.stdout, f.probes);
@@ -66,5 +66,26 @@ describe('verifyPolicyProbe', () => {
     expect(line).toMatch(/saw error after \d+ms \(exit \d+: .*\)$/);
     expect(line).not.toContain(ALLOWED_BLOCKED);
     expect(line).not.toContain(NOT_ENFORCED);
+  });
+});
+
+describe('under real policies (flannel-vxlan + kube-network-policies, see fixtures/README-mtu-policy.md)', () => {
+  const load = (name: string) => parseFanout(fixtureText(`fanout-${name}.stdout.txt`), JSON.parse(fixtureText(`fanout-${name}.probes.json`)) as Probe[]);
+  const ingress = load('policy-denied-ingress');
+  const egress = load('policy-egress-no-dns');
+  it('default-deny ingress: pod IP and ClusterIP time out (the engine drops), DNS (not selected) answers', () => {
+    expect(httpPolicyOutcome(ingress.get('pod')!)).toBe('timeout');
+    expect(httpPolicyOutcome(ingress.get('svc')!)).toBe('timeout');
+    expect(dnsPolicyOutcome(ingress.get('dns')!)).toBe('ok');
+    expect(verifyPolicyProbe('policy-deny-other-namespace', http('denied'), ingress.get('pod')!)).toBeUndefined();
+    expect(policyRow(http('denied'), ingress.get('svc')!)).toMatch(/expected denied, saw timeout after \d+ms \(denied as expected\)$/);
+  });
+  it('egress only to nginx:80: the page still comes (pod IP and ClusterIP), the name lookup times out', () => {
+    expect(httpPolicyOutcome(egress.get('pod')!)).toBe('ok');
+    expect(httpPolicyOutcome(egress.get('svc')!)).toBe('ok');
+    expect(dnsPolicyOutcome(egress.get('dns')!)).toBe('timeout');
+    expect(verifyPolicyProbe('policy-egress-dns-denied', dns('denied'), egress.get('dns')!)).toBeUndefined();
+    // the same real denial, judged as if it had been allowed
+    expect(verifyPolicyProbe('policy-egress-dns-denied', dns('ok'), egress.get('dns')!)!.message.split('\n')[0]).toMatch(new RegExp(`saw timeout after \\d+ms \\(exit 9: ".*timed out.*"\\): ${ALLOWED_BLOCKED}$`));
   });
 });

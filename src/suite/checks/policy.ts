@@ -21,7 +21,8 @@ import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPol
 import { throwAll } from '../../checks/failure.js';
 import { createAll } from '../../session/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../../session/manifests.js';
-import { waitPodsReady } from '../../session/pods.js';
+import { isLive, isReady, listPods, waitPodsReady } from '../../session/pods.js';
+import { waitBackends } from '../../checks/endpoints.js';
 import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
 import { pollUntil } from '../../util/poll.js';
 import { fanOut, key, label } from '../fanout.js';
@@ -45,6 +46,8 @@ const WAIT_AFTER_UNENFORCED_MS = 5_000;
 
 interface PolicyState {
   client?: ProbeRef;
+  /** The nginx pods while the policy phases run (the Service phases before them replace and scale them). */
+  nginx?: V1Pod[];
   present: Set<PolicyName>;
   /** A phase's deadline passed with a denied connection still succeeding. */
   unenforced?: boolean;
@@ -95,6 +98,24 @@ async function ensureClient(env: RunEnv): Promise<ProbeRef> {
   return (s.client = probeRef(ready));
 }
 
+/**
+ * The seed workload as the policy phases need it, whatever the phases before did (pods replaced,
+ * scaled, one made not Ready): 2 Ready replicas listed in the Endpoints. Read once, at the first
+ * policy phase; every expectation targets these pods.
+ */
+async function ensureWorkload(env: RunEnv): Promise<V1Pod[]> {
+  const s = stateOf(env);
+  if (s.nginx) return s.nginx;
+  const { deployment, service, selector, port, replicas } = WORKLOAD;
+  const live = (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
+  await Promise.all(live.filter((p) => !isReady(p)).map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
+  const scale = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
+  if (scale.spec?.replicas !== replicas) await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...scale, spec: { replicas } } });
+  const pods = await waitPodsReady(env.kube, env.workloadNs, selector, { count: replicas, timeoutMs: 90_000 });
+  await waitBackends(env.kube, env.workloadNs, service, selector, port, replicas);
+  return (s.nginx = pods);
+}
+
 // ---- the expectations, as data ------------------------------------------------------------------
 
 interface PolicyAsk extends ProbeAsk {
@@ -107,8 +128,13 @@ const svcTarget = (env: RunEnv) => `svc/my-nginx ${env.nginxServiceIP}:80`;
 const dnsName = (env: RunEnv) => `my-nginx.${env.workloadNs}.svc.${env.facts.clusterDomain}`;
 const dnsServer = (env: RunEnv) => env.facts.podNameserver || env.facts.dnsServiceIP;
 
+const nginxOf = (env: RunEnv): V1Pod[] => {
+  const n = stateOf(env).nginx;
+  if (!n) throw new Error('the nginx pods of the policy phases were not read (the first policy phase did not run)');
+  return n;
+};
 const toPods = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], because: string): PolicyAsk[] =>
-  env.nginx.map((p) => ({ from, probe: httpProbe(`pol-pod-${name(p)}`, p.status!.podIP!, WORKLOAD.port, '/'), exp: { kind: 'http', expect, from: label(from), to: nginxTarget(p), because } }));
+  nginxOf(env).map((p) => ({ from, probe: httpProbe(`pol-pod-${name(p)}`, p.status!.podIP!, WORKLOAD.port, '/'), exp: { kind: 'http', expect, from: label(from), to: nginxTarget(p), because } }));
 const toSvc = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], because: string): PolicyAsk => ({
   from,
   probe: httpProbe('pol-svc', env.nginxServiceIP, WORKLOAD.port, '/'),
@@ -186,6 +212,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-deny',
     title: `NetworkPolicy ${POLICY.deny} (every pod of the workload namespace isolated for ingress)`,
     enter: async (env) => {
+      await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny]);
       return settle(env, 'policy-deny');
@@ -195,6 +222,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-allow',
     title: `+ ${POLICY.allowNs} (namespaceSelector) and ${POLICY.allowPod} (podSelector) on nginx:80`,
     enter: async (env) => {
+      await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny, POLICY.allowNs, POLICY.allowPod]);
       return settle(env, 'policy-allow');
@@ -204,6 +232,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-egress',
     title: `+ ${POLICY.egress} (the policy-client may only reach nginx:80: no DNS)`,
     enter: async (env) => {
+      await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny, POLICY.allowNs, POLICY.allowPod, POLICY.egress]);
       return settle(env, 'policy-egress');
@@ -213,6 +242,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-removed',
     title: 'every NetworkPolicy of the run deleted',
     enter: async (env) => {
+      await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, []);
       return settle(env, 'policy-removed');
