@@ -76,6 +76,7 @@ describe('negative controls and the likely cause', () => {
     const c = likelyCause([rec('dns.matrix-udp', 'failed', '[dns] x\nmore'), rec('service.from-pods', 'failed', 's'), rec('coredns.service', 'failed', '[coredns] no Ready DNS pods'), rec('nodes.ready', 'passed')]);
     expect(c).toEqual({ layer: 'coredns', check: defs.get('coredns.service')!.title, id: 'coredns.service', error: '[coredns] no Ready DNS pods', alsoFailed: [defs.get('dns.matrix-udp')!.title, defs.get('service.from-pods')!.title] });
     expect(likelyCause([rec('nodes.ready', 'passed')])).toBeUndefined();
+    expect(likelyCause([rec('pod-ip.cross-node', 'failed', '2 failures:\n[pod-ip-cross-node] from a to b: expected x, saw y\n  probe: wget\n[pod-ip-cross-node] from c to d: expected x, saw z')])!.error).toBe('2 failures, the first: [pod-ip-cross-node] from a to b: expected x, saw y');
   });
 });
 

@@ -26,6 +26,13 @@ export function markNotMeaningful(records: CheckRecord[], defs: ReadonlyMap<stri
   });
 }
 
+/** The first line of a failure; for "N failures:" the count and the first of them. */
+export function headline(error: string): string {
+  const [head, ...rest] = error.split('\n');
+  const first = rest.find((l) => l.startsWith('['));
+  return /^\d+ failures:$/.test(head) && first ? `${head.slice(0, -1)}, the first: ${first}` : head;
+}
+
 export function likelyCause(records: readonly CheckRecord[]): Cause | undefined {
   const failed = records.filter((r) => r.status === 'failed');
   if (!failed.length) return undefined;
@@ -40,7 +47,7 @@ export function likelyCause(records: readonly CheckRecord[]): Cause | undefined 
     layer: first.layer,
     check: first.check,
     id: first.id,
-    error: (first.error ?? '').split('\n')[0],
+    error: headline(first.error ?? ''),
     alsoFailed: failed.filter((r) => r !== first).map((r) => r.check),
   };
 }
