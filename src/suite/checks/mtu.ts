@@ -46,9 +46,10 @@ const bigSvcProbes = (env: RunEnv): ProbeAsk[] => podSources(env).map((from) => 
 const BLACKHOLE_MTU = 1200;
 
 /**
- * A path-MTU black hole on the server's node: packets towards `client` leave through a /32 route
+ * A path-MTU black hole on `node`: packets it forwards towards `client` leave through a /32 route
  * with a smaller MTU (same gateway and device as now), and the "fragmentation needed" ICMP that
- * would tell the server to send smaller packets is dropped. Removed in `finally`, whatever happened.
+ * would tell the sender (`server`) to send smaller packets is dropped. Removed in `finally`,
+ * whatever happened.
  */
 async function withPmtuBlackHole<T>(node: string, client: string, server: string, body: () => Promise<T>): Promise<T> {
   const sh = (argv: string[]) => execa('docker', ['exec', node, ...argv]); // kind node containers are named after their nodes
@@ -75,6 +76,9 @@ async function withPmtuBlackHole<T>(node: string, client: string, server: string
 
 const blackHolePair = (env: RunEnv) => crossNginxPairs(env)[0];
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Two probe pods on different nodes (the DF ping control). */
+const dfPair = (env: RunEnv) => crossProbePairs(env)[0];
 
 export const MTU_CHECKS: CheckDef[] = [
   {
@@ -159,6 +163,53 @@ export const MTU_CHECKS: CheckDef[] = [
       const small = [verifyPage('pod-ip-cross-node', label(from), podTarget(to), page), verifyServedBy('pod-ip-cross-node', label(from), podTarget(to), name(to), who)].filter(defined);
       must(small.length === 0, { check: 'negative-control', from: label(from), to: podTarget(to), expected: 'the small-page checks (welcome page, /whoami) to still pass under the black hole', seen: small.map((x) => x.message.split('\n')[0]).join('; ') });
       return { largePayload: f!.message.split('\n')[0], smallPages: `welcome page and /whoami from ${name(to)} answered in ${page.durationMs}/${who.durationMs}ms` };
+    },
+  },
+  {
+    id: 'mtu.pod-interface.negative',
+    title: 'negative control: the pod-interface check fails, naming the address list, for an address the pod does not hold',
+    layer: 'mtu',
+    tags: ['mtu', 'negative-control'],
+    controls: 'mtu.pod-interface',
+    from: 'live cluster',
+    to: "another pod's IP",
+    notApplicable: (env) => (env.probes.length > 1 ? undefined : 'a single probe pod'),
+    probes: ifaceProbes,
+    verify: (o) => {
+      const [from, other] = o.env.probes;
+      // the pod's real address and link lists, asked for the other pod's IP
+      const f = verifyPodMtu('mtu-pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
+      const line = f instanceof CheckFailure ? f.message.split('\n')[0] : `it passed: ${JSON.stringify(f)}`;
+      must(f instanceof CheckFailure && new RegExp(`^\\[mtu-pod-interface\\] from ${esc(label(from))} to its interface holding ${esc(other.ip)}: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`).test(line),
+        { check: 'negative-control', from: label(from), to: other.ip, expected: 'the verdict to say "no interface holds it"', seen: line });
+      return line;
+    },
+  },
+  {
+    id: 'mtu.df-blackhole.negative',
+    title: "negative control: the DF check fails (no reply to the full-size packet) when the sender's node silently drops packets above a smaller MTU",
+    layer: 'mtu',
+    tags: ['mtu', 'negative-control'],
+    controls: 'mtu.df-cross-node',
+    from: 'live cluster',
+    to: 'a node dropping full-size packets silently',
+    notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
+    probes: ifaceProbes,
+    gather: async ({ env }) => {
+      const [from, to] = dfPair(env);
+      // the echo request is forwarded by the sender's own node: the black hole sits there, towards the target pod
+      const out = await withPmtuBlackHole(from.node, to.ip, from.ip, () => runFanout(env.kube, from, [dfPingProbe('bh-df', from.ip, to.ip)]));
+      return { from, to, out: out.get('bh-df')! };
+    },
+    verify: (o) => {
+      const { from, to, out } = o.gathered as { from: ProbeRef; to: ProbeRef; out: ProbeOutput };
+      const mtu = mtuOf(o, from);
+      if (mtu instanceof CheckFailure) throw mtu;
+      const f = verifyDfPing('mtu-df-cross-node', label(from), probeTarget(to), out, mtu);
+      const line = f?.message.split('\n')[0] ?? 'it passed: the full-size packet was answered';
+      must(!!f && line.startsWith(`[mtu-df-cross-node] from ${label(from)} to ${probeTarget(to)}: expected a reply to a ${mtu}-byte packet with DF set (ping -M do -s ${mtu - 28}), saw no reply (exit 1): "`) && /1 packets transmitted, 0 received/.test(line),
+        { check: 'negative-control', from: label(from), to: probeTarget(to), expected: `the DF verdict to fail with "no reply" under a black hole (route MTU ${BLACKHOLE_MTU}, ICMP fragmentation-needed dropped on ${from.node})`, seen: line });
+      return line;
     },
   },
 ];
