@@ -8,17 +8,21 @@ export DOCKER_BUILDKIT=0
 b="$KNC_CACHE/build"
 "$KNC_ROOT/scripts/build/kubernetes.sh" >&2
 "$KNC_ROOT/scripts/build/components.sh" >&2
-mapfile -t images < <("$KNC_ROOT/scripts/build/images.sh")
+# not `mapfile < <(images.sh)`: a process substitution's exit status is lost
+images_out="$("$KNC_ROOT/scripts/build/images.sh")"
+mapfile -t images <<<"$images_out"
 
 # 1. base: Debian + systemd + containerd/runc + kind's base files (scripts/build/node-rootfs.sh).
 rootfs="$("$KNC_ROOT/scripts/build/node-rootfs.sh")"
 
 # 2. node: base + binaries + /kind, then the images imported into containerd's k8s.io namespace.
-key="$(key_of "$rootfs" "$(cat "$KNC_ROOT"/scripts/versions.env "$KNC_ROOT"/scripts/images/node/* "$KNC_ROOT"/manifests/node/* "$0")" "${images[*]}")"
+recipe="$(cat "$KNC_ROOT"/scripts/versions.env "$KNC_ROOT"/scripts/images/node/* "$KNC_ROOT"/manifests/node/* "$0")"
+key="$(key_of "$rootfs" "$recipe" "${images[*]}")"
 node_image="kube-netcheck.local/node:$K8S_VERSION-$key"
 if docker image inspect "$node_image" >/dev/null 2>&1; then log "cached node image $node_image"; echo "$node_image"; exit 0; fi
 
-ctx="$(mktemp -d)" cid=""
+ctx="$(mktemp -d)"
+cid=""
 trap 'rm -rf "$ctx"; [[ -z "$cid" ]] || docker rm -f "$cid" >/dev/null 2>&1' EXIT
 ln "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
 mkdir -p "$ctx/usr/bin" "$ctx/usr/local/bin" "$ctx/opt/cni/bin" "$ctx/kind/manifests"
