@@ -69,7 +69,7 @@ describe('verifyPolicyProbe', () => {
   });
 });
 
-describe('under real policies (flannel-vxlan + kube-network-policies, see fixtures/README-mtu-policy.md)', () => {
+describe('under real policies (kube-network-policies and kube-router, see fixtures/README-mtu-policy.md)', () => {
   const load = (name: string) => parseFanout(fixtureText(`fanout-${name}.stdout.txt`), JSON.parse(fixtureText(`fanout-${name}.probes.json`)) as Probe[]);
   const ingress = load('policy-denied-ingress');
   const egress = load('policy-egress-no-dns');
@@ -79,6 +79,15 @@ describe('under real policies (flannel-vxlan + kube-network-policies, see fixtur
     expect(dnsPolicyOutcome(ingress.get('dns')!)).toBe('ok');
     expect(verifyPolicyProbe('policy-deny-other-namespace', http('denied'), ingress.get('pod')!)).toBeUndefined();
     expect(policyRow(http('denied'), ingress.get('svc')!)).toMatch(/expected denied, saw timeout after \d+ms \(denied as expected\)$/);
+  });
+  it('kube-router rejects instead of dropping: refused is "denied as expected" too', () => {
+    const kr = load('policy-kube-router-rejected');
+    for (const id of ['pod', 'svc']) {
+      expect(httpPolicyOutcome(kr.get(id)!)).toBe('refused');
+      expect(verifyPolicyProbe('policy-allow-others-denied', http('denied'), kr.get(id)!)).toBeUndefined();
+      expect(policyRow(http('denied'), kr.get(id)!)).toMatch(/expected denied, saw refused after \d+ms \(denied as expected\)$/);
+    }
+    expect(dnsPolicyOutcome(kr.get('dns')!)).toBe('ok');
   });
   it('egress only to nginx:80: the page still comes (pod IP and ClusterIP), the name lookup times out', () => {
     expect(httpPolicyOutcome(egress.get('pod')!)).toBe('ok');
