@@ -17,6 +17,7 @@
 #   --fault-spec-timeout  per-test budget under a fault (default 90s; each test in its own
 #                   process — a failing DNS test would otherwise poll for 10 minutes)
 #   KNC_SIDE_BY_SIDE_CLI_ROOT  the checkout whose `kube-netcheck run` is used (default this one)
+#   KNC_SIDE_BY_SIDE_SUITES    kube-netcheck,upstream (default) or just one of them
 #
 # Faults (every one undone before the next):
 #   masq          every node masquerades pod-to-pod traffic (iptables nat POSTROUTING MASQUERADE
@@ -150,12 +151,16 @@ trap 'log "restoring the cluster"; restore_all' EXIT
 # ---- the two suites -----------------------------------------------------------------------------
 results="$out/rows.jsonl"
 IFS=, read -r -a rows <<<"$faults"
-# keep the rows of earlier runs that this run does not redo
+# which suites to run (KNC_SIDE_BY_SIDE_SUITES=upstream redoes only upstream's side of the rows)
+suites="${KNC_SIDE_BY_SIDE_SUITES:-kube-netcheck,upstream}"
+# keep the results of earlier runs that this run does not redo
 touch "$results"
-jq -c --argjson redo "$(printf '%s\n' "${rows[@]}" | jq -R . | jq -s .)" 'select(.row as $r | $redo | index($r) | not)' "$results" >"$results.tmp" \
+jq -c --argjson redo "$(printf '%s\n' "${rows[@]}" | jq -R . | jq -s .)" --arg suites ",$suites," \
+  'select((.row as $r | $redo | index($r)) and ($suites | contains(",\(.suite),")) | not)' "$results" >"$results.tmp" \
   || die "reading $results failed"
 mv "$results.tmp" "$results"
 knc_run() { # ROW: kube-netcheck run, verdict and failing checks
+  [[ ",$suites," == *,kube-netcheck,* ]] || return 0
   local row="$1" dir="$out/$1/kube-netcheck" t0 rc=0
   mkdir -p "$dir"
   t0="$(date +%s%3N)"
@@ -170,6 +175,7 @@ knc_run() { # ROW: kube-netcheck run, verdict and failing checks
   log "$row: kube-netcheck exit $rc in $((ms / 1000))s"
 }
 upstream_run() { # ROW ARGS...: upstream conformance, verdict and failing tests
+  [[ ",$suites," == *,upstream,* ]] || return 0
   local row="$1" dir="$out/$1/upstream" rc=0 line
   shift
   mkdir -p "$dir"
