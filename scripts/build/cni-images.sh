@@ -68,12 +68,14 @@ build_knp() {
 
 wanted="$(cni_images "$1")"
 while read -r placeholder image; do
+  [[ -n "$placeholder" ]] || continue   # a manifest that needs no image of ours
   case "$placeholder" in
     FLANNEL_IMAGE) build_flannel ;;
     KUBE_ROUTER_IMAGE) build_kube_router ;;
     KNP_IMAGE) build_knp ;;
     *) die "no recipe for $placeholder" ;;
   esac
-  log "$image: $(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=si)B"
+  size="$(docker image inspect -f '{{.Size}}' "$image")" || die "image $image missing after its build"
+  log "$image: $(numfmt --to=si "$size")B"
   printf '%s\n' "$image"
 done <<<"$wanted"
