@@ -129,6 +129,16 @@ if [[ -n "$replicas" ]]; then
 fi
 if ((created)); then
   if [[ -n "$cni_manifest" ]]; then
+    # Nothing can be pulled here: the images the manifest names that this machine's Docker has
+    # go into the nodes first (online, the nodes pull the rest themselves as usual).
+    manifest_images="$(sed -nE 's/^[[:space:]-]*image:[[:space:]]*["'"'"']?([^"'"'"'[:space:]]+).*/\1/p' "$cni_manifest" | sort -u)"
+    for img in $manifest_images; do
+      if docker image inspect "$img" >/dev/null 2>&1; then
+        kind load docker-image --name "$KNC_CLUSTER" "$img" >&2 || die "kind load of $img (named in $cni_manifest) failed" 1
+      elif ((offline)); then
+        log "image $img (named in $cni_manifest) is not in this machine's Docker: its pods can only start if a node can pull it"
+      fi
+    done
     log "applying CNI manifest $cni_manifest"
     kc apply -f "$cni_manifest" >&2 || die "kubectl apply -f $cni_manifest failed" 1
   elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
