@@ -82,7 +82,8 @@ read_identity() { # prints the recorded identity; clusters from before the recor
     || echo "shape=default cni=$KNC_CNI_DEFAULT config=$(sha256sum <"$KNC_SHAPES_DIR/default.yaml" | cut -c1-12)"
 }
 write_identity() { docker exec -i "$(control_plane_container)" sh -c "mkdir -p ${IDENTITY_FILE%/*} && cat >$IDENTITY_FILE" <<<"$1"; }
-cluster_exists() { kind get clusters 2>/dev/null | grep -qxF "$KNC_CLUSTER"; }
+# the list is captured first: `kind … | grep -q` under pipefail fails when grep stops reading early
+cluster_exists() { local all; all="$(kind get clusters 2>/dev/null)" || return 1; grep -qxF "$KNC_CLUSTER" <<<"$all"; }
 delete_cluster() { kind delete cluster --name "$KNC_CLUSTER" --kubeconfig "$KNC_KIND_KUBECONFIG" >&2 || die "kind delete cluster $KNC_CLUSTER failed" 1; }
 
 # A cluster whose node containers are not all running (e.g. after the engine restarted), that
