@@ -156,7 +156,7 @@ suites="${KNC_SIDE_BY_SIDE_SUITES:-kube-netcheck,upstream}"
 # keep the results of earlier runs that this run does not redo
 touch "$results"
 jq -c --argjson redo "$(printf '%s\n' "${rows[@]}" | jq -R . | jq -s .)" --arg suites ",$suites," \
-  'select((.row as $r | $redo | index($r)) and ($suites | contains(",\(.suite),")) | not)' "$results" >"$results.tmp" \
+  'select(.row as $r | .suite as $s | ($redo | index($r)) and ($suites | contains(",\($s),")) | not)' "$results" >"$results.tmp" \
   || die "reading $results failed"
 mv "$results.tmp" "$results"
 knc_run() { # ROW: kube-netcheck run, verdict and failing checks
