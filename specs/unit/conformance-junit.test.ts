@@ -37,3 +37,17 @@ describe('conformance JUnit reader: the shapes Ginkgo writes', () => {
     expect(failureSummary('  ')).toBeUndefined();
   });
 });
+
+describe('conformance JUnit reader: several e2e.test processes merged (--isolate)', () => {
+  const ran = (n: string, status: string) => `<testcase name="[It] ${n}" classname="Kubernetes e2e suite" status="${status}" time="2"></testcase>`;
+  const out = (n: string) => `<testcase name="[It] ${n}" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>`;
+  const merged = `<testsuites><testsuite>${ran('A', 'passed')}${out('B')}${out('A')}${ran('B', 'timedout')}${out('C')}</testsuite></testsuites>`;
+
+  it('each selected test once, from the process that ran it; one that never ran is skipped', () => {
+    expect(parseJunit(merged, { only: new Set(['A', 'B', 'C']) })).toEqual([
+      { name: 'A', status: 'passed', durationMs: 2000 },
+      { name: 'B', status: 'failed', durationMs: 2000, message: '[TIMEDOUT]' },
+      { name: 'C', status: 'skipped', durationMs: 0, message: 'skipped' },
+    ]);
+  });
+});

@@ -65,6 +65,8 @@ const FAILED_STATES = new Set(['failed', 'timedout', 'interrupted', 'panicked', 
 /** Every <testcase> of a JUnit document, in file order. */
 export function parseJunit(xml: string, opts: JunitOptions = {}): ConformanceTest[] {
   const tests: ConformanceTest[] = [];
+  /** Names seen as outside the focus (one e2e.test process per test lists the others that way). */
+  const unselected: ConformanceTest[] = [];
   // <testcase …/> or <testcase …>…</testcase> (test cases do not nest)
   const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of xml.matchAll(re)) {
@@ -84,9 +86,14 @@ export function parseJunit(xml: string, opts: JunitOptions = {}): ConformanceTes
     else status = 'passed';
     // A suite node is listed only when it failed (e.g. the cluster was not ready: no test ran).
     if (suiteNode ? status !== 'failed' : opts.only && !opts.only.has(name)) continue;
-    // Without a selection, a spec outside the focus is recognisable by Ginkgo's bare "skipped".
-    if (!opts.only && !suiteNode && status === 'skipped' && skipped && (attrs(skipped[1] ?? '').message ?? '') === 'skipped') continue;
+    // A spec outside the focus is recognisable by Ginkgo's bare "skipped".
+    const bare = !suiteNode && status === 'skipped' && !!skipped && (attrs(skipped[1] ?? '').message ?? '') === 'skipped';
+    if (bare && !opts.only) continue;
     const t: ConformanceTest = { name, status, durationMs };
+    if (bare) {
+      unselected.push({ ...t, message: 'skipped' });
+      continue;
+    }
     if (status === 'failed') {
       const msg = failure ? (failureSummary(failure[4] ?? '') ?? attrs(failure[2] ?? '').message) : `[${state.toUpperCase()}]`;
       if (msg) t.message = msg;
@@ -94,6 +101,13 @@ export function parseJunit(xml: string, opts: JunitOptions = {}): ConformanceTes
       const msg = attrs(skipped[1] ?? '').message || failureSummary(skipped[3] ?? '');
       if (msg) t.message = msg;
     }
+    tests.push(t);
+  }
+  // A selected test listed only as outside the focus did not run: report it skipped, once.
+  const seen = new Set(tests.map((t) => t.name));
+  for (const t of unselected) {
+    if (seen.has(t.name)) continue;
+    seen.add(t.name);
     tests.push(t);
   }
   return tests;
