@@ -18,9 +18,14 @@ export interface FanoutResult {
   probes: number;
 }
 
+let counted = { execs: 0, probes: 0 };
+/** Execs and probes this process ran so far (the phase fan-outs and every check's own). */
+export const execCounter = () => ({ ...counted });
+
 /** Runs one fan-out in one probe pod; throws with the pod and the exec's error. */
 export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], timeoutMs = 30_000, log?: (line: string) => void): Promise<Map<string, ProbeOutput>> {
   if (probes.length === 0) return new Map();
+  counted = { execs: counted.execs + 1, probes: counted.probes + probes.length };
   const res = await execInPod({ kc: kube.kc, namespace: from.namespace, pod: from.pod, command: fanoutArgv(probes), timeoutMs });
   log?.(`exec ${label(from)}: ${probes.length} probes, exit ${res.exitCode}, ${res.durationMs}ms`);
   try {

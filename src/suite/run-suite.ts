@@ -9,7 +9,7 @@ import { setupRun, teardownRun, type RunEnv } from '../session/run.js';
 import { makeKube } from '../kube/client.js';
 import { newRunId } from '../util/labels.js';
 import type { Target } from '../target/target.js';
-import { fanOut, outputsOf } from './fanout.js';
+import { execCounter, fanOut, outputsOf } from './fanout.js';
 import { PHASES } from './catalogue.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful, type Cause } from './cause.js';
 import type { CheckDef, CheckRecord, Observations, PhaseDef } from './types.js';
@@ -80,8 +80,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
   const timings: RunResult['timings'] = { setupMs: 0, phases: [], teardownMs: 0, totalMs: 0 };
   const matrices: RunResult['matrices'] = { reachability: [], dns: [] };
   const sections: Record<string, unknown> = {};
-  let execs = 0;
-  let probes = 0;
+  const counted0 = execCounter();
   let env: RunEnv | undefined;
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
@@ -100,8 +99,6 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
       const checks = selection.filter((c) => phaseOf(c) === phase.name);
       if (!checks.length) continue;
       const timing = await runPhase(env, phase, checks, emit, progress, matrices, sections);
-      execs += timing.execs;
-      probes += timing.probes;
       timings.phases.push(timing);
     }
     for (const c of selection) if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
@@ -119,6 +116,9 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
   }
 
   const ordered = selection.map((c) => records.get(c.id)!);
+  // every exec of the run: the phase fan-outs and the checks' own (traffic polls, faults)
+  const execs = execCounter().execs - counted0.execs;
+  const probes = execCounter().probes - counted0.probes;
   timings.totalMs = Date.now() - t0;
   const summary = { total: ordered.length, passed: 0, failed: 0, skipped: 0 };
   for (const r of ordered) summary[r.status]++;
@@ -160,6 +160,7 @@ async function runPhase(
   if (!applicable.length) return timing;
 
   let phaseData: Record<string, unknown> = {};
+  const counted = execCounter();
   const t0 = Date.now();
   if (phase.enter) {
     progress(`phase ${phase.name}: ${phase.title}`);
@@ -183,8 +184,6 @@ async function runPhase(
     }
   });
   const fan = await fanOut(env.kube, asks, process.env.KNC_VERBOSE ? progress : undefined);
-  timing.execs = fan.execs;
-  timing.probes = fan.probes;
   timing.fanoutMs = Date.now() - t1;
   progress(`phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`);
   const out = outputsOf(fan, phase.name);
@@ -227,5 +226,7 @@ async function runPhase(
     }
   }
   timing.verifyMs = Date.now() - t2;
+  timing.execs = execCounter().execs - counted.execs;
+  timing.probes = execCounter().probes - counted.probes;
   return timing;
 }

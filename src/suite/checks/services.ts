@@ -107,6 +107,20 @@ const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isR
 
 export const SERVICE_PHASES: PhaseDef[] = [
   {
+    name: 'not-ready',
+    title: 'one of the 2 pods made not Ready (its readiness page removed)',
+    enter: async (env) => {
+      // first of the changes: the 2 pods of the steady phase, one of them made not Ready (the
+      // next phase replaces both, so nothing needs restoring and no extra pod has to start)
+      await waitBackends(env.kube, env.workloadNs, service, selector, port, 2);
+      const [victim, other] = (await livePods(env)).filter(isReady);
+      await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: victim.metadata!.name!, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 });
+      const vName = victim.metadata!.name!;
+      await pollUntil({ what: `pod ${vName} to turn not Ready and leave the Endpoints' addresses`, timeoutMs: 30_000, intervalMs: 250, probe: () => backends(env.kube, env.workloadNs, service, selector, port), done: (b) => b.pods.length === 1 && b.endpoints.join() === b.pods.join() && b.slices.join() === b.pods.join(), describe: (b) => JSON.stringify(b) });
+      return { victim: vName, victimIP: victim.status!.podIP!, want: [other.metadata!.name!], removed: [vName] };
+    },
+  },
+  {
     name: 'replaced',
     title: 'both nginx pods deleted and replaced',
     enter: async (env) => {
@@ -126,18 +140,6 @@ export const SERVICE_PHASES: PhaseDef[] = [
       const b = await scaleTo(env, 1);
       const want = await readyNames(env);
       return { backends: b, want, removed: before.filter((n) => !want.includes(n)) };
-    },
-  },
-  {
-    name: 'not-ready',
-    title: 'scaled to 2, then one pod made not Ready (its readiness page removed)',
-    enter: async (env) => {
-      await scaleTo(env, 2);
-      const [victim, other] = (await livePods(env)).filter(isReady);
-      await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: victim.metadata!.name!, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 });
-      const vName = victim.metadata!.name!;
-      await pollUntil({ what: `pod ${vName} to turn not Ready and leave the Endpoints' addresses`, timeoutMs: 30_000, intervalMs: 250, probe: () => backends(env.kube, env.workloadNs, service, selector, port), done: (b) => b.pods.length === 1 && b.endpoints.join() === b.pods.join() && b.slices.join() === b.pods.join(), describe: (b) => JSON.stringify(b) });
-      return { victim: vName, victimIP: victim.status!.podIP!, want: [other.metadata!.name!], removed: [vName] };
     },
   },
 ];
