@@ -55,3 +55,24 @@ describe('upstream JUnit of the full 45 on a healthy cluster', () => {
     }
   });
 });
+
+describe('upstream JUnit of 8 tests, each in its own process, under a cross-node drop', () => {
+  const tests = parseJunit(fixtureText('conformance-drop-junit.xml'));
+
+  it('2 passed, 6 failed: every failure is the 90 s budget running out', () => {
+    expect(tests).toHaveLength(8);
+    expect(tests.filter((t) => t.status === 'passed').map((t) => t.name).sort()).toEqual([
+      '[sig-network] EndpointSlice should create Endpoints and EndpointSlices for Pods matching a Service [Conformance]',
+      '[sig-network] Networking Granular Checks: Pods should function for node-pod communication: http [LinuxOnly] [NodeConformance] [Conformance]',
+    ]);
+    const failed = tests.filter((t) => t.status === 'failed');
+    expect(failed).toHaveLength(6);
+    for (const t of failed) expect(t.message).toMatch(/^\[TIMEDOUT\] A suite timeout occurred \(at step ".+", \d+m?[\d.]+s in\)$/);
+  });
+
+  it('the step names where each test was stuck', () => {
+    const byName = new Map(tests.map((t) => [t.name, t.message]));
+    expect(byName.get('[sig-network] Services should serve a basic endpoint from pods [Conformance]')).toContain('at step "Checking if the Service forwards traffic to pod1"');
+    expect(byName.get('[sig-network] DNS should provide DNS for services [Conformance]')).toContain('at step "looking for the results for each expected name from probers"');
+  });
+});

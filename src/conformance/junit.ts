@@ -55,8 +55,11 @@ export function failureSummary(text: string): string | undefined {
     .map((l) => l.trim())
     .filter(Boolean);
   const tagged = lines.find((l) => /^\[(FAILED|TIMEDOUT|INTERRUPTED|PANICKED|ABORTED)\]/.test(l));
-  const line = tagged ?? lines[0];
+  let line = tagged ?? lines[0];
   if (!line) return undefined;
+  // A timeout says only that time ran out: add the step Ginkgo's progress report caught it in.
+  const step = /^\[(TIMEDOUT|INTERRUPTED)\]/.test(line) ? lines.map((l) => /^At \[By Step\] (.+?) \(Step Runtime: ([^)]+)\)/.exec(l)).find(Boolean) : undefined;
+  if (step) line = `${line} (at step "${step[1]}", ${step[2]} in)`;
   return line.length > 400 ? `${line.slice(0, 399)}…` : line;
 }
 
