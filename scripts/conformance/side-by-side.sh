@@ -14,6 +14,7 @@
 #                   Networking Granular Checks intra-/node-pod http, Services basic endpoint and
 #                   NodePort, EndpointSlice for pods matching a Service, DNS for services, for the
 #                   cluster, partial names); the healthy and masquerade rows run all 45
+#   --table-only    only print the table from OUT/rows.jsonl (the results of earlier runs)
 #   --fault-spec-timeout  per-test budget under a fault (default 90s; each test in its own
 #                   process — a failing DNS test would otherwise poll for 10 minutes)
 #   KNC_SIDE_BY_SIDE_CLI_ROOT  the checkout whose `kube-netcheck run` is used (default this one)
@@ -34,6 +35,7 @@ cluster="${KNC_CLUSTER:-kube-netcheck}" out="$KNC_ROOT/reports/side-by-side"
 faults="healthy,masq,no-endpoints,dns,drop"
 fault_focus='\[sig-network\] (Networking Granular Checks: Pods should function for (intra|node)-pod communication: http|Services should (serve a basic endpoint from pods|be able to create a functioning NodePort service)|EndpointSlice should create Endpoints and EndpointSlices for Pods matching|DNS should (provide DNS for services|provide DNS for the cluster|resolve DNS of partial qualified names))'
 fault_timeout="90s"
+table_only=0
 # the kube-netcheck checkout whose CLI runs (KNC_SIDE_BY_SIDE_CLI_ROOT: e.g. a worktree of a release)
 knc_root="${KNC_SIDE_BY_SIDE_CLI_ROOT:-$KNC_ROOT}"
 # Its images must be the offline ones loaded by cluster-up.sh: with --kubeconfig the CLI would
@@ -49,10 +51,37 @@ while (($#)); do
     --faults) faults="$2"; shift 2 ;;
     --fault-focus) fault_focus="$2"; shift 2 ;;
     --fault-spec-timeout) fault_timeout="$2"; shift 2 ;;
+    --table-only) table_only=1; shift ;;
     -h|--help) sed -n '2,/^# Nothing here/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
+# ---- the table ----------------------------------------------------------------------------------
+print_table() {
+python3 - "$out/rows.jsonl" >"$out/table.md" <<'PY'
+import sys, json
+rows = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l); rows.setdefault(r["row"], {})[r["suite"]] = r
+label = {"healthy": "none (healthy cluster)", "masq": "every node masquerades pod-to-pod traffic",
+         "no-endpoints": "Services get no endpoints (EndpointSlice/Endpoints controllers off)",
+         "dns": "CoreDNS without the kubernetes plugin", "drop": "cross-node pod traffic dropped (FORWARD)"}
+def verdict(r):
+    if not r: return "not run"
+    return "PASS" if r.get("exitCode") == 0 else ("FAIL" if r.get("exitCode") == 1 else f"ERROR (exit {r.get('exitCode')})")
+print("| fault | kube-netcheck | failing checks | upstream | failing upstream tests |")
+print("|---|---|---|---|---|")
+for row, s in rows.items():
+    k, u = s.get("kube-netcheck", {}), s.get("upstream", {})
+    kc = f"{verdict(k)} — {k.get('passed','?')}/{k.get('total','?')} passed, {k.get('wallMs',0)/1000:.0f} s"
+    uc = f"{verdict(u)} — {u.get('passed','?')}/{u.get('selected','?')} passed, {u.get('wallMs',0)/1000:.0f} s"
+    kf = ", ".join(f"`{c}`" for c in k.get("failing", [])) or "—"
+    uf = "; ".join(t.replace("[sig-network] ", "").replace(" [Conformance]", "") for t in u.get("failing", [])) or "—"
+    print(f"| {label.get(row, row)} | {kc} | {kf} | {uc} | {uf} |")
+PY
+cat "$out/table.md"
+}
+if ((table_only)); then mkdir -p "$out"; [[ -s "$out/rows.jsonl" ]] || die "no $out/rows.jsonl"; print_table; exit 0; fi
 [[ "$cluster" != "kube-netcheck" || "${KNC_SIDE_BY_SIDE_MAIN:-0}" == 1 ]] \
   || die "refusing to inject faults into the cluster named kube-netcheck: pass --cluster NAME (or KNC_SIDE_BY_SIDE_MAIN=1)"
 kind get clusters 2>/dev/null | grep -qx "$cluster" || die "no kind cluster named $cluster (KNC_CLUSTER=$cluster bash scripts/cluster-up.sh)"
@@ -215,26 +244,4 @@ done
 trap - EXIT
 restore_all
 
-# ---- the table ----------------------------------------------------------------------------------
-python3 - "$results" >"$out/table.md" <<'PY'
-import sys, json
-rows = {}
-for l in open(sys.argv[1]):
-    r = json.loads(l); rows.setdefault(r["row"], {})[r["suite"]] = r
-label = {"healthy": "none (healthy cluster)", "masq": "every node masquerades pod-to-pod traffic",
-         "no-endpoints": "Services get no endpoints (EndpointSlice/Endpoints controllers off)",
-         "dns": "CoreDNS without the kubernetes plugin", "drop": "cross-node pod traffic dropped (FORWARD)"}
-def verdict(r):
-    if not r: return "not run"
-    return "PASS" if r.get("exitCode") == 0 else ("FAIL" if r.get("exitCode") == 1 else f"ERROR (exit {r.get('exitCode')})")
-print("| fault | kube-netcheck | failing checks | upstream | failing upstream tests |")
-print("|---|---|---|---|---|")
-for row, s in rows.items():
-    k, u = s.get("kube-netcheck", {}), s.get("upstream", {})
-    kc = f"{verdict(k)} — {k.get('passed','?')}/{k.get('total','?')} passed, {k.get('wallMs',0)/1000:.0f} s"
-    uc = f"{verdict(u)} — {u.get('passed','?')}/{u.get('selected','?')} passed, {u.get('wallMs',0)/1000:.0f} s"
-    kf = ", ".join(f"`{c}`" for c in k.get("failing", [])) or "—"
-    uf = "; ".join(t.replace("[sig-network] ", "").replace(" [Conformance]", "") for t in u.get("failing", [])) or "—"
-    print(f"| {label.get(row, row)} | {kc} | {kf} | {uc} | {uf} |")
-PY
-cat "$out/table.md"
+print_table
