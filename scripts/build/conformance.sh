@@ -16,19 +16,11 @@ out="$KNC_CACHE/build/conformance-$K8S_VERSION"
 # The build is heavy (the e2e binary links most of Kubernetes): never starve the machine.
 nice_go() { nice -n 10 "$@"; }
 
-go mod download k8s.io/kubernetes@"$K8S_VERSION"
-modfile="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod"
-[[ -s "$modfile" ]] || die "k8s.io/kubernetes@$K8S_VERSION: go.mod not in the module cache after download"
-staging_version="v0.${K8S_VERSION#v1.}"
-# kubernetes requires its staging modules as v0.0.0 + local replace: pin each to its published tag.
-mapfile -t replaces < <(awk '/^\tk8s.io\/[a-z-]+ v0.0.0$/ {print $1}' "$modfile")
-((${#replaces[@]} > 0)) || die "no staging modules found in $modfile"
-major="${K8S_VERSION#v}"; major="${major%%.*}"; minor="$(cut -d. -f2 <<<"$K8S_VERSION")"
-ld="-s -w"
-for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-  ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-  ld+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-done
+# shellcheck source=../lib/k8s-module.sh
+source "$KNC_ROOT/scripts/lib/k8s-module.sh"
+staging_version="$K8S_STAGING_VERSION"
+replaces=("${K8S_STAGING_MODULES[@]}")
+ld="-s -w$K8S_VERSION_LDFLAGS"
 goversion="$(go env GOVERSION)"
 key="conformance k8s.io/kubernetes@$K8S_VERSION staging=$staging_version $ld $goversion"
 
