@@ -35,6 +35,12 @@ export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], tim
   }
 }
 
+/** Execs open at once in one fan-out: $KNC_EXEC_CONCURRENCY, default 32. */
+export function execConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KNC_EXEC_CONCURRENCY);
+  return Number.isInteger(n) && n > 0 ? n : 32;
+}
+
 /** Groups the asks by pod (duplicates by id collapse) and runs every pod's exec in parallel. */
 export async function fanOut(kube: Kube, asks: ProbeAsk[], log?: (line: string) => void): Promise<FanoutResult> {
   const byPod = new Map<string, { from: ProbeRef; probes: Map<string, Probe> }>();
@@ -44,14 +50,20 @@ export async function fanOut(kube: Kube, asks: ProbeAsk[], log?: (line: string) 
     byPod.set(key(a.from), slot);
   }
   const result: FanoutResult = { outputs: new Map(), errors: new Map(), execs: byPod.size, probes: 0 };
-  await Promise.all([...byPod.values()].map(async ({ from, probes }) => {
-    result.probes += probes.size;
-    try {
-      result.outputs.set(key(from), await runFanout(kube, from, [...probes.values()], 30_000, log));
-    } catch (err) {
-      result.errors.set(key(from), (err as Error).message.split('\n')[0]);
+  const slots = [...byPod.values()];
+  // at most EXEC_CONCURRENCY execs open at once: on a large cluster one per pod would be thousands
+  const worker = async () => {
+    for (let slot = slots.shift(); slot; slot = slots.shift()) {
+      const { from, probes } = slot;
+      result.probes += probes.size;
+      try {
+        result.outputs.set(key(from), await runFanout(kube, from, [...probes.values()], 30_000, log));
+      } catch (err) {
+        result.errors.set(key(from), (err as Error).message.split('\n')[0]);
+      }
     }
-  }));
+  };
+  await Promise.all(Array.from({ length: Math.min(execConcurrency(), slots.length) }, worker));
   return result;
 }
 
