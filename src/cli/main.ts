@@ -54,7 +54,7 @@ Options:
   --nginx-image IMG   the nginx image of the workload (env KNC_NGINX_IMAGE)
   --probe-image IMG   the probe pods' image: sh, wget, dig, getent, busybox (env KNC_PROBE_IMAGE)
   --node-image IMG    the kind node image when kube-netcheck creates the cluster (env KNC_NODE_IMAGE)
-  --cni NAME          the managed cluster's CNI (default flannel-host-gw; \`make cni-list\` lists them)
+  --cni NAME          the managed cluster's CNI (default flannel-host-gw; built-in: manifests/cni/*.yaml)
   --cni-manifest FILE your own CNI: the managed cluster is created without one and FILE is applied
   --shape NAME        the managed cluster's shape (default; alt: 1+1 nodes, other ranges and domain)
   --max-nodes N       probe at most N nodes (N >= 2) on a large cluster: a stratified sample that keeps
