@@ -59,6 +59,13 @@ mkdir -p "$imgdir"
 export DOCKER_BUILDKIT=0
 module_dir="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION"
 [[ -d "$module_dir/test/images/agnhost/porter" ]] || die "k8s.io/kubernetes@$K8S_VERSION is not extracted in the module cache ($module_dir)"
+# The names in scripts/conformance/image-names.sh must be the ones this version's tests ask for.
+manifest="$module_dir/test/utils/image/manifest.go"
+for pair in "Agnhost agnhost ${CONF_AGNHOST_IMAGE##*:}" "JessieDnsutils jessie-dnsutils ${CONF_DNSUTILS_IMAGE##*:}" "Nginx nginx ${CONF_NGINX_IMAGE##*:}"; do
+  read -r id name tag <<<"$pair"
+  grep -q "configs\[$id\] = Config{list.PromoterE2eRegistry, \"$name\", \"$tag\"}" "$manifest" \
+    || die "$manifest of $K8S_VERSION does not ask for $name:$tag: update scripts/conformance/image-names.sh"
+done
 
 # conf_image TAG KEY CONTEXT_SETUP...: builds TAG unless an image labelled knc.key=KEY exists,
 # saves it to $imgdir and prints "tag<TAB>tarball<TAB>key".
