@@ -67,13 +67,8 @@ e2e="$CONF_DIR/e2e.test"
 [[ -x "$e2e" && -s "$CONF_DIR/k8s-version" ]] || die "e2e.test for $K8S_VERSION is not built: run scripts/build/conformance.sh"
 built_version="$(cat "$CONF_DIR/k8s-version")"
 kubectl_bin="$KNC_BIN/kubectl"
-[[ -x "$kubectl_bin" ]] || die "no kubectl at $kubectl_bin: run scripts/build/kubernetes.sh and install its kubectl there (scripts/cluster-up.sh does)"
-kubectl_json="$("$kubectl_bin" version --client -o json 2>/dev/null)" || die "$kubectl_bin does not run"
-kubectl_version="$(jq -r '.clientVersion.gitVersion' <<<"$kubectl_json")"
 minor_of() { local v="${1#v}"; cut -d. -f1,2 <<<"$v"; }
-[[ "$(minor_of "$kubectl_version")" == "$(minor_of "$built_version")" ]] \
-  || die "kubectl at $kubectl_bin is $kubectl_version, e2e.test is $built_version: install a kubectl of the same minor version there"
-
+[[ -x "$kubectl_bin" ]] || die "no kubectl at $kubectl_bin: run scripts/build/kubernetes.sh and install its kubectl there (scripts/cluster-up.sh does)"
 kc=("$kubectl_bin" --kubeconfig "$kubeconfig" --request-timeout=15s)
 [[ -n "$context" ]] && kc+=(--context "$context")
 ctx_args=(--kubeconfig "$kubeconfig")
@@ -87,6 +82,11 @@ if [[ "$(minor_of "$server_version")" != "$(minor_of "$built_version")" ]]; then
   die "the cluster runs Kubernetes $server_version but e2e.test was built for $built_version: rebuild it with K8S_VERSION=<the cluster's version> bash scripts/build/conformance.sh (versions.env), or test a $(minor_of "$built_version").x cluster"
 fi
 [[ "$server_version" == "$built_version" ]] || log "note: cluster $server_version, e2e.test $built_version (same minor version: running)"
+kubectl_json="$("$kubectl_bin" version --client -o json 2>/dev/null)" || die "$kubectl_bin does not run"
+kubectl_version="$(jq -r '.clientVersion.gitVersion' <<<"$kubectl_json")"
+[[ "$(minor_of "$kubectl_version")" == "$(minor_of "$built_version")" ]] \
+  || die "kubectl at $kubectl_bin is $kubectl_version, e2e.test is $built_version: install a kubectl of the same minor version there"
+
 
 # Images: the tests use IfNotPresent and nothing may be pulled here, so every schedulable node
 # must already hold every image (the kubelet lists them in the node status).
