@@ -141,7 +141,9 @@ export const POD_IP_CHECKS: CheckDef[] = [
     probes: reachProbes,
     verify: (o) => {
       const [a, b] = o.env.nginx;
-      const from = o.env.probes[0];
+      // the probe on pod a's own node: the same-node path this control stands for (a cross-node
+      // fault must not turn the control into a second reachability check)
+      const from = o.env.probes.find((p) => p.node === a.spec!.nodeName) ?? o.env.probes[0];
       // pod a's real answer, judged as if pod b had been asked
       const f = verifyServedBy('pod-ip-same-node', label(from), podTarget(b), name(b), o.out(from, `who-${name(a)}`));
       must(!!f && f.message.includes(`expected an answer from pod ${name(b)}, saw server=${name(a)}`), { check: 'negative-control', from: label(from), to: podTarget(b), expected: 'the verdict to name the pod that answered', seen: f?.message ?? 'it passed' });
