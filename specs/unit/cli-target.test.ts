@@ -5,7 +5,7 @@ import path from 'node:path';
 import { contextFor, loadKubeConfig } from '../../src/kube/client.js';
 import { anyCluster, existingCluster } from '../../src/target/flags.js';
 import { kindKubeconfig, scriptEnv } from '../../src/target/kind.js';
-import { DEFAULT_IMAGES, managedTarget, userTarget } from '../../src/target/target.js';
+import { DEFAULT_IMAGES, managedTarget, preferNodeImages, userTarget } from '../../src/target/target.js';
 import { kubeconfigYaml, withTempDir, writeTemp } from './fake-apiserver.js';
 
 describe('target cluster', () => {
@@ -21,10 +21,24 @@ describe('target cluster', () => {
 
   it('a user cluster gets public images unless told otherwise; the managed one the images cluster-up loaded', () => {
     expect(userTarget({ kubeconfig: '/k' }, {})!.images).toEqual(DEFAULT_IMAGES);
-    expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!.images).toEqual({ nginx: 'n:2', probe: 'p:1' });
+    expect(userTarget({ kubeconfig: '/k' }, {})!.defaulted).toEqual(['nginx', 'probe']);
+    expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!).toMatchObject({ images: { nginx: 'n:2', probe: 'p:1' }, defaulted: [] });
     expect(userTarget({}, {})).toBeUndefined();
     const m = managedTarget({ cluster: 'c', kubeconfig: '/cache/kubeconfig-c', nginxImage: 'kn', probeImage: 'kp', offline: true, cni: 'kube-router', shape: 'alt' }, {});
     expect(m).toEqual({ kubeconfig: '/cache/kubeconfig-c', managed: { cluster: 'c', cni: 'kube-router', shape: 'alt' }, images: { nginx: 'kn', probe: 'kp' } });
+  });
+
+  it('images nobody named: the offline ones when every node holds them (nothing pulled), else the public default', () => {
+    const t = userTarget({ kubeconfig: '/k' }, {})!;
+    const node = (...n: string[]) => ['registry.k8s.io/pause:3.10.1', ...n];
+    const both = ['kube-netcheck.local/nginx:trixie-r1', 'kube-netcheck.local/probe:trixie-r1'];
+    expect(preferNodeImages(t, [node(...both), node(...both)]).images).toEqual({ nginx: both[0], probe: both[1] });
+    // held by one node only: not used (a pod on the other node would have to pull it)
+    expect(preferNodeImages(t, [node(...both), node(both[0])]).images).toEqual({ nginx: both[0], probe: DEFAULT_IMAGES.probe });
+    // named by the user: kept as named
+    const named = userTarget({ kubeconfig: '/k', nginxImage: 'nginx:9' }, {})!;
+    expect(preferNodeImages(named, [node(...both)]).images).toEqual({ nginx: 'nginx:9', probe: both[1] });
+    expect(preferNodeImages(userTarget({ kubeconfig: '/k' }, { KNC_PROBE_IMAGE: 'p:1' })!, [node(...both)]).images.probe).toBe('p:1');
   });
 
   it('the scripts get kube-netcheck choices as KNC_* variables and nothing else changes', () => {

@@ -14,7 +14,7 @@ const SYNOPSIS: Record<string, string> = {
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
   'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--out FILE] [--report-dir DIR]',
-  conformance: 'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--isolate]',
+  conformance: 'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate]',
 };
 
 const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
@@ -129,6 +129,7 @@ Options:
   --skip RE           leave out tests whose name matches
   --report-dir DIR    default reports/
   --spec-timeout DUR  time budget per test (Go duration, default 5m); the whole run is bounded by it
+  --timeout DUR       cap on the whole run (default 30m)
   --isolate           one e2e.test process per test
   -h, --help          this help
 
@@ -264,7 +265,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case 'conformance': {
       const { values: v } = parse('conformance', {
         args: rest,
-        options: { ...CLUSTER_OPTIONS, focus: { type: 'string' }, skip: { type: 'string' }, 'report-dir': { type: 'string' }, 'spec-timeout': { type: 'string' }, isolate: { type: 'boolean' } },
+        options: { ...CLUSTER_OPTIONS, focus: { type: 'string' }, skip: { type: 'string' }, 'report-dir': { type: 'string' }, 'spec-timeout': { type: 'string' }, timeout: { type: 'string' }, isolate: { type: 'boolean' } },
         strict: true,
       });
       if (v.help) return (io.out(HELP.conformance), EXIT.OK);
@@ -277,6 +278,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         skip: v.skip,
         reportDir: path.join(dir, 'conformance'),
         specTimeout: v['spec-timeout'],
+        timeout: nonEmpty(v.timeout, '--timeout', 'conformance'),
         isolate: v.isolate,
         onResult: (r) => {
           addSection(dir, 'conformance', r);

@@ -15,6 +15,8 @@ export interface Target {
   /** The kind cluster kube-netcheck manages (its node containers can be reached with docker exec). */
   managed?: { cluster: string; cni: string; shape: string };
   images: Images;
+  /** Images nobody named (flag or environment): preferNodeImages may swap them for ones the nodes already hold. */
+  defaulted?: Array<keyof Images>;
 }
 
 /** Images on a cluster we did not build: public ones unless the user says otherwise. */
@@ -36,13 +38,32 @@ export interface TargetFlags extends ClusterFlags {
 export function userTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target | undefined {
   const c = existingCluster(flags, env);
   if (!c) return undefined;
+  const nginx = flags.nginxImage ?? env.KNC_NGINX_IMAGE;
+  const probe = flags.probeImage ?? env.KNC_PROBE_IMAGE;
   return {
     ...c,
-    images: {
-      nginx: flags.nginxImage ?? env.KNC_NGINX_IMAGE ?? DEFAULT_IMAGES.nginx,
-      probe: flags.probeImage ?? env.KNC_PROBE_IMAGE ?? DEFAULT_IMAGES.probe,
-    },
+    images: { nginx: nginx ?? DEFAULT_IMAGES.nginx, probe: probe ?? DEFAULT_IMAGES.probe },
+    defaulted: [...(nginx ? [] : ['nginx' as const]), ...(probe ? [] : ['probe' as const])],
   };
+}
+
+/** The names kube-netcheck's offline builds carry (scripts/lib/image-names.sh). */
+export const OFFLINE_IMAGE_PREFIX: Images = { nginx: 'kube-netcheck.local/nginx:', probe: 'kube-netcheck.local/probe:' };
+
+/**
+ * For images nobody named: when every node already holds one of kube-netcheck's offline images,
+ * use it instead of the public default — nothing is pulled, no registry is asked (a cluster on a
+ * machine without a registry, like the ones `cluster up` builds, has nothing else).
+ */
+export function preferNodeImages(t: Target, nodeImages: string[][]): Target {
+  if (!t.defaulted?.length || !nodeImages.length) return t;
+  const images = { ...t.images };
+  for (const k of t.defaulted) {
+    const candidates = nodeImages[0].filter((n) => n.startsWith(OFFLINE_IMAGE_PREFIX[k])).sort();
+    const onEvery = candidates.filter((n) => nodeImages.every((names) => names.includes(n)));
+    if (onEvery.length) images[k] = onEvery[onEvery.length - 1];
+  }
+  return { ...t, images };
 }
 
 /** The managed kind cluster as a Target (created or reused now). */
