@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ConformanceSetupError, runConformance, type ConformanceResult } from '../conformance/run.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
+import { anyCluster } from '../target/flags.js';
 
 export interface ConformanceFlags {
   kubeconfig?: string;
@@ -24,12 +25,9 @@ export interface ConformanceFlags {
   onResult?: (r: ConformanceResult) => void;
 }
 
-/** The cluster: --kubeconfig, else $KNC_KUBECONFIG, else $KUBECONFIG with --context, else the kind cluster's. */
+/** The cluster: the same choice as every command's (--kubeconfig, $KNC_KUBECONFIG, --context with $KUBECONFIG, else the kind cluster's). */
 export function conformanceKubeconfig(flags: ConformanceFlags, env: NodeJS.ProcessEnv = process.env): string {
-  if (flags.kubeconfig) return path.resolve(flags.kubeconfig);
-  if (env.KNC_KUBECONFIG) return path.resolve(env.KNC_KUBECONFIG);
-  if (flags.context && env.KUBECONFIG) return path.resolve(env.KUBECONFIG.split(path.delimiter)[0]!);
-  return path.join(env.KNC_CACHE || '/var/cache/kube-netcheck', `kubeconfig-${env.KNC_CLUSTER || 'kube-netcheck'}`);
+  return anyCluster(flags, env).kubeconfig;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
