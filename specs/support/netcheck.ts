@@ -7,8 +7,7 @@ import path from 'node:path';
 import { CATALOGUE } from '../../src/suite/catalogue.js';
 import { runSuite, type RunResult } from '../../src/suite/run-suite.js';
 import type { CheckDef, CheckRecord } from '../../src/suite/types.js';
-import { managedTarget, preferNodeImages, userTarget, type Target } from '../../src/target/target.js';
-import { makeKube } from '../../src/kube/client.js';
+import { managedTarget, userTarget, withNodeImages, type Target } from '../../src/target/target.js';
 import type { KindCluster } from '../../src/target/kind.js';
 import { FileReporter } from '../../src/report/reporter.js';
 
@@ -33,9 +32,7 @@ export function useNetcheck(name: string, checks: CheckDef[]): Netcheck {
   let error: Error | undefined;
   beforeAll(async () => {
     try {
-      const t = jestTarget();
-      const nodes = (await makeKube({ kubeconfig: t.kubeconfig, context: t.context }).core.listNode()).items.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? []));
-      result = await runSuite(preferNodeImages(t, nodes), checks, [new FileReporter(path.join('reports', 'jest', name))]);
+      result = await runSuite(await withNodeImages(jestTarget()), checks, [new FileReporter(path.join('reports', 'jest', name))]);
     } catch (err) {
       error = err as Error;
     }

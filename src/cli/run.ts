@@ -6,7 +6,7 @@ import { requireDocker } from './docker.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
 import { waitWith } from './progress.js';
-import { managedTarget, preferNodeImages, userTarget, type Target, type TargetFlags } from '../target/target.js';
+import { managedTarget, userTarget, withNodeImages, type Target, type TargetFlags } from '../target/target.js';
 import { kindDown, kindUp } from '../target/kind.js';
 import { CATALOGUE } from '../suite/catalogue.js';
 import { knownTags, selectChecks, unknownTerms } from '../suite/select.js';
@@ -39,9 +39,7 @@ export async function target(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv = p
     io.out(`cluster: kubeconfig ${user.kubeconfig}${user.context ? `, context ${user.context}` : ''}`);
     const ok = await waitWith('checking the API server and permissions', preflight(user, RUN_PERMISSIONS));
     io.out(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}; API reachable, permissions ok`);
-    // a preference only: a node list that cannot be read leaves the defaults (setup reports the cause)
-    const nodes = await makeKube(ok.kc).core.listNode().then((l) => l.items.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])), () => [] as string[][]);
-    const t = preferNodeImages(user, nodes);
+    const t = await withNodeImages(user);
     for (const k of user.defaulted ?? []) {
       io.out(t.images[k] === user.images[k] ? `images: ${k} ${t.images[k]} (the public default; --${k}-image to choose)` : `images: ${k} ${t.images[k]} (already on every node, nothing pulled; --${k}-image to choose)`);
     }

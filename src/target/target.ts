@@ -79,3 +79,13 @@ export function managedTarget(k: KindCluster, flags: TargetFlags): Target {
 export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<Target> {
   return userTarget(flags, env) ?? managedTarget(await kindUp({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, log }, env), flags);
 }
+
+/** preferNodeImages with the nodes' image lists read from the cluster; a list it cannot read leaves the defaults. */
+export async function withNodeImages(t: Target): Promise<Target> {
+  if (!t.defaulted?.length) return t;
+  const { makeKube } = await import('../kube/client.js');
+  const nodes = await makeKube({ kubeconfig: t.kubeconfig, context: t.context })
+    .core.listNode()
+    .then((l) => l.items.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])), () => [] as string[][]);
+  return preferNodeImages(t, nodes);
+}
