@@ -60,10 +60,13 @@ export function parseDig(out: string): DigResult {
   return { status, answers, server: srv?.[1], transport: srv?.[2] };
 }
 
-/** Addresses of the A records in a dig result. */
-export function aRecords(r: DigResult): string[] {
-  return r.answers.filter((a) => a.type === 'A').map((a) => a.data);
+/** The data of a dig result's answers of one type (A: addresses, PTR: names, SRV: "prio weight port target"). */
+export function records(r: DigResult, type: string): string[] {
+  return r.answers.filter((a) => a.type === type).map((a) => a.data);
 }
+
+/** Addresses of the A records in a dig result. */
+export const aRecords = (r: DigResult): string[] => records(r, 'A');
 
 /** libc resolution (nsswitch + resolv.conf search/ndots): getent ahostsv4 NAME. */
 export function getentProbe(id: string, name: string, timeoutS = 6): Probe {

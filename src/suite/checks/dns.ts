@@ -3,7 +3,7 @@
 // another namespace over UDP, TCP and libc, PTR, headless A records and SRV. The cluster domain
 // and the nameserver pods use are discovered (a NodeLocal DNSCache address is recognised).
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf } from '../../probes/dns.js';
+import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, records } from '../../probes/dns.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../../checks/dns-matrix.js';
 import { CheckFailure, throwAll } from '../../checks/failure.js';
 import { clusterDnsServers } from '../../cluster/facts.js';
@@ -203,7 +203,7 @@ export const DNS_CHECKS: CheckDef[] = [
     probes: extraProbes,
     verify: (o) => {
       const from = askers(o.env)[0];
-      const ptr = (id: string) => parseDig(o.out(from, id).output).answers.filter((a) => a.type === 'PTR').map((a) => a.data);
+      const ptr = (id: string) => records(parseDig(o.out(from, id).output), 'PTR');
       const want = { nginx: `${fqdn(o.env, WORKLOAD.service, o.env.workloadNs)}.`, dns: `${fqdn(o.env, 'kube-dns', 'kube-system')}.` };
       const got = { nginx: ptr('ptr-nginx'), dns: ptr('ptr-dns') };
       throwAll((['nginx', 'dns'] as const).map((k) => (got[k].join() === want[k] ? undefined : new CheckFailure({ check: 'dns-ptr', from: label(from), to: k === 'nginx' ? o.env.nginxServiceIP : o.env.facts.dnsServiceIP, expected: `PTR ${want[k]}`, seen: `[${got[k].join(', ')}]`, command: o.out(from, `ptr-${k}`).command }))).filter(defined));
@@ -244,7 +244,7 @@ export const DNS_CHECKS: CheckDef[] = [
     gather: ({ env }) => readyNginxIPs(env),
     verify: (o) => {
       const from = askers(o.env)[0];
-      const srv = (id: string) => parseDig(o.out(from, id).output).answers.filter((a) => a.type === 'SRV').map((a) => a.data);
+      const srv = (id: string) => records(parseDig(o.out(from, id).output), 'SRV');
       const headless = srv('srv');
       const clusterIP = srv('srv-clusterip');
       const ready = (o.gathered as string[]).length;
