@@ -15,6 +15,9 @@ cd "$KNC_ROOT"
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 printf '| run | wall time, command start to reports written (s) | checks passed/total | execs | probes | setup | phases (enter+fan-out+verdicts) | teardown |\n|---|---|---|---|---|---|---|---|\n'
 for i in $(seq 1 "$runs"); do
+  # each run starts on a quiet cluster: the previous run's namespaces are gone (not timed)
+  kubectl --kubeconfig "$kubeconfig" wait --for=delete namespace -l app.kubernetes.io/managed-by=kube-netcheck --timeout=180s >/dev/null 2>&1 \
+    || die "the previous run's namespaces were not deleted within 180 s" 1
   t0=$(date +%s%N)
   # the user-cluster path (--kubeconfig): the run does not bring the cluster up or down
   node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --nginx-image "$nginx" --probe-image "$probe" \

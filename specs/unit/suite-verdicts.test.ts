@@ -41,7 +41,7 @@ describe('Service traffic after a change', () => {
   });
   it('a removed pod still answering, a new pod never answering, or a lost request each fail, by name', () => {
     expect(verifyTraffic('svc', 'ip', ['b', 'c'], t({ a: 3, b: 21 }), ['a'])?.message).toBe(
-      '[svc] from probe pods (24 requests x 3 attempts) to ip: expected answers from exactly {b, c}, saw {"a":3,"b":21}; removed pods still answering: {a}; never answered: {c}');
+      '[svc] from probe pods (24 requests of their last rounds, 3 rounds) to ip: expected answers from exactly {b, c}, saw {"a":3,"b":21}; removed pods still answering: {a}; never answered: {c}');
     expect(verifyTraffic('svc', 'ip', ['b'], t({ b: 23 }, ['pod x: exit 1 "wget: can\'t connect"']))?.message).toMatch(/saw \{"b":23\}; 1 unanswered \(pod x: exit 1/);
   });
   it('an empty want never passes', () => {

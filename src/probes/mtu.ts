@@ -84,9 +84,11 @@ export function parseDfPing(out: string): DfPing {
   };
 }
 
-/** The large body nginx serves (manifests/workload: an init step writes `seq 1 200000`). */
+/** The large body nginx serves (manifests/workload serves /big/ from an empty directory). */
 export const PAYLOAD_PATH = '/big/payload.txt';
 export const PAYLOAD_LINES = 200_000;
+/** Writes the payload into an nginx pod of the workload (run in each one the checks use, at setup). */
+export const PAYLOAD_WRITE = ['sh', '-c', `seq 1 ${PAYLOAD_LINES} > /usr/share/nginx${PAYLOAD_PATH}`];
 
 /** The payload as `seq 1 N` prints it, so its size and checksum are known without asking a pod. */
 export function payloadText(lines = PAYLOAD_LINES): string {

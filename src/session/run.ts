@@ -12,6 +12,7 @@ import { createAll } from './apply.js';
 import { waitPodsReady } from './pods.js';
 import type { Target } from '../target/target.js';
 import { execInPod } from '../kube/exec.js';
+import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 
 export interface ProbeRef {
   namespace: string;
@@ -83,13 +84,18 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   const kube = makeKube({ kubeconfig: target.kubeconfig, context: target.context });
   const runId = opts.runId ?? newRunId();
   const labels = runLabels(runId);
-  const facts = await discoverFacts(kube).catch((err: Error) => {
-    throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${err.message.split('\n')[0]}`);
-  });
   const workloadNs = `knc-${runId}-a`;
   const otherNs = `knc-${runId}-b`;
   opts.onNamespaces?.([workloadNs, otherNs]);
-  await Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } })));
+  // the cluster's facts and the run's namespaces at once (both settle before either error counts:
+  // a namespace created after a failure would outlive the clean-up of the failed setup)
+  const [factsRead, nsMade] = await Promise.allSettled([
+    discoverFacts(kube),
+    Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } }))),
+  ]);
+  if (factsRead.status === 'rejected') throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${(factsRead.reason as Error).message.split('\n')[0]}`);
+  if (nsMade.status === 'rejected') throw nsMade.reason;
+  const facts = factsRead.value;
 
   const workload = loadManifestDir(path.join(MANIFESTS_DIR, 'workload')).map((o) => stamp(o, workloadNs, labels));
   for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
@@ -97,26 +103,39 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
   const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
   const nginxReady = () => waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
+  // what the pods refer to (the nginx ConfigMap) and the Services first, then every pod at once
+  const isPods = (o: Obj) => o.kind === 'Deployment';
+  const created = await createAll(kube, workload.filter((o) => !isPods(o)));
+  const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
   // with a node budget the sample must hold the nginx pods' nodes: the workload goes first
   const sampling = opts.maxNodes !== undefined && facts.nodes.length > opts.maxNodes;
-  await createAll(kube, workload);
+  if (sampling) await createAll(kube, workload.filter(isPods));
   const early = sampling ? await nginxReady() : undefined;
   const nodes = sampling ? sampleNodes(facts.nodes, early!.map((p) => p.spec!.nodeName!), opts.maxNodes!) : facts.nodes;
   // the other namespace's probe sits on a node that also has a probe in the workload namespace
   const otherNode = nodes.find((n) => !n.controlPlane)?.name ?? nodes[0].name;
   await createAll(kube, [
+    ...(sampling ? [] : workload.filter(isPods)),
     ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
     probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
     ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
   ]);
 
   const sel = (c: string) => `app.kubernetes.io/component=${c}`;
+  const probesReady = waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override });
+  // the cluster domain as pods see it (their resolv.conf search path), read while the rest starts
+  const resolvConf = probesReady.then((ps) => execInPod({ kc: kube.kc, namespace: workloadNs, pod: ps.map(probeRef).sort(byNode)[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 }));
+  resolvConf.catch(() => undefined); // awaited below; a setup that fails earlier must not leave it unhandled
   const [probes, others, views, nginx] = await Promise.all([
-    waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override }),
+    probesReady,
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
     waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
-    early ?? nginxReady(),
+    (early ? Promise.resolve(early) : nginxReady()).then(async (pods) => {
+      await Promise.all(pods.map((p) => writePayload(kube, p)));
+      return pods;
+    }),
   ]);
+  const [allPods, rc] = await Promise.all([kube.core.listPodForAllNamespaces(), resolvConf]);
   const env: RunEnv = {
     target,
     kube,
@@ -130,11 +149,9 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
     nodeViews: views.map(probeRef).sort(byNode),
     nginx,
     nodes,
-    podIPs: (await kube.core.listPodForAllNamespaces()).items.map((p) => p.status?.podIP ?? '').filter(Boolean),
-    nginxServiceIP: (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
+    podIPs: allPods.items.map((p) => p.status?.podIP ?? '').filter(Boolean),
+    nginxServiceIP: nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
   };
-  // the cluster domain as pods see it (their resolv.conf search path), not as assumed
-  const rc = await execInPod({ kc: kube.kc, namespace: workloadNs, pod: env.probes[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 });
   const seen = domainFromResolvConf(rc.stdout, workloadNs);
   if (seen?.domain) {
     facts.clusterDomain = seen.domain;
@@ -142,6 +159,15 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   }
   if (seen?.nameserver) facts.podNameserver = seen.nameserver;
   return env;
+}
+
+/** The MTU checks' large body, written into an nginx pod; a pod that cannot take it ends setup. */
+async function writePayload(kube: Kube, p: V1Pod): Promise<void> {
+  const where = `pod ${p.metadata!.namespace}/${p.metadata!.name} (image ${p.spec!.containers[0].image})`;
+  const res = await execInPod({ kc: kube.kc, namespace: p.metadata!.namespace!, pod: p.metadata!.name!, command: PAYLOAD_WRITE, timeoutMs: 15_000 }).catch((err: Error) => {
+    throw new Error(`writing ${PAYLOAD_PATH} into ${where}: ${err.message.split('\n')[0]}`);
+  });
+  if (res.exitCode !== 0) throw new Error(`writing ${PAYLOAD_PATH} into ${where}: \`${PAYLOAD_WRITE.join(' ')}\` exited ${res.exitCode}: ${res.stderr.trim().slice(0, 160)}; another image: --nginx-image / KNC_NGINX_IMAGE`);
 }
 
 /**

@@ -61,6 +61,8 @@ export interface RunOptions {
 }
 
 const phaseOf = (c: CheckDef) => c.phase ?? 'steady';
+/** A check's gather outcome and how long it took (it counts in the check's duration). */
+type Gathered = { value: unknown; ms: number } | { error: unknown; ms: number };
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function record(c: CheckDef, status: CheckRecord['status'], durationMs: number, extra: Partial<CheckRecord> = {}): CheckRecord {
@@ -174,7 +176,8 @@ async function runPhase(
   }
   timing.enterMs = Date.now() - t0;
 
-  // probes of every check of the phase, asked in one exec per pod
+  // probes of every check of the phase, asked in one exec per pod; beside it, every check's own
+  // gather (API reads, its own execs); then, one at a time, the gathers that inject a fault
   const t1 = Date.now();
   const asks = applicable.flatMap((c) => {
     try {
@@ -183,26 +186,47 @@ async function runPhase(
       return []; // its verdict reports the missing probes as not run
     }
   });
+  const ctx = { env, phase: phase.name, phaseData };
+  const gathered = new Map<string, Promise<Gathered>>();
+  const gatherOf = async (c: CheckDef): Promise<Gathered> => {
+    const start = Date.now();
+    try {
+      return { value: await c.gather!(ctx), ms: Date.now() - start };
+    } catch (err) {
+      return { error: err, ms: Date.now() - start };
+    }
+  };
+  for (const c of applicable) if (c.gather && !c.fault) gathered.set(c.id, gatherOf(c));
   const fan = await fanOut(env.kube, asks, process.env.KNC_VERBOSE ? progress : undefined);
   timing.fanoutMs = Date.now() - t1;
   progress(`phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`);
   const out = outputsOf(fan, phase.name);
-
+  // verdict time: what the gathers still need after the fan-out, the faults, the verdicts
   const t2 = Date.now();
+  await Promise.all(gathered.values());
+  for (const c of applicable) {
+    if (!c.gather || !c.fault) continue;
+    progress(`phase ${phase.name}: ${c.id} injects a fault (${c.fault}) and removes it`);
+    gathered.set(c.id, Promise.resolve(await gatherOf(c)));
+  }
+
   const drawn = new Set<string>();
   for (const c of applicable) {
     const start = Date.now();
-    const o: Observations = { env, phase: phase.name, phaseData, out, gathered: undefined };
+    const o: Observations = { ...ctx, out, gathered: undefined };
+    const g = await gathered.get(c.id);
+    const took = () => Date.now() - start + (g?.ms ?? 0);
     try {
-      if (c.gather) o.gathered = await c.gather(o);
+      if (g && 'error' in g) throw g.error;
+      o.gathered = g?.value;
       const evidence = await c.verify(o);
       if (evidence === undefined || (Array.isArray(evidence) && evidence.length === 0)) {
         throw new CheckFailure({ check: c.id, from: c.from, to: c.to, expected: 'positive evidence that the property holds', seen: 'nothing to look at (an empty set of pairs or answers)' });
       }
-      emit(record(c, 'passed', Date.now() - start, { evidence }));
+      emit(record(c, 'passed', took(), { evidence }));
     } catch (err) {
       const error = firstLine(err);
-      emit(record(c, 'failed', Date.now() - start, { error, evidence: await failureEvidence(env, c.tags) }));
+      emit(record(c, 'failed', took(), { error, evidence: await failureEvidence(env, c.tags) }));
     }
     if (c.facts) {
       try {

@@ -16,12 +16,16 @@ export interface ProbeAsk {
   probe: Probe;
 }
 
-/** What a verdict function sees: the run, the phase's API snapshot and every probe output. */
-export interface Observations {
+/** What a check's own `gather` step sees: the run and the phase (not the fan-out: it runs beside it). */
+export interface PhaseContext {
   env: RunEnv;
   phase: string;
   /** What the phase's `enter` step did and saw (e.g. the pods before and after a scale step). */
   phaseData: Record<string, unknown>;
+}
+
+/** What a verdict function sees: the run, the phase's API snapshot and every probe output. */
+export interface Observations extends PhaseContext {
   /** The output of a probe, or a CheckFailure-raising "not run" when the exec carrying it failed. */
   out(from: ProbeRef, id: string): ProbeOutput;
   /** What the check's own `gather` step returned. */
@@ -45,8 +49,17 @@ export interface CheckDef {
   notApplicable?(env: RunEnv): string | undefined;
   /** Probes to put into the phase's fan-out. */
   probes?(env: RunEnv): ProbeAsk[];
-  /** Extra observation that is not a pod probe (API reads, host commands, a fault it injects and removes). */
-  gather?(o: Observations): Promise<unknown> | unknown;
+  /**
+   * Extra observation that is not a phase-fan-out probe (API reads, host commands, its own execs).
+   * Runs at the same time as the phase's fan-out and the other checks' gathers, unless `fault`.
+   */
+  gather?(o: PhaseContext): Promise<unknown> | unknown;
+  /**
+   * The fault its gather injects into the cluster's network and removes again (e.g. "masquerade on
+   * a node"): such a gather runs alone, after the phase's fan-out and every other gather, so no
+   * other check observes the fault.
+   */
+  fault?: string;
   /**
    * The verdict: returns evidence when the property holds (positive evidence, never "nothing
    * to look at"), throws a CheckFailure (or several, via throwAll) when it does not.

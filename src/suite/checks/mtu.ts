@@ -148,6 +148,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a node dropping full-size packets silently',
     notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
+    fault: 'a path-MTU black hole on the nginx pod\'s node',
     gather: async ({ env }) => {
       const [from, to] = blackHolePair(env);
       const out = await withPmtuBlackHole(to.spec!.nodeName!, from.ip, ip(to), () =>
@@ -195,6 +196,7 @@ export const MTU_CHECKS: CheckDef[] = [
     to: 'a node dropping full-size packets silently',
     notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
     probes: ifaceProbes,
+    fault: 'a path-MTU black hole on the sender\'s node',
     gather: async ({ env }) => {
       const [from, to] = dfPair(env);
       // the echo request is forwarded by the sender's own node: the black hole sits there, towards the target pod

@@ -176,6 +176,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a masquerading node',
     notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (crossPair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
+    fault: 'the client node masquerades the probe pod\'s traffic to one nginx pod',
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
       const f = await withMasquerade(from, ip(to), () => runFanout(env.kube, from, [httpProbe('who', ip(to), 80, '/whoami')]));

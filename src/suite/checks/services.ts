@@ -3,7 +3,8 @@
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { httpProbe, parseWhoAmI } from '../../probes/http.js';
+import { httpProbe } from '../../probes/http.js';
+import { parseTrafficLoop, trafficLoopProbe } from '../../probes/traffic.js';
 import { verifyPage } from '../../checks/http.js';
 import { backends, fmt, verifySet, waitBackends, type Backends } from '../../checks/endpoints.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../../checks/virtual-ip.js';
@@ -13,8 +14,8 @@ import { execInPod } from '../../kube/exec.js';
 import { isLive, isReady, listPods } from '../../session/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
 import { pollUntil } from '../../util/poll.js';
-import { fanOut, label, runFanout } from '../fanout.js';
-import type { CheckDef, Observations, PhaseDef, ProbeAsk } from '../types.js';
+import { fanOut, key, label, runFanout } from '../fanout.js';
+import type { CheckDef, Observations, PhaseDef } from '../types.js';
 import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
 
 const { deployment, service, selector, port } = WORKLOAD;
@@ -24,60 +25,67 @@ const ip = (env: RunEnv) => env.nginxServiceIP;
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
 const livePods = async (env: RunEnv) => (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
 
-const whoProbes = (env: RunEnv, target = ip(env)): ProbeAsk[] =>
-  podSources(env).flatMap((from) => Array.from({ length: REPEAT }, (_, n) => ({ from, probe: httpProbe(`svc-who-${n}`, target, port, '/whoami') })));
-
 interface Traffic {
-  /** Server names that answered, each with how often. */
+  /** Server names that answered, each with how often (in the round each probe pod's loop ended on). */
   servers: Record<string, number>;
-  /** Requests that got no /whoami answer (refused, timed out, another page). */
+  /** Requests of those rounds that got no /whoami answer (refused, timed out, another page). */
   unanswered: string[];
   requests: number;
+  /** Rounds of requests the loops started, over every probe pod. */
   attempts: number;
-}
-
-function tally(asks: ProbeAsk[], out: (from: ProbeRef, id: string) => { output: string; exitCode: number }): Traffic {
-  const t: Traffic = { servers: {}, unanswered: [], requests: asks.length, attempts: 1 };
-  for (const a of asks) {
-    let o;
-    try {
-      o = out(a.from, a.probe.id);
-    } catch (err) {
-      t.unanswered.push(`${label(a.from)}: ${(err as Error).message}`);
-      continue;
-    }
-    const w = parseWhoAmI(o.output);
-    if (w) t.servers[w.server] = (t.servers[w.server] ?? 0) + 1;
-    else t.unanswered.push(`${label(a.from)}: exit ${o.exitCode} ${JSON.stringify(o.output.trim().slice(0, 80))}`);
-  }
-  return t;
 }
 
 /**
  * Asks the ClusterIP from every pod source until the servers that answer are exactly `want` and
- * every request was answered (kube-proxy or its replacement may lag the API by a moment), or the
- * deadline passes — then the last tally is the evidence.
+ * every request is answered — kube-proxy or its replacement may lag the API by a moment. Each
+ * source pod runs the asking loop itself (src/probes/traffic.ts: overlapping rounds of REPEAT
+ * requests, ending on the first round answered only by `want`), so one exec per pod covers the
+ * whole wait; the pods' rounds together must also cover every pod of `want`, or the loops run
+ * again until the deadline. At the deadline the last rounds are the evidence.
  */
 async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Promise<Traffic> {
-  let attempts = 0;
+  const sources = podSources(env);
+  const deadline = Date.now() + timeoutMs;
   let last: Traffic | undefined;
-  const asks = whoProbes(env);
+  let attempts = 0;
   try {
     return await pollUntil({
       what: `the ClusterIP ${ip(env)} to be answered by exactly ${fmt(want)}`,
       timeoutMs,
       intervalMs: 300,
       probe: async () => {
-        const f = await fanOut(env.kube, asks);
-        attempts++;
-        last = { ...tally(asks, (from, id) => { const o = f.outputs.get(`${from.pod}@${from.namespace}`)?.get(id); if (!o) throw new Error(f.errors.get(`${from.pod}@${from.namespace}`) ?? 'no output'); return o; }), attempts };
-        return last;
+        // the loop stops starting rounds 4 s before the deadline: its last round ends in time
+        const deadlineS = Math.max(1, Math.floor((deadline - Date.now()) / 1000) - 4);
+        const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
+        const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })));
+        const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
+        for (const from of sources) {
+          const o = f.outputs.get(key(from))?.get('svc-who');
+          let r;
+          try {
+            if (!o) throw new Error(f.errors.get(key(from)) ?? 'no output');
+            r = parseTrafficLoop(o.output);
+          } catch (err) {
+            t.unanswered.push(`${label(from)}: ${(err as Error).message.split('\n')[0].slice(0, 160)}`);
+            continue;
+          }
+          t.attempts += r.rounds;
+          t.requests += r.answers.length;
+          for (const a of r.answers) {
+            if (a.rc === 0 && a.server) t.servers[a.server] = (t.servers[a.server] ?? 0) + 1;
+            else t.unanswered.push(`${label(from)}: exit ${a.rc} ${JSON.stringify(a.body.slice(0, 80))}`);
+          }
+          if (!r.answers.length) t.unanswered.push(`${label(from)}: no round of requests finished`);
+        }
+        attempts = t.attempts;
+        last = t;
+        return t;
       },
-      done: (t) => t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === want.join(),
+      done: (t) => t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === [...want].sort().join(),
       describe: (t) => JSON.stringify(t.servers),
     });
   } catch {
-    return last ?? { servers: {}, unanswered: ['no fan-out completed'], requests: asks.length, attempts };
+    return last ?? { servers: {}, unanswered: ['no fan-out completed'], requests: 0, attempts };
   }
 }
 
@@ -90,7 +98,7 @@ export function verifyTraffic(check: string, to: string, want: string[], t: Traf
   const removedHit = stray.filter((s) => removed.includes(s));
   return new CheckFailure({
     check,
-    from: `probe pods (${t.requests} requests x ${t.attempts} attempts)`,
+    from: `probe pods (${t.requests} requests of their last rounds, ${t.attempts} rounds)`,
     to,
     expected: `answers from exactly ${fmt(want)}`,
     seen: `${JSON.stringify(t.servers)}${removedHit.length ? `; removed pods still answering: ${fmt(removedHit)}` : ''}${missing.length ? `; never answered: ${fmt(missing)}` : ''}${t.unanswered.length ? `; ${t.unanswered.length} unanswered (${t.unanswered[0]})` : ''}`,

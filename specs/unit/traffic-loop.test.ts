@@ -1,0 +1,79 @@
+// The in-pod "who answers" loop, run for real with the host's sh, timeout, sed and mktemp; only
+// `wget` is a stand-in on PATH that plays a Service whose proxy rules change while the loop runs.
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseTrafficLoop, trafficLoopProbe } from '../../src/probes/traffic.js';
+
+let dir: string;
+
+/**
+ * A wget that answers as one of $SERVERS (chosen at random) — or, before $SWITCH_AT (epoch ms),
+ * as one of $OLD, where "hang" means it hangs until killed (a rule pointing at a removed pod).
+ */
+const FAKE_WGET = `#!/bin/sh
+now=$(date +%s%3N)
+if [ "$now" -lt "\${SWITCH_AT:-0}" ]; then set -- $OLD; else set -- $SERVERS; fi
+shift $(( $(od -An -N2 -tu2 /dev/urandom) % $# ))
+[ "$1" = hang ] && exec sleep 30
+[ "$1" = refuse ] && exit 1
+echo "client=10.244.1.5 server=$1"
+`;
+
+function run(probeArgs: Parameters<typeof trafficLoopProbe>[1], env: Record<string, string>): { out: string; ms: number } {
+  const p = trafficLoopProbe('t', probeArgs);
+  const t0 = Date.now();
+  const out = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { out, ms: Date.now() - t0 };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'knc-traffic-'));
+  writeFileSync(path.join(dir, 'wget'), FAKE_WGET);
+  chmodSync(path.join(dir, 'wget'), 0o755);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('traffic loop', () => {
+  it('settles on the first round answered only by wanted servers', () => {
+    const { out } = run({ url: 'http://10.96.0.10/whoami', requests: 6, want: ['web-a', 'web-b'], deadlineS: 5 }, { SERVERS: 'web-a web-b' });
+    const r = parseTrafficLoop(out);
+    expect(r).toMatchObject({ settled: true, round: 1 });
+    expect(r.answers).toHaveLength(6);
+    expect(r.answers.every((a) => a.rc === 0 && ['web-a', 'web-b'].includes(a.server!) && a.client === '10.244.1.5')).toBe(true);
+  });
+
+  it('does not wait for a round hanging on a removed pod: a later round settles it', () => {
+    // for the first 0.6 s half the requests hang (wget -T 2, killed after 3 s); then the rules are synced
+    const { out, ms } = run({ url: 'http://x/whoami', requests: 4, want: ['web-c'], deadlineS: 8 }, { OLD: 'hang web-c', SERVERS: 'web-c', SWITCH_AT: String(Date.now() + 600) });
+    const r = parseTrafficLoop(out);
+    expect(r.settled).toBe(true);
+    expect(r.round).toBeGreaterThan(1);
+    expect(r.answers.map((a) => a.server)).toEqual(['web-c', 'web-c', 'web-c', 'web-c']);
+    expect(ms).toBeLessThan(2_500); // well before the hanging round's 3 s kill
+  });
+
+  it('ends unsettled at its deadline with the latest finished round as evidence (a stray server keeps answering)', () => {
+    const { out } = run({ url: 'http://x/whoami', requests: 8, want: ['web-a'], deadlineS: 1, intervalS: 0.2 }, { SERVERS: 'web-a web-old' });
+    const r = parseTrafficLoop(out);
+    expect(r.settled).toBe(false);
+    expect(r.round).toBeGreaterThan(0);
+    expect(r.rounds).toBeGreaterThanOrEqual(r.round);
+    expect(r.answers).toHaveLength(8);
+    expect(r.answers.some((a) => a.server === 'web-old')).toBe(true);
+  });
+
+  it('counts a refused request as unanswered, never as a wanted server', () => {
+    const { out } = run({ url: 'http://x/whoami', requests: 3, want: ['web-a'], deadlineS: 1, intervalS: 0.2 }, { SERVERS: 'refuse' });
+    const r = parseTrafficLoop(out);
+    expect(r.settled).toBe(false);
+    expect(r.answers.every((a) => a.rc !== 0 && a.server === undefined)).toBe(true);
+  });
+
+  it('refuses a server name that is not shell-safe, and output that is not a loop result', () => {
+    expect(() => trafficLoopProbe('t', { url: 'http://x/', requests: 1, want: ['a b'], deadlineS: 1 })).toThrow(/not shell-safe/);
+    expect(() => parseTrafficLoop('sh: wget: not found\n')).toThrow(/no traffic-loop result/);
+  });
+});

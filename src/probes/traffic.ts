@@ -1,0 +1,108 @@
+// "Who answers this address?" asked from inside one probe pod until the answer settles, in one
+// exec: every `intervalS` a new round of `requests` parallel GETs of /whoami starts (rounds
+// overlap, so a request hanging on a proxy rule that still points at a removed pod does not hold
+// up the rounds behind it); the first round that finishes with every request answered by a wanted
+// server ends the loop. At the deadline the latest finished round is the evidence.
+import type { Probe } from './fanout.js';
+import { parseWhoAmI } from './http.js';
+
+export interface TrafficLoop {
+  url: string;
+  /** Parallel requests per round. */
+  requests: number;
+  /** Server names (pod hostnames) that may answer; the loop ends on a round answered only by them. */
+  want: string[];
+  /** Stop starting rounds after this many seconds. */
+  deadlineS: number;
+  /** wget's timeout per request (it is killed one second later). */
+  requestTimeoutS?: number;
+  /** Seconds between round starts. */
+  intervalS?: number;
+}
+
+/** Positional arguments: url, requests, wanted names (space separated), deadline, request timeout, 50-ms ticks between rounds. */
+const SCRIPT = String.raw`
+url=$1; n=$2; want=" $3 "; secs=$4; t=$5; every=$6
+tmp=$(mktemp -d) || exit 97
+trap 'rm -rf "$tmp"' EXIT
+round() {
+  d="$tmp/$1"; mkdir "$d" || return
+  i=0
+  while [ "$i" -lt "$n" ]; do
+    i=$((i + 1))
+    ( timeout -s KILL $((t + 1)) wget -q -T "$t" -O - "$url" >"$d/$i" 2>/dev/null; echo "$?" >"$d/$i.rc" ) &
+  done
+  wait
+  : >"$d/done"
+}
+good() {
+  i=0
+  while [ "$i" -lt "$n" ]; do
+    i=$((i + 1))
+    [ "$(cat "$tmp/$1/$i.rc")" = 0 ] || return 1
+    s=$(sed -n 's/.*server=\([^ ]*\).*/\1/p' "$tmp/$1/$i" | head -n 1)
+    case "$want" in *" $s "*) ;; *) return 1 ;; esac
+  done
+}
+show() {
+  i=0
+  while [ "$i" -lt "$n" ]; do
+    i=$((i + 1))
+    echo "KNC round=$1 rc=$(cat "$tmp/$1/$i.rc") $(head -c 200 "$tmp/$1/$i" | tr '\n' ' ')"
+  done
+}
+start=$(date +%s); r=0; latest=0; tick=0
+while :; do
+  # a round writes only into its directory: nothing of it holds this script's output open
+  if [ $((tick % every)) = 0 ] && [ $(($(date +%s) - start)) -lt "$secs" ]; then r=$((r + 1)); ( round "$r" ) >/dev/null 2>&1 & fi
+  tick=$((tick + 1))
+  # finished rounds are looked at every 50 ms (where sleep takes only whole seconds: every second)
+  sleep 0.05 2>/dev/null || { sleep 1; tick=$((tick + every - 1)); }
+  pending=0; k=0
+  while [ "$k" -lt "$r" ]; do
+    k=$((k + 1))
+    [ -e "$tmp/$k/judged" ] && continue
+    if [ ! -e "$tmp/$k/done" ]; then pending=1; continue; fi
+    if good "$k"; then show "$k"; echo "KNC settled round=$k rounds=$r"; exit 0; fi
+    [ "$k" -gt "$latest" ] && latest=$k
+    : >"$tmp/$k/judged"
+  done
+  if [ $(($(date +%s) - start)) -ge "$secs" ] && [ "$pending" = 0 ]; then
+    [ "$latest" -gt 0 ] && show "$latest"
+    echo "KNC unsettled rounds=$r"; exit 0
+  fi
+done
+`;
+
+export function trafficLoopProbe(id: string, loop: TrafficLoop): Probe {
+  for (const w of loop.want) if (!/^[A-Za-z0-9.-]+$/.test(w)) throw new Error(`server name not shell-safe: ${w}`);
+  return {
+    id,
+    argv: ['sh', '-c', SCRIPT, 'traffic', loop.url, String(loop.requests), loop.want.join(' '), String(loop.deadlineS), String(loop.requestTimeoutS ?? 2), String(Math.max(1, Math.round((loop.intervalS ?? 0.25) / 0.05)))],
+  };
+}
+
+export interface TrafficRound {
+  /** The round the evidence comes from (0: no round finished). */
+  round: number;
+  /** Rounds started. */
+  rounds: number;
+  /** Did a round end with every request answered by a wanted server? */
+  settled: boolean;
+  /** Answers of that round: the server that answered, or why there was none. */
+  answers: Array<{ server?: string; client?: string; rc: number; body: string }>;
+}
+
+/** Parses a trafficLoopProbe output; throws when it is not one (the exec died, another program). */
+export function parseTrafficLoop(output: string): TrafficRound {
+  const end = /^KNC (settled round=(\d+)|unsettled) rounds=(\d+)$/m.exec(output);
+  if (!end) throw new Error(`no traffic-loop result in ${JSON.stringify(output.slice(-200))}`);
+  const answers: TrafficRound['answers'] = [];
+  let round = 0;
+  for (const m of output.matchAll(/^KNC round=(\d+) rc=(\d+) ?(.*)$/gm)) {
+    round = Number(m[1]);
+    const w = parseWhoAmI(m[3]);
+    answers.push({ server: w?.server, client: w?.client, rc: Number(m[2]), body: m[3].trim() });
+  }
+  return { round, rounds: Number(end[3]), settled: !!end[2], answers };
+}
