@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // kube-netcheck command line: the compiled library in dist/ (`npm run build`, run by `prepare` on
-// `npm ci` and `npm pack`). No TypeScript loader at run time.
+// `npm ci` and `npm pack`), loaded as the one-file-per-command bundle esbuild makes of it and its
+// dependencies (dist/bundle: @kubernetes/client-node alone is ~970 modules, 0.6 s to load one by
+// one, 0.2 s bundled). No TypeScript loader at run time.
 let main;
 try {
-  ({ main } = await import('../dist/cli/main.js'));
+  ({ main } = await import('../dist/bundle/main.js'));
 } catch (err) {
-  process.stderr.write(`kube-netcheck: cannot load dist/cli/main.js: ${String(err?.message ?? err).split('\n')[0]} (run \`npm run build\` in the checkout)\n`);
+  process.stderr.write(`kube-netcheck: cannot load dist/bundle/main.js: ${String(err?.message ?? err).split('\n')[0]} (run \`npm run build\` in the checkout)\n`);
   process.exit(2);
 }
 const code = await main(process.argv.slice(2));

@@ -37,12 +37,29 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('traffic loop', () => {
-  it('settles on the first round answered only by wanted servers', () => {
+  it('settles once consecutive good rounds were answered by every wanted server', () => {
     const { out } = run({ url: 'http://10.96.0.10/whoami', requests: 6, want: ['web-a', 'web-b'], deadlineS: 5 }, { SERVERS: 'web-a web-b' });
     const r = parseTrafficLoop(out);
-    expect(r).toMatchObject({ settled: true, round: 1 });
-    expect(r.answers).toHaveLength(6);
+    expect(r.settled).toBe(true);
+    expect(r.answers.length % 6).toBe(0);
     expect(r.answers.every((a) => a.rc === 0 && ['web-a', 'web-b'].includes(a.server!) && a.client === '10.244.1.5')).toBe(true);
+    expect(new Set(r.answers.map((a) => a.server))).toEqual(new Set(['web-a', 'web-b']));
+  });
+
+  it('does not settle on good rounds that leave a wanted server out (a new pod not yet behind the address)', () => {
+    const { out } = run({ url: 'http://x/whoami', requests: 4, want: ['web-a', 'web-new'], deadlineS: 1, intervalS: 0.2 }, { SERVERS: 'web-a' });
+    const r = parseTrafficLoop(out);
+    expect(r.settled).toBe(false);
+    expect(r.answers.map((a) => a.server)).toEqual(['web-a', 'web-a', 'web-a', 'web-a']);
+  });
+
+  it('a stray answer starts the count again: the settled streak holds no round before it', () => {
+    // until the switch, web-old (a removed pod) answers too; afterwards web-a and web-b
+    const { out } = run({ url: 'http://x/whoami', requests: 6, want: ['web-a', 'web-b'], deadlineS: 6 }, { OLD: 'web-a web-old', SERVERS: 'web-a web-b', SWITCH_AT: String(Date.now() + 700) });
+    const r = parseTrafficLoop(out);
+    expect(r.settled).toBe(true);
+    expect(r.answers.some((a) => a.server === 'web-old')).toBe(false);
+    expect(r.rounds).toBeGreaterThan(1);
   });
 
   it('does not wait for a round hanging on a removed pod: a later round settles it', () => {

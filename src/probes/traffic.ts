@@ -1,8 +1,9 @@
 // "Who answers this address?" asked from inside one probe pod until the answer settles, in one
 // exec: every `intervalS` a new round of `requests` parallel GETs of /whoami starts (rounds
 // overlap, so a request hanging on a proxy rule that still points at a removed pod does not hold
-// up the rounds behind it); the first round that finishes with every request answered by a wanted
-// server ends the loop. At the deadline the latest finished round is the evidence.
+// up the rounds behind it). A round is good when every request was answered by a wanted server;
+// the loop ends when consecutive good rounds (a bad one starts the count again) were answered by
+// every wanted server between them. At the deadline the latest finished round is the evidence.
 import type { Probe } from './fanout.js';
 import { parseWhoAmI } from './http.js';
 
@@ -36,13 +37,17 @@ round() {
   : >"$d/done"
 }
 good() {
+  : >"$tmp/$1/servers"
   i=0
   while [ "$i" -lt "$n" ]; do
     i=$((i + 1))
     [ "$(cat "$tmp/$1/$i.rc")" = 0 ] || return 1
     s=$(sed -n 's/.*server=\([^ ]*\).*/\1/p' "$tmp/$1/$i" | head -n 1)
-    case "$want" in *" $s "*) ;; *) return 1 ;; esac
+    case "$want" in *" $s "*) echo "$s" >>"$tmp/$1/servers" ;; *) return 1 ;; esac
   done
+}
+covered() {
+  for w in $want; do case "$seen" in *" $w "*) ;; *) return 1 ;; esac; done
 }
 show() {
   i=0
@@ -51,7 +56,7 @@ show() {
     echo "KNC round=$1 rc=$(cat "$tmp/$1/$i.rc") $(head -c 200 "$tmp/$1/$i" | tr '\n' ' ')"
   done
 }
-start=$(date +%s); r=0; latest=0; tick=0
+start=$(date +%s); r=0; latest=0; tick=0; streak=""; seen=" "
 while :; do
   # a round writes only into its directory: nothing of it holds this script's output open
   if [ $((tick % every)) = 0 ] && [ $(($(date +%s) - start)) -lt "$secs" ]; then r=$((r + 1)); ( round "$r" ) >/dev/null 2>&1 & fi
@@ -63,9 +68,18 @@ while :; do
     k=$((k + 1))
     [ -e "$tmp/$k/judged" ] && continue
     if [ ! -e "$tmp/$k/done" ]; then pending=1; continue; fi
-    if good "$k"; then show "$k"; echo "KNC settled round=$k rounds=$r"; exit 0; fi
-    [ "$k" -gt "$latest" ] && latest=$k
     : >"$tmp/$k/judged"
+    [ "$k" -gt "$latest" ] && latest=$k
+    if good "$k"; then
+      streak="$streak $k"
+      for s in $(cat "$tmp/$k/servers"); do case "$seen" in *" $s "*) ;; *) seen="$seen$s " ;; esac; done
+      if covered; then
+        for j in $streak; do show "$j"; done
+        echo "KNC settled rounds=$r"; exit 0
+      fi
+    else
+      streak=""; seen=" "
+    fi
   done
   if [ $(($(date +%s) - start)) -ge "$secs" ] && [ "$pending" = 0 ]; then
     [ "$latest" -gt 0 ] && show "$latest"
@@ -83,26 +97,26 @@ export function trafficLoopProbe(id: string, loop: TrafficLoop): Probe {
 }
 
 export interface TrafficRound {
-  /** The round the evidence comes from (0: no round finished). */
+  /** The latest round the evidence comes from (0: no round finished). */
   round: number;
   /** Rounds started. */
   rounds: number;
-  /** Did a round end with every request answered by a wanted server? */
+  /** Did consecutive good rounds cover every wanted server? */
   settled: boolean;
-  /** Answers of that round: the server that answered, or why there was none. */
+  /** Answers of the evidence rounds (settled: the good streak; else the latest round): the server that answered, or why there was none. */
   answers: Array<{ server?: string; client?: string; rc: number; body: string }>;
 }
 
 /** Parses a trafficLoopProbe output; throws when it is not one (the exec died, another program). */
 export function parseTrafficLoop(output: string): TrafficRound {
-  const end = /^KNC (settled round=(\d+)|unsettled) rounds=(\d+)$/m.exec(output);
+  const end = /^KNC (settled|unsettled) rounds=(\d+)$/m.exec(output);
   if (!end) throw new Error(`no traffic-loop result in ${JSON.stringify(output.slice(-200))}`);
   const answers: TrafficRound['answers'] = [];
   let round = 0;
   for (const m of output.matchAll(/^KNC round=(\d+) rc=(\d+) ?(.*)$/gm)) {
-    round = Number(m[1]);
+    round = Math.max(round, Number(m[1]));
     const w = parseWhoAmI(m[3]);
     answers.push({ server: w?.server, client: w?.client, rc: Number(m[2]), body: m[3].trim() });
   }
-  return { round, rounds: Number(end[3]), settled: !!end[2], answers };
+  return { round, rounds: Number(end[2]), settled: end[1] === 'settled', answers };
 }

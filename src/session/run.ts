@@ -78,6 +78,10 @@ export interface SetupOptions {
   maxNodes?: number;
   /** Called as soon as the namespaces exist (SIGINT handlers delete them from then on). */
   onNamespaces?: (names: string[]) => void;
+  /** Objects the selected checks need, created in the workload namespace with the workload. */
+  objects?: Obj[];
+  /** Write the MTU checks' large payload into the nginx pods (default true; a run without MTU checks skips it). */
+  payload?: boolean;
 }
 
 export async function setupRun(target: Target, opts: SetupOptions = {}): Promise<RunEnv> {
@@ -97,29 +101,28 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   if (nsMade.status === 'rejected') throw nsMade.reason;
   const facts = factsRead.value;
 
-  const workload = loadManifestDir(path.join(MANIFESTS_DIR, 'workload')).map((o) => stamp(o, workloadNs, labels));
+  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? [])].map((o) => stamp(o, workloadNs, labels));
   for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
   const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
   const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
   const nginxReady = () => waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
-  // what the pods refer to (the nginx ConfigMap) and the Services first, then every pod at once
-  const isPods = (o: Obj) => o.kind === 'Deployment';
-  const created = await createAll(kube, workload.filter((o) => !isPods(o)));
-  const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
-  // with a node budget the sample must hold the nginx pods' nodes: the workload goes first
+  // every object at once (the Deployment's pods reach a kubelet well after the ConfigMap they
+  // mount exists: the ReplicaSet controller and the scheduler come in between) — except that with
+  // a node budget the sample must hold the nginx pods' nodes: the workload goes first
   const sampling = opts.maxNodes !== undefined && facts.nodes.length > opts.maxNodes;
-  if (sampling) await createAll(kube, workload.filter(isPods));
+  const created = sampling ? await createAll(kube, workload) : [];
   const early = sampling ? await nginxReady() : undefined;
   const nodes = sampling ? sampleNodes(facts.nodes, early!.map((p) => p.spec!.nodeName!), opts.maxNodes!) : facts.nodes;
   // the other namespace's probe sits on a node that also has a probe in the workload namespace
   const otherNode = nodes.find((n) => !n.controlPlane)?.name ?? nodes[0].name;
-  await createAll(kube, [
-    ...(sampling ? [] : workload.filter(isPods)),
+  created.push(...await createAll(kube, [
+    ...(sampling ? [] : workload),
     ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
     probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
     ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
-  ]);
+  ]));
+  const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
 
   const sel = (c: string) => `app.kubernetes.io/component=${c}`;
   const probesReady = waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override });
@@ -131,7 +134,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
     waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
     (early ? Promise.resolve(early) : nginxReady()).then(async (pods) => {
-      await Promise.all(pods.map((p) => writePayload(kube, p)));
+      if (opts.payload !== false) await Promise.all(pods.map((p) => writePayload(kube, p)));
       return pods;
     }),
   ]);

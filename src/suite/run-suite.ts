@@ -87,7 +87,8 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
-    env = await setupRun(target, { runId, maxNodes: opts.maxNodes, onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
+    const objects = [...new Map(selection.flatMap((c) => c.setupObjects ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o])).values()];
+    env = await setupRun(target, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
     progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
   } catch (err) {
     const why = firstLine(err);

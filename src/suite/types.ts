@@ -4,6 +4,7 @@
 // per phase — and turns verdicts into records; reporters write them.
 import type { Probe, ProbeOutput } from '../probes/fanout.js';
 import type { RunEnv, ProbeRef } from '../session/run.js';
+import type { Obj } from '../session/manifests.js';
 import type { DnsRow, ReachabilityRow } from '../report/matrices.js';
 
 /** The layers of the network model, lowest first: a failure low down explains failures above it. */
@@ -45,6 +46,11 @@ export interface CheckDef {
   phase?: string;
   /** For a negative control: the id of the check it shows failing when its property is broken. */
   controls?: string;
+  /**
+   * API objects the check needs in the workload namespace (no namespace set), created by setup
+   * with the workload, so they have settled (a Service's proxy rules) by the time it looks.
+   */
+  setupObjects?: Obj[];
   /** Why the check cannot apply on this cluster (e.g. a host-side check on a cluster we did not create). */
   notApplicable?(env: RunEnv): string | undefined;
   /** Probes to put into the phase's fan-out. */

@@ -13,6 +13,7 @@ import { CheckFailure, throwAll } from '../../checks/failure.js';
 import { execInPod } from '../../kube/exec.js';
 import { isLive, isReady, listPods } from '../../session/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
+import type { Obj } from '../../session/manifests.js';
 import { pollUntil } from '../../util/poll.js';
 import { fanOut, key, label, runFanout } from '../fanout.js';
 import type { CheckDef, Observations, PhaseDef } from '../types.js';
@@ -39,53 +40,57 @@ interface Traffic {
  * Asks the ClusterIP from every pod source until the servers that answer are exactly `want` and
  * every request is answered — kube-proxy or its replacement may lag the API by a moment. Each
  * source pod runs the asking loop itself (src/probes/traffic.ts: overlapping rounds of REPEAT
- * requests, ending on the first round answered only by `want`), so one exec per pod covers the
- * whole wait; the pods' rounds together must also cover every pod of `want`, or the loops run
- * again until the deadline. At the deadline the last rounds are the evidence.
+ * requests, ending once consecutive rounds answered only by `want` covered all of it), so one
+ * exec per pod covers the whole wait; it starts when `startWhen` resolves (the pods' readiness
+ * changed in the API), so the exec's start overlaps the Endpoints and proxy updates. The wait
+ * ends `timeoutMs` after the start, or after `apiSettled` (the API showing the change done: pods
+ * Ready, Endpoints updated) when that comes later; then the last rounds are the evidence.
  */
-async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Promise<Traffic> {
+async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, apiSettled?: Promise<unknown>, startWhen?: Promise<unknown>): Promise<Traffic> {
   const sources = podSources(env);
-  const deadline = Date.now() + timeoutMs;
-  let last: Traffic | undefined;
+  // asking before the pods are Ready would only compete with their start for the nodes' CPUs
+  await startWhen?.catch(() => undefined);
+  let deadline = Date.now() + timeoutMs;
+  let apiDone = !apiSettled;
+  apiSettled?.then(
+    () => {
+      deadline = Math.max(deadline, Date.now() + timeoutMs);
+      apiDone = true;
+    },
+    () => (apiDone = true),
+  );
+  const wanted = [...want].sort().join();
   let attempts = 0;
-  try {
-    return await pollUntil({
-      what: `the ClusterIP ${ip(env)} to be answered by exactly ${fmt(want)}`,
-      timeoutMs,
-      intervalMs: 300,
-      probe: async () => {
-        // the loop stops starting rounds 4 s before the deadline: its last round ends in time
-        const deadlineS = Math.max(1, Math.floor((deadline - Date.now()) / 1000) - 4);
-        const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
-        const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })));
-        const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
-        for (const from of sources) {
-          const o = f.outputs.get(key(from))?.get('svc-who');
-          let r;
-          try {
-            if (!o) throw new Error(f.errors.get(key(from)) ?? 'no output');
-            r = parseTrafficLoop(o.output);
-          } catch (err) {
-            t.unanswered.push(`${label(from)}: ${(err as Error).message.split('\n')[0].slice(0, 160)}`);
-            continue;
-          }
-          t.attempts += r.rounds;
-          t.requests += r.answers.length;
-          for (const a of r.answers) {
-            if (a.rc === 0 && a.server) t.servers[a.server] = (t.servers[a.server] ?? 0) + 1;
-            else t.unanswered.push(`${label(from)}: exit ${a.rc} ${JSON.stringify(a.body.slice(0, 80))}`);
-          }
-          if (!r.answers.length) t.unanswered.push(`${label(from)}: no round of requests finished`);
-        }
-        attempts = t.attempts;
-        last = t;
-        return t;
-      },
-      done: (t) => t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === [...want].sort().join(),
-      describe: (t) => JSON.stringify(t.servers),
-    });
-  } catch {
-    return last ?? { servers: {}, unanswered: ['no fan-out completed'], requests: 0, attempts };
+  let last: Traffic = { servers: {}, unanswered: ['no round of requests finished'], requests: 0, attempts };
+  for (;;) {
+    // a loop stops starting rounds 4 s before the deadline (its last round ends in time), and
+    // runs 20 s at most: a later API change (pods turning Ready) may move the deadline
+    const deadlineS = Math.min(20, Math.max(1, Math.floor((deadline - Date.now()) / 1000) - 4));
+    const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
+    const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })));
+    const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
+    for (const from of sources) {
+      const o = f.outputs.get(key(from))?.get('svc-who');
+      let r;
+      try {
+        if (!o) throw new Error(f.errors.get(key(from)) ?? 'no output');
+        r = parseTrafficLoop(o.output);
+      } catch (err) {
+        t.unanswered.push(`${label(from)}: ${(err as Error).message.split('\n')[0].slice(0, 160)}`);
+        continue;
+      }
+      t.attempts += r.rounds;
+      t.requests += r.answers.length;
+      for (const a of r.answers) {
+        if (a.rc === 0 && a.server) t.servers[a.server] = (t.servers[a.server] ?? 0) + 1;
+        else t.unanswered.push(`${label(from)}: exit ${a.rc} ${JSON.stringify(a.body.slice(0, 80))}`);
+      }
+      if (!r.answers.length) t.unanswered.push(`${label(from)}: no round of requests finished`);
+    }
+    attempts = t.attempts;
+    last = t;
+    if (t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === wanted) return t;
+    if (Date.now() >= deadline && apiDone) return t;
   }
 }
 
@@ -105,13 +110,43 @@ export function verifyTraffic(check: string, to: string, want: string[], t: Traf
   });
 }
 
-async function scaleTo(env: RunEnv, replicas: number): Promise<Backends> {
+async function scaleTo(env: RunEnv, replicas: number): Promise<void> {
   const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
   await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
-  return waitBackends(env.kube, env.workloadNs, service, selector, port, replicas);
 }
 
 const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isReady));
+
+/** The workload's live pods once `done` holds for them (the ReplicaSet did its part; not yet Ready). */
+const livePodsUntil = (env: RunEnv, what: string, done: (ps: V1Pod[]) => boolean) =>
+  pollUntil({ what, timeoutMs: 60_000, intervalMs: 150, probe: () => livePods(env), done, describe: (ps) => names(ps).join(',') || 'no pods' });
+
+/**
+ * A change phase's data: what the change should lead to (`want`: the pods that should answer,
+ * `removed`: those that must not) and `settled`, the API converging on it (pods Ready, Endpoints
+ * and EndpointSlices updated), which the phase's checks await each in their own way: the
+ * Endpoints checks judge what it saw, the traffic checks ask the ClusterIP meanwhile.
+ */
+function changed(env: RunEnv, want: string[], removed: string[], size: number, extra: Record<string, unknown> = {}) {
+  const settled = waitBackends(env.kube, env.workloadNs, service, selector, port, size, 90_000);
+  // the pods' readiness as the change wants it: every wanted pod Ready, no removed one
+  const ready = pollUntil({
+    what: `pods ${fmt(want)} Ready${removed.length ? ` and ${fmt(removed)} not` : ''}`,
+    timeoutMs: 90_000,
+    intervalMs: 100,
+    probe: () => listPods(env.kube, env.workloadNs, selector),
+    done: (ps) => want.every((w) => ps.some((p) => p.metadata!.name === w && isReady(p))) && !ps.some((p) => removed.includes(p.metadata!.name!) && isReady(p)),
+    describe: (ps) => ps.map((p) => `${p.metadata!.name}${isReady(p) ? '/Ready' : ''}`).join(',') || 'no pods',
+  });
+  // both are awaited by the checks; a phase whose checks are not selected must not leave them unhandled
+  settled.catch(() => undefined);
+  ready.catch(() => undefined);
+  return { want, removed, settled, ready, ...extra };
+}
+
+/** The phase's Backends once settled, or (it did not settle) as the API shows them now. */
+const settledBackends = async (env: RunEnv, phaseData: Record<string, unknown>) =>
+  (phaseData.settled as Promise<Backends>).catch(() => backends(env.kube, env.workloadNs, service, selector, port));
 
 export const SERVICE_PHASES: PhaseDef[] = [
   {
@@ -124,30 +159,35 @@ export const SERVICE_PHASES: PhaseDef[] = [
       const [victim, other] = (await livePods(env)).filter(isReady);
       await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: victim.metadata!.name!, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 });
       const vName = victim.metadata!.name!;
-      await pollUntil({ what: `pod ${vName} to turn not Ready and leave the Endpoints' addresses`, timeoutMs: 30_000, intervalMs: 250, probe: () => backends(env.kube, env.workloadNs, service, selector, port), done: (b) => b.pods.length === 1 && b.endpoints.join() === b.pods.join() && b.slices.join() === b.pods.join(), describe: (b) => JSON.stringify(b) });
-      return { victim: vName, victimIP: victim.status!.podIP!, want: [other.metadata!.name!], removed: [vName] };
+      return changed(env, [other.metadata!.name!], [vName], 1, { victim: vName, victimIP: victim.status!.podIP! });
     },
   },
   {
     name: 'replaced',
     title: 'both nginx pods deleted and replaced',
     enter: async (env) => {
-      const old = await livePods(env);
-      await Promise.all(old.map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
-      await pollUntil({ what: 'replacement pods Ready (none of the deleted ones left)', timeoutMs: 90_000, intervalMs: 250, probe: () => livePods(env), done: (ps) => ps.length === 2 && ps.every(isReady) && !ps.some((p) => names(old).includes(p.metadata!.name!)), describe: (ps) => names(ps).join(',') });
-      const b = await waitBackends(env.kube, env.workloadNs, service, selector, port, 2);
-      return { removed: names(old), want: await readyNames(env), backends: b };
+      const old = names(await livePods(env));
+      await Promise.all(old.map((name) => env.kube.core.deleteNamespacedPod({ name, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
+      const now = await livePodsUntil(env, 'the ReplicaSet to create 2 replacement pods', (ps) => ps.length === 2 && !ps.some((p) => old.includes(p.metadata!.name!)));
+      return changed(env, names(now), old, 2);
     },
   },
-  { name: 'scaled-3', title: 'scaled 2 -> 3', enter: async (env) => ({ backends: await scaleTo(env, 3), want: await readyNames(env), removed: [] }) },
+  {
+    name: 'scaled-3',
+    title: 'scaled 2 -> 3',
+    enter: async (env) => {
+      await scaleTo(env, 3);
+      return changed(env, names(await livePodsUntil(env, 'the ReplicaSet to create a third pod', (ps) => ps.length === 3)), [], 3);
+    },
+  },
   {
     name: 'scaled-1',
     title: 'scaled 3 -> 1',
     enter: async (env) => {
-      const before = await readyNames(env);
-      const b = await scaleTo(env, 1);
-      const want = await readyNames(env);
-      return { backends: b, want, removed: before.filter((n) => !want.includes(n)) };
+      const before = names(await livePods(env));
+      await scaleTo(env, 1);
+      const want = names(await livePodsUntil(env, 'the ReplicaSet to remove 2 of the 3 pods', (ps) => ps.length === 1));
+      return changed(env, want, before.filter((n) => !want.includes(n)), 1);
     },
   },
 ];
@@ -163,7 +203,7 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       phase,
       from: 'api',
       to: 'svc/my-nginx',
-      gather: ({ env }) => backends(env.kube, env.workloadNs, service, selector, port),
+      gather: ({ env, phaseData }) => settledBackends(env, phaseData),
       verify: (o) => {
         const b = o.gathered as Backends;
         must(b.pods.length > 0, { check: 'endpoints', from: 'the API', to: 'svc/my-nginx', expected: 'Ready pods', seen: 'none' });
@@ -179,7 +219,7 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       phase,
       from: 'probe pods',
       to: 'the ClusterIP from before the change',
-      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[]),
+      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.ready as Promise<unknown>),
       verify: (o) => trafficVerdict(o, `service-${phase}-traffic`),
     },
   ];
@@ -279,7 +319,8 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'not-ready',
     from: 'api',
     to: 'svc/my-nginx',
-    gather: async ({ env }) => {
+    gather: async ({ env, phaseData }) => {
+      await (phaseData.settled as Promise<unknown>).catch(() => undefined); // judged as the API shows it then
       const [eps, slices] = await Promise.all([
         env.kube.core.readNamespacedEndpoints({ name: service, namespace: env.workloadNs }),
         env.kube.discovery.listNamespacedEndpointSlice({ namespace: env.workloadNs, labelSelector: `kubernetes.io/service-name=${service}` }),
@@ -309,10 +350,8 @@ export const SERVICE_CHECKS: CheckDef[] = [
     controls: 'service.endpoints',
     from: 'live cluster',
     to: 'a Service selecting nothing',
-    gather: async ({ env }) => {
-      await createNothingService(env, 'selects-nothing');
-      return backends(env.kube, env.workloadNs, 'selects-nothing', selector, port);
-    },
+    setupObjects: [nothingService('selects-nothing')],
+    gather: ({ env }) => backends(env.kube, env.workloadNs, 'selects-nothing', selector, port),
     verify: (o) => {
       const b = o.gathered as Backends;
       const f = verifySet('endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints)?.message ?? 'it passed';
@@ -328,8 +367,9 @@ export const SERVICE_CHECKS: CheckDef[] = [
     controls: 'service.from-pods',
     from: 'live cluster',
     to: 'a Service without endpoints',
+    setupObjects: [nothingService('no-endpoints')],
     gather: async ({ env }) => {
-      const svc = await createNothingService(env, 'no-endpoints');
+      const svc = await env.kube.core.readNamespacedService({ name: 'no-endpoints', namespace: env.workloadNs });
       const from = env.probes[0];
       const out = await runFanout(env.kube, from, [httpProbe('none', svc.spec!.clusterIP!, port, '/', 1)]);
       return { from, clusterIP: svc.spec!.clusterIP!, out: out.get('none')! };
@@ -369,7 +409,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'not-ready',
     from: 'probe pods',
     to: 'the ClusterIP',
-    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[]),
+    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.ready as Promise<unknown>),
     verify: (o) => trafficVerdict(o, 'service-not-ready-traffic'),
   },
 ];
@@ -381,9 +421,7 @@ function trafficVerdict(o: Observations, check: string): Traffic {
   return o.gathered as Traffic;
 }
 
-async function createNothingService(env: RunEnv, name: string): Promise<V1Service> {
-  return env.kube.core.createNamespacedService({
-    namespace: env.workloadNs,
-    body: { metadata: { name, labels: env.labels }, spec: { selector: { run: 'nobody' }, ports: [{ port, targetPort: port }] } },
-  });
+/** A Service whose selector matches no pod (created at setup: its proxy rules are in place when it is asked). */
+function nothingService(name: string): Obj {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { run: 'nobody' }, ports: [{ port, targetPort: port }] } };
 }
