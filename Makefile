@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(or $(KNC_CACHE),/var/cache/kube-netcheck)/tools/bin:$(PATH)
 
 .PHONY: cni-matrix conformance
-.PHONY: setup engine images cluster-up cluster-down check test test-unit bench typecheck safety-net-check
+.PHONY: setup engine images cluster-up cluster-down check test test-unit bench bench-help typecheck safety-net-check
 
 # The managed cluster's CNI and shape (make check CNI=kube-router SHAPE=alt). A CNI without a
 # NetworkPolicy engine cannot pass the policy checks ("NetworkPolicy is not enforced"): for those,
@@ -50,6 +50,9 @@ test-unit: node_modules/.installed
 
 bench: setup dist/.built  ## seed checks' wall time on a warm cluster, 5 runs, median and breakdown (cluster kept)
 	bash scripts/bench.sh 5
+
+bench-help: node_modules/.installed  ## start-up of the installed package: `kube-netcheck --help` and `npx kube-netcheck --help`, medians
+	bash scripts/bench-help.sh 11
 
 typecheck: node_modules/.installed
 	npm run typecheck

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -57,15 +58,42 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted ?? ''}" not in ${file} (known: ${known})`);
   }
   kc.setCurrentContext(wanted);
+  shareAgent(kc);
   if (!kc.getCurrentCluster()) {
     throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted}" points at a cluster missing from ${file}`);
   }
   return kc;
 }
 
+const SHARED_AGENT = Symbol('kube-netcheck shared agent');
+
+/**
+ * Client-node 1.x makes a new https.Agent for every API call, so every call opens a new TLS
+ * connection: a client-certificate handshake on both sides, each time (a run polls the API
+ * hundreds of times; on a 2-core machine that was seconds of CPU). This makes the calls of one
+ * KubeConfig share one keep-alive agent with the same TLS options. Headers (tokens, auth plugins)
+ * are still applied per call by client-node; proxies keep their own agents; execs and watches
+ * (websockets, another code path) are untouched.
+ */
+export function shareAgent(kc: KubeConfig): KubeConfig {
+  const k = kc as KubeConfig & { [SHARED_AGENT]?: true };
+  if (k[SHARED_AGENT]) return kc;
+  k[SHARED_AGENT] = true;
+  const base = kc.applySecurityAuthentication.bind(kc);
+  let shared: https.Agent | undefined;
+  kc.applySecurityAuthentication = async (context) => {
+    await base(context);
+    const made = context.getAgent();
+    if (!(made instanceof https.Agent) || made.constructor !== https.Agent) return;
+    shared ??= new https.Agent({ ...(made as https.Agent & { options: https.AgentOptions }).options, keepAlive: true });
+    context.setAgent(shared);
+  };
+  return kc;
+}
+
 /** API clients for one cluster. Client-node 1.x: methods take one object param and return the body. */
 export function makeKube(opts: KubeOptions | KubeConfig = {}): Kube {
-  const kc = opts instanceof KubeConfig ? opts : loadKubeConfig(opts);
+  const kc = shareAgent(opts instanceof KubeConfig ? opts : loadKubeConfig(opts));
   return {
     kc,
     core: kc.makeApiClient(CoreV1Api),

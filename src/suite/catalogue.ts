@@ -9,10 +9,21 @@ import { POLICY_CHECKS, POLICY_PHASES } from './checks/policy.js';
 import type { CheckDef, PhaseDef } from './types.js';
 
 /**
- * The cluster as it is first (every read-only check), then each change the Service checks make, in
- * this order; the NetworkPolicy phases last (they end by deleting their policies).
+ * The workload as it is first (everything that looks at the nginx pods), then each change the
+ * Service checks make, in this order, with the checks that look only at the cluster's own parts
+ * (nodes, CoreDNS, name resolution, the Service objects) running beside those changes; the
+ * NetworkPolicy phases last, alone (they end by deleting their policies).
  */
-export const PHASES: PhaseDef[] = [{ name: 'steady', title: 'the cluster as it is' }, ...SERVICE_PHASES, ...POLICY_PHASES];
+export const PHASES: PhaseDef[] = [
+  { name: 'steady', title: 'the workload as it is' },
+  {
+    name: 'cluster',
+    title: 'the cluster as it is: nodes, CoreDNS, name resolution, Service objects',
+    beside: SERVICE_PHASES.map((p) => p.name),
+  },
+  ...SERVICE_PHASES,
+  ...POLICY_PHASES,
+];
 
 export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS];
 

@@ -1,7 +1,9 @@
-// The engine: setup → for each phase (the cluster as it is, then each change the Service checks
-// make) one fan-out exec per probe pod carrying every probe the phase's checks asked for → each
-// check's verdict → records → reporters. One process, no files in between. Every selected check
-// ends as exactly one record, whatever happened to setup, a phase or an exec.
+// The engine: setup → for each phase (the workload as it is, then each change the Service checks
+// make, with the cluster-only checks beside those changes) one fan-out exec per probe pod carrying
+// every probe the phase's checks asked for, the checks' own gathers beside it, the fault-injecting
+// gathers alone after it → each check's verdict → records → reporters. One process, no files in
+// between. Every selected check ends as exactly one record, whatever happened to setup, a phase or
+// an exec.
 import { CheckFailure } from '../checks/failure.js';
 import { failureEvidence } from '../checks/evidence.js';
 import type { ClusterFacts } from '../cluster/facts.js';
@@ -98,12 +100,28 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
 
   if (env) {
     const defs = new Map(selection.map((c) => [c.id, c]));
+    // a phase marked `beside` runs alongside the phases it names; any other phase waits for it
+    const besides: Array<{ phase: PhaseDef; done: Promise<void> }> = [];
+    const waitBesides = async (next?: PhaseDef) => {
+      for (const b of [...besides]) {
+        if (next && b.phase.beside!.includes(next.name)) continue;
+        await b.done;
+        besides.splice(besides.indexOf(b), 1);
+      }
+    };
     for (const phase of PHASES) {
       const checks = selection.filter((c) => phaseOf(c) === phase.name);
       if (!checks.length) continue;
-      const timing = await runPhase(env, phase, checks, emit, progress, matrices, sections);
-      timings.phases.push(timing);
+      await waitBesides(phase);
+      const done = runPhase(env, phase, checks, emit, progress, matrices, sections).then((timing) => {
+        timings.phases.push(timing);
+      });
+      if (phase.beside) {
+        done.catch(() => undefined); // awaited by waitBesides, which rethrows
+        besides.push({ phase, done });
+      } else await done;
     }
+    await waitBesides();
     for (const c of selection) if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
     const t1 = Date.now();
     if (!opts.keepNamespaces) {

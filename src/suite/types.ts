@@ -81,6 +81,11 @@ export interface CheckDef {
 export interface PhaseDef {
   name: string;
   title: string;
+  /**
+   * Phases (after this one) it may run beside: the engine starts it, goes on with those, and
+   * waits for it before any other phase. For checks that nothing those phases change can disturb.
+   */
+  beside?: string[];
   enter?(env: RunEnv): Promise<Record<string, unknown>>;
 }
 

@@ -78,6 +78,7 @@ const cellEvidence = (o: Observations, c: DnsCell, id: string) => ({ from: c.fro
 function matrixCheck(transport: 'udp' | 'tcp'): CheckDef {
   return {
     id: `dns.matrix-${transport}`,
+    phase: 'cluster',
     title: `name-form matrix over ${transport.toUpperCase()} (dig +search): ClusterIP or NXDOMAIN as expected, answered by the cluster DNS`,
     layer: 'dns',
     tags: ['dns', 'matrix', transport],
@@ -113,6 +114,7 @@ const esc = (s: string) => s.replace(/\./g, '\\.');
 export const DNS_CHECKS: CheckDef[] = [
   {
     id: 'coredns.service',
+    phase: 'cluster',
     title: 'Service kube-dns has a ClusterIP, 53/UDP and 53/TCP, and its Endpoints are exactly its Ready DNS pods',
     layer: 'coredns',
     tags: ['dns', 'coredns'],
@@ -144,6 +146,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.resolv-conf',
+    phase: 'cluster',
     title: 'a pod resolv.conf: the cluster DNS as nameserver, <ns>.svc/svc/<domain> search path, ndots:5',
     layer: 'dns',
     tags: ['dns', 'resolv.conf'],
@@ -161,6 +164,7 @@ export const DNS_CHECKS: CheckDef[] = [
   matrixCheck('tcp'),
   {
     id: 'dns.matrix-libc',
+    phase: 'cluster',
     title: 'name-form matrix as applications resolve (libc getent: search path + ndots)',
     layer: 'dns',
     tags: ['dns', 'matrix', 'libc'],
@@ -176,6 +180,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.busybox',
+    phase: 'cluster',
     title: 'busybox nslookup agrees on fully qualified names (its search-path handling is not trusted)',
     layer: 'dns',
     tags: ['dns', 'busybox'],
@@ -195,6 +200,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.ptr',
+    phase: 'cluster',
     title: 'PTR of each ClusterIP gives the Service FQDN',
     layer: 'dns',
     tags: ['dns', 'ptr'],
@@ -260,6 +266,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.nx.negative',
+    phase: 'cluster',
     title: 'negative control: the resolution check fails for a name that does not exist (dig and libc)',
     layer: 'dns',
     tags: ['dns', 'negative-control'],
@@ -280,6 +287,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.bare-cross-ns.negative',
+    phase: 'cluster',
     title: 'negative control: the bare name across namespaces really is NXDOMAIN, so expecting the ClusterIP there fails',
     layer: 'dns',
     tags: ['dns', 'negative-control'],
@@ -298,6 +306,7 @@ export const DNS_CHECKS: CheckDef[] = [
   },
   {
     id: 'dns.resolv-conf.negative',
+    phase: 'cluster',
     title: 'negative control: the resolv.conf check fails for a pod that does not use cluster DNS (hostNetwork, dnsPolicy Default)',
     layer: 'dns',
     tags: ['dns', 'negative-control'],

@@ -21,6 +21,7 @@ export function verifyUnrouted(cidr: string, probeIP: string, routeGetOutput: st
 export const NODE_CHECKS: CheckDef[] = [
   {
     id: 'nodes.ready',
+    phase: 'cluster',
     title: 'every node is Ready (count and roles reported)',
     layer: 'nodes',
     tags: ['cluster'],
@@ -37,6 +38,7 @@ export const NODE_CHECKS: CheckDef[] = [
   },
   {
     id: 'nodes.pod-ips',
+    phase: 'cluster',
     title: 'a pod on every node got its own IP (inside the pod range when the range is known)',
     layer: 'nodes',
     tags: ['cluster', 'pod-ip'],
@@ -63,6 +65,7 @@ export const NODE_CHECKS: CheckDef[] = [
   },
   {
     id: 'nodes.safety-net',
+    phase: 'cluster',
     title: 'host safety net: the pod and service ranges are unreachable from the host',
     layer: 'nodes',
     tags: ['cluster', 'safety-net'],
@@ -82,6 +85,7 @@ export const NODE_CHECKS: CheckDef[] = [
   },
   {
     id: 'nodes.safety-net.negative',
+    phase: 'cluster',
     title: 'negative control: the safety-net check fails for an address the host does route (a node IP)',
     layer: 'nodes',
     tags: ['cluster', 'safety-net', 'negative-control'],

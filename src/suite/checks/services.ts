@@ -41,14 +41,15 @@ interface Traffic {
  * every request is answered — kube-proxy or its replacement may lag the API by a moment. Each
  * source pod runs the asking loop itself (src/probes/traffic.ts: overlapping rounds of REPEAT
  * requests, ending once consecutive rounds answered only by `want` covered all of it), so one
- * exec per pod covers the whole wait; it starts when `startWhen` resolves (the pods' readiness
- * changed in the API), so the exec's start overlaps the Endpoints and proxy updates. The wait
+ * exec per pod covers the whole wait; it starts when `startWhen` resolves (the wanted pods have
+ * their IPs), so the exec's start overlaps their start-up and the Endpoints and proxy updates. The wait
  * ends `timeoutMs` after the start, or after `apiSettled` (the API showing the change done: pods
  * Ready, Endpoints updated) when that comes later; then the last rounds are the evidence.
  */
 async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, apiSettled?: Promise<unknown>, startWhen?: Promise<unknown>): Promise<Traffic> {
-  const sources = podSources(env);
-  // asking before the pods are Ready would only compete with their start for the nodes' CPUs
+  // one probe pod per node: each node's proxy rules are asked (the other namespace's probe pod
+  // shares a node's rules with one of these, and asks the ClusterIP in service.from-pods)
+  const sources = env.probes;
   await startWhen?.catch(() => undefined);
   let deadline = Date.now() + timeoutMs;
   let apiDone = !apiSettled;
@@ -65,7 +66,7 @@ async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, api
   for (;;) {
     // a loop stops starting rounds 4 s before the deadline (its last round ends in time), and
     // runs 20 s at most: a later API change (pods turning Ready) may move the deadline
-    const deadlineS = Math.min(20, Math.max(1, Math.floor((deadline - Date.now()) / 1000) - 4));
+    const deadlineS = Math.min(20, Math.max(apiDone ? 1 : 5, Math.floor((deadline - Date.now()) / 1000) - 4));
     const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
     const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })));
     const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
@@ -129,19 +130,21 @@ const livePodsUntil = (env: RunEnv, what: string, done: (ps: V1Pod[]) => boolean
  */
 function changed(env: RunEnv, want: string[], removed: string[], size: number, extra: Record<string, unknown> = {}) {
   const settled = waitBackends(env.kube, env.workloadNs, service, selector, port, size, 90_000);
-  // the pods' readiness as the change wants it: every wanted pod Ready, no removed one
-  const ready = pollUntil({
-    what: `pods ${fmt(want)} Ready${removed.length ? ` and ${fmt(removed)} not` : ''}`,
+  // when asking the ClusterIP starts to make sense: every wanted pod has its IP (its sandbox is up,
+  // its container starting: the exec of the traffic loop overlaps the rest of the start-up, and no
+  // loop competes with the sandboxes' creation for the nodes' CPUs)
+  const started = pollUntil({
+    what: `pods ${fmt(want)} to have their IPs`,
     timeoutMs: 90_000,
     intervalMs: 100,
     probe: () => listPods(env.kube, env.workloadNs, selector),
-    done: (ps) => want.every((w) => ps.some((p) => p.metadata!.name === w && isReady(p))) && !ps.some((p) => removed.includes(p.metadata!.name!) && isReady(p)),
-    describe: (ps) => ps.map((p) => `${p.metadata!.name}${isReady(p) ? '/Ready' : ''}`).join(',') || 'no pods',
+    done: (ps) => want.every((w) => ps.some((p) => p.metadata!.name === w && !!p.status?.podIP)),
+    describe: (ps) => ps.map((p) => `${p.metadata!.name}:${p.status?.podIP ?? 'no IP'}`).join(',') || 'no pods',
   });
   // both are awaited by the checks; a phase whose checks are not selected must not leave them unhandled
   settled.catch(() => undefined);
-  ready.catch(() => undefined);
-  return { want, removed, settled, ready, ...extra };
+  started.catch(() => undefined);
+  return { want, removed, settled, started, ...extra };
 }
 
 /** The phase's Backends once settled, or (it did not settle) as the API shows them now. */
@@ -219,7 +222,7 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       phase,
       from: 'probe pods',
       to: 'the ClusterIP from before the change',
-      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.ready as Promise<unknown>),
+      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>),
       verify: (o) => trafficVerdict(o, `service-${phase}-traffic`),
     },
   ];
@@ -228,6 +231,7 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
 export const SERVICE_CHECKS: CheckDef[] = [
   {
     id: 'service.cluster-ip',
+    phase: 'cluster',
     title: 'ClusterIP is allocated inside the service range, port 80 -> targetPort 80/TCP',
     layer: 'service',
     tags: ['service'],
@@ -292,6 +296,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
   },
   {
     id: 'service.virtual-ip',
+    phase: 'cluster',
     title: 'the ClusterIP is virtual: no node interface holds it (and, for our cluster, the host has no route into the cluster for it)',
     layer: 'service',
     tags: ['service', 'virtual-ip'],
@@ -344,6 +349,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
   },
   {
     id: 'service.selects-nothing.negative',
+    phase: 'cluster',
     title: 'negative control: the Endpoints check fails, naming the empty set, for a Service whose selector matches nothing',
     layer: 'service',
     tags: ['service', 'negative-control'],
@@ -361,6 +367,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
   },
   {
     id: 'service.no-endpoints.negative',
+    phase: 'cluster',
     title: 'negative control: the ClusterIP check fails for a Service without endpoints',
     layer: 'service',
     tags: ['service', 'negative-control'],
@@ -383,6 +390,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
   },
   {
     id: 'service.virtual-ip.negative',
+    phase: 'cluster',
     title: 'negative control: the virtual-IP check fails for an address a node does hold',
     layer: 'service',
     tags: ['service', 'negative-control'],
@@ -409,7 +417,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'not-ready',
     from: 'probe pods',
     to: 'the ClusterIP',
-    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.ready as Promise<unknown>),
+    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>),
     verify: (o) => trafficVerdict(o, 'service-not-ready-traffic'),
   },
 ];
