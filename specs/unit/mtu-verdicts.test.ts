@@ -89,7 +89,8 @@ describe('the large body', () => {
   });
   it('the probe writes to a temporary file and reports exit, size and sha256', () => {
     const s = payloadProbe('x', '10.0.0.2', 80).argv[2];
-    expect(s).toContain('wget -q -T 10 -O "$f" http://10.0.0.2:80/big/payload.txt; echo "KNC wget-exit=$?"');
+    expect(s).toContain('wget -q -T 10 -O "$f" http://10.0.0.2:80/big/payload.txt; rc=$?');
+    expect(s).toContain('echo "KNC wget-exit=$rc"');
     expect(s).toContain('sha256sum < "$f"');
   });
 });

@@ -1,11 +1,28 @@
 // HTTP probes with busybox-compatible wget, bounded twice: wget's own -T and an outer timeout.
-import type { Probe } from './fanout.js';
+import { shq, type Probe } from './fanout.js';
 
 export function httpProbe(id: string, host: string, port: number, path = '/', timeoutS = 2): Probe {
   return {
     id,
     argv: ['timeout', '-s', 'KILL', String(timeoutS + 1), 'wget', '-q', '-T', String(timeoutS), '-O', '-', `http://${host}:${port}${path}`],
   };
+}
+
+/**
+ * `probe` asked up to `attempts` times, `gapS` apart, until it exits 0: for a ClusterIP asked right
+ * after its Endpoints changed (its proxy rules may trail them by a moment). The output is the last
+ * attempt's, followed by "(attempt N of M)" when it took more than one.
+ */
+export function retrying(probe: Probe, attempts = 4, gapS = 0.5): Probe {
+  const cmd = probe.argv.map(shq).join(' ');
+  const script = [
+    'i=0',
+    `while :; do i=$((i + 1)); out=$(${cmd} 2>&1); rc=$?; { [ "$rc" = 0 ] || [ "$i" -ge ${attempts} ]; } && break; sleep ${gapS}; done`,
+    `printf '%s\\n' "$out"`,
+    `[ "$i" = 1 ] || echo "(attempt $i of ${attempts})"`,
+    'exit "$rc"',
+  ].join('\n');
+  return { id: probe.id, argv: ['sh', '-c', script] };
 }
 
 export interface WhoAmI {

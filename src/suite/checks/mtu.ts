@@ -40,7 +40,7 @@ const crossNginxPairs = (env: RunEnv): Array<[ProbeRef, V1Pod]> => env.probes.fl
 
 const dfProbes = (env: RunEnv): ProbeAsk[] => [...crossProbePairs(env).map(([from, to]) => ({ from, probe: dfPingProbe(`df-${to.pod}`, from.ip, to.ip) })), ...ifaceProbes(env)];
 const bigPodProbes = (env: RunEnv): ProbeAsk[] => crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80) }));
-const bigSvcProbes = (env: RunEnv): ProbeAsk[] => podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80) }));
+const bigSvcProbes = (env: RunEnv): ProbeAsk[] => podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4) }));
 
 /** The black hole's route MTU: below any full-size segment (1500/1450-byte pod MTUs), above the small pages (< 1000 bytes). */
 const BLACKHOLE_MTU = 1200;

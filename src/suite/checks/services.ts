@@ -3,7 +3,7 @@
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { httpProbe } from '../../probes/http.js';
+import { httpProbe, retrying } from '../../probes/http.js';
 import { parseTrafficLoop, trafficLoopProbe } from '../../probes/traffic.js';
 import { verifyPage } from '../../checks/http.js';
 import { backends, fmt, verifySet, waitBackends, type Backends } from '../../checks/endpoints.js';
@@ -270,7 +270,9 @@ export const SERVICE_CHECKS: CheckDef[] = [
     tags: ['service', kind === 'pods' ? 'pod' : 'node'],
     from: kind === 'pods' ? 'probe pods' : 'every node',
     to: 'svc/my-nginx',
-    probes: (env) => (kind === 'pods' ? podSources(env) : env.nodeViews).map((from) => ({ from, probe: httpProbe('svc-page', ip(env), port) })),
+    // asked again (4 times, 0.5 s apart) when it fails: the Service's proxy rules may trail the
+    // Endpoints of pods that just turned Ready by a moment
+    probes: (env) => (kind === 'pods' ? podSources(env) : env.nodeViews).map((from) => ({ from, probe: retrying(httpProbe('svc-page', ip(env), port)) })),
     verify: (o) => {
       const sources = kind === 'pods' ? podSources(o.env) : o.env.nodeViews;
       must(sources.length > 0, { check: `service-from-${kind}`, from: 'the run', to: 'svc/my-nginx', expected: 'sources', seen: 'none' });
