@@ -112,6 +112,9 @@ export const POD_IP_CHECKS: CheckDef[] = [
   pairCheck('pod-ip.no-nat-cross-node', 'no NAT: nginx sees the client pod IP, across nodes', ['pod-ip', 'nat', 'cross-node'], 'probe pods', 'nginx on other nodes', (e) => [...e.probes, e.otherProbe], (f, t) => !sameNode(f, t), noNat, 'the cluster has a single node'),
   {
     id: 'pod-ip.unheld.negative',
+    // beside the Service changes: it looks at no nginx pod, and its address (the top of the
+    // control plane's pod range) is not one a new pod gets
+    phase: 'cluster',
     title: 'negative control: the reachability check fails, within its timeout, for a pod-range address no pod holds',
     layer: 'pod-ip',
     tags: ['pod-ip', 'negative-control'],
