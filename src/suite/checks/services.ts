@@ -120,7 +120,7 @@ const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isR
 
 /** The workload's live pods once `done` holds for them (the ReplicaSet did its part; not yet Ready). */
 const livePodsUntil = (env: RunEnv, what: string, done: (ps: V1Pod[]) => boolean) =>
-  pollUntil({ what, timeoutMs: 60_000, intervalMs: 150, probe: () => livePods(env), done, describe: (ps) => names(ps).join(',') || 'no pods' });
+  pollUntil({ what, timeoutMs: 60_000, intervalMs: 100, probe: () => livePods(env), done, describe: (ps) => names(ps).join(',') || 'no pods' });
 
 /**
  * A change phase's data: what the change should lead to (`want`: the pods that should answer,
@@ -158,10 +158,17 @@ export const SERVICE_PHASES: PhaseDef[] = [
     enter: async (env) => {
       // first of the changes: the 2 pods of the steady phase, one of them made not Ready (the
       // next phase replaces both, so nothing needs restoring and no extra pod has to start)
-      await waitBackends(env.kube, env.workloadNs, service, selector, port, 2);
-      const [victim, other] = (await livePods(env)).filter(isReady);
-      await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: victim.metadata!.name!, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 });
+      // (the steady phase's state is checked at the same time as the page is removed: when it
+      // does not hold, the phase fails as a whole)
+      const [victim, other] = env.nginx;
       const vName = victim.metadata!.name!;
+      await Promise.all([
+        waitBackends(env.kube, env.workloadNs, service, selector, port, 2).then((b) => {
+          const ips = env.nginx.map((p) => `${p.status!.podIP}:${port}`).sort();
+          if (b.pods.join() !== ips.join()) throw new Error(`the steady phase's Ready pods ${fmt(ips)} are not the Ready pods now: ${fmt(b.pods)}`);
+        }),
+        execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: vName, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 }),
+      ]);
       return changed(env, [other.metadata!.name!], [vName], 1, { victim: vName, victimIP: victim.status!.podIP! });
     },
   },
