@@ -208,7 +208,7 @@ export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'g
   await pollUntil({
     what: until === 'gone' ? `namespaces labelled ${labelSelector} deleted` : `no pods left in ${names.join(', ')} and each namespace terminating`,
     timeoutMs: opts.timeoutMs ?? 90_000,
-    intervalMs: 250,
+    intervalMs: 100,
     probe: async () => ({ namespaces: await list(), pods: until === 'gone' ? 0 : await podsLeft() }),
     done: ({ namespaces, pods }) =>
       until === 'gone' ? namespaces.length === 0 : pods === 0 && namespaces.every((n) => n.status?.phase === 'Terminating'),
