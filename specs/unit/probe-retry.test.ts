@@ -1,15 +1,13 @@
 // Probes asked again while nothing answers (a ClusterIP whose proxy rules trail its Endpoints),
 // run for real with the host's sh; `wget` is a stand-in on PATH that fails its first $FAILS calls.
-import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { useFakeBin } from './fake-bin.js';
 import { httpProbe, retrying } from '../../src/probes/http.js';
 import { parsePayload, payloadProbe } from '../../src/probes/mtu.js';
 import type { Probe } from '../../src/probes/fanout.js';
 
-let dir: string;
 /** Fails ($PARTIAL: after writing a few bytes) its first $FAILS calls, then serves $BODY. */
 const FAKE_WGET = `#!/bin/sh
 out=-
@@ -21,18 +19,13 @@ if [ "$n" -le "$FAILS" ]; then
 fi
 if [ "$out" = - ]; then printf '%s\\n' "$BODY"; else printf '%s\\n' "$BODY" >"$out"; fi
 `;
+const bin = useFakeBin({ wget: FAKE_WGET });
 
 function run(p: Probe, env: Record<string, string>) {
-  const r = spawnSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, COUNT: path.join(dir, `count-${Math.random()}`), BODY: '<title>Welcome to nginx!</title>', FAILS: '0', PARTIAL: '', ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, COUNT: path.join(bin.dir(), `count-${Math.random()}`), BODY: '<title>Welcome to nginx!</title>', FAILS: '0', PARTIAL: '', ...env }, encoding: 'utf8', timeout: 20_000 });
   return { out: `${r.stdout}${r.stderr}`, code: r.status };
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'knc-retry-'));
-  writeFileSync(path.join(dir, 'wget'), FAKE_WGET);
-  chmodSync(path.join(dir, 'wget'), 0o755);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('retrying(httpProbe)', () => {
   it('answers on the first attempt without saying so', () => {

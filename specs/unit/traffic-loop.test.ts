@@ -1,13 +1,9 @@
 // The in-pod "who answers" loop, run for real with the host's sh, timeout, sed and mktemp; only
 // `wget` is a stand-in on PATH that plays a Service whose proxy rules change while the loop runs.
-import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { useFakeBin } from './fake-bin.js';
 import { parseTrafficLoop, trafficLoopProbe } from '../../src/probes/traffic.js';
-
-let dir: string;
 
 /**
  * A wget that answers as one of $SERVERS (chosen at random) — or, before $SWITCH_AT (epoch ms),
@@ -25,20 +21,15 @@ shift $(( $(od -An -N2 -tu2 /dev/urandom) % $# ))
 [ "$1" = refuse ] && exit 1
 echo "client=10.244.1.5 server=$1"
 `;
+const bin = useFakeBin({ wget: FAKE_WGET });
 
 function run(probeArgs: Parameters<typeof trafficLoopProbe>[1], env: Record<string, string>): { out: string; ms: number } {
   const p = trafficLoopProbe('t', probeArgs);
   const t0 = Date.now();
-  const out = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const out = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
   return { out, ms: Date.now() - t0 };
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'knc-traffic-'));
-  writeFileSync(path.join(dir, 'wget'), FAKE_WGET);
-  chmodSync(path.join(dir, 'wget'), 0o755);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('traffic loop', () => {
   it('settles once consecutive good rounds were answered by every wanted server', () => {
