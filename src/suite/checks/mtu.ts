@@ -49,7 +49,14 @@ const BLACKHOLE_MTU = 1200;
  * A path-MTU black hole on `node`: packets it forwards towards `client` leave through a /32 route
  * with a smaller MTU (same gateway and device as now), and the "fragmentation needed" ICMP that
  * would tell the sender (`server`) to send smaller packets is dropped. Removed in `finally`,
- * whatever happened.
+ * whatever happened: the route first (while the ICMP is still dropped: a sender retransmitting
+ * into the black hole must not learn the small MTU on the way out).
+ *
+ * The node's IPv4 route cache is flushed once the route is in (and again after it is gone): a
+ * forwarded packet's MTU on a locked route comes from the cached next-hop exception for its
+ * destination when there is one, and on kube-router nodes a stale one let full-size segments
+ * through the black hole in most runs (the ICMP rule counted nothing; flushing the cache by hand
+ * made every attempt fail as it should).
  */
 async function withPmtuBlackHole<T>(node: string, client: string, server: string, body: () => Promise<T>): Promise<T> {
   const sh = (argv: string[]) => execa('docker', ['exec', node, ...argv]); // kind node containers are named after their nodes
@@ -59,17 +66,20 @@ async function withPmtuBlackHole<T>(node: string, client: string, server: string
   if (!dev) throw new Error(`node ${node}: no route to ${client}: ${now}`);
   const route = [`${client}/32`, ...(via ? ['via', via] : []), 'dev', dev, ...(via ? ['onlink'] : []), 'mtu', 'lock', String(BLACKHOLE_MTU)];
   const icmp = ['OUTPUT', '-p', 'icmp', '--icmp-type', 'fragmentation-needed', '-d', `${server}/32`, '-j', 'DROP'];
-  await sh(['ip', 'route', 'add', ...route]);
+  const flush = () => sh(['sysctl', '-q', '-w', 'net.ipv4.route.flush=1']);
+  await sh(['iptables', '-I', ...icmp.slice(0, 1), '1', ...icmp.slice(1)]);
   const undo: string[] = [];
   try {
-    await sh(['iptables', '-I', ...icmp.slice(0, 1), '1', ...icmp.slice(1)]);
+    await sh(['ip', 'route', 'add', ...route]);
     try {
+      await flush();
       return await body();
     } finally {
-      await sh(['iptables', '-D', ...icmp]).catch((e: Error) => undo.push(`iptables -D ${icmp.join(' ')}: ${e.message}`));
+      await sh(['ip', 'route', 'del', `${client}/32`]).catch((e: Error) => undo.push(`ip route del ${client}/32: ${e.message}`));
+      await flush().catch((e: Error) => undo.push(`route cache flush: ${e.message}`));
     }
   } finally {
-    await sh(['ip', 'route', 'del', `${client}/32`]).catch((e: Error) => undo.push(`ip route del ${client}/32: ${e.message}`));
+    await sh(['iptables', '-D', ...icmp]).catch((e: Error) => undo.push(`iptables -D ${icmp.join(' ')}: ${e.message}`));
     if (undo.length) throw new Error(`removing the black hole on node ${node} failed: ${undo.join('; ')}`);
   }
 }
