@@ -19,7 +19,15 @@ if [ "$n" -le "$FAILS" ]; then
 fi
 if [ "$out" = - ]; then printf '%s\\n' "$BODY"; else printf '%s\\n' "$BODY" >"$out"; fi
 `;
-const bin = useFakeBin({ wget: FAKE_WGET });
+/** A dig whose first $FAILS answers hold one A record, later ones two (the cluster DNS catching up). */
+const FAKE_DIG = `#!/bin/sh
+n=$(cat "$COUNT" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" >"$COUNT"
+echo ";; ANSWER SECTION:"
+echo "web.ns.svc.cluster.local. 30 IN A 10.244.1.5"
+[ "$n" -le "$FAILS" ] || echo "web.ns.svc.cluster.local. 30 IN A 10.244.2.7"
+echo ";; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)"
+`;
+const bin = useFakeBin({ wget: FAKE_WGET, dig: FAKE_DIG });
 
 function run(p: Probe, env: Record<string, string>) {
   const r = spawnSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, COUNT: path.join(bin.dir(), `count-${Math.random()}`), BODY: '<title>Welcome to nginx!</title>', FAILS: '0', PARTIAL: '', ...env }, encoding: 'utf8', timeout: 20_000 });
@@ -61,5 +69,19 @@ describe('payloadProbe attempts', () => {
   it('is one attempt by default', () => {
     const r = run(payloadProbe('b', '10.96.0.9', 80, '/big/payload.txt', 1), { FAILS: '9' });
     expect(parsePayload(r.out)).toMatchObject({ wgetExit: 1, bytes: 0 });
+  });
+});
+
+describe('retrying(…, until)', () => {
+  const twoA = `[ "$(printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+A[[:space:]]')" -eq 2 ]`;
+  it('asks again until the test on the output holds (a record the cluster DNS did not have yet)', () => {
+    const r = run(retrying({ id: 'd', argv: ['dig', 'web.ns.svc.cluster.local'] }, 4, 0.1, twoA), { FAILS: '2' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/IN A 10\.244\.2\.7\n[\s\S]*\(attempt 3 of 4\)\n$/);
+  });
+  it('keeps the last answer when the test never holds', () => {
+    const r = run(retrying({ id: 'd', argv: ['dig', 'web.ns.svc.cluster.local'] }, 2, 0.1, twoA), { FAILS: '9' });
+    expect(r.out).not.toMatch(/10\.244\.2\.7/);
+    expect(r.out).toMatch(/\(attempt 2 of 2\)\n$/);
   });
 });

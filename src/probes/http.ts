@@ -9,15 +9,17 @@ export function httpProbe(id: string, host: string, port: number, path = '/', ti
 }
 
 /**
- * `probe` asked up to `attempts` times, `gapS` apart, until it exits 0: for a ClusterIP asked right
- * after its Endpoints changed (its proxy rules may trail them by a moment). The output is the last
- * attempt's, followed by "(attempt N of M)" when it took more than one.
+ * `probe` asked up to `attempts` times, `gapS` apart, until it exits 0 (or until the shell test
+ * `until` holds; it sees the attempt's output in "$out" and exit code in "$rc"): for something
+ * asked right after pods turned Ready — a ClusterIP's proxy rules, the cluster DNS's records may
+ * trail their Endpoints by a moment. The output is the last attempt's, followed by
+ * "(attempt N of M)" when it took more than one.
  */
-export function retrying(probe: Probe, attempts = 4, gapS = 0.5): Probe {
+export function retrying(probe: Probe, attempts = 4, gapS = 0.5, until = '[ "$rc" = 0 ]'): Probe {
   const cmd = probe.argv.map(shq).join(' ');
   const script = [
     'i=0',
-    `while :; do i=$((i + 1)); out=$(${cmd} 2>&1); rc=$?; { [ "$rc" = 0 ] || [ "$i" -ge ${attempts} ]; } && break; sleep ${gapS}; done`,
+    `while :; do i=$((i + 1)); out=$(${cmd} 2>&1); rc=$?; { ${until} || [ "$i" -ge ${attempts} ]; } && break; sleep ${gapS}; done`,
     `printf '%s\\n' "$out"`,
     `[ "$i" = 1 ] || echo "(attempt $i of ${attempts})"`,
     'exit "$rc"',

@@ -3,6 +3,7 @@
 // another namespace over UDP, TCP and libc, PTR, headless A records and SRV. The cluster domain
 // and the nameserver pods use are discovered (a NodeLocal DNSCache address is recognised).
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import { retrying } from '../../probes/http.js';
 import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, records } from '../../probes/dns.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../../checks/dns-matrix.js';
 import { CheckFailure, throwAll } from '../../checks/failure.js';
@@ -94,17 +95,30 @@ function matrixCheck(transport: 'udp' | 'tcp'): CheckDef {
   };
 }
 
+/** PTR and NXDOMAIN probes (the cluster phase: nothing the Service changes touch). */
 const extraProbes = (env: RunEnv): ProbeAsk[] => {
   const from = askers(env)[0];
   const dnsIP = env.facts.dnsServiceIP;
   return [
     digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }),
     digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }),
-    digProbe('headless', fqdn(env, WORKLOAD.headless, env.workloadNs), { server: dnsIP }),
-    digProbe('srv', `_http._tcp.${fqdn(env, WORKLOAD.headless, env.workloadNs)}`, { type: 'SRV', server: dnsIP }),
-    digProbe('srv-clusterip', `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`, { type: 'SRV', server: dnsIP }),
     digProbe('nx', `no-such-service.${env.workloadNs}`, { search: true }),
     getentProbe('nx-libc', `no-such-service.${env.workloadNs}`),
+  ].map((probe) => ({ from, probe }));
+};
+
+/** A test on a dig attempt's output: exactly `n` answers of `type` (the cluster DNS may trail pods that just turned Ready). */
+const answersOf = (type: string, n: number) => `[ "$(printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+${type}[[:space:]]')" -eq ${n} ]`;
+
+/** The headless Service's A and SRV records (the steady phase: one per nginx pod Ready at setup), asked again while their count is off. */
+const headlessProbes = (env: RunEnv): ProbeAsk[] => {
+  const from = askers(env)[0];
+  const dnsIP = env.facts.dnsServiceIP;
+  const n = env.nginx.length;
+  return [
+    retrying(digProbe('headless', fqdn(env, WORKLOAD.headless, env.workloadNs), { server: dnsIP }), 4, 0.5, answersOf('A', n)),
+    retrying(digProbe('srv', `_http._tcp.${fqdn(env, WORKLOAD.headless, env.workloadNs)}`, { type: 'SRV', server: dnsIP }), 4, 0.5, answersOf('SRV', n)),
+    digProbe('srv-clusterip', `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`, { type: 'SRV', server: dnsIP }),
   ].map((probe) => ({ from, probe }));
 };
 
@@ -223,7 +237,7 @@ export const DNS_CHECKS: CheckDef[] = [
     tags: ['dns', 'headless', 'extended'],
     from: 'probe pod',
     to: 'my-nginx-headless',
-    probes: extraProbes,
+    probes: headlessProbes,
     gather: ({ env }) => readyNginxIPs(env),
     verify: (o) => {
       const from = askers(o.env)[0];
@@ -246,7 +260,7 @@ export const DNS_CHECKS: CheckDef[] = [
     tags: ['dns', 'srv', 'extended'],
     from: 'probe pod',
     to: '_http._tcp',
-    probes: extraProbes,
+    probes: headlessProbes,
     gather: ({ env }) => readyNginxIPs(env),
     verify: (o) => {
       const from = askers(o.env)[0];
