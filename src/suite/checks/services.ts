@@ -16,7 +16,7 @@ import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
 import type { Obj } from '../../session/manifests.js';
 import { pollUntil } from '../../util/poll.js';
 import { fanOut, key, label, runFanout } from '../fanout.js';
-import type { CheckDef, Observations, PhaseDef } from '../types.js';
+import type { CheckDef, Observations, PhaseContext, PhaseDef } from '../types.js';
 import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
 
 const { deployment, service, selector, port } = WORKLOAD;
@@ -62,7 +62,6 @@ async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, api
   );
   const wanted = [...want].sort().join();
   let attempts = 0;
-  let last: Traffic = { servers: {}, unanswered: ['no round of requests finished'], requests: 0, attempts };
   for (;;) {
     // a loop stops starting rounds 4 s before the deadline (its last round ends in time), and
     // runs 20 s at most: a later API change (pods turning Ready) may move the deadline
@@ -89,7 +88,6 @@ async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, api
       if (!r.answers.length) t.unanswered.push(`${label(from)}: no round of requests finished`);
     }
     attempts = t.attempts;
-    last = t;
     if (t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === wanted) return t;
     if (Date.now() >= deadline && apiDone) return t;
   }
@@ -146,6 +144,10 @@ function changed(env: RunEnv, want: string[], removed: string[], size: number, e
   started.catch(() => undefined);
   return { want, removed, settled, started, ...extra };
 }
+
+/** A change phase's traffic check: the ClusterIP asked from when the wanted pods have IPs until it is answered by exactly them. */
+const trafficAfterChange = ({ env, phaseData }: PhaseContext) =>
+  trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>);
 
 /** The phase's Backends once settled, or (it did not settle) as the API shows them now. */
 const settledBackends = async (env: RunEnv, phaseData: Record<string, unknown>) =>
@@ -229,7 +231,7 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       phase,
       from: 'probe pods',
       to: 'the ClusterIP from before the change',
-      gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>),
+      gather: trafficAfterChange,
       verify: (o) => trafficVerdict(o, `service-${phase}-traffic`),
     },
   ];
@@ -426,7 +428,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'not-ready',
     from: 'probe pods',
     to: 'the ClusterIP',
-    gather: ({ env, phaseData }) => trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>),
+    gather: trafficAfterChange,
     verify: (o) => trafficVerdict(o, 'service-not-ready-traffic'),
   },
 ];
