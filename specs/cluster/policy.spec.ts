@@ -4,7 +4,7 @@
 // CNI that has no policy engine (flannel alone) every check that expects a denial must FAIL with
 // the plain verdict "NetworkPolicy is not enforced" — never a silent pass — and the rest must pass.
 import { describe, expect, test } from '@jest/globals';
-import { NOT_ENFORCED } from '../../src/checks/policy.js';
+import { NOT_ENFORCED } from '../../src/verdicts/policy.js';
 import { byLayer, jestTarget, testEachCheck, useNetcheck } from '../support/netcheck.js';
 
 /** The built-in CNIs that enforce nothing (the Makefile leaves the policy checks out for them). */

@@ -1,8 +1,8 @@
 // The tool's failure evidence (it belongs to the tool's tests, not to a user's run): a failed check
 // can collect the run's events and pods, the DNS pods' logs and, where the cluster has it, kube-proxy's.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { failureEvidence } from '../../src/checks/evidence.js';
-import { setupRun, teardownRun, type RunEnv } from '../../src/session/run.js';
+import { failureEvidence } from '../../src/verdicts/evidence.js';
+import { setupRun, teardownRun, type RunEnv } from '../../src/workload/setup.js';
 import { jestTarget } from '../support/netcheck.js';
 
 let env: RunEnv;

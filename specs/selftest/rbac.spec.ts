@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeKube, type Kube } from '../../src/kube/client.js';
 import { jestTarget } from '../support/netcheck.js';
-import type { Target } from '../../src/target/target.js';
+import type { Target } from '../../src/cluster/resolve.js';
 import { newRunId, runLabels, runSelector } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { CLEANUP_PERMISSIONS, RUN_PERMISSIONS, describePermission, type Permission } from '../../src/cli/preflight.js';
@@ -30,7 +30,7 @@ import {
   serviceAccountToken,
   writeTokenKubeconfig,
   type RbacObjects,
-} from '../../src/session/service-account.js';
+} from '../support/service-account.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'bin/kube-netcheck.js');

@@ -4,11 +4,11 @@
 // reads its verdict. Reports of the file's run go to reports/jest/<spec>/.
 import { beforeAll, describe, test } from '@jest/globals';
 import path from 'node:path';
-import { CATALOGUE } from '../../src/suite/catalogue.js';
-import { runSuite, type RunResult } from '../../src/suite/run-suite.js';
-import type { CheckDef, CheckRecord } from '../../src/suite/types.js';
-import { managedTarget, userTarget, withNodeImages, type Target } from '../../src/target/target.js';
-import type { KindCluster } from '../../src/target/kind.js';
+import { CATALOGUE } from '../../src/catalogue/index.js';
+import { runSuite, type RunResult } from '../../src/engine/run-suite.js';
+import type { CheckDef, CheckRecord } from '../../src/catalogue/types.js';
+import { managedTarget, userTarget, withNodeImages, type Target } from '../../src/cluster/resolve.js';
+import type { KindCluster } from '../../src/cluster/kind.js';
 import { FileReporter } from '../../src/report/reporter.js';
 
 /** The cluster of this Jest run (specs/support/global-setup.mjs resolved it). */

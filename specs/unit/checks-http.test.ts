@@ -1,9 +1,9 @@
-// HTTP verdicts (src/checks/http.ts) on real wget outcomes: the fan-out records (stderr merged
+// HTTP verdicts (src/verdicts/http.ts) on real wget outcomes: the fan-out records (stderr merged
 // into the output, as in production) and single captured commands (exit codes 0, 1, 124, 137).
 import { describe, it, expect } from '@jest/globals';
-import { httpOutcome, verifyNoNat, verifyPage } from '../../src/checks/http.js';
-import { CheckFailure } from '../../src/checks/failure.js';
-import { parseFanout, type ProbeOutput } from '../../src/probes/fanout.js';
+import { httpOutcome, verifyNoNat, verifyPage } from '../../src/verdicts/http.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
+import { parseFanout, type ProbeOutput } from '../../src/probes/batch.js';
 import { CAPTURE, asProbeOutput, capturedFanout } from './fixture-files.js';
 
 const f = capturedFanout('probe');

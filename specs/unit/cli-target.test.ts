@@ -3,9 +3,9 @@
 import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
 import { contextFor, loadKubeConfig } from '../../src/kube/client.js';
-import { anyCluster, existingCluster } from '../../src/target/flags.js';
-import { kindKubeconfig, scriptEnv } from '../../src/target/kind.js';
-import { DEFAULT_IMAGES, managedTarget, preferNodeImages, userTarget } from '../../src/target/target.js';
+import { anyCluster, existingCluster } from '../../src/cluster/flags.js';
+import { kindKubeconfig, scriptEnv } from '../../src/cluster/kind.js';
+import { DEFAULT_IMAGES, managedTarget, preferNodeImages, userTarget } from '../../src/cluster/resolve.js';
 import { kubeconfigYaml, withTempDir, writeTemp } from './fake-apiserver.js';
 
 describe('target cluster', () => {

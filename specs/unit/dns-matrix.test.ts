@@ -1,10 +1,10 @@
 // The DNS name-form matrix: its expectations, and the dig/getent/resolv.conf verdicts on the real
 // answers of a fan-out run from the probe pod in knc-fixtures (fixtures/fanout-probe.*).
 import { describe, it, expect } from '@jest/globals';
-import { buildMatrix, nameForms, verifyDig, verifyGetent, verifyResolvConf, type DnsCell, type DnsTarget } from '../../src/checks/dns-matrix.js';
-import { CheckFailure } from '../../src/checks/failure.js';
+import { buildMatrix, nameForms, verifyDig, verifyGetent, verifyResolvConf, type DnsCell, type DnsTarget } from '../../src/verdicts/dns-matrix.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
 import { parseDig, parseGetent, parseResolvConf } from '../../src/probes/dns.js';
-import { parseFanout } from '../../src/probes/fanout.js';
+import { parseFanout } from '../../src/probes/batch.js';
 import { CAPTURE, captured, capturedFanout } from './fixture-files.js';
 
 const { dnsIP, webClusterIP, domain } = CAPTURE;

@@ -2,10 +2,10 @@
 // `kubectl exec <pod> -- sh -c "$script"` in the kind cluster (46 probes in a probe pod, 2 in a
 // hostNetwork pod).
 import { describe, it, expect } from '@jest/globals';
-import { fanoutArgv, fanoutScript, parseFanout, shq, type Probe } from '../../src/probes/fanout.js';
+import { fanoutArgv, fanoutScript, parseFanout, shq, type Probe } from '../../src/probes/batch.js';
 import { digProbe, getentProbe, nslookupProbe } from '../../src/probes/dns.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { buildMatrix } from '../../src/checks/dns-matrix.js';
+import { buildMatrix } from '../../src/verdicts/dns-matrix.js';
 import { CAPTURE, capturedFanout, captured } from './fixture-files.js';
 
 const { dnsIP, webClusterIP, webPodIP, whoamiPodIP, unheldIP } = CAPTURE;

@@ -3,7 +3,7 @@
 // (see specs/unit/fixtures/README.md for what was running when they were captured).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Probe, ProbeOutput } from '../../src/probes/fanout.js';
+import type { Probe, ProbeOutput } from '../../src/probes/batch.js';
 
 const dir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml, startFakeApiServer, writeTemp, type FakeApiServer } from './fake-apiserver.js';
-import { CHECK_IDS } from '../../src/grade/catalogue.js';
+import { CHECK_IDS } from '../../src/grade/items.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kube-netcheck.js');

@@ -1,7 +1,7 @@
 // Rubric parsing and validation: the default rubric, custom rubrics (reweight, select, rename,
 // reuse a check), and a clear error for each kind of malformed rubric.
 import { describe, expect, it } from '@jest/globals';
-import { CHECK_IDS } from '../../src/grade/catalogue.js';
+import { CHECK_IDS } from '../../src/grade/items.js';
 import { DEFAULT_RUBRIC_FILE, MAX_QUOTE, RubricError, SEED_LAB, clip, forNamespace, loadRubric, parseRubric, rubricChecks, rubricNeedsProbe } from '../../src/grade/rubric.js';
 
 const err = (yamlText: string) => {

@@ -1,6 +1,6 @@
 // Scoring (weights, percent, pass mark) and the two outputs: human lines and the LMS JSON.
 import { describe, expect, it } from '@jest/globals';
-import type { CheckId } from '../../src/grade/catalogue.js';
+import type { CheckId } from '../../src/grade/items.js';
 import { parseRubric, type Rubric } from '../../src/grade/rubric.js';
 import { displayPercent, parsePassMark, score } from '../../src/grade/score.js';
 import { formatHuman, toLmsJson, type GradeContext } from '../../src/grade/format.js';

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
-import { CHECK_IDS, type CheckId } from '../../src/grade/catalogue.js';
+import { CHECK_IDS, type CheckId } from '../../src/grade/items.js';
 import { SEED_LAB } from '../../src/grade/rubric.js';
 import { deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, selects, type Observation } from '../../src/grade/verdicts.js';
 import { planProbes, retried } from '../../src/grade/observe.js';
 import { httpProbe } from '../../src/probes/http.js';
-import type { ProbeOutput } from '../../src/probes/fanout.js';
+import type { ProbeOutput } from '../../src/probes/batch.js';
 
 const NS = 'student';
 const CLUSTER_IP = '10.96.12.34';
@@ -132,7 +132,7 @@ describe('seeded mistakes fail exactly their items', () => {
     expect(failed(o)).toEqual(['service-port', 'endpoints', 'service-http']);
     expect(detail(o, 'service-port')).toBe('expected port 80 -> targetPort 80; the Service has 80/TCP->8080');
     expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.5:8080 \(pod my-nginx-abc-0\), 10\.244\.2\.7:8080 \(pod my-nginx-abc-1\); missing: /);
-    // the HTTP verdict is src/checks/http.ts's verifyPage: its "expected …; saw <outcome> (exit …)" words
+    // the HTTP verdict is src/verdicts/http.ts's verifyPage: its "expected …; saw <outcome> (exit …)" words
     expect(detail(o, 'service-http')).toMatch(/^my-nginx 10\.96\.12\.34:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: "wget: can't connect .*Connection refused"\)$/);
   });
 

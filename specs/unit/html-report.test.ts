@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toHtml, type HtmlInput } from '../../src/report/html.js';
-import type { DnsRow, ReachabilityRow } from '../../src/report/matrices.js';
+import type { DnsRow, ReachabilityRow } from '../../src/catalogue/matrices.js';
 import { fixtureText } from './fixture-files.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,13 +1,13 @@
-// MTU probes and verdicts (src/probes/mtu.ts, src/checks/mtu.ts) on fan-outs captured from the live
+// MTU probes and verdicts (src/probes/mtu.ts, src/verdicts/mtu.ts) on fan-outs captured from the live
 // kind cluster (specs/unit/fixtures/README-mtu-policy.md): the interface holding the pod IP and its
 // MTU, DF pings of exactly the MTU and one byte more, the large body intact / timed out under a
 // path-MTU black hole / refused / 404.
 import { describe, it, expect } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/fanout.js';
+import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/batch.js';
 import { PAYLOAD, dfPingProbe, parseDfPing, parseIfaceMtu, parsePayload, payloadProbe, payloadText } from '../../src/probes/mtu.js';
-import { payloadOutcome, verifyDfPing, verifyPayload, verifyPodMtu } from '../../src/checks/mtu.js';
-import { CheckFailure } from '../../src/checks/failure.js';
+import { payloadOutcome, verifyDfPing, verifyPayload, verifyPodMtu } from '../../src/verdicts/mtu.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
 import { fixtureText } from './fixture-files.js';
 
 function fan(name: string): Map<string, ProbeOutput> {

@@ -1,9 +1,9 @@
-// NetworkPolicy verdicts (src/checks/policy.ts) on outputs captured from the live cluster: the
+// NetworkPolicy verdicts (src/verdicts/policy.ts) on outputs captured from the live cluster: the
 // expected outcome is data (ok / denied), the observed one is read from real wget and dig outputs,
 // and the two plain verdicts end the failure line.
 import { describe, it, expect } from '@jest/globals';
-import { ALLOWED_BLOCKED, NOT_ENFORCED, dnsPolicyOutcome, httpPolicyOutcome, matches, policyRow, verifyPolicyProbe, type Expectation } from '../../src/checks/policy.js';
-import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/fanout.js';
+import { ALLOWED_BLOCKED, NOT_ENFORCED, dnsPolicyOutcome, httpPolicyOutcome, matches, policyRow, verifyPolicyProbe, type Expectation } from '../../src/verdicts/policy.js';
+import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/batch.js';
 import { capturedFanout, fixtureText } from './fixture-files.js';
 
 const f = capturedFanout('probe');

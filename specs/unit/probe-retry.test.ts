@@ -6,7 +6,7 @@ import path from 'node:path';
 import { useFakeBin } from './fake-bin.js';
 import { httpProbe, retrying } from '../../src/probes/http.js';
 import { parsePayload, payloadProbe } from '../../src/probes/mtu.js';
-import type { Probe } from '../../src/probes/fanout.js';
+import type { Probe } from '../../src/probes/batch.js';
 
 /** Fails ($PARTIAL: after writing a few bytes) its first $FAILS calls, then serves $BODY. */
 const FAKE_WGET = `#!/bin/sh

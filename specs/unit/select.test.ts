@@ -1,7 +1,7 @@
 // Selection from the catalogue (--only / --skip): by id or id prefix, title substring, layer or tag.
 import { describe, it, expect } from '@jest/globals';
-import { CATALOGUE } from '../../src/suite/catalogue.js';
-import { knownTags, selectChecks, splitTerms, unknownTerms } from '../../src/suite/select.js';
+import { CATALOGUE } from '../../src/catalogue/index.js';
+import { knownTags, selectChecks, splitTerms, unknownTerms } from '../../src/catalogue/select.js';
 
 const ids = (only: string[], skip: string[] = []) => selectChecks(CATALOGUE, { only, skip }).map((c) => c.id);
 

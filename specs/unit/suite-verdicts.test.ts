@@ -5,17 +5,17 @@
 // verdict, pods that cannot start are recognised at once, facts come from what pods see.
 import { describe, it, expect } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { verifyServedBy } from '../../src/checks/http.js';
-import { parseFanout, type ProbeOutput } from '../../src/probes/fanout.js';
-import { verifyTraffic } from '../../src/suite/checks/services.js';
-import { verifyUnrouted } from '../../src/suite/checks/nodes.js';
-import { outputsOf, type FanoutResult } from '../../src/suite/fanout.js';
-import { likelyCause, markNotMeaningful } from '../../src/suite/cause.js';
-import { CATALOGUE } from '../../src/suite/catalogue.js';
-import { cannotStart } from '../../src/session/pods.js';
-import { sampleNodes, type ProbeRef } from '../../src/session/run.js';
+import { verifyServedBy } from '../../src/verdicts/http.js';
+import { parseFanout, type ProbeOutput } from '../../src/probes/batch.js';
+import { verifyTraffic } from '../../src/catalogue/services.js';
+import { verifyUnrouted } from '../../src/catalogue/nodes.js';
+import { outputsOf, type FanoutResult } from '../../src/engine/fanout.js';
+import { likelyCause, markNotMeaningful } from '../../src/engine/cause.js';
+import { CATALOGUE } from '../../src/catalogue/index.js';
+import { cannotStart } from '../../src/workload/pods.js';
+import { sampleNodes, type ProbeRef } from '../../src/workload/setup.js';
 import { clusterDnsServers, domainFromResolvConf, NODELOCAL_DNS_IP, type NodeFacts } from '../../src/cluster/facts.js';
-import type { CheckRecord } from '../../src/suite/types.js';
+import type { CheckRecord } from '../../src/catalogue/types.js';
 import { capturedFanout, fixtureText } from './fixture-files.js';
 
 const fan = (() => { const f = capturedFanout('probe'); return parseFanout(f.stdout, f.probes); })();

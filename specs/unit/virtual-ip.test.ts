@@ -1,8 +1,8 @@
 // "The ClusterIP is virtual": interface and route parsers on real `ip -o addr show` and
 // `ip route get` outputs captured in a hostNetwork pod on kube-netcheck-worker (and in a probe pod).
 import { describe, it, expect } from '@jest/globals';
-import { interfacesHolding, routeDevice, verifyHostNoRoute, verifyNotHeld } from '../../src/checks/virtual-ip.js';
-import { CheckFailure } from '../../src/checks/failure.js';
+import { interfacesHolding, routeDevice, verifyHostNoRoute, verifyNotHeld } from '../../src/verdicts/virtual-ip.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
 import { CAPTURE, captured } from './fixture-files.js';
 
 const nodeAddrs = captured('ip-addr-node-view').stdout;

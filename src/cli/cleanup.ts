@@ -1,10 +1,10 @@
 // `kube-netcheck cleanup`: delete every namespace any run left behind.
 import { makeKube } from '../kube/client.js';
-import { teardownRun } from '../session/run.js';
+import { teardownRun } from '../workload/setup.js';
 import { runSelector } from '../util/labels.js';
 import { EXIT, type Io } from './io.js';
 import { CLEANUP_PERMISSIONS, preflight } from './preflight.js';
-import { anyCluster, type ClusterFlags } from '../target/flags.js';
+import { anyCluster, type ClusterFlags } from '../cluster/flags.js';
 
 export async function cleanupCommand(flags: ClusterFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const target = anyCluster(flags, env);

@@ -1,7 +1,7 @@
-// `kube-netcheck cluster up|down`: the managed kind cluster through its provider (src/target/kind.ts).
+// `kube-netcheck cluster up|down`: the managed kind cluster through its provider (src/cluster/kind.ts).
 import { requireDocker } from './docker.js';
 import { CliFailure, EXIT, type Io } from './io.js';
-import { kindDown, kindUp, type KindOptions } from '../target/kind.js';
+import { kindDown, kindUp, type KindOptions } from '../cluster/kind.js';
 
 export async function clusterCommand(action: 'up' | 'down', opts: KindOptions, io: Io): Promise<number> {
   await requireDocker();

@@ -4,12 +4,12 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, type Io } from './io.js';
-import { ROOT, kindDown, kindUp } from '../target/kind.js';
-import { managedTarget } from '../target/target.js';
-import { CATALOGUE } from '../suite/catalogue.js';
-import { runSuite, type RunResult } from '../suite/run-suite.js';
+import { ROOT, kindDown, kindUp } from '../cluster/kind.js';
+import { managedTarget } from '../cluster/resolve.js';
+import { CATALOGUE } from '../catalogue/index.js';
+import { runSuite, type RunResult } from '../engine/run-suite.js';
 import { FileReporter } from '../report/reporter.js';
-import type { CheckRecord } from '../suite/types.js';
+import type { CheckRecord } from '../catalogue/types.js';
 
 export interface MatrixColumn {
   cni: string;

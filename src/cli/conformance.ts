@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { ConformanceSetupError, runConformance, type ConformanceResult } from '../conformance/run.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
-import { anyCluster } from '../target/flags.js';
+import { anyCluster } from '../cluster/flags.js';
 
 export interface ConformanceFlags {
   kubeconfig?: string;

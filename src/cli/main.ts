@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
-import { splitTerms } from '../suite/select.js';
-import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from '../grade/cli.js';
+import { splitTerms } from '../catalogue/select.js';
+import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from './grade-usage.js';
 
 const SYNOPSIS: Record<string, string> = {
   '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance|cni-matrix> [options]',
@@ -248,7 +248,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case 'grade': {
       const { values: v } = parse('grade', { args: rest, options: GRADE_OPTIONS, strict: true });
       if (v.help) return (io.out(HELP.grade), EXIT.OK);
-      const { gradeCommand } = await import('../grade/command.js');
+      const { gradeCommand } = await import('./grade.js');
       return gradeCommand(gradeFlags(v), io);
     }
     case 'cni-matrix': {

@@ -16,7 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/client.js';
 import { NetcheckError } from '../kube/errors.js';
-import type { ClusterRef as Target } from '../target/flags.js';
+import type { ClusterRef as Target } from '../cluster/flags.js';
 
 export interface Permission {
   verb: string;

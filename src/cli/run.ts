@@ -1,19 +1,19 @@
 // `kube-netcheck run`: resolve the target once (the user's cluster after a preflight, or the kind
 // cluster kube-netcheck manages), select checks from the catalogue, and run the suite in this
-// process (src/suite/run-suite.ts) with the console and file reporters. Exit 0/1/2/130.
+// process (src/engine/run-suite.ts) with the console and file reporters. Exit 0/1/2/130.
 import path from 'node:path';
 import { requireDocker } from './docker.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
 import { waitWith } from './progress.js';
-import { managedTarget, userTarget, withNodeImages, type Target, type TargetFlags } from '../target/target.js';
-import { kindDown, kindUp } from '../target/kind.js';
-import { CATALOGUE } from '../suite/catalogue.js';
-import { knownTags, selectChecks, unknownTerms } from '../suite/select.js';
-import { runSuite, type RunResult } from '../suite/run-suite.js';
+import { managedTarget, userTarget, withNodeImages, type Target, type TargetFlags } from '../cluster/resolve.js';
+import { kindDown, kindUp } from '../cluster/kind.js';
+import { CATALOGUE } from '../catalogue/index.js';
+import { knownTags, selectChecks, unknownTerms } from '../catalogue/select.js';
+import { runSuite, type RunResult } from '../engine/run-suite.js';
 import { ConsoleReporter, FileReporter } from '../report/reporter.js';
 import { makeKube } from '../kube/client.js';
-import { teardownRun } from '../session/run.js';
+import { teardownRun } from '../workload/setup.js';
 
 export interface RunFlags extends TargetFlags {
   keep: boolean;

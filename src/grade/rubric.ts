@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { CHECK_IDS, isCheckId, needsProbe, type CheckId } from './catalogue.js';
+import { CHECK_IDS, isCheckId, needsProbe, type CheckId } from './items.js';
 
 export const DEFAULT_RUBRIC_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../manifests/grading/default-rubric.yaml');
 

@@ -1,5 +1,5 @@
 // Scoring: rubric items x check outcomes -> points, percent, pass/fail against the pass mark.
-import type { CheckId } from './catalogue.js';
+import type { CheckId } from './items.js';
 import type { Rubric } from './rubric.js';
 import type { Outcome } from './verdicts.js';
 

@@ -8,17 +8,17 @@
 // select exactly the Deployment's pods, and its Endpoints then hold an address too many.
 //
 // The verdicts on Endpoints, HTTP answers and DNS name forms are the network-model checks' own
-// (src/checks/endpoints.ts, http.ts, dns-matrix.ts): the grader adds what the lab expects, not a
+// (src/verdicts/endpoints.ts, http.ts, dns-matrix.ts): the grader adds what the lab expects, not a
 // second copy of how to judge it.
 import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
-import type { ProbeOutput } from '../probes/fanout.js';
+import type { ProbeOutput } from '../probes/batch.js';
 import { parseDig } from '../probes/dns.js';
-import { ANY_PAGE, verifyPage } from '../checks/http.js';
-import { buildMatrix, digSeen, nameForms, verifyDig, type DnsCell } from '../checks/dns-matrix.js';
-import { endpointsAddresses, fmt, readyAddresses, verifySet } from '../checks/endpoints.js';
-import type { CheckFailure } from '../checks/failure.js';
-import { isReady } from '../session/pods.js';
-import type { CheckId } from './catalogue.js';
+import { ANY_PAGE, verifyPage } from '../verdicts/http.js';
+import { buildMatrix, digSeen, nameForms, verifyDig, type DnsCell } from '../verdicts/dns-matrix.js';
+import { endpointsAddresses, fmt, readyAddresses, verifySet } from '../verdicts/endpoints.js';
+import type { CheckFailure } from '../verdicts/failure.js';
+import { isReady } from '../workload/pods.js';
+import type { CheckId } from './items.js';
 import type { LabExpectations } from './rubric.js';
 
 /** The name forms the grader asks from its own namespace (the bare name resolves only inside the student's). */

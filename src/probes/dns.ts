@@ -1,7 +1,7 @@
 // DNS probes and their parsers: dig (the verdicts), getent (libc: search path + ndots, as
 // applications resolve), busybox nslookup (old and new output formats, informational only:
 // busybox > 1.28 mishandles search paths) and /etc/resolv.conf.
-import type { Probe } from './fanout.js';
+import type { Probe } from './batch.js';
 
 export type Transport = 'udp' | 'tcp';
 

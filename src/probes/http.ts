@@ -1,5 +1,5 @@
 // HTTP probes with busybox-compatible wget, bounded twice: wget's own -T and an outer timeout.
-import { shq, type Probe } from './fanout.js';
+import { shq, type Probe } from './batch.js';
 
 export function httpProbe(id: string, host: string, port: number, path = '/', timeoutS = 2): Probe {
   return {

@@ -2,7 +2,7 @@
 // (`ip -o addr` + `ip -o link`, never assuming eth0), pings of exactly that MTU with DF set (and one
 // byte more), and a large HTTP body fetched into a file whose size and sha256 are reported.
 import { createHash } from 'node:crypto';
-import type { Probe } from './fanout.js';
+import type { Probe } from './batch.js';
 
 /** `ip -o -4 addr show`: which interface holds which IPv4 address. */
 export const addrProbe = (id: string): Probe => ({ id, argv: ['ip', '-o', '-4', 'addr', 'show'] });

@@ -4,7 +4,7 @@
 // up the rounds behind it). A round is good when every request was answered by a wanted server;
 // the loop ends when consecutive good rounds (a bad one starts the count again) were answered by
 // every wanted server between them. At the deadline the latest finished round is the evidence.
-import type { Probe } from './fanout.js';
+import type { Probe } from './batch.js';
 import { parseWhoAmI } from './http.js';
 
 export interface TrafficLoop {

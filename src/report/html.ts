@@ -2,7 +2,7 @@
 // name-form grid and every check. Inline CSS only; no scripts, fonts, images or URLs, and a CSP
 // that forbids loading anything, so opening it never touches the network.
 // Every grid cell carries data-* attributes (data-from, data-to, data-ok, …) mirroring its JSON row.
-import type { DnsRow, ReachabilityRow } from './matrices.js';
+import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 import { conformanceOf, errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 export interface HtmlMatrices {

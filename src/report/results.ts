@@ -1,8 +1,8 @@
 // results.json: the run's records as one file, the source every other report is rendered from.
-import type { CheckRecord, CheckStatus } from '../suite/types.js';
-import type { RunResult } from '../suite/run-suite.js';
-import type { Cause } from '../suite/cause.js';
-import type { DnsRow, ReachabilityRow } from './matrices.js';
+import type { CheckRecord, CheckStatus } from '../catalogue/types.js';
+import type { RunResult } from '../engine/run-suite.js';
+import type { Cause } from '../engine/cause.js';
+import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 
 export type { CheckStatus };
 /** One row: a check's record (failed rows carry `error`, skipped ones `reason`). */

@@ -1,9 +1,9 @@
 // Small pieces every check group uses: a failure builder, "every pair" verdicts, the probe sources.
 import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CheckFailure, throwAll, type FailureContext } from '../../checks/failure.js';
-import type { ProbeRef, RunEnv } from '../../session/run.js';
-import { label } from '../fanout.js';
+import { CheckFailure, throwAll, type FailureContext } from '../verdicts/failure.js';
+import type { ProbeRef, RunEnv } from '../workload/setup.js';
+import { label } from '../engine/fanout.js';
 
 export const defined = <T>(x: T | undefined | null): x is T => x !== undefined && x !== null;
 

@@ -2,10 +2,10 @@
 // whose observations it judges, the probes it needs) plus a pure verdict function over what was
 // observed. The engine (run-suite.ts) gathers the observations — one fan-out exec per probe pod
 // per phase — and turns verdicts into records; reporters write them.
-import type { Probe, ProbeOutput } from '../probes/fanout.js';
-import type { RunEnv, ProbeRef } from '../session/run.js';
-import type { Obj } from '../session/manifests.js';
-import type { DnsRow, ReachabilityRow } from '../report/matrices.js';
+import type { Probe, ProbeOutput } from '../probes/batch.js';
+import type { RunEnv, ProbeRef } from '../workload/setup.js';
+import type { Obj } from '../workload/manifests.js';
+import type { DnsRow, ReachabilityRow } from './matrices.js';
 
 /** The layers of the network model, lowest first: a failure low down explains failures above it. */
 export const LAYERS = ['nodes', 'coredns', 'pod-ip', 'service', 'dns', 'mtu', 'policy'] as const;

@@ -3,10 +3,10 @@
 // so each check that needed it fails with "not run: …", never passes on a missing output.
 import type { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
-import { fanoutArgv, parseFanout, type Probe, type ProbeOutput } from '../probes/fanout.js';
-import type { ProbeRef } from '../session/run.js';
-import { CheckFailure } from '../checks/failure.js';
-import type { ProbeAsk } from './types.js';
+import { fanoutArgv, parseFanout, type Probe, type ProbeOutput } from '../probes/batch.js';
+import type { ProbeRef } from '../workload/setup.js';
+import { CheckFailure } from '../verdicts/failure.js';
+import type { ProbeAsk } from '../catalogue/types.js';
 
 export const label = (r: ProbeRef) => `${r.hostNetwork ? 'node' : 'pod'} ${r.namespace}/${r.pod} on ${r.node}`;
 export const key = (r: ProbeRef) => `${r.pod}@${r.namespace}`;

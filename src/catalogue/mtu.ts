@@ -5,15 +5,15 @@
 // nodes and through the ClusterIP. The negative control makes a path-MTU black hole on a live node.
 import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
-import { addrProbe, dfPingProbe, linkProbe, PAYLOAD, payloadProbe, type Iface } from '../../probes/mtu.js';
-import { httpProbe } from '../../probes/http.js';
-import type { ProbeOutput } from '../../probes/fanout.js';
-import { verifyDfPing, verifyPayload, verifyPodMtu } from '../../checks/mtu.js';
-import { verifyPage, verifyServedBy } from '../../checks/http.js';
-import { CheckFailure, throwAll } from '../../checks/failure.js';
-import type { ProbeRef, RunEnv } from '../../session/run.js';
-import { label, runFanout } from '../fanout.js';
-import type { CheckDef, Observations, ProbeAsk } from '../types.js';
+import { addrProbe, dfPingProbe, linkProbe, PAYLOAD, payloadProbe, type Iface } from '../probes/mtu.js';
+import { httpProbe } from '../probes/http.js';
+import type { ProbeOutput } from '../probes/batch.js';
+import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
+import { verifyPage, verifyServedBy } from '../verdicts/http.js';
+import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import type { ProbeRef, RunEnv } from '../workload/setup.js';
+import { label, runFanout } from '../engine/fanout.js';
+import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, eachPair, must, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
 
 const name = (p: V1Pod) => p.metadata!.name!;

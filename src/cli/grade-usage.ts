@@ -1,8 +1,8 @@
 // `kube-netcheck grade`: its options, --help and flag validation. Kept free of the Kubernetes
 // client so that main.ts can import it eagerly; the work is in ./command.ts.
-import { UsageError } from '../cli/io.js';
-import { CHECK_IDS, CHECK_SUMMARY } from './catalogue.js';
-import { parsePassMark } from './score.js';
+import { UsageError } from './io.js';
+import { CHECK_IDS, CHECK_SUMMARY } from '../grade/items.js';
+import { parsePassMark } from '../grade/score.js';
 
 export const GRADE_SYNOPSIS = 'kube-netcheck grade --namespace NS [--rubric FILE] [--kubeconfig FILE] [--context NAME] [--json FILE|-] [--pass-mark PCT]';
 

@@ -14,19 +14,19 @@
 import { NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import path from 'node:path';
-import { httpProbe } from '../../probes/http.js';
-import { digProbe } from '../../probes/dns.js';
-import type { Probe, ProbeOutput } from '../../probes/fanout.js';
-import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPolicyProbe, type Expectation } from '../../checks/policy.js';
-import { throwAll } from '../../checks/failure.js';
-import { createAll } from '../../session/apply.js';
-import { MANIFESTS_DIR, loadYamlDocs } from '../../session/manifests.js';
-import { isLive, isReady, listPods, waitPodsReady } from '../../session/pods.js';
-import { waitBackends } from '../../checks/endpoints.js';
-import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
-import { pollUntil } from '../../util/poll.js';
-import { fanOut, key, label } from '../fanout.js';
-import type { CheckDef, Observations, PhaseDef, ProbeAsk } from '../types.js';
+import { httpProbe } from '../probes/http.js';
+import { digProbe } from '../probes/dns.js';
+import type { Probe, ProbeOutput } from '../probes/batch.js';
+import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPolicyProbe, type Expectation } from '../verdicts/policy.js';
+import { throwAll } from '../verdicts/failure.js';
+import { createAll } from '../workload/apply.js';
+import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
+import { isLive, isReady, listPods, waitPodsReady } from '../workload/pods.js';
+import { waitBackends } from '../verdicts/endpoints.js';
+import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import { pollUntil } from '../util/poll.js';
+import { fanOut, key, label } from '../engine/fanout.js';
+import type { CheckDef, Observations, PhaseDef, ProbeAsk } from './types.js';
 import { defined, must, podSources } from './common.js';
 
 export const POLICY = {

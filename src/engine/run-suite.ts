@@ -4,18 +4,18 @@
 // gathers alone after it → each check's verdict → records → reporters. One process, no files in
 // between. Every selected check ends as exactly one record, whatever happened to setup, a phase or
 // an exec.
-import { CheckFailure } from '../checks/failure.js';
-import { failureEvidence } from '../checks/evidence.js';
+import { CheckFailure } from '../verdicts/failure.js';
+import { failureEvidence } from '../verdicts/evidence.js';
 import type { ClusterFacts } from '../cluster/facts.js';
-import { setupRun, teardownRun, type RunEnv } from '../session/run.js';
+import { setupRun, teardownRun, type RunEnv } from '../workload/setup.js';
 import { makeKube } from '../kube/client.js';
 import { newRunId } from '../util/labels.js';
-import type { Target } from '../target/target.js';
+import type { Target } from '../cluster/resolve.js';
 import { execCounter, fanOut, outputsOf } from './fanout.js';
-import { PHASES } from './catalogue.js';
+import { PHASES } from '../catalogue/index.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful, type Cause } from './cause.js';
-import type { CheckDef, CheckRecord, Observations, PhaseDef } from './types.js';
-import type { DnsRow, ReachabilityRow } from '../report/matrices.js';
+import type { CheckDef, CheckRecord, Observations, PhaseDef } from '../catalogue/types.js';
+import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 
 export interface PhaseTiming {
   phase: string;

@@ -3,20 +3,20 @@
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { httpProbe, retrying } from '../../probes/http.js';
-import { parseTrafficLoop, trafficLoopProbe } from '../../probes/traffic.js';
-import { verifyPage } from '../../checks/http.js';
-import { backends, fmt, verifySet, waitBackends, type Backends } from '../../checks/endpoints.js';
-import { verifyHostNoRoute, verifyNotHeld } from '../../checks/virtual-ip.js';
-import { inCidr } from '../../net/cidr.js';
-import { CheckFailure, throwAll } from '../../checks/failure.js';
-import { execInPod } from '../../kube/exec.js';
-import { isLive, isReady, listPods } from '../../session/pods.js';
-import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
-import type { Obj } from '../../session/manifests.js';
-import { pollUntil } from '../../util/poll.js';
-import { fanOut, key, label, runFanout } from '../fanout.js';
-import type { CheckDef, Observations, PhaseContext, PhaseDef } from '../types.js';
+import { httpProbe, retrying } from '../probes/http.js';
+import { parseTrafficLoop, trafficLoopProbe } from '../probes/traffic.js';
+import { verifyPage } from '../verdicts/http.js';
+import { backends, fmt, verifySet, waitBackends, type Backends } from '../verdicts/endpoints.js';
+import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
+import { inCidr } from '../util/cidr.js';
+import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import { execInPod } from '../kube/exec.js';
+import { isLive, isReady, listPods } from '../workload/pods.js';
+import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import type { Obj } from '../workload/manifests.js';
+import { pollUntil } from '../util/poll.js';
+import { fanOut, key, label, runFanout } from '../engine/fanout.js';
+import type { CheckDef, Observations, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
 
 const { deployment, service, selector, port } = WORKLOAD;

@@ -3,17 +3,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeKube, type Kube } from '../kube/client.js';
-import { teardownRun } from '../session/run.js';
+import { teardownRun } from '../workload/setup.js';
 import { newRunId } from '../util/labels.js';
-import { CliFailure, EXIT, type Io } from '../cli/io.js';
-import { preflight, type Permission } from '../cli/preflight.js';
-import { anyCluster } from '../target/flags.js';
-import type { GradeFlags } from './cli.js';
-import { forNamespace, loadRubric, rubricChecks, rubricNeedsProbe, RubricError, type Rubric } from './rubric.js';
-import { DEFAULT_PROBE_IMAGE, observe, probeNamespaceName, type Timings } from './observe.js';
-import { evaluate } from './verdicts.js';
-import { score } from './score.js';
-import { formatHuman, toLmsJson } from './format.js';
+import { CliFailure, EXIT, type Io } from './io.js';
+import { preflight, type Permission } from './preflight.js';
+import { anyCluster } from '../cluster/flags.js';
+import type { GradeFlags } from './grade-usage.js';
+import { forNamespace, loadRubric, rubricChecks, rubricNeedsProbe, RubricError, type Rubric } from '../grade/rubric.js';
+import { DEFAULT_PROBE_IMAGE, observe, probeNamespaceName, type Timings } from '../grade/observe.js';
+import { evaluate } from '../grade/verdicts.js';
+import { score } from '../grade/score.js';
+import { formatHuman, toLmsJson } from '../grade/format.js';
 
 const can = (verb: string, resource: string, group = '', subresource?: string): Permission => ({ verb, resource, group, subresource });
 

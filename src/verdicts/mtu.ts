@@ -1,7 +1,7 @@
 // Verdicts on MTU probes: the pod interface and its MTU, a packet of exactly that MTU with DF set
 // crossing nodes (and one byte more refused locally, not lost on the way), and a large HTTP body
 // arriving whole (size and sha256 of what arrived).
-import type { ProbeOutput } from '../probes/fanout.js';
+import type { ProbeOutput } from '../probes/batch.js';
 import { ICMP_OVERHEAD, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
 import { CheckFailure } from './failure.js';
 

@@ -3,16 +3,16 @@
 // another namespace over UDP, TCP and libc, PTR, headless A records and SRV. The cluster domain
 // and the nameserver pods use are discovered (a NodeLocal DNSCache address is recognised).
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { retrying } from '../../probes/http.js';
-import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, records } from '../../probes/dns.js';
-import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../../checks/dns-matrix.js';
-import { CheckFailure, throwAll } from '../../checks/failure.js';
-import { clusterDnsServers } from '../../cluster/facts.js';
-import { isReady, listPods } from '../../session/pods.js';
-import { WORKLOAD, type ProbeRef, type RunEnv } from '../../session/run.js';
-import type { DnsRow } from '../../report/matrices.js';
-import { label } from '../fanout.js';
-import type { CheckDef, Observations, ProbeAsk } from '../types.js';
+import { retrying } from '../probes/http.js';
+import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf, records } from '../probes/dns.js';
+import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../verdicts/dns-matrix.js';
+import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import { clusterDnsServers } from '../cluster/facts.js';
+import { isReady, listPods } from '../workload/pods.js';
+import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import type { DnsRow } from './matrices.js';
+import { label } from '../engine/fanout.js';
+import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, must } from './common.js';
 
 const domain = (env: RunEnv) => env.facts.clusterDomain;

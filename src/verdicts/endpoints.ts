@@ -3,7 +3,7 @@
 import type { V1Endpoints, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { pollUntil } from '../util/poll.js';
-import { isReady, listPods } from '../session/pods.js';
+import { isReady, listPods } from '../workload/pods.js';
 import { CheckFailure } from './failure.js';
 
 export const fmt = (set: string[]) => `{${set.join(', ')}}`;

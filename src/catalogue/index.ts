@@ -1,11 +1,11 @@
 // The check catalogue: every check kube-netcheck knows, in report order, and the phases the engine
-// walks through. A new check goes into src/suite/checks/<layer>.ts and is listed here.
-import { NODE_CHECKS } from './checks/nodes.js';
-import { POD_IP_CHECKS } from './checks/pod-ips.js';
-import { SERVICE_CHECKS, SERVICE_PHASES } from './checks/services.js';
-import { DNS_CHECKS } from './checks/dns.js';
-import { MTU_CHECKS } from './checks/mtu.js';
-import { POLICY_CHECKS, POLICY_PHASES } from './checks/policy.js';
+// walks through. A new check goes into src/catalogue/<layer>.ts and is listed here.
+import { NODE_CHECKS } from './nodes.js';
+import { POD_IP_CHECKS } from './pod-ips.js';
+import { SERVICE_CHECKS, SERVICE_PHASES } from './services.js';
+import { DNS_CHECKS } from './dns.js';
+import { MTU_CHECKS } from './mtu.js';
+import { POLICY_CHECKS, POLICY_PHASES } from './policy.js';
 import type { CheckDef, PhaseDef } from './types.js';
 
 /**

@@ -1,12 +1,12 @@
 // Layer "nodes": every node Ready and handing out pod IPs; for a cluster kube-netcheck created, the
 // host's safety net. Node count and roles are reported, not assumed.
 import type { V1Node } from '@kubernetes/client-node';
-import { inCidr, intToIp, parseCidr } from '../../net/cidr.js';
-import { routeDevice } from '../../checks/virtual-ip.js';
-import { CheckFailure, throwAll } from '../../checks/failure.js';
-import type { CheckDef } from '../types.js';
+import { inCidr, intToIp, parseCidr } from '../util/cidr.js';
+import { routeDevice } from '../verdicts/virtual-ip.js';
+import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import type { CheckDef } from './types.js';
 import { defined, hostRouteGet, must, unlessManaged } from './common.js';
-import { label } from '../fanout.js';
+import { label } from '../engine/fanout.js';
 
 const nodeReady = (n: V1Node) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 /** An address well inside a range (its base + 7), for `ip route get`. */

@@ -1,7 +1,7 @@
 // Verdict on pod IP allocation: Ready, one distinct IP each, inside the pod range, distinct nodes.
 import type { V1Pod } from '@kubernetes/client-node';
-import { inCidr } from '../net/cidr.js';
-import { isReady } from '../session/pods.js';
+import { inCidr } from '../util/cidr.js';
+import { isReady } from '../workload/pods.js';
 import { CheckFailure } from './failure.js';
 
 /** Pod-range membership is judged only when the range is known; distinct nodes only when asked (several schedulable nodes). */

@@ -1,6 +1,6 @@
 // Verdicts on HTTP probes: did the request get the expected outcome (ok, fail, timeout), the
 // expected body, and did the server see the client's own address.
-import type { ProbeOutput } from '../probes/fanout.js';
+import type { ProbeOutput } from '../probes/batch.js';
 import { isNginxWelcome, parseWhoAmI } from '../probes/http.js';
 import { CheckFailure } from './failure.js';
 

@@ -2,8 +2,8 @@
 // reason) and, for DNS and Service checks, the last lines of the CoreDNS and (when the cluster has
 // it) kube-proxy logs — saved with the failure in results.json and its diagnostics file.
 import type { Kube } from '../kube/client.js';
-import type { RunEnv } from '../session/run.js';
-import { listPods, podSummary, recentEvents } from '../session/pods.js';
+import type { RunEnv } from '../workload/setup.js';
+import { listPods, podSummary, recentEvents } from '../workload/pods.js';
 
 async function logsOf(kube: Kube, namespace: string, selector: string, tailLines = 30): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -10,7 +10,7 @@ import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
 import { createAll } from './apply.js';
 import { waitPodsReady } from './pods.js';
-import type { Target } from '../target/target.js';
+import type { Target } from '../cluster/resolve.js';
 import { execInPod } from '../kube/exec.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 

@@ -3,16 +3,16 @@
 // name), and without NAT (nginx sees the client pod's own IP).
 import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
-import { httpProbe } from '../../probes/http.js';
-import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../../checks/http.js';
-import { verifyPodIPs } from '../../checks/pod-ips.js';
-import { unusedAddress } from '../../net/cidr.js';
-import { CheckFailure, throwAll } from '../../checks/failure.js';
-import type { ProbeRef, RunEnv } from '../../session/run.js';
-import { label, runFanout } from '../fanout.js';
-import type { CheckDef, Observations, ProbeAsk } from '../types.js';
+import { httpProbe } from '../probes/http.js';
+import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../verdicts/http.js';
+import { verifyPodIPs } from '../verdicts/pod-ips.js';
+import { unusedAddress } from '../util/cidr.js';
+import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import type { ProbeRef, RunEnv } from '../workload/setup.js';
+import { label, runFanout } from '../engine/fanout.js';
+import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { eachPair, must, pairLabel, podTarget, unlessManaged } from './common.js';
-import type { ReachabilityRow } from '../../report/matrices.js';
+import type { ReachabilityRow } from './matrices.js';
 
 const allSources = (env: RunEnv) => [...env.probes, env.otherProbe, ...env.nodeViews];
 const name = (p: V1Pod) => p.metadata!.name!;

@@ -2,7 +2,7 @@
 // the nginx page, or a DNS answer) or "denied" (timeout or refused: engines drop or reject) — as in
 // cilium's connectivity test, so a report can say "denied as expected". A denied connection that
 // succeeds and an allowed one that fails each get one plain verdict.
-import type { ProbeOutput } from '../probes/fanout.js';
+import type { ProbeOutput } from '../probes/batch.js';
 import { isNginxWelcome } from '../probes/http.js';
 import { parseDig } from '../probes/dns.js';
 import { CheckFailure } from './failure.js';
