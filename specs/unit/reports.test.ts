@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { toJUnit } from '../../src/report/junit.js';
 import { toMarkdown } from '../../src/report/markdown.js';
 import type { ResultsFile } from '../../src/report/results.js';
-import { likelyCause } from '../../src/engine/cause.js';
+import { likelyCause } from '../../src/catalogue/cause.js';
 import type { CheckRecord } from '../../src/catalogue/types.js';
 
 function sample(): ResultsFile {

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CheckFailure, throwAll, type FailureContext } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
-import { label } from '../engine/fanout.js';
+import { label } from '../workload/fanout.js';
 
 export const defined = <T>(x: T | undefined | null): x is T => x !== undefined && x !== null;
 

@@ -11,7 +11,7 @@ import { clusterDnsServers } from '../cluster/facts.js';
 import { isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { DnsRow } from './matrices.js';
-import { label } from '../engine/fanout.js';
+import { label } from '../workload/fanout.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, must } from './common.js';
 

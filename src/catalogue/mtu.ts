@@ -12,7 +12,7 @@ import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
 import { verifyPage, verifyServedBy } from '../verdicts/http.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
-import { label, runFanout } from '../engine/fanout.js';
+import { label, runFanout } from '../workload/fanout.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, eachPair, must, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
 

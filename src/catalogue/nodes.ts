@@ -6,7 +6,7 @@ import { routeDevice } from '../verdicts/virtual-ip.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { CheckDef } from './types.js';
 import { defined, hostRouteGet, must, unlessManaged } from './common.js';
-import { label } from '../engine/fanout.js';
+import { label } from '../workload/fanout.js';
 
 const nodeReady = (n: V1Node) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 /** An address well inside a range (its base + 7), for `ip route get`. */

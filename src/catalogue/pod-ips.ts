@@ -9,7 +9,7 @@ import { verifyPodIPs } from '../verdicts/pod-ips.js';
 import { unusedAddress } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
-import { label, runFanout } from '../engine/fanout.js';
+import { label, runFanout } from '../workload/fanout.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { eachPair, must, pairLabel, podTarget, unlessManaged } from './common.js';
 import type { ReachabilityRow } from './matrices.js';

@@ -25,7 +25,7 @@ import { isLive, isReady, listPods, waitPodsReady } from '../workload/pods.js';
 import { waitBackends } from '../verdicts/endpoints.js';
 import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import { pollUntil } from '../util/poll.js';
-import { fanOut, key, label } from '../engine/fanout.js';
+import { fanOut, key, label } from '../workload/fanout.js';
 import type { CheckDef, Observations, PhaseDef, ProbeAsk } from './types.js';
 import { defined, must, podSources } from './common.js';
 

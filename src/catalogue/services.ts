@@ -15,7 +15,7 @@ import { isLive, isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
-import { fanOut, key, label, runFanout } from '../engine/fanout.js';
+import { fanOut, key, label, runFanout } from '../workload/fanout.js';
 import type { CheckDef, Observations, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
 

@@ -6,51 +6,18 @@
 // an exec.
 import { CheckFailure } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
-import type { ClusterFacts } from '../cluster/facts.js';
 import { setupRun, teardownRun, type RunEnv } from '../workload/setup.js';
 import { makeKube } from '../kube/client.js';
 import { newRunId } from '../util/labels.js';
 import type { Target } from '../cluster/resolve.js';
-import { execCounter, fanOut, outputsOf } from './fanout.js';
+import { execCounter, fanOut } from '../workload/fanout.js';
+import { outputsOf } from './outputs.js';
 import { PHASES } from '../catalogue/index.js';
-import { SETUP_FAILED, likelyCause, markNotMeaningful, type Cause } from './cause.js';
+import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
+import type { PhaseTiming, Reporter, RunResult } from '../catalogue/run-result.js';
 import type { CheckDef, CheckRecord, Observations, PhaseDef } from '../catalogue/types.js';
-import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 
-export interface PhaseTiming {
-  phase: string;
-  enterMs: number;
-  fanoutMs: number;
-  verifyMs: number;
-  execs: number;
-  probes: number;
-}
-
-export interface RunResult {
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  target: { kubeconfig: string; context?: string; managed?: Target['managed']; images: Target['images'] };
-  facts?: ClusterFacts;
-  records: CheckRecord[];
-  summary: { total: number; passed: number; failed: number; skipped: number };
-  cause?: Cause;
-  execs: number;
-  probes: number;
-  timings: { setupMs: number; phases: PhaseTiming[]; teardownMs: number; totalMs: number };
-  matrices: { reachability: ReachabilityRow[]; dns: DnsRow[] };
-  /** Extra sections other suites add (e.g. upstream conformance). */
-  sections?: Record<string, unknown>;
-}
-
-export interface Reporter {
-  /** A check's record as soon as it is known. */
-  onRecord?(r: CheckRecord): void;
-  /** Progress lines (setup, phases). */
-  onProgress?(line: string): void;
-  /** The whole run: write files, print the summary. */
-  done?(result: RunResult): Promise<void> | void;
-}
+export type { PhaseTiming, Reporter, RunResult };
 
 export interface RunOptions {
   runId?: string;

@@ -12,7 +12,7 @@ import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
 import { isLive, listPods, waitPodsReady } from '../workload/pods.js';
 import { execInPod } from '../kube/exec.js';
 import { probePod, probeRef, type ProbeRef } from '../workload/setup.js';
-import { runFanout } from '../engine/fanout.js';
+import { runFanout } from '../workload/fanout.js';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
 import type { Probe } from '../probes/batch.js';

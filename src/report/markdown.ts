@@ -1,6 +1,6 @@
 // A Markdown summary for a CI step summary: counts, one row per check, then each failure in full.
 import { conformanceOf, errorOf, type ResultsFile } from './results.js';
-import { causeLines } from '../engine/cause.js';
+import { causeLines } from '../catalogue/cause.js';
 
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -3,9 +3,9 @@
 // ConsoleReporter prints progress and a line per check, then the verdict and the likely cause.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Reporter, RunResult } from '../engine/run-suite.js';
+import type { Reporter, RunResult } from '../catalogue/run-result.js';
 import type { CheckRecord } from '../catalogue/types.js';
-import { causeLines } from '../engine/cause.js';
+import { causeLines } from '../catalogue/cause.js';
 import { writeDiagnostics } from './diagnostics.js';
 import { toResultsFile, type ResultsFile } from './results.js';
 import { toJUnit } from './junit.js';

@@ -1,7 +1,7 @@
 // results.json: the run's records as one file, the source every other report is rendered from.
 import type { CheckRecord, CheckStatus } from '../catalogue/types.js';
-import type { RunResult } from '../engine/run-suite.js';
-import type { Cause } from '../engine/cause.js';
+import type { RunResult } from '../catalogue/run-result.js';
+import type { Cause } from '../catalogue/cause.js';
 import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 
 export type { CheckStatus };

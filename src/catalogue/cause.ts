@@ -1,7 +1,7 @@
 // A broken cluster reads as one cause: the lowest failing layer (nodes → CoreDNS pods → pod IPs →
 // Services → DNS names → MTU → policy) and its first failing check; the rest "also failed". A
 // negative control whose own check failed proves nothing: it is reported as not meaningful.
-import { LAYERS, type CheckDef, type CheckRecord } from '../catalogue/types.js';
+import { LAYERS, type CheckDef, type CheckRecord } from './types.js';
 
 export interface Cause {
   layer: string;

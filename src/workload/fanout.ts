@@ -1,12 +1,12 @@
 // One exec per probe pod per phase: every probe the phase's checks asked of that pod runs in
-// parallel inside it (src/probes/fanout.ts builds the script). A failed exec is remembered per pod,
-// so each check that needed it fails with "not run: …", never passes on a missing output.
+// parallel inside it (src/probes/batch.ts builds the script). A failed exec is remembered per pod,
+// so each check that needed it fails with "not run: …" (src/engine/outputs.ts), never passes on a
+// missing output. It lives with the workload, below the catalogue, because checks' own gathers run
+// fan-outs too (traffic polls, faults), and so does the grader.
 import type { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import { fanoutArgv, parseFanout, type Probe, type ProbeOutput } from '../probes/batch.js';
-import type { ProbeRef } from '../workload/setup.js';
-import { CheckFailure } from '../verdicts/failure.js';
-import type { ProbeAsk } from '../catalogue/types.js';
+import type { ProbeRef } from './setup.js';
 
 export const label = (r: ProbeRef) => `${r.hostNetwork ? 'node' : 'pod'} ${r.namespace}/${r.pod} on ${r.node}`;
 export const key = (r: ProbeRef) => `${r.pod}@${r.namespace}`;
@@ -42,7 +42,7 @@ export function execConcurrency(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** Groups the asks by pod (duplicates by id collapse) and runs every pod's exec in parallel. */
-export async function fanOut(kube: Kube, asks: ProbeAsk[], log?: (line: string) => void): Promise<FanoutResult> {
+export async function fanOut(kube: Kube, asks: ReadonlyArray<{ from: ProbeRef; probe: Probe }>, log?: (line: string) => void): Promise<FanoutResult> {
   const byPod = new Map<string, { from: ProbeRef; probes: Map<string, Probe> }>();
   for (const a of asks) {
     const slot = byPod.get(key(a.from)) ?? { from: a.from, probes: new Map() };
@@ -65,14 +65,4 @@ export async function fanOut(kube: Kube, asks: ProbeAsk[], log?: (line: string) 
   };
   await Promise.all(Array.from({ length: Math.min(execConcurrency(), slots.length) }, worker));
   return result;
-}
-
-/** The accessor verdicts use: an output, or a CheckFailure saying why the probe did not run. */
-export function outputsOf(f: FanoutResult, phase: string): (from: ProbeRef, id: string) => ProbeOutput {
-  return (from, id) => {
-    const o = f.outputs.get(key(from))?.get(id);
-    if (o) return o;
-    const why = f.errors.get(key(from)) ?? `probe ${id} was not planned for this pod in phase ${phase}`;
-    throw new CheckFailure({ check: 'not-run', from: label(from), to: id, expected: 'the probe to run', seen: `not run: the fan-out exec failed: ${why}` });
-  };
 }
