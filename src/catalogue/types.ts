@@ -11,10 +11,24 @@ import type { DnsRow, ReachabilityRow } from './matrices.js';
 export const LAYERS = ['nodes', 'coredns', 'pod-ip', 'service', 'dns', 'mtu', 'policy'] as const;
 export type Layer = (typeof LAYERS)[number];
 
-/** A probe a check needs: run `probe` inside the pod `from` (one exec per pod per phase carries them all). */
-export interface ProbeAsk {
+/**
+ * A probe a check needs: run `probe` inside the pod `from` (one exec per pod per phase carries them
+ * all), with what it asks (`to`) and the outcome it expects (`expect`) as data, so the verdict
+ * judges each (ask, output) pair without planning the probes again.
+ */
+export interface ProbeAsk<E = unknown> {
   from: ProbeRef;
   probe: Probe;
+  /** What is asked, as reports name it (a pod and its IP, an address, a name). */
+  to?: string;
+  /** The expected outcome, as data the verdict holds the output to. */
+  expect?: E;
+}
+
+/** One of a check's asks and what its probe printed. */
+export interface Answer<E = unknown> {
+  ask: ProbeAsk<E>;
+  out: ProbeOutput;
 }
 
 /** What a check's own `gather` step sees: the run and the phase (not the fan-out: it runs beside it). */
@@ -29,6 +43,11 @@ export interface PhaseContext {
 export interface Observations extends PhaseContext {
   /** The output of a probe, or a CheckFailure-raising "not run" when the exec carrying it failed. */
   out(from: ProbeRef, id: string): ProbeOutput;
+  /**
+   * The check's own asks (what its `probes` returned for this phase), each with its output; an ask
+   * whose probe did not run throws the "not run" failure, as `out` does.
+   */
+  answers<E = unknown>(): Answer<E>[];
   /** What the check's own `gather` step returned. */
   gathered: unknown;
 }
@@ -46,6 +65,13 @@ export interface CheckDef {
   phase?: string;
   /** For a negative control: the id of the check it shows failing when its property is broken. */
   controls?: string;
+  /**
+   * For a negative control, what kind of evidence it is: `live` — the check's probe, run on the
+   * live cluster against a fault made there (a rule, a route, an address nobody holds, a name that
+   * does not exist), fails; `verdict-self-test` — the check's verdict, applied to healthy output
+   * against a wrong expectation, fails: it shows the verdict can fail, nothing about the cluster.
+   */
+  controlKind?: 'live' | 'verdict-self-test';
   /**
    * API objects the check needs in the workload namespace (no namespace set), created by setup
    * with the workload, so they have settled (a Service's proxy rules) by the time it looks.
@@ -100,6 +126,8 @@ export interface CheckRecord {
   from: string;
   to: string;
   status: CheckStatus;
+  /** For a negative control: `live` (a fault on the cluster) or `verdict-self-test` (not evidence about the cluster). */
+  controlKind?: CheckDef['controlKind'];
   durationMs: number;
   /** Failed: the failure text. Skipped: why (not applicable, not meaningful, not selected setup). */
   error?: string;

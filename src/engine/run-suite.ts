@@ -15,7 +15,7 @@ import { outputsOf } from './outputs.js';
 import { PHASES } from '../catalogue/index.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
 import type { PhaseTiming, Reporter, RunResult } from '../catalogue/run-result.js';
-import type { CheckDef, CheckRecord, Observations, PhaseDef } from '../catalogue/types.js';
+import type { CheckDef, CheckRecord, Observations, PhaseDef, ProbeAsk } from '../catalogue/types.js';
 
 export type { PhaseTiming, Reporter, RunResult };
 
@@ -35,7 +35,23 @@ type Gathered = { value: unknown; ms: number } | { error: unknown; ms: number };
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function record(c: CheckDef, status: CheckRecord['status'], durationMs: number, extra: Partial<CheckRecord> = {}): CheckRecord {
-  return { id: c.id, check: c.title, layer: c.layer, tags: [c.layer, ...c.tags], from: c.from, to: c.to, status, durationMs, ...extra };
+  const kind = c.controlKind ? { controlKind: c.controlKind } : {};
+  return { id: c.id, check: c.title, layer: c.layer, tags: [c.layer, ...c.tags], from: c.from, to: c.to, status, ...kind, durationMs, ...extra };
+}
+
+/**
+ * One id scheme in every report: a failure a check throws is named by the check's own id (the
+ * verdict functions are shared, e.g. by the grader, and may name a property otherwise).
+ */
+export function ownedBy(err: unknown, id: string): unknown {
+  const own = (f: CheckFailure) => (f.ctx.check === id ? f : new CheckFailure({ ...f.ctx, check: id }));
+  if (err instanceof CheckFailure) return own(err);
+  const many = (err as { failures?: unknown[] } | undefined)?.failures;
+  if (err instanceof Error && Array.isArray(many) && many.every((f) => f instanceof CheckFailure)) {
+    const fs = (many as CheckFailure[]).map(own);
+    return Object.assign(new Error(`${fs.length} failures:\n${fs.map((f) => f.message).join('\n')}`), { failures: fs });
+  }
+  return err;
 }
 
 export async function runSuite(target: Target, selection: readonly CheckDef[], reporters: Reporter[] = [], opts: RunOptions = {}): Promise<RunResult> {
@@ -165,13 +181,16 @@ async function runPhase(
   // probes of every check of the phase, asked in one exec per pod; beside it, every check's own
   // gather (API reads, its own execs); then, one at a time, the gathers that inject a fault
   const t1 = Date.now();
-  const asks = applicable.flatMap((c) => {
+  // each check's asks, kept: its verdict receives them back paired with their outputs
+  const asksOf = new Map<string, ProbeAsk[]>();
+  for (const c of applicable) {
     try {
-      return c.probes?.(env) ?? [];
+      asksOf.set(c.id, c.probes?.(env) ?? []);
     } catch {
-      return []; // its verdict reports the missing probes as not run
+      asksOf.set(c.id, []); // its verdict reports the missing probes as not run
     }
-  });
+  }
+  const asks = [...asksOf.values()].flat();
   const ctx = { env, phase: phase.name, phaseData };
   const gathered = new Map<string, Promise<Gathered>>();
   const gatherOf = async (c: CheckDef): Promise<Gathered> => {
@@ -199,7 +218,8 @@ async function runPhase(
   const drawn = new Set<string>();
   for (const c of applicable) {
     const start = Date.now();
-    const o: Observations = { ...ctx, out, gathered: undefined };
+    const answers = <E>() => (asksOf.get(c.id) ?? []).map((ask) => ({ ask: ask as ProbeAsk<E>, out: out(ask.from, ask.probe.id) }));
+    const o: Observations = { ...ctx, out, answers, gathered: undefined };
     const g = await gathered.get(c.id);
     const took = () => Date.now() - start + (g?.ms ?? 0);
     try {
@@ -211,7 +231,7 @@ async function runPhase(
       }
       emit(record(c, 'passed', took(), { evidence }));
     } catch (err) {
-      const error = firstLine(err);
+      const error = firstLine(ownedBy(err, c.id));
       emit(record(c, 'failed', took(), { error, evidence: await failureEvidence(env, c.tags) }));
     }
     if (c.facts) {

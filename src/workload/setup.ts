@@ -1,6 +1,7 @@
 // The run's lifecycle on a cluster: its two labelled namespaces, the seed workload, the probe pods
 // (one per node in the workload's namespace, one in the other namespace, a hostNetwork node view
-// per node), then teardown. Everything lives in memory (RunEnv) and is passed explicitly.
+// per node), a small HTTP target pod per node (so pod -> pod checks cover every ordered node pair),
+// then teardown. Everything lives in memory (RunEnv) and is passed explicitly.
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { makeKube, type Kube } from '../kube/client.js';
@@ -36,6 +37,11 @@ export interface RunEnv {
   otherProbe: ProbeRef;
   /** hostNetwork probes, one per node. */
   nodeViews: ProbeRef[];
+  /**
+   * HTTP targets, one per probed node (nginx with the workload's /whoami, no Service selects
+   * them): with `probes` they make every ordered node pair, same-node included.
+   */
+  targets: ProbeRef[];
   /** The seed workload's pods when setup finished. */
   nginx: V1Pod[];
   /** The nodes probed: every node, or the --max-nodes sample (reported; facts.nodes lists them all). */
@@ -105,6 +111,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
   const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
+  const [targetT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/target-pod.yaml'));
   const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
   const nginxReady = () => waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
   // every object at once (the Deployment's pods reach a kubelet well after the ConfigMap they
@@ -121,6 +128,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
     ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
     probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
     ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+    ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
   ]));
   const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
 
@@ -129,10 +137,11 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   // the cluster domain as pods see it (their resolv.conf search path), read while the rest starts
   const resolvConf = probesReady.then((ps) => execInPod({ kc: kube.kc, namespace: workloadNs, pod: ps.map(probeRef).sort(byNode)[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 }));
   resolvConf.catch(() => undefined); // awaited below; a setup that fails earlier must not leave it unhandled
-  const [probes, others, views, nginx] = await Promise.all([
+  const [probes, others, views, targets, nginx] = await Promise.all([
     probesReady,
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
     waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
+    waitPodsReady(kube, workloadNs, sel('target'), { count: nodes.length, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
     (early ? Promise.resolve(early) : nginxReady()).then(async (pods) => {
       if (opts.payload !== false) await Promise.all(pods.map((p) => writePayload(kube, p)));
       return pods;
@@ -150,6 +159,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
     probes: probes.map(probeRef).sort(byNode),
     otherProbe: probeRef(others[0]),
     nodeViews: views.map(probeRef).sort(byNode),
+    targets: targets.map(probeRef).sort(byNode),
     nginx,
     nodes,
     podIPs: allPods.items.map((p) => p.status?.podIP ?? '').filter(Boolean),
