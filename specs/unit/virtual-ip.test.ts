@@ -24,7 +24,15 @@ describe('interfacesHolding (real ip -o addr show)', () => {
     }
   });
 
-  it('matches whole addresses only: no prefix match, dots are literal, inet6 lines ignored', () => {
+  it('finds IPv6 addresses on inet6 lines, whatever the spelling (the node\'s ULA on eth0)', () => {
+    expect(interfacesHolding(nodeAddrs, 'fc00:f853:ccd:e793::2')).toEqual(['eth0']);
+    expect(interfacesHolding(nodeAddrs, 'FC00:F853:0CCD:E793:0:0:0:2')).toEqual(['eth0']);
+    expect(interfacesHolding(nodeAddrs, '::1')).toEqual(['lo']);
+    expect(interfacesHolding(nodeAddrs, 'fc00:f853:ccd:e793::20')).toEqual([]);
+    expect(interfacesHolding(nodeAddrs, 'fd00:10:96::a')).toEqual([]);
+  });
+
+  it('matches whole addresses only: no prefix match, dots are literal', () => {
     expect(interfacesHolding(nodeAddrs, '172.18.0.20')).toEqual([]);
     expect(interfacesHolding(nodeAddrs, '10.244.2.10')).toEqual([]);
     expect(interfacesHolding(nodeAddrs, '172.18.0')).toEqual([]);

@@ -1,7 +1,7 @@
 // Layer "nodes": every node Ready and handing out pod IPs; for a cluster kube-netcheck created, the
 // host's safety net. Node count and roles are reported, not assumed.
 import type { V1Node } from '@kubernetes/client-node';
-import { inCidr, intToIp, parseCidr } from '../util/cidr.js';
+import { addressInCidr, inCidr } from '../util/cidr.js';
 import { routeDevice } from '../verdicts/virtual-ip.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { CheckDef } from './types.js';
@@ -10,7 +10,7 @@ import { label } from '../workload/fanout.js';
 
 const nodeReady = (n: V1Node) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 /** An address well inside a range (its base + 7), for `ip route get`. */
-const inside = (cidr: string) => intToIp(parseCidr(cidr).base + 7);
+const inside = (cidr: string) => addressInCidr(cidr, 7);
 
 /** The safety-net verdict: the host must not route the address anywhere. */
 export function verifyUnrouted(cidr: string, probeIP: string, routeGetOutput: string): CheckFailure | undefined {

@@ -1,12 +1,14 @@
 // "The ClusterIP is virtual": no node interface holds it (`ip -o addr` on each node), and the
 // host outside the cluster does not route it into the cluster's network (`ip route get`, which
 // sends no packet).
+import { sameIp } from '../util/cidr.js';
 import { CheckFailure } from './failure.js';
 
-/** Interfaces that hold `ip` in `ip -o addr show` output. kube-ipvs0 is IPVS's dummy, by design. */
+/** Interfaces that hold `ip` (either family) in `ip -o addr show` output. kube-ipvs0 is IPVS's dummy, by design. */
 export function interfacesHolding(ipAddrOutput: string, ip: string): string[] {
-  const re = new RegExp(`^\\d+:\\s+(\\S+)\\s+inet\\s+${ip.replace(/\./g, '\\.')}/`, 'gm');
-  return [...ipAddrOutput.matchAll(re)].map((m) => m[1]).filter((dev) => dev !== 'kube-ipvs0');
+  // `inet` and `inet6` lines; the address compared by value (any spelling of an IPv6 address)
+  return [...ipAddrOutput.matchAll(/^\d+:\s+(\S+)\s+inet6?\s+([0-9a-fA-F.:]+)\//gm)]
+    .filter((m) => sameIp(m[2], ip)).map((m) => m[1]).filter((dev) => dev !== 'kube-ipvs0');
 }
 
 export function verifyNotHeld(check: string, from: string, ip: string, ipAddrOutput: string): CheckFailure | undefined {
