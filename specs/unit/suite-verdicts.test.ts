@@ -90,19 +90,33 @@ describe('the safety-net control runs the check\'s own verdict', () => {
 });
 
 describe('pods that cannot start end the wait at once', () => {
-  const pod = (waiting?: { reason: string; message?: string }, sched?: string): V1Pod => ({
+  const pod = (waiting?: { reason: string; message?: string }, sched?: string, restartCount = 0): V1Pod => ({
     metadata: { name: 'p', namespace: 'ns' },
     spec: { nodeName: waiting ? 'worker' : undefined, containers: [] },
     status: {
-      containerStatuses: waiting ? [{ name: 'c', image: 'nginx:9', imageID: '', ready: false, restartCount: 0, state: { waiting } }] : [],
+      containerStatuses: waiting ? [{ name: 'c', image: 'nginx:9', imageID: '', ready: false, restartCount, state: { waiting } }] : [],
       conditions: sched ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: sched }] : [],
     },
   });
   it('names pod, node, image and reason', () => {
     expect(cannotStart(pod({ reason: 'ErrImageNeverPull', message: 'Container image "nginx:9" is not present with pull policy of Never' }))).toBe('pod ns/p on node worker: ErrImageNeverPull for image nginx:9 (Container image "nginx:9" is not present with pull policy of Never)');
-    expect(cannotStart(pod({ reason: 'CrashLoopBackOff' }))).toBe('pod ns/p on node worker: CrashLoopBackOff for image nginx:9');
+    expect(cannotStart(pod({ reason: 'CrashLoopBackOff' }, undefined, 3))).toBe('pod ns/p on node worker: CrashLoopBackOff for image nginx:9 after 3 restarts');
     expect(cannotStart(pod(undefined, '0/3 nodes are available: 3 Insufficient cpu.'))).toBe('pod ns/p on node (none): Unschedulable (0/3 nodes are available: 3 Insufficient cpu.)');
     expect(cannotStart(pod({ reason: 'ContainerCreating' }))).toBeUndefined();
+  });
+  it('a transient start failure the kubelet retries does not end the wait; the same failure repeated does', () => {
+    // the waiting state a probe pod showed in a `make test` run: runc failed once, the kubelet's retry started it
+    const runc = {
+      reason: 'RunContainerError',
+      message: 'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: unable to freeze: unknown',
+    };
+    expect(cannotStart(pod(runc, undefined, 0))).toBeUndefined();
+    expect(cannotStart(pod(runc, undefined, 1))).toBeUndefined();
+    expect(cannotStart(pod({ reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=c' }, undefined, 1))).toBeUndefined();
+    expect(cannotStart(pod({ reason: 'CreateContainerError', message: 'context deadline exceeded' }, undefined, 0))).toBeUndefined();
+    expect(cannotStart(pod(runc, undefined, 3))).toMatch(/^pod ns\/p on node worker: RunContainerError for image nginx:9 after 3 restarts \(failed to create containerd task: .*unable to start container process/);
+    // a missing image cannot recover: at once, whatever the count
+    expect(cannotStart(pod({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "nginx:9"' }))).toBe('pod ns/p on node worker: ImagePullBackOff for image nginx:9 (Back-off pulling image "nginx:9")');
   });
 });
 
@@ -115,6 +129,14 @@ describe('facts as pods see them', () => {
   it('NodeLocal DNSCache is recognised as the cluster DNS, any other nameserver is not', () => {
     expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: NODELOCAL_DNS_IP })).toEqual(['10.96.0.10', NODELOCAL_DNS_IP]);
     expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: '172.18.0.1' })).toEqual(['10.96.0.10']);
+    // any link-local address the operator chose (Kubespray: 169.254.25.10), found in the pod's resolv.conf
+    const kubespray = domainFromResolvConf('search a.svc.cluster.local svc.cluster.local cluster.local\nnameserver 169.254.25.10\noptions ndots:5\n', 'a');
+    expect(clusterDnsServers({ dnsServiceIP: '10.233.0.3', podNameserver: kubespray.nameserver })).toEqual(['10.233.0.3', '169.254.25.10']);
+    expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: '169.254.0.1' })).toEqual(['10.96.0.10', '169.254.0.1']);
+    expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: '10.96.0.10' })).toEqual(['10.96.0.10']);
+    for (const notLinkLocal of ['169.255.20.10', '169.254.256.1', '1169.254.2.1', '169.254.20']) {
+      expect(clusterDnsServers({ dnsServiceIP: '10.96.0.10', podNameserver: notLinkLocal })).toEqual(['10.96.0.10']);
+    }
   });
 });
 

@@ -44,6 +44,14 @@ describe('interfacesHolding (real ip -o addr show)', () => {
     const ipvs = `${nodeAddrs}7: kube-ipvs0    inet ${CAPTURE.webClusterIP}/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever\n`;
     expect(interfacesHolding(ipvs, CAPTURE.webClusterIP)).toEqual([]);
   });
+
+  it('ignores kube-dummy-if (kube-router\'s service proxy holds every ClusterIP there) — synthetic line in the real format', () => {
+    const kr = `${nodeAddrs}8: kube-dummy-if    inet ${CAPTURE.webClusterIP}/32 scope link kube-dummy-if\\       valid_lft forever preferred_lft forever\n`;
+    expect(interfacesHolding(kr, CAPTURE.webClusterIP)).toEqual([]);
+    expect(verifyNotHeld('virtual-ip', FROM, CAPTURE.webClusterIP, kr)).toBeUndefined();
+    // any other interface holding it still counts
+    expect(interfacesHolding(kr.replace('kube-dummy-if    inet', 'kube-bridge    inet'), CAPTURE.webClusterIP)).toEqual(['kube-bridge']);
+  });
 });
 
 describe('verifyNotHeld', () => {

@@ -41,3 +41,15 @@ export async function hostRouteGet(ip: string): Promise<string> {
 /** Only a kind cluster kube-netcheck created can have its nodes and this host looked at or changed. */
 export const unlessManaged = (what: string) => (env: RunEnv) =>
   env.target.managed ? undefined : `${what} needs the kind cluster kube-netcheck manages (this is a cluster it did not create)`;
+
+/**
+ * Not applicable because of the cluster's shape, whatever the check's own notApplicable says:
+ * checks tagged `cross-node` need two probed nodes (a single-node cluster — minikube, k3s, a
+ * one-node kind — has no pair of nodes to cross; it is not a failure).
+ */
+export function shapeNotApplicable(c: { tags: string[] }, env: Pick<RunEnv, 'nodes'>): string | undefined {
+  if (c.tags.includes('cross-node') && env.nodes.length < 2) {
+    return `the cluster has a single node (${env.nodes.map((n) => n.name).join(', ') || 'none'}): no two nodes to probe across`;
+  }
+  return undefined;
+}

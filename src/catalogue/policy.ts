@@ -25,6 +25,7 @@ import { isLive, isReady, listPods, waitPodsReady } from '../workload/pods.js';
 import { waitBackends } from '../verdicts/endpoints.js';
 import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import { pollUntil } from '../util/poll.js';
+import { retryOnConflict } from '../kube/errors.js';
 import { fanOut, key, label } from '../workload/fanout.js';
 import type { CheckDef, Observations, PhaseDef, ProbeAsk } from './types.js';
 import { defined, must, podSources } from './common.js';
@@ -109,8 +110,10 @@ async function ensureWorkload(env: RunEnv): Promise<V1Pod[]> {
   const { deployment, service, selector, port, replicas } = WORKLOAD;
   const live = (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
   await Promise.all(live.filter((p) => !isReady(p)).map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
-  const scale = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
-  if (scale.spec?.replicas !== replicas) await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...scale, spec: { replicas } } });
+  await retryOnConflict(async () => {
+    const scale = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
+    if (scale.spec?.replicas !== replicas) await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...scale, spec: { replicas } } });
+  });
   const pods = await waitPodsReady(env.kube, env.workloadNs, selector, { count: replicas, timeoutMs: 90_000 });
   await waitBackends(env.kube, env.workloadNs, service, selector, port, replicas);
   return (s.nginx = pods);

@@ -11,6 +11,7 @@ import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
 import { inCidr } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod } from '../kube/exec.js';
+import { retryOnConflict } from '../kube/errors.js';
 import { isLive, isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
@@ -109,9 +110,12 @@ export function verifyTraffic(check: string, to: string, want: string[], t: Traf
   });
 }
 
+/** Read and replace the scale subresource, again on a 409 Conflict (the Deployment changed in between). */
 async function scaleTo(env: RunEnv, replicas: number): Promise<void> {
-  const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
-  await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
+  await retryOnConflict(async () => {
+    const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
+    await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
+  });
 }
 
 const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isReady));

@@ -39,8 +39,15 @@ export interface ClusterFacts {
   nodes: NodeFacts[];
 }
 
-/** NodeLocal DNSCache's conventional link-local listen address. */
+/** NodeLocal DNSCache's conventional link-local listen address (the docs' example; Kubespray uses 169.254.25.10). */
 export const NODELOCAL_DNS_IP = '169.254.20.10';
+
+/**
+ * A nameserver in 169.254.0.0/16 (IPv4 link-local): nothing but something on the pod's own node can
+ * answer there, so a pod given one is served by a node-local DNS cache (NodeLocal DNSCache listens
+ * at any address of that range its operator chose) in front of the cluster DNS Service.
+ */
+export const isLinkLocal = (ip?: string): boolean => !!ip && /^169\.254\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(ip);
 
 interface KubeadmNetworking {
   podSubnet?: string;
@@ -145,7 +152,7 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
   };
 }
 
-/** The addresses a pod may legitimately get its DNS answers from: the kube-dns ClusterIP, and a NodeLocal DNSCache it was given. */
+/** The addresses a pod may legitimately get its DNS answers from: the DNS Service's ClusterIP, and the node-local cache (a link-local nameserver) it was given. */
 export function clusterDnsServers(f: Pick<ClusterFacts, 'dnsServiceIP' | 'podNameserver'>): string[] {
-  return [f.dnsServiceIP, ...(f.podNameserver === NODELOCAL_DNS_IP ? [NODELOCAL_DNS_IP] : [])];
+  return [f.dnsServiceIP, ...(f.podNameserver !== f.dnsServiceIP && isLinkLocal(f.podNameserver) ? [f.podNameserver!] : [])];
 }

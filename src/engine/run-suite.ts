@@ -8,11 +8,13 @@ import { CheckFailure } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
 import { setupRun, teardownRun, type RunEnv } from '../workload/setup.js';
 import { makeKube } from '../kube/client.js';
+import { apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Target } from '../cluster/resolve.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
 import { outputsOf } from './outputs.js';
 import { PHASES } from '../catalogue/index.js';
+import { shapeNotApplicable } from '../catalogue/common.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
 import type { PhaseTiming, Reporter, RunResult } from '../catalogue/run-result.js';
 import type { CheckDef, CheckRecord, Observations, PhaseDef, ProbeAsk } from '../catalogue/types.js';
@@ -32,7 +34,8 @@ export interface RunOptions {
 const phaseOf = (c: CheckDef) => c.phase ?? 'steady';
 /** A check's gather outcome and how long it took (it counts in the check's duration). */
 type Gathered = { value: unknown; ms: number } | { error: unknown; ms: number };
-const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** An API error in the API's own words (status, reason, message); any other error's whole message. */
+const firstLine = (e: unknown) => (apiStatus(e) ? errorLine(e) : e instanceof Error ? e.message : String(e));
 
 function record(c: CheckDef, status: CheckRecord['status'], durationMs: number, extra: Partial<CheckRecord> = {}): CheckRecord {
   const kind = c.controlKind ? { controlKind: c.controlKind } : {};
@@ -157,7 +160,7 @@ async function runPhase(
   const timing: PhaseTiming = { phase: phase.name, enterMs: 0, fanoutMs: 0, verifyMs: 0, execs: 0, probes: 0 };
   const applicable: CheckDef[] = [];
   for (const c of checks) {
-    const why = c.notApplicable?.(env);
+    const why = shapeNotApplicable(c, env) ?? c.notApplicable?.(env);
     if (why) emit(record(c, 'skipped', 0, { reason: `not applicable: ${why}` }));
     else applicable.push(c);
   }

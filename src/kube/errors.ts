@@ -113,3 +113,45 @@ export function classifyError(err: unknown): Classified {
   const text = firstLine(messageOf(err)) || 'unknown error';
   return { code: 'UNEXPECTED', exitCode: UNEXPECTED_EXIT_CODE, line: `UNEXPECTED: ${text}` };
 }
+
+/** The API's own status (a V1Status body) of a client-node ApiException, when `err` is one. */
+export function apiStatus(err: unknown): { code: number; reason?: string; message?: string } | undefined {
+  const e = asObj(err);
+  if (!e || typeof e.code !== 'number' || !('body' in e)) return undefined;
+  const body = asObj(e.body) ?? asObj(tryJson(e.body));
+  const s = (k: string) => (typeof body?.[k] === 'string' && body[k] ? (body[k] as string) : undefined);
+  return { code: e.code, reason: s('reason'), message: s('message') };
+}
+
+/**
+ * One line for any error, with an API error named by the API's own words: "API 409 Conflict:
+ * Operation cannot be fulfilled on …" — not client-node's "HTTP-Code: 409 Message: Unknown API
+ * Status Code!" (it says that for every status its generated code does not list).
+ */
+export function errorLine(err: unknown): string {
+  const st = apiStatus(err);
+  if (st) return `API ${st.code}${st.reason ? ` ${st.reason}` : ''}: ${st.message ?? (firstLine(messageOf(err)).replace(/^HTTP-Code: \d+\s*/, '') || 'no message')}`;
+  return firstLine(messageOf(err)) || String(err);
+}
+
+/** An optimistic-concurrency conflict (HTTP 409, reason Conflict): the object changed since it was read. */
+export const isConflict = (err: unknown): boolean => {
+  const st = apiStatus(err);
+  return st?.code === 409 && (st.reason === undefined || st.reason === 'Conflict');
+};
+
+/**
+ * Runs a read-modify-write again while the API answers 409 Conflict, as client-go's RetryOnConflict
+ * does (its DefaultRetry: 5 tries, 10 ms doubling, jittered): `write` must read the object afresh
+ * each time. Any other error, or a conflict on the last try, is thrown.
+ */
+export async function retryOnConflict<T>(write: () => Promise<T>, tries = 5, firstDelayMs = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isConflict(err) || i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, firstDelayMs * 2 ** (i - 1) * (1 + Math.random() * 0.1)));
+    }
+  }
+}

@@ -4,11 +4,18 @@
 import { sameIp } from '../util/cidr.js';
 import { CheckFailure } from './failure.js';
 
-/** Interfaces that hold `ip` (either family) in `ip -o addr show` output. kube-ipvs0 is IPVS's dummy, by design. */
+/**
+ * Dummy interfaces a service proxy puts every ClusterIP on by design, so the kernel accepts packets
+ * for them (no route leads there from outside the node): kube-proxy's IPVS mode (kube-ipvs0) and
+ * kube-router's service proxy (kube-dummy-if).
+ */
+export const SERVICE_DUMMY_DEVS = ['kube-ipvs0', 'kube-dummy-if'];
+
+/** Interfaces that hold `ip` (either family) in `ip -o addr show` output, a service proxy's dummy devices left out. */
 export function interfacesHolding(ipAddrOutput: string, ip: string): string[] {
   // `inet` and `inet6` lines; the address compared by value (any spelling of an IPv6 address)
   return [...ipAddrOutput.matchAll(/^\d+:\s+(\S+)\s+inet6?\s+([0-9a-fA-F.:]+)\//gm)]
-    .filter((m) => sameIp(m[2], ip)).map((m) => m[1]).filter((dev) => dev !== 'kube-ipvs0');
+    .filter((m) => sameIp(m[2], ip)).map((m) => m[1]).filter((dev) => !SERVICE_DUMMY_DEVS.includes(dev));
 }
 
 export function verifyNotHeld(check: string, from: string, ip: string, ipAddrOutput: string): CheckFailure | undefined {
