@@ -208,3 +208,15 @@ export function hostPort(ip: string, port: number | string): string {
 export function ipFlag(ip: string): '-4' | '-6' {
   return isIPv6(ip) ? '-6' : '-4';
 }
+
+/** The smallest IPv4 CIDR that holds every address (e.g. the pods of the NetworkPolicy matrix, for an ipBlock). */
+export function coveringCidr(ips: string[]): string {
+  if (!ips.length) throw new Error('coveringCidr: no address');
+  const ns = ips.map(ipToInt);
+  for (let bits = 32; bits >= 0; bits--) {
+    const size = 2 ** (32 - bits);
+    const base = Math.floor(ns[0] / size) * size;
+    if (ns.every((n) => n >= base && n < base + size)) return `${intToIp(base)}/${bits}`;
+  }
+  return '0.0.0.0/0';
+}
