@@ -8,14 +8,20 @@
 # Any CNI but the default: the cluster is created with disableDefaultCNI and the CNI installed
 # afterwards. Done only when every node is Ready, a pod on each node has an IP from the pod range
 # and CoreDNS is Ready. A cluster of that name with another shape, CNI or node image is recreated.
+#   KNC_REUSE=as-is   (what `kube-netcheck run` / `cluster up` ask when the command names no CNI, shape
+#                     or node image) an existing cluster of that name is reused as it is, whatever CNI,
+#                     shape and node image it has, and never deleted: one that is not usable (a node
+#                     not running, a CNI install that never finished) is an error saying how to replace
+#                     it. KNC_SHAPE must then be its recorded shape (the ranges the safety net routes).
 # Offline (the default unless KNC_OFFLINE=0 or the official node image is already local): node
 # and test images are built here from Debian packages and Go modules.
-# stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest}.
+# stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest, created}.
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
 start=$SECONDS
+as_is=0; [[ "${KNC_REUSE:-}" == as-is ]] && as_is=1
 
 # --- which CNI (checked before anything slow) ---
 known_cnis() { # the built-in default, then manifests/cni/*.yaml
@@ -24,7 +30,9 @@ known_cnis() { # the built-in default, then manifests/cni/*.yaml
   echo "${n[*]}"
 }
 cni_manifest="" cni_key=""
-if [[ -n "${KNC_CNI_MANIFEST:-}" ]]; then
+if ((as_is)); then
+  : # the cluster's own CNI, read from it below
+elif [[ -n "${KNC_CNI_MANIFEST:-}" ]]; then
   [[ "$KNC_CNI" == "$KNC_CNI_DEFAULT" ]] || die "set KNC_CNI ($KNC_CNI) or KNC_CNI_MANIFEST ($KNC_CNI_MANIFEST), not both"
   cni_manifest="$(realpath -e -- "$KNC_CNI_MANIFEST" 2>/dev/null)" || die "KNC_CNI_MANIFEST=$KNC_CNI_MANIFEST: no such file"
   [[ -f "$cni_manifest" && -r "$cni_manifest" ]] || die "KNC_CNI_MANIFEST=$KNC_CNI_MANIFEST is not a readable file"
@@ -93,11 +101,24 @@ if cluster_exists; then
   nodes="$(kind get nodes --name "$KNC_CLUSTER")"
   for c in $nodes; do
     state="$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' "$c" 2>/dev/null || echo missing)"
-    [[ "$state" == "true $node_image" ]] || { why="node $c: $state, want running $node_image"; break; }
+    if ((as_is)); then [[ "$state" == "true "* ]] || { why="node $c: $state, not running"; break; }
+    else [[ "$state" == "true $node_image" ]] || { why="node $c: $state, want running $node_image"; break; }; fi
   done
   if [[ -z "$why" ]]; then
     have="$(read_identity)"
-    [[ "$have" == "$identity" ]] || why="it is '$have', want '$identity'"
+    if ((as_is)); then
+      [[ "$have" != pending* ]] || why="its CNI install never finished ('$have')"
+    else
+      [[ "$have" == "$identity" ]] || why="it is '$have', want '$identity'"
+    fi
+  fi
+  if [[ -n "$why" ]] && ((as_is)); then
+    die "kind cluster $KNC_CLUSTER cannot be reused as it is ($why); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)"
+  elif ((as_is)); then
+    # reused as it is: what it is, as recorded in it
+    identity="$have"
+    KNC_CNI="$(sed -n 's/^.*\bcni=\([^ ]*\).*$/\1/p' <<<"$have")"
+    [[ -n "$KNC_CNI" ]] || die "kind cluster $KNC_CLUSTER: cannot read its CNI from '$have'"
   fi
   if [[ -n "$why" ]]; then
     log "cluster $KNC_CLUSTER not reusable ($why): recreating"
@@ -159,6 +180,6 @@ log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s (shape $KNC_SHAPE, CNI 
 if ((offline)); then nginx="$NGINX_IMAGE" probe="$PROBE_IMAGE"; else nginx="${KNC_NGINX_IMAGE:-nginx:1.27}" probe="${KNC_PROBE_IMAGE:-$PROBE_IMAGE_ONLINE}"; fi
 jq -cn --arg cluster "$KNC_CLUSTER" --arg kubeconfig "$KNC_KIND_KUBECONFIG" --arg nginx "$nginx" --arg probe "$probe" \
   --argjson offline "$( ((offline)) && echo true || echo false)" --arg shape "$KNC_SHAPE" --arg cni "$KNC_CNI" \
-  --arg manifest "$cni_manifest" \
+  --arg manifest "$cni_manifest" --argjson created "$( ((created)) && echo true || echo false)" \
   '{cluster: $cluster, kubeconfig: $kubeconfig, nginxImage: $nginx, probeImage: $probe, offline: $offline,
-    shape: $shape, cni: $cni, cniManifest: (if $manifest == "" then null else $manifest end)}'
+    shape: $shape, cni: $cni, cniManifest: (if $manifest == "" then null else $manifest end), created: $created}'

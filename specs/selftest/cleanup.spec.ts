@@ -6,18 +6,16 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeKube } from '../../src/kube/client.js';
 import { runSelector } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
-import { jestTarget } from '../support/netcheck.js';
+import { jestConnection, jestTarget } from '../support/netcheck.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'bin/kube-netcheck.js');
 
 describe('cleanup', () => {
   test('SIGINT during a run deletes every namespace that run created, exit 130', async () => {
-    const t = jestTarget();
-    const kube = makeKube({ kubeconfig: t.kubeconfig, context: t.context });
+    const { target: t, kube } = await jestConnection();
     const reportDir = mkdtempSync(path.join(tmpdir(), 'knc-sigint-'));
     const child = execa('node', [CLI, 'run', '--kubeconfig', t.kubeconfig, '--report-dir', reportDir, '--only', 'pod-ip'], {
       env: { KNC_NGINX_IMAGE: t.images.nginx, KNC_PROBE_IMAGE: t.images.probe, KNC_KUBECONFIG: undefined, KNC_MANAGED_CLUSTER: undefined },

@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { failureEvidence } from '../../src/verdicts/evidence.js';
 import { setupRun, teardownRun, type RunEnv } from '../../src/workload/setup.js';
-import { jestTarget } from '../support/netcheck.js';
+import { jestConnection } from '../support/netcheck.js';
 
 let env: RunEnv;
 beforeAll(async () => {
-  env = await setupRun(jestTarget());
+  env = await setupRun(await jestConnection());
 }, 180_000);
 afterAll(async () => {
   if (env) await teardownRun(env.kube, env.runId, { until: 'stopped' });

@@ -1,16 +1,17 @@
-// Jest global setup for the cluster specs: the cluster they run on, resolved once per Jest run.
-// A cluster the user names (KNC_KUBECONFIG, as for the CLI) is used as it is; otherwise the kind
-// cluster kube-netcheck manages is created or reused (scripts/cluster-up.sh) and its one JSON line
-// handed to the spec files through KNC_MANAGED_CLUSTER (they run in this same process).
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Jest global setup for the cluster specs: the cluster they run on, resolved once per Jest run by
+// the same resolver as the CLI's (src/cluster/resolve.ts, loaded from source with tsx): a cluster
+// the user names (KNC_KUBECONFIG [+ KNC_CONTEXT], as for the CLI) is used as it is; otherwise the
+// kind cluster kube-netcheck manages is brought up by the reuse rule (an existing one reused as it
+// is unless KNC_CNI / KNC_SHAPE / KNC_NODE_IMAGE name another) and its one JSON line handed to
+// the spec files through KNC_MANAGED_CLUSTER (they run in this same process).
+import { tsImport } from 'tsx/esm/api';
 
 export default async function globalSetup() {
-  if (process.env.KNC_KUBECONFIG || process.env.KNC_MANAGED_CLUSTER) return;
-  const out = execFileSync('bash', [path.join(ROOT, 'scripts/cluster-up.sh')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  process.env.KNC_MANAGED_CLUSTER = out.trim().split('\n').pop();
+  if (process.env.KNC_MANAGED_CLUSTER) return;
+  const { resolveCluster } = await tsImport('../../src/cluster/resolve.ts', import.meta.url);
+  const r = await resolveCluster({}, process.env, { log: (line) => process.stderr.write(`${line}\n`) });
+  if (!r.managed) return;
+  process.env.KNC_MANAGED_CLUSTER = JSON.stringify(r.managed.cluster);
+  process.stderr.write(`jest: kind cluster ${r.managed.cluster.cluster} (${r.managed.cluster.created ? 'created' : 'reused'}): shape ${r.managed.cluster.shape}, CNI ${r.managed.cluster.cni}\n`);
   globalThis.__kncCreatedCluster = true;
 }

@@ -7,17 +7,28 @@ import path from 'node:path';
 import { CATALOGUE } from '../../src/catalogue/index.js';
 import { runSuite, type RunResult } from '../../src/engine/run-suite.js';
 import type { CheckDef, CheckRecord } from '../../src/catalogue/types.js';
-import { managedTarget, userTarget, withNodeImages, type Target } from '../../src/cluster/resolve.js';
+import { managedTarget, resolveCluster, userTarget, type Target } from '../../src/cluster/resolve.js';
 import type { KindCluster } from '../../src/cluster/kind.js';
+import type { Connection } from '../../src/cluster/connection.js';
 import { FileReporter } from '../../src/report/reporter.js';
 
-/** The cluster of this Jest run (specs/support/global-setup.mjs resolved it). */
-export function jestTarget(env: NodeJS.ProcessEnv = process.env): Target {
-  const user = userTarget({}, env);
-  if (user) return user;
+/** The managed cluster the Jest global setup brought up (specs/support/global-setup.mjs), when it is the one. */
+function jestManaged(env: NodeJS.ProcessEnv): KindCluster | undefined {
+  if (userTarget({}, env)) return undefined;
   if (!env.KNC_MANAGED_CLUSTER) throw new Error('no cluster: the Jest global setup (specs/support/global-setup.mjs) did not run');
   const info = JSON.parse(env.KNC_MANAGED_CLUSTER) as Partial<KindCluster>;
-  return managedTarget({ ...info, cni: info.cni ?? 'flannel-host-gw', shape: info.shape ?? 'default' } as KindCluster, {});
+  return { ...info, cni: info.cni ?? 'flannel-host-gw', shape: info.shape ?? 'default' } as KindCluster;
+}
+
+/** The cluster of this Jest run, as data (the same resolver as the CLI's: cluster/resolve.ts). */
+export function jestTarget(env: NodeJS.ProcessEnv = process.env): Target {
+  const managed = jestManaged(env);
+  return managed ? managedTarget(managed, {}) : userTarget({}, env)!;
+}
+
+/** The connection to the cluster of this Jest run (resolveCluster, with the cluster the global setup brought up). */
+export async function jestConnection(env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+  return (await resolveCluster({}, env, { managed: jestManaged(env) })).conn;
 }
 
 export interface Netcheck {
@@ -32,7 +43,7 @@ export function useNetcheck(name: string, checks: CheckDef[]): Netcheck {
   let error: Error | undefined;
   beforeAll(async () => {
     try {
-      result = await runSuite(await withNodeImages(jestTarget()), checks, [new FileReporter(path.join('reports', 'jest', name))]);
+      result = await runSuite(await jestConnection(), checks, [new FileReporter(path.join('reports', 'jest', name))]);
     } catch (err) {
       error = err as Error;
     }

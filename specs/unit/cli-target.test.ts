@@ -2,10 +2,11 @@
 // that the managed cluster's kubeconfig is never the user's file.
 import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
-import { contextFor, loadKubeConfig } from '../../src/kube/client.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
 import { anyCluster, existingCluster } from '../../src/cluster/flags.js';
-import { kindKubeconfig, scriptEnv } from '../../src/cluster/kind.js';
-import { DEFAULT_IMAGES, managedTarget, preferNodeImages, userTarget } from '../../src/cluster/resolve.js';
+import { describeManaged, kindKubeconfig, namedChoices, parseIdentity, planManaged, scriptEnv, type FoundCluster } from '../../src/cluster/kind.js';
+import { connect } from '../../src/cluster/connection.js';
+import { DEFAULT_IMAGES, managedTarget, preferNodeImages, resolveCluster, userTarget } from '../../src/cluster/resolve.js';
 import { kubeconfigYaml, withTempDir, writeTemp } from './fake-apiserver.js';
 
 describe('target cluster', () => {
@@ -47,25 +48,32 @@ describe('target cluster', () => {
   });
 });
 
-describe('KNC_CONTEXT reaches every makeKube of a run', () => {
-  it('applies to the run\'s kubeconfig ($KNC_KUBECONFIG) only; an explicit context wins', () => {
-    const env = { KNC_KUBECONFIG: '/run/kc', KNC_CONTEXT: 'kind-b' };
-    expect(contextFor({}, '/run/kc', env)).toBe('kind-b');
-    expect(contextFor({}, '/run/../run/kc', env)).toBe('kind-b');
-    expect(contextFor({ context: 'kind-c' }, '/run/kc', env)).toBe('kind-c');
-    expect(contextFor({}, '/other/kc', env)).toBeUndefined();
-    expect(contextFor({}, '/run/kc', { KNC_KUBECONFIG: '/run/kc' })).toBeUndefined();
-  });
+describe('the context rule lives in one place (cluster/flags.ts); the connection loads the kubeconfig once with it', () => {
+  const twoContexts = (dir: string) => writeTemp(dir, 'kc', kubeconfigYaml('http://127.0.0.1:1', 'kind-a').replace('contexts:\n', 'contexts:\n- name: kind-b\n  context:\n    cluster: kind-a\n    user: kind-a\n'));
 
-  it('loadKubeConfig picks it up from the environment', () =>
+  it('KNC_CONTEXT applies to KNC_KUBECONFIG, through the resolver, into the connection', () =>
     withTempDir(async (dir) => {
-      const file = await writeTemp(dir, 'kc', kubeconfigYaml('http://127.0.0.1:1', 'kind-a').replace('contexts:\n', 'contexts:\n- name: kind-b\n  context:\n    cluster: kind-a\n    user: kind-a\n'));
+      const file = await twoContexts(dir);
+      // images named: the resolver has no reason to ask the API for the nodes' images
+      const flags = { nginxImage: 'n:1', probeImage: 'p:1' };
+      const r = await resolveCluster(flags, { KNC_KUBECONFIG: file, KNC_CONTEXT: 'kind-b' });
+      expect([r.conn.target.context, r.conn.kube.context, r.conn.kube.kc.getCurrentContext(), r.managed]).toEqual(['kind-b', 'kind-b', 'kind-b', undefined]);
+      // an explicit --context wins; without KNC_CONTEXT the file's current-context
+      expect((await resolveCluster({ ...flags, context: 'kind-a' }, { KNC_KUBECONFIG: file, KNC_CONTEXT: 'kind-b' })).conn.kube.context).toBe('kind-a');
+      expect((await resolveCluster(flags, { KNC_KUBECONFIG: file })).conn.kube.context).toBe('kind-a');
+      // a user's cluster has no node access: checks that need it are not applicable there
+      expect(r.conn.nodeAccess).toBeUndefined();
+    }));
+
+  it('the kube layer reads no KNC_* variable: loadKubeConfig uses the context it is given, else the file\'s', () =>
+    withTempDir(async (dir) => {
+      const file = await twoContexts(dir);
       const saved = { kc: process.env.KNC_KUBECONFIG, ctx: process.env.KNC_CONTEXT };
       try {
         process.env.KNC_KUBECONFIG = file;
         process.env.KNC_CONTEXT = 'kind-b';
-        expect(loadKubeConfig({ kubeconfig: file }).getCurrentContext()).toBe('kind-b');
-        expect(loadKubeConfig({ kubeconfig: file, context: 'kind-a' }).getCurrentContext()).toBe('kind-a');
+        expect(loadKubeConfig({ kubeconfig: file }).getCurrentContext()).toBe('kind-a');
+        expect(loadKubeConfig({ kubeconfig: file, context: 'kind-b' }).getCurrentContext()).toBe('kind-b');
       } finally {
         for (const [k, v] of [['KNC_KUBECONFIG', saved.kc], ['KNC_CONTEXT', saved.ctx]] as const) {
           if (v === undefined) delete process.env[k];
@@ -73,4 +81,58 @@ describe('KNC_CONTEXT reaches every makeKube of a run', () => {
         }
       }
     }));
+
+  it('the connection hands over the kubeconfig the preflight loaded instead of loading it again', () =>
+    withTempDir(async (dir) => {
+      const file = await twoContexts(dir);
+      const kc = loadKubeConfig({ kubeconfig: file, context: 'kind-b' });
+      const c = connect({ kubeconfig: file, context: 'kind-b', images: DEFAULT_IMAGES }, kc);
+      expect(c.kube.kc).toBe(kc);
+      // a managed target gets the provider's node access
+      const m = connect({ kubeconfig: file, context: 'kind-b', images: DEFAULT_IMAGES, managed: { cluster: 'c', cni: 'flannel-host-gw', shape: 'default' } }, kc);
+      expect(typeof m.nodeAccess?.exec).toBe('function');
+    }));
+});
+
+describe('the reuse rule: a managed cluster is reused as it is unless the command names another CNI or shape', () => {
+  const running = (cni: string, shape = 'default'): FoundCluster => ({ exists: true, notRunning: [], identity: { cni, shape, pending: false } });
+
+  it('cluster up --cni kube-router, then run with nothing named: the kube-router cluster, as it is', () => {
+    expect(planManaged({}, {}, running('kube-router'))).toMatchObject({ action: 'reuse', cni: 'kube-router', shape: 'default' });
+    expect(planManaged({}, { PATH: '/bin', KNC_CLUSTER: 'x' }, running('manifest:calico.yaml', 'alt'))).toMatchObject({ action: 'reuse', cni: 'manifest:calico.yaml', shape: 'alt' });
+  });
+
+  it('a named CNI, manifest, shape or node image (flag or KNC_* variable) asks for that cluster: reused only if it is that, else replaced', () => {
+    expect(planManaged({ cni: 'flannel-host-gw' }, {}, running('kube-router'))).toEqual({ action: 'as-named', why: 'the command names its CNI' });
+    expect(planManaged({ shape: 'alt' }, {}, running('kube-router')).action).toBe('as-named');
+    expect(planManaged({ cniManifest: 'x.yaml' }, {}, running('kube-router')).action).toBe('as-named');
+    expect(planManaged({}, { KNC_SHAPE: 'alt' }, running('kube-router')).action).toBe('as-named');
+    expect(planManaged({}, { KNC_CNI: 'kube-router', KNC_NODE_IMAGE: 'n' }, running('kube-router'))).toEqual({ action: 'as-named', why: 'the command names its CNI, node image' });
+    expect(namedChoices({}, { KNC_CLUSTER: 'x', KNC_KUBECONFIG: '/k', KNC_CNI: '' })).toEqual([]);
+  });
+
+  it('no cluster: created (with the defaults)', () => {
+    expect(planManaged({}, {}, { exists: false, notRunning: [] }).action).toBe('create');
+  });
+
+  it('a cluster that cannot be reused as it is is refused, never replaced unasked', () => {
+    expect(planManaged({}, {}, { exists: true, notRunning: ['kube-netcheck-worker: exited'], identity: { cni: 'kube-router', shape: 'default', pending: false } })).toEqual({
+      action: 'refuse',
+      why: 'node kube-netcheck-worker: exited not running',
+    });
+    expect(planManaged({}, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } })).toEqual({ action: 'refuse', why: 'its CNI (kube-router) install never finished' });
+    expect(planManaged({}, {}, { exists: true, notRunning: [] }).action).toBe('refuse');
+  });
+
+  it('reads the identity cluster-up.sh records in the control-plane node', () => {
+    expect(parseIdentity('shape=default cni=kube-router config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f\n')).toEqual({ shape: 'default', cni: 'kube-router', pending: false });
+    expect(parseIdentity('pending shape=alt cni=manifest:calico.yaml config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'alt', cni: 'manifest:calico.yaml', pending: true });
+    expect(parseIdentity('garbage')).toBeUndefined();
+  });
+
+  it('run says what it found: created or reused as it is, shape and CNI', () => {
+    const k = { cluster: 'kube-netcheck', kubeconfig: '/c/kc', nginxImage: 'n', probeImage: 'p', offline: true, cni: 'kube-router', shape: 'default', created: false };
+    expect(describeManaged(k, planManaged({}, {}, running('kube-router')))).toBe('kind cluster kube-netcheck (reused as it is): shape default, CNI kube-router');
+    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true }, { action: 'create', why: '' })).toBe('kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
-import { conformanceCommand, conformanceKubeconfig, summaryLines } from '../../src/cli/conformance.js';
+import { conformanceCommand, conformanceCluster, summaryLines } from '../../src/cli/conformance.js';
 import { UsageError, type Io } from '../../src/cli/io.js';
 import { runShArgs, setupFailureLine } from '../../src/conformance/run.js';
 
@@ -8,11 +8,13 @@ const silent: Io = { out: () => undefined, err: () => undefined };
 
 describe('conformance: which cluster', () => {
   it('--kubeconfig wins, then KNC_KUBECONFIG, then the kind cluster of KNC_CLUSTER under KNC_CACHE', () => {
-    expect(conformanceKubeconfig({ kubeconfig: 'k.yaml' }, { KNC_KUBECONFIG: '/x' })).toBe(path.resolve('k.yaml'));
-    expect(conformanceKubeconfig({}, { KNC_KUBECONFIG: '/x/kc' })).toBe('/x/kc');
-    expect(conformanceKubeconfig({}, { KNC_CACHE: '/c', KNC_CLUSTER: 'knc-conf' })).toBe('/c/kubeconfig-knc-conf');
-    expect(conformanceKubeconfig({}, {})).toBe('/var/cache/kube-netcheck/kubeconfig-kube-netcheck');
-    expect(conformanceKubeconfig({ context: 'c' }, { KUBECONFIG: `/a${path.delimiter}/b` })).toBe('/a');
+    expect(conformanceCluster({ kubeconfig: 'k.yaml' }, { KNC_KUBECONFIG: '/x' }).kubeconfig).toBe(path.resolve('k.yaml'));
+    expect(conformanceCluster({}, { KNC_KUBECONFIG: '/x/kc' }).kubeconfig).toBe('/x/kc');
+    expect(conformanceCluster({}, { KNC_CACHE: '/c', KNC_CLUSTER: 'knc-conf' }).kubeconfig).toBe('/c/kubeconfig-knc-conf');
+    expect(conformanceCluster({}, {}).kubeconfig).toBe('/var/cache/kube-netcheck/kubeconfig-kube-netcheck');
+    expect(conformanceCluster({ context: 'c' }, { KUBECONFIG: `/a${path.delimiter}/b` }).kubeconfig).toBe('/a');
+    // KNC_CONTEXT goes with KNC_KUBECONFIG to run.sh (it used to reach only makeKube, not the e2e run)
+    expect(conformanceCluster({}, { KNC_KUBECONFIG: '/x/kc', KNC_CONTEXT: 'kind-b' })).toEqual({ kubeconfig: '/x/kc', context: 'kind-b' });
   });
 });
 

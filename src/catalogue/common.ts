@@ -1,8 +1,8 @@
 // Small pieces every check group uses: a failure builder, "every pair" verdicts, the probe sources.
-import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CheckFailure, throwAll, type FailureContext } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
+import type { NodeAccess } from '../cluster/connection.js';
 import { label } from '../workload/fanout.js';
 
 export const defined = <T>(x: T | undefined | null): x is T => x !== undefined && x !== null;
@@ -33,14 +33,20 @@ export function eachPair<T>(
 
 export const pairLabel = (f: ProbeRef, to: string) => `${label(f)} -> ${to}`;
 
-/** `ip route get ADDR` on this host: sends no packet, says where one would go. */
-export async function hostRouteGet(ip: string): Promise<string> {
-  return (await execa('ip', ['route', 'get', ip], { reject: false, all: true })).all ?? '';
+/** The nodes and their host, through the cluster provider (a check never names how: docker, ssh…). */
+export function nodeAccess(env: RunEnv): NodeAccess {
+  if (!env.nodeAccess) throw new Error('no node access: only the kind cluster kube-netcheck manages has its nodes reached (see unlessManaged)');
+  return env.nodeAccess;
+}
+
+/** `ip route get ADDR` on the host running the nodes: sends no packet, says where one would go. */
+export async function hostRouteGet(env: RunEnv, ip: string): Promise<string> {
+  return nodeAccess(env).hostRoute(ip);
 }
 
 /** Only a kind cluster kube-netcheck created can have its nodes and this host looked at or changed. */
 export const unlessManaged = (what: string) => (env: RunEnv) =>
-  env.target.managed ? undefined : `${what} needs the kind cluster kube-netcheck manages (this is a cluster it did not create)`;
+  env.nodeAccess ? undefined : `${what} needs the kind cluster kube-netcheck manages (this is a cluster it did not create)`;
 
 /**
  * Not applicable because of the cluster's shape, whatever the check's own notApplicable says:

@@ -3,7 +3,6 @@
 // crosses to a pod on every other node, and one byte more is refused by the sender's own stack
 // (not silently lost); a large HTTP body (known size and sha256) arrives whole pod → pod across
 // nodes and through the ClusterIP. The negative control makes a path-MTU black hole on a live node.
-import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
 import { addrProbe, dfPingProbe, linkProbe, PAYLOAD, payloadProbe, type Iface } from '../probes/mtu.js';
 import { httpProbe } from '../probes/http.js';
@@ -14,7 +13,8 @@ import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { label, runFanout } from '../workload/fanout.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
-import { defined, eachPair, must, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
+import { defined, eachPair, must, nodeAccess, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
+import type { NodeAccess } from '../cluster/connection.js';
 
 const name = (p: V1Pod) => p.metadata!.name!;
 const ip = (p: V1Pod) => p.status!.podIP!;
@@ -58,8 +58,8 @@ const BLACKHOLE_MTU = 1200;
  * through the black hole in most runs (the ICMP rule counted nothing; flushing the cache by hand
  * made every attempt fail as it should).
  */
-async function withPmtuBlackHole<T>(node: string, client: string, server: string, body: () => Promise<T>): Promise<T> {
-  const sh = (argv: string[]) => execa('docker', ['exec', node, ...argv]); // kind node containers are named after their nodes
+async function withPmtuBlackHole<T>(nodes: NodeAccess, node: string, client: string, server: string, body: () => Promise<T>): Promise<T> {
+  const sh = (argv: string[]) => nodes.exec(node, argv);
   const now = (await sh(['ip', '-o', 'route', 'get', client])).stdout;
   const via = /\svia\s+(\S+)/.exec(now)?.[1];
   const dev = /\sdev\s+(\S+)/.exec(now)?.[1];
@@ -161,7 +161,7 @@ export const MTU_CHECKS: CheckDef[] = [
     fault: 'a path-MTU black hole on the nginx pod\'s node',
     gather: async ({ env }) => {
       const [from, to] = blackHolePair(env);
-      const out = await withPmtuBlackHole(to.spec!.nodeName!, from.ip, ip(to), () =>
+      const out = await withPmtuBlackHole(nodeAccess(env), to.spec!.nodeName!, from.ip, ip(to), () =>
         runFanout(env.kube, from, [payloadProbe('bh-big', ip(to), 80, PAYLOAD.path, 3), httpProbe('bh-page', ip(to), 80, '/'), httpProbe('bh-who', ip(to), 80, '/whoami')]));
       return { from, to, big: out.get('bh-big')!, page: out.get('bh-page')!, who: out.get('bh-who')! };
     },
@@ -210,7 +210,7 @@ export const MTU_CHECKS: CheckDef[] = [
     gather: async ({ env }) => {
       const [from, to] = dfPair(env);
       // the echo request is forwarded by the sender's own node: the black hole sits there, towards the target pod
-      const out = await withPmtuBlackHole(from.node, to.ip, from.ip, () => runFanout(env.kube, from, [dfPingProbe('bh-df', from.ip, to.ip)]));
+      const out = await withPmtuBlackHole(nodeAccess(env), from.node, to.ip, from.ip, () => runFanout(env.kube, from, [dfPingProbe('bh-df', from.ip, to.ip)]));
       return { from, to, out: out.get('bh-df')! };
     },
     verify: (o) => {

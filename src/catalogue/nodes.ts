@@ -74,7 +74,7 @@ export const NODE_CHECKS: CheckDef[] = [
     notApplicable: unlessManaged('a host-side check'),
     gather: async ({ env }) => {
       const ranges = [...env.facts.podSubnets, ...env.facts.serviceSubnets];
-      return Promise.all(ranges.map(async (cidr) => ({ cidr, ip: inside(cidr), out: await hostRouteGet(inside(cidr)) })));
+      return Promise.all(ranges.map(async (cidr) => ({ cidr, ip: inside(cidr), out: await hostRouteGet(env, inside(cidr)) })));
     },
     verify: (o) => {
       const seen = o.gathered as Array<{ cidr: string; ip: string; out: string }>;
@@ -93,7 +93,7 @@ export const NODE_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'broken safety net',
     notApplicable: unlessManaged('a host-side check'),
-    gather: async ({ env }) => hostRouteGet(env.facts.nodes[0].internalIP),
+    gather: async ({ env }) => hostRouteGet(env, env.facts.nodes[0].internalIP),
     verify: (o) => {
       const ip = o.env.facts.nodes[0].internalIP;
       const f = verifyUnrouted(`${ip}/32`, ip, o.gathered as string);

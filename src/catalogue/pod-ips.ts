@@ -1,7 +1,6 @@
 // Layer "pod-ip": every pod has its own IP, reachable as podIP:80 from every node and from pods on
 // the same node, other nodes and another namespace — answered by the pod asked (its /whoami server
 // name), and without NAT (nginx sees the client pod's own IP).
-import { execa } from 'execa';
 import type { V1Pod } from '@kubernetes/client-node';
 import { httpProbe } from '../probes/http.js';
 import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../verdicts/http.js';
@@ -11,7 +10,8 @@ import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { label, runFanout } from '../workload/fanout.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
-import { eachPair, must, pairLabel, podTarget, unlessManaged } from './common.js';
+import { eachPair, must, nodeAccess, pairLabel, podTarget, unlessManaged } from './common.js';
+import type { NodeAccess } from '../cluster/connection.js';
 import type { ReachabilityRow } from './matrices.js';
 
 const allSources = (env: RunEnv) => [...env.probes, env.otherProbe, ...env.nodeViews];
@@ -74,13 +74,13 @@ function reachabilityRows(o: Observations): { reachability: ReachabilityRow[] } 
 }
 
 /** The masquerade fault: the source's node rewrites its pod's traffic to the target (managed kind clusters only). */
-async function withMasquerade<T>(from: ProbeRef, toIP: string, body: () => Promise<T>): Promise<T> {
+async function withMasquerade<T>(nodes: NodeAccess, from: ProbeRef, toIP: string, body: () => Promise<T>): Promise<T> {
   const rule = ['-t', 'nat', '-I', 'POSTROUTING', '1', '-s', `${from.ip}/32`, '-d', `${toIP}/32`, '-j', 'MASQUERADE'];
-  await execa('docker', ['exec', from.node, 'iptables', ...rule]); // kind node containers are named after their nodes
+  await nodes.exec(from.node, ['iptables', ...rule]);
   try {
     return await body();
   } finally {
-    await execa('docker', ['exec', from.node, 'iptables', ...rule.map((a) => (a === '-I' ? '-D' : a)).filter((a) => a !== '1')]);
+    await nodes.exec(from.node, ['iptables', ...rule.map((a) => (a === '-I' ? '-D' : a)).filter((a) => a !== '1')]);
   }
 }
 
@@ -182,7 +182,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
     fault: 'the client node masquerades the probe pod\'s traffic to one nginx pod',
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
-      const f = await withMasquerade(from, ip(to), () => runFanout(env.kube, from, [httpProbe('who', ip(to), 80, '/whoami')]));
+      const f = await withMasquerade(nodeAccess(env), from, ip(to), () => runFanout(env.kube, from, [httpProbe('who', ip(to), 80, '/whoami')]));
       return { from, to, out: f.get('who')! };
     },
     verify: (o) => {

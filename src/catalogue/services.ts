@@ -318,7 +318,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     from: 'every node (+ host)',
     to: 'svc/my-nginx',
     probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
-    gather: async ({ env }) => (env.target.managed ? { toIp: await hostRouteGet(ip(env)), toNode: await hostRouteGet(env.facts.nodes[0].internalIP) } : undefined),
+    gather: async ({ env }) => (env.nodeAccess ? { toIp: await hostRouteGet(env, ip(env)), toNode: await hostRouteGet(env, env.facts.nodes[0].internalIP) } : undefined),
     verify: (o) => {
       const failures = o.env.nodeViews.map((v) => {
         const out = o.out(v, 'addrs');

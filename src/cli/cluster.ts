@@ -1,21 +1,22 @@
 // `kube-netcheck cluster up|down`: the managed kind cluster through its provider (src/cluster/kind.ts).
 import { requireDocker } from './docker.js';
 import { CliFailure, EXIT, type Io } from './io.js';
-import { kindDown, kindUp, type KindOptions } from '../cluster/kind.js';
+import { ClusterRefused, describeManaged, kindDown, upManaged, type KindOptions } from '../cluster/kind.js';
 
-export async function clusterCommand(action: 'up' | 'down', opts: KindOptions, io: Io): Promise<number> {
+export async function clusterCommand(action: 'up' | 'down', opts: KindOptions, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   await requireDocker();
   if (action === 'up') {
     io.out(`cluster up: creating or reusing the kind cluster${opts.cni ? ` with CNI ${opts.cni}` : ''}${opts.cniManifest ? ` with the CNI in ${opts.cniManifest}` : ''}${opts.shape ? ` (shape ${opts.shape})` : ''} — the first time builds the images offline: this can take a while`);
-    const info = await kindUp(opts).catch((err: Error) => {
+    const { cluster: info, plan } = await upManaged(opts, env).catch((err: Error) => {
+      if (err instanceof ClusterRefused) throw new CliFailure(`CLUSTER_NOT_REUSABLE: ${err.message}`);
       throw new CliFailure(`CLUSTER_UP_FAILED: ${err.message.split('\n')[0]}`);
     });
-    io.out(`cluster ${info.cluster} ready (${info.shape} shape, CNI ${info.cni}, ${info.offline ? 'offline images' : 'online images'}); kubeconfig ${info.kubeconfig}`);
+    io.out(`cluster ${info.cluster} ready: ${describeManaged(info, plan)} (${info.offline ? 'offline images' : 'online images'}); kubeconfig ${info.kubeconfig}`);
     io.out('next: `kube-netcheck run --keep` checks it and keeps it (without --keep the run deletes it afterwards)');
     return EXIT.OK;
   }
   io.out('cluster down: deleting the kind cluster and the host safety-net routes');
-  await kindDown(opts).catch((err: Error) => {
+  await kindDown(opts, env).catch((err: Error) => {
     throw new CliFailure(`CLUSTER_DOWN_FAILED: ${err.message.split('\n')[0]}`);
   });
   io.out('cluster deleted');

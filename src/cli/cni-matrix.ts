@@ -4,7 +4,8 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, type Io } from './io.js';
-import { ROOT, kindDown, kindUp } from '../cluster/kind.js';
+import { ROOT, kindDown, upManaged } from '../cluster/kind.js';
+import { connect } from '../cluster/connection.js';
 import { managedTarget } from '../cluster/resolve.js';
 import { CATALOGUE } from '../catalogue/index.js';
 import { runSuite, type RunResult } from '../engine/run-suite.js';
@@ -75,11 +76,11 @@ export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; rep
     io.out(`cni-matrix: ${cni}: bringing up kind cluster ${cluster}`);
     const t0 = Date.now();
     try {
-      const k = await kindUp({ cni, log: (l) => io.out(`  ${l}`) }, clusterEnv);
+      const { cluster: k } = await upManaged({ cni, log: (l) => io.out(`  ${l}`) }, clusterEnv);
       const clusterUpMs = Date.now() - t0;
       io.out(`cni-matrix: ${cni}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
       const t1 = Date.now();
-      const result = await runSuite(managedTarget(k, {}), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))]);
+      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))]);
       cols.push({ cni, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
       io.out(`cni-matrix: ${cni}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
     } catch (err) {

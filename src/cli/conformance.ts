@@ -25,9 +25,9 @@ export interface ConformanceFlags {
   onResult?: (r: ConformanceResult) => void;
 }
 
-/** The cluster: the same choice as every command's (--kubeconfig, $KNC_KUBECONFIG, --context with $KUBECONFIG, else the kind cluster's). */
-export function conformanceKubeconfig(flags: ConformanceFlags, env: NodeJS.ProcessEnv = process.env): string {
-  return anyCluster(flags, env).kubeconfig;
+/** The cluster: the same choice as every command's (--kubeconfig, $KNC_KUBECONFIG [+ $KNC_CONTEXT], --context with $KUBECONFIG, else the kind cluster's). */
+export function conformanceCluster(flags: ConformanceFlags, env: NodeJS.ProcessEnv = process.env): { kubeconfig: string; context?: string } {
+  return anyCluster(flags, env);
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -51,15 +51,15 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
   for (const [flag, d] of [['--spec-timeout', flags.specTimeout], ['--timeout', flags.timeout]] as const) {
     if (d !== undefined && !/^(\d+[hms])+$|^\d+$/.test(d)) throw new UsageError(`${flag} '${d}' is not a duration like 90s, 5m or 1h`, 'conformance');
   }
-  const kubeconfig = conformanceKubeconfig(flags, env);
+  const { kubeconfig, context } = conformanceCluster(flags, env);
   const reportDir = path.resolve(flags.reportDir ?? path.join(root ?? process.cwd(), 'reports', 'conformance'));
-  io.out(`cluster: kubeconfig ${kubeconfig}${flags.context ? `, context ${flags.context}` : ''}`);
+  io.out(`cluster: kubeconfig ${kubeconfig}${context ? `, context ${context}` : ''}`);
   io.out(`upstream [sig-network] [Conformance] tests${flags.focus ? `, focus ${flags.focus}` : ''}${flags.skip ? `, skip ${flags.skip}` : ''}; reports in ${reportDir}`);
   let result: ConformanceResult;
   try {
     result = await runConformance({
       kubeconfig,
-      context: flags.context,
+      context,
       focus: flags.focus,
       skip: flags.skip,
       reportDir,

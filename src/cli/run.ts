@@ -1,18 +1,19 @@
-// `kube-netcheck run`: resolve the target once (the user's cluster after a preflight, or the kind
-// cluster kube-netcheck manages), select checks from the catalogue, and run the suite in this
-// process (src/engine/run-suite.ts) with the console and file reporters. Exit 0/1/2/130.
+// `kube-netcheck run`: resolve the cluster once (the user's cluster after a preflight, or the kind
+// cluster kube-netcheck manages, by the reuse rule) into one connection, select checks from the
+// catalogue, and run the suite in this process (src/engine/run-suite.ts) with the console and file
+// reporters. Exit 0/1/2/130.
 import path from 'node:path';
 import { requireDocker } from './docker.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
 import { waitWith } from './progress.js';
-import { managedTarget, userTarget, withNodeImages, type Target, type TargetFlags } from '../cluster/resolve.js';
-import { kindDown, kindUp } from '../cluster/kind.js';
+import { resolveCluster, userTarget, type TargetFlags } from '../cluster/resolve.js';
+import { ClusterRefused, describeManaged, kindDown } from '../cluster/kind.js';
+import type { Connection } from '../cluster/connection.js';
 import { CATALOGUE } from '../catalogue/index.js';
 import { knownTags, selectChecks, unknownTerms } from '../catalogue/select.js';
 import { runSuite, type RunResult } from '../engine/run-suite.js';
 import { ConsoleReporter, FileReporter } from '../report/reporter.js';
-import { makeKube } from '../kube/client.js';
 import { teardownRun } from '../workload/setup.js';
 
 export interface RunFlags extends TargetFlags {
@@ -32,32 +33,41 @@ export function selection(flags: Pick<RunFlags, 'only' | 'skip'>, io: Io) {
   return chosen;
 }
 
-/** The user's cluster (after the preflight) or the managed kind cluster (created or reused now). */
-export async function target(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
-  const user = userTarget(flags, env);
-  if (user) {
-    io.out(`cluster: kubeconfig ${user.kubeconfig}${user.context ? `, context ${user.context}` : ''}`);
-    const ok = await waitWith('checking the API server and permissions', preflight(user, RUN_PERMISSIONS));
-    io.out(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}; API reachable, permissions ok`);
-    const t = await withNodeImages(user);
-    for (const k of user.defaulted ?? []) {
-      io.out(t.images[k] === user.images[k] ? `images: ${k} ${t.images[k]} (the public default; --${k}-image to choose)` : `images: ${k} ${t.images[k]} (already on every node, nothing pulled; --${k}-image to choose)`);
-    }
-    return t;
-  }
-  await waitWith('checking the Docker engine', requireDocker());
-  io.out(`cluster: the kind cluster kube-netcheck manages (created or reused now${flags.keep ? ', kept afterwards' : ', deleted after the run; --keep keeps it'})`);
-  const k = await kindUp({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape }, env).catch((err: Error) => {
-    throw new CliFailure(`CLUSTER_UP_FAILED: ${err.message.split('\n')[0]}`);
+/** The user's cluster (after the preflight) or the managed kind cluster (by the reuse rule), as one connection. */
+export async function connection(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const r = await resolveCluster(flags, env, {
+    check: async (user) => {
+      io.out(`cluster: kubeconfig ${user.kubeconfig}${user.context ? `, context ${user.context}` : ''}`);
+      const ok = await waitWith('checking the API server and permissions', preflight(user, RUN_PERMISSIONS));
+      io.out(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}; API reachable, permissions ok`);
+      return ok.kc;
+    },
+    beforeManaged: async () => {
+      await waitWith('checking the Docker engine', requireDocker());
+      io.out(`cluster: the kind cluster kube-netcheck manages (created or reused now${flags.keep ? ', kept afterwards' : ', deleted after the run; --keep keeps it'})`);
+    },
+  }).catch((err: Error) => {
+    if (err instanceof ClusterRefused) throw new CliFailure(`CLUSTER_NOT_REUSABLE: ${err.message}`);
+    if (err.name === 'KindError') throw new CliFailure(`CLUSTER_UP_FAILED: ${err.message.split('\n')[0]}`);
+    throw err;
   });
-  io.out(`cluster: kind cluster ${k.cluster} (${k.shape} shape, CNI ${k.cni}), kubeconfig ${k.kubeconfig}`);
-  return managedTarget(k, flags);
+  const t = r.conn.target;
+  if (r.managed) {
+    io.out(`cluster: ${describeManaged(r.managed.cluster, r.managed.plan!)}; kubeconfig ${t.kubeconfig}`);
+  } else {
+    const named = userTarget(flags, env)!;
+    for (const k of t.defaulted ?? []) {
+      io.out(t.images[k] === named.images[k] ? `images: ${k} ${t.images[k]} (the public default; --${k}-image to choose)` : `images: ${k} ${t.images[k]} (already on every node, nothing pulled; --${k}-image to choose)`);
+    }
+  }
+  return r.conn;
 }
 
 export async function runCommand(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const t0 = Date.now();
   const checks = selection(flags, io);
-  const tgt = await target(flags, io, env);
+  const conn = await connection(flags, io, env);
+  const tgt = conn.target;
   const reportDir = path.resolve(flags.reportDir ?? env.KNC_REPORT_DIR ?? 'reports');
 
   // An interrupt deletes what the run created, then exits 130.
@@ -69,13 +79,13 @@ export async function runCommand(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
     io.err(`${sig}: deleting run ${created?.runId ?? '(none yet)'}'s namespaces`);
     const done = () => process.exit(EXIT.INTERRUPTED);
     if (!created) return done();
-    teardownRun(makeKube({ kubeconfig: tgt.kubeconfig, context: tgt.context }), created.runId).catch((err) => io.err(`cleanup failed: ${(err as Error).message}`)).finally(done);
+    teardownRun(conn.kube, created.runId).catch((err) => io.err(`cleanup failed: ${(err as Error).message}`)).finally(done);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
   let result: RunResult;
   try {
-    result = await runSuite(tgt, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], { maxNodes: flags.maxNodes, onNamespaces: (runId) => (created = { runId }) });
+    result = await runSuite(conn, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], { maxNodes: flags.maxNodes, onNamespaces: (runId) => (created = { runId }) });
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }

@@ -1,5 +1,7 @@
 // Which cluster a command talks to, from its flags and kube-netcheck's own variables (KNC_KUBECONFIG
-// names a user's cluster; it is only ever read).
+// names a user's cluster; it is only ever read). The context rule lives here and only here: every
+// command and the Jest specs resolve through it, and the result (kubeconfig + context) is loaded
+// once into a Connection (cluster/connection.ts).
 import path from 'node:path';
 import { kubeconfigPath } from '../kube/client.js';
 import { kindKubeconfig } from './kind.js';
@@ -20,7 +22,7 @@ export interface ClusterRef {
  * --context is given) $KUBECONFIG / ~/.kube/config. Undefined means the kind cluster kube-netcheck
  * manages itself. $KNC_CONTEXT applies only to $KNC_KUBECONFIG.
  */
-export function existingCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): ClusterRef | undefined {
+export function existingCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv): ClusterRef | undefined {
   if (flags.kubeconfig) return { kubeconfig: path.resolve(flags.kubeconfig), context: flags.context };
   if (env.KNC_KUBECONFIG) return { kubeconfig: path.resolve(env.KNC_KUBECONFIG), context: flags.context ?? (env.KNC_CONTEXT || undefined) };
   if (flags.context) return { kubeconfig: path.resolve(kubeconfigPath({}, env)), context: flags.context };
@@ -28,6 +30,6 @@ export function existingCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = pr
 }
 
 /** The named cluster, else the kind cluster's kubeconfig (for commands that only read or clean up). */
-export function anyCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): ClusterRef {
+export function anyCluster(flags: ClusterFlags, env: NodeJS.ProcessEnv): ClusterRef {
   return existingCluster(flags, env) ?? { kubeconfig: kindKubeconfig(env) };
 }

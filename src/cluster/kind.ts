@@ -4,6 +4,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NodeAccess } from './connection.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -15,6 +16,8 @@ export interface KindCluster {
   offline: boolean;
   cni: string;
   shape: string;
+  /** Created by this call (false: an existing cluster was reused). */
+  created?: boolean;
 }
 
 export interface KindOptions {
@@ -27,7 +30,7 @@ export interface KindOptions {
 }
 
 /** The environment the scripts read: only kube-netcheck's own variables, never the user's kubeconfig. */
-export function scriptEnv(o: KindOptions, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function scriptEnv(o: KindOptions, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
   if (o.nodeImage) out.KNC_NODE_IMAGE = o.nodeImage;
   if (o.cni) out.KNC_CNI = o.cni;
@@ -59,19 +62,126 @@ async function script(name: string, o: KindOptions, env: NodeJS.ProcessEnv): Pro
   return res.stdout;
 }
 
-/** Creates the kind cluster, or reuses it by name; resolves when it is usable. */
-export async function kindUp(o: KindOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<KindCluster> {
+/**
+ * Runs scripts/cluster-up.sh as told: creates the kind cluster, or reuses it by name (recreating one
+ * of another CNI, shape or node image). Commands go through upManaged, which applies the reuse rule.
+ */
+export async function kindUp(o: KindOptions = {}, env: NodeJS.ProcessEnv): Promise<KindCluster> {
   const stdout = await script('cluster-up.sh', o, env);
   const info = JSON.parse(stdout.trim().split('\n').pop()!) as Partial<KindCluster>;
   return { cni: 'flannel-host-gw', shape: 'default', ...info } as KindCluster;
 }
 
+/** What is there under the managed cluster's name before anything is done to it. */
+export interface FoundCluster {
+  exists: boolean;
+  /** Node containers that are not running ("name: state"). */
+  notRunning: string[];
+  /** What the cluster records it is (/etc/kube-netcheck/cluster on its control-plane node), when readable. */
+  identity?: { shape: string; cni: string; pending: boolean };
+}
+
+/** What bringing the managed cluster up will do, and why (the CLI says it). */
+export type ManagedPlan =
+  | { action: 'create'; why: string }
+  | { action: 'as-named'; why: string }
+  | { action: 'reuse'; cni: string; shape: string; why: string }
+  | { action: 'refuse'; why: string };
+
+/** The command (or the environment, KNC_CNI…) names the cluster it wants: which of CNI, manifest, shape, node image. */
+export function namedChoices(o: KindOptions, env: NodeJS.ProcessEnv): string[] {
+  const named: Array<[string, unknown]> = [
+    ['CNI', o.cni || env.KNC_CNI],
+    ['CNI manifest', o.cniManifest || env.KNC_CNI_MANIFEST],
+    ['shape', o.shape || env.KNC_SHAPE],
+    ['node image', o.nodeImage || env.KNC_NODE_IMAGE],
+  ];
+  return named.filter(([, v]) => !!v).map(([k]) => k);
+}
+
+/**
+ * The reuse rule. A managed cluster that exists is reused AS IT IS (its CNI, shape and node image)
+ * unless the command names a CNI, CNI manifest, shape or node image: then cluster-up.sh reuses it
+ * only when it is exactly that, and otherwise replaces it — the command asked for that cluster.
+ * One that cannot be reused as it is (a node not running, a CNI install that never finished) is
+ * refused, never deleted: kube-netcheck deletes a cluster only when asked to replace or delete it.
+ */
+export function planManaged(o: KindOptions, env: NodeJS.ProcessEnv, found: FoundCluster): ManagedPlan {
+  const named = namedChoices(o, env);
+  if (named.length) return { action: 'as-named', why: `the command names its ${named.join(', ')}` };
+  if (!found.exists) return { action: 'create', why: 'no managed cluster yet' };
+  if (found.notRunning.length) return { action: 'refuse', why: `node ${found.notRunning.join(', ')} not running` };
+  if (!found.identity) return { action: 'refuse', why: 'its control-plane node does not say what it is' };
+  if (found.identity.pending) return { action: 'refuse', why: `its CNI (${found.identity.cni}) install never finished` };
+  return { action: 'reuse', cni: found.identity.cni, shape: found.identity.shape, why: 'no CNI or shape named: the cluster as it is' };
+}
+
+/** Reads an identity line "[pending ]shape=S cni=C config=… [cni-key=…]" (undefined when it is none). */
+export function parseIdentity(line: string): FoundCluster['identity'] {
+  const shape = /(?:^|\s)shape=(\S+)/.exec(line)?.[1];
+  const cni = /(?:^|\s)cni=(\S+)/.exec(line)?.[1];
+  return shape && cni ? { shape, cni, pending: /^pending\s/.test(line.trim()) } : undefined;
+}
+
+export const clusterName = (env: NodeJS.ProcessEnv) => env.KNC_CLUSTER || 'kube-netcheck';
+
+/** The managed cluster's node containers and recorded identity (docker; no change to anything). */
+export async function inspectManaged(env: NodeJS.ProcessEnv): Promise<FoundCluster> {
+  const name = clusterName(env);
+  const ps = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${name}`, '--format', '{{.Names}}\t{{.State}}\t{{.Label "io.x-k8s.kind.role"}}']);
+  const nodes = ps.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')).map(([n, state, role]) => ({ n, state, role }));
+  if (!nodes.length) return { exists: false, notRunning: [] };
+  const notRunning = nodes.filter((x) => x.state !== 'running').map((x) => `${x.n}: ${x.state}`);
+  const cp = nodes.filter((x) => x.role === 'control-plane' && x.state === 'running').map((x) => x.n).sort()[0];
+  if (!cp) return { exists: true, notRunning };
+  const rec = await execa('docker', ['exec', cp, 'cat', '/etc/kube-netcheck/cluster'], { reject: false });
+  // a cluster from before the record was the default one (as cluster-up.sh reads it)
+  const identity = rec.exitCode === 0 ? parseIdentity(rec.stdout) : { shape: 'default', cni: 'flannel-host-gw', pending: false };
+  return { exists: true, notRunning, identity };
+}
+
+export class ClusterRefused extends Error {
+  override readonly name = 'ClusterRefused';
+}
+
+/**
+ * The managed kind cluster, up per the reuse rule (planManaged): created, reused as it is, or made
+ * as the command names it. Refusal is a ClusterRefused naming the cluster and how to replace it.
+ */
+export async function upManaged(o: KindOptions, env: NodeJS.ProcessEnv): Promise<{ cluster: KindCluster; plan: ManagedPlan }> {
+  const plan = planManaged(o, env, await inspectManaged(env));
+  if (plan.action === 'refuse') {
+    throw new ClusterRefused(`kind cluster ${clusterName(env)} cannot be reused as it is (${plan.why}); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)`);
+  }
+  const cluster = plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
+  return { cluster, plan };
+}
+
+/** How the CLI says what it found: "kind cluster X (created|reused as it is|…), shape S, CNI C". */
+export function describeManaged(k: KindCluster, plan: ManagedPlan): string {
+  const how = k.created ? 'created now' : plan.action === 'reuse' ? 'reused as it is' : 'reused (it is what the command names)';
+  return `kind cluster ${k.cluster} (${how}): shape ${k.shape}, CNI ${k.cni}`;
+}
+
+/** Node access for a kind cluster: its node containers are named after their nodes; the host is this machine. */
+export function kindNodes(): NodeAccess {
+  return {
+    async exec(node, argv) {
+      const r = await execa('docker', ['exec', node, ...argv]);
+      return { stdout: r.stdout, stderr: r.stderr };
+    },
+    async hostRoute(ip) {
+      return (await execa('ip', ['route', 'get', ip], { reject: false, all: true })).all ?? '';
+    },
+  };
+}
+
 /** Deletes the kind cluster and its safety-net routes. */
-export async function kindDown(o: KindOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function kindDown(o: KindOptions = {}, env: NodeJS.ProcessEnv): Promise<void> {
   await script('cluster-down.sh', o, env);
 }
 
 /** Where cluster-up.sh writes the managed cluster's kubeconfig (never a user's file). */
-export function kindKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
+export function kindKubeconfig(env: NodeJS.ProcessEnv): string {
   return path.join(env.KNC_CACHE || '/var/cache/kube-netcheck', `kubeconfig-${env.KNC_CLUSTER || 'kube-netcheck'}`);
 }

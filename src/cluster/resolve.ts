@@ -1,8 +1,13 @@
-// The one typed Target a run works on, resolved once at the entry (CLI or Jest fixture) and passed
-// explicitly from there: which kubeconfig and context, whether kube-netcheck manages the cluster
-// (a kind cluster it created: host-side checks and node faults apply), and the images to run.
+// The one resolver of "the cluster we talk to", for the CLI, the Jest specs and the library alike:
+// the cluster the user names (flags, KNC_KUBECONFIG + KNC_CONTEXT: cluster/flags.ts) as it is, else
+// the kind cluster kube-netcheck manages, brought up by the reuse rule (cluster/kind.ts planManaged).
+// It yields one Connection (cluster/connection.ts): the typed Target — which kubeconfig and context,
+// whether kube-netcheck manages the cluster (a kind cluster it created: host-side checks and node
+// faults apply), the images to run — with the kubeconfig loaded once, passed down from the entry.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { connect, retarget, type Connection } from './connection.js';
 import { existingCluster, type ClusterFlags } from './flags.js';
-import { kindUp, type KindCluster } from './kind.js';
+import { upManaged, type KindCluster, type ManagedPlan } from './kind.js';
 
 export interface Images {
   nginx: string;
@@ -35,7 +40,7 @@ export interface TargetFlags extends ClusterFlags {
 }
 
 /** A cluster the user named, as it is. */
-export function userTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target | undefined {
+export function userTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Target | undefined {
   const c = existingCluster(flags, env);
   if (!c) return undefined;
   const nginx = flags.nginxImage ?? env.KNC_NGINX_IMAGE;
@@ -75,17 +80,38 @@ export function managedTarget(k: KindCluster, flags: TargetFlags): Target {
   };
 }
 
-/** The user's cluster, else the managed kind cluster brought up (created or reused) now. */
-export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<Target> {
-  return userTarget(flags, env) ?? managedTarget(await kindUp({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, log }, env), flags);
+export interface ResolveHooks {
+  /** Checks the user's cluster before anything runs (the CLI's preflight) and hands back the kubeconfig it loaded. */
+  check?(t: Target): Promise<KubeConfig>;
+  /** Before the managed cluster is brought up (the CLI checks Docker and says what happens). */
+  beforeManaged?(): Promise<void>;
+  /** The managed cluster this run's entry already brought up (the Jest global setup, for the spec files): used as it is. */
+  managed?: KindCluster;
+  /** Where cluster-up.sh's progress goes (default: stderr). */
+  log?: (line: string) => void;
 }
 
-/** preferNodeImages with the nodes' image lists read from the cluster; a list it cannot read leaves the defaults. */
-export async function withNodeImages(t: Target): Promise<Target> {
-  if (!t.defaulted?.length) return t;
-  const { makeKube } = await import('../kube/client.js');
-  const nodes = await makeKube({ kubeconfig: t.kubeconfig, context: t.context })
-    .core.listNode()
+export interface Resolved {
+  conn: Connection;
+  /** The managed kind cluster, when that is the one; `plan` says whether it was created, reused as it is or made as named. */
+  managed?: { cluster: KindCluster; plan?: ManagedPlan };
+}
+
+/** The user's cluster as it is, else the managed kind cluster by the reuse rule; one Connection either way. */
+export async function resolveCluster(flags: TargetFlags, env: NodeJS.ProcessEnv, hooks: ResolveHooks = {}): Promise<Resolved> {
+  const user = userTarget(flags, env);
+  if (user) return { conn: await withNodeImages(connect(user, await hooks.check?.(user))) };
+  if (hooks.managed) return { conn: connect(managedTarget(hooks.managed, flags)), managed: { cluster: hooks.managed } };
+  await hooks.beforeManaged?.();
+  const { cluster, plan } = await upManaged({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, log: hooks.log }, env);
+  return { conn: connect(managedTarget(cluster, flags)), managed: { cluster, plan } };
+}
+
+/** preferNodeImages with the nodes' image lists read over the connection; a list it cannot read leaves the defaults. */
+export async function withNodeImages(c: Connection): Promise<Connection> {
+  if (!c.target.defaulted?.length) return c;
+  const nodes = await c.kube.core
+    .listNode()
     .then((l) => l.items.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])), () => [] as string[][]);
-  return preferNodeImages(t, nodes);
+  return retarget(c, preferNodeImages(c.target, nodes));
 }

@@ -7,10 +7,9 @@
 import { CheckFailure } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
 import { setupRun, teardownRun, type RunEnv } from '../workload/setup.js';
-import { makeKube } from '../kube/client.js';
 import { apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
-import type { Target } from '../cluster/resolve.js';
+import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
 import { outputsOf } from './outputs.js';
 import { PHASES } from '../catalogue/index.js';
@@ -57,7 +56,8 @@ export function ownedBy(err: unknown, id: string): unknown {
   return err;
 }
 
-export async function runSuite(target: Target, selection: readonly CheckDef[], reporters: Reporter[] = [], opts: RunOptions = {}): Promise<RunResult> {
+export async function runSuite(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  const { target } = conn;
   const t0 = Date.now();
   const startedAt = new Date().toISOString();
   const runId = opts.runId ?? newRunId();
@@ -76,7 +76,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
     const objects = [...new Map(selection.flatMap((c) => c.setupObjects ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o])).values()];
-    env = await setupRun(target, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
+    env = await setupRun(conn, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
     progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
   } catch (err) {
     const why = firstLine(err);
@@ -119,7 +119,7 @@ export async function runSuite(target: Target, selection: readonly CheckDef[], r
     for (const r of final) records.set(r.id, r);
   } else {
     // setup may have created namespaces before it failed
-    await teardownRun(makeKube({ kubeconfig: target.kubeconfig, context: target.context }), runId).catch(() => undefined);
+    await teardownRun(conn.kube, runId).catch(() => undefined);
   }
 
   const ordered = selection.map((c) => records.get(c.id)!);

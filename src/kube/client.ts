@@ -28,16 +28,6 @@ export function kubeconfigPath(opts: KubeOptions = {}, env: NodeJS.ProcessEnv = 
   return first ?? path.join(os.homedir(), '.kube', 'config');
 }
 
-/**
- * The context to use: the explicit one, else $KNC_CONTEXT when the file is the run's cluster
- * ($KNC_KUBECONFIG, so every makeKube({ kubeconfig }) of a run picks it up), else none (the
- * file's current-context).
- */
-export function contextFor(opts: KubeOptions, file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (opts.context) return opts.context;
-  if (env.KNC_CONTEXT && env.KNC_KUBECONFIG && path.resolve(env.KNC_KUBECONFIG) === path.resolve(file)) return env.KNC_CONTEXT;
-  return undefined;
-}
 
 /** Loads and validates a KubeConfig; throws NetcheckError with a precise code. */
 export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
@@ -52,7 +42,8 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new NetcheckError('MALFORMED_YAML', `kubeconfig ${file}: ${why}`, { cause: err });
   }
-  const wanted = contextFor(opts, file) ?? kc.getCurrentContext();
+  // the context is the caller's (KNC_CONTEXT and --context are resolved once, in cluster/flags.ts), else the file's own
+  const wanted = opts.context ?? kc.getCurrentContext();
   if (!wanted || !kc.getContextObject(wanted)) {
     const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
     throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted ?? ''}" not in ${file} (known: ${known})`);

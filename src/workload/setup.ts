@@ -4,7 +4,7 @@
 // then teardown. Everything lives in memory (RunEnv) and is passed explicitly.
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { makeKube, type Kube } from '../kube/client.js';
+import type { Kube } from '../kube/client.js';
 import { discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { pollUntil } from '../util/poll.js';
@@ -12,6 +12,7 @@ import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj
 import { createAll } from './apply.js';
 import { waitPodsReady } from './pods.js';
 import type { Target } from '../cluster/resolve.js';
+import type { Connection, NodeAccess } from '../cluster/connection.js';
 import { execInPod } from '../kube/exec.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 
@@ -26,6 +27,8 @@ export interface ProbeRef {
 export interface RunEnv {
   target: Target;
   kube: Kube;
+  /** Commands on the nodes and their host: only on the kind cluster kube-netcheck manages (see unlessManaged). */
+  nodeAccess?: NodeAccess;
   runId: string;
   labels: Record<string, string>;
   workloadNs: string;
@@ -90,8 +93,8 @@ export interface SetupOptions {
   payload?: boolean;
 }
 
-export async function setupRun(target: Target, opts: SetupOptions = {}): Promise<RunEnv> {
-  const kube = makeKube({ kubeconfig: target.kubeconfig, context: target.context });
+export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promise<RunEnv> {
+  const { target, kube } = conn;
   const runId = opts.runId ?? newRunId();
   const labels = runLabels(runId);
   const workloadNs = `knc-${runId}-a`;
@@ -151,6 +154,7 @@ export async function setupRun(target: Target, opts: SetupOptions = {}): Promise
   const env: RunEnv = {
     target,
     kube,
+    ...(conn.nodeAccess ? { nodeAccess: conn.nodeAccess } : {}),
     runId,
     labels,
     workloadNs,
