@@ -10,8 +10,10 @@ export PATH := $(or $(KNC_CACHE),/var/cache/kube-netcheck)/tools/bin:$(PATH)
 # `make check` leaves them out and says so; `kube-netcheck run` alone runs them and fails them.
 CNI ?= flannel-host-gw
 SHAPE ?= default
+# The managed cluster's IP family: ipv4 (default), ipv6 or dual (make check IP_FAMILY=dual).
+IP_FAMILY ?= ipv4
 POLICY_ENGINE := $(if $(findstring +policy,$(CNI))$(findstring kube-router,$(CNI)),yes,)
-CHECK_FLAGS := --cni $(CNI) --shape $(SHAPE) $(if $(POLICY_ENGINE),,--skip policy) $(if $(filter 1,$(KEEP_CLUSTER)),--keep,)
+CHECK_FLAGS := --cni $(CNI) --shape $(SHAPE) --ip-family $(IP_FAMILY) $(if $(POLICY_ENGINE),,--skip policy) $(if $(filter 1,$(KEEP_CLUSTER)),--keep,)
 SRC := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json
 
 setup: engine node_modules/.installed  ## docker engine, kind, kubectl, npm packages, chromium (HTML report test)
@@ -32,8 +34,8 @@ dist/.built: node_modules/.installed $(SRC)  ## the compiled library and CLI (np
 images: engine  ## node image + test images (offline build, cached)
 	bash scripts/build/node-image.sh
 
-cluster-up: setup  ## create or reuse the kind cluster [CLUSTER=name SHAPE=default|alt|scale CNI=name | CNI_MANIFEST=file]
-	$(if $(CLUSTER),KNC_CLUSTER='$(CLUSTER)') $(if $(SHAPE),KNC_SHAPE='$(SHAPE)') $(if $(CNI),KNC_CNI='$(CNI)') $(if $(CNI_MANIFEST),KNC_CNI_MANIFEST='$(CNI_MANIFEST)') bash scripts/cluster-up.sh
+cluster-up: setup  ## create or reuse the kind cluster [CLUSTER=name SHAPE=default|alt|scale CNI=name | CNI_MANIFEST=file IP_FAMILY=ipv4|ipv6|dual]
+	$(if $(CLUSTER),KNC_CLUSTER='$(CLUSTER)') $(if $(SHAPE),KNC_SHAPE='$(SHAPE)') $(if $(IP_FAMILY),KNC_IP_FAMILY='$(IP_FAMILY)') $(if $(CNI),KNC_CNI='$(CNI)') $(if $(CNI_MANIFEST),KNC_CNI_MANIFEST='$(CNI_MANIFEST)') bash scripts/cluster-up.sh
 
 cluster-down:  ## delete it [CLUSTER=name]
 	$(if $(CLUSTER),KNC_CLUSTER='$(CLUSTER)') bash scripts/cluster-down.sh

@@ -5,17 +5,21 @@
 #   KNC_CNI           flannel-host-gw (default, built into the node image) or a built-in name from
 #                     manifests/cni/<name>.yaml, installed by scripts/cni/install.sh
 #   KNC_CNI_MANIFEST  a CNI manifest file of your own, applied with kubectl as you would
-# Any CNI but the default: the cluster is created with disableDefaultCNI and the CNI installed
-# afterwards. Done only when every node is Ready, a pod on each node has an IP from the pod range
+#   KNC_IP_FAMILY     ipv4 (default), ipv6 or dual: kind's networking.ipFamily, the IPv6 pod and
+#                     service ranges (scripts/lib/cluster-config.sh), the CNI's IPv6 settings; needs
+#                     IPv6 and ip6tables on this host and an IPv6 subnet on docker's "kind" network
+# Any CNI but the default, or the default in an ipv6/dual cluster (the node image's copy is
+# IPv4-only): the cluster is created with disableDefaultCNI and the CNI installed afterwards. Done only when every node is Ready, a pod on each node has an IP from the pod range
 # and CoreDNS is Ready. A cluster of that name with another shape, CNI or node image is recreated.
 #   KNC_REUSE=as-is   (what `kube-netcheck run` / `cluster up` ask when the command names no CNI, shape
 #                     or node image) an existing cluster of that name is reused as it is, whatever CNI,
 #                     shape and node image it has, and never deleted: one that is not usable (a node
 #                     not running, a CNI install that never finished) is an error saying how to replace
-#                     it. KNC_SHAPE must then be its recorded shape (the ranges the safety net routes).
+#                     it. KNC_SHAPE and KNC_IP_FAMILY must then be its recorded ones (the ranges the
+#                     safety net routes).
 # Offline (the default unless KNC_OFFLINE=0 or the official node image is already local): node
 # and test images are built here from Debian packages and Go modules.
-# stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest, created}.
+# stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest, created, ipFamily}.
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 source "$KNC_ROOT/scripts/lib/cluster-config.sh"
@@ -30,6 +34,9 @@ known_cnis() { # the built-in default, then manifests/cni/*.yaml
   echo "${n[*]}"
 }
 cni_manifest="" cni_key=""
+# the node image's flannel (kind's default-CNI slot, templated by kind with one pod range) serves IPv4 only
+image_cni=0
+[[ -z "${KNC_CNI_MANIFEST:-}" && "$KNC_CNI" == "$KNC_CNI_DEFAULT" && "$KNC_IP_FAMILY" == ipv4 ]] && image_cni=1
 if ((as_is)); then
   : # the cluster's own CNI, read from it below
 elif [[ -n "${KNC_CNI_MANIFEST:-}" ]]; then
@@ -38,7 +45,7 @@ elif [[ -n "${KNC_CNI_MANIFEST:-}" ]]; then
   [[ -f "$cni_manifest" && -r "$cni_manifest" ]] || die "KNC_CNI_MANIFEST=$KNC_CNI_MANIFEST is not a readable file"
   KNC_CNI="manifest:${cni_manifest##*/}"
   cni_key="$(sha256sum "$cni_manifest" | cut -c1-12)"
-elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
+elif ((!image_cni)); then
   [[ "$KNC_CNI" =~ ^[A-Za-z0-9][A-Za-z0-9+._-]*$ && -f "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml" ]] \
     || die "unknown CNI '$KNC_CNI' (KNC_CNI / CNI=): known: $(known_cnis); or KNC_CNI_MANIFEST=FILE for your own"
   [[ -f "$KNC_ROOT/scripts/cni/install.sh" ]] || die "CNI $KNC_CNI needs scripts/cni/install.sh, which is missing"
@@ -47,8 +54,21 @@ elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
     || rendered="$(cat "$KNC_ROOT/manifests/cni/$KNC_CNI.yaml")"
   cni_key="$(sha256sum <<<"$rendered" | cut -c1-12)"
 fi
+if [[ "$KNC_IP_FAMILY" != ipv4 ]]; then host_ipv6_ready "KNC_IP_FAMILY=$KNC_IP_FAMILY"; fi
 
 "$KNC_ROOT/scripts/engine.sh" >&2
+# IPv6 nodes need docker's "kind" network (one for every kind cluster here, created by the first)
+# to have an IPv6 subnet; kind creates it with one unless docker refused IPv6 at the time.
+kind_network_ipv6() {
+  local v
+  v="$(docker network inspect kind -f '{{.EnableIPv6}}' 2>/dev/null)" || { echo absent; return; }
+  echo "$v"
+}
+need_kind_network_ipv6() {
+  [[ "$KNC_IP_FAMILY" != ipv4 && "$(kind_network_ipv6)" == false ]] || return 0
+  die "KNC_IP_FAMILY=$KNC_IP_FAMILY needs IPv6 on docker's network 'kind', which has none (created IPv4-only); it can only be recreated with IPv6 once no kind cluster uses it (docker network rm kind; the next cluster re-creates it)"
+}
+need_kind_network_ipv6
 "$KNC_ROOT/scripts/safety-net.sh" up   # before any node can send a packet
 need_cmd jq jq
 
@@ -70,18 +90,27 @@ if [[ "$(command -v kubectl || true)" != "$KNC_BIN/kubectl" ]]; then
   install -m 0755 "$KNC_CACHE/build/kubernetes-$K8S_VERSION/kubectl" "$KNC_BIN/kubectl"
 fi
 
-# --- the kind config: the shape, plus disableDefaultCNI for any CNI but the built-in one ---
+# --- the kind config: the shape, plus disableDefaultCNI for any CNI but the node image's, plus
+# the IP family and its ranges for ipv6/dual ---
 mkdir -p "$KNC_CLUSTER_STATE"
 kind_config="$KNC_CLUSTER_STATE/kind.yaml"
-if [[ "$KNC_CNI" == "$KNC_CNI_DEFAULT" ]]; then
-  cp "$KNC_KIND_CONFIG" "$kind_config.tmp"
-else
+cp "$KNC_KIND_CONFIG" "$kind_config.tmp"
+if ((!image_cni)) || [[ "$KNC_IP_FAMILY" != ipv4 ]]; then
   grep -q '^networking:' "$KNC_KIND_CONFIG" || die "$KNC_KIND_CONFIG has no 'networking:' section"
-  sed '/^networking:/a\  disableDefaultCNI: true' "$KNC_KIND_CONFIG" >"$kind_config.tmp"
+fi
+if ((!image_cni)); then sed -i '/^networking:/a\  disableDefaultCNI: true' "$kind_config.tmp"; fi
+if [[ "$KNC_IP_FAMILY" != ipv4 ]]; then
+  sed -i -E -e "/^networking:/a\\  ipFamily: $KNC_IP_FAMILY" \
+    -e "s|^(  podSubnet:).*|\\1 \"$POD_SUBNET\"|" -e "s|^(  serviceSubnet:).*|\\1 \"$SERVICE_SUBNET\"|" "$kind_config.tmp"
+  { grep -qxF "  podSubnet: \"$POD_SUBNET\"" "$kind_config.tmp" && grep -qxF "  serviceSubnet: \"$SERVICE_SUBNET\"" "$kind_config.tmp"; } \
+    || die "$KNC_KIND_CONFIG: cannot set the $KNC_IP_FAMILY ranges (networking.podSubnet and serviceSubnet must be indented by two spaces)"
 fi
 mv "$kind_config.tmp" "$kind_config"
-# What the cluster is, recorded in its control-plane node and compared on reuse.
-identity="shape=$KNC_SHAPE cni=$KNC_CNI config=$(sha256sum "$kind_config" | cut -c1-12)${cni_key:+ cni-key=$cni_key}"
+# What the cluster is, recorded in its control-plane node and compared on reuse (the family is
+# named for ipv6/dual; an IPv4 cluster's identity is what it was before families existed).
+family_id=""
+[[ "$KNC_IP_FAMILY" == ipv4 ]] || family_id=" family=$KNC_IP_FAMILY"
+identity="shape=$KNC_SHAPE cni=$KNC_CNI$family_id config=$(sha256sum "$kind_config" | cut -c1-12)${cni_key:+ cni-key=$cni_key}"
 IDENTITY_FILE=/etc/kube-netcheck/cluster
 read_identity() { # prints the recorded identity; clusters from before the record were the default
   local cp; cp="$(control_plane_container)"
@@ -119,6 +148,9 @@ if cluster_exists; then
     identity="$have"
     KNC_CNI="$(sed -n 's/^.*\bcni=\([^ ]*\).*$/\1/p' <<<"$have")"
     [[ -n "$KNC_CNI" ]] || die "kind cluster $KNC_CLUSTER: cannot read its CNI from '$have'"
+    have_family="$(sed -n 's/^.*\bfamily=\([^ ]*\).*$/\1/p' <<<"$have")"
+    [[ "${have_family:-ipv4}" == "$KNC_IP_FAMILY" ]] \
+      || die "kind cluster $KNC_CLUSTER is ${have_family:-ipv4}, not KNC_IP_FAMILY=$KNC_IP_FAMILY: reuse it with its own family, or name the family to recreate it"
   fi
   if [[ -n "$why" ]]; then
     log "cluster $KNC_CLUSTER not reusable ($why): recreating"
@@ -135,7 +167,7 @@ if cluster_exists; then
   write_kubeconfig || die "kind get kubeconfig --name $KNC_CLUSTER failed" 1
   created=0
 else
-  log "creating kind cluster $KNC_CLUSTER from $node_image (shape $KNC_SHAPE, CNI $KNC_CNI)"
+  log "creating kind cluster $KNC_CLUSTER from $node_image (shape $KNC_SHAPE, CNI $KNC_CNI, IP family $KNC_IP_FAMILY)"
   t0=$SECONDS
   kind create cluster --name "$KNC_CLUSTER" --image "$node_image" --config "$kind_config" \
     --kubeconfig "$KNC_KIND_KUBECONFIG" --retain=false >&2 || die "kind create cluster failed" 1
@@ -143,6 +175,7 @@ else
   write_identity "pending $identity"   # until the CNI is in: a failed install is recreated next time
   created=1
 fi
+need_kind_network_ipv6   # kind made the network just now if it was absent
 if ((offline)); then "$KNC_ROOT/scripts/lib/coredns-offline.sh"; fi
 replicas="$(shape_directive "$KNC_KIND_CONFIG" coredns-replicas)"
 if [[ -n "$replicas" ]]; then
@@ -163,8 +196,8 @@ if ((created)); then
     done
     log "applying CNI manifest $cni_manifest"
     kc apply -f "$cni_manifest" >&2 || die "kubectl apply -f $cni_manifest failed" 1
-  elif [[ "$KNC_CNI" != "$KNC_CNI_DEFAULT" ]]; then
-    log "installing CNI $KNC_CNI (scripts/cni/install.sh)"
+  elif ((!image_cni)); then
+    log "installing CNI $KNC_CNI (scripts/cni/install.sh, pod range $POD_SUBNET)"
     bash "$KNC_ROOT/scripts/cni/install.sh" "$KNC_CNI" >&2 || die "scripts/cni/install.sh $KNC_CNI failed" 1
   fi
   write_identity "$identity"
@@ -175,11 +208,11 @@ if ((offline)); then
   done
 fi
 "$KNC_ROOT/scripts/lib/wait-cluster.sh"
-log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s (shape $KNC_SHAPE, CNI $KNC_CNI); KUBECONFIG=$KNC_KIND_KUBECONFIG"
+log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s (shape $KNC_SHAPE, CNI $KNC_CNI, IP family $KNC_IP_FAMILY); KUBECONFIG=$KNC_KIND_KUBECONFIG"
 # one JSON line for callers (the Jest global setup, the CLI): where the cluster is, what it is, which images to use
 if ((offline)); then nginx="$NGINX_IMAGE" probe="$PROBE_IMAGE"; else nginx="${KNC_NGINX_IMAGE:-nginx:1.27}" probe="${KNC_PROBE_IMAGE:-$PROBE_IMAGE_ONLINE}"; fi
 jq -cn --arg cluster "$KNC_CLUSTER" --arg kubeconfig "$KNC_KIND_KUBECONFIG" --arg nginx "$nginx" --arg probe "$probe" \
   --argjson offline "$( ((offline)) && echo true || echo false)" --arg shape "$KNC_SHAPE" --arg cni "$KNC_CNI" \
-  --arg manifest "$cni_manifest" --argjson created "$( ((created)) && echo true || echo false)" \
+  --arg manifest "$cni_manifest" --argjson created "$( ((created)) && echo true || echo false)" --arg family "$KNC_IP_FAMILY" \
   '{cluster: $cluster, kubeconfig: $kubeconfig, nginxImage: $nginx, probeImage: $probe, offline: $offline,
-    shape: $shape, cni: $cni, cniManifest: (if $manifest == "" then null else $manifest end), created: $created}'
+    shape: $shape, cni: $cni, cniManifest: (if $manifest == "" then null else $manifest end), created: $created, ipFamily: $family}'

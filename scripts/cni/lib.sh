@@ -30,11 +30,28 @@ cni_images() {
     if grep -q "@$p@" "$f"; then printf '%s %s\n' "$p" "${!p}"; fi
   done
 }
-# cni_render NAME POD_SUBNET: the plain manifest (placeholders filled in) on stdout.
+# cni_render NAME POD_SUBNET: the plain manifest (placeholders filled in) on stdout. POD_SUBNET is one
+# range (IPv4 or IPv6) or "IPv4,IPv6" (dual-stack). An IPv4 range renders as it always did; with an
+# IPv6 range, flannel's net-conf gets EnableIPv6/IPv6Network (and EnableIPv4 false when IPv6-only)
+# and kube-router --enable-ipv6 (and --enable-ipv4=false when IPv6-only); both take each node's
+# ranges from its spec.podCIDRs.
 cni_render() {
-  local f
+  local f r v4="" v6="" net
   f="$(cni_manifest "$1")"
-  [[ "$2" =~ ^[0-9a-fA-F.:]+/[0-9]+$ ]] || die "not a pod CIDR: '$2'"
+  [[ "$2" =~ ^[0-9a-fA-F.:]+/[0-9]+(,[0-9a-fA-F.:]+/[0-9]+)?$ ]] || die "not a pod CIDR: '$2'"
+  for r in ${2//,/ }; do
+    if [[ "$r" == *:* ]]; then [[ -z "$v6" ]] || die "two IPv6 pod ranges: '$2'"; v6="$r"
+    else [[ -z "$v4" ]] || die "two IPv4 pod ranges: '$2'"; v4="$r"; fi
+  done
+  local -a family=()
+  if [[ -n "$v6" ]]; then
+    if [[ -n "$v4" ]]; then net="\"Network\": \"$v4\", \"EnableIPv6\": true, \"IPv6Network\": \"$v6\","
+    else net="\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"$v6\","; fi
+    family=(-e "s|\"Network\": \"@POD_SUBNET@\",|$net|")
+    local more='\n\1- --enable-ipv6=true'
+    [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false'
+    family+=(-e "s|^\\( *\\)- --enable-overlay=false\$|&$more|")
+  fi
   sed -e "s|@FLANNEL_IMAGE@|$FLANNEL_IMAGE|g" -e "s|@KUBE_ROUTER_IMAGE@|$KUBE_ROUTER_IMAGE|g" \
-    -e "s|@KNP_IMAGE@|$KNP_IMAGE|g" -e "s|@POD_SUBNET@|$2|g" "$f"
+    -e "s|@KNP_IMAGE@|$KNP_IMAGE|g" "${family[@]}" -e "s|@POD_SUBNET@|$2|g" "$f"
 }

@@ -3,7 +3,8 @@
 #   1. every node Ready (with a CNI of one's own, nodes stay NotReady until it works),
 #   2. a pause pod pinned to EACH node (control plane included, its taints tolerated) is Ready
 #      with an IP inside the pod range (the CNI hands out addresses everywhere, and every one of
-#      them is covered by the host's safety net),
+#      them is covered by the host's safety net); dual-stack: one IP per family, each inside its
+#      family's range,
 #   3. CoreDNS rolled out: every replica, however many, updated and Ready.
 # On timeout (KNC_CLUSTER_TIMEOUT seconds in all, default 300): one line naming what never became
 # ready and what was last seen, exit 2; the full picture goes to $KNC_CACHE/clusters/<name>/not-ready.txt.
@@ -17,12 +18,34 @@ end=$((begin + timeout))
 report="$KNC_CLUSTER_STATE/not-ready.txt"
 mkdir -p "$KNC_CLUSTER_STATE"
 
-# ip_in_cidr IP CIDR (IPv4)
+# ip_in_cidr IP CIDR: IPv4 in an IPv4 range, or IPv6 in an IPv6 range (false across families)
 ip_to_int() { local a b c d; IFS=. read -r a b c d <<<"$1"; echo $(((a << 24) | (b << 16) | (c << 8) | d)); }
+# ip6_hex ADDR: the 32 hex digits of an IPv6 address as the API prints it (compressed or not)
+ip6_hex() {
+  local a="$1" head="$1" tail="" g out="" i
+  local -a hg=() tg=()
+  if [[ "$a" == *::* ]]; then head="${a%%::*}" tail="${a#*::}"; fi
+  [[ -z "$head" ]] || IFS=: read -ra hg <<<"$head"
+  [[ -z "$tail" ]] || IFS=: read -ra tg <<<"$tail"
+  for g in "${hg[@]}" "${tg[@]}"; do [[ "$g" =~ ^[0-9a-fA-F]{1,4}$ ]] || return 1; done
+  for g in "${hg[@]}"; do out+="$(printf '%04x' "0x$g")"; done
+  if [[ "$a" == *::* ]]; then for ((i = ${#hg[@]} + ${#tg[@]}; i < 8; i++)); do out+=0000; done; fi
+  for g in "${tg[@]}"; do out+="$(printf '%04x' "0x$g")"; done
+  ((${#out} == 32)) && echo "$out"
+}
 ip_in_cidr() {
-  local ip net bits mask
-  [[ "$1" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ && "$2" == */* ]] || return 1
-  ip="$(ip_to_int "$1")"; net="$(ip_to_int "${2%/*}")"; bits="${2#*/}"
+  local ip net bits mask full rem
+  [[ "$2" == */* ]] || return 1
+  bits="${2#*/}"
+  if [[ "$1" == *:* ]]; then
+    [[ "$2" == *:* ]] && ip="$(ip6_hex "$1")" && net="$(ip6_hex "${2%/*}")" || return 1
+    full=$((bits / 4)) rem=$((bits % 4))
+    [[ "${ip:0:full}" == "${net:0:full}" ]] || return 1
+    ((rem == 0)) || (((16#${ip:full:1} >> (4 - rem)) == (16#${net:full:1} >> (4 - rem))))
+    return
+  fi
+  [[ "$1" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ && "$2" != *:* ]] || return 1
+  ip="$(ip_to_int "$1")"; net="$(ip_to_int "${2%/*}")"
   mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
   (((ip & mask) == (net & mask)))
 }
@@ -69,7 +92,7 @@ for node in $nodes; do
     --overrides="{\"spec\":{\"nodeName\":\"$node\",\"tolerations\":[{\"operator\":\"Exists\"}]}}" >/dev/null
 done
 while :; do
-  pods="$(kc -n "$ns" get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.nodeName}{"\t"}{.status.podIP}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.phase}{" "}{.status.containerStatuses[0].state.waiting.reason}{"\n"}{end}' 2>&1)" || true
+  pods="$(kc -n "$ns" get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.nodeName}{"\t"}{.status.podIPs[*].ip}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.phase}{" "}{.status.containerStatuses[0].state.waiting.reason}{"\n"}{end}' 2>&1)" || true
   waiting="$(awk -F'\t' '$3 == "" || $4 != "True"' <<<"$pods")"
   [[ -z "$waiting" && "$(grep -c . <<<"$pods")" == "$(grep -c . <<<"$nodes")" ]] && break
   # a pod that cannot start ends the wait at once (the pause image is in every node image)
@@ -80,9 +103,18 @@ while :; do
   fi
   sleep 1
 done
-while IFS=$'\t' read -r pod node ip _; do
-  ip_in_cidr "$ip" "$POD_SUBNET" \
-    || die "pod $ns/$pod on node $node got IP $ip, outside the cluster's pod range $POD_SUBNET: the host's safety net does not cover it (configure the CNI's address pool to $POD_SUBNET)" 2
+ranges="${POD_SUBNET//,/ }"
+while IFS=$'\t' read -r pod node ips _; do
+  for ip in $ips; do
+    inside=""
+    for r in $ranges; do if ip_in_cidr "$ip" "$r"; then inside="$r"; fi; done
+    [[ -n "$inside" ]] \
+      || die "pod $ns/$pod on node $node got IP $ip, outside the cluster's pod range $POD_SUBNET: the host's safety net does not cover it (configure the CNI's address pool to $POD_SUBNET)" 2
+  done
+  # one address per range: a dual-stack cluster whose CNI hands out one family only is not ready
+  n="$(wc -w <<<"$ips")"
+  (($(wc -w <<<"$ranges") == n)) \
+    || die "pod $ns/$pod on node $node got $n IP(s) ($ips) in a $KNC_IP_FAMILY cluster (pod ranges $POD_SUBNET): the CNI does not hand out one address per family (its IPv6 settings?)" 2
 done <<<"$pods"
 cut -f1-3 <<<"$pods" >&2
 

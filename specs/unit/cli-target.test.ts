@@ -25,8 +25,8 @@ describe('target cluster', () => {
     expect(userTarget({ kubeconfig: '/k' }, {})!.defaulted).toEqual(['nginx', 'probe']);
     expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!).toMatchObject({ images: { nginx: 'n:2', probe: 'p:1' }, defaulted: [] });
     expect(userTarget({}, {})).toBeUndefined();
-    const m = managedTarget({ cluster: 'c', kubeconfig: '/cache/kubeconfig-c', nginxImage: 'kn', probeImage: 'kp', offline: true, cni: 'kube-router', shape: 'alt' }, {});
-    expect(m).toEqual({ kubeconfig: '/cache/kubeconfig-c', managed: { cluster: 'c', cni: 'kube-router', shape: 'alt' }, images: { nginx: 'kn', probe: 'kp' } });
+    const m = managedTarget({ cluster: 'c', kubeconfig: '/cache/kubeconfig-c', nginxImage: 'kn', probeImage: 'kp', offline: true, cni: 'kube-router', shape: 'alt', ipFamily: 'dual' }, {});
+    expect(m).toEqual({ kubeconfig: '/cache/kubeconfig-c', managed: { cluster: 'c', cni: 'kube-router', shape: 'alt', ipFamily: 'dual' }, images: { nginx: 'kn', probe: 'kp' } });
   });
 
   it('images nobody named: the offline ones when every node holds them (nothing pulled), else the public default', () => {
@@ -43,8 +43,9 @@ describe('target cluster', () => {
   });
 
   it('the scripts get kube-netcheck choices as KNC_* variables and nothing else changes', () => {
-    const e = scriptEnv({ cni: 'kube-router', cniManifest: 'x.yaml', shape: 'alt', nodeImage: 'n' }, { PATH: '/bin', KNC_KUBECONFIG: '/user/kc' });
-    expect([e.KNC_CNI, e.KNC_CNI_MANIFEST, e.KNC_SHAPE, e.KNC_NODE_IMAGE, e.PATH, e.KNC_KUBECONFIG]).toEqual(['kube-router', path.resolve('x.yaml'), 'alt', 'n', '/bin', '/user/kc']);
+    const e = scriptEnv({ cni: 'kube-router', cniManifest: 'x.yaml', shape: 'alt', nodeImage: 'n', ipFamily: 'ipv6' }, { PATH: '/bin', KNC_KUBECONFIG: '/user/kc' });
+    expect([e.KNC_CNI, e.KNC_CNI_MANIFEST, e.KNC_SHAPE, e.KNC_NODE_IMAGE, e.KNC_IP_FAMILY, e.PATH, e.KNC_KUBECONFIG]).toEqual(['kube-router', path.resolve('x.yaml'), 'alt', 'n', 'ipv6', '/bin', '/user/kc']);
+    expect(scriptEnv({}, { KNC_IP_FAMILY: 'dual' }).KNC_IP_FAMILY).toBe('dual');
   });
 });
 
@@ -100,6 +101,11 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
   it('cluster up --cni kube-router, then run with nothing named: the kube-router cluster, as it is', () => {
     expect(planManaged({}, {}, running('kube-router'))).toMatchObject({ action: 'reuse', cni: 'kube-router', shape: 'default' });
     expect(planManaged({}, { PATH: '/bin', KNC_CLUSTER: 'x' }, running('manifest:calico.yaml', 'alt'))).toMatchObject({ action: 'reuse', cni: 'manifest:calico.yaml', shape: 'alt' });
+    // a dual-stack cluster reused as it is keeps its family (its ranges are what the safety net routes)
+    const dual: FoundCluster = { exists: true, notRunning: [], identity: { cni: 'flannel-host-gw', shape: 'default', pending: false, ipFamily: 'dual' } };
+    expect(planManaged({}, {}, dual)).toMatchObject({ action: 'reuse', ipFamily: 'dual' });
+    expect(planManaged({ ipFamily: 'ipv4' }, {}, dual)).toEqual({ action: 'as-named', why: 'the command names its IP family' });
+    expect(planManaged({}, { KNC_IP_FAMILY: 'ipv6' }, dual).action).toBe('as-named');
   });
 
   it('a named CNI, manifest, shape or node image (flag or KNC_* variable) asks for that cluster: reused only if it is that, else replaced', () => {
@@ -125,8 +131,11 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
   });
 
   it('reads the identity cluster-up.sh records in the control-plane node', () => {
-    expect(parseIdentity('shape=default cni=kube-router config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f\n')).toEqual({ shape: 'default', cni: 'kube-router', pending: false });
-    expect(parseIdentity('pending shape=alt cni=manifest:calico.yaml config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'alt', cni: 'manifest:calico.yaml', pending: true });
+    expect(parseIdentity('shape=default cni=kube-router config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f\n')).toEqual({ shape: 'default', cni: 'kube-router', pending: false, ipFamily: 'ipv4' });
+    expect(parseIdentity('pending shape=alt cni=manifest:calico.yaml config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'alt', cni: 'manifest:calico.yaml', pending: true, ipFamily: 'ipv4' });
+    // ipv6/dual clusters name their family (scripts/cluster-up.sh); an unknown family is no identity
+    expect(parseIdentity('shape=default cni=flannel-host-gw family=dual config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'default', cni: 'flannel-host-gw', pending: false, ipFamily: 'dual' });
+    expect(parseIdentity('shape=default cni=flannel-host-gw family=ipv7 config=3f2a1b0c9d8e')).toBeUndefined();
     expect(parseIdentity('garbage')).toBeUndefined();
   });
 
@@ -134,5 +143,6 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
     const k = { cluster: 'kube-netcheck', kubeconfig: '/c/kc', nginxImage: 'n', probeImage: 'p', offline: true, cni: 'kube-router', shape: 'default', created: false };
     expect(describeManaged(k, planManaged({}, {}, running('kube-router')))).toBe('kind cluster kube-netcheck (reused as it is): shape default, CNI kube-router');
     expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true }, { action: 'create', why: '' })).toBe('kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw');
+    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true, ipFamily: 'dual' }, { action: 'create', why: '' })).toBe('kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw, IP family dual');
   });
 });

@@ -144,6 +144,14 @@ describe('kube-netcheck CLI: usage', () => {
     expect(none.errLines[0]).toMatch(/^kube-netcheck: missing command/);
     expect(action.errLines[0]).toMatch(/^kube-netcheck cluster: unknown action 'sideways'/);
   }, SPAWN_MS);
+
+  it('--ip-family other than ipv4, ipv6, dual: one usage line quoting it, exit 2, before docker is looked for', async () => {
+    const rs = await Promise.all([cli(['run', '--ip-family', 'v6']), cli(['cluster', 'up', '--ip-family', 'IPv6']), cli(['run', '--ip-family='])]);
+    expect(rs.map((r) => [r.code, r.errLines.length])).toEqual([[2, 1], [2, 1], [2, 1]]);
+    expect(rs[0].errLines[0]).toMatch(/^kube-netcheck run: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck run .*\[--ip-family F\]/);
+    expect(rs[1].errLines[0]).toMatch(/^kube-netcheck cluster: --ip-family "IPv6": one of ipv4, ipv6, dual; usage: kube-netcheck cluster <up\|down> .*\[--ip-family F\]/);
+    expect(rs[2].errLines[0]).toMatch(/^kube-netcheck run: --ip-family needs a value/);
+  }, SPAWN_MS);
 });
 
 describe('kube-netcheck run: the kubeconfig and API are checked before Jest starts', () => {

@@ -6,11 +6,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
 import { splitTerms } from '../catalogue/select.js';
 import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from './grade-usage.js';
+import type { ClusterIpFamily } from '../cluster/kind.js';
+
+/** --ip-family's values (kind.ts's IP_FAMILY_CHOICES; not imported: --help stays free of execa). */
+const IP_FAMILY_CHOICES: readonly ClusterIpFamily[] = ['ipv4', 'ipv6', 'dual'];
 
 const SYNOPSIS: Record<string, string> = {
   '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance|cni-matrix> [options]',
-  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--max-nodes N] [--only NAMES] [--skip NAMES]',
-  cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--node-image I]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--max-nodes N] [--only NAMES] [--skip NAMES]',
+  cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
   'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--out FILE] [--report-dir DIR]',
@@ -57,6 +61,8 @@ Options:
   --cni NAME          the managed cluster's CNI (default flannel-host-gw; built-in: manifests/cni/*.yaml)
   --cni-manifest FILE your own CNI: the managed cluster is created without one and FILE is applied
   --shape NAME        the managed cluster's shape (default; alt: 1+1 nodes, other ranges and domain)
+  --ip-family F       the managed cluster's IP family: ipv4 (default), ipv6 or dual (dual-stack; env
+                      KNC_IP_FAMILY); needs IPv6 and ip6tables on this host
   --max-nodes N       probe at most N nodes (N >= 2) on a large cluster: a stratified sample that keeps
                       same-node, cross-node and control-plane pairs (execs grow with nodes)
   --only NAMES        run only these checks: comma-separated terms, each a check id (or its prefix,
@@ -76,7 +82,7 @@ ${EXIT_CODES}`,
          test images are built here first (\`make images\` builds them ahead)
   down   delete it and the host's safety-net routes (scripts/cluster-down.sh)
 
-Options: --cni NAME, --cni-manifest FILE, --shape NAME, --node-image IMG (as for run). Neither
+Options: --cni NAME, --cni-manifest FILE, --shape NAME, --ip-family F, --node-image IMG (as for run). Neither
 command reads, writes or deletes a kubeconfig you point kube-netcheck at (KNC_KUBECONFIG): the
 managed cluster's kubeconfig lives in kube-netcheck's cache.
 
@@ -155,6 +161,7 @@ const RUN_OPTIONS = {
   cni: { type: 'string' },
   'cni-manifest': { type: 'string' },
   shape: { type: 'string' },
+  'ip-family': { type: 'string' },
   'max-nodes': { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
@@ -182,12 +189,16 @@ const nonEmpty = (v: string | undefined, flag: string, command: string): string 
 };
 
 /** --cni / --cni-manifest / --shape: one CNI source at most; a manifest must be a readable file. */
-function clusterChoice(v: { cni?: string; 'cni-manifest'?: string; shape?: string }, command: string) {
+function clusterChoice(v: { cni?: string; 'cni-manifest'?: string; shape?: string; 'ip-family'?: string }, command: string) {
   const cni = nonEmpty(v.cni, '--cni', command);
   const cniManifest = nonEmpty(v['cni-manifest'], '--cni-manifest', command);
   if (cni && cniManifest) throw new UsageError('--cni and --cni-manifest exclude each other', command);
   if (cniManifest && !existsSync(cniManifest)) throw new UsageError(`--cni-manifest ${quote(cniManifest)}: no such file`, command);
-  return { cni, cniManifest, shape: nonEmpty(v.shape, '--shape', command) };
+  const ipFamily = nonEmpty(v['ip-family'], '--ip-family', command);
+  if (ipFamily !== undefined && !(IP_FAMILY_CHOICES as readonly string[]).includes(ipFamily)) {
+    throw new UsageError(`--ip-family ${quote(ipFamily)}: one of ${IP_FAMILY_CHOICES.join(', ')}`, command);
+  }
+  return { cni, cniManifest, shape: nonEmpty(v.shape, '--shape', command), ipFamily: ipFamily as ClusterIpFamily | undefined };
 }
 
 function maxNodes(v: string | undefined): number | undefined {
@@ -228,7 +239,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case 'cluster': {
       const { values: v, positionals } = parse('cluster', {
         args: rest,
-        options: { help: CLUSTER_OPTIONS.help, cni: RUN_OPTIONS.cni, 'cni-manifest': RUN_OPTIONS['cni-manifest'], shape: RUN_OPTIONS.shape, 'node-image': RUN_OPTIONS['node-image'] },
+        options: { help: CLUSTER_OPTIONS.help, cni: RUN_OPTIONS.cni, 'cni-manifest': RUN_OPTIONS['cni-manifest'], shape: RUN_OPTIONS.shape, 'ip-family': RUN_OPTIONS['ip-family'], 'node-image': RUN_OPTIONS['node-image'] },
         strict: true,
         allowPositionals: true,
       });

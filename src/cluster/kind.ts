@@ -8,6 +8,10 @@ import type { NodeAccess } from './connection.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The managed cluster's IP family (kind's networking.ipFamily; scripts/lib/cluster-config.sh has the ranges). */
+export type ClusterIpFamily = 'ipv4' | 'ipv6' | 'dual';
+export const CLUSTER_IP_FAMILIES: readonly ClusterIpFamily[] = ['ipv4', 'ipv6', 'dual'];
+
 export interface KindCluster {
   cluster: string;
   kubeconfig: string;
@@ -18,6 +22,8 @@ export interface KindCluster {
   shape: string;
   /** Created by this call (false: an existing cluster was reused). */
   created?: boolean;
+  /** absent: ipv4 (what cluster-up.sh reported before families) */
+  ipFamily?: ClusterIpFamily;
 }
 
 export interface KindOptions {
@@ -25,6 +31,8 @@ export interface KindOptions {
   cni?: string;
   cniManifest?: string;
   shape?: string;
+  /** ipv4 (the scripts' default), ipv6 or dual (KNC_IP_FAMILY) */
+  ipFamily?: ClusterIpFamily;
   /** Where the scripts' progress goes (default: stderr). */
   log?: (line: string) => void;
 }
@@ -36,6 +44,7 @@ export function scriptEnv(o: KindOptions, env: NodeJS.ProcessEnv): NodeJS.Proces
   if (o.cni) out.KNC_CNI = o.cni;
   if (o.cniManifest) out.KNC_CNI_MANIFEST = path.resolve(o.cniManifest);
   if (o.shape) out.KNC_SHAPE = o.shape;
+  if (o.ipFamily) out.KNC_IP_FAMILY = o.ipFamily;
   return out;
 }
 
@@ -69,7 +78,7 @@ async function script(name: string, o: KindOptions, env: NodeJS.ProcessEnv): Pro
 export async function kindUp(o: KindOptions = {}, env: NodeJS.ProcessEnv): Promise<KindCluster> {
   const stdout = await script('cluster-up.sh', o, env);
   const info = JSON.parse(stdout.trim().split('\n').pop()!) as Partial<KindCluster>;
-  return { cni: 'flannel-host-gw', shape: 'default', ...info } as KindCluster;
+  return { cni: 'flannel-host-gw', shape: 'default', ipFamily: 'ipv4', ...info } as KindCluster;
 }
 
 /** What is there under the managed cluster's name before anything is done to it. */
@@ -78,14 +87,14 @@ export interface FoundCluster {
   /** Node containers that are not running ("name: state"). */
   notRunning: string[];
   /** What the cluster records it is (/etc/kube-netcheck/cluster on its control-plane node), when readable. */
-  identity?: { shape: string; cni: string; pending: boolean };
+  identity?: { shape: string; cni: string; pending: boolean; ipFamily?: ClusterIpFamily };
 }
 
 /** What bringing the managed cluster up will do, and why (the CLI says it). */
 export type ManagedPlan =
   | { action: 'create'; why: string }
   | { action: 'as-named'; why: string }
-  | { action: 'reuse'; cni: string; shape: string; why: string }
+  | { action: 'reuse'; cni: string; shape: string; ipFamily?: ClusterIpFamily; why: string }
   | { action: 'refuse'; why: string };
 
 /** The command (or the environment, KNC_CNI…) names the cluster it wants: which of CNI, manifest, shape, node image. */
@@ -94,6 +103,7 @@ export function namedChoices(o: KindOptions, env: NodeJS.ProcessEnv): string[] {
     ['CNI', o.cni || env.KNC_CNI],
     ['CNI manifest', o.cniManifest || env.KNC_CNI_MANIFEST],
     ['shape', o.shape || env.KNC_SHAPE],
+    ['IP family', o.ipFamily || env.KNC_IP_FAMILY],
     ['node image', o.nodeImage || env.KNC_NODE_IMAGE],
   ];
   return named.filter(([, v]) => !!v).map(([k]) => k);
@@ -113,14 +123,16 @@ export function planManaged(o: KindOptions, env: NodeJS.ProcessEnv, found: Found
   if (found.notRunning.length) return { action: 'refuse', why: `node ${found.notRunning.join(', ')} not running` };
   if (!found.identity) return { action: 'refuse', why: 'its control-plane node does not say what it is' };
   if (found.identity.pending) return { action: 'refuse', why: `its CNI (${found.identity.cni}) install never finished` };
-  return { action: 'reuse', cni: found.identity.cni, shape: found.identity.shape, why: 'no CNI or shape named: the cluster as it is' };
+  return { action: 'reuse', cni: found.identity.cni, shape: found.identity.shape, ipFamily: found.identity.ipFamily, why: 'no CNI or shape named: the cluster as it is' };
 }
 
-/** Reads an identity line "[pending ]shape=S cni=C config=… [cni-key=…]" (undefined when it is none). */
+/** Reads an identity line "[pending ]shape=S cni=C [family=ipv6|dual] config=… [cni-key=…]" (undefined when it is none; no family: ipv4). */
 export function parseIdentity(line: string): FoundCluster['identity'] {
   const shape = /(?:^|\s)shape=(\S+)/.exec(line)?.[1];
   const cni = /(?:^|\s)cni=(\S+)/.exec(line)?.[1];
-  return shape && cni ? { shape, cni, pending: /^pending\s/.test(line.trim()) } : undefined;
+  const family = /(?:^|\s)family=(\S+)/.exec(line)?.[1];
+  const ipFamily = CLUSTER_IP_FAMILIES.find((f) => f === (family ?? 'ipv4'));
+  return shape && cni && ipFamily ? { shape, cni, pending: /^pending\s/.test(line.trim()), ipFamily } : undefined;
 }
 
 export const clusterName = (env: NodeJS.ProcessEnv) => env.KNC_CLUSTER || 'kube-netcheck';
@@ -136,7 +148,7 @@ export async function inspectManaged(env: NodeJS.ProcessEnv): Promise<FoundClust
   if (!cp) return { exists: true, notRunning };
   const rec = await execa('docker', ['exec', cp, 'cat', '/etc/kube-netcheck/cluster'], { reject: false });
   // a cluster from before the record was the default one (as cluster-up.sh reads it)
-  const identity = rec.exitCode === 0 ? parseIdentity(rec.stdout) : { shape: 'default', cni: 'flannel-host-gw', pending: false };
+  const identity = rec.exitCode === 0 ? parseIdentity(rec.stdout) : { shape: 'default', cni: 'flannel-host-gw', pending: false, ipFamily: 'ipv4' as const };
   return { exists: true, notRunning, identity };
 }
 
@@ -153,14 +165,14 @@ export async function upManaged(o: KindOptions, env: NodeJS.ProcessEnv): Promise
   if (plan.action === 'refuse') {
     throw new ClusterRefused(`kind cluster ${clusterName(env)} cannot be reused as it is (${plan.why}); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)`);
   }
-  const cluster = plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
+  const cluster = plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape, ipFamily: plan.ipFamily }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
   return { cluster, plan };
 }
 
 /** How the CLI says what it found: "kind cluster X (created|reused as it is|…), shape S, CNI C". */
 export function describeManaged(k: KindCluster, plan: ManagedPlan): string {
   const how = k.created ? 'created now' : plan.action === 'reuse' ? 'reused as it is' : 'reused (it is what the command names)';
-  return `kind cluster ${k.cluster} (${how}): shape ${k.shape}, CNI ${k.cni}`;
+  return `kind cluster ${k.cluster} (${how}): shape ${k.shape}, CNI ${k.cni}${k.ipFamily && k.ipFamily !== 'ipv4' ? `, IP family ${k.ipFamily}` : ''}`;
 }
 
 /** Node access for a kind cluster: its node containers are named after their nodes; the host is this machine. */

@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connect, retarget, type Connection } from './connection.js';
 import { existingCluster, type ClusterFlags } from './flags.js';
-import { upManaged, type KindCluster, type ManagedPlan } from './kind.js';
+import { upManaged, type ClusterIpFamily, type KindCluster, type ManagedPlan } from './kind.js';
 
 export interface Images {
   nginx: string;
@@ -18,7 +18,7 @@ export interface Target {
   kubeconfig: string;
   context?: string;
   /** The kind cluster kube-netcheck manages (its node containers can be reached with docker exec). */
-  managed?: { cluster: string; cni: string; shape: string };
+  managed?: { cluster: string; cni: string; shape: string; ipFamily?: ClusterIpFamily };
   images: Images;
   /** Images nobody named (flag or environment): preferNodeImages may swap them for ones the nodes already hold. */
   defaulted?: Array<keyof Images>;
@@ -37,6 +37,7 @@ export interface TargetFlags extends ClusterFlags {
   cni?: string;
   cniManifest?: string;
   shape?: string;
+  ipFamily?: ClusterIpFamily;
 }
 
 /** A cluster the user named, as it is. */
@@ -75,7 +76,7 @@ export function preferNodeImages(t: Target, nodeImages: string[][]): Target {
 export function managedTarget(k: KindCluster, flags: TargetFlags): Target {
   return {
     kubeconfig: k.kubeconfig,
-    managed: { cluster: k.cluster, cni: k.cni, shape: k.shape },
+    managed: { cluster: k.cluster, cni: k.cni, shape: k.shape, ipFamily: k.ipFamily },
     images: { nginx: flags.nginxImage ?? k.nginxImage, probe: flags.probeImage ?? k.probeImage },
   };
 }
@@ -103,7 +104,7 @@ export async function resolveCluster(flags: TargetFlags, env: NodeJS.ProcessEnv,
   if (user) return { conn: await withNodeImages(connect(user, await hooks.check?.(user))) };
   if (hooks.managed) return { conn: connect(managedTarget(hooks.managed, flags)), managed: { cluster: hooks.managed } };
   await hooks.beforeManaged?.();
-  const { cluster, plan } = await upManaged({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, log: hooks.log }, env);
+  const { cluster, plan } = await upManaged({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, ipFamily: flags.ipFamily, log: hooks.log }, env);
   return { conn: connect(managedTarget(cluster, flags)), managed: { cluster, plan } };
 }
 
