@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses, by name) the kind cluster kube-netcheck manages.
 #   KNC_CLUSTER       its name (default kube-netcheck)
-#   KNC_SHAPE         its kind config: manifests/kind/<shape>.yaml (default, alt, scale; docs/cluster-shapes.md)
+#   KNC_SHAPE         its kind config: manifests/kind/<shape>.yaml (default, alt, scale, single; docs/cluster-shapes.md)
 #   KNC_CNI           flannel-host-gw (default, built into the node image) or a built-in name from
 #                     manifests/cni/<name>.yaml, installed by scripts/cni/install.sh
 #   KNC_CNI_MANIFEST  a CNI manifest file of your own, applied with kubectl as you would
