@@ -44,8 +44,11 @@ describe('DF pings of exactly the MTU, and one byte more', () => {
   });
   it('the command is a DF ping of mtu-28 and mtu-27 bytes from the interface holding the source IP', () => {
     const script = dfPingProbe('x', '10.0.0.1', '10.0.0.2').argv[2];
-    expect(script).toContain('ping -n -c 1 -W 2 -M do -s $((mtu-28)) 10.0.0.2');
-    expect(script).toContain('ping -n -c 1 -W 2 -M do -s $((mtu-27)) 10.0.0.2');
+    // -M do where the image's ping has it (iputils), else the kernel's path-MTU discovery (busybox)
+    expect(script).toContain('df="-M do"; ping -M do -c 1 -W 1 -s 0 127.0.0.1 >/dev/null 2>&1 || df=""');
+    expect(script).toContain('ping -n -c 1 -W 2 $df -s $((mtu-28)) 10.0.0.2');
+    expect(script).toContain('ping -n -c 1 -W 2 $df -s $((mtu-27)) 10.0.0.2');
+    expect(script).toContain('/proc/net/snmp');
     expect(script).toContain('if (p[1]==a)');
   });
   it('no reply to the full-size packet (an address nobody holds): fails naming the size', () => {
@@ -92,5 +95,33 @@ describe('the large body', () => {
     expect(s).toContain('wget -q -T 10 -O "$f" http://10.0.0.2:80/big/payload.txt; rc=$?');
     expect(s).toContain('echo "KNC wget-exit=$rc"');
     expect(s).toContain('sha256sum < "$f"');
+  });
+});
+
+// Real outputs of today's dfPingProbe script run by Debian's busybox ping (no -M: DF from the
+// kernel's path-MTU discovery, as busybox ping on Alpine images such as agnhost) between two
+// network namespaces joined by a veth pair of MTU 1400 on this machine: healthy; a route of MTU
+// 1300 towards the peer (the full-size packet is fragmented by the sender); full-size packets
+// dropped on the way (iptables length match at the peer).
+describe('DF pings with busybox ping (captured, kernel path-MTU discovery)', () => {
+  const out = (name: string) => ({ id: 'df', exitCode: 0, durationMs: 20, command: 'sh -c <dfPingProbe>', output: fixtureText(`df-ping-busybox-${name}.txt`) });
+  it('healthy: the 1400-byte packet leaves whole and is answered, 1401 bytes are fragmented by the sender', () => {
+    const p = parseDfPing(out('healthy').output);
+    expect(p).toMatchObject({ dev: 'knc-va', mtu: 1400, df: 'kernel', fit: { exit: 0, received: true, frags: 0 }, over: { exit: 0, received: true, frags: 2, tooLong: false } });
+    expect(verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('healthy'), 1400)).toBeUndefined();
+  });
+  it('a route MTU below the interface MTU: the full-size packet was fragmented, not sent whole with DF', () => {
+    const f = verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('route-mtu-1300'), 1400)!;
+    expect(f.ctx).toMatchObject({ expected: 'a 1400-byte packet with DF set (ping -s 1372, DF by path-MTU discovery) to leave unfragmented', seen: 'the sender created 2 fragments: the route\'s MTU is below the interface MTU' });
+  });
+  it('full-size packets lost on the way: no reply, naming the size', () => {
+    const f = verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('full-size-dropped'), 1400)!;
+    expect(f.ctx.expected).toBe('a reply to a 1400-byte packet with DF set (ping -s 1372, DF by path-MTU discovery)');
+    expect(f.ctx.seen).toMatch(/^no reply \(exit 1\): ".*1 packets transmitted, 0 packets received/);
+  });
+  it('an oversize packet that left whole (no fragment) means the MTU is not what the pod says', () => {
+    const o = out('healthy');
+    const f = verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', { ...o, output: o.output.replace('over-frags=2', 'over-frags=0') }, 1400)!;
+    expect(f.ctx.seen).toBe('it left whole (no fragment created) and was answered: the interface MTU is not what the pod says');
   });
 });

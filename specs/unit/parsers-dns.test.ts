@@ -149,7 +149,8 @@ describe('parseDig (DiG 9.20.30, real CoreDNS answers)', () => {
 
 describe('getentProbe / parseGetent (glibc getent ahostsv4)', () => {
   it('getentProbe bounds getent with timeout -s KILL', () => {
-    expect(getentProbe('g', 'web').argv).toEqual(['timeout', '-s', 'KILL', '6', 'getent', 'ahostsv4', 'web']);
+    // ahostsv4 (glibc), else `hosts` where getent has no such database (musl's on Alpine: exit 1)
+    expect(getentProbe('g', 'web').argv).toEqual(['timeout', '-s', 'KILL', '6', 'sh', '-c', 'getent ahostsv4 "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"', 'getent', 'web']);
     expect(getentProbe('g', 'web', 3).argv.slice(0, 4)).toEqual(['timeout', '-s', 'KILL', '3']);
   });
 
@@ -164,6 +165,11 @@ describe('getentProbe / parseGetent (glibc getent ahostsv4)', () => {
     expect(parseGetent(f.stdout, f.exitCode)).toEqual({ found: true, notFound: false, addresses: [webClusterIP], canonicalName: fqdn('web') });
     const k = captured('getent-kube-dns-ns');
     expect(parseGetent(k.stdout, k.exitCode)).toEqual({ found: true, notFound: false, addresses: [dnsIP], canonicalName: 'kube-dns.kube-system.svc.cluster.local' });
+  });
+
+  it('`getent hosts` lines (ADDR NAME ALIASES, as musl\'s and glibc\'s getent print them) parse the same', () => {
+    expect(parseGetent(`${webClusterIP}    ${fqdn('web')}\n`, 0)).toEqual({ found: true, notFound: false, addresses: [webClusterIP], canonicalName: fqdn('web') });
+    expect(parseGetent(`${webClusterIP}    ${fqdn('web')} web\n`, 0).canonicalName).toBe(fqdn('web'));
   });
 
   it('missing name: exit 2, empty output, not found', () => {

@@ -68,9 +68,14 @@ export function records(r: DigResult, type: string): string[] {
 /** Addresses of the A records in a dig result. */
 export const aRecords = (r: DigResult): string[] => records(r, 'A');
 
-/** libc resolution (nsswitch + resolv.conf search/ndots): getent ahostsv4 NAME. */
+/**
+ * libc resolution (nsswitch + resolv.conf search/ndots): `getent ahostsv4 NAME` (glibc: IPv4 only),
+ * else `getent hosts NAME` where getent has no ahostsv4 database (musl's, as on Alpine images such as
+ * agnhost: "Unknown database", exit 1). Both exit 2 for "not found".
+ */
 export function getentProbe(id: string, name: string, timeoutS = 6): Probe {
-  return { id, argv: ['timeout', '-s', 'KILL', String(timeoutS), 'getent', 'ahostsv4', name] };
+  const script = 'getent ahostsv4 "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"';
+  return { id, argv: ['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', script, 'getent', name] };
 }
 
 export interface GetentResult {
@@ -81,11 +86,13 @@ export interface GetentResult {
   canonicalName?: string;
 }
 
-/** Parses `getent ahostsv4` output; exit code 2 means "not found". */
+/** Parses `getent ahostsv4` ("ADDR STREAM NAME") or `getent hosts` ("ADDR NAME ALIASES…") output; exit code 2 means "not found". */
 export function parseGetent(out: string, exitCode: number): GetentResult {
   const lines = out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
   const addresses = [...new Set(lines.map((f) => f[0]))];
-  return { found: exitCode === 0 && addresses.length > 0, notFound: exitCode === 2, addresses, canonicalName: lines[0]?.[2] };
+  const first = lines[0];
+  const canonicalName = first && /^(STREAM|DGRAM|RAW)$/.test(first[1] ?? '') ? first[2] : first?.[1];
+  return { found: exitCode === 0 && addresses.length > 0, notFound: exitCode === 2, addresses, canonicalName };
 }
 
 export function nslookupProbe(id: string, name: string, server?: string, timeoutS = 4): Probe {

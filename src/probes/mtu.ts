@@ -39,18 +39,34 @@ export const ICMP_OVERHEAD = 28;
 
 /**
  * From inside the pod holding `src`: find the interface that holds it, read its MTU, then ping
- * `dst` with DF set (iputils `ping -M do`) with a packet of exactly that MTU and with one byte
- * more. Prints "KNC dev=… mtu=…", both pings' output and "KNC fit-exit=N" / "KNC over-exit=N".
+ * `dst` with DF set with a packet of exactly that MTU and with one byte more. DF comes from
+ * iputils' `ping -M do` where the image's ping has it (the oversized packet is then refused by the
+ * sender: "message too long"); busybox ping (Alpine images such as agnhost) has no -M and sends
+ * with the kernel's default path-MTU discovery, which sets DF on every packet that fits and
+ * fragments one that does not: the namespace's fragment counter (/proc/net/snmp Ip FragCreates,
+ * read around each ping, one DF probe at a time per pod) shows which happened. Prints
+ * "KNC dev=… mtu=…", "KNC df=do|kernel", both pings' output, "KNC fit-exit=N" / "KNC over-exit=N"
+ * and "KNC fit-frags=N over-frags=N".
  */
 export function dfPingProbe(id: string, src: string, dst: string, waitS = 2): Probe {
-  const ping = (extra: number) => `timeout -s KILL ${waitS + 2} ping -n -c 1 -W ${waitS} -M do -s $((mtu-${ICMP_OVERHEAD - extra})) ${dst}`;
+  const ping = (extra: number) => `timeout -s KILL ${waitS + 2} ping -n -c 1 -W ${waitS} $df -s $((mtu-${ICMP_OVERHEAD - extra})) ${dst}`;
   const script = [
     `dev=$(ip -o -4 addr show | awk -v a=${src} '{split($4,p,"/"); if (p[1]==a) {sub(/@.*/,"",$2); print $2; exit}}')`,
     `[ -n "$dev" ] || { echo "KNC no interface holds ${src}"; ip -o -4 addr show; exit 3; }`,
     'mtu=$(cat /sys/class/net/$dev/mtu)',
     'echo "KNC dev=$dev mtu=$mtu"',
+    // iputils: -M do; busybox ping rejects the option at once (nothing is sent)
+    'df="-M do"; ping -M do -c 1 -W 1 -s 0 127.0.0.1 >/dev/null 2>&1 || df=""',
+    'echo "KNC df=${df:+do}${df:-kernel}"',
+    `frags() { awk '$1=="Ip:" { if (!c) { for (i = 2; i <= NF; i++) if ($i == "FragCreates") c = i } else { print $c; exit } }' /proc/net/snmp; }`,
+    // the counter is the network namespace's: the pod's other DF probes wait (at most 10 s)
+    'l=/tmp/knc-df.lock; i=0; until mkdir "$l" 2>/dev/null || [ "$i" -ge 100 ]; do i=$((i + 1)); sleep 0.1; done',
+    'f0=$(frags)',
     `${ping(0)}; echo "KNC fit-exit=$?"`,
+    'f1=$(frags)',
     `${ping(1)}; echo "KNC over-exit=$?"`,
+    'f2=$(frags); rmdir "$l" 2>/dev/null',
+    'echo "KNC fit-frags=$((f1 - f0)) over-frags=$((f2 - f1))"',
   ].join('\n');
   return { id, argv: ['sh', '-c', script] };
 }
@@ -58,8 +74,11 @@ export function dfPingProbe(id: string, src: string, dst: string, waitS = 2): Pr
 export interface DfPing {
   dev?: string;
   mtu?: number;
-  fit: { exit?: number; output: string; received: boolean };
-  over: { exit?: number; output: string; received: boolean; tooLong: boolean };
+  /** How DF was set: iputils' -M do, or the kernel's path-MTU discovery (busybox ping); undefined in older captures (-M do). */
+  df?: 'do' | 'kernel';
+  /** Fragments the pod's stack created during each ping (undefined when the probe did not count). */
+  fit: { exit?: number; output: string; received: boolean; frags?: number };
+  over: { exit?: number; output: string; received: boolean; tooLong: boolean; frags?: number };
 }
 
 const received = (s: string) => /\b1 (packets )?received\b/.test(s);
@@ -70,7 +89,9 @@ export function parseDfPing(out: string): DfPing {
   const fitEnd = out.indexOf('KNC fit-exit=');
   const overEnd = out.indexOf('KNC over-exit=');
   const start = dm ? dm.index + dm[0].length : 0;
-  const fitOut = fitEnd >= 0 ? out.slice(start, fitEnd) : out.slice(start);
+  const dfLine = /^KNC df=(do|kernel)\n/m.exec(out);
+  const from = dfLine && dfLine.index >= start ? dfLine.index + dfLine[0].length : start;
+  const fitOut = fitEnd >= 0 ? out.slice(from, fitEnd) : out.slice(from);
   const overOut = overEnd >= 0 && fitEnd >= 0 ? out.slice(out.indexOf('\n', fitEnd) + 1, overEnd) : '';
   const num = (re: RegExp) => {
     const m = re.exec(out);
@@ -79,8 +100,9 @@ export function parseDfPing(out: string): DfPing {
   return {
     dev: dm?.[1],
     mtu: dm ? Number(dm[2]) : undefined,
-    fit: { exit: num(/^KNC fit-exit=(\d+)$/m), output: fitOut.trim(), received: received(fitOut) },
-    over: { exit: num(/^KNC over-exit=(\d+)$/m), output: overOut.trim(), received: received(overOut), tooLong: /message too long/i.test(overOut) },
+    df: dfLine?.[1] as DfPing['df'],
+    fit: { exit: num(/^KNC fit-exit=(\d+)$/m), output: fitOut.trim(), received: received(fitOut), frags: num(/^KNC fit-frags=(-?\d+) /m) },
+    over: { exit: num(/^KNC over-exit=(\d+)$/m), output: overOut.trim(), received: received(overOut), tooLong: /message too long/i.test(overOut), frags: num(/ over-frags=(-?\d+)$/m) },
   };
 }
 

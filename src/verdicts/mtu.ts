@@ -22,8 +22,10 @@ export function verifyPodMtu(check: string, from: string, ip: string, addr: Prob
 }
 
 /**
- * A packet of exactly the pod's MTU with DF set got a reply across nodes, and one byte more was
- * refused by the sender's own stack ("message too long") instead of being sent and lost.
+ * A packet of exactly the pod's MTU with DF set got a reply across nodes, and one byte more did not
+ * fit: refused by the sender's own stack ("message too long", iputils `ping -M do`) instead of
+ * being sent and lost, or — busybox ping, DF from the kernel's path-MTU discovery — fragmented by
+ * the sender (its fragment counter rose), while the fitting packet left whole (no fragment).
  * `mtu`: the MTU read from the pod's interface list (the probe reads it again itself: they must agree).
  */
 export function verifyDfPing(check: string, from: string, to: string, o: ProbeOutput, mtu: number): CheckFailure | undefined {
@@ -31,12 +33,18 @@ export function verifyDfPing(check: string, from: string, to: string, o: ProbeOu
   const fail = (expected: string, seen: string) => new CheckFailure({ check, from, to, expected, seen, command: o.command });
   if (p.mtu === undefined) return fail(`the probe to read the MTU of the interface holding the pod IP (${mtu})`, `exit ${o.exitCode}: ${brief(o.output)}`);
   if (p.mtu !== mtu) return fail(`the probe to read the same MTU as the pod's interface list (${mtu})`, `${p.dev} mtu ${p.mtu}`);
-  const size = `${mtu}-byte packet with DF set (ping -M do -s ${mtu - ICMP_OVERHEAD})`;
+  const how = (n: number) => (p.df === 'kernel' ? `ping -s ${n - ICMP_OVERHEAD}, DF by path-MTU discovery` : `ping -M do -s ${n - ICMP_OVERHEAD}`);
+  const size = `${mtu}-byte packet with DF set (${how(mtu)})`;
   if (!(p.fit.exit === 0 && p.fit.received)) {
     const why = /message too long/i.test(p.fit.output) ? 'refused locally (message too long): the route MTU is below the interface MTU' : `no reply (exit ${p.fit.exit ?? 'none'}): ${brief(p.fit.output)}`;
     return fail(`a reply to a ${size}`, why);
   }
-  const over = `${mtu + 1}-byte packet with DF set (ping -M do -s ${mtu + 1 - ICMP_OVERHEAD})`;
+  if (p.fit.frags !== undefined && p.fit.frags !== 0) return fail(`a ${size} to leave unfragmented`, `the sender created ${p.fit.frags} fragments: the route's MTU is below the interface MTU`);
+  const over = `${mtu + 1}-byte packet with DF set (${how(mtu + 1)})`;
+  if (p.df === 'kernel') {
+    if (p.over.frags === undefined || p.over.frags > 0) return p.over.frags === undefined ? fail(`the sender's fragment count for a ${over}`, `none printed: ${brief(o.output)}`) : undefined;
+    return fail(`a ${over} not to fit: fragmented by the sender`, `it left whole (no fragment created)${p.over.received ? ' and was answered' : ''}: the interface MTU is not what the pod says`);
+  }
   if (p.over.received) return fail(`a ${over} to be refused locally (message too long)`, 'it was sent and answered: the interface MTU is not what the pod says, or DF was not set');
   if (!p.over.tooLong) return fail(`a ${over} to be refused locally (message too long)`, `no local error, the packet was lost on the way (exit ${p.over.exit ?? 'none'}): ${brief(p.over.output)}`);
   return undefined;
