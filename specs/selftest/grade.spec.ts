@@ -36,6 +36,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin/kube-netcheck.js');
 const REFERENCE = path.join(ROOT, 'manifests/grading/reference-solution.yaml');
 const STRAY = 'stray-nginx';
+const DEAD = 'dead-nginx';
 
 interface Workload {
   deployment: Obj;
@@ -51,6 +52,9 @@ interface Case {
   mutate?: (w: Workload) => void;
   /** A change by hand once the workload is Ready. */
   after?: (ns: string) => Promise<void>;
+  /** Pods that never become Ready (left out of the wait), and whether the Endpoints follow a selector (default true). */
+  notReady?: number;
+  selectorManaged?: boolean;
   failed: string[];
   /** What an item's detail must say (the stray pod named, the count …). */
   details?: Record<string, RegExp>;
@@ -70,6 +74,8 @@ const strayPod = (labels: Record<string, string>): Obj => ({
 const relabel = (w: Workload, labels: Record<string, string>) => {
   w.deployment.spec.template.metadata.labels = labels;
 };
+
+const SERVICE_ITEMS = ['service-port', 'service-selector', 'endpoints', 'service-http', 'dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn'];
 
 const CASES: Case[] = [
   { key: 'ref', what: 'the reference solution', mutate: () => undefined, failed: [] },
@@ -112,7 +118,7 @@ const CASES: Case[] = [
       replicas: /^spec\.replicas=2, 2 of 2 pods of the Deployment Ready \(not counted: 1 other pod labelled \{run=my-nginx\} that Deployment my-nginx does not own: stray-nginx\)$/,
       'service-selector': /it also selects pod stray-nginx \{run=my-nginx\}, which Deployment my-nginx does not own$/,
       endpoints: /\(the 2 Ready pods of Deployment my-nginx\); saw \{[\d.:, ]+\}: not the Deployment's Ready pods on port 80: [\d.]+:80 \(pod stray-nginx\)$/,
-      'pod-http': /^pod my-nginx-\S+ [\d.]+:80 answered; pod my-nginx-\S+ [\d.]+:80 answered$/,
+      'pod-http': /^pod my-nginx-\S+ [\d.]+:80 answered; pod my-nginx-\S+ [\d.]+:80 answered \(5 samples each\)$/,
     },
   },
   {
@@ -142,7 +148,7 @@ const CASES: Case[] = [
     what: 'the Deployment scaled to 3: the Endpoints hold its 3 Ready pods, which is right for the Service and wrong for the lab',
     mutate: (w) => void (w.deployment.spec.replicas = 3),
     failed: ['replicas'],
-    details: { replicas: /^expected 2 replicas, all Ready; saw spec\.replicas=3, 3 of 3 pods of the Deployment Ready$/, endpoints: /^Endpoints \{([\d.]+:80(, )?){3}\}: the 3 Ready pods of Deployment my-nginx on port 80$/ },
+    details: { replicas: /^expected 2 replicas, all Ready; saw spec\.replicas=3, 3 of 3 pods of the Deployment Ready$/, endpoints: /^Endpoints and EndpointSlices \{([\d.]+:80(, )?){3}\}: the 3 Ready pods of Deployment my-nginx on port 80$/ },
   },
   {
     key: 'leftout',
@@ -162,7 +168,62 @@ const CASES: Case[] = [
       endpoints: /\(the 2 Ready pods of Deployment my-nginx\); saw \{[\d.]+:80\}: missing: [\d.]+:80 \(pod my-nginx-\S+\)$/,
     },
   },
+  // gaming cases (issue 18): each loses exactly the items it did not earn
+  {
+    key: 'no-selector',
+    what: 'a Service with no selector plus hand-written Endpoints listing the two pods',
+    mutate: (w) => void delete w.service.spec.selector,
+    after: (ns) => handWrittenEndpoints(ns),
+    selectorManaged: false,
+    failed: SERVICE_ITEMS,
+  },
+  {
+    key: 'external-name',
+    what: 'an ExternalName Service carrying a selector and a port, plus hand-written Endpoints',
+    mutate: (w) => void (w.service.spec = { type: 'ExternalName', externalName: 'my-nginx.example.invalid', selector: { run: 'my-nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] }),
+    after: (ns) => handWrittenEndpoints(ns),
+    selectorManaged: false,
+    failed: SERVICE_ITEMS,
+  },
+  {
+    key: 'pending',
+    what: 'one of the two pods stuck Pending (pinned to one node, anti-affinity keeps the second off it)',
+    mutate: (w) => {
+      w.deployment.spec.template.spec.nodeSelector = { 'kubernetes.io/hostname': workerNode };
+      w.deployment.spec.template.spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { run: 'my-nginx' } } }] } };
+    },
+    notReady: 1,
+    failed: ['replicas', 'endpoints', 'pod-http', 'service-http'],
+    details: { 'pod-http': /pod my-nginx-\S+ is Pending \(Unschedulable\), not Ready/ },
+  },
+  {
+    key: 'dead-endpoint',
+    what: 'a Service with one dead endpoint of two: 1 nginx replica plus a Ready pod labelled run=my-nginx that serves nothing',
+    mutate: (w) => {
+      w.deployment.spec.replicas = 1;
+      w.pods.push(deadPod({ run: 'my-nginx' }));
+    },
+    failed: ['replicas', 'service-selector', 'endpoints', 'service-http'],
+    details: { 'service-http': /endpoint [\d.]+:80 \(pod dead-nginx\): expected an HTTP answer; saw fail .*\(5 of 5 samples failed\)/ },
+  },
 ];
+
+
+/** A Ready pod (no readiness probe) that listens on nothing: a dead backend. */
+function deadPod(labels: Record<string, string>): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: DEAD, labels },
+    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'idle', image: target.images.probe, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], securityContext: { runAsNonRoot: true, runAsUser: 65534 } }] },
+  };
+}
+
+/** Endpoints written by hand listing the Deployment's pods (what a student does to fake a Service). */
+async function handWrittenEndpoints(ns: string): Promise<void> {
+  const pods = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'run=my-nginx' })).items;
+  await kube.core.createNamespacedEndpoints({ namespace: ns, body: { metadata: { name: 'my-nginx' }, subsets: [{ addresses: pods.map((p) => ({ ip: p.status!.podIP! })), ports: [{ port: 80, protocol: 'TCP' }] }] } });
+}
 
 interface Graded {
   code: number | undefined;
@@ -172,6 +233,8 @@ interface Graded {
 }
 
 let target: Target;
+/** A schedulable worker's name (the Pending case pins its pods there). */
+let workerNode: string;
 let kube: Kube;
 let tmp: string;
 const runId = newRunId();
@@ -240,7 +303,7 @@ function workload(c: Case): Workload {
   c.mutate!(w);
   for (const o of [w.deployment, w.service, ...w.pods]) {
     o.metadata = { ...o.metadata, namespace: nsOf(c) };
-    if (o.kind !== 'Service') setImage(o, target.images.nginx);
+    if (o.kind !== 'Service' && o.metadata.name !== DEAD) setImage(o, target.images.nginx);
   }
   return w;
 }
@@ -250,8 +313,20 @@ const selectorOf = (m: Record<string, string>) => Object.entries(m).map(([k, v])
 /** Until every pod of the case is Ready and the Service's Endpoints list what its selector selects. */
 async function settled(c: Case, w: Workload): Promise<void> {
   const ns = nsOf(c);
-  await waitPodsReady(kube, ns, '', { count: w.deployment.spec.replicas + w.pods.length, timeoutMs: 120_000, override: { image: target.images.nginx } });
+  const count = w.deployment.spec.replicas + w.pods.length;
+  if (c.notReady) {
+    // some pods are meant never to be Ready (and unschedulable: waitPodsReady would end at once)
+    await pollUntil({
+      what: `${count - c.notReady} of ${count} pods Ready in ${ns}`,
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      probe: async () => (await kube.core.listNamespacedPod({ namespace: ns })).items,
+      done: (pods) => pods.length === count && pods.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length === count - c.notReady!,
+      describe: (pods) => pods.map((p) => `${p.metadata?.name} ${p.status?.phase}`).join(', '),
+    });
+  } else await waitPodsReady(kube, ns, '', { count, timeoutMs: 120_000, override: { image: target.images.nginx } });
   await c.after?.(ns);
+  if (c.selectorManaged === false) return;
   const svcSel = selectorOf(w.service.spec.selector);
   const port = w.service.spec.ports[0].targetPort as number;
   await pollUntil({
@@ -300,6 +375,8 @@ async function pool<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Promi
 beforeAll(async () => {
   target = jestTarget();
   kube = makeKube({ kubeconfig: target.kubeconfig, context: target.context });
+  const nodes = (await kube.core.listNode()).items;
+  workerNode = (nodes.find((n) => !n.spec?.taints?.some((t) => t.effect === 'NoSchedule')) ?? nodes[0]).metadata!.name!;
   tmp = mkdtempSync(path.join(tmpdir(), 'knc-grade-'));
   const t0 = Date.now();
   // labelled like every run's namespaces: `kube-netcheck cleanup` deletes what a crash leaves

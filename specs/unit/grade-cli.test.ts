@@ -54,6 +54,10 @@ const OBJECTS: Record<string, unknown> = {
   [`/api/v1/namespaces/${NS}/services/my-nginx`]: { metadata: { name: 'my-nginx', namespace: NS }, spec: { clusterIP: '10.96.1.2', selector: { run: 'my-nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } },
   // one of the two pods is missing from the Endpoints: the endpoints item fails
   [`/api/v1/namespaces/${NS}/endpoints/my-nginx`]: { metadata: { name: 'my-nginx', namespace: NS }, subsets: [{ addresses: [{ ip: '10.244.1.5' }], ports: [{ port: 80 }] }] },
+  [`/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`]: {
+    metadata: {},
+    items: [{ addressType: 'IPv4', metadata: { name: 'my-nginx-a', namespace: NS, labels: { 'kubernetes.io/service-name': 'my-nginx', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } }, endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true } }], ports: [{ port: 80 }] }],
+  },
 };
 
 const API_ONLY_RUBRIC = `name: api-only

@@ -69,7 +69,7 @@ items:
     description: counted twice, worth nothing
     hint: same
 `);
-    expect(r.expect).toEqual({ deployment: 'web', service: 'web-svc', replicas: 3, podLabels: { app: 'web', tier: 'front' }, containerPort: 8080, servicePort: 80 });
+    expect(r.expect).toEqual({ deployment: 'web', service: 'web-svc', replicas: 3, podLabels: { app: 'web', tier: 'front' }, containerPort: 8080, servicePort: 80, serviceType: 'ClusterIP' });
     expect(r.items.map((i) => [i.id, i.check, i.weight])).toEqual([['has-web', 'deployment', 0.5], ['three', 'replicas', 3], ['again', 'replicas', 0]]);
     expect(rubricChecks(r)).toEqual(['deployment', 'replicas']);
     expect(rubricNeedsProbe(r)).toBe(false);

@@ -20,7 +20,7 @@ const can = (verb: string, resource: string, group = '', subresource?: string): 
 /** Reads only, in the graded namespace; the probe needs its own namespace, a pod and an exec. */
 export function gradePermissions(rubric: Rubric): Permission[] {
   // list replicasets: the Deployment's own pods are found through them (Deployment → ReplicaSet → Pod)
-  const read = [can('get', 'namespaces'), can('get', 'deployments', 'apps'), can('list', 'replicasets', 'apps'), can('list', 'pods'), can('get', 'services'), can('get', 'endpoints')];
+  const read = [can('get', 'namespaces'), can('get', 'deployments', 'apps'), can('list', 'replicasets', 'apps'), can('list', 'pods'), can('get', 'services'), can('get', 'endpoints'), can('list', 'endpointslices', 'discovery.k8s.io')];
   if (!rubricNeedsProbe(rubric)) return read;
   return [...read, can('create', 'namespaces'), can('delete', 'namespaces'), can('create', 'pods'), can('create', 'pods', '', 'exec'), can('deletecollection', 'pods'), can('list', 'nodes')];
 }

@@ -3,23 +3,24 @@
 // the Service and its Endpoints. HTTP and DNS are asked from a probe pod in a namespace of the
 // grader's own (labelled like every kube-netcheck namespace, deleted afterwards), all in ONE exec
 // with the fan-out inside.
-import path from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { clusterDnsServers, discoverFacts, domainFromResolvConf } from '../cluster/facts.js';
-import { createAll } from '../workload/apply.js';
-import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
-import { isLive, listPods, waitPodsReady } from '../workload/pods.js';
+import { isLive, listPods } from '../workload/pods.js';
 import { execInPod } from '../kube/exec.js';
-import { probePod, probeRef, type ProbeRef } from '../workload/setup.js';
+import type { ProbeRef } from '../workload/setup.js';
+import { startProbeNamespace } from '../workload/probe-pods.js';
 import { runFanout } from '../workload/fanout.js';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
+import { parseSamples, sampled, type SampleOptions } from '../probes/samples.js';
 import type { Probe } from '../probes/batch.js';
 import { runLabels } from '../util/labels.js';
+import { pollUntil } from '../util/poll.js';
+import { endpointsAddresses } from '../verdicts/endpoints.js';
 import { isDnsCheck, needsProbe } from './items.js';
 import { rubricChecks, type Rubric } from './rubric.js';
-import { deploymentPods, dnsNames, servicePortOf, type Observation } from './verdicts.js';
+import { deploymentPods, dnsNames, rolloutDone, servicePortOf, type Observation } from './verdicts.js';
 
 export const DEFAULT_PROBE_IMAGE = 'kube-netcheck.local/probe:trixie-r1';
 export const probeNamespaceName = (runId: string) => `knc-grade-${runId}`;
@@ -36,7 +37,13 @@ export interface ObserveOptions {
   log?: (line: string) => void;
   /** Resolves once the probe namespace exists (or its creation failed): cleanup waits for it. */
   onNamespaceCreate?: (creating: Promise<unknown>) => void;
+  /** How long to wait for a Deployment mid-rollout to finish before judging it as it is (default 60 s). */
+  rolloutTimeoutMs?: number;
+  /** The hold window of every HTTP item: samples and the gap between them (default 5 samples, 0.5 s apart). */
+  hold?: SampleOptions;
 }
+
+export const DEFAULT_HOLD: SampleOptions = { samples: 5, gapS: 0.5 };
 
 export interface Timings {
   apiMs: number;
@@ -54,55 +61,85 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** Runs a probe up to `attempts` times, 1 s apart, until it succeeds (a rollout settling is not a mistake). */
-export function retried(p: Probe, attempts = 3): Probe {
-  const script = `n=1; while :; do "$@" && exit 0; r=$?; [ "$n" -ge ${attempts} ] && exit "$r"; n=$((n+1)); sleep 1; done`;
-  return { id: p.id, argv: ['sh', '-c', script, 'retry', ...p.argv] };
-}
-
-/** The probe plan: HTTP to each pod IP and to the ClusterIP, dig for each name form. */
-export function planProbes(o: Pick<Observation, 'expect' | 'deployment' | 'replicaSets' | 'pods' | 'service' | 'dns'>, wanted: { podHttp: boolean; serviceHttp: boolean; dns: boolean }): { probes: Probe[]; podIds: Map<string, string> } {
+/**
+ * The probe plan: HTTP to each of the Deployment's pods, to the ClusterIP and to each endpoint
+ * address of the Service, each sampled over the hold window (every sample is judged); dig for each
+ * name form.
+ */
+export function planProbes(
+  o: Pick<Observation, 'expect' | 'deployment' | 'replicaSets' | 'pods' | 'service' | 'endpoints' | 'dns'>,
+  wanted: { podHttp: boolean; serviceHttp: boolean; dns: boolean },
+  hold: SampleOptions = DEFAULT_HOLD,
+): { probes: Probe[]; podIds: Map<string, string>; endpointIds: Map<string, string> } {
   const probes: Probe[] = [];
   const podIds = new Map<string, string>();
+  const endpointIds = new Map<string, string>();
   if (wanted.podHttp) {
     // the Deployment's own pods only: another pod with the same labels is not asked
     deploymentPods(o).filter((p) => p.status?.podIP).forEach((p, i) => {
       podIds.set(`pod-${i}`, p.metadata!.name!);
-      probes.push(retried(httpProbe(`pod-${i}`, p.status!.podIP!, o.expect.containerPort)));
+      probes.push(sampled(httpProbe(`pod-${i}`, p.status!.podIP!, o.expect.containerPort), hold));
     });
   }
   const ip = o.service?.spec?.clusterIP;
-  if (wanted.serviceHttp && ip && ip !== 'None' && servicePortOf(o.service, o)) probes.push(retried(httpProbe('svc', ip, o.expect.servicePort)));
+  const port = servicePortOf(o.service, o);
+  if (wanted.serviceHttp && ip && ip !== 'None' && port) {
+    probes.push(sampled(httpProbe('svc', ip, o.expect.servicePort), hold));
+    endpointsAddresses(o.endpoints, port.name ?? '').forEach((addr, i) => {
+      const at = addr.lastIndexOf(':');
+      endpointIds.set(`ep-${i}`, addr);
+      probes.push(sampled(httpProbe(`ep-${i}`, addr.slice(0, at), Number(addr.slice(at + 1))), hold));
+    });
+  }
   if (wanted.dns) o.dns.forEach((d, i) => probes.push(digProbe(`dns-${i}`, d.name, { search: true })));
-  return { probes, podIds };
+  return { probes, podIds, endpointIds };
 }
 
-/** Creates the probe namespace and pod; resolves to the Ready pod. */
+/** The grader's probe namespace and pod, through the workload's probe-pod lifecycle. */
 async function startProbe(o: ObserveOptions): Promise<ProbeRef> {
   const ns = probeNamespaceName(o.runId);
-  const labels = runLabels(o.runId);
-  const creating = o.kube.core.createNamespace({ body: { metadata: { name: ns, labels } } });
-  o.onNamespaceCreate?.(creating.catch(() => undefined));
-  await creating;
-  const [template] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
-  const pod = probePod(template, 'probe', undefined, ns, o.probeImage, labels);
-  // a fresh namespace may not have its default ServiceAccount yet: pod creation is refused until it does
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await createAll(o.kube, [pod]);
-      break;
-    } catch (err) {
-      if (attempt >= 40 || !/service ?account/i.test((err as Error).message)) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  let ready: V1Pod[];
   try {
-    ready = await waitPodsReady(o.kube, ns, 'app.kubernetes.io/component=probe', { count: 1, timeoutMs: o.probeReadyTimeoutMs ?? 90_000 });
+    const [probe] = await startProbeNamespace(o.kube, { namespace: ns, labels: runLabels(o.runId), image: o.probeImage, timeoutMs: o.probeReadyTimeoutMs, onCreate: o.onNamespaceCreate });
+    return probe;
   } catch (err) {
-    throw new Error(`the grader's probe pod ${ns}/probe (image ${o.probeImage}) did not become Ready — is the image on the nodes (KNC_PROBE_IMAGE)? ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`the grader's probe pod in ${ns} (image ${o.probeImage}) did not become Ready — is the image on the nodes (KNC_PROBE_IMAGE)? ${(err as Error).message.split('\n')[0]}`);
   }
-  return probeRef(ready[0]);
+}
+
+interface Workload {
+  deployment?: V1Deployment;
+  replicaSets: V1ReplicaSet[];
+  pods: V1Pod[];
+}
+
+/** The Deployment, its ReplicaSets and the namespace's live pods, once a rollout in progress has finished (bounded). */
+async function readWorkload(kube: Kube, ns: string, name: string, timeoutMs: number, log?: (line: string) => void): Promise<Workload> {
+  const read = async (): Promise<Workload> => {
+    const [deployment, replicaSets, pods] = await Promise.all([
+      optional(kube.apps.readNamespacedDeployment({ name, namespace: ns })),
+      // ownership, not labels: Deployment → ReplicaSet → Pod; every pod, so that a Service selecting another's is seen
+      kube.apps.listNamespacedReplicaSet({ namespace: ns }).then((l) => l.items),
+      listPods(kube, ns).then((all) => all.filter(isLive).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))),
+    ]);
+    return { deployment, replicaSets, pods };
+  };
+  const first = await read();
+  if (!first.deployment || rolloutDone(first.deployment, first.replicaSets, first.pods)) return first;
+  // mid-rollout: the student's change is still being rolled out; judge the result, not the transition
+  log?.(`Deployment ${name} is mid-rollout: waiting up to ${timeoutMs / 1000}s for it to finish`);
+  let last = first;
+  try {
+    return await pollUntil({
+      what: `Deployment ${ns}/${name}'s rollout to finish`,
+      timeoutMs,
+      intervalMs: 500,
+      probe: async () => (last = await read()),
+      done: (w) => !w.deployment || rolloutDone(w.deployment, w.replicaSets, w.pods),
+    });
+  } catch {
+    log?.(`Deployment ${name}: the rollout did not finish within ${timeoutMs / 1000}s; judged on its current ReplicaSet as it is`);
+    return last;
+  }
 }
 
 /** Reads the namespace and, when the rubric needs it, probes from inside the cluster. */
@@ -119,18 +156,15 @@ export async function observe(o: ObserveOptions): Promise<{ observation: Observa
   facts?.catch(() => undefined);
 
   const e = rubric.expect;
-  const [deployment, service, endpoints, replicaSets, allPods] = await Promise.all([
-    optional(kube.apps.readNamespacedDeployment({ name: e.deployment, namespace: ns })),
+  const [work, service, endpoints, endpointSlices] = await Promise.all([
+    readWorkload(kube, ns, e.deployment, o.rolloutTimeoutMs ?? 60_000, o.log),
     optional(kube.core.readNamespacedService({ name: e.service, namespace: ns })),
     optional(kube.core.readNamespacedEndpoints({ name: e.service, namespace: ns })),
-    // ownership, not labels: Deployment → ReplicaSet → Pod; every pod, so that a Service selecting another's is seen
-    kube.apps.listNamespacedReplicaSet({ namespace: ns }).then((l) => l.items),
-    listPods(kube, ns),
+    kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${e.service}` }).then((l) => l.items),
   ]);
-  const pods = allPods.filter(isLive).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
   const timings: Timings = { apiMs: Date.now() - t0 };
 
-  const observation: Observation = { namespace: ns, expect: e, deployment, replicaSets, pods, service, endpoints, podHttp: new Map(), dns: [] };
+  const observation: Observation = { namespace: ns, expect: e, ...work, service, endpoints, endpointSlices, podHttp: new Map(), endpointHttp: new Map(), dns: [] };
   if (!withProbe) return { observation, timings };
 
   const probe = await probeStarting!;
@@ -145,13 +179,15 @@ export async function observe(o: ObserveOptions): Promise<{ observation: Observa
     observation.dnsServers = clusterDnsServers({ dnsServiceIP: f.dnsServiceIP, podNameserver: seen.nameserver });
     observation.dns = dnsNames(e.service, ns, observation.clusterDomain);
   }
-  const { probes, podIds } = planProbes(observation, { podHttp: checks.includes('pod-http'), serviceHttp: checks.includes('service-http'), dns: !!f });
+  const { probes, podIds, endpointIds } = planProbes(observation, { podHttp: checks.includes('pod-http'), serviceHttp: checks.includes('service-http'), dns: !!f }, o.hold);
   const t1 = Date.now();
-  const out = await runFanout(kube, probe, probes, 30_000);
+  const out = await runFanout(kube, probe, probes, 60_000);
   timings.probesMs = Date.now() - t1;
   o.log?.(`probe: ${probes.length} probes from ${probe.namespace}/${probe.pod} on ${probe.node} in one exec, ${timings.probesMs}ms`);
-  for (const [id, pod] of podIds) observation.podHttp.set(pod, out.get(id)!);
-  observation.serviceHttp = out.get('svc');
+  const samples = (id: string) => { const r = out.get(id); return r ? parseSamples(r) : undefined; };
+  for (const [id, pod] of podIds) observation.podHttp.set(pod, samples(id)!);
+  for (const [id, addr] of endpointIds) observation.endpointHttp.set(addr, samples(id)!);
+  observation.serviceHttp = samples('svc');
   observation.dns.forEach((d, i) => (d.output = out.get(`dns-${i}`)));
   return { observation, timings, probe };
 }

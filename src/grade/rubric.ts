@@ -18,6 +18,8 @@ export interface LabExpectations {
   podLabels: Record<string, string>;
   containerPort: number;
   servicePort: number;
+  /** The Service type the lab asks for (a headless Service is type ClusterIP with clusterIP None). */
+  serviceType: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 }
 
 export const SEED_LAB: LabExpectations = {
@@ -27,6 +29,7 @@ export const SEED_LAB: LabExpectations = {
   podLabels: { run: 'my-nginx' },
   containerPort: 80,
   servicePort: 80,
+  serviceType: 'ClusterIP',
 };
 
 export interface RubricItem {
@@ -96,6 +99,10 @@ function parseExpect(v: unknown, fail: (m: string) => never): LabExpectations {
   }
   if (v.containerPort !== undefined) out.containerPort = port(v.containerPort, 'expect.containerPort', fail);
   if (v.servicePort !== undefined) out.servicePort = port(v.servicePort, 'expect.servicePort', fail);
+  if (v.serviceType !== undefined) {
+    if (!['ClusterIP', 'NodePort', 'LoadBalancer'].includes(v.serviceType as string)) fail(`expect.serviceType: must be ClusterIP, NodePort or LoadBalancer, got ${show(v.serviceType)}`);
+    out.serviceType = v.serviceType as LabExpectations['serviceType'];
+  }
   if (v.podLabels !== undefined) {
     if (!isObj(v.podLabels) || !Object.keys(v.podLabels).length) fail(`expect.podLabels: must be a non-empty mapping of label key to value, got ${show(v.podLabels)}`);
     const labels: Record<string, string> = {};

@@ -10,12 +10,12 @@
 // The verdicts on Endpoints, HTTP answers and DNS name forms are the network-model checks' own
 // (src/verdicts/endpoints.ts, http.ts, dns-matrix.ts): the grader adds what the lab expects, not a
 // second copy of how to judge it.
-import type { V1Deployment, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1EndpointSlice, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { ProbeOutput } from '../probes/batch.js';
 import { parseDig } from '../probes/dns.js';
 import { ANY_PAGE, verifyPage } from '../verdicts/http.js';
 import { buildMatrix, digSeen, nameForms, verifyDig, type DnsCell } from '../verdicts/dns-matrix.js';
-import { endpointsAddresses, fmt, readyAddresses, verifySet } from '../verdicts/endpoints.js';
+import { endpointsAddresses, fmt, readyAddresses, sliceAddresses, verifySet } from '../verdicts/endpoints.js';
 import type { CheckFailure } from '../verdicts/failure.js';
 import { isReady } from '../workload/pods.js';
 import type { CheckId } from './items.js';
@@ -40,9 +40,12 @@ export interface Observation {
   pods: V1Pod[];
   service?: V1Service;
   endpoints?: V1Endpoints;
-  /** HTTP from the probe pod to each pod IP (by pod name), and to the ClusterIP. */
-  podHttp: Map<string, ProbeOutput>;
-  serviceHttp?: ProbeOutput;
+  /** The Service's EndpointSlices (label kubernetes.io/service-name), whoever wrote them. */
+  endpointSlices: V1EndpointSlice[];
+  /** HTTP from the probe pod, every sample of the hold window: to each pod IP (by pod name), to the ClusterIP, to each endpoint address (ip:port). */
+  podHttp: Map<string, ProbeOutput[]>;
+  serviceHttp?: ProbeOutput[];
+  endpointHttp: Map<string, ProbeOutput[]>;
   dns: DnsObservation[];
   /** The cluster domain the probe pod's resolv.conf names (the FQDN form uses it). */
   clusterDomain?: string;
@@ -76,26 +79,59 @@ const nameOf = (p: V1Pod) => p.metadata!.name!;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const names = (pods: V1Pod[]) => pods.map(nameOf).join(', ');
 
+const REVISION = 'deployment.kubernetes.io/revision';
+
 /** The owner that controls an object (ownerReferences with controller: true). */
 const controllerOf = (o: { metadata?: { ownerReferences?: Array<{ controller?: boolean; kind: string; uid: string }> } }) =>
   o.metadata?.ownerReferences?.find((r) => r.controller);
 
-/**
- * The Deployment's own pods: controlled by a ReplicaSet (any live revision) that the Deployment
- * controls, by uid. Labels play no part: a bare pod or another workload's pod with the same labels
- * is not the Deployment's.
- */
-export function ownedPods(d: V1Deployment | undefined, replicaSets: V1ReplicaSet[], pods: V1Pod[]): V1Pod[] {
+/** The live ReplicaSets the Deployment controls (by uid). */
+function controlledReplicaSets(d: V1Deployment | undefined, replicaSets: V1ReplicaSet[]): V1ReplicaSet[] {
   const uid = d?.metadata?.uid;
   if (!uid) return [];
-  const rsUids = new Set(
-    replicaSets
-      .filter((rs) => !rs.metadata?.deletionTimestamp)
-      .filter((rs) => { const c = controllerOf(rs); return c?.kind === 'Deployment' && c.uid === uid; })
-      .map((rs) => rs.metadata?.uid)
-      .filter((u): u is string => !!u),
-  );
+  return replicaSets
+    .filter((rs) => !rs.metadata?.deletionTimestamp)
+    .filter((rs) => { const c = controllerOf(rs); return c?.kind === 'Deployment' && c.uid === uid; });
+}
+
+/**
+ * The Deployment's current ReplicaSet(s): the one whose revision annotation is the Deployment's
+ * (what a rollout converges to); without revision annotations (never rolled out by a controller),
+ * every live ReplicaSet it controls.
+ */
+export function currentReplicaSets(d: V1Deployment | undefined, replicaSets: V1ReplicaSet[]): V1ReplicaSet[] {
+  const mine = controlledReplicaSets(d, replicaSets);
+  const rev = d?.metadata?.annotations?.[REVISION];
+  const current = rev === undefined ? [] : mine.filter((rs) => rs.metadata?.annotations?.[REVISION] === rev);
+  return current.length ? current : mine;
+}
+
+const podsOf = (sets: V1ReplicaSet[], pods: V1Pod[]) => {
+  const rsUids = new Set(sets.map((rs) => rs.metadata?.uid).filter((u): u is string => !!u));
   return pods.filter((p) => { const c = controllerOf(p); return c?.kind === 'ReplicaSet' && rsUids.has(c.uid); });
+};
+
+/**
+ * The Deployment's own pods: controlled by its current ReplicaSet, which the Deployment controls,
+ * by uid. Labels play no part: a bare pod or another workload's pod with the same labels is not
+ * the Deployment's; mid-rollout, the old revision's pods are on their way out and not judged.
+ */
+export function ownedPods(d: V1Deployment | undefined, replicaSets: V1ReplicaSet[], pods: V1Pod[]): V1Pod[] {
+  return podsOf(currentReplicaSets(d, replicaSets), pods);
+}
+
+/**
+ * Has the Deployment's rollout finished: the controller has seen its latest spec, and every live pod
+ * it owns through any ReplicaSet belongs to the current one, as many as spec.replicas (Ready or not:
+ * a pod that never becomes Ready is the student's to fix, not a rollout to wait for).
+ */
+export function rolloutDone(d: V1Deployment, replicaSets: V1ReplicaSet[], pods: V1Pod[]): boolean {
+  const gen = d.metadata?.generation;
+  const seen = d.status?.observedGeneration;
+  if (gen !== undefined && seen !== undefined && seen < gen) return false;
+  const all = podsOf(controlledReplicaSets(d, replicaSets), pods);
+  const current = ownedPods(d, replicaSets, pods);
+  return all.length === current.length && current.length === (d.spec?.replicas ?? 1);
 }
 
 /** The Deployment's own pods in an observation. */
@@ -135,6 +171,52 @@ function serviceMissing(o: Observation): Outcome {
   return fail(`no Service ${o.expect.service} in namespace ${o.namespace}`);
 }
 
+/** The EndpointSlice controller's name in the managed-by label: slices it did not write (mirrored from hand-written Endpoints, or written by hand) do not count. */
+export const SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
+export const managedSlices = (slices: V1EndpointSlice[]) => slices.filter((sl) => sl.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === SLICE_CONTROLLER);
+
+/**
+ * Why the Service is not the one the lab asks for, or undefined: it must exist, be of the lab's
+ * type and have a selector, so that Kubernetes (the EndpointSlice controller) keeps its backends.
+ * A selector-less Service with hand-written Endpoints, or an ExternalName Service (whose selector
+ * Kubernetes ignores), earns no Service item, whatever else it gets right.
+ */
+export function unmanagedService(o: Pick<Observation, 'service' | 'expect' | 'namespace'>): string | undefined {
+  const svc = o.service;
+  if (!svc) return `no Service ${o.expect.service} in namespace ${o.namespace}`;
+  const type = svc.spec?.type ?? 'ClusterIP';
+  if (type !== o.expect.serviceType) return `Service ${o.expect.service} is of type ${type}; the lab asks for a ${o.expect.serviceType} Service with a selector (Kubernetes ignores an ExternalName Service's selector and keeps no Endpoints for it)`;
+  const sel = svc.spec?.selector;
+  if (!sel || !Object.keys(sel).length) return 'the Service has no selector, so it selects no pods: Kubernetes keeps no Endpoints for it (hand-written Endpoints do not count)';
+  return undefined;
+}
+
+/** A verdict on a Service item that first requires the lab's selector-managed Service. */
+const onService = (v: (o: Observation) => Outcome) => (o: Observation): Outcome => {
+  const bad = unmanagedService(o);
+  return bad ? fail(bad) : v(o);
+};
+
+/** Every owned pod Ready, or a line naming the ones that are not (phase, reason). */
+function notReadyPods(own: V1Pod[]): string | undefined {
+  const bad = own.filter((p) => !isReady(p) || !p.status?.podIP);
+  if (!bad.length) return undefined;
+  const why = (p: V1Pod) => {
+    const sched = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    return `pod ${nameOf(p)} is ${p.status?.phase ?? 'unknown'}${sched?.reason ? ` (${sched.reason})` : ''}, not Ready`;
+  };
+  return bad.map(why).join('; ');
+}
+
+/** Every sample answered with the shared HTTP verdict; else the first failure and how many samples failed. */
+function everySample(check: string, from: string, to: string, samples: ProbeOutput[] | undefined): string | undefined {
+  if (!samples?.length) return `${to}: not asked`;
+  const failures = samples.map((s) => verifyPage(check, from, to, s, 'ok', ANY_PAGE)).filter((f): f is CheckFailure => !!f);
+  if (!failures.length) return undefined;
+  return `${said(failures[0])} (${failures.length} of ${samples.length} samples failed)`;
+}
+const sampleCount = (m: Map<string, ProbeOutput[]>) => Math.max(0, ...[...m.values()].map((v) => v.length));
+
 const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
   deployment: (o) => (o.deployment ? pass(`Deployment ${o.expect.deployment} found`) : deploymentMissing(o)),
 
@@ -168,9 +250,8 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     return fail(`expected a container to declare containerPort ${want}/TCP; declared: ${declared.map((p) => `${p.c}:${p.port}/${p.proto}`).join(', ') || 'none'}`);
   },
 
-  'service-port': (o) => {
-    if (!o.service) return serviceMissing(o);
-    const ports = (o.service.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}->${p.targetPort ?? p.port}`).join(', ') || 'none';
+  'service-port': onService((o) => {
+    const ports = (o.service!.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}->${p.targetPort ?? p.port}`).join(', ') || 'none';
     const p = servicePortOf(o.service, o);
     if (!p) return fail(`expected port ${o.expect.servicePort}/TCP; the Service has ports ${ports}`);
     const target = resolveTargetPort(p.targetPort as number | string | undefined, p.port, o.deployment);
@@ -178,12 +259,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
       return fail(`expected port ${o.expect.servicePort} -> targetPort ${o.expect.containerPort}; the Service has ${ports}${target === undefined ? ` (targetPort ${JSON.stringify(p.targetPort)} names no container port)` : ''}`);
     }
     return pass(`port ${p.port}/TCP -> targetPort ${target}`);
-  },
+  }),
 
-  'service-selector': (o) => {
-    if (!o.service) return serviceMissing(o);
-    const sel = o.service.spec?.selector;
-    if (!sel || !Object.keys(sel).length) return fail('the Service has no selector, so it selects no pods');
+  'service-selector': onService((o) => {
+    const sel = o.service!.spec!.selector!;
     if (!o.deployment) return fail(`selector ${fmtLabels(sel)}, but there is no Deployment ${o.expect.deployment} whose pods it could select`);
     const tpl = templateLabels(o.deployment);
     if (!selects(sel, tpl)) return fail(`selector ${fmtLabels(sel)} does not match the Deployment's pod labels ${fmtLabels(tpl)}`);
@@ -200,56 +279,81 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     ];
     if (wrong.length) return fail(`expected selector ${fmtLabels(sel)} to select exactly the ${plural(own.length, 'pod')} of Deployment ${o.expect.deployment}; ${wrong.join('; ')}`);
     return pass(`selector ${fmtLabels(sel)} selects exactly the ${plural(own.length, 'pod')} of Deployment ${o.expect.deployment}`);
-  },
+  }),
 
-  endpoints: (o) => {
-    if (!o.service) return serviceMissing(o);
+  endpoints: onService((o) => {
     if (!o.deployment) return fail(`no Deployment ${o.expect.deployment} whose Ready pods the Endpoints should hold; Endpoints ${fmt(endpointsAddresses(o.endpoints))}`);
     const port = o.expect.containerPort;
     // the Endpoints entries of the lab's Service port (by its name), else of every port
     const svcPort = servicePortOf(o.service, o);
-    const seen = endpointsAddresses(o.endpoints, svcPort ? (svcPort.name ?? '') : undefined);
-    const want = readyAddresses(deploymentPods(o), port);
+    const portName = svcPort ? (svcPort.name ?? '') : undefined;
+    const seen = endpointsAddresses(o.endpoints, portName);
+    const own = deploymentPods(o);
+    const want = readyAddresses(own, port);
     if (!want.length) return fail(`expected the Ready pods of Deployment ${o.expect.deployment} on port ${port}, but it has no Ready pods; Endpoints ${fmt(seen)}`);
+    // every pod of the Deployment must be in them: a pod that is not Ready is a backend missing
+    const notReady = notReadyPods(own);
+    if (notReady) return fail(`expected every pod of Deployment ${o.expect.deployment} Ready and in the Endpoints; ${notReady}; Endpoints ${fmt(seen)}`);
     const f = verifySet('endpoints', `Endpoints ${o.expect.service}`, 'Endpoints', want, seen);
-    if (!f) return pass(`Endpoints ${fmt(want)}: the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment} on port ${port}`);
     const whose = (addr: string) => {
       const p = o.pods.find((x) => x.status?.podIP === addr.slice(0, addr.lastIndexOf(':')));
       return p ? `${addr} (pod ${nameOf(p)})` : addr;
     };
-    const extra = seen.filter((a) => !want.includes(a)).map(whose);
-    const missing = want.filter((a) => !seen.includes(a)).map(whose);
-    const why = [extra.length ? `not the Deployment's Ready pods on port ${port}: ${extra.join(', ')}` : '', missing.length ? `missing: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
-    return fail(`expected Endpoints ${fmt(want)} (the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment}); saw ${f.ctx.seen}${why ? `: ${why}` : ''}`);
-  },
+    if (f) {
+      const extra = seen.filter((a) => !want.includes(a)).map(whose);
+      const missing = want.filter((a) => !seen.includes(a)).map(whose);
+      const why = [extra.length ? `not the Deployment's Ready pods on port ${port}: ${extra.join(', ')}` : '', missing.length ? `missing: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
+      return fail(`expected Endpoints ${fmt(want)} (the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment}); saw ${f.ctx.seen}${why ? `: ${why}` : ''}`);
+    }
+    // and the EndpointSlices the EndpointSlice controller wrote for the selector say the same
+    const sliced = sliceAddresses(managedSlices(o.endpointSlices), portName);
+    const g = verifySet('endpoints', `EndpointSlices of ${o.expect.service}`, `EndpointSlices (managed-by ${SLICE_CONTROLLER})`, want, sliced);
+    if (g) return fail(`expected the EndpointSlices written by ${SLICE_CONTROLLER} to hold ${fmt(want)}; saw ${g.ctx.seen}${o.endpointSlices.length > managedSlices(o.endpointSlices).length ? ` (EndpointSlices written by others do not count: ${o.endpointSlices.filter((x) => !managedSlices([x]).length).map((x) => `${x.metadata?.name} managed-by ${x.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] ?? 'nobody'}`).join(', ')})` : ''}`);
+    return pass(`Endpoints and EndpointSlices ${fmt(want)}: the ${plural(want.length, 'Ready pod')} of Deployment ${o.expect.deployment} on port ${port}`);
+  }),
 
   'pod-http': (o) => {
     if (o.probeError) return fail(o.probeError);
     if (!o.deployment) return deploymentMissing(o);
-    const pods = deploymentPods(o).filter((p) => p.status?.podIP);
-    if (!pods.length) return fail(`Deployment ${o.expect.deployment} has no pod with an IP to ask`);
+    const own = deploymentPods(o);
+    if (!own.length) return fail(`Deployment ${o.expect.deployment} has no pods to ask`);
     const from = probeLabel(o);
-    const results = pods.map((p) => {
-      const to = `pod ${nameOf(p)} ${p.status!.podIP}:${o.expect.containerPort}`;
-      const out = o.podHttp.get(nameOf(p));
-      return { to, failure: out ? verifyPage('pod-http', from, to, out, 'ok', ANY_PAGE) : undefined, asked: !!out };
+    // every pod the Deployment owns, each by itself, every sample of the hold window
+    const lines = own.map((p) => {
+      const to = `pod ${nameOf(p)} ${p.status?.podIP ?? '(no IP)'}:${o.expect.containerPort}`;
+      const down = notReadyPods([p]);
+      return { to, bad: down ?? everySample('pod-http', from, to, o.podHttp.get(nameOf(p))) };
     });
-    const bad = results.filter((r) => !r.asked || r.failure);
-    const line = (r: (typeof results)[number]) => (!r.asked ? `${r.to}: not asked` : r.failure ? said(r.failure) : `${r.to} answered`);
-    return bad.length ? fail(`expected every pod of the Deployment to answer HTTP on port ${o.expect.containerPort}; ${bad.map(line).join('; ')}`) : pass(results.map(line).join('; '));
+    const bad = lines.filter((l) => l.bad);
+    if (bad.length) return fail(`expected every pod of the Deployment Ready and answering HTTP on port ${o.expect.containerPort} in every sample; ${bad.map((l) => l.bad).join('; ')}`);
+    return pass(`${lines.map((l) => `${l.to} answered`).join('; ')} (${sampleCount(o.podHttp)} samples each)`);
   },
 
-  'service-http': (o) => {
+  'service-http': onService((o) => {
     if (o.probeError) return fail(o.probeError);
-    if (!o.service) return serviceMissing(o);
-    const ip = o.service.spec?.clusterIP;
+    const svc = o.service!;
+    const ip = svc.spec?.clusterIP;
     if (!ip || ip === 'None') return fail(`the Service has no ClusterIP (clusterIP: ${ip ?? 'unset'}), so there is no ClusterIP:${o.expect.servicePort} to answer`);
-    if (!servicePortOf(o.service, o)) return fail(`the Service has no port ${o.expect.servicePort}/TCP to answer on ${ip}`);
+    if (!servicePortOf(svc, o)) return fail(`the Service has no port ${o.expect.servicePort}/TCP to answer on ${ip}`);
+    // the Service is reachable when every pod behind it is: each owned pod Ready, every endpoint
+    // address answering by itself, and the ClusterIP in every sample (one dead backend of two
+    // would pass "any answer" most of the time)
+    const own = o.deployment ? deploymentPods(o) : [];
+    const down = notReadyPods(own);
+    if (down) return fail(`expected every pod of Deployment ${o.expect.deployment} Ready behind the Service; ${down}`);
+    const from = probeLabel(o);
     const to = `${o.expect.service} ${ip}:${o.expect.servicePort}`;
-    if (!o.serviceHttp) return fail(`${to} was not asked`);
-    const f = verifyPage('service-http', probeLabel(o), to, o.serviceHttp, 'ok', ANY_PAGE);
-    return f ? fail(said(f)) : pass(`${to} answered`);
-  },
+    const svcPort = servicePortOf(svc, o)!;
+    const addrs = endpointsAddresses(o.endpoints, svcPort.name ?? '');
+    const whose = (a: string) => o.pods.find((p) => p.status?.podIP === a.slice(0, a.lastIndexOf(':')));
+    const bad = [
+      everySample('service-http', from, to, o.serviceHttp),
+      ...addrs.map((a) => { const p = whose(a); return everySample('service-http', from, `endpoint ${a}${p ? ` (pod ${nameOf(p)})` : ''}`, o.endpointHttp.get(a)); }),
+    ].filter((x): x is string => !!x);
+    if (!addrs.length) bad.push(`the Service has no endpoint addresses on port ${o.expect.servicePort}`);
+    if (bad.length) return fail(bad.join('; '));
+    return pass(`${to} answered in all ${o.serviceHttp!.length} samples, and each of its ${plural(addrs.length, 'endpoint')} ${addrs.join(', ')} by itself`);
+  }),
 
   'dns-svc-ns': (o) => dnsVerdict(o, 'svc.ns'),
   'dns-svc-ns-svc': (o) => dnsVerdict(o, 'svc.ns.svc'),
@@ -265,6 +369,8 @@ function dnsVerdict(o: Observation, form: GradedForm): Outcome {
   if (!d?.output) return fail(`${d?.name ?? form} was not asked`);
   const r = parseDig(d.output.output);
   if (!o.service) return fail(`${d.name}: ${digSeen(r)} (no Service ${o.expect.service} in namespace ${o.namespace})`);
+  const bad = unmanagedService(o);
+  if (bad) return fail(bad);
   const ip = o.service.spec?.clusterIP;
   if (!ip || ip === 'None') return fail(`${d.name}: ${digSeen(r)}; the Service has no ClusterIP to resolve to`);
   const fromNs = o.probeNamespace ?? "the grader's probe namespace";
@@ -287,3 +393,4 @@ export function dnsNames(service: string, namespace: string, domain: string): Ar
     .filter((f): f is [GradedForm, string] => (GRADED_FORMS as readonly string[]).includes(f[0]))
     .map(([form, name]) => ({ form, name }));
 }
+

@@ -1,6 +1,6 @@
 // Service backends three ways — the ready selected pods, the Endpoints object, the
 // EndpointSlices — as sorted "ip:port" sets, and a poll until all three agree.
-import type { V1Endpoints, V1Pod } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Endpoints, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { pollUntil } from '../util/poll.js';
 import { isReady, listPods } from '../workload/pods.js';
@@ -35,11 +35,20 @@ export async function endpointsSet(kube: Kube, ns: string, svc: string): Promise
   }
 }
 
+/**
+ * EndpointSlices' ready endpoints as sorted "ip:port"; with `portName`, only the port of that name
+ * (a Service port's name, '' for an unnamed one).
+ */
+export function sliceAddresses(slices: V1EndpointSlice[], portName?: string): string[] {
+  const wanted = (p: { name?: string }) => portName === undefined || (p.name ?? '') === portName;
+  return slices
+    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).filter(wanted).map((p) => `${a}:${p.port}`))))
+    .sort();
+}
+
 export async function sliceSet(kube: Kube, ns: string, svc: string): Promise<string[]> {
   const slices = await kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${svc}` });
-  return slices.items
-    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))))
-    .sort();
+  return sliceAddresses(slices.items);
 }
 
 export function verifySet(check: string, to: string, what: string, expected: string[], seen: string[]): CheckFailure | undefined {
