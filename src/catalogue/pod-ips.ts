@@ -7,10 +7,12 @@ import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../verdict
 import { verifyPodIPs } from '../verdicts/pod-ips.js';
 import { unusedAddress } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import type { ProbeOutput } from '../probes/batch.js';
+import { mustFail } from './controls.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { label, runFanout } from '../workload/fanout.js';
-import type { CheckDef, Observations, ProbeAsk } from './types.js';
-import { eachPair, must, nodeAccess, pairLabel, podTarget, unlessManaged } from './common.js';
+import type { Answer, CheckDef, Observations, ProbeAsk } from './types.js';
+import { defined, must, nodeAccess, podTarget, unlessManaged } from './common.js';
 import type { NodeAccess } from '../cluster/connection.js';
 import type { ReachabilityRow } from './matrices.js';
 
@@ -18,29 +20,86 @@ const allSources = (env: RunEnv) => [...env.probes, env.otherProbe, ...env.nodeV
 const name = (p: V1Pod) => p.metadata!.name!;
 const ip = (p: V1Pod) => p.status!.podIP!;
 
-/** page + whoami from every source to every nginx pod (the same probes serve every check below). */
-function reachProbes(env: RunEnv): ProbeAsk[] {
-  return allSources(env).flatMap((from) => env.nginx.flatMap((p) => [
-    { from, probe: httpProbe(`page-${name(p)}`, ip(p), 80, '/') },
-    { from, probe: httpProbe(`who-${name(p)}`, ip(p), 80, '/whoami') },
-  ]));
+/** A pod asked on podIP:80: a target pod (one per probed node) or an nginx replica of the workload. */
+export interface HttpTarget {
+  pod: string;
+  ip: string;
+  node: string;
+  /** An nginx replica: its welcome page is asked too (the target pods answer /whoami only). */
+  nginx: boolean;
 }
 
-/** The page is nginx's, and /whoami says the pod asked is the pod that answered. */
-const reached = (check: string) => (o: Observations) => (from: ProbeRef, to: V1Pod) =>
-  verifyPage(check, label(from), podTarget(to), o.out(from, `page-${name(to)}`)) ??
-  verifyServedBy(check, label(from), podTarget(to), name(to), o.out(from, `who-${name(to)}`));
+/**
+ * What one ask expects, as data: `page` — the nginx welcome page; `whoami` — the answer comes from
+ * `server` (the pod asked) and, for the no-NAT checks, names `client` (the asking pod's own IP) as
+ * the address the server saw.
+ */
+export interface HttpExpect {
+  kind: 'page' | 'whoami';
+  target: HttpTarget;
+  server?: string;
+  client?: string;
+}
+export type HttpAsk = ProbeAsk<HttpExpect>;
 
-const noNat = (check: string) => (o: Observations) => (from: ProbeRef, to: V1Pod) =>
-  verifyNoNat(check, label(from), podTarget(to), from.ip, o.out(from, `who-${name(to)}`));
+export const httpTargets = (env: RunEnv): HttpTarget[] => [
+  ...env.targets.map((t) => ({ pod: t.pod, ip: t.ip, node: t.node, nginx: false })),
+  ...env.nginx.map((p) => ({ pod: name(p), ip: ip(p), node: p.spec!.nodeName!, nginx: true })),
+];
+const targetText = (t: HttpTarget) => `${t.pod} ${t.ip}:80 on ${t.node}`;
 
-const sameNode = (from: ProbeRef, to: V1Pod) => from.node === to.spec!.nodeName;
-
-function pairs(sources: ProbeRef[], env: RunEnv, keep: (f: ProbeRef, t: V1Pod) => boolean): Array<[ProbeRef, V1Pod]> {
-  return sources.flatMap((f) => env.nginx.filter((t) => keep(f, t)).map((t) => [f, t] as [ProbeRef, V1Pod]));
+/** The asks of `from` to `t`: /whoami (answered by, or no NAT), and for nginx replicas the page. */
+function asksTo(from: ProbeRef, t: HttpTarget, nat: boolean): HttpAsk[] {
+  const to = targetText(t);
+  const who: HttpAsk = { from, to, probe: httpProbe(`who-${t.pod}`, t.ip, 80, '/whoami'), expect: nat ? { kind: 'whoami', target: t, client: from.ip } : { kind: 'whoami', target: t, server: t.pod } };
+  if (nat || !t.nginx) return [who];
+  return [{ from, to, probe: httpProbe(`page-${t.pod}`, t.ip, 80, '/'), expect: { kind: 'page', target: t } }, who];
 }
 
-function pairCheck(id: string, title: string, tags: string[], from: string, to: string, sources: (env: RunEnv) => ProbeRef[], keep: (f: ProbeRef, t: V1Pod) => boolean, verdict: (check: string) => (o: Observations) => (f: ProbeRef, t: V1Pod) => CheckFailure | undefined, none: string): CheckDef {
+/** One (ask, output) pair judged: the page is nginx's, /whoami names the pod asked, or the client's own IP. */
+export function judgeHttp(check: string, a: Answer<HttpExpect>): CheckFailure | undefined {
+  const e = a.ask.expect!;
+  const from = label(a.ask.from);
+  const to = a.ask.to ?? targetText(e.target);
+  if (e.kind === 'page') return verifyPage(check, from, to, a.out);
+  if (e.client !== undefined) return verifyNoNat(check, from, to, e.client, a.out);
+  return verifyServedBy(check, from, to, e.server ?? e.target.pod, a.out);
+}
+
+/** Which pairs a check asks: sources, and which (source, target) pairs it keeps. */
+interface PairPlan {
+  sources: (env: RunEnv) => ProbeRef[];
+  keep: (f: ProbeRef, t: HttpTarget) => boolean;
+  nat: boolean;
+  /** The ordered node pairs (from node → to node) it must cover, from the probed nodes. */
+  cover: (nodes: string[]) => Array<[string, string]>;
+  /** Why there is no pair at all (single node …). */
+  none: string;
+}
+
+export const planAsks = (env: RunEnv, p: PairPlan): HttpAsk[] => p.sources(env).flatMap((f) => httpTargets(env).filter((t) => p.keep(f, t)).flatMap((t) => asksTo(f, t, p.nat)));
+
+const arrow = (a: string, b: string) => `${a} -> ${b}`;
+const everyOrdered = (nodes: string[]) => nodes.flatMap((a) => nodes.filter((b) => b !== a).map((b) => [a, b] as [string, string]));
+const eachSame = (nodes: string[]) => nodes.map((a) => [a, a] as [string, string]);
+const everyPair = (nodes: string[]) => nodes.flatMap((a) => nodes.map((b) => [a, b] as [string, string]));
+
+/**
+ * Verdict over a check's (ask, output) pairs: every answer as expected, at least one pair, and
+ * every ordered node pair the plan must cover asked (a node without its probe or target pod is a
+ * gap, never a silent pass). Evidence: the pairs, requests and node pairs covered.
+ */
+export function judgePairs(check: string, answers: Answer<HttpExpect>[], nodes: string[], p: Pick<PairPlan, 'cover' | 'none'>) {
+  must(answers.length > 0, { check, from: 'the run', to: 'pairs to probe', expected: 'at least one source -> target pair', seen: `none: ${p.none}` });
+  const asked = new Set(answers.map((a) => arrow(a.ask.from.node, a.ask.expect!.target.node)));
+  const want = p.cover(nodes).map(([a, b]) => arrow(a, b));
+  const missing = want.filter((w) => !asked.has(w));
+  must(!missing.length, { check, from: 'the run', to: 'node pairs', expected: `every node pair of the ${nodes.length} probed nodes asked (${want.length})`, seen: `${want.length - missing.length}; never asked: ${missing.join(', ')}` });
+  throwAll(answers.map((a) => judgeHttp(check, a)).filter(defined));
+  return { requests: answers.length, nodePairs: want, pairs: [...new Set(answers.map((a) => `${label(a.ask.from)} -> ${a.ask.to}`))] };
+}
+
+function pairCheck(id: string, title: string, tags: string[], from: string, to: string, plan: PairPlan): CheckDef {
   return {
     id,
     title,
@@ -48,29 +107,38 @@ function pairCheck(id: string, title: string, tags: string[], from: string, to: 
     tags,
     from,
     to,
-    probes: reachProbes,
+    probes: (env) => planAsks(env, plan),
     matrix: reachabilityRows,
-    verify: (o) => eachPair(id, pairs(sources(o.env), o.env, keep), verdict(id)(o), (f, t) => pairLabel(f, podTarget(t)), none),
+    verify: (o) => judgePairs(id, o.answers<HttpExpect>(), o.env.nodes.map((n) => n.name), plan),
   };
 }
 
+/** The grid: every source × every pod asked in the phase (whichever checks planned the probes). */
 function reachabilityRows(o: Observations): { reachability: ReachabilityRow[] } {
-  return {
-    reachability: allSources(o.env).flatMap((from) => o.env.nginx.map((to): ReachabilityRow => {
-      const page = o.out(from, `page-${name(to)}`);
-      return {
+  const rows: ReachabilityRow[] = [];
+  for (const from of allSources(o.env)) {
+    for (const t of httpTargets(o.env)) {
+      let who: ProbeOutput;
+      try {
+        who = o.out(from, `who-${t.pod}`);
+      } catch {
+        continue; // not asked from this source in this selection
+      }
+      const answer: Answer<HttpExpect> = { ask: { from, probe: { id: `who-${t.pod}`, argv: [] }, expect: { kind: 'whoami', target: t, server: t.pod } }, out: who };
+      rows.push({
         from: from.hostNetwork ? `node ${from.node}` : `pod ${from.namespace}/${from.pod}`,
         fromKind: from.hostNetwork ? 'node' : 'pod',
         fromNode: from.node,
-        to: name(to),
-        toNode: to.spec!.nodeName!,
-        toIP: ip(to),
-        outcome: httpOutcome(page),
-        ok: !reached('matrix')(o)(from, to),
-        ms: page.durationMs,
-      };
-    })),
-  };
+        to: t.pod,
+        toNode: t.node,
+        toIP: t.ip,
+        outcome: httpOutcome(who),
+        ok: !judgeHttp('matrix', answer),
+        ms: who.durationMs,
+      });
+    }
+  }
+  return { reachability: rows };
 }
 
 /** The masquerade fault: the source's node rewrites its pod's traffic to the target (managed kind clusters only). */
@@ -84,11 +152,40 @@ async function withMasquerade<T>(nodes: NodeAccess, from: ProbeRef, toIP: string
   }
 }
 
-const crossPair = (env: RunEnv) => {
-  const from = env.probes.find((p) => env.nginx.some((n) => n.spec!.nodeName !== p.node));
-  const to = from && env.nginx.find((n) => n.spec!.nodeName !== from.node);
-  return from && to ? { from, to } : undefined;
+/**
+ * The route fault: the source's node loses its route to one pod on another node (an `unreachable`
+ * /32 route in front of the CNI's route for that pod's range: every other pair keeps its route),
+ * removed in `finally`.
+ */
+async function withoutRoute<T>(nodes: NodeAccess, from: ProbeRef, toIP: string, body: () => Promise<T>): Promise<T> {
+  const ip = (...a: string[]) => nodes.exec(from.node, ['ip', 'route', ...a]);
+  await ip('add', 'unreachable', `${toIP}/32`);
+  try {
+    return await body();
+  } finally {
+    await ip('del', 'unreachable', `${toIP}/32`);
+  }
+}
+
+/** A probe pod and a target pod on another node (the first in node order), for the faults on one pair. */
+const crossPair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined => {
+  for (const from of env.probes) {
+    const to = httpTargets(env).find((t) => !t.nginx && t.node !== from.node);
+    if (to) return { from, to };
+  }
+  return undefined;
 };
+
+const sameNode = (f: ProbeRef, t: HttpTarget) => f.node === t.node;
+const crossNode = (f: ProbeRef, t: HttpTarget) => f.node !== t.node;
+const PLANS = {
+  fromNode: { sources: (e: RunEnv) => e.nodeViews, keep: () => true, nat: false, cover: everyPair, none: 'no node views' },
+  sameNode: { sources: (e: RunEnv) => e.probes, keep: sameNode, nat: false, cover: eachSame, none: 'no probe pod shares a node with a pod asked' },
+  crossNode: { sources: (e: RunEnv) => e.probes, keep: crossNode, nat: false, cover: everyOrdered, none: 'the cluster has a single node' },
+  crossNs: { sources: (e: RunEnv) => [e.otherProbe], keep: () => true, nat: false, cover: () => [], none: 'no probe pod in the other namespace' },
+  natSame: { sources: (e: RunEnv) => e.probes, keep: sameNode, nat: true, cover: eachSame, none: 'no probe pod shares a node with a pod asked' },
+  natCross: { sources: (e: RunEnv) => [...e.probes, e.otherProbe], keep: crossNode, nat: true, cover: everyOrdered, none: 'the cluster has a single node' },
+} satisfies Record<string, PairPlan>;
 
 export const POD_IP_CHECKS: CheckDef[] = [
   {
@@ -100,16 +197,16 @@ export const POD_IP_CHECKS: CheckDef[] = [
     to: 'run=my-nginx',
     verify: (o) => {
       const schedulable = o.env.facts.nodes.filter((n) => !n.tainted).length;
-      throwAll(verifyPodIPs('pod-ip-allocation', o.env.nginx, o.env.facts.podSubnets, { distinctNodes: schedulable >= 2 }));
+      throwAll(verifyPodIPs('pod-ip.allocation', o.env.nginx, o.env.facts.podSubnets, { distinctNodes: schedulable >= 2 }));
       return { pods: o.env.nginx.map(podTarget), schedulableNodes: schedulable, podRange: o.env.facts.podSubnets.join(',') || 'unknown' };
     },
   },
-  pairCheck('pod-ip.from-node', 'podIP:80 answers, from the pod asked, from every node (hostNetwork view)', ['pod-ip', 'node'], 'every node', 'every nginx pod', (e) => e.nodeViews, () => true, reached, 'no node views'),
-  pairCheck('pod-ip.same-node', 'podIP:80 answers, from the pod asked, from a pod on the same node', ['pod-ip', 'same-node'], 'probe pods', 'nginx on the same node', (e) => e.probes, sameNode, reached, 'no probe pod shares a node with an nginx pod'),
-  pairCheck('pod-ip.cross-node', 'podIP:80 answers, from the pod asked, from a pod on another node', ['pod-ip', 'cross-node'], 'probe pods', 'nginx on other nodes', (e) => e.probes, (f, t) => !sameNode(f, t), reached, 'the cluster has a single node'),
-  pairCheck('pod-ip.cross-namespace', 'podIP:80 answers, from the pod asked, from a pod in another namespace', ['pod-ip', 'cross-namespace'], 'other namespace', 'every nginx pod', (e) => [e.otherProbe], () => true, reached, 'no probe pod in the other namespace'),
-  pairCheck('pod-ip.no-nat-same-node', 'no NAT: nginx sees the client pod IP, same node', ['pod-ip', 'nat', 'same-node'], 'probe pods', 'nginx on the same node', (e) => e.probes, sameNode, noNat, 'no probe pod shares a node with an nginx pod'),
-  pairCheck('pod-ip.no-nat-cross-node', 'no NAT: nginx sees the client pod IP, across nodes', ['pod-ip', 'nat', 'cross-node'], 'probe pods', 'nginx on other nodes', (e) => [...e.probes, e.otherProbe], (f, t) => !sameNode(f, t), noNat, 'the cluster has a single node'),
+  pairCheck('pod-ip.from-node', 'podIP:80 answers, from the pod asked, from every node (hostNetwork view) to a pod on every node', ['pod-ip', 'node'], 'every node', 'a target pod on every node, every nginx pod', PLANS.fromNode),
+  pairCheck('pod-ip.same-node', 'podIP:80 answers, from the pod asked, from a pod on the same node (every node)', ['pod-ip', 'same-node'], 'probe pods', 'the target and nginx pods on the same node', PLANS.sameNode),
+  pairCheck('pod-ip.cross-node', 'podIP:80 answers, from the pod asked, from a pod on another node (every ordered node pair)', ['pod-ip', 'cross-node'], 'probe pods', 'the target and nginx pods on other nodes', PLANS.crossNode),
+  pairCheck('pod-ip.cross-namespace', 'podIP:80 answers, from the pod asked, from a pod in another namespace', ['pod-ip', 'cross-namespace'], 'other namespace', 'a target pod on every node, every nginx pod', PLANS.crossNs),
+  pairCheck('pod-ip.no-nat-same-node', 'no NAT: the server sees the client pod IP, same node (every node)', ['pod-ip', 'nat', 'same-node'], 'probe pods', 'the target and nginx pods on the same node', PLANS.natSame),
+  pairCheck('pod-ip.no-nat-cross-node', 'no NAT: the server sees the client pod IP, across nodes (every ordered node pair)', ['pod-ip', 'nat', 'cross-node'], 'probe pods', 'the target and nginx pods on other nodes', PLANS.natCross),
   {
     id: 'pod-ip.unheld.negative',
     // beside the Service changes: it looks at no nginx pod, and its address (the top of the
@@ -119,55 +216,86 @@ export const POD_IP_CHECKS: CheckDef[] = [
     layer: 'pod-ip',
     tags: ['pod-ip', 'negative-control'],
     controls: 'pod-ip.cross-node',
+    controlKind: 'live',
     from: 'live cluster',
     to: 'broken pod-ip',
     notApplicable: (env) => (env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster'),
-    probes: (env) => [{ from: env.probes[0], probe: httpProbe('unheld', unheld(env), 80, '/', 1) }],
+    probes: (env) => {
+      const t: HttpTarget = { pod: 'nobody', ip: unheld(env), node: 'no node', nginx: true };
+      return [{ from: env.probes[0], to: `${t.ip}:80`, probe: httpProbe('unheld', t.ip, 80, '/', 1), expect: { kind: 'page', target: t } } satisfies HttpAsk];
+    },
     verify: (o) => {
-      const from = o.env.probes[0];
-      const addr = unheld(o.env);
-      const out = o.out(from, 'unheld');
-      const f = verifyPage('pod-ip-cross-node', label(from), `${addr}:80`, out);
-      must(!!f && new RegExp(`\\[pod-ip-cross-node\\] from pod .* to ${addr.replace(/\./g, '\\.')}:80: expected the nginx welcome page, saw (timeout|fail)`).test(f.message) && out.durationMs < 3_500,
-        { check: 'negative-control', from: label(from), to: addr, expected: 'the verdict to fail (timeout or refused) within 3.5 s', seen: f ? `${f.message} after ${out.durationMs}ms` : `it passed: ${out.output.slice(0, 80)}` });
-      return f!.message;
+      const [a] = o.answers<HttpExpect>();
+      const where = { from: label(a.ask.from), to: a.ask.to! };
+      const fs = mustFail(where, () => judgeHttp('pod-ip.cross-node', a), { check: 'pod-ip.cross-node', ...where, expected: 'the nginx welcome page', seen: /^(timeout|fail) \(exit / });
+      must(a.out.durationMs < 3_500, { check: 'negative-control', ...where, expected: 'the failure within 3.5 s (the probe\'s own timeout)', seen: `${a.out.durationMs}ms` });
+      return { failure: fs[0], ms: a.out.durationMs };
+    },
+  },
+  {
+    id: 'pod-ip.no-route.negative',
+    title: 'negative control: the cross-node check fails, naming the pair, when the client node has no route to one pod on another node',
+    layer: 'pod-ip',
+    tags: ['pod-ip', 'cross-node', 'negative-control'],
+    controls: 'pod-ip.cross-node',
+    controlKind: 'live',
+    from: 'live cluster',
+    to: 'a route removed for one node pair',
+    notApplicable: (env) => unlessManaged('changing a node\'s routes')(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    fault: 'the client node routes one pod on another node nowhere (an unreachable /32 route)',
+    gather: async ({ env }) => {
+      const { from, to } = crossPair(env)!;
+      const [ask] = asksTo(from, to, false);
+      const out = await withoutRoute(nodeAccess(env), from, to.ip, () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
+    },
+    verify: (o) => {
+      const a = o.gathered as Answer<HttpExpect>;
+      const where = { from: label(a.ask.from), to: a.ask.to! };
+      return mustFail(where, () => judgePairs('pod-ip.cross-node', [a], [], PLANS.crossNode), { check: 'pod-ip.cross-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
     },
   },
   {
     id: 'pod-ip.wrong-pod.negative',
-    title: 'negative control: the reachability check fails when the pod that answers is not the pod asked',
+    title: 'verdict self-test: the reachability verdict fails when the pod that answers is not the pod asked',
     layer: 'pod-ip',
-    tags: ['pod-ip', 'negative-control'],
+    tags: ['pod-ip', 'negative-control', 'verdict-self-test'],
     controls: 'pod-ip.same-node',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'another pod answering',
-    probes: reachProbes,
+    // the probe on nginx pod a's own node asks pod a (the same-node path this control stands for)
+    probes: (env) => {
+      const a = httpTargets(env).find((t) => t.nginx)!;
+      const from = env.probes.find((p) => p.node === a.node) ?? env.probes[0];
+      return asksTo(from, a, false).filter((x) => x.expect!.kind === 'whoami');
+    },
     verify: (o) => {
-      const [a, b] = o.env.nginx;
-      // the probe on pod a's own node: the same-node path this control stands for (a cross-node
-      // fault must not turn the control into a second reachability check)
-      const from = o.env.probes.find((p) => p.node === a.spec!.nodeName) ?? o.env.probes[0];
+      const [a] = o.answers<HttpExpect>();
+      const b = httpTargets(o.env).find((t) => t.nginx && t.pod !== a.ask.expect!.target.pod) ?? o.env.targets.map((t) => ({ pod: t.pod, ip: t.ip, node: t.node, nginx: false }))[0];
       // pod a's real answer, judged as if pod b had been asked
-      const f = verifyServedBy('pod-ip-same-node', label(from), podTarget(b), name(b), o.out(from, `who-${name(a)}`));
-      must(!!f && f.message.includes(`expected an answer from pod ${name(b)}, saw server=${name(a)}`), { check: 'negative-control', from: label(from), to: podTarget(b), expected: 'the verdict to name the pod that answered', seen: f?.message ?? 'it passed' });
-      return f!.message;
+      const wrong: Answer<HttpExpect> = { ask: { ...a.ask, to: targetText(b), expect: { kind: 'whoami', target: b, server: b.pod } }, out: a.out };
+      const where = { from: label(a.ask.from), to: targetText(b) };
+      return mustFail(where, () => judgeHttp('pod-ip.same-node', wrong), { check: 'pod-ip.same-node', ...where, expected: `an answer from pod ${b.pod}`, seen: `server=${a.ask.expect!.target.pod}` });
     },
   },
   {
     id: 'pod-ip.outside-range.negative',
-    title: 'negative control: the pod-IP allocation check fails for an address outside the pod range',
+    title: 'verdict self-test: the pod-IP allocation verdict fails for an address outside the pod range',
     layer: 'pod-ip',
-    tags: ['pod-ip', 'negative-control'],
+    tags: ['pod-ip', 'negative-control', 'verdict-self-test'],
     controls: 'pod-ip.allocation',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'broken pod-ip',
     notApplicable: (env) => (env.facts.podSubnets.length ? undefined : 'the pod range is not discoverable on this cluster'),
     verify: (o) => {
       const fake = structuredClone(o.env.nginx[0]);
-      fake.status!.podIP = o.env.facts.nodes[0].internalIP;
-      const text = verifyPodIPs('pod-ip-allocation', [fake, ...o.env.nginx.slice(1)], o.env.facts.podSubnets, { distinctNodes: false }).map((f) => f.message).join('\n');
-      must(/outside the pod range/.test(text), { check: 'negative-control', from: 'the API', to: 'a node IP as pod IP', expected: 'the verdict to say "outside the pod range"', seen: text || 'it passed' });
-      return text;
+      const nodeIP = o.env.facts.nodes[0].internalIP;
+      fake.status!.podIP = nodeIP;
+      return mustFail({ from: 'the API', to: 'a node IP as pod IP' }, () => verifyPodIPs('pod-ip.allocation', [fake, ...o.env.nginx.slice(1)], o.env.facts.podSubnets, { distinctNodes: false }), {
+        check: 'pod-ip.allocation', from: 'the API', to: name(fake), expected: `an IP inside the pod range ${o.env.facts.podSubnets.join(',')}`, seen: `${nodeIP} (outside the pod range)`,
+      });
     },
   },
   {
@@ -176,20 +304,24 @@ export const POD_IP_CHECKS: CheckDef[] = [
     layer: 'pod-ip',
     tags: ['pod-ip', 'nat', 'negative-control'],
     controls: 'pod-ip.no-nat-cross-node',
+    controlKind: 'live',
     from: 'live cluster',
     to: 'a masquerading node',
-    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (crossPair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
-    fault: 'the client node masquerades the probe pod\'s traffic to one nginx pod',
+    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    fault: 'the client node masquerades the probe pod\'s traffic to one pod on another node',
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
-      const f = await withMasquerade(nodeAccess(env), from, ip(to), () => runFanout(env.kube, from, [httpProbe('who', ip(to), 80, '/whoami')]));
-      return { from, to, out: f.get('who')! };
+      const [ask] = asksTo(from, to, true);
+      const out = await withMasquerade(nodeAccess(env), from, to.ip, () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
     },
     verify: (o) => {
-      const { from, to, out } = o.gathered as { from: ProbeRef; to: V1Pod; out: ReturnType<Observations['out']> };
-      const f = verifyNoNat('no-nat-cross-node', label(from), podTarget(to), from.ip, out);
-      must(!!f && new RegExp(`expected the server to see client address ${from.ip.replace(/\./g, '\\.')}, saw client=\\S+`).test(f.message), { check: 'negative-control', from: label(from), to: podTarget(to), expected: 'the no-NAT verdict to fail with the rewritten client address', seen: f?.message ?? 'it passed' });
-      return f!.message;
+      const a = o.gathered as Answer<HttpExpect>;
+      const where = { from: label(a.ask.from), to: a.ask.to! };
+      // the server must have answered (the fault is the address it saw, not reachability)
+      return mustFail(where, () => judgeHttp('pod-ip.no-nat-cross-node', a), {
+        check: 'pod-ip.no-nat-cross-node', ...where, expected: `the server to see client address ${a.ask.from.ip}`, seen: new RegExp(`^client=(?!${a.ask.from.ip.replace(/\./g, '\\.')} )\\S+ server=${a.ask.expect!.target.pod}$`),
+      });
     },
   },
 ];

@@ -10,7 +10,7 @@ import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
 import { createAll } from './apply.js';
-import { waitPodsReady } from './pods.js';
+import { isReady, waitPodsReady } from './pods.js';
 import type { Target } from '../cluster/resolve.js';
 import type { Connection, NodeAccess } from '../cluster/connection.js';
 import { execInPod } from '../kube/exec.js';
@@ -51,6 +51,8 @@ export interface RunEnv {
   nodes: NodeFacts[];
   /** Every pod IP in the cluster when setup finished (an "unheld" address must avoid all of them). */
   podIPs: string[];
+  /** The cluster DNS server pods (Ready, selected by the DNS Service) when setup finished: asked one by one by the strict DNS checks. */
+  dnsPods: Array<{ pod: string; ip: string; node: string }>;
   /** The ClusterIP of Service my-nginx, read once: checks after each change ask this same address. */
   nginxServiceIP: string;
 }
@@ -167,6 +169,8 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     nginx,
     nodes,
     podIPs: allPods.items.map((p) => p.status?.podIP ?? '').filter(Boolean),
+    dnsPods: allPods.items.filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
+      .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' })).sort((a, b) => a.ip.localeCompare(b.ip)),
     nginxServiceIP: nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
   };
   const seen = domainFromResolvConf(rc.stdout, workloadNs);
@@ -176,6 +180,15 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   }
   if (seen?.nameserver) facts.podNameserver = seen.nameserver;
   return env;
+}
+
+/** Whether an equality-only label selector ("k=v,k2=v2", as facts.dnsSelector) selects these labels; an empty one selects nothing. */
+export function selects(selector: string, labels: Record<string, string> = {}): boolean {
+  const terms = selector.split(',').filter(Boolean);
+  return terms.length > 0 && terms.every((t) => {
+    const [k, v] = t.split('=');
+    return labels[k] === v;
+  });
 }
 
 /** The MTU checks' large body, written into an nginx pod; a pod that cannot take it ends setup. */
