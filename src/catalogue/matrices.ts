@@ -16,6 +16,8 @@ export interface ReachabilityRow {
 
 export interface DnsRow {
   fromNamespace: string;
+  /** The node of the asking pod (DNS is asked from a pod on every node). */
+  fromNode?: string;
   service: string;
   form: string;
   name: string;

@@ -147,3 +147,53 @@ export function parseResolvConf(text: string): ResolvConf {
   }
   return rc;
 }
+
+/**
+ * Converge, then hold, for records that pods the run just made Ready create (a headless Service's
+ * A and SRV records): first each DNS server pod in `servers`, asked by its own IP, is asked — every
+ * 0.2 s, for at most `waitS` seconds — until it serves exactly `n` records of `type` for `name`:
+ * the condition "this server serves the new EndpointSlice", bounded and reported. Then the hold:
+ * `rounds` rounds, each asking every server pod and every address in `via` (the Service the pods
+ * use) once; every one of those answers counts (the verdict is dnsHoldVerdict). Each block of
+ * output starts with "KNC-DNS wait <server> <asks> <ms>" or "KNC-DNS hold <server> <round>".
+ */
+export function dnsHoldProbe(id: string, name: string, type: 'A' | 'SRV', n: number, servers: string[], via: string[], o: { rounds?: number; waitS?: number } = {}): Probe {
+  const dig = (server: string) => digProbe('x', name, { server, type }).argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const count = `printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+${type}[[:space:]]'`;
+  const waitMs = Math.round((o.waitS ?? 5) * 1000);
+  const lines = ['now() { date +%s%3N; }'];
+  for (const s of servers) {
+    lines.push(
+      `t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; [ $(($(now) - t0)) -ge ${waitMs} ] && break; sleep 0.2; done`,
+      `echo "KNC-DNS wait ${s} $i $(($(now) - t0))"; printf '%s\\n' "$out"`,
+    );
+  }
+  for (let r = 1; r <= (o.rounds ?? 3); r++) {
+    for (const s of [...servers, ...via]) lines.push(`out=$(${dig(s)} 2>&1); echo "KNC-DNS hold ${s} ${r}"; printf '%s\\n' "$out"`);
+  }
+  return { id, argv: ['sh', '-c', lines.join('\n')] };
+}
+
+export interface DnsHoldBlock {
+  step: 'wait' | 'hold';
+  /** The server asked (a DNS pod's IP, or the Service address). */
+  server: string;
+  /** wait: how many asks it took; hold: the round. */
+  n: number;
+  /** wait: how long the server took to serve the records (or until the wait gave up). */
+  ms?: number;
+  dig: DigResult;
+}
+
+/** Splits dnsHoldProbe's output into its asks. */
+export function parseDnsHold(out: string): DnsHoldBlock[] {
+  const blocks: DnsHoldBlock[] = [];
+  const parts = out.split(/^KNC-DNS /m).slice(1);
+  for (const p of parts) {
+    const nl = p.indexOf('\n');
+    const [step, server, n, ms] = (nl < 0 ? p : p.slice(0, nl)).trim().split(/\s+/);
+    if (step !== 'wait' && step !== 'hold') continue;
+    blocks.push({ step, server, n: Number(n), ...(ms !== undefined ? { ms: Number(ms) } : {}), dig: parseDig(nl < 0 ? '' : p.slice(nl + 1)) });
+  }
+  return blocks;
+}

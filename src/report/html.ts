@@ -176,20 +176,22 @@ function dnsGrid(rows: readonly DnsRow[]): string {
   if (!rows.length) return '<p class="empty">No DNS name-form rows were recorded in this run.</p>';
   const VIA_ORDER = ['udp', 'tcp', 'libc'];
   const vias = distinct(rows.map((r) => r.via as string)).sort((a, b) => (VIA_ORDER.indexOf(a) + 1 || 99) - (VIA_ORDER.indexOf(b) + 1 || 99));
-  const nss = distinct(rows.map((r) => r.fromNamespace));
-  const key = (r: DnsRow) => JSON.stringify([r.fromNamespace, r.service, r.form, r.name]);
+  // asked from a pod on every node: one group per namespace and node
+  const origin = (r: DnsRow) => (r.fromNode ? `${r.fromNamespace} on ${r.fromNode}` : r.fromNamespace);
+  const nss = distinct(rows.map(origin));
+  const key = (r: DnsRow) => JSON.stringify([origin(r), r.service, r.form, r.name]);
   const lines = place(rows, key, (r) => r.via);
-  const head = `<thead><tr><th>from namespace</th><th>service</th><th>name form</th><th>name asked</th><th>expected</th>${vias
+  const head = `<thead><tr><th>from namespace (node)</th><th>service</th><th>name form</th><th>name asked</th><th>expected</th>${vias
     .map((v) => `<th${attrs({ 'data-col': v })}>${e(v)}<span class="sub">${v === 'libc' ? 'getent ahostsv4' : v === 'udp' ? 'dig +notcp' : v === 'tcp' ? 'dig +tcp' : ''}</span></th>`)
     .join('')}</tr></thead>`;
   const body: string[] = [];
   for (const ns of nss) {
-    const services = distinct(rows.filter((r) => r.fromNamespace === ns).map((r) => r.service));
-    const nsKeys = distinct(rows.filter((r) => r.fromNamespace === ns).map(key));
+    const services = distinct(rows.filter((r) => origin(r) === ns).map((r) => r.service));
+    const nsKeys = distinct(rows.filter((r) => origin(r) === ns).map(key));
     const nsLines = nsKeys.reduce((t, k) => t + lines.get(k)!.length, 0);
     let firstOfNs = true;
     for (const svc of services) {
-      const keys = distinct(rows.filter((r) => r.fromNamespace === ns && r.service === svc).map(key));
+      const keys = distinct(rows.filter((r) => origin(r) === ns && r.service === svc).map(key));
       const svcLines = keys.reduce((t, k) => t + lines.get(k)!.length, 0);
       let firstOfSvc = true;
       for (const k of keys) {

@@ -52,11 +52,19 @@ const fromText = (c: DnsCell, via: string) => `a pod in ${c.fromNamespace} (${vi
 /** What dig saw, in one line: status, A records, the server that answered. */
 export const digSeen = (r: DigResult) => `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
 
+/** Who asks, as failures name it: the check's id and the asking pod (its node), or by default "a pod in <ns>". */
+export interface AskedBy {
+  check?: string;
+  /** e.g. "pod ns/probe-0 on node-1" (the via is added in brackets). */
+  from?: string;
+}
+const fromOf = (c: DnsCell, via: string, by: AskedBy) => (by.from ? `${by.from} (${via})` : fromText(c, via));
+
 /** dig verdict: status and A records as expected, answered by the cluster DNS server. */
-export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], via: string, command: string): CheckFailure | undefined {
+export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], via: string, command: string, by: AskedBy = {}): CheckFailure | undefined {
   const servers = ([] as string[]).concat(dnsIP);
   const seen = digSeen(r);
-  const fail = (exp: string) => new CheckFailure({ check: 'dns-name-form', from: fromText(c, via), to: c.name, expected: exp, seen, command });
+  const fail = (exp: string) => new CheckFailure({ check: by.check ?? 'dns-name-form', from: fromOf(c, via, by), to: c.name, expected: exp, seen, command });
   if (!r.server || !servers.includes(r.server)) return fail(`an answer from the cluster DNS ${servers.join(' or ')}`);
   if (c.expect === 'NXDOMAIN') return r.status === 'NXDOMAIN' ? undefined : fail('NXDOMAIN');
   const a = aRecords(r);
@@ -64,20 +72,20 @@ export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], vi
 }
 
 /** libc verdict: found with exactly the ClusterIP, or not found. */
-export function verifyGetent(c: DnsCell, r: GetentResult, command: string): CheckFailure | undefined {
+export function verifyGetent(c: DnsCell, r: GetentResult, command: string, by: AskedBy = {}): CheckFailure | undefined {
   const ok = c.expect === 'NXDOMAIN' ? r.notFound : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
   if (ok) return undefined;
-  return new CheckFailure({ check: 'dns-name-form-libc', from: fromText(c, 'getent/libc'), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : r.notFound ? 'not found' : 'no answer (getent killed or failed)', command });
+  return new CheckFailure({ check: by.check ?? 'dns-name-form-libc', from: fromOf(c, 'getent/libc', by), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : r.notFound ? 'not found' : 'no answer (getent killed or failed)', command });
 }
 
 /** resolv.conf of a ClusterFirst pod: the DNS Service as nameserver, the namespace search path, ndots:5. */
-export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string | string[], rc: ResolvConf): CheckFailure | undefined {
+export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string | string[], rc: ResolvConf, check = 'resolv-conf'): CheckFailure | undefined {
   const servers = ([] as string[]).concat(dnsIP);
   const search = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
   const ok = servers.includes(rc.nameservers[0]) && search.every((d, i) => rc.search[i] === d) && rc.options.ndots === '5';
   if (ok) return undefined;
   return new CheckFailure({
-    check: 'resolv-conf',
+    check,
     from,
     to: '/etc/resolv.conf',
     expected: `nameserver ${servers.join(' or ')}, search ${search.join(' ')}, options ndots:5`,
