@@ -15,9 +15,9 @@ import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { DnsRow } from './matrices.js';
 import { label, runFanout } from '../workload/fanout.js';
 import type { Answer, CheckDef, Observations, ProbeAsk } from './types.js';
-import { defined, must, unlessManaged } from './common.js';
+import { defined, must, nodeAccess, unlessManaged } from './common.js';
 import { unusedAddress } from '../util/cidr.js';
-import { execa } from 'execa';
+import type { NodeAccess } from '../cluster/connection.js';
 
 const domain = (env: RunEnv) => env.facts.clusterDomain;
 const fqdn = (env: RunEnv, svc: string, ns: string) => `${svc}.${ns}.svc.${domain(env)}`;
@@ -340,7 +340,7 @@ export const DNS_CHECKS: CheckDef[] = [
         // libc gives up on its own only after resolv.conf's timeouts: 3 s bound it (dig's are 2 s)
         .map((a) => (a.expect!.via === 'libc' ? { ...a, probe: getentProbe(a.probe.id, a.expect!.cell.name, 3) } : a));
       const nowhere = unheldNear(env, from.node);
-      const outs = await withDnsDnat(from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () => runFanout(env.kube, from, asks.map((a) => a.probe)));
+      const outs = await withDnsDnat(nodeAccess(env), from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () => runFanout(env.kube, from, asks.map((a) => a.probe)));
       return { nowhere, answers: asks.map((ask) => ({ ask, out: outs.get(ask.probe.id)! })) };
     },
     verify: (o) => {
@@ -438,9 +438,9 @@ function unheldNear(env: RunEnv, node: string): string {
  * its probe pod's DNS (UDP and TCP to `server`:53) to `nowhere`:53 ahead of the Service rules,
  * so that node's pods get no DNS while every other node is untouched; removed in `finally`.
  */
-async function withDnsDnat<T>(from: ProbeRef, server: string, nowhere: string, body: () => Promise<T>): Promise<T> {
+async function withDnsDnat<T>(nodes: NodeAccess, from: ProbeRef, server: string, nowhere: string, body: () => Promise<T>): Promise<T> {
   const rule = (op: string, proto: string) => [op, 'PREROUTING', ...(op === '-I' ? ['1'] : []), '-s', `${from.ip}/32`, '-d', `${server}/32`, '-p', proto, '--dport', '53', '-j', 'DNAT', '--to-destination', `${nowhere}:53`];
-  const ipt = (args: string[]) => execa('docker', ['exec', from.node, 'iptables', '-t', 'nat', ...args]); // kind node containers are named after their nodes
+  const ipt = (args: string[]) => nodes.exec(from.node, ['iptables', '-t', 'nat', ...args]);
   const inserted: string[] = [];
   try {
     for (const proto of ['udp', 'tcp']) {
