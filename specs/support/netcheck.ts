@@ -4,7 +4,8 @@
 // reads its verdict. Reports of the file's run go to reports/jest/<spec>/.
 import { beforeAll, describe, test } from '@jest/globals';
 import path from 'node:path';
-import { CATALOGUE } from '../../src/catalogue/index.js';
+import { CATALOGUE, PHASES } from '../../src/catalogue/index.js';
+import { runSettings } from '../../src/cli/settings.js';
 import { runSuite, type RunResult } from '../../src/engine/run-suite.js';
 import type { CheckDef, CheckRecord } from '../../src/catalogue/types.js';
 import { managedTarget, resolveCluster, userTarget, type Target } from '../../src/cluster/resolve.js';
@@ -43,7 +44,7 @@ export function useNetcheck(name: string, checks: CheckDef[]): Netcheck {
   let error: Error | undefined;
   beforeAll(async () => {
     try {
-      result = await runSuite(await jestConnection(), checks, [new FileReporter(path.join('reports', 'jest', name))]);
+      result = await runSuite(await jestConnection(), checks, [new FileReporter(path.join('reports', 'jest', name))], { phases: PHASES, settings: runSettings(process.env) });
     } catch (err) {
       error = err as Error;
     }

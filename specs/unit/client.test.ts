@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
-import { kubeconfigPath, loadKubeConfig, makeKube } from '../../src/kube/client.js';
+import { loadKubeConfig, makeKube } from '../../src/kube/client.js';
+import { kubeconfigPath } from '../../src/cluster/flags.js';
 import { NetcheckError, classifyError } from '../../src/kube/errors.js';
 import { kubeconfigYaml, startFakeApiServer, withTempDir, writeTemp } from './fake-apiserver.js';
 

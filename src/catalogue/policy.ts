@@ -41,8 +41,8 @@ type PolicyName = (typeof POLICY)[keyof typeof POLICY];
 const CLIENT_COMPONENT = 'policy-client';
 const COMPONENT = 'app.kubernetes.io/component';
 
-/** How long a phase waits for its policies to take effect; once a run has seen them not enforced, later phases wait less. */
-const waitMs = () => Number(process.env.KNC_POLICY_TIMEOUT_MS) || 20_000;
+/** How long a phase waits for its policies to take effect (the run's settings); once a run has seen them not enforced, later phases wait less. */
+const waitMs = (env: RunEnv) => env.settings.policyTimeoutMs;
 const WAIT_AFTER_UNENFORCED_MS = 5_000;
 
 interface PolicyState {
@@ -186,12 +186,12 @@ const phaseAsks = (env: RunEnv, phase: string): PolicyAsk[] => Object.values(EXP
 async function settle(env: RunEnv, phase: string): Promise<Record<string, unknown>> {
   const s = stateOf(env);
   const asks = phaseAsks(env, phase);
-  const timeoutMs = s.unenforced ? WAIT_AFTER_UNENFORCED_MS : waitMs();
+  const timeoutMs = s.unenforced ? WAIT_AFTER_UNENFORCED_MS : waitMs(env);
   const t0 = Date.now();
   let attempts = 0;
   const wrong = async () => {
     attempts++;
-    const f = await fanOut(env.kube, asks);
+    const f = await fanOut(env.kube, asks, { concurrency: env.settings.execConcurrency });
     return asks.filter((a) => {
       const o = f.outputs.get(key(a.from))?.get(a.probe.id);
       return !o || !matches(a.exp, outcomeOf(a.exp, o));

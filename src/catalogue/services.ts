@@ -68,7 +68,7 @@ async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, api
     // runs 20 s at most: a later API change (pods turning Ready) may move the deadline
     const deadlineS = Math.min(20, Math.max(apiDone ? 1 : 5, Math.floor((deadline - Date.now()) / 1000) - 4));
     const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
-    const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })));
+    const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })), { concurrency: env.settings.execConcurrency });
     const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
     for (const from of sources) {
       const o = f.outputs.get(key(from))?.get('svc-who');

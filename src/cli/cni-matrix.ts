@@ -7,7 +7,8 @@ import { EXIT, type Io } from './io.js';
 import { ROOT, kindDown, upManaged } from '../cluster/kind.js';
 import { connect } from '../cluster/connection.js';
 import { managedTarget } from '../cluster/resolve.js';
-import { CATALOGUE } from '../catalogue/index.js';
+import { CATALOGUE, PHASES } from '../catalogue/index.js';
+import { runSettings } from './settings.js';
 import { runSuite, type RunResult } from '../engine/run-suite.js';
 import { FileReporter } from '../report/reporter.js';
 import type { CheckRecord } from '../catalogue/types.js';
@@ -80,7 +81,7 @@ export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; rep
       const clusterUpMs = Date.now() - t0;
       io.out(`cni-matrix: ${cni}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
       const t1 = Date.now();
-      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))]);
+      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))], { phases: PHASES, settings: runSettings(env) });
       cols.push({ cni, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
       io.out(`cni-matrix: ${cni}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
     } catch (err) {

@@ -10,11 +10,12 @@ import { waitWith } from './progress.js';
 import { resolveCluster, userTarget, type TargetFlags } from '../cluster/resolve.js';
 import { ClusterRefused, describeManaged, kindDown } from '../cluster/kind.js';
 import type { Connection } from '../cluster/connection.js';
-import { CATALOGUE } from '../catalogue/index.js';
+import { CATALOGUE, PHASES } from '../catalogue/index.js';
 import { knownTags, selectChecks, unknownTerms } from '../catalogue/select.js';
-import { runSuite, type RunResult } from '../engine/run-suite.js';
+import { RunInterrupted, runSuite, type RunResult } from '../engine/run-suite.js';
 import { ConsoleReporter, FileReporter } from '../report/reporter.js';
-import { teardownRun } from '../workload/setup.js';
+import { onInterrupt } from './interrupt.js';
+import { runSettings } from './settings.js';
 
 export interface RunFlags extends TargetFlags {
   keep: boolean;
@@ -70,24 +71,23 @@ export async function runCommand(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
   const tgt = conn.target;
   const reportDir = path.resolve(flags.reportDir ?? env.KNC_REPORT_DIR ?? 'reports');
 
-  // An interrupt deletes what the run created, then exits 130.
+  // An interrupt aborts the run: the engine deletes what the run created; this command exits 130.
   let created: { runId: string } | undefined;
-  let stopping = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    io.err(`${sig}: deleting run ${created?.runId ?? '(none yet)'}'s namespaces`);
-    const done = () => process.exit(EXIT.INTERRUPTED);
-    if (!created) return done();
-    teardownRun(conn.kube, created.runId).catch((err) => io.err(`cleanup failed: ${(err as Error).message}`)).finally(done);
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const s of signals) process.on(s, onSignal);
+  const interrupt = onInterrupt((sig) => io.err(`${sig}: deleting run ${created?.runId ?? '(none yet)'}'s namespaces`));
   let result: RunResult;
   try {
-    result = await runSuite(conn, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], { maxNodes: flags.maxNodes, onNamespaces: (runId) => (created = { runId }) });
+    result = await runSuite(conn, checks, [new ConsoleReporter(io.out), new FileReporter(reportDir)], {
+      phases: PHASES,
+      settings: runSettings(env),
+      signal: interrupt.signal,
+      maxNodes: flags.maxNodes,
+      onNamespaces: (runId) => (created = { runId }),
+    });
+  } catch (err) {
+    if (err instanceof RunInterrupted) throw new CliFailure(`INTERRUPTED: ${err.message}`, EXIT.INTERRUPTED);
+    throw err;
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    interrupt.dispose();
   }
   io.out(`reports: ${path.join(reportDir, 'results.json')}, junit.xml, summary.md, report.html (${((Date.now() - t0) / 1000).toFixed(1)}s from command start)`);
   if (tgt.managed && !flags.keep) {

@@ -2,8 +2,8 @@
 // names a user's cluster; it is only ever read). The context rule lives here and only here: every
 // command and the Jest specs resolve through it, and the result (kubeconfig + context) is loaded
 // once into a Connection (cluster/connection.ts).
+import os from 'node:os';
 import path from 'node:path';
-import { kubeconfigPath } from '../kube/client.js';
 import { kindKubeconfig } from './kind.js';
 
 export interface ClusterFlags {
@@ -15,6 +15,13 @@ export interface ClusterRef {
   /** Absolute kubeconfig path. */
   kubeconfig: string;
   context?: string;
+}
+
+/** Which kubeconfig file kubectl would use: the given one, else $KUBECONFIG (first entry), else ~/.kube/config (not checked for existence). */
+export function kubeconfigPath(opts: { kubeconfig?: string }, env: NodeJS.ProcessEnv): string {
+  if (opts.kubeconfig) return opts.kubeconfig;
+  const first = env.KUBECONFIG?.split(path.delimiter).find(Boolean);
+  return first ?? path.join(os.homedir(), '.kube', 'config');
 }
 
 /**

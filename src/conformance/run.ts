@@ -27,7 +27,8 @@ export interface ConformanceOptions {
   isolate?: boolean;
   /** The checkout (scripts/conformance/run.sh); default: this module's repository. */
   root?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The environment run.sh gets (the CLI passes its own). */
+  env: NodeJS.ProcessEnv;
   /** Progress lines (run.sh's log on stderr) as they come. */
   onLine?: (line: string) => void;
 }
@@ -61,7 +62,7 @@ export function readConformanceJunit(junitPath: string): ConformanceTest[] {
   return parseJunit(readFileSync(junitPath, 'utf8'), only ? { only } : {});
 }
 
-export function runShArgs(opts: ConformanceOptions): string[] {
+export function runShArgs(opts: Omit<ConformanceOptions, 'env'>): string[] {
   const args = ['--kubeconfig', path.resolve(opts.kubeconfig), '--report-dir', path.resolve(opts.reportDir)];
   if (opts.context) args.push('--context', opts.context);
   if (opts.focus) args.push('--focus', opts.focus);
@@ -86,7 +87,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   const t0 = Date.now();
   const sub = execa('bash', [script, ...runShArgs(opts)], {
     cwd: root,
-    env: opts.env ?? process.env,
+    env: opts.env,
     extendEnv: false,
     stdin: 'ignore',
     reject: false,

@@ -3,16 +3,17 @@
 // every probe the phase's checks asked for, the checks' own gathers beside it, the fault-injecting
 // gathers alone after it → each check's verdict → records → reporters. One process, no files in
 // between. Every selected check ends as exactly one record, whatever happened to setup, a phase or
-// an exec.
+// an exec. The caller hands in the phases, the settings and an AbortSignal; the engine reads no
+// environment and owns no process: on interruption it deletes the run's namespaces and rejects with
+// RunInterrupted (the CLI alone turns that into exit 130).
 import { CheckFailure } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
-import { setupRun, teardownRun, type RunEnv } from '../workload/setup.js';
+import { DEFAULT_SETTINGS, setupRun, teardownRun, type RunEnv, type RunSettings } from '../workload/setup.js';
 import { apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
 import { outputsOf } from './outputs.js';
-import { PHASES } from '../catalogue/index.js';
 import { shapeNotApplicable } from '../catalogue/common.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
 import type { PhaseTiming, Reporter, RunResult } from '../catalogue/run-result.js';
@@ -21,6 +22,12 @@ import type { CheckDef, CheckRecord, Observations, PhaseDef, ProbeAsk } from '..
 export type { PhaseTiming, Reporter, RunResult };
 
 export interface RunOptions {
+  /** The phases, in order (the catalogue's PHASES): a check whose phase is not among them fails "not run". */
+  phases: readonly PhaseDef[];
+  /** The run's settings (exec concurrency, policy wait, verbose); default DEFAULT_SETTINGS. */
+  settings?: RunSettings;
+  /** Aborting it stops the run: its namespaces are deleted and runSuite rejects with RunInterrupted. */
+  signal?: AbortSignal;
   runId?: string;
   /** Probe at most this many nodes (a stratified sample: same node, cross node, control plane). */
   maxNodes?: number;
@@ -28,6 +35,23 @@ export interface RunOptions {
   keepNamespaces?: boolean;
   /** Called with the namespaces as soon as they are about to exist (SIGINT cleanup). */
   onNamespaces?: (runId: string, names: string[]) => void;
+}
+
+/** The run was interrupted (its AbortSignal fired); its namespaces were deleted (or the message says why not). */
+export class RunInterrupted extends Error {
+  override readonly name = 'RunInterrupted';
+}
+
+/** Races each awaited step against the signal, so an interruption does not wait for a phase's timeouts. */
+function interruption(signal?: AbortSignal): <T>(p: Promise<T>) => Promise<T> {
+  if (!signal) return (p) => p;
+  const stopped = new Promise<never>((_, reject) => {
+    const fire = () => reject(new RunInterrupted(`run interrupted (${String(signal.reason ?? 'aborted')})`));
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  });
+  stopped.catch(() => undefined); // rejected only when raced
+  return (p) => Promise.race([p, stopped]);
 }
 
 const phaseOf = (c: CheckDef) => c.phase ?? 'steady';
@@ -56,11 +80,27 @@ export function ownedBy(err: unknown, id: string): unknown {
   return err;
 }
 
-export async function runSuite(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[] = [], opts: RunOptions = {}): Promise<RunResult> {
+export async function runSuite(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[], opts: RunOptions): Promise<RunResult> {
+  const runId = opts.runId ?? newRunId();
+  const until = interruption(opts.signal);
+  try {
+    return await run(conn, selection, reporters, opts, runId, until);
+  } catch (err) {
+    if (!(err instanceof RunInterrupted)) throw err;
+    // the run's namespaces go, whatever step was running (its pods stop with them)
+    await teardownRun(conn.kube, runId).catch((e: unknown) => {
+      err.message += `; deleting its namespaces failed: ${firstLine(e)} (kube-netcheck cleanup deletes what is left)`;
+    });
+    throw err;
+  }
+}
+
+async function run(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[], opts: RunOptions, runId: string, until: <T>(p: Promise<T>) => Promise<T>): Promise<RunResult> {
   const { target } = conn;
+  const settings = opts.settings ?? DEFAULT_SETTINGS;
+  if (opts.signal?.aborted) throw new RunInterrupted(`run interrupted (${String(opts.signal.reason ?? 'aborted')})`);
   const t0 = Date.now();
   const startedAt = new Date().toISOString();
-  const runId = opts.runId ?? newRunId();
   const progress = (line: string) => reporters.forEach((r) => r.onProgress?.(line));
   const records = new Map<string, CheckRecord>();
   const emit = (r: CheckRecord) => {
@@ -70,15 +110,16 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
   const timings: RunResult['timings'] = { setupMs: 0, phases: [], teardownMs: 0, totalMs: 0 };
   const matrices: RunResult['matrices'] = { reachability: [], dns: [] };
   const sections: Record<string, unknown> = {};
-  const counted0 = execCounter();
+  const counted0 = execCounter(conn.kube);
   let env: RunEnv | undefined;
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
     const objects = [...new Map(selection.flatMap((c) => c.setupObjects ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o])).values()];
-    env = await setupRun(conn, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), onNamespaces: (names) => opts.onNamespaces?.(runId, names) });
+    env = await until(setupRun(conn, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), settings, onNamespaces: (names) => opts.onNamespaces?.(runId, names) }));
     progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
   } catch (err) {
+    if (err instanceof RunInterrupted) throw err;
     const why = firstLine(err);
     for (const c of selection) emit(record(c, 'failed', 0, { error: `${SETUP_FAILED}${why}` }));
   }
@@ -91,11 +132,11 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
     const waitBesides = async (next?: PhaseDef) => {
       for (const b of [...besides]) {
         if (next && b.phase.beside!.includes(next.name)) continue;
-        await b.done;
+        await until(b.done);
         besides.splice(besides.indexOf(b), 1);
       }
     };
-    for (const phase of PHASES) {
+    for (const phase of opts.phases) {
       const checks = selection.filter((c) => phaseOf(c) === phase.name);
       if (!checks.length) continue;
       await waitBesides(phase);
@@ -105,7 +146,7 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
       if (phase.beside) {
         done.catch(() => undefined); // awaited by waitBesides, which rethrows
         besides.push({ phase, done });
-      } else await done;
+      } else await until(done);
     }
     await waitBesides();
     for (const c of selection) if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
@@ -124,8 +165,8 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
 
   const ordered = selection.map((c) => records.get(c.id)!);
   // every exec of the run: the phase fan-outs and the checks' own (traffic polls, faults)
-  const execs = execCounter().execs - counted0.execs;
-  const probes = execCounter().probes - counted0.probes;
+  const execs = execCounter(conn.kube).execs - counted0.execs;
+  const probes = execCounter(conn.kube).probes - counted0.probes;
   timings.totalMs = Date.now() - t0;
   const summary = { total: ordered.length, passed: 0, failed: 0, skipped: 0 };
   for (const r of ordered) summary[r.status]++;
@@ -167,7 +208,7 @@ async function runPhase(
   if (!applicable.length) return timing;
 
   let phaseData: Record<string, unknown> = {};
-  const counted = execCounter();
+  const counted = execCounter(env.kube);
   const t0 = Date.now();
   if (phase.enter) {
     progress(`phase ${phase.name}: ${phase.title}`);
@@ -205,7 +246,7 @@ async function runPhase(
     }
   };
   for (const c of applicable) if (c.gather && !c.fault) gathered.set(c.id, gatherOf(c));
-  const fan = await fanOut(env.kube, asks, process.env.KNC_VERBOSE ? progress : undefined);
+  const fan = await fanOut(env.kube, asks, { log: env.settings.verbose ? progress : undefined, concurrency: env.settings.execConcurrency });
   timing.fanoutMs = Date.now() - t1;
   progress(`phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`);
   const out = outputsOf(fan, phase.name);
@@ -259,7 +300,7 @@ async function runPhase(
     }
   }
   timing.verifyMs = Date.now() - t2;
-  timing.execs = execCounter().execs - counted.execs;
-  timing.probes = execCounter().probes - counted.probes;
+  timing.execs = execCounter(env.kube).execs - counted.execs;
+  timing.probes = execCounter(env.kube).probes - counted.probes;
   return timing;
 }

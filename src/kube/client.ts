@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { NetcheckError } from './errors.js';
 
 export interface KubeOptions {
-  /** Explicit kubeconfig path; else $KUBECONFIG (first entry), else ~/.kube/config. */
-  kubeconfig?: string;
-  /** Context to use instead of the file's current-context (default: see contextFor). */
+  /** The kubeconfig file (which one is the resolver's rule: cluster/flags.ts). */
+  kubeconfig: string;
+  /** Context to use instead of the file's current-context. */
   context?: string;
 }
 
@@ -19,19 +17,14 @@ export interface Kube {
   discovery: DiscoveryV1Api;
   /** Name of the context in use. */
   context: string;
-}
-
-/** Which kubeconfig file would be used (not checked for existence). */
-export function kubeconfigPath(opts: KubeOptions = {}, env: NodeJS.ProcessEnv = process.env): string {
-  if (opts.kubeconfig) return opts.kubeconfig;
-  const first = env.KUBECONFIG?.split(path.delimiter).find(Boolean);
-  return first ?? path.join(os.homedir(), '.kube', 'config');
+  /** Execs and probes run over these clients so far (the fan-outs count them; the engine reports them per run and phase). */
+  readonly tally: { execs: number; probes: number };
 }
 
 
 /** Loads and validates a KubeConfig; throws NetcheckError with a precise code. */
-export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
-  const file = kubeconfigPath(opts);
+export function loadKubeConfig(opts: KubeOptions): KubeConfig {
+  const file = opts.kubeconfig;
   if (!existsSync(file)) {
     throw new NetcheckError('KUBECONFIG_MISSING', `${file} does not exist (set KUBECONFIG or pass a path)`);
   }
@@ -83,7 +76,7 @@ export function shareAgent(kc: KubeConfig): KubeConfig {
 }
 
 /** API clients for one cluster. Client-node 1.x: methods take one object param and return the body. */
-export function makeKube(opts: KubeOptions | KubeConfig = {}): Kube {
+export function makeKube(opts: KubeOptions | KubeConfig): Kube {
   const kc = shareAgent(opts instanceof KubeConfig ? opts : loadKubeConfig(opts));
   return {
     kc,
@@ -91,5 +84,6 @@ export function makeKube(opts: KubeOptions | KubeConfig = {}): Kube {
     apps: kc.makeApiClient(AppsV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
     context: kc.getCurrentContext(),
+    tally: { execs: 0, probes: 0 },
   };
 }

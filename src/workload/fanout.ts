@@ -18,14 +18,14 @@ export interface FanoutResult {
   probes: number;
 }
 
-let counted = { execs: 0, probes: 0 };
-/** Execs and probes this process ran so far (the phase fan-outs and every check's own). */
-export const execCounter = () => ({ ...counted });
+/** Execs and probes run over `kube` so far (the phase fan-outs and every check's own). */
+export const execCounter = (kube: Kube) => ({ ...kube.tally });
 
 /** Runs one fan-out in one probe pod; throws with the pod and the exec's error. */
 export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], timeoutMs = 30_000, log?: (line: string) => void): Promise<Map<string, ProbeOutput>> {
   if (probes.length === 0) return new Map();
-  counted = { execs: counted.execs + 1, probes: counted.probes + probes.length };
+  kube.tally.execs++;
+  kube.tally.probes += probes.length;
   const res = await execInPod({ kc: kube.kc, namespace: from.namespace, pod: from.pod, command: fanoutArgv(probes), timeoutMs });
   log?.(`exec ${label(from)}: ${probes.length} probes, exit ${res.exitCode}, ${res.durationMs}ms`);
   try {
@@ -35,14 +35,19 @@ export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], tim
   }
 }
 
-/** Execs open at once in one fan-out: $KNC_EXEC_CONCURRENCY, default 32. */
-export function execConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.KNC_EXEC_CONCURRENCY);
-  return Number.isInteger(n) && n > 0 ? n : 32;
+/** Execs open at once in one fan-out unless the run says otherwise (KNC_EXEC_CONCURRENCY, read by the CLI). */
+export const EXEC_CONCURRENCY = 32;
+
+export interface FanOutOptions {
+  /** Each exec's line (the CLI's KNC_VERBOSE). */
+  log?: (line: string) => void;
+  /** Execs open at once (default EXEC_CONCURRENCY). */
+  concurrency?: number;
 }
 
 /** Groups the asks by pod (duplicates by id collapse) and runs every pod's exec in parallel. */
-export async function fanOut(kube: Kube, asks: ReadonlyArray<{ from: ProbeRef; probe: Probe }>, log?: (line: string) => void): Promise<FanoutResult> {
+export async function fanOut(kube: Kube, asks: ReadonlyArray<{ from: ProbeRef; probe: Probe }>, o: FanOutOptions = {}): Promise<FanoutResult> {
+  const { log, concurrency = EXEC_CONCURRENCY } = o;
   const byPod = new Map<string, { from: ProbeRef; probes: Map<string, Probe> }>();
   for (const a of asks) {
     const slot = byPod.get(key(a.from)) ?? { from: a.from, probes: new Map() };
@@ -63,6 +68,6 @@ export async function fanOut(kube: Kube, asks: ReadonlyArray<{ from: ProbeRef; p
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(execConcurrency(), slots.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, slots.length) }, worker));
   return result;
 }

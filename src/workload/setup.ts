@@ -15,6 +15,7 @@ import type { Target } from '../cluster/resolve.js';
 import type { Connection, NodeAccess } from '../cluster/connection.js';
 import { execInPod } from '../kube/exec.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
+import { EXEC_CONCURRENCY } from './fanout.js';
 
 export interface ProbeRef {
   namespace: string;
@@ -24,9 +25,25 @@ export interface ProbeRef {
   hostNetwork: boolean;
 }
 
+/**
+ * What the caller decides for a run (the CLI reads KNC_EXEC_CONCURRENCY, KNC_POLICY_TIMEOUT_MS and
+ * KNC_VERBOSE: cli/settings.ts); the engine and the checks read nothing from the environment.
+ */
+export interface RunSettings {
+  /** Execs open at once in one fan-out. */
+  execConcurrency: number;
+  /** How long a policy phase waits for its policies to take effect. */
+  policyTimeoutMs: number;
+  /** A progress line per exec of the phase fan-outs. */
+  verbose: boolean;
+}
+
+export const DEFAULT_SETTINGS: RunSettings = { execConcurrency: EXEC_CONCURRENCY, policyTimeoutMs: 20_000, verbose: false };
+
 export interface RunEnv {
   target: Target;
   kube: Kube;
+  settings: RunSettings;
   /** Commands on the nodes and their host: only on the kind cluster kube-netcheck manages (see unlessManaged). */
   nodeAccess?: NodeAccess;
   runId: string;
@@ -93,6 +110,7 @@ export interface SetupOptions {
   objects?: Obj[];
   /** Write the MTU checks' large payload into the nginx pods (default true; a run without MTU checks skips it). */
   payload?: boolean;
+  settings?: RunSettings;
 }
 
 export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promise<RunEnv> {
@@ -156,6 +174,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const env: RunEnv = {
     target,
     kube,
+    settings: opts.settings ?? DEFAULT_SETTINGS,
     ...(conn.nodeAccess ? { nodeAccess: conn.nodeAccess } : {}),
     runId,
     labels,
