@@ -5,10 +5,13 @@
 import yaml from 'js-yaml';
 import { AppsV1Api, NetworkingV1Api, VersionApi } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
+import { cidrFamily, familiesOf, ipFamily, IP_FAMILIES, type IPFamily } from '../util/cidr.js';
 
 export interface NodeFacts {
   name: string;
   internalIP: string;
+  /** Every InternalIP of the node (dual-stack: one per family, the primary first). */
+  internalIPs?: string[];
   /** node.spec.podCIDRs — many CNIs allocate elsewhere, so this may be empty. */
   podCIDRs: string[];
   controlPlane: boolean;
@@ -28,6 +31,8 @@ export interface ClusterFacts {
   /** Where each of the three came from, for the report ('' when not found). */
   sources: { podSubnets: string; serviceSubnets: string; clusterDomain: string };
   dnsServiceIP: string;
+  /** The kube-dns Service's spec.clusterIPs (dual-stack: one per family). */
+  dnsServiceIPs?: string[];
   /** The kube-dns Service's selector, as a label selector (CoreDNS pods are found through it). */
   dnsSelector: string;
   /** The nameserver pods get in resolv.conf (the kube-dns ClusterIP, or a NodeLocal DNSCache address). */
@@ -116,6 +121,7 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
   const nodes: NodeFacts[] = nodeList.items.map((n) => ({
     name: n.metadata!.name!,
     internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
+    internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
     podCIDRs: n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []),
     controlPlane: 'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}),
     tainted: (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'),
@@ -142,6 +148,7 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
       clusterDomain: net.dnsDomain ? 'kubeadm-config ClusterConfiguration.networking.dnsDomain' : 'the default (cluster.local), until a pod says otherwise',
     },
     dnsServiceIP: dns.spec?.clusterIP ?? '',
+    dnsServiceIPs: dns.spec?.clusterIPs ?? (dns.spec?.clusterIP ? [dns.spec.clusterIP] : []),
     dnsSelector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(','),
     kubeProxy: (daemonSets?.items ?? []).some((d) => d.metadata?.name === 'kube-proxy'),
     daemonSets: (daemonSets?.items ?? [])
@@ -155,4 +162,56 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
 /** The addresses a pod may legitimately get its DNS answers from: the DNS Service's ClusterIP, and the node-local cache (a link-local nameserver) it was given. */
 export function clusterDnsServers(f: Pick<ClusterFacts, 'dnsServiceIP' | 'podNameserver'>): string[] {
   return [f.dnsServiceIP, ...(f.podNameserver !== f.dnsServiceIP && isLinkLocal(f.podNameserver) ? [f.podNameserver!] : [])];
+}
+
+// --- IP families: what the cluster has, per family. The helpers the per-family checks call. ---
+
+type FamilyFacts = Pick<ClusterFacts, 'podSubnets' | 'serviceSubnets' | 'nodes'> & Partial<Pick<ClusterFacts, 'dnsServiceIP' | 'dnsServiceIPs'>>;
+
+/** The node addresses of a node (every InternalIP; older facts: the one). */
+export const nodeAddresses = (n: NodeFacts): string[] => n.internalIPs?.length ? n.internalIPs : n.internalIP ? [n.internalIP] : [];
+
+/**
+ * The primary family: the first service range's (the API server's first --service-cluster-ip-range
+ * is what a SingleStack Service gets), else the first pod range's, else the first node address's.
+ */
+export function primaryFamily(f: FamilyFacts): IPFamily | undefined {
+  const first = [f.serviceSubnets[0], f.podSubnets[0]].find(Boolean);
+  try {
+    if (first) return cidrFamily(first);
+    const ip = f.nodes.flatMap(nodeAddresses)[0];
+    return ip ? ipFamily(ip) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The families the cluster has, the primary first: those of its pod and service ranges, the kube-dns
+ * Service's ClusterIPs and the nodes' InternalIPs (kind sets a node's addresses per family it runs).
+ */
+export function clusterFamilies(f: FamilyFacts): IPFamily[] {
+  const found = familiesOf([...f.podSubnets, ...f.serviceSubnets, ...(f.dnsServiceIPs ?? [f.dnsServiceIP ?? '']), ...f.nodes.flatMap(nodeAddresses)]);
+  const primary = primaryFamily(f);
+  return primary && found.includes(primary) ? [primary, ...found.filter((x) => x !== primary)] : found;
+}
+
+/** Why a check of `family` does not apply here, or undefined when the cluster has that family. */
+export function familyMissing(f: FamilyFacts, family: IPFamily): string | undefined {
+  const have = clusterFamilies(f);
+  if (have.includes(family)) return undefined;
+  return `the cluster has no ${family} (${have.join(' and ') || 'no family found'} only: pod ranges ${f.podSubnets.join(',') || 'unknown'}, service ranges ${f.serviceSubnets.join(',') || 'unknown'})`;
+}
+
+/** The cluster's ranges of one family. */
+export function rangesOf(f: Pick<ClusterFacts, 'podSubnets' | 'serviceSubnets'>, family: IPFamily): { pod: string[]; service: string[] } {
+  const of = (rs: string[]) => rs.filter((r) => { try { return cidrFamily(r) === family; } catch { return false; } });
+  return { pod: of(f.podSubnets), service: of(f.serviceSubnets) };
+}
+
+/** "IPv4 and IPv6 (dual-stack, IPv4 primary)", "IPv6 (single-stack)". */
+export function describeFamilies(f: FamilyFacts): string {
+  const have = clusterFamilies(f);
+  if (!have.length) return 'unknown';
+  return have.length === IP_FAMILIES.length ? `${have.join(' and ')} (dual-stack, ${have[0]} primary)` : `${have[0]} (single-stack)`;
 }

@@ -3,6 +3,7 @@ import type { CheckRecord, CheckStatus } from '../catalogue/types.js';
 import type { RunResult } from '../catalogue/run-result.js';
 import type { Cause } from '../catalogue/cause.js';
 import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
+import { describeFamilies, nodeAddresses } from '../cluster/facts.js';
 
 export type { CheckStatus };
 /** One row: a check's record (failed rows carry `error`, skipped ones `reason`). */
@@ -13,6 +14,10 @@ export interface ClusterSummary {
   version?: string;
   nodes?: number;
   controlPlanes?: number;
+  /** "IPv4 and IPv6 (dual-stack, IPv4 primary)", "IPv4 (single-stack)". */
+  ipFamilies?: string;
+  /** "node 172.18.0.2,fc00:f853:ccd:e793::2": every node's InternalIPs. */
+  nodeAddresses?: string[];
   podRange?: string;
   serviceRange?: string;
   domain?: string;
@@ -47,10 +52,12 @@ export function clusterSummary(r: RunResult): ClusterSummary | undefined {
     version: f.version,
     nodes: f.nodes.length,
     controlPlanes: f.nodes.filter((n) => n.controlPlane).length,
+    ipFamilies: describeFamilies(f),
+    nodeAddresses: f.nodes.map((n) => `${n.name} ${nodeAddresses(n).join(',')}`),
     podRange: f.podSubnets.length ? `${f.podSubnets.join(',')} (${f.sources.podSubnets})` : 'not discoverable',
     serviceRange: f.serviceSubnets.length ? `${f.serviceSubnets.join(',')} (${f.sources.serviceSubnets})` : 'not discoverable',
     domain: `${f.clusterDomain} (${f.sources.clusterDomain})`,
-    dns: f.podNameserver && f.podNameserver !== f.dnsServiceIP ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}` : `kube-dns ${f.dnsServiceIP}`,
+    dns: f.podNameserver && f.podNameserver !== f.dnsServiceIP ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}` : `kube-dns ${(f.dnsServiceIPs?.length ? f.dnsServiceIPs : [f.dnsServiceIP]).join(',')}`,
     kubeProxy: f.kubeProxy,
     cni: r.target.managed ? `${r.target.managed.cni} (managed kind cluster); DaemonSets: ${found}` : found,
     ...(mtu ? { podMtu: mtu } : {}),

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
+import { clusterFamilies, discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
@@ -22,6 +22,8 @@ export interface ProbeRef {
   pod: string;
   node: string;
   ip: string;
+  /** status.podIPs: every address of the pod (dual-stack: one per family, the primary first = ip). */
+  ips?: string[];
   hostNetwork: boolean;
 }
 
@@ -92,8 +94,19 @@ export const probeRef = (p: V1Pod): ProbeRef => ({
   pod: p.metadata!.name!,
   node: p.spec!.nodeName!,
   ip: p.status!.podIP!,
+  ips: podAddresses(p),
   hostNetwork: !!p.spec!.hostNetwork,
 });
+
+/** A pod's addresses, every family (status.podIPs; a status without it: podIP). */
+export const podAddresses = (p: V1Pod): string[] => p.status?.podIPs?.length ? p.status.podIPs.map((x) => x.ip) : p.status?.podIP ? [p.status.podIP] : [];
+
+/** nginx's `listen [::]:80;` only where pods have IPv6: on a kernel without it nginx would not start. */
+export function nginxListenFor(o: Obj, hasIPv6: boolean): Obj {
+  if (hasIPv6 || o.kind !== 'ConfigMap' || !o.data) return o;
+  for (const k of Object.keys(o.data)) o.data[k] = o.data[k].replace(/^[ \t]*listen \[::\]:80;[ \t]*\n/gm, '');
+  return o;
+}
 
 const byNode = (a: ProbeRef, b: ProbeRef) => a.node.localeCompare(b.node);
 
@@ -130,7 +143,8 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   if (nsMade.status === 'rejected') throw nsMade.reason;
   const facts = factsRead.value;
 
-  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? [])].map((o) => stamp(o, workloadNs, labels));
+  const hasIPv6 = clusterFamilies(facts).includes('IPv6');
+  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? [])].map((o) => nginxListenFor(stamp(o, workloadNs, labels), hasIPv6));
   for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
   const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
@@ -187,7 +201,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     targets: targets.map(probeRef).sort(byNode),
     nginx,
     nodes,
-    podIPs: allPods.items.map((p) => p.status?.podIP ?? '').filter(Boolean),
+    podIPs: allPods.items.flatMap(podAddresses),
     dnsPods: allPods.items.filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
       .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' })).sort((a, b) => a.ip.localeCompare(b.ip)),
     nginxServiceIP: nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
