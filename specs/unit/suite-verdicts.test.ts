@@ -84,7 +84,7 @@ describe('negative controls and the likely cause', () => {
 describe('the safety-net control runs the check\'s own verdict', () => {
   it('routed (a node IP, captured) fails; unreachable passes', () => {
     const routed = fixtureText('ip-route-get-node-node-view.txt');
-    expect(verifyUnrouted('172.18.0.3/32', '172.18.0.3', routed)?.message).toMatch(/^\[safety-net\] from the host to 172\.18\.0\.3\/32 \(172\.18\.0\.3\): expected no route \(unreachable\), saw routed via \S+/);
+    expect(verifyUnrouted('172.18.0.3/32', '172.18.0.3', routed)?.message).toMatch(/^\[nodes\.safety-net\] from the host to 172\.18\.0\.3\/32 \(172\.18\.0\.3\): expected no route \(unreachable\), saw routed via \S+/);
     expect(verifyUnrouted('10.244.0.0/16', '10.244.0.7', 'unreachable 10.244.0.7 table main\n')).toBeUndefined();
   });
 });

@@ -206,7 +206,7 @@ export const DNS_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const { svc, eps, pods } = o.gathered as { svc: V1Service; eps?: V1Endpoints; pods: V1Pod[] };
-      const f = (expected: string, seen: string) => new CheckFailure({ check: 'coredns', from: 'the API', to: 'kube-system/kube-dns', expected, seen });
+      const f = (expected: string, seen: string) => new CheckFailure({ check: 'coredns.service', from: 'the API', to: 'kube-system/kube-dns', expected, seen });
       const ports = (svc.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort();
       const ready = pods.filter(isReady);
       const want = ready.map((p) => `${p.status!.podIP}:53`).sort();

@@ -12,6 +12,7 @@ import { verifyPage, verifyServedBy } from '../verdicts/http.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { label, runFanout } from '../workload/fanout.js';
+import { mustFail } from './controls.js';
 import type { CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, eachPair, must, nodeAccess, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
 import type { NodeAccess } from '../cluster/connection.js';
@@ -25,7 +26,7 @@ const svcTarget = (env: RunEnv) => `my-nginx ${env.nginxServiceIP}:80${PAYLOAD.p
 const ifaceProbes = (env: RunEnv): ProbeAsk[] => podSources(env).flatMap((from) => [{ from, probe: addrProbe('mtu-addr') }, { from, probe: linkProbe('mtu-link') }]);
 
 function ifaceOf(o: Observations, from: ProbeRef): Iface | CheckFailure {
-  return verifyPodMtu('mtu-pod-interface', label(from), from.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
+  return verifyPodMtu('mtu.pod-interface', label(from), from.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
 }
 
 /** The source's MTU, or a failure that stands for the pair's verdict. */
@@ -118,9 +119,9 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'probe pods on other nodes',
     probes: dfProbes,
-    verify: (o) => eachPair('mtu-df-cross-node', crossProbePairs(o.env), (from, to) => {
+    verify: (o) => eachPair('mtu.df-cross-node', crossProbePairs(o.env), (from, to) => {
       const mtu = mtuOf(o, from);
-      return mtu instanceof CheckFailure ? mtu : verifyDfPing('mtu-df-cross-node', label(from), probeTarget(to), o.out(from, `df-${to.pod}`), mtu);
+      return mtu instanceof CheckFailure ? mtu : verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), o.out(from, `df-${to.pod}`), mtu);
     }, (f, t) => `${pairLabel(f, probeTarget(t))}: mtu ${mtuOf(o, f)} with DF answered, mtu+1 refused locally`, 'the cluster has a single node'),
   },
   {
@@ -131,7 +132,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'nginx on other nodes',
     probes: bigPodProbes,
-    verify: (o) => eachPair('mtu-payload-cross-node', crossNginxPairs(o.env), (from, to) => verifyPayload('mtu-payload-cross-node', label(from), `${podTarget(to)}${PAYLOAD.path}`, o.out(from, `big-${name(to)}`), PAYLOAD),
+    verify: (o) => eachPair('mtu.payload-cross-node', crossNginxPairs(o.env), (from, to) => verifyPayload('mtu.payload-cross-node', label(from), `${podTarget(to)}${PAYLOAD.path}`, o.out(from, `big-${name(to)}`), PAYLOAD),
       (f, t) => `${pairLabel(f, podTarget(t))}: ${PAYLOAD.bytes} bytes, sha256 ${PAYLOAD.sha256.slice(0, 16)}… in ${o.out(f, `big-${name(t)}`).durationMs}ms`, 'the cluster has a single node'),
   },
   {
@@ -144,8 +145,8 @@ export const MTU_CHECKS: CheckDef[] = [
     probes: bigSvcProbes,
     verify: (o) => {
       const sources = podSources(o.env);
-      must(sources.length > 0, { check: 'mtu-payload-cluster-ip', from: 'the run', to: svcTarget(o.env), expected: 'probe pods', seen: 'none' });
-      throwAll(sources.map((from) => verifyPayload('mtu-payload-cluster-ip', label(from), svcTarget(o.env), o.out(from, 'big-svc'), PAYLOAD)).filter(defined));
+      must(sources.length > 0, { check: 'mtu.payload-cluster-ip', from: 'the run', to: svcTarget(o.env), expected: 'probe pods', seen: 'none' });
+      throwAll(sources.map((from) => verifyPayload('mtu.payload-cluster-ip', label(from), svcTarget(o.env), o.out(from, 'big-svc'), PAYLOAD)).filter(defined));
       return sources.map((f) => `${pairLabel(f, svcTarget(o.env))}: ${PAYLOAD.bytes} bytes intact in ${o.out(f, 'big-svc').durationMs}ms`);
     },
   },
@@ -155,6 +156,7 @@ export const MTU_CHECKS: CheckDef[] = [
     layer: 'mtu',
     tags: ['mtu', 'negative-control'],
     controls: 'mtu.payload-cross-node',
+    controlKind: 'live',
     from: 'live cluster',
     to: 'a node dropping full-size packets silently',
     notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
@@ -168,20 +170,22 @@ export const MTU_CHECKS: CheckDef[] = [
     verify: (o) => {
       const { from, to, big, page, who } = o.gathered as { from: ProbeRef; to: V1Pod; big: ProbeOutput; page: ProbeOutput; who: ProbeOutput };
       const target = `${podTarget(to)}${PAYLOAD.path}`;
-      const f = verifyPayload('mtu-payload-cross-node', label(from), target, big, PAYLOAD);
-      const re = new RegExp(`^\\[mtu-payload-cross-node\\] from ${esc(label(from))} to ${esc(target)}: expected ${PAYLOAD.bytes} bytes with sha256 ${PAYLOAD.sha256.slice(0, 16)}…, saw (timeout|failed) after \\d+ms: \\d+ of ${PAYLOAD.bytes} bytes arrived`);
-      must(!!f && re.test(f.message), { check: 'negative-control', from: label(from), to: target, expected: `the large-payload verdict to fail (timeout) under a black hole (route MTU ${BLACKHOLE_MTU}, ICMP fragmentation-needed dropped on ${to.spec!.nodeName})`, seen: f?.message.split('\n')[0] ?? 'it passed: the body arrived whole' });
-      const small = [verifyPage('pod-ip-cross-node', label(from), podTarget(to), page), verifyServedBy('pod-ip-cross-node', label(from), podTarget(to), name(to), who)].filter(defined);
+      const where = { from: label(from), to: target };
+      const large = mustFail(where, () => verifyPayload('mtu.payload-cross-node', label(from), target, big, PAYLOAD), {
+        check: 'mtu.payload-cross-node', ...where, expected: `${PAYLOAD.bytes} bytes with sha256 ${PAYLOAD.sha256.slice(0, 16)}…`, seen: new RegExp(`^(timeout|failed) after \\d+ms: \\d+ of ${PAYLOAD.bytes} bytes arrived`),
+      });
+      const small = [verifyPage('pod-ip.cross-node', label(from), podTarget(to), page), verifyServedBy('pod-ip.cross-node', label(from), podTarget(to), name(to), who)].filter(defined);
       must(small.length === 0, { check: 'negative-control', from: label(from), to: podTarget(to), expected: 'the small-page checks (welcome page, /whoami) to still pass under the black hole', seen: small.map((x) => x.message.split('\n')[0]).join('; ') });
-      return { largePayload: f!.message.split('\n')[0], smallPages: `welcome page and /whoami from ${name(to)} answered in ${page.durationMs}/${who.durationMs}ms` };
+      return { largePayload: large[0], smallPages: `welcome page and /whoami from ${name(to)} answered in ${page.durationMs}/${who.durationMs}ms` };
     },
   },
   {
     id: 'mtu.pod-interface.negative',
-    title: 'negative control: the pod-interface check fails, naming the address list, for an address the pod does not hold',
+    title: 'verdict self-test: the pod-interface verdict fails, naming the address list, for an address the pod does not hold',
     layer: 'mtu',
-    tags: ['mtu', 'negative-control'],
+    tags: ['mtu', 'negative-control', 'verdict-self-test'],
     controls: 'mtu.pod-interface',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: "another pod's IP",
     notApplicable: (env) => (env.probes.length > 1 ? undefined : 'a single probe pod'),
@@ -189,11 +193,10 @@ export const MTU_CHECKS: CheckDef[] = [
     verify: (o) => {
       const [from, other] = o.env.probes;
       // the pod's real address and link lists, asked for the other pod's IP
-      const f = verifyPodMtu('mtu-pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
-      const line = f instanceof CheckFailure ? f.message.split('\n')[0] : `it passed: ${JSON.stringify(f)}`;
-      must(f instanceof CheckFailure && new RegExp(`^\\[mtu-pod-interface\\] from ${esc(label(from))} to its interface holding ${esc(other.ip)}: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`).test(line),
-        { check: 'negative-control', from: label(from), to: other.ip, expected: 'the verdict to say "no interface holds it"', seen: line });
-      return line;
+      return mustFail({ from: label(from), to: other.ip }, () => verifyPodMtu('mtu.pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link')), {
+        check: 'mtu.pod-interface', from: label(from), to: `its interface holding ${other.ip}`, expected: 'an interface holding the pod IP, with an MTU of at least 576',
+        seen: new RegExp(`^no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`),
+      });
     },
   },
   {
@@ -202,6 +205,7 @@ export const MTU_CHECKS: CheckDef[] = [
     layer: 'mtu',
     tags: ['mtu', 'negative-control'],
     controls: 'mtu.df-cross-node',
+    controlKind: 'live',
     from: 'live cluster',
     to: 'a node dropping full-size packets silently',
     notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
@@ -217,11 +221,9 @@ export const MTU_CHECKS: CheckDef[] = [
       const { from, to, out } = o.gathered as { from: ProbeRef; to: ProbeRef; out: ProbeOutput };
       const mtu = mtuOf(o, from);
       if (mtu instanceof CheckFailure) throw mtu;
-      const f = verifyDfPing('mtu-df-cross-node', label(from), probeTarget(to), out, mtu);
-      const line = f?.message.split('\n')[0] ?? 'it passed: the full-size packet was answered';
-      must(!!f && line.startsWith(`[mtu-df-cross-node] from ${label(from)} to ${probeTarget(to)}: expected a reply to a ${mtu}-byte packet with DF set (`) && line.includes(`), saw no reply (exit 1): "`) && /1 packets transmitted, 0 (packets )?received/.test(line),
-        { check: 'negative-control', from: label(from), to: probeTarget(to), expected: `the DF verdict to fail with "no reply" under a black hole (route MTU ${BLACKHOLE_MTU}, ICMP fragmentation-needed dropped on ${from.node})`, seen: line });
-      return line;
+      return mustFail({ from: label(from), to: probeTarget(to) }, () => verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), out, mtu), {
+        check: 'mtu.df-cross-node', from: label(from), to: probeTarget(to), expected: new RegExp(`^a reply to a ${mtu}-byte packet with DF set \\(`), seen: /^no reply \(exit 1\): ".*1 packets transmitted, 0 (packets )?received/s,
+      });
     },
   },
 ];

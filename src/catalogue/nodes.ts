@@ -4,6 +4,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { addressInCidr, inCidr } from '../util/cidr.js';
 import { routeDevice } from '../verdicts/virtual-ip.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import { mustFail } from './controls.js';
 import type { CheckDef } from './types.js';
 import { defined, hostRouteGet, must, unlessManaged } from './common.js';
 import { label } from '../workload/fanout.js';
@@ -15,7 +16,7 @@ const inside = (cidr: string) => addressInCidr(cidr, 7);
 /** The safety-net verdict: the host must not route the address anywhere. */
 export function verifyUnrouted(cidr: string, probeIP: string, routeGetOutput: string): CheckFailure | undefined {
   const dev = routeDevice(routeGetOutput);
-  return dev === undefined ? undefined : new CheckFailure({ check: 'safety-net', from: 'the host', to: `${cidr} (${probeIP})`, expected: 'no route (unreachable)', seen: `routed via ${dev}: ${routeGetOutput.trim()}`, command: `ip route get ${probeIP}` });
+  return dev === undefined ? undefined : new CheckFailure({ check: 'nodes.safety-net', from: 'the host', to: `${cidr} (${probeIP})`, expected: 'no route (unreachable)', seen: `routed via ${dev}: ${routeGetOutput.trim()}`, command: `ip route get ${probeIP}` });
 }
 
 export const NODE_CHECKS: CheckDef[] = [
@@ -30,8 +31,8 @@ export const NODE_CHECKS: CheckDef[] = [
     gather: async ({ env }) => (await env.kube.core.listNode()).items,
     verify: (o) => {
       const nodes = o.gathered as V1Node[];
-      must(nodes.length > 0, { check: 'nodes-ready', from: 'the API', to: 'nodes', expected: 'at least one node', seen: 'no nodes' });
-      throwAll(nodes.filter((n) => !nodeReady(n)).map((n) => new CheckFailure({ check: 'nodes-ready', from: 'the API', to: `node ${n.metadata!.name}`, expected: 'Ready=True', seen: (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ') || 'no conditions' })));
+      must(nodes.length > 0, { check: 'nodes.ready', from: 'the API', to: 'nodes', expected: 'at least one node', seen: 'no nodes' });
+      throwAll(nodes.filter((n) => !nodeReady(n)).map((n) => new CheckFailure({ check: 'nodes.ready', from: 'the API', to: `node ${n.metadata!.name}`, expected: 'Ready=True', seen: (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ') || 'no conditions' })));
       const cp = o.env.facts.nodes.filter((n) => n.controlPlane).length;
       return { nodes: nodes.length, controlPlanes: cp, workers: nodes.length - cp, list: nodes.map((n) => `${n.metadata!.name} ${n.status!.nodeInfo!.kubeletVersion} ${n.status!.nodeInfo!.containerRuntimeVersion}`) };
     },
@@ -49,13 +50,13 @@ export const NODE_CHECKS: CheckDef[] = [
       const missing = nodes.filter((n) => !probes.some((p) => p.node === n.name));
       const seen = new Map<string, string>();
       const failures = [
-        ...missing.map((n) => new CheckFailure({ check: 'node-pod-ip', from: 'the API', to: `node ${n.name}`, expected: 'a Ready probe pod with an IP', seen: 'none' })),
+        ...missing.map((n) => new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: `node ${n.name}`, expected: 'a Ready probe pod with an IP', seen: 'none' })),
         ...probes.map((p) => {
           const dup = seen.get(p.ip);
           seen.set(p.ip, p.pod);
-          if (!p.ip) return new CheckFailure({ check: 'node-pod-ip', from: 'the API', to: label(p), expected: 'a pod IP', seen: 'none' });
-          if (dup) return new CheckFailure({ check: 'node-pod-ip', from: 'the API', to: label(p), expected: 'an IP of its own', seen: `${p.ip}, also held by ${dup}` });
-          if (facts.podSubnets.length && !facts.podSubnets.some((c) => inCidr(p.ip, c))) return new CheckFailure({ check: 'node-pod-ip', from: 'the API', to: label(p), expected: `an IP inside the pod range ${facts.podSubnets.join(',')}`, seen: p.ip });
+          if (!p.ip) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: 'a pod IP', seen: 'none' });
+          if (dup) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: 'an IP of its own', seen: `${p.ip}, also held by ${dup}` });
+          if (facts.podSubnets.length && !facts.podSubnets.some((c) => inCidr(p.ip, c))) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: `an IP inside the pod range ${facts.podSubnets.join(',')}`, seen: p.ip });
           return undefined;
         }),
       ].filter(defined);
@@ -78,7 +79,7 @@ export const NODE_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const seen = o.gathered as Array<{ cidr: string; ip: string; out: string }>;
-      must(seen.length >= 2, { check: 'safety-net', from: 'the host', to: 'pod + service ranges', expected: 'both ranges known', seen: `${seen.length} ranges` });
+      must(seen.length >= 2, { check: 'nodes.safety-net', from: 'the host', to: 'pod + service ranges', expected: 'both ranges known', seen: `${seen.length} ranges` });
       throwAll(seen.map((s) => verifyUnrouted(s.cidr, s.ip, s.out)).filter(defined));
       return Object.fromEntries(seen.map((s) => [s.cidr, s.out.trim()]));
     },
@@ -86,19 +87,21 @@ export const NODE_CHECKS: CheckDef[] = [
   {
     id: 'nodes.safety-net.negative',
     phase: 'cluster',
-    title: 'negative control: the safety-net check fails for an address the host does route (a node IP)',
+    title: 'verdict self-test: the safety-net verdict fails for an address the host does route (a node IP)',
     layer: 'nodes',
-    tags: ['cluster', 'safety-net', 'negative-control'],
+    tags: ['cluster', 'safety-net', 'negative-control', 'verdict-self-test'],
     controls: 'nodes.safety-net',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'broken safety net',
     notApplicable: unlessManaged('a host-side check'),
     gather: async ({ env }) => hostRouteGet(env, env.facts.nodes[0].internalIP),
     verify: (o) => {
       const ip = o.env.facts.nodes[0].internalIP;
-      const f = verifyUnrouted(`${ip}/32`, ip, o.gathered as string);
-      must(!!f && /\[safety-net\] from the host to \S+ \(\S+\): expected no route \(unreachable\), saw routed via \S+/.test(f.message), { check: 'negative-control', from: 'the host', to: ip, expected: 'the safety-net verdict to fail for a routed node IP', seen: f?.message ?? 'it passed' });
-      return f!.message;
+      // the host's real route to a node, judged as if the node's address were a cluster range
+      return mustFail({ from: 'the host', to: ip }, () => verifyUnrouted(`${ip}/32`, ip, o.gathered as string), {
+        check: 'nodes.safety-net', from: 'the host', to: `${ip}/32 (${ip})`, expected: 'no route (unreachable)', seen: /^routed via \S+: /,
+      });
     },
   },
 ];

@@ -212,11 +212,11 @@ export const POD_IP_CHECKS: CheckDef[] = [
     // beside the Service changes: it looks at no nginx pod, and its address (the top of the
     // control plane's pod range) is not one a new pod gets
     phase: 'cluster',
-    title: 'negative control: the reachability check fails, within its timeout, for a pod-range address no pod holds',
+    title: 'verdict self-test: the reachability verdict fails, within the probe\'s timeout, for a pod-range address no pod holds (asked live)',
     layer: 'pod-ip',
-    tags: ['pod-ip', 'negative-control'],
+    tags: ['pod-ip', 'negative-control', 'verdict-self-test'],
     controls: 'pod-ip.cross-node',
-    controlKind: 'live',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'broken pod-ip',
     notApplicable: (env) => (env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster'),

@@ -27,6 +27,7 @@ import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../wor
 import { pollUntil } from '../util/poll.js';
 import { retryOnConflict } from '../kube/errors.js';
 import { fanOut, key, label } from '../workload/fanout.js';
+import { mustFail } from './controls.js';
 import type { CheckDef, Observations, PhaseDef, ProbeAsk } from './types.js';
 import { defined, must, podSources } from './common.js';
 
@@ -289,40 +290,40 @@ export const POLICY_CHECKS: CheckDef[] = [
   policyCheck('policy-removed', 'restored', 'once the policies are deleted every source reaches nginx again (pod IP and ClusterIP) and the policy-client resolves names again', ['allowed'], 'every probe pod', 'nginx:80'),
   {
     id: 'policy.not-enforced.negative',
-    title: 'negative control: the policy verdict says "NetworkPolicy is not enforced" for a connection that was not denied',
+    title: 'verdict self-test: the policy verdict says "NetworkPolicy is not enforced" for a connection that was not denied',
     layer: 'policy',
-    tags: ['policy', 'negative-control'],
+    tags: ['policy', 'negative-control', 'verdict-self-test'],
     controls: 'policy.deny.same-namespace',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a connection no policy denies',
     probes: (env) => controlAsks(env).map(({ from, probe }) => ({ from, probe })),
     verify: (o) => {
       const { from, probe, to } = controlAsks(o.env)[0];
       const out: ProbeOutput = o.out(from, probe.id);
-      const f = verifyPolicyProbe('policy-deny-other-namespace', { kind: 'http', expect: 'denied', from: label(from), to, because: `${DENY_BY} (judged as if it were in place: this phase has no policy)` }, out);
-      const line = f?.message.split('\n')[0] ?? 'it passed';
-      must(!!f && line.startsWith(`[policy-deny-other-namespace] from ${label(from)} to ${to}: expected denied (timeout or refused) by `) && line.endsWith(`saw ok after ${out.durationMs}ms (exit 0: ${JSON.stringify(out.output.replace(/\s+/g, ' ').trim().slice(0, 120))}): ${NOT_ENFORCED}`),
-        { check: 'negative-control', from: label(from), to, expected: `the verdict to end in "${NOT_ENFORCED}"`, seen: line });
-      return line;
+      // a connection no policy denies, judged as if the deny policy were in place
+      return mustFail({ from: label(from), to }, () => verifyPolicyProbe('policy.deny.same-namespace', { kind: 'http', expect: 'denied', from: label(from), to, because: `${DENY_BY} (judged as if it were in place: this phase has no policy)` }, out), {
+        check: 'policy.deny.same-namespace', from: label(from), to, expected: /^denied \(timeout or refused\) by /, seen: new RegExp(`^ok after ${out.durationMs}ms \\(exit 0: .*\\): ${NOT_ENFORCED}$`),
+      });
     },
   },
   {
     id: 'policy.allowed-blocked.negative',
-    title: 'negative control: the policy verdict says "NetworkPolicy blocks allowed traffic" for an allowed connection that fails',
+    title: 'verdict self-test: the policy verdict says "NetworkPolicy blocks allowed traffic" for an allowed connection that fails',
     layer: 'policy',
-    tags: ['policy', 'negative-control'],
+    tags: ['policy', 'negative-control', 'verdict-self-test'],
     controls: 'policy.allow.namespace-selector',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a connection that fails (refused)',
     probes: (env) => controlAsks(env).map(({ from, probe }) => ({ from, probe })),
     verify: (o) => {
       const { from, probe, to } = controlAsks(o.env)[1];
       const out = o.out(from, probe.id);
-      const f = verifyPolicyProbe('policy-allow-namespace-selector', { kind: 'http', expect: 'ok', from: label(from), to, because: np(POLICY.allowNs) }, out);
-      const line = f?.message.split('\n')[0] ?? 'it passed';
-      must(!!f && new RegExp(`^\\[policy-allow-namespace-selector\\] from .* to .*: expected ok \\(allowed: ${np(POLICY.allowNs)}\\), saw (refused|timeout) after \\d+ms \\(exit \\d+: .*\\): ${ALLOWED_BLOCKED}$`).test(line),
-        { check: 'negative-control', from: label(from), to, expected: `the verdict to end in "${ALLOWED_BLOCKED}"`, seen: line });
-      return line;
+      // a connection that really fails (nothing listens on :81), judged as if it were allowed
+      return mustFail({ from: label(from), to }, () => verifyPolicyProbe('policy.allow.namespace-selector', { kind: 'http', expect: 'ok', from: label(from), to, because: np(POLICY.allowNs) }, out), {
+        check: 'policy.allow.namespace-selector', from: label(from), to, expected: `ok (allowed: ${np(POLICY.allowNs)})`, seen: new RegExp(`^(refused|timeout) after \\d+ms \\(exit \\d+: .*\\): ${ALLOWED_BLOCKED}$`),
+      });
     },
   },
 ];

@@ -17,6 +17,7 @@ import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
 import { fanOut, key, label, runFanout } from '../workload/fanout.js';
+import { mustFail } from './controls.js';
 import type { CheckDef, Observations, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
 
@@ -365,28 +366,31 @@ export const SERVICE_CHECKS: CheckDef[] = [
   {
     id: 'service.selects-nothing.negative',
     phase: 'cluster',
-    title: 'negative control: the Endpoints check fails, naming the empty set, for a Service whose selector matches nothing',
+    title: 'verdict self-test: the Endpoints verdict fails, naming the empty set, for a Service whose selector matches nothing',
     layer: 'service',
-    tags: ['service', 'negative-control'],
+    tags: ['service', 'negative-control', 'verdict-self-test'],
     controls: 'service.endpoints',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a Service selecting nothing',
     setupObjects: [nothingService('selects-nothing')],
     gather: ({ env }) => backends(env.kube, env.workloadNs, 'selects-nothing', selector, port),
     verify: (o) => {
       const b = o.gathered as Backends;
-      const f = verifySet('endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints)?.message ?? 'it passed';
-      must(/\[endpoints\] from the API to svc\/selects-nothing: expected Endpoints = ready pods \{.+\}, saw \{\} \(the empty set\)/.test(f), { check: 'negative-control', from: 'the API', to: 'svc/selects-nothing', expected: 'saw {} (the empty set)', seen: f });
-      return f;
+      // the real Endpoints of a Service selecting nothing, judged against the nginx pods' set
+      return mustFail({ from: 'the API', to: 'svc/selects-nothing' }, () => verifySet('service.endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints), {
+        check: 'service.endpoints', from: 'the API', to: 'svc/selects-nothing', expected: /^Endpoints = ready pods \{.+\}$/, seen: '{} (the empty set)',
+      });
     },
   },
   {
     id: 'service.no-endpoints.negative',
     phase: 'cluster',
-    title: 'negative control: the ClusterIP check fails for a Service without endpoints',
+    title: 'verdict self-test: the ClusterIP verdict fails for a Service without endpoints (asked live)',
     layer: 'service',
-    tags: ['service', 'negative-control'],
+    tags: ['service', 'negative-control', 'verdict-self-test'],
     controls: 'service.from-pods',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a Service without endpoints',
     setupObjects: [nothingService('no-endpoints')],
@@ -398,27 +402,25 @@ export const SERVICE_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const { from, clusterIP, out } = o.gathered as { from: ProbeRef; clusterIP: string; out: ReturnType<Observations['out']> };
-      const f = verifyPage('service-from-pods', label(from), `no-endpoints ${clusterIP}:80`, out)?.message ?? 'it passed';
-      must(/expected the nginx welcome page, saw (fail|timeout)/.test(f), { check: 'negative-control', from: label(from), to: clusterIP, expected: 'saw fail or timeout', seen: f });
-      return f;
+      const to = `no-endpoints ${clusterIP}:80`;
+      return mustFail({ from: label(from), to }, () => verifyPage('service.from-pods', label(from), to, out), { check: 'service.from-pods', from: label(from), to, expected: 'the nginx welcome page', seen: /^(fail|timeout) \(exit / });
     },
   },
   {
     id: 'service.virtual-ip.negative',
     phase: 'cluster',
-    title: 'negative control: the virtual-IP check fails for an address a node does hold',
+    title: 'verdict self-test: the virtual-IP verdict fails for an address a node does hold',
     layer: 'service',
-    tags: ['service', 'negative-control'],
+    tags: ['service', 'negative-control', 'verdict-self-test'],
     controls: 'service.virtual-ip',
+    controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a node IP',
     probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
     verify: (o) => {
       const v = o.env.nodeViews[0];
       const nodeIP = o.env.facts.nodes.find((n) => n.name === v.node)!.internalIP;
-      const f = verifyNotHeld('virtual-ip', label(v), nodeIP, o.out(v, 'addrs').output)?.message ?? 'it passed';
-      must(/expected no interface to hold the address, saw held by \S+/.test(f), { check: 'negative-control', from: label(v), to: nodeIP, expected: 'saw held by <interface>', seen: f });
-      return f;
+      return mustFail({ from: label(v), to: nodeIP }, () => verifyNotHeld('service.virtual-ip', label(v), nodeIP, o.out(v, 'addrs').output), { check: 'service.virtual-ip', from: label(v), to: nodeIP, expected: 'no interface to hold the address', seen: /^held by \S+/ });
     },
   },
   ...changeChecks('replaced', 'after both pods are replaced', '2 new'),

@@ -66,10 +66,11 @@ export interface CheckDef {
   /** For a negative control: the id of the check it shows failing when its property is broken. */
   controls?: string;
   /**
-   * For a negative control, what kind of evidence it is: `live` — the check's probe, run on the
-   * live cluster against a fault made there (a rule, a route, an address nobody holds, a name that
-   * does not exist), fails; `verdict-self-test` — the check's verdict, applied to healthy output
-   * against a wrong expectation, fails: it shows the verdict can fail, nothing about the cluster.
+   * For a negative control, what kind of evidence it is: `live` — a fault is made on the live
+   * cluster (a node's rule or route) that breaks the property where it held, and the check's probe
+   * and verdict fail there; `verdict-self-test` — the check's verdict, applied to healthy output
+   * against a wrong expectation (another pod's answer, an address or a name nobody holds, a Service
+   * that selects nothing), fails: it shows the verdict can fail, nothing about the cluster.
    */
   controlKind?: 'live' | 'verdict-self-test';
   /**
