@@ -46,7 +46,7 @@ describe('the matrix client output', () => {
   });
   it('the probe: one argv per source row, cells as id,proto,host,port, bounded twice', () => {
     const p = matrixProbe('netpol-x', [{ id: cellId(2, 'UDP', 81), protocol: 'UDP', host: '10.244.1.5', port: 81 }], 1000);
-    expect(p.argv.slice(0, 6)).toEqual(['timeout', '-s', 'KILL', '5', 'perl', '-e']);
+    expect(p.argv.slice(0, 6)).toEqual(['timeout', '-s', 'KILL', '9', 'perl', '-e']);
     expect(p.argv.slice(7)).toEqual(['1000', '2.UDP81,udp,10.244.1.5,81']);
     expect(() => matrixProbe('x', [{ id: 'a b', protocol: 'TCP', host: 'h', port: 1 }])).toThrow(/shell-safe/);
   });
@@ -138,7 +138,7 @@ describe('judging a case', () => {
       ['allow', 'deny', 'refused'],
     ]);
     expect(f.ctx.seen).toContain('x/b -> x/a UDP/81: expected denied (deny-ingress on x/a), saw ok after');
-    expect(f.ctx.seen).toContain('y/a -> x/b TCP/80: expected allowed (no policy), saw refused after 1ms (Connection refused)');
+    expect(f.ctx.seen).toMatch(/y\/a -> x\/b TCP\/80: expected allowed \(no policy\), saw refused after \d+ms \(Connection refused\)/);
   });
   it('not converged within the deadline: says so with the deadline and rounds', () => {
     const f = failure(() => judgeCase(input(round(() => 'dropped'), { converged: false, ms: 20_400, rounds: 14, deadlineMs: 20_000 })));

@@ -6,6 +6,7 @@ import { SERVICE_CHECKS, SERVICE_PHASES } from './services.js';
 import { DNS_CHECKS } from './dns.js';
 import { MTU_CHECKS } from './mtu.js';
 import { POLICY_CHECKS, POLICY_PHASES } from './policy.js';
+import { NETPOL_CHECKS, NETPOL_PHASES } from './netpol.js';
 import type { CheckDef, PhaseDef } from './types.js';
 
 /**
@@ -22,10 +23,11 @@ export const PHASES: PhaseDef[] = [
     beside: SERVICE_PHASES.map((p) => p.name),
   },
   ...SERVICE_PHASES,
+  ...NETPOL_PHASES,
   ...POLICY_PHASES,
 ];
 
-export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS];
+export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS, ...NETPOL_CHECKS];
 
 const ids = new Set<string>();
 for (const c of CATALOGUE) {

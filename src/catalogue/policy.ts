@@ -18,7 +18,8 @@ import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPolicyProbe, type Expectation } from '../verdicts/policy.js';
-import { throwAll } from '../verdicts/failure.js';
+import { NotApplicable, throwAll } from '../verdicts/failure.js';
+import { netpolUnenforced } from './netpol.js';
 import { createAll } from '../workload/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
 import { isLive, isReady, listPods, waitPodsReady } from '../workload/pods.js';
@@ -216,6 +217,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-deny',
     title: `NetworkPolicy ${POLICY.deny} (every pod of the workload namespace isolated for ingress)`,
     enter: async (env) => {
+      if (netpolUnenforced(env)) return { skipped: netpolUnenforced(env) };
       await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny]);
@@ -226,6 +228,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-allow',
     title: `+ ${POLICY.allowNs} (namespaceSelector) and ${POLICY.allowPod} (podSelector) on nginx:80`,
     enter: async (env) => {
+      if (netpolUnenforced(env)) return { skipped: netpolUnenforced(env) };
       await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny, POLICY.allowNs, POLICY.allowPod]);
@@ -236,6 +239,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-egress',
     title: `+ ${POLICY.egress} (the policy-client may only reach nginx:80: no DNS)`,
     enter: async (env) => {
+      if (netpolUnenforced(env)) return { skipped: netpolUnenforced(env) };
       await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, [POLICY.deny, POLICY.allowNs, POLICY.allowPod, POLICY.egress]);
@@ -246,6 +250,7 @@ export const POLICY_PHASES: PhaseDef[] = [
     name: 'policy-removed',
     title: 'every NetworkPolicy of the run deleted',
     enter: async (env) => {
+      if (netpolUnenforced(env)) return { skipped: netpolUnenforced(env) };
       await ensureWorkload(env);
       await ensureClient(env);
       await setPolicies(env, []);
@@ -265,7 +270,13 @@ function judge(check: string, asks: PolicyAsk[], o: Observations): string[] {
 function policyCheck(phase: string, group: string, title: string, tags: string[], from: string, to: string): CheckDef {
   const id = `policy.${phase.replace(/^policy-/, '')}.${group}`;
   const asks = (env: RunEnv) => EXPECT[phase][group](env);
-  return { id, title, layer: 'policy', tags: ['policy', phase, ...tags], phase, from, to, probes: asks, verify: (o) => judge(id.replace(/\./g, '-'), asks(o.env), o) };
+  return {
+    id, title, layer: 'policy', tags: ['policy', phase, ...tags], phase, from, to, probes: asks,
+    verify: (o) => {
+      if (o.phaseData.skipped) throw new NotApplicable(`not meaningful: NetworkPolicy is not enforced on this cluster (${o.phaseData.skipped})`);
+      return judge(id.replace(/\./g, '-'), asks(o.env), o);
+    },
+  };
 }
 
 /** Steady-phase probes for the negative controls: a connection no policy denies, and one that really fails (nothing listens on :81). */

@@ -6,10 +6,10 @@
 // an exec. The caller hands in the phases, the settings and an AbortSignal; the engine reads no
 // environment and owns no process: on interruption it deletes the run's namespaces and rejects with
 // RunInterrupted (the CLI alone turns that into exit 130).
-import { CheckFailure } from '../verdicts/failure.js';
+import { CheckFailure, NotApplicable } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
 import { DEFAULT_SETTINGS, setupRun, teardownRun, type RunEnv, type RunSettings } from '../workload/setup.js';
-import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
+import { apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
@@ -112,7 +112,6 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
   const sections: Record<string, unknown> = {};
   const counted0 = execCounter(conn.kube);
   let env: RunEnv | undefined;
-  let fatal: NetcheckError | undefined;
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
@@ -123,8 +122,6 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
     if (err instanceof RunInterrupted) throw err;
     const why = firstLine(err);
     for (const c of selection) emit(record(c, 'failed', 0, { error: `${SETUP_FAILED}${why}` }));
-    // a probe image without the tools the probes call: the run ends at once (exit 2), after clean-up
-    if (err instanceof NetcheckError) fatal = err;
   }
   timings.setupMs = Date.now() - t0;
 
@@ -164,7 +161,6 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
   } else {
     // setup may have created namespaces before it failed
     await teardownRun(conn.kube, runId).catch(() => undefined);
-    if (fatal) throw fatal;
   }
 
   const ordered = selection.map((c) => records.get(c.id)!);
@@ -279,8 +275,8 @@ async function runPhase(
       }
       emit(record(c, 'passed', took(), { evidence }));
     } catch (err) {
-      const error = firstLine(ownedBy(err, c.id));
-      emit(record(c, 'failed', took(), { error, evidence: await failureEvidence(env, c.tags) }));
+      if (err instanceof NotApplicable) emit(record(c, 'skipped', took(), { reason: err.message }));
+      else emit(record(c, 'failed', took(), { error: firstLine(ownedBy(err, c.id)), evidence: await failureEvidence(env, c.tags) }));
     }
     if (c.facts) {
       try {

@@ -5,6 +5,7 @@
 // outcome: ok (the server answered: its "<namespace>/<pod>"), refused (RST / ICMP port unreachable),
 // unreachable (ICMP host/net unreachable: an engine that rejects), timeout (nothing in time),
 // closed (TCP connected, closed without a word), error (anything else, with the error).
+// perl-base only (no Time::HiRes): times from /proc/uptime (10 ms resolution), waits through select.
 // TCP: connect, read the server's one line. UDP: a datagram every 200 ms until an answer or the
 // deadline (a lost datagram is not a denial). The server side is manifests/netpol/matrix-pod.yaml.
 import type { Probe } from './batch.js';
@@ -29,21 +30,22 @@ export interface CellResult {
   said: string;
 }
 
-export const MATRIX_CLIENT = `use strict; use warnings; use IO::Socket::IP; use IO::Select; use Time::HiRes qw(time);
+export const MATRIX_CLIENT = `use strict; use warnings; use IO::Socket::IP; use IO::Select;
 use Errno qw(ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH);
+sub now { open(my $f, '<', '/proc/uptime') or return time; my ($t) = split / /, scalar <$f>; return $t }
 $| = 1; my $limit = shift(@ARGV) / 1000; my @kids;
 for my $cell (@ARGV) {
   my ($id, $proto, $host, $port) = split /,/, $cell;
   my $pid = fork; die "fork: $!\\n" unless defined $pid;
   if ($pid) { push @kids, $pid; next }
-  my $t0 = time; my $end = $t0 + $limit; my ($what, $said) = ('timeout', 'no answer');
+  my $t0 = now(); my $end = $t0 + $limit; my ($what, $said) = ('timeout', 'no answer');
   my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => lc $proto, Timeout => $limit);
   if (!$s) {
     $what = $! == ECONNREFUSED ? 'refused' : ($! == EHOSTUNREACH || $! == ENETUNREACH) ? 'unreachable' : ($! == ETIMEDOUT || $@ =~ /timed out/i) ? 'timeout' : 'error';
     $said = $@ || "$!"; $said =~ s/\\s+/ /g;
   } else {
     my $sel = IO::Select->new($s); my $next = 0;
-    while ((my $now = time) < $end) {
+    while ((my $now = now()) < $end) {
       if ($proto eq 'udp' && $now >= $next) { $s->send("knc\\n"); $next = $now + 0.2 }
       my $wait = ($proto eq 'udp' && $next < $end ? $next : $end) - $now;
       next unless $sel->can_read($wait > 0 ? $wait : 0);
@@ -53,11 +55,11 @@ for my $cell (@ARGV) {
       ($what, $said) = ('closed', 'closed without an answer'); last;
     }
   }
-  printf "KNC-CELL %s %s %d %s\\n", $id, $what, (time - $t0) * 1000, $said;
+  printf "KNC-CELL %s %s %d %s\\n", $id, $what, (now() - $t0) * 1000, $said;
   exit 0;
 }
 $SIG{ALRM} = sub { kill 'KILL', @kids; print "KNC-CELLS killed after the deadline\\n"; exit 3 };
-alarm(int($limit) + 2); waitpid($_, 0) for @kids;`;
+alarm(int($limit) + 6); waitpid($_, 0) for @kids;`;
 
 /** A cell's id in a source's row: the target's index among the row's targets, protocol and port ("3.UDP81"). */
 export const cellId = (target: number, protocol: Protocol, port: number) => `${target}.${protocol}${port}`;
@@ -73,9 +75,9 @@ const proto = (p: Protocol) => p.toLowerCase();
  * One probe that tries every cell of a source pod's row at once, each bounded by `timeoutMs`; the
  * whole run is bounded by perl's own alarm and an outer `timeout -s KILL`.
  */
-export function matrixProbe(id: string, cells: CellAsk[], timeoutMs = 1000): Probe {
+export function matrixProbe(id: string, cells: CellAsk[], timeoutMs = 2000): Probe {
   for (const c of cells) if (!/^[A-Za-z0-9_.:-]+$/.test(c.id)) throw new Error(`cell id not shell-safe: ${c.id}`);
-  const outer = Math.ceil(timeoutMs / 1000) + 4;
+  const outer = Math.ceil(timeoutMs / 1000) + 8;
   return {
     id,
     argv: ['timeout', '-s', 'KILL', String(outer), 'perl', '-e', MATRIX_CLIENT, String(timeoutMs), ...cells.map((c) => `${c.id},${proto(c.protocol)},${c.host},${c.port}`)],

@@ -99,6 +99,16 @@ details{margin-top:6px}
 details pre{margin:4px 0 0;padding:8px;background:#f6f8fa;border-radius:6px;white-space:pre-wrap;word-break:break-word;max-height:480px;overflow:auto}
 ul.failures{margin:8px 0 0;padding-left:20px}
 ul.failures a{color:var(--bad-fg)}
+table.netpol td.np{min-width:0;width:18px;padding:1px 2px;text-align:center;font:12px ui-monospace,"DejaVu Sans Mono",monospace}
+td.np.allow{background:var(--ok-bg);color:var(--ok-fg)}
+td.np.deny{background:#dfe3e8;color:#24292f}
+td.np.self{background:#fff;color:#afb8c1}
+td.np.differs{background:var(--bad-bg);color:var(--bad-fg);font-weight:700;box-shadow:inset 0 0 0 2px var(--bad-fg)}
+details.netpol{margin:10px 0}
+details.netpol summary{cursor:pointer}
+details.netpol summary .verdict{font-weight:700;margin-right:8px}
+details.netpol summary .verdict.passed{color:var(--ok-fg)}
+details.netpol summary .verdict.failed{color:var(--bad-fg)}
 .empty{color:var(--muted);font-style:italic}
 `;
 
@@ -257,6 +267,49 @@ ${up.tests.map((t) => `<tr${attrs({ class: t.status, 'data-conformance': t.name,
 </tbody></table>`;
 }
 
+/** One NetworkPolicy case as results.json carries it (src/catalogue/netpol.ts). */
+interface NetpolTable {
+  title: string;
+  doc?: string;
+  verdict?: string;
+  targets: string[];
+  convergence?: { converged: boolean; ms: number; rounds: number; deadlineMs: number };
+  expected: Record<string, Record<string, string>>;
+  observed: Record<string, Record<string, string>>;
+}
+
+const NP_CLASS: Record<string, string> = { '.': 'allow', X: 'deny', '-': 'self' };
+
+/** The NetworkPolicy truth tables: per case, rows = sources, columns = protocol/port × target; a differing cell shows what was seen, in red. */
+function netpolGrids(f: HtmlInput): string {
+  const cases = f.sections?.netpol as Record<string, NetpolTable> | undefined;
+  if (!cases || !Object.keys(cases).length) return '';
+  const out = Object.entries(cases).map(([id, t]) => {
+    const ports = Object.keys(t.expected);
+    const sources = distinct(ports.flatMap((p) => Object.keys(t.expected[p])));
+    let differs = 0;
+    const head = `<tr><th rowspan="2">from \\ to</th>${ports.map((p) => `<th class="group" colspan="${t.targets.length}">${e(p)}</th>`).join('')}</tr>
+<tr>${ports.map(() => t.targets.map((x) => `<th title="${e(x)}">${e(x)}</th>`).join('')).join('')}</tr>`;
+    const rows = sources.map((from) => `<tr><th>${e(from)}</th>${ports.map((p) => t.targets.map((to, i) => {
+      const want = t.expected[p]?.[from]?.[i] ?? '?';
+      const saw = t.observed[p]?.[from]?.[i] ?? '?';
+      const bad = want !== saw;
+      if (bad) differs++;
+      return `<td${attrs({ class: `np ${bad ? 'differs' : NP_CLASS[saw] ?? ''}`, 'data-from': from, 'data-to': to, 'data-port': p, 'data-expected': want, 'data-observed': saw, title: bad ? `expected ${want}, saw ${saw}` : undefined })}>${e(saw)}</td>`;
+    }).join('')).join('')}</tr>`);
+    const cv = t.convergence;
+    const verdict = t.verdict === 'passed' ? 'passed' : 'failed';
+    return `<details class="netpol"${verdict === 'failed' ? ' open' : ''} data-case="${e(id)}">
+<summary><span class="verdict ${verdict}">${e(t.verdict ?? '?')}</span>${e(t.title)}${cv ? ` <span class="sub">${cv.converged ? `converged in ${e(cv.ms)} ms (${e(cv.rounds)} rounds)` : `not converged within ${e(cv.deadlineMs)} ms`}${differs ? `, <b>${differs} cells differ</b>` : ''}</span>` : ''}</summary>
+${t.doc ? `<p class="note">${e(t.doc)}</p>` : ''}
+<table class="grid netpol" aria-label="${e(id)}"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table>
+</details>`;
+  });
+  return `<h2 id="netpol">NetworkPolicy truth tables (${Object.keys(cases).length} cases)</h2>
+<p class="note">Observed cells: <code>.</code> allowed (the target pod answered), <code>X</code> denied, <code>-</code> a pod to itself (not probed), <code>W</code> another pod answered, <code>E</code> error, <code>?</code> not run; a cell in red differs from the expected table (its title says what was expected).</p>
+${out.join('\n')}`;
+}
+
 export function toHtml(f: HtmlInput): string {
   const reach = f.matrices?.reachability ?? [];
   const dns = f.matrices?.dns ?? [];
@@ -280,6 +333,7 @@ ${reachabilityGrid(reach)}
 <h2 id="dns">DNS name forms: namespace × name form × transport</h2>
 <p class="note">Each name form asked from each namespace over UDP and TCP (<code>dig</code>) and as applications resolve (libc <code>getent</code>). ${dns.length} lookups, ${dnsBad ? `<b>${dnsBad} not as expected</b>` : 'all as expected'}.</p>
 ${dnsGrid(dns)}
+${netpolGrids(f)}
 ${conformanceHtml(f)}
 <h2 id="checks">Checks (${f.results.length})</h2>
 ${f.results.length ? `<table class="checks"><thead><tr><th>status</th><th>check</th><th>from → to</th><th>duration</th></tr></thead><tbody>

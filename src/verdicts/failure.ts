@@ -29,3 +29,12 @@ export function throwAll(failures: CheckFailure[]): void {
     throw err;
   }
 }
+
+/**
+ * Thrown by a verdict that finds, only once it looked, that the check cannot apply or mean anything
+ * on this cluster (e.g. the kernel has no SCTP; NetworkPolicy is not enforced at all, said once by
+ * another check): the record is "skipped" with this reason, never "passed".
+ */
+export class NotApplicable extends Error {
+  override readonly name = 'NotApplicable';
+}
