@@ -1,7 +1,7 @@
 // Lab grading (`kube-netcheck grade`) on the live cluster of this Jest run (jestTarget()).
 // Setup: one namespace per case, labelled with a run id of this spec (runLabels, so that
 // `kube-netcheck cleanup` finds leftovers): the reference solution
-// (manifests/grading/reference-solution.yaml with the offline nginx image), an empty namespace,
+// (manifests/grading/solutions/seed/reference.yaml with the offline nginx image), an empty namespace,
 // one seeded mistake each (wrong pod label, containerPort, targetPort, 1 replica, selector typo),
 // and what the student did not build: a stray bare Pod labelled run=my-nginx (selected by the
 // Service, or not), a Deployment scaled to 3, a Service selector that leaves one of the
@@ -24,8 +24,10 @@ import { waitPodsReady } from '../../src/workload/pods.js';
 import { endpointsSet, fmt, readyPodSet } from '../../src/verdicts/endpoints.js';
 import { newRunId, runLabels } from '../../src/util/labels.js';
 import { pollUntil } from '../../src/util/poll.js';
-import { CHECK_IDS } from '../../src/grade/items.js';
-import { loadRubric } from '../../src/grade/rubric.js';
+import { CHECK_IDS } from '../../src/grade/verdicts.js';
+import { loadLab } from '../../src/grade/lab.js';
+import type { gradeBookJson } from '../../src/grade/format.js';
+import { readFileSync } from 'node:fs';
 import { displayPercent } from '../../src/grade/score.js';
 import type { LmsReport } from '../../src/grade/format.js';
 import type { Target } from '../../src/cluster/resolve.js';
@@ -34,7 +36,7 @@ import { jestTarget } from '../support/netcheck.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/kube-netcheck.js');
-const REFERENCE = path.join(ROOT, 'manifests/grading/reference-solution.yaml');
+const REFERENCE = path.join(ROOT, 'manifests/grading/solutions/seed/reference.yaml');
 const STRAY = 'stray-nginx';
 const DEAD = 'dead-nginx';
 
@@ -239,7 +241,10 @@ let kube: Kube;
 let tmp: string;
 const runId = newRunId();
 const nsOf = (c: Pick<Case, 'key'>) => `knc-${runId}-g-${c.key}`;
-const graded = new Map<string, Graded>();
+type BookStudent = ReturnType<typeof gradeBookJson>['students'][number];
+const graded = new Map<string, BookStudent>();
+let classOut: { code: number; out: string; err: string };
+let reference: Graded;
 let customRubric: string;
 let custom: { strict: Graded; lenient: Graded };
 let before: string[];
@@ -390,10 +395,14 @@ beforeAll(async () => {
 
   customRubric = path.join(tmp, 'api-only.yaml');
   writeFileSync(customRubric, [
-    'name: replicas-matter',
-    'items:',
-    '  - {id: made-it, check: deployment, weight: 1, description: "a Deployment my-nginx in {namespace}", hint: "create it"}',
-    '  - {id: two-pods, check: replicas, weight: 3, description: "2 Ready replicas", hint: "scale it to 2, not 1"}',
+    'lab: replicas-matter',
+    'title: replicas matter',
+    'workloads: {nginx: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}',
+    'tasks:',
+    '  - id: t',
+    '    checks:',
+    '      - {id: made-it, type: exists, weight: 1, description: "a Deployment my-nginx in {namespace}", hint: "create it"}',
+    '      - {id: two-pods, type: replicas, weight: 3, description: "2 Ready replicas", hint: "scale it to 2, not 1"}',
     '',
   ].join('\n'));
 
@@ -402,15 +411,26 @@ beforeAll(async () => {
   // the grader reads the probe image from the environment, as the CLI does
   process.env.KNC_PROBE_IMAGE = target.images.probe;
   process.env.KNC_API_TIMEOUT_MS = API_TIMEOUT_MS;
-  const [results, strict, lenient] = await Promise.all([
-    pool(CASES, GRADES_AT_ONCE, (c) => gradeHere(['--namespace', nsOf(c)])),
+  // the whole class in one command (one shared probe set), the reference once by itself (its human lines), and a custom lab
+  const book = path.join(tmp, 'book');
+  const [classRun, single, strict, lenient] = await Promise.all([
+    (async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(['grade', '--lab', 'seed', '--namespaces', CASES.map(nsOf).join(','), '--out', book, ...clusterArgs()], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    })(),
+    gradeHere(['--namespace', nsOf(CASES[0])]),
     gradeProcess(['-n', nsOf({ key: 'one' }), '--rubric', customRubric]),
     gradeProcess(['-n', nsOf({ key: 'one' }), '--rubric', customRubric, '--pass-mark', '25']),
   ]);
   gradeWallMs = Date.now() - t1;
-  CASES.forEach((c, i) => graded.set(c.key, results[i]));
+  classOut = classRun;
+  const gb = JSON.parse(readFileSync(path.join(book, 'gradebook.json'), 'utf8')) as ReturnType<typeof gradeBookJson>;
+  for (const st of gb.students) graded.set(CASES.find((c) => nsOf(c) === st.student)!.key, st);
+  reference = single;
   custom = { strict, lenient };
-  process.stdout.write(`grade.spec: ${CASES.length} namespaces set up in ${setupMs}ms; graded ${GRADES_AT_ONCE} at a time in ${gradeWallMs}ms (${CASES.map((c) => `${c.key} ${graded.get(c.key)!.report?.durationMs ?? '?'}ms`).join(', ')})\n`);
+  process.stdout.write(`grade.spec: ${CASES.length} namespaces set up in ${setupMs}ms; graded as one class in ${gradeWallMs}ms (with the single and custom runs beside it)\n${classOut.out}\n`);
 }, 300_000);
 
 afterAll(async () => {
@@ -434,7 +454,7 @@ afterAll(async () => {
   });
 }, 90_000);
 
-const rubric = loadRubric();
+const rubric = { items: loadLab('seed').checks };
 const expectedPercent = (failed: string[]) => {
   const total = rubric.items.reduce((t, i) => t + i.weight, 0);
   const lost = rubric.items.filter((i) => failed.includes(i.id)).reduce((t, i) => t + i.weight, 0);
@@ -446,29 +466,29 @@ describe('lab grading: kube-netcheck grade with the default rubric', () => {
   for (const c of CASES) {
     const pct = expectedPercent(c.failed);
     test(`${c.what}: ${points(c.failed)} points, ${pct}%, fails exactly [${c.failed.join(', ')}]`, () => {
-      const g = graded.get(c.key);
-      if (!g) throw new Error('not graded: the setup (beforeAll) did not finish');
-      if (!g.report) throw new Error(`kube-netcheck grade exited ${g.code} without a JSON report; stderr:\n${g.stderr}`);
-      const r = g.report;
+      const r = graded.get(c.key);
+      if (!r) throw new Error(`not graded: the setup (beforeAll) did not finish; class output:\n${classOut?.out}\n${classOut?.err}`);
+      if (r.error) throw new Error(`not graded: ${r.error}`);
       const failed = r.items.filter((i) => !i.passed).map((i) => i.id);
       // on a mismatch, the whole verdict table: every item and what it saw
       if (failed.join() !== c.failed.join()) throw new Error(`fails [${failed.join(', ')}] instead of [${c.failed.join(', ')}]:\n${r.items.map((i) => `  ${i.passed ? 'PASS' : 'FAIL'} ${i.id}: ${i.detail}`).join('\n')}`);
       expect({ failed, percent: r.percent, score: r.score }).toEqual({ failed: c.failed, percent: pct, score: points(c.failed) });
-      expect(r).toMatchObject({ namespace: nsOf(c), passMark: 100, passed: c.failed.length === 0, failed: c.failed });
+      expect(r).toMatchObject({ student: nsOf(c), passed: c.failed.length === 0, failed: c.failed });
       for (const [id, detail] of Object.entries(c.details ?? {})) expect({ [id]: r.items.find((i) => i.id === id)!.detail }).toEqual({ [id]: expect.stringMatching(detail) });
-      expect(g.code).toBe(c.failed.length === 0 ? 0 : 1);
-      expect(r.probeNamespace).toMatch(/^knc-grade-r[a-z0-9]{7}$/);
-      // the human lines (stderr with --json -): a hint for each failed item, the score last
-      for (const id of c.failed) expect(g.stderr).toContain(`      hint: ${r.items.find((i) => i.id === id)!.hint}`);
-      expect(g.stderr).toMatch(new RegExp(`score: ${r.score}/${r.total} \\(${pct.toFixed(1)}%\\), pass mark 100%`));
     });
   }
 
-  test('every probe namespace of the grades is deleted (or terminating with no pods left)', async () => {
-    const names = [...graded.values()].map((g) => g.report?.probeNamespace).filter((n): n is string => !!n);
-    expect(names).toHaveLength(CASES.length);
-    const states = await Promise.all(names.map(async (n) => `${n}: ${await namespaceGone(n)}`));
-    for (const st of states) expect(st).toMatch(/: (gone|Terminating, 0 pods)$/);
+  test('the class: one command, exit 1 (not everyone passed), a line per student, the grade book', () => {
+    expect(classOut.code).toBe(1);
+    for (const c of CASES) expect(classOut.out).toMatch(new RegExp(`^${nsOf(c)} +[\\d.]+/15 \\(`, 'm'));
+    expect(classOut.out).toMatch(new RegExp(`graded ${CASES.length} of ${CASES.length} namespaces in [\\d.]+s`));
+  });
+
+  test('one namespace: exit 0 at 100 %, PASS lines, the probe namespace named', () => {
+    expect(reference.code).toBe(0);
+    expect(reference.report).toMatchObject({ namespace: nsOf(CASES[0]), percent: 100, passed: true, lab: { id: 'seed' } });
+    expect(reference.report!.probeNamespace).toMatch(/^knc-grade-r[a-z0-9]{7}$/);
+    expect(reference.stderr).toMatch(/score: 15\/15 \(100\.0%\), pass mark 100%: PASSED/);
   });
 
   test('grading changes nothing in the graded namespace', async () => {
@@ -479,8 +499,8 @@ describe('lab grading: kube-netcheck grade with the default rubric', () => {
 
   test('a custom rubric reweights and selects checks: API only, no probe namespace; the pass mark sets the exit code', () => {
     const { strict, lenient } = custom;
-    expect(strict.report).toMatchObject({ rubric: { name: 'replicas-matter' }, score: 1, total: 4, percent: 25, passed: false, failed: ['two-pods'], probeNamespace: null });
-    expect(strict.report!.items.map((i) => [i.id, i.check, i.description])).toEqual([['made-it', 'deployment', `a Deployment my-nginx in ${nsOf({ key: 'one' })}`], ['two-pods', 'replicas', '2 Ready replicas']]);
+    expect(strict.report).toMatchObject({ lab: { id: 'replicas-matter' }, score: 1, total: 4, percent: 25, passed: false, failed: ['two-pods'], probeNamespace: null });
+    expect(strict.report!.items.map((i) => [i.id, i.type, i.description])).toEqual([['made-it', 'exists', `a Deployment my-nginx in ${nsOf({ key: 'one' })}`], ['two-pods', 'replicas', '2 Ready replicas']]);
     expect(strict.stderr).not.toMatch(/probe:/);
     expect([strict.code, lenient.code]).toEqual([1, 0]);
     expect(lenient.report).toMatchObject({ percent: 25, passMark: 25, passed: true });

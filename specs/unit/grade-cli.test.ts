@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml, startFakeApiServer, writeTemp, type FakeApiServer } from './fake-apiserver.js';
-import { CHECK_IDS } from '../../src/grade/items.js';
+import { CHECK_TYPES } from '../../src/grade/lab.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kube-netcheck.js');
@@ -44,7 +44,20 @@ const ready = [{ type: 'Ready', status: 'True' }];
 const owner = (kind: string, name: string, uid: string) => [{ apiVersion: 'apps/v1', kind, name, uid, controller: true }];
 const pods = [0, 1].map((i) => ({ metadata: { name: `my-nginx-x-${i}`, namespace: NS, labels: { run: 'my-nginx' }, ownerReferences: owner('ReplicaSet', 'my-nginx-x', 'rs-uid') }, status: { phase: 'Running', podIP: `10.244.${i + 1}.5`, conditions: ready } }));
 const replicaSets = [{ metadata: { name: 'my-nginx-x', namespace: NS, uid: 'rs-uid', ownerReferences: owner('Deployment', 'my-nginx', 'deploy-uid') } }];
+const DEPLOYMENT = {
+  metadata: { name: 'my-nginx', namespace: NS, uid: 'deploy-uid' },
+  spec: { replicas: 2, selector: { matchLabels: { run: 'my-nginx' } }, template: { metadata: { labels: { run: 'my-nginx' } }, spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ containerPort: 80 }] }] } } },
+};
+const SERVICE = { metadata: { name: 'my-nginx', namespace: NS }, spec: { clusterIP: '10.96.1.2', selector: { run: 'my-nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } };
+// one of the two pods is missing from the Endpoints: the endpoints item fails
+const ENDPOINTS = { metadata: { name: 'my-nginx', namespace: NS }, subsets: [{ addresses: [{ ip: '10.244.1.5' }], ports: [{ port: 80 }] }] };
+const list = (items: unknown[]) => ({ metadata: {}, items });
 const OBJECTS: Record<string, unknown> = {
+  [`/apis/apps/v1/namespaces/${NS}/deployments`]: list([DEPLOYMENT]),
+  [`/apis/apps/v1/namespaces/${NS}/statefulsets`]: list([]),
+  [`/api/v1/namespaces/${NS}/services`]: list([SERVICE]),
+  [`/api/v1/namespaces/${NS}/endpoints`]: list([ENDPOINTS]),
+  [`/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`]: list([]),
   [`/api/v1/namespaces/${NS}`]: { metadata: { name: NS }, status: { phase: 'Active' } },
   [`/apis/apps/v1/namespaces/${NS}/replicasets`]: { metadata: {}, items: replicaSets },
   [`/apis/apps/v1/namespaces/${NS}/deployments/my-nginx`]: {
@@ -60,11 +73,17 @@ const OBJECTS: Record<string, unknown> = {
   },
 };
 
-const API_ONLY_RUBRIC = `name: api-only
-items:
-${['deployment', 'replicas', 'pod-labels', 'container-port', 'service-port', 'service-selector', 'endpoints']
-  .map((c) => `  - {id: ${c}, weight: ${c === 'endpoints' ? 2 : 1}, description: "${c} in {namespace}", hint: "fix ${c}"}`).join('\n')}
+const TYPES: Record<string, string> = { deployment: 'exists', replicas: 'replicas', 'pod-labels': 'pod-labels', 'container-port': 'container-port', 'service-port': 'service-port', 'service-selector': 'service-selector', endpoints: 'endpoints' };
+const LAB = `lab: api-only
+title: API only
+workloads: {nginx: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}
+services: {nginx: {name: my-nginx, port: 80}}
+tasks:
+  - id: t
+    checks:
+${Object.entries(TYPES).map(([c, t]) => `      - {id: ${c}, type: ${t}, weight: ${c === 'endpoints' ? 2 : 1}, description: "${c} in {namespace}", hint: "fix ${c}"}`).join('\n')}
 `;
+const API_ONLY_RUBRIC = LAB;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'knc-grade-cli-'));
@@ -98,39 +117,39 @@ describe('kube-netcheck grade: usage', () => {
   it('--help: options, the check ids a rubric can use, exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--namespace NS[\s\S]*--rubric FILE[\s\S]*--json FILE[\s\S]*--pass-mark PCT/);
-    for (const c of CHECK_IDS) expect(r.stdout).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
-    expect(r.stdout).toMatch(/Exit codes: 0 the score reached the pass mark, 1 it did not, 2 environment or usage error/);
+    expect(r.stdout).toMatch(/--lab L[\s\S]*--namespace NS[\s\S]*--verify[\s\S]*--json FILE[\s\S]*--namespaces GLOBS[\s\S]*--selector SEL[\s\S]*--out DIR[\s\S]*--pass-mark PCT/);
+    for (const c of Object.keys(CHECK_TYPES)) expect(r.stdout).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
+    expect(r.stdout).toMatch(/Exit codes: 0 the score reached the pass mark, 1 it did not \(a class: 0 only when every student was\s+graded and passed\), 2 environment or usage error/);
   }, SPAWN_MS);
 
   it('missing --namespace, bad --pass-mark, unknown flag: one usage line, exit 2', async () => {
     const rs = await Promise.all([cli([]), cli(['-n', 'a', '--pass-mark', '150']), cli(['-n', 'a', '--frob']), cli(['-n', 'Not_A_Namespace'])]);
     expect(rs.map((r) => r.code)).toEqual([2, 2, 2, 2]);
     for (const r of rs) expect(r.errLines).toHaveLength(1);
-    expect(rs[0].errLines[0]).toMatch(/^kube-netcheck grade: missing --namespace NS .*; usage: kube-netcheck grade --namespace NS/);
+    expect(rs[0].errLines[0]).toMatch(/^kube-netcheck grade: missing --namespace NS \(one student\) or --namespaces GLOB \/ --selector SEL \(a class\); usage: kube-netcheck grade /);
     expect(rs[1].errLines[0]).toMatch(/--pass-mark "150" is not a percentage from 0 to 100/);
     expect(rs[2].errLines[0]).toMatch(/unknown option '--frob'/);
     expect(rs[3].errLines[0]).toMatch(/--namespace "Not_A_Namespace" is not a valid namespace name/);
   }, SPAWN_MS);
 
-  it('a malformed rubric or an unknown check id: exit 2 before any cluster is contacted', async () => {
-    const bad = await writeTemp(tmp, 'bad.yaml', 'name: x\nitems: [\n');
-    const unknown = await writeTemp(tmp, 'unknown.yaml', 'name: x\nitems:\n  - {id: ingress, weight: 1, description: d, hint: h}\n');
-    // not YAML at all: a student's write-up handed in as the rubric (4 KB of prose)
+  it('a lab that is not valid: one line naming file, line and field, exit 2 before any cluster is contacted', async () => {
+    const bad = await writeTemp(tmp, 'bad.yaml', 'lab: x\ntasks: [\n');
+    const unknown = await writeTemp(tmp, 'unknown.yaml', LAB.replace('type: exists', 'type: ingress'));
+    // not YAML at all: a student's write-up handed in as the lab (4 KB of prose)
     const prose = await writeTemp(tmp, 'notes.txt', Array.from({ length: 50 }, (_, i) => `Line ${i} - I created the deployment and the service and then it worked`).join('\n'));
-    const [b, u, missing, p] = await Promise.all([
-      cli(['-n', NS, '--rubric', bad, '--kubeconfig', '/nonexistent']),
-      cli(['-n', NS, '--rubric', unknown, '--kubeconfig', '/nonexistent']),
-      cli(['-n', NS, '--rubric', path.join(tmp, 'nope.yaml')]),
+    const [b, u, missing, p, cls] = await Promise.all([
+      cli(['-n', NS, '--lab', bad, '--kubeconfig', '/nonexistent']),
+      cli(['-n', NS, '--lab', unknown, '--kubeconfig', '/nonexistent']),
+      cli(['-n', NS, '--lab', path.join(tmp, 'nope.yaml')]),
       cli(['-n', NS, '--rubric', prose, '--kubeconfig', '/nonexistent']),
+      cli(['--namespaces', 'student-*', '--lab', unknown, '--kubeconfig', '/nonexistent']),
     ]);
-    expect([b.code, u.code, missing.code, p.code]).toEqual([2, 2, 2, 2]);
-    expect(p.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: rubric ${prose}: must be a mapping with name, items \\(and optionally description, expect\\), got "Line 0 - I created .{60,}… \\(\\d{4} characters\\)$`))]);
-    // of the file's 3,500 characters, at most 120 are quoted
-    expect(/, got (.*) \(\d+ characters\)$/.exec(p.errLines[0])![1].length).toBeLessThanOrEqual(120);
-    expect(b.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: rubric ${bad}: malformed YAML at line 3, column 1: unexpected end of the stream within a flow collection$`))]);
-    expect(u.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: rubric .*unknown\.yaml: items\[0\] \(ingress\): unknown check "ingress" .*known checks: deployment, replicas/)]);
-    expect(missing.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: rubric .*nope\.yaml: cannot read: ENOENT$/)]);
+    expect([b.code, u.code, missing.code, p.code, cls.code]).toEqual([2, 2, 2, 2, 2]);
+    expect(p.errLines).toEqual([expect.stringMatching(new RegExp(`^RUBRIC_INVALID: ${prose}:1: must be a mapping with lab, title, tasks .*, got "Line 0 - I created .{40,}… \\(\\d{4} characters\\)$`))]);
+    expect(b.errLines).toEqual([`RUBRIC_INVALID: ${bad}:3: malformed YAML (column 1): unexpected end of the stream within a flow collection`]);
+    expect(u.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: .*unknown\.yaml:8: tasks\[0\]\.checks\[0\] \(deployment\)\.type: unknown check type "ingress"; known: exists, replicas/)]);
+    expect(cls.errLines).toEqual(u.errLines);
+    expect(missing.errLines).toEqual([expect.stringMatching(/^RUBRIC_INVALID: .*nope\.yaml: cannot read: ENOENT \(shipped labs: .*seed/)]);
   }, SPAWN_MS);
 });
 

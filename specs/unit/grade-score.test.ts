@@ -1,48 +1,57 @@
-// Scoring (weights, percent, pass mark) and the two outputs: human lines and the LMS JSON.
+// Scoring (weights, prerequisites, not judged, percent, pass mark) and the outputs: human lines,
+// the LMS JSON, the grade book (CSV, JSON) and --verify's one line.
 import { describe, expect, it } from '@jest/globals';
-import type { CheckId } from '../../src/grade/items.js';
-import { parseRubric, type Rubric } from '../../src/grade/rubric.js';
+import { parseLab } from '../../src/grade/lab.js';
 import { displayPercent, parsePassMark, score } from '../../src/grade/score.js';
-import { formatHuman, toLmsJson, type GradeContext } from '../../src/grade/format.js';
-import type { Outcome } from '../../src/grade/verdicts.js';
+import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine, type GradeContext } from '../../src/grade/format.js';
+import type { Judgement } from '../../src/grade/judge.js';
+import type { ClassResult } from '../../src/grade/run.js';
 
-const rubric: Rubric = parseRubric('lab.yaml', `
-name: lab
-items:
-  - {id: deployment, weight: 1, description: Deployment my-nginx exists, hint: create it}
-  - {id: replicas, weight: 2, description: 2 replicas Ready, hint: scale to 2}
-  - {id: svc-answers, check: service-http, weight: 3, description: the Service answers, hint: fix the selector}
+const lab = parseLab('lab.yaml', `
+lab: lab
+title: a lab
+workloads: {web: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}
+services: {web: {name: my-nginx, port: 80}}
+tasks:
+  - id: t
+    checks:
+      - {id: deployment, type: exists, weight: 1, description: Deployment my-nginx exists, hint: create it}
+      - {id: replicas, type: replicas, weight: 2, requires: [deployment], description: 2 replicas Ready, hint: scale to 2}
+      - {id: svc-answers, type: service-http, weight: 3, description: "the Service answers in {namespace}", hint: fix the selector}
+      - {id: deny, type: policy, from: grader, to: pods, expect: denied, weight: 4, description: others denied, hint: add a default-deny}
 `);
-const outcomes = (passed: Partial<Record<CheckId, boolean>>) =>
-  new Map<CheckId, Outcome>((['deployment', 'replicas', 'service-http'] as CheckId[]).map((c) => [c, { passed: passed[c] ?? true, detail: `${c} seen` }]));
-const ctx: GradeContext = { namespace: 'alice', rubric, context: 'kind-x', probeNamespace: 'knc-grade-r1234567', startedAt: new Date('2026-01-02T03:04:05Z'), durationMs: 4321 };
+const judged = (j: Partial<Record<string, Partial<Judgement>>>) => (c: { id: string }): Judgement => ({ passed: true, detail: `${c.id} seen`, ...j[c.id] });
+const ctx: GradeContext = { namespace: 'alice', lab, context: 'kind-x', probeNamespace: 'knc-grade-r1234567', startedAt: new Date('2026-01-02T03:04:05Z'), durationMs: 4321 };
 
 describe('score', () => {
   it('all passed: full marks, passes the default 100 % mark', () => {
-    const r = score(rubric, outcomes({}));
-    expect(r).toMatchObject({ score: 6, total: 6, percent: 100, passMark: 100, passed: true, failed: [] });
+    expect(score(lab, 'alice', judged({}))).toMatchObject({ score: 10, total: 10, percent: 100, passMark: 100, passed: true, failed: [], notJudged: [] });
   });
 
-  it('weights count per item; an item uses its check\'s outcome', () => {
-    const r = score(rubric, outcomes({ 'service-http': false }), 50);
-    expect(r).toMatchObject({ score: 3, total: 6, percent: 50, passed: true, failed: ['svc-answers'] });
-    expect(r.items[2]).toEqual({ id: 'svc-answers', check: 'service-http', weight: 3, score: 0, passed: false, description: 'the Service answers', hint: 'fix the selector', detail: 'service-http seen' });
-    expect(score(rubric, outcomes({ 'service-http': false }), 50.1).passed).toBe(false);
+  it('weights count per check; {namespace} in descriptions', () => {
+    const r = score(lab, 'alice', judged({ 'svc-answers': { passed: false } }), 50);
+    expect(r).toMatchObject({ score: 7, total: 10, percent: 70, passed: true, failed: ['svc-answers'] });
+    expect(r.items[2]).toEqual({ id: 'svc-answers', task: 't', type: 'service-http', weight: 3, score: 0, status: 'failed', passed: false, counted: true, description: 'the Service answers in alice', hint: 'fix the selector', detail: 'svc-answers seen' });
   });
 
-  it('nothing passed: 0 %', () => {
-    expect(score(rubric, outcomes({ deployment: false, replicas: false, 'service-http': false }), 0)).toMatchObject({ score: 0, percent: 0, passed: true });
-    expect(score(rubric, outcomes({ deployment: false, replicas: false, 'service-http': false }))).toMatchObject({ score: 0, percent: 0, passed: false });
+  it('a prerequisite that failed: the check is not judged, earns nothing and counts in the total', () => {
+    const calls: string[] = [];
+    const r = score(lab, 'alice', (c) => (calls.push(c.id), judged({ deployment: { passed: false } })(c)));
+    expect(calls).not.toContain('replicas');
+    expect(r.items[1]).toMatchObject({ status: 'not-judged', counted: true, score: 0, detail: 'not judged: it requires deployment failed' });
+    expect(r).toMatchObject({ score: 7, total: 10, failed: ['deployment', 'replicas'] });
+  });
+
+  it('a check the cluster cannot judge (policy not enforced) is left out of the total, and said so', () => {
+    const r = score(lab, 'alice', judged({ deny: { passed: false, notJudged: 'NetworkPolicy is not enforced on this cluster (control)' } }));
+    expect(r).toMatchObject({ score: 6, total: 6, percent: 100, passed: true, failed: [], notJudged: ['deny'] });
+    expect(r.items[3]).toMatchObject({ status: 'not-judged', counted: false, detail: 'not judged: NetworkPolicy is not enforced on this cluster (control)' });
   });
 
   it('fractional weights add up exactly', () => {
-    const r = parseRubric('f.yaml', 'name: f\nitems:\n  - {id: deployment, weight: 0.1, description: d, hint: h}\n  - {id: replicas, weight: 0.2, description: d, hint: h}\n');
-    expect(score(r, outcomes({})).total).toBe(0.3);
-    expect(score(r, outcomes({ replicas: false })).percent).toBeCloseTo(33.333333, 5);
-  });
-
-  it('a check without an outcome is a programming error', () => {
-    expect(() => score(rubric, new Map())).toThrow(/no outcome for check deployment \(item deployment\)/);
+    const f = parseLab('f.yaml', 'lab: f\ntitle: f\nworkloads: {w: {kind: Deployment, name: a, replicas: 1, labels: {a: b}, containerPort: 80}}\ntasks:\n  - id: t\n    checks:\n      - {id: a, type: exists, weight: 0.1, description: d, hint: h}\n      - {id: b, type: replicas, weight: 0.2, description: d, hint: h}\n');
+    expect(score(f, 'x', judged({})).total).toBe(0.3);
+    expect(score(f, 'x', judged({ b: { passed: false } })).percent).toBeCloseTo(33.333333, 5);
   });
 
   it('displayPercent rounds down to one decimal, so 99.99 never shows as 100.0', () => {
@@ -56,46 +65,36 @@ describe('score', () => {
 });
 
 describe('output', () => {
-  it('human lines: PASS/FAIL per item, seen + hint on a failure, score and percent last', () => {
-    const r = score(rubric, outcomes({ replicas: false }));
-    expect(formatHuman(r, ctx)).toEqual([
-      'grading namespace alice with rubric "lab" (lab.yaml)',
-      'PASS  deployment   1/1  Deployment my-nginx exists',
-      'FAIL  replicas     0/2  2 replicas Ready',
-      '      seen: replicas seen',
-      '      hint: scale to 2',
-      'PASS  svc-answers  3/3  the Service answers',
-      'score: 4/6 (66.6%), pass mark 100%: NOT PASSED; failed: replicas',
-    ]);
+  const r = score(lab, 'alice', judged({ replicas: { passed: false, detail: 'spec.replicas=1' }, deny: { passed: false, notJudged: 'NetworkPolicy is not enforced on this cluster (control)' } }));
+
+  it('human lines: PASS/FAIL/SKIP per check, seen + hint when not passed, the score last', () => {
+    const lines = formatHuman(r, ctx);
+    expect(lines[0]).toBe('grading namespace alice with lab "lab" (a lab; lab.yaml)');
+    expect(lines).toContain('FAIL  replicas     0/2  2 replicas Ready');
+    expect(lines).toContain('      hint: scale to 2');
+    expect(lines).toContain('SKIP  deny         -/4  others denied');
+    expect(lines.at(-1)).toBe('score: 4/6 (66.6%), pass mark 100%: NOT PASSED; failed: replicas; not judged on this cluster (left out of the total): deny');
   });
 
-  it('human score line when passed', () => {
-    expect(formatHuman(score(rubric, outcomes({}), 90), ctx).at(-1)).toBe('score: 6/6 (100.0%), pass mark 90%: PASSED');
+  it('LMS JSON (version 2): the lab, every item with status and counted', () => {
+    const j = toLmsJson(r, ctx);
+    expect(j).toMatchObject({ schema: 'kube-netcheck/grade', version: 2, namespace: 'alice', lab: { id: 'lab' }, score: 4, total: 6, percent: 66.6, failed: ['replicas'], notJudged: ['deny'] });
+    expect(j.items[3]).toMatchObject({ id: 'deny', status: 'not-judged', counted: false });
   });
 
-  it('LMS JSON: schema, identity, score, and every item with its hint', () => {
-    const j = toLmsJson(score(rubric, outcomes({ replicas: false }), 60), ctx);
-    expect(j).toEqual({
-      schema: 'kube-netcheck/grade',
-      version: 1,
-      namespace: 'alice',
-      context: 'kind-x',
-      rubric: { name: 'lab', source: 'lab.yaml' },
-      startedAt: '2026-01-02T03:04:05.000Z',
-      durationMs: 4321,
-      score: 4,
-      total: 6,
-      percent: 66.6,
-      passMark: 60,
-      passed: true,
-      failed: ['replicas'],
-      probeNamespace: 'knc-grade-r1234567',
-      items: [
-        { id: 'deployment', check: 'deployment', weight: 1, score: 1, passed: true, description: 'Deployment my-nginx exists', hint: 'create it', detail: 'deployment seen' },
-        { id: 'replicas', check: 'replicas', weight: 2, score: 0, passed: false, description: '2 replicas Ready', hint: 'scale to 2', detail: 'replicas seen' },
-        { id: 'svc-answers', check: 'service-http', weight: 3, score: 3, passed: true, description: 'the Service answers', hint: 'fix the selector', detail: 'service-http seen' },
-      ],
-    });
-    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  it('grade book: a row per student (an unreadable namespace is a row, not an abort), a column per check, the hints', () => {
+    const cr: ClassResult = { students: [{ namespace: 'alice', result: r }, { namespace: 'bob', error: 'namespace bob does not exist' }], timings: { readMs: 1, totalMs: 2 } };
+    const csv = gradeBookCsv(lab, cr).split('\n');
+    expect(csv[0]).toBe('student,status,score,total,percent,passed,deployment,replicas,svc-answers,deny,hints');
+    expect(csv[1]).toBe('alice,graded,4,6,66.6,false,pass,fail,pass,not judged,replicas: scale to 2 | deny: not judged: NetworkPolicy is not enforced on this cluster (control)');
+    expect(csv[2]).toBe('bob,error: namespace bob does not exist,,,,false,,,,,');
+    const j = gradeBookJson(lab, cr, { startedAt: new Date(0) });
+    expect(j.students.map((s) => [s.student, s.error, s.score])).toEqual([['alice', null, 4], ['bob', 'namespace bob does not exist', null]]);
+  });
+
+  it('--verify: one line, the first check not passed and its hint', () => {
+    expect(verifyLine({ namespace: 'alice', result: r })).toBe('not yet (66.6%): 2 replicas Ready — scale to 2');
+    expect(verifyLine({ namespace: 'alice', result: score(lab, 'alice', judged({})) })).toBe('passed: 10/10 (100.0%)');
+    expect(verifyLine({ namespace: 'bob', error: 'namespace bob does not exist' })).toBe('not graded: namespace bob does not exist');
   });
 });

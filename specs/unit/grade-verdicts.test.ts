@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { V1Deployment, V1EndpointSlice, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
-import { CHECK_IDS, type CheckId } from '../../src/grade/items.js';
-import { SEED_LAB } from '../../src/grade/rubric.js';
-import { deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, rolloutDone, selects, type Observation } from '../../src/grade/verdicts.js';
+import { CHECK_IDS, deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, rolloutDone, SEED_LAB, selects, type CheckId, type Observation } from '../../src/grade/verdicts.js';
 import { planProbes } from '../../src/grade/observe.js';
 import { parseSamples, sampled } from '../../src/probes/samples.js';
 import { httpProbe } from '../../src/probes/http.js';
@@ -311,12 +309,18 @@ describe('verdict details', () => {
     expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.99:80$/);
   });
 
-  it('service-http and DNS on a headless Service', () => {
+  it('a headless Service where the lab asks for a ClusterIP one; a headless lab\'s DNS', () => {
     const o = reference();
     o.service!.spec!.clusterIP = 'None';
     o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NOERROR', TWO) }));
-    expect(detail(o, 'service-http')).toBe('the Service has no ClusterIP (clusterIP: None), so there is no ClusterIP:80 to answer');
-    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc: NOERROR [${TWO.join(', ')}] from server ${DNS_IP}; the Service has no ClusterIP to resolve to`);
+    // a headless Service is not the ClusterIP Service the lab asks for: every Service item says so
+    expect(detail(o, 'service-http')).toBe('Service my-nginx is of type Headless; the lab asks for a ClusterIP Service with a selector');
+    expect(failed(o)).toEqual(['service-port', 'service-selector', 'endpoints', 'service-http', 'dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn']);
+    // a lab that asks for a headless Service: its names resolve to the Ready pods
+    o.expect = { ...o.expect, serviceType: 'Headless' };
+    expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc -> ${TWO.join(', ')} (the 2 Ready pods)`);
+    o.dns[1].output = dig(o.dns[1].name, 'NOERROR', [IPS[0]]);
+    expect(detail(o, 'dns-svc-ns-svc')).toMatch(/expected NOERROR from the cluster DNS 10\.96\.0\.10 with A \{10\.244\.1\.5, 10\.244\.2\.7\}; saw NOERROR \[10\.244\.1\.5\]/);
   });
 
   it('DNS (the DNS matrix verdict verifyDig): an answer from another server fails; a NodeLocal DNSCache the probe pod was given passes; two A records fail', () => {

@@ -1,35 +1,48 @@
-// `kube-netcheck grade`: rubric -> cluster check -> observe the namespace -> score -> output.
-// Exit 0 at or above the pass mark, 1 below it, 2 for environment/usage problems, 130 on Ctrl-C.
-import { writeFileSync } from 'node:fs';
+// `kube-netcheck grade`: thin over the library (src/grade/): lab -> cluster check -> namespaces ->
+// gradeClass -> output. One namespace: the human lines (and --json, or --verify's one line); a
+// class: a line per student and the grade book. Exit 0 at or above the pass mark (every student
+// graded, for a class), 1 below it, 2 for environment/usage problems, 130 on Ctrl-C.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeKube, type Kube } from '../kube/client.js';
 import { teardownRun } from '../workload/setup.js';
 import { newRunId } from '../util/labels.js';
 import { CliFailure, EXIT, type Io } from './io.js';
-import { preflight, type Permission } from './preflight.js';
+import { can, preflight, type Permission } from './preflight.js';
 import { anyCluster } from '../cluster/flags.js';
-import type { GradeFlags } from './grade-usage.js';
-import { forNamespace, loadRubric, rubricChecks, rubricNeedsProbe, RubricError, type Rubric } from '../grade/rubric.js';
-import { DEFAULT_PROBE_IMAGE, observe, probeNamespaceName, type Timings } from '../grade/observe.js';
-import { evaluate } from '../grade/verdicts.js';
-import { score } from '../grade/score.js';
-import { formatHuman, toLmsJson } from '../grade/format.js';
+import { globRe, type GradeFlags } from './grade-usage.js';
+import { LabError, loadLab, PROBE_TYPES, type Lab } from '../grade/lab.js';
+import { DEFAULT_PROBE_IMAGE } from '../grade/observe.js';
+import { gradeClass, probeNamespaceName, type ClassResult } from '../grade/run.js';
+import { displayPercent } from '../grade/score.js';
+import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine } from '../grade/format.js';
 
-const can = (verb: string, resource: string, group = '', subresource?: string): Permission => ({ verb, resource, group, subresource });
-
-/** Reads only, in the graded namespace; the probe needs its own namespace, a pod and an exec. */
-export function gradePermissions(rubric: Rubric): Permission[] {
-  // list replicasets: the Deployment's own pods are found through them (Deployment → ReplicaSet → Pod)
-  const read = [can('get', 'namespaces'), can('get', 'deployments', 'apps'), can('list', 'replicasets', 'apps'), can('list', 'pods'), can('get', 'services'), can('get', 'endpoints'), can('list', 'endpointslices', 'discovery.k8s.io')];
-  if (!rubricNeedsProbe(rubric)) return read;
-  return [...read, can('create', 'namespaces'), can('delete', 'namespaces'), can('create', 'pods'), can('create', 'pods', '', 'exec'), can('deletecollection', 'pods'), can('list', 'nodes')];
+/** Reads only, in the graded namespaces; probes need the grader's own namespace, pods and execs (and, for policy checks, pods in a student's namespace). */
+export function gradePermissions(lab: Lab, classMode: boolean): Permission[] {
+  const read = [
+    can('get', 'namespaces'),
+    can('list', 'deployments', 'apps'),
+    can('list', 'statefulsets', 'apps'),
+    // the Deployment's own pods are found through them (Deployment → ReplicaSet → Pod)
+    can('list', 'replicasets', 'apps'),
+    can('list', 'pods'),
+    can('list', 'services'),
+    can('list', 'endpoints'),
+    can('list', 'endpointslices', 'discovery.k8s.io'),
+    can('list', 'networkpolicies', 'networking.k8s.io'),
+  ];
+  if (classMode) read.push(can('list', 'namespaces'));
+  if (!lab.checks.some((c) => PROBE_TYPES.includes(c.type))) return read;
+  const probe = [can('create', 'namespaces'), can('delete', 'namespaces'), can('list', 'namespaces'), can('create', 'pods'), can('create', 'pods', '', 'exec'), can('deletecollection', 'pods'), can('list', 'nodes'), can('get', 'services'), can('get', 'configmaps')];
+  if (lab.checks.some((c) => c.type === 'policy')) probe.push(can('delete', 'pods'), can('create', 'networkpolicies', 'networking.k8s.io'));
+  return [...read, ...probe];
 }
 
-function readRubric(file?: string): Rubric {
+function readLab(name: string): Lab {
   try {
-    return loadRubric(file);
+    return loadLab(name);
   } catch (err) {
-    if (err instanceof RubricError) throw new CliFailure(`RUBRIC_INVALID: ${err.message}`, EXIT.ENV);
+    if (err instanceof LabError) throw new CliFailure(`RUBRIC_INVALID: ${err.message}`, EXIT.ENV);
     throw err;
   }
 }
@@ -45,17 +58,39 @@ async function requireNamespace(kube: Kube, name: string): Promise<void> {
   }
 }
 
+/** The class: namespaces matching the globs (a plain name is kept even when it does not exist: that student is reported), or by label selector. */
+async function classNamespaces(kube: Kube, flags: GradeFlags): Promise<string[]> {
+  const all = await kube.core.listNamespace(flags.selector ? { labelSelector: flags.selector } : {});
+  const names = all.items.map((n) => n.metadata!.name!).filter((n) => !n.startsWith('knc-'));
+  if (flags.selector) return names.sort();
+  const out = new Set<string>();
+  for (const g of flags.namespaces!) {
+    if (!/[*?]/.test(g)) out.add(g);
+    else for (const n of names) if (globRe(g).test(n)) out.add(n);
+  }
+  return [...out].sort();
+}
+
 export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const startedAt = new Date();
-  const rubric = forNamespace(readRubric(flags.rubric), flags.namespace);
-  // with --json - stdout carries the JSON only
-  const say = flags.json === '-' ? io.err : io.out;
+  const lab = readLab(flags.lab);
+  const classMode = flags.namespace === undefined;
+  // with --json - stdout carries the JSON only; --verify prints its one line only
+  const say = flags.verify ? () => undefined : flags.json === '-' ? io.err : io.out;
 
   const target = anyCluster(flags, env);
-  const ok = await preflight(target, gradePermissions(rubric));
+  const ok = await preflight(target, gradePermissions(lab, classMode));
   const kube = makeKube(ok.kc);
   say(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}`);
-  await requireNamespace(kube, flags.namespace);
+  let namespaces: string[];
+  if (classMode) {
+    namespaces = await classNamespaces(kube, flags);
+    if (!namespaces.length) throw new CliFailure(`NO_NAMESPACES: no namespace matches ${flags.selector ? `--selector ${flags.selector}` : `--namespaces ${flags.namespaces!.join(',')}`} in context ${ok.context}`, EXIT.ENV);
+    say(`class: ${namespaces.length} namespaces, lab "${lab.id}" (${lab.source})`);
+  } else {
+    await requireNamespace(kube, flags.namespace!);
+    namespaces = [flags.namespace!];
+  }
 
   const runId = newRunId();
   const site: { creating?: Promise<unknown> } = {};
@@ -67,29 +102,18 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.once(s, onSignal!);
 
-  let result: Awaited<ReturnType<typeof observe>>;
-  let teardownMs: number | undefined;
+  let cr: ClassResult;
   try {
-    result = await Promise.race([
-      observe({
-        kube,
-        namespace: flags.namespace,
-        rubric,
-        runId,
-        probeImage: env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE,
-        log: say,
-        onNamespaceCreate: (p) => (site.creating = p),
-      }),
+    cr = await Promise.race([
+      gradeClass({ kube, lab, namespaces, runId, probeImage: env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
       interrupted,
     ]);
   } finally {
     if (site.creating) {
       // the probe namespace (if its creation went through) goes, whatever happened above
       await site.creating;
-      const t = Date.now();
       try {
         await teardownRun(kube, runId, { until: 'stopped', timeoutMs: 60_000 });
-        teardownMs = Date.now() - t;
       } catch (err) {
         io.err(`warning: could not delete the probe namespace ${probeNamespaceName(runId)}: ${(err as Error).message.split('\n')[0]} — \`kube-netcheck cleanup\` deletes it`);
       }
@@ -97,25 +121,37 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
     for (const s of signals) process.off(s, onSignal!);
   }
 
-  const outcomes = evaluate(result.observation, rubricChecks(rubric));
-  const graded = score(rubric, outcomes, flags.passMark);
-  const timings: Timings & { teardownMs?: number } = { ...result.timings, teardownMs };
-  const ctx = {
-    namespace: flags.namespace,
-    rubric,
-    context: ok.context,
-    probeNamespace: result.probe ? result.probe.namespace : undefined,
-    startedAt,
-    durationMs: Date.now() - startedAt.getTime(),
-  };
-  for (const line of formatHuman(graded, ctx)) say(line);
-  if (flags.json !== undefined) {
-    const json = JSON.stringify({ ...toLmsJson(graded, ctx), timings }, null, 2);
-    if (flags.json === '-') io.out(json);
-    else {
-      writeFileSync(path.resolve(flags.json), `${json}\n`);
-      say(`json: ${path.resolve(flags.json)}`);
+  if (!classMode) {
+    const s = cr.students[0];
+    if (flags.verify) {
+      io.out(verifyLine(s));
+      return s.result?.passed ? EXIT.OK : EXIT.CHECK_FAILED;
     }
+    if (s.error) throw new CliFailure(`NAMESPACE_UNREADABLE: ${s.error}`, EXIT.ENV);
+    const ctx = { namespace: s.namespace, lab, context: ok.context, probeNamespace: cr.probeNamespace, startedAt, durationMs: Date.now() - startedAt.getTime() };
+    for (const line of formatHuman(s.result!, ctx)) say(line);
+    if (flags.json !== undefined) {
+      const json = JSON.stringify({ ...toLmsJson(s.result!, ctx), timings: cr.timings }, null, 2);
+      if (flags.json === '-') io.out(json);
+      else {
+        writeFileSync(path.resolve(flags.json), `${json}\n`);
+        say(`json: ${path.resolve(flags.json)}`);
+      }
+    }
+    return s.result!.passed ? EXIT.OK : EXIT.CHECK_FAILED;
   }
-  return graded.passed ? EXIT.OK : EXIT.CHECK_FAILED;
+
+  const width = Math.max(...cr.students.map((s) => s.namespace.length));
+  for (const s of cr.students) {
+    if (s.error) say(`${s.namespace.padEnd(width)}  not graded: ${s.error}`);
+    else say(`${s.namespace.padEnd(width)}  ${String(s.result!.score).padStart(5)}/${s.result!.total} (${displayPercent(s.result!.percent).toFixed(1)}%)  ${s.result!.passed ? 'PASSED' : 'NOT PASSED'}${s.result!.failed.length ? `  failed: ${s.result!.failed.join(', ')}` : ''}`);
+  }
+  const dir = path.resolve(flags.out);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'gradebook.csv'), gradeBookCsv(lab, cr));
+  writeFileSync(path.join(dir, 'gradebook.json'), `${JSON.stringify(gradeBookJson(lab, cr, { context: ok.context, startedAt }), null, 2)}\n`);
+  const graded = cr.students.filter((s) => s.result);
+  if (cr.policyEnforced && !cr.policyEnforced.enforced) say(`policy checks not judged: NetworkPolicy is not enforced on this cluster (${cr.policyEnforced.detail})`);
+  say(`graded ${graded.length} of ${cr.students.length} namespaces in ${(cr.timings.totalMs / 1000).toFixed(1)}s (read ${cr.timings.readMs}ms, probes ${cr.timings.probesMs ?? 0}ms); passed ${graded.filter((s) => s.result!.passed).length}; grade book: ${path.join(dir, 'gradebook.csv')}, ${path.join(dir, 'gradebook.json')}`);
+  return graded.length === cr.students.length && graded.every((s) => s.result!.passed) ? EXIT.OK : EXIT.CHECK_FAILED;
 }

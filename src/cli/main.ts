@@ -34,7 +34,7 @@ Commands:
   cluster up     create or reuse the kind cluster
   cluster down   delete the kind cluster
   cleanup        delete every namespace kube-netcheck created
-  grade          grade a lab: score what a student built in a namespace against a rubric
+  grade          grade a lab: score what students built, a namespace each, against a lab (one or a class)
   conformance    run upstream's [sig-network] [Conformance] tests (built offline) on the same cluster
   cni-matrix     every built-in CNI in turn: a kind cluster with it, the whole suite, one table
 

@@ -25,7 +25,7 @@ export interface Permission {
   subresource?: string;
 }
 
-const can = (verb: string, resource: string, group = '', subresource?: string): Permission => ({ verb, resource, group, subresource });
+export const can = (verb: string, resource: string, group = '', subresource?: string): Permission => ({ verb, resource, group, subresource });
 
 /** What a run does: its own namespaces, the workload, probe pods it execs into, reads of nodes and Services. */
 export const RUN_PERMISSIONS: Permission[] = [

@@ -1,15 +1,23 @@
-// Scoring: rubric items x check outcomes -> points, percent, pass/fail against the pass mark.
-import type { CheckId } from './items.js';
-import type { Rubric } from './rubric.js';
-import type { Outcome } from './verdicts.js';
+// Scoring: a lab's checks × their judgements → points, percent, pass/fail against the pass mark.
+// A check whose prerequisite did not pass is "not judged" and earns nothing (it counts in the
+// total: the student did not get there). A check the cluster cannot judge (NetworkPolicy not
+// enforced) is "not judged" and counts for nothing either way: left out of the total, and said so.
+import { forNamespace, type Lab, type LabCheck } from './lab.js';
+import type { Judgement } from './judge.js';
+
+export type ItemStatus = 'passed' | 'failed' | 'not-judged';
 
 export interface ItemResult {
   id: string;
-  check: CheckId;
+  task: string;
+  type: LabCheck['type'];
   weight: number;
   /** weight when passed, else 0. */
   score: number;
+  status: ItemStatus;
   passed: boolean;
+  /** In the total: false only for a check the cluster could not judge. */
+  counted: boolean;
   description: string;
   hint: string;
   detail: string;
@@ -24,21 +32,44 @@ export interface GradeResult {
   passMark: number;
   passed: boolean;
   failed: string[];
+  /** Checks left out of the total, with why. */
+  notJudged: string[];
 }
 
 /** Weights may be fractional: sums are rounded to 1e-9 so 0.1 + 0.2 adds up to 0.3. */
 const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 
-export function score(rubric: Rubric, outcomes: ReadonlyMap<CheckId, Outcome>, passMark = 100): GradeResult {
-  const items = rubric.items.map((it): ItemResult => {
-    const o = outcomes.get(it.check);
-    if (!o) throw new Error(`no outcome for check ${it.check} (item ${it.id})`);
-    return { id: it.id, check: it.check, weight: it.weight, score: o.passed ? it.weight : 0, passed: o.passed, description: it.description, hint: it.hint, detail: o.detail };
+/** Judges the checks in order: a check whose prerequisites did not all pass is not judged (and `judge` is not called). */
+export function score(lab: Lab, namespace: string, judge: (c: LabCheck) => Judgement, passMark = lab.passMark): GradeResult {
+  const byId = new Map<string, ItemResult>();
+  const items = lab.checks.map((c): ItemResult => {
+    const base = { id: c.id, task: c.task, type: c.type, weight: c.weight, description: forNamespace(c.description, namespace), hint: forNamespace(c.hint, namespace) };
+    const missing = c.requires.filter((r) => byId.get(r)?.status !== 'passed');
+    let r: ItemResult;
+    if (missing.length) {
+      const why = missing.map((m) => `${m} ${byId.get(m)?.status === 'not-judged' ? 'was not judged' : 'failed'}`).join(', ');
+      r = { ...base, score: 0, status: 'not-judged', passed: false, counted: true, detail: `not judged: it requires ${why}` };
+    } else {
+      const j = judge(c);
+      if (j.notJudged) r = { ...base, score: 0, status: 'not-judged', passed: false, counted: false, detail: `not judged: ${j.notJudged}` };
+      else r = { ...base, score: j.passed ? c.weight : 0, status: j.passed ? 'passed' : 'failed', passed: j.passed, counted: true, detail: j.detail };
+    }
+    byId.set(c.id, r);
+    return r;
   });
-  const total = tidy(items.reduce((s, i) => s + i.weight, 0));
+  const total = tidy(items.filter((i) => i.counted).reduce((s, i) => s + i.weight, 0));
   const got = tidy(items.reduce((s, i) => s + i.score, 0));
   const percent = total > 0 ? tidy((got / total) * 100) : 0;
-  return { items, score: got, total, percent, passMark, passed: percent >= passMark, failed: items.filter((i) => !i.passed).map((i) => i.id) };
+  return {
+    items,
+    score: got,
+    total,
+    percent,
+    passMark,
+    passed: total > 0 && percent >= passMark,
+    failed: items.filter((i) => i.counted && !i.passed).map((i) => i.id),
+    notJudged: items.filter((i) => !i.counted).map((i) => i.id),
+  };
 }
 
 /**

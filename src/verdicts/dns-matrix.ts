@@ -93,3 +93,15 @@ export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP
     command: 'cat /etc/resolv.conf',
   });
 }
+
+/**
+ * dig verdict for a name with several A records (a headless Service: one per Ready pod): NOERROR
+ * from the cluster DNS with exactly the addresses `want` (a set; at least one).
+ */
+export function verifyARecords(from: string, name: string, r: DigResult, dnsIP: string | string[], want: string[], command: string): CheckFailure | undefined {
+  const servers = ([] as string[]).concat(dnsIP);
+  const a = [...aRecords(r)].sort();
+  const w = [...want].sort();
+  if (w.length > 0 && r.status === 'NOERROR' && !!r.server && servers.includes(r.server) && a.join() === w.join()) return undefined;
+  return new CheckFailure({ check: 'dns-a-records', from, to: name, expected: `NOERROR from the cluster DNS ${servers.join(' or ')} with A {${w.join(', ')}}${w.length ? '' : ' (at least one)'}`, seen: digSeen(r), command });
+}
