@@ -161,16 +161,22 @@ export function dnsHoldProbe(id: string, name: string, type: 'A' | 'SRV', n: num
   const dig = (server: string) => digProbe('x', name, { server, type }).argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const count = `printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+${type}[[:space:]]'`;
   const waitMs = Math.round((o.waitS ?? 5) * 1000);
-  const lines = ['now() { date +%s%3N; }'];
-  for (const s of servers) {
-    lines.push(
-      `t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; [ $(($(now) - t0)) -ge ${waitMs} ] && break; sleep 0.2; done`,
-      `echo "KNC-DNS wait ${s} $i $(($(now) - t0))"; printf '%s\\n' "$out"`,
-    );
+  const rounds = o.rounds ?? 3;
+  const asked = [...servers, ...via];
+  // the servers are waited for at once and each round's asks go out at once; every block goes to
+  // its own file, printed in order at the end
+  const lines = ['now() { date +%s%3N; }', 'd=$(mktemp -d) || exit 97'];
+  servers.forEach((s, k) => {
+    lines.push(`( t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; ` +
+      `[ $(($(now) - t0)) -ge ${waitMs} ] && break; sleep 0.2; done; { echo "KNC-DNS wait ${s} $i $(($(now) - t0))"; printf '%s\\n' "$out"; } >"$d/w${k}" ) &`);
+  });
+  lines.push('wait');
+  for (let r = 1; r <= rounds; r++) {
+    asked.forEach((s, k) => lines.push(`( out=$(${dig(s)} 2>&1); { echo "KNC-DNS hold ${s} ${r}"; printf '%s\\n' "$out"; } >"$d/h${r}-${k}" ) &`));
+    lines.push('wait');
   }
-  for (let r = 1; r <= (o.rounds ?? 3); r++) {
-    for (const s of [...servers, ...via]) lines.push(`out=$(${dig(s)} 2>&1); echo "KNC-DNS hold ${s} ${r}"; printf '%s\\n' "$out"`);
-  }
+  const files = [...servers.map((_, k) => `w${k}`), ...Array.from({ length: rounds }, (_, r) => asked.map((_, k) => `h${r + 1}-${k}`)).flat()];
+  lines.push(`for f in ${files.join(' ')}; do cat "$d/$f"; done`, 'rm -rf "$d"');
   return { id, argv: ['sh', '-c', lines.join('\n')] };
 }
 
