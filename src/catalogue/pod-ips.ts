@@ -167,6 +167,38 @@ async function withoutRoute<T>(nodes: NodeAccess, from: ProbeRef, toIP: string, 
   }
 }
 
+/** A filter rule on one node (inserted first in `chain`), removed in `finally`: the fault of the same-node and from-node controls. */
+async function withNodeRule<T>(nodes: NodeAccess, node: string, chain: string, match: string[], body: () => Promise<T>): Promise<T> {
+  await nodes.exec(node, ['iptables', '-I', chain, '1', ...match, '-j', 'REJECT']);
+  try {
+    return await body();
+  } finally {
+    await nodes.exec(node, ['iptables', '-D', chain, ...match, '-j', 'REJECT']);
+  }
+}
+
+/** A probe pod and the target pod on its own node. */
+const samePair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined => {
+  for (const from of env.probes) {
+    const to = httpTargets(env).find((t) => !t.nginx && t.node === from.node);
+    if (to) return { from, to };
+  }
+  return undefined;
+};
+
+/** A node view and a target pod on another node (on one node: its own). */
+const viewPair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined => {
+  const targets = httpTargets(env).filter((t) => !t.nginx);
+  for (const from of env.nodeViews) {
+    const to = targets.find((t) => t.node !== from.node) ?? targets.find((t) => t.node === from.node);
+    if (to) return { from, to };
+  }
+  return undefined;
+};
+
+/** The uid the node views run as (manifests/probes/node-view-pod.yaml): the from-node fault matches only their packets. */
+const NODE_VIEW_UID = '65534';
+
 /** A probe pod and a target pod on another node (the first in node order), for the faults on one pair. */
 const crossPair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined => {
   for (const from of env.probes) {
@@ -253,6 +285,53 @@ export const POD_IP_CHECKS: CheckDef[] = [
       const a = o.gathered as Answer<HttpExpect>;
       const where = { from: label(a.ask.from), to: a.ask.to! };
       return mustFail(where, () => judgePairs('pod-ip.cross-node', [a], [], PLANS.crossNode), { check: 'pod-ip.cross-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
+    },
+  },
+  {
+    id: 'pod-ip.same-node-blocked.negative',
+    title: 'negative control: the same-node check fails, naming the pair, when the node rejects one pod\'s traffic to another pod on it',
+    layer: 'pod-ip',
+    tags: ['pod-ip', 'same-node', 'negative-control'],
+    controls: 'pod-ip.same-node',
+    controlKind: 'live',
+    from: 'live cluster',
+    to: 'a node rejecting one same-node pair',
+    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (samePair(env) ? undefined : 'no probe pod and target pod on one node'),
+    fault: 'the node rejects (iptables FORWARD, bridged traffic included) its probe pod\'s packets to the target pod on the same node',
+    gather: async ({ env }) => {
+      const { from, to } = samePair(env)!;
+      const [ask] = asksTo(from, to, false);
+      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', `${from.ip}/32`, '-d', `${to.ip}/32`, '-p', 'tcp'], () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
+    },
+    verify: (o) => {
+      const a = o.gathered as Answer<HttpExpect>;
+      const where = { from: label(a.ask.from), to: a.ask.to! };
+      return mustFail(where, () => judgePairs('pod-ip.same-node', [a], [], PLANS.sameNode), { check: 'pod-ip.same-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
+    },
+  },
+  {
+    id: 'pod-ip.node-blocked.negative',
+    title: 'negative control: the from-node check fails, naming the node, when that node rejects its own traffic to one pod',
+    layer: 'pod-ip',
+    tags: ['pod-ip', 'node', 'negative-control'],
+    controls: 'pod-ip.from-node',
+    controlKind: 'live',
+    from: 'live cluster',
+    to: 'a node rejecting its traffic to one pod',
+    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (viewPair(env) ? undefined : 'no node view and target pod'),
+    fault: 'the node rejects (iptables OUTPUT, only the node view\'s uid) its packets to one target pod',
+    gather: async ({ env }) => {
+      const { from, to } = viewPair(env)!;
+      const [ask] = asksTo(from, to, false);
+      const match = ['-d', `${to.ip}/32`, '-p', 'tcp', '-m', 'owner', '--uid-owner', NODE_VIEW_UID];
+      const out = await withNodeRule(nodeAccess(env), from.node, 'OUTPUT', match, () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
+    },
+    verify: (o) => {
+      const a = o.gathered as Answer<HttpExpect>;
+      const where = { from: label(a.ask.from), to: a.ask.to! };
+      return mustFail(where, () => judgePairs('pod-ip.from-node', [a], [], PLANS.fromNode), { check: 'pod-ip.from-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
     },
   },
   {
