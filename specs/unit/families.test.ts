@@ -72,3 +72,11 @@ describe('the workload on IPv4-only and IPv6 clusters', () => {
     expect(podAddresses(pod({}))).toEqual([]);
   });
 });
+
+describe('a single-stack cluster whose nodes hold an address of the other family', () => {
+  it('is single-stack: the ranges say the families, node addresses only when nothing else is known', () => {
+    const v4nodesDual = { ...V4, nodes: [node('w1', '172.18.0.2', 'fc00:f853:ccd:e793::2')] };
+    expect(clusterFamilies(v4nodesDual)).toEqual(['IPv4']);
+    expect(familyMissing(v4nodesDual, 'IPv6')).toMatch(/^the cluster has no IPv6/);
+  });
+});

@@ -5,7 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { httpProbe } from '../probes/http.js';
 import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../verdicts/http.js';
 import { verifyPodIPs } from '../verdicts/pod-ips.js';
-import { unusedAddress } from '../util/cidr.js';
+import { hostPort, unusedAddress } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeOutput } from '../probes/batch.js';
 import { mustFail } from './controls.js';
@@ -46,7 +46,7 @@ export const httpTargets = (env: RunEnv): HttpTarget[] => [
   ...env.targets.map((t) => ({ pod: t.pod, ip: t.ip, node: t.node, nginx: false })),
   ...env.nginx.map((p) => ({ pod: name(p), ip: ip(p), node: p.spec!.nodeName!, nginx: true })),
 ];
-const targetText = (t: HttpTarget) => `${t.pod} ${t.ip}:80 on ${t.node}`;
+const targetText = (t: HttpTarget) => `${t.pod} ${hostPort(t.ip, 80)} on ${t.node}`;
 
 /** The asks of `from` to `t`: /whoami (answered by, or no NAT), and for nginx replicas the page. */
 function asksTo(from: ProbeRef, t: HttpTarget, nat: boolean): HttpAsk[] {
@@ -210,7 +210,7 @@ const crossPair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined 
 
 const sameNode = (f: ProbeRef, t: HttpTarget) => f.node === t.node;
 const crossNode = (f: ProbeRef, t: HttpTarget) => f.node !== t.node;
-const PLANS = {
+export const PLANS = {
   fromNode: { sources: (e: RunEnv) => e.nodeViews, keep: () => true, nat: false, cover: everyPair, none: 'no node views' },
   sameNode: { sources: (e: RunEnv) => e.probes, keep: sameNode, nat: false, cover: eachSame, none: 'no probe pod shares a node with a pod asked' },
   crossNode: { sources: (e: RunEnv) => e.probes, keep: crossNode, nat: false, cover: everyOrdered, none: 'the cluster has a single node' },

@@ -187,11 +187,13 @@ export function primaryFamily(f: FamilyFacts): IPFamily | undefined {
 }
 
 /**
- * The families the cluster has, the primary first: those of its pod and service ranges, the kube-dns
- * Service's ClusterIPs and the nodes' InternalIPs (kind sets a node's addresses per family it runs).
+ * The families the cluster has, the primary first: those of its pod and service ranges and the
+ * kube-dns Service's ClusterIPs; only when none of those is known, the nodes' InternalIPs (a node of
+ * a single-stack cluster may well hold an address of the other family).
  */
 export function clusterFamilies(f: FamilyFacts): IPFamily[] {
-  const found = familiesOf([...f.podSubnets, ...f.serviceSubnets, ...(f.dnsServiceIPs ?? [f.dnsServiceIP ?? '']), ...f.nodes.flatMap(nodeAddresses)]);
+  const known = familiesOf([...f.podSubnets, ...f.serviceSubnets, ...(f.dnsServiceIPs ?? [f.dnsServiceIP ?? ''])]);
+  const found = known.length ? known : familiesOf(f.nodes.flatMap(nodeAddresses));
   const primary = primaryFamily(f);
   return primary && found.includes(primary) ? [primary, ...found.filter((x) => x !== primary)] : found;
 }

@@ -1,10 +1,12 @@
 // HTTP probes with busybox-compatible wget, bounded twice: wget's own -T and an outer timeout.
 import { shq, type Probe } from './batch.js';
+import { hostPort } from '../util/cidr.js';
 
+/** GET http://host:port/path (an IPv6 host in brackets). */
 export function httpProbe(id: string, host: string, port: number, path = '/', timeoutS = 2): Probe {
   return {
     id,
-    argv: ['timeout', '-s', 'KILL', String(timeoutS + 1), 'wget', '-q', '-T', String(timeoutS), '-O', '-', `http://${host}:${port}${path}`],
+    argv: ['timeout', '-s', 'KILL', String(timeoutS + 1), 'wget', '-q', '-T', String(timeoutS), '-O', '-', `http://${hostPort(host, port)}${path}`],
   };
 }
 

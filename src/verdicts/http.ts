@@ -3,6 +3,7 @@
 import type { ProbeOutput } from '../probes/batch.js';
 import { isNginxWelcome, parseWhoAmI } from '../probes/http.js';
 import { CheckFailure } from './failure.js';
+import { sameIp } from '../util/cidr.js';
 
 export type Outcome = 'ok' | 'fail' | 'timeout';
 
@@ -32,10 +33,13 @@ export function verifyPage(check: string, from: string, to: string, o: ProbeOutp
   return new CheckFailure({ check, from, to, expected: expect === 'ok' ? page.what : `outcome ${expect}`, seen: brief(o), command: o.command });
 }
 
-/** /whoami answered and nginx saw `clientIP` as $remote_addr (no NAT on the way). */
+/**
+ * /whoami answered and nginx saw `clientIP` as $remote_addr (no NAT on the way); the same address in
+ * any spelling (an IPv6 address compressed or not, an IPv4 client as ::ffff:a.b.c.d on a [::] socket).
+ */
 export function verifyNoNat(check: string, from: string, to: string, clientIP: string, o: ProbeOutput): CheckFailure | undefined {
   const w = parseWhoAmI(o.output);
-  if (httpOutcome(o) === 'ok' && w?.client === clientIP) return undefined;
+  if (httpOutcome(o) === 'ok' && w && sameIp(w.client, clientIP)) return undefined;
   return new CheckFailure({ check, from, to, expected: `the server to see client address ${clientIP}`, seen: w ? `client=${w.client} server=${w.server}` : brief(o), command: o.command });
 }
 
