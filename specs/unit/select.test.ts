@@ -11,9 +11,11 @@ describe('check selection', () => {
     expect(ids(['dns'])).toContain('dns.matrix-udp');
     expect(ids(['udp'])).toContain('dns.matrix-udp');
     expect(ids(['dns.matrix-udp'])).toEqual(['dns.matrix-udp']);
-    expect(ids(['pod-ip.cross-node'])).toEqual(['pod-ip.cross-node']);
-    expect(ids(['NO NAT'])).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node']);
-    expect(ids(['nat'])).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node', 'pod-ip.masquerade.negative']);
+    // an id prefix selects the check and its per-family variants (pod-ip.cross-node.ipv6 …)
+    expect(ids(['pod-ip.cross-node'])).toEqual(['pod-ip.cross-node', 'pod-ip.cross-node.ipv4', 'pod-ip.cross-node.ipv6', 'pod-ip.cross-node.ipv6.negative']);
+    expect(ids(['NO NAT']).filter((id) => !/\.ipv[46]$/.test(id))).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node']);
+    expect(ids(['nat']).filter((id) => !/\.ipv[46]$/.test(id))).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node', 'pod-ip.masquerade.negative']);
+    expect(ids(['nat', 'ipv6'])).toContain('pod-ip.no-nat-cross-node.ipv6');
     expect(ids(['pod-ip'], ['negative-control']).some((id) => id.endsWith('.negative'))).toBe(false);
     expect(ids([], ['negative-control']).length).toBe(CATALOGUE.filter((c) => !c.tags.includes('negative-control')).length);
   });
