@@ -175,6 +175,11 @@ else
   write_identity "pending $identity"   # until the CNI is in: a failed install is recreated next time
   created=1
 fi
+# The cluster's own word on which images it holds (src/cluster/resolve.ts reads it): "loading" from
+# now until they are in the nodes, so a run started meanwhile waits for them instead of choosing
+# public images and sending every node to a registry; the node image lists lag by many seconds.
+images_marker() { kc annotate nodes --all --overwrite "kube-netcheck.local/images=$1" >/dev/null || die "cannot annotate the nodes (kube-netcheck.local/images)" 1; }
+if ((offline)); then images_marker loading; fi
 need_kind_network_ipv6   # kind made the network just now if it was absent
 if ((offline)); then "$KNC_ROOT/scripts/lib/coredns-offline.sh"; fi
 replicas="$(shape_directive "$KNC_KIND_CONFIG" coredns-replicas)"
@@ -206,6 +211,7 @@ if ((offline)); then
   for img in "$NGINX_IMAGE" "$PROBE_IMAGE"; do
     kind load docker-image --name "$KNC_CLUSTER" "$img" >&2 || die "kind load of $img failed" 1
   done
+  images_marker "$NGINX_IMAGE,$PROBE_IMAGE"
 fi
 "$KNC_ROOT/scripts/lib/wait-cluster.sh"
 log "cluster $KNC_CLUSTER ready in $((SECONDS - start))s (shape $KNC_SHAPE, CNI $KNC_CNI, IP family $KNC_IP_FAMILY); KUBECONFIG=$KNC_KIND_KUBECONFIG"

@@ -8,5 +8,7 @@ PAUSE_IMAGE="registry.k8s.io/pause:$PAUSE_VERSION"
 FLANNEL_IMAGE="kube-netcheck.local/flannel:$FLANNEL_VERSION"
 NGINX_IMAGE="${KNC_NGINX_IMAGE:-kube-netcheck.local/nginx:$DEBIAN_SUITE-r$IMAGE_RECIPE}"
 PROBE_IMAGE="${KNC_PROBE_IMAGE:-kube-netcheck.local/probe:$DEBIAN_SUITE-r$IMAGE_RECIPE}"
-# Online default probe: the Kubernetes e2e DNS-utilities image (dig, nslookup, wget).
-PROBE_IMAGE_ONLINE="registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7"
+# Online default probe (src/cluster/resolve.ts DEFAULT_IMAGES): Kubernetes' e2e agnhost image —
+# Alpine with busybox (sh, wget, ping, timeout, awk), bind-tools (dig), musl getent, iproute2 (ip),
+# curl, netcat-openbsd and bash: every tool the probes call.
+PROBE_IMAGE_ONLINE="registry.k8s.io/e2e-test-images/agnhost:2.56"

@@ -1,8 +1,11 @@
-// Common healthy cluster shapes that must not read as failures: a single node.
+// Common healthy cluster shapes that must not read as failures: a single node; and the choice of
+// images on a cluster `cluster up` built (its marker) against the public defaults.
 import { describe, it, expect } from '@jest/globals';
+import type { V1Node } from '@kubernetes/client-node';
 import { CATALOGUE } from '../../src/catalogue/index.js';
 import { shapeNotApplicable } from '../../src/catalogue/common.js';
 import type { NodeFacts } from '../../src/cluster/facts.js';
+import { DEFAULT_IMAGES, IMAGES_MARKER, nodeImageNames, preferNodeImages } from '../../src/cluster/resolve.js';
 
 const node = (name: string, controlPlane = false): NodeFacts => ({ name, internalIP: '172.18.0.2', podCIDRs: ['10.244.0.0/24'], controlPlane, tainted: false });
 
@@ -19,5 +22,23 @@ describe('single-node clusters: the cross-node checks are not applicable, with t
   it('two nodes or more: nothing is skipped for the shape', () => {
     const env = { nodes: [node('cp', true), node('w1')] };
     for (const c of CATALOGUE) expect(shapeNotApplicable(c, env)).toBeUndefined();
+  });
+});
+
+describe('the image choice reads the cluster\'s own marker, never a too-early snapshot of node image lists', () => {
+  const n = (images: string[], marker?: string): V1Node => ({ metadata: { name: 'n', annotations: marker ? { [IMAGES_MARKER]: marker } : {} }, status: { images: [{ names: images }] } });
+  const OFFLINE = 'kube-netcheck.local/probe:trixie-r1,kube-netcheck.local/nginx:trixie-r1';
+  const user = { kubeconfig: '/k', images: { ...DEFAULT_IMAGES }, defaulted: ['nginx' as const, 'probe' as const] };
+  it('12 s after `cluster up`: the marker names the loaded images while the kubelets do not list them yet', () => {
+    const seen = nodeImageNames([n([], OFFLINE), n(['registry.k8s.io/pause:3.10.1'], OFFLINE)]);
+    expect(seen.pending).toBe(false);
+    expect(preferNodeImages(user, seen.names).images).toEqual({ nginx: 'kube-netcheck.local/nginx:trixie-r1', probe: 'kube-netcheck.local/probe:trixie-r1' });
+  });
+  it('while `cluster up` still loads them: pending (the run waits), not the public images', () => {
+    expect(nodeImageNames([n([], 'loading'), n([], OFFLINE)])).toEqual({ names: [], pending: true });
+  });
+  it('no marker (a cluster kube-netcheck did not build): the node image lists, else the public defaults (agnhost)', () => {
+    const seen = nodeImageNames([n(['nginx:1.27']), n(['nginx:1.27'])]);
+    expect(preferNodeImages(user, seen.names).images).toEqual({ nginx: 'nginx:1.27', probe: 'registry.k8s.io/e2e-test-images/agnhost:2.56' });
   });
 });

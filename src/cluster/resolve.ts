@@ -4,7 +4,8 @@
 // It yields one Connection (cluster/connection.ts): the typed Target — which kubeconfig and context,
 // whether kube-netcheck manages the cluster (a kind cluster it created: host-side checks and node
 // faults apply), the images to run — with the kubeconfig loaded once, passed down from the entry.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
+import { pollUntil } from '../util/poll.js';
 import { connect, retarget, type Connection } from './connection.js';
 import { existingCluster, type ClusterFlags } from './flags.js';
 import { upManaged, type ClusterIpFamily, type KindCluster, type ManagedPlan } from './kind.js';
@@ -24,11 +25,21 @@ export interface Target {
   defaulted?: Array<keyof Images>;
 }
 
-/** Images on a cluster we did not build: public ones unless the user says otherwise. */
+/**
+ * Images on a cluster we did not build: public ones unless the user says otherwise. The probe image
+ * is Kubernetes' own e2e agnhost (kept current by SIG Testing, pulled by every conformance run, so
+ * mirrors of registry.k8s.io carry it): Alpine with busybox (sh, wget, ping, timeout, awk, sleep),
+ * bind-tools (dig), musl's getent, iproute2 (ip), curl, netcat-openbsd and bash — every tool the
+ * probes call (PROBE_TOOLS; setup asks the image before anything runs). jessie-dnsutils, the old
+ * default, has no wget, ping, ip or busybox.
+ */
 export const DEFAULT_IMAGES: Images = {
   nginx: 'nginx:1.27',
-  probe: 'registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7',
+  probe: 'registry.k8s.io/e2e-test-images/agnhost:2.56',
 };
+
+/** The node annotation `cluster up` sets: "loading" while it loads kube-netcheck's images, then their names (comma-separated). */
+export const IMAGES_MARKER = 'kube-netcheck.local/images';
 
 export interface TargetFlags extends ClusterFlags {
   nginxImage?: string;
@@ -108,11 +119,27 @@ export async function resolveCluster(flags: TargetFlags, env: NodeJS.ProcessEnv,
   return { conn: connect(managedTarget(cluster, flags)), managed: { cluster, plan } };
 }
 
-/** preferNodeImages with the nodes' image lists read over the connection; a list it cannot read leaves the defaults. */
-export async function withNodeImages(c: Connection): Promise<Connection> {
+/**
+ * What the nodes hold, for preferNodeImages: the names in the cluster's own marker (IMAGES_MARKER,
+ * set by `cluster up` once the images are in every node) when every node carries it — not the
+ * nodes' image lists, which the kubelet reports many seconds after `kind load` — else those lists.
+ * `pending`: some node says its images are still being loaded.
+ */
+export function nodeImageNames(nodes: V1Node[]): { names: string[][]; pending: boolean } {
+  const marks = nodes.map((n) => n.metadata?.annotations?.[IMAGES_MARKER]);
+  if (marks.some((m) => m === 'loading')) return { names: [], pending: true };
+  if (marks.length && marks.every((m) => m)) return { names: marks.map((m) => m!.split(',').filter(Boolean)), pending: false };
+  return { names: nodes.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])), pending: false };
+}
+
+/**
+ * preferNodeImages with what the nodes hold, read over the connection; while `cluster up` is still
+ * loading kube-netcheck's images into this cluster, waits for it (bounded) rather than choose
+ * public images that would send every node to a registry. A list it cannot read leaves the defaults.
+ */
+export async function withNodeImages(c: Connection, timeoutMs = 300_000): Promise<Connection> {
   if (!c.target.defaulted?.length) return c;
-  const nodes = await c.kube.core
-    .listNode()
-    .then((l) => l.items.map((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])), () => [] as string[][]);
-  return retarget(c, preferNodeImages(c.target, nodes));
+  const read = () => c.kube.core.listNode().then((l) => nodeImageNames(l.items), () => ({ names: [] as string[][], pending: false }));
+  const seen = await pollUntil({ what: `cluster up to finish loading kube-netcheck's images (node annotation ${IMAGES_MARKER})`, timeoutMs, intervalMs: 1000, probe: read, done: (r) => !r.pending, describe: () => 'still "loading"' });
+  return retarget(c, preferNodeImages(c.target, seen.names));
 }

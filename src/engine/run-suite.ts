@@ -9,7 +9,7 @@
 import { CheckFailure, NotApplicable } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
 import { DEFAULT_SETTINGS, setupRun, teardownRun, type RunEnv, type RunSettings } from '../workload/setup.js';
-import { apiStatus, errorLine } from '../kube/errors.js';
+import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
@@ -112,6 +112,7 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
   const sections: Record<string, unknown> = {};
   const counted0 = execCounter(conn.kube);
   let env: RunEnv | undefined;
+  let fatal: NetcheckError | undefined;
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
@@ -122,6 +123,8 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
     if (err instanceof RunInterrupted) throw err;
     const why = firstLine(err);
     for (const c of selection) emit(record(c, 'failed', 0, { error: `${SETUP_FAILED}${why}` }));
+    // a probe image without the tools the probes call: the run ends at once (exit 2), after clean-up
+    if (err instanceof NetcheckError) fatal = err;
   }
   timings.setupMs = Date.now() - t0;
 
@@ -161,6 +164,7 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
   } else {
     // setup may have created namespaces before it failed
     await teardownRun(conn.kube, runId).catch(() => undefined);
+    if (fatal) throw fatal;
   }
 
   const ordered = selection.map((c) => records.get(c.id)!);

@@ -5,7 +5,8 @@ export type EnvErrorCode =
   | 'CONTEXT_UNKNOWN'
   | 'FORBIDDEN'
   | 'MALFORMED_YAML'
-  | 'NO_DOCKER';
+  | 'NO_DOCKER'
+  | 'IMAGE_TOOLS_MISSING';
 export type ErrorCode = EnvErrorCode | 'UNEXPECTED';
 
 export const ENV_EXIT_CODE = 2;
@@ -25,6 +26,7 @@ const HEADLINES: Record<EnvErrorCode, string> = {
   FORBIDDEN: 'Kubernetes API refused the request',
   MALFORMED_YAML: 'malformed YAML',
   NO_DOCKER: 'docker is not available',
+  IMAGE_TOOLS_MISSING: 'the probe image lacks commands the probes call',
 };
 
 /** Thrown by our own code when it already knows the class of the problem. */

@@ -14,6 +14,8 @@ import { isReady, waitPodsReady } from './pods.js';
 import type { Target } from '../cluster/resolve.js';
 import type { Connection, NodeAccess } from '../cluster/connection.js';
 import { execInPod } from '../kube/exec.js';
+import { NetcheckError } from '../kube/errors.js';
+import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../probes/tools.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 import { EXEC_CONCURRENCY } from './fanout.js';
 
@@ -174,8 +176,10 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   // the cluster domain as pods see it (their resolv.conf search path), read while the rest starts
   const resolvConf = probesReady.then((ps) => execInPod({ kc: kube.kc, namespace: workloadNs, pod: ps.map(probeRef).sort(byNode)[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 }));
   resolvConf.catch(() => undefined); // awaited below; a setup that fails earlier must not leave it unhandled
+  // the probe image's tools, asked of the first probe pod as soon as it runs: a missing one ends the run at once
+  const toolsChecked = probesReady.then((ps) => checkProbeTools(kube, ps.map(probeRef).sort(byNode)[0], target.images.probe, override.image));
   const [probes, others, views, targets, nginx] = await Promise.all([
-    probesReady,
+    probesReady.then(async (ps) => (await toolsChecked, ps)),
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
     waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
     waitPodsReady(kube, workloadNs, sel('target'), { count: nodes.length, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
@@ -277,3 +281,16 @@ export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'g
 }
 
 export { type Kube };
+
+/**
+ * Asks a probe pod (one exec) which of the commands the probes call its image lacks; any missing
+ * ends the run at once, exit 2, one line naming them, the image and the flag that overrides it.
+ */
+export async function checkProbeTools(kube: Kube, p: ProbeRef, image: string, flag: string): Promise<void> {
+  const probe = toolCheckProbe();
+  const res = await execInPod({ kc: kube.kc, namespace: p.namespace, pod: p.pod, command: probe.argv, timeoutMs: 15_000 });
+  const missing = parseToolCheck(res.stdout) ?? ['sh'];
+  if (missing.length) {
+    throw new NetcheckError('IMAGE_TOOLS_MISSING', `probe image ${image} has no ${missing.join(', ')} (the probes call ${PROBE_TOOLS.join(', ')}); choose another with ${flag}`);
+  }
+}
