@@ -64,6 +64,15 @@ suite_s="$(to_seconds "$suite_timeout")" || die "--timeout '$suite_timeout' is n
 kubeconfig="$(realpath "$kubeconfig")"
 
 e2e="$CONF_DIR/e2e.test"
+# KNC_REGISTRY (kube-netcheck images --registry): every test image from that mirror, paths kept
+# (src/cluster/registry.ts's rule), through e2e.test's own KUBE_TEST_REPO_LIST
+if [[ -n "${KNC_REGISTRY:-}" ]]; then
+  repo_list="$(mktemp)"; r="${KNC_REGISTRY%/}"
+  printf '%s\n' "promoterE2eRegistry: $r/e2e-test-images" "gcRegistry: $r" "gcEtcdRegistry: $r" "sigStorageRegistry: $r/sig-storage" \
+    "buildImageRegistry: $r/build-image" "dockerLibraryRegistry: $r/library" "cloudProviderGcpRegistry: $r/cloud-provider-gcp" >"$repo_list"
+  export KUBE_TEST_REPO_LIST="$repo_list"
+  log "test images from the mirror $r (KUBE_TEST_REPO_LIST $repo_list)"
+fi
 [[ -x "$e2e" && -s "$CONF_DIR/k8s-version" ]] || die "e2e.test for $K8S_VERSION is not built: run scripts/build/conformance.sh"
 built_version="$(cat "$CONF_DIR/k8s-version")"
 kubectl_bin="$KNC_BIN/kubectl"

@@ -116,6 +116,20 @@ async function twoContextKubeconfig(name: string, server: string): Promise<strin
 }
 
 describe('kube-netcheck CLI: usage', () => {
+  it('images lists every image once with its uses; --registry names them in the mirror; a bad registry is one usage line', async () => {
+    const plain = await cli(['images']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^registry\.k8s\.io\/e2e-test-images\/agnhost:2\.56 +run \(public default[^\n]*; conformance$/m);
+    expect(plain.stdout).toMatch(/^kube-netcheck\.local\/kube-router:\S+ +cni kube-router$/m);
+    const mirrored = await cli(['images', '--registry', 'mirror.corp:5000']);
+    expect(mirrored.code).toBe(0);
+    expect(mirrored.stdout).toMatch(/^mirror\.corp:5000\/library\/nginx:1\.27 +\(from nginx:1\.27\) run/m);
+    expect(mirrored.stdout.split('\n').filter((l) => l && !l.startsWith('(')).every((l) => l.startsWith('mirror.corp:5000/'))).toBe(true);
+    const bad = await cli(['images', '--registry', 'https://mirror']);
+    expect(bad.code).toBe(2);
+    expect(bad.errLines).toHaveLength(1);
+  });
+
   it('--help lists the commands, exit 0, nothing on stderr', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
@@ -139,7 +153,7 @@ describe('kube-netcheck CLI: usage', () => {
       expect(r.errLines).toHaveLength(1);
       expect(r.errLines[0]).toMatch(/; usage: kube-netcheck /);
     }
-    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup\|grade\|conformance\|cni-matrix>/);
+    expect(cmd.errLines[0]).toMatch(/^kube-netcheck: unknown command 'frobnicate'; usage: kube-netcheck <run\|cluster up\|cluster down\|cleanup\|grade\|conformance\|cni-matrix\|images>/);
     expect(flag.errLines[0]).toMatch(/^kube-netcheck run: unknown option '--frob'; usage: kube-netcheck run \[--kubeconfig FILE\]/);
     expect(none.errLines[0]).toMatch(/^kube-netcheck: missing command/);
     expect(action.errLines[0]).toMatch(/^kube-netcheck cluster: unknown action 'sideways'/);

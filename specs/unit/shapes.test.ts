@@ -5,7 +5,8 @@ import type { V1Node } from '@kubernetes/client-node';
 import { CATALOGUE } from '../../src/catalogue/index.js';
 import { shapeNotApplicable } from '../../src/catalogue/common.js';
 import type { NodeFacts } from '../../src/cluster/facts.js';
-import { DEFAULT_IMAGES, IMAGES_MARKER, nodeImageNames, preferNodeImages } from '../../src/cluster/resolve.js';
+import { DEFAULT_IMAGES, IMAGES_MARKER, nodeImageNames, preferNodeImages, userTarget } from '../../src/cluster/resolve.js';
+import { mirrorImage, registryProblem } from '../../src/cluster/registry.js';
 
 const node = (name: string, controlPlane = false): NodeFacts => ({ name, internalIP: '172.18.0.2', podCIDRs: ['10.244.0.0/24'], controlPlane, tainted: false });
 
@@ -40,5 +41,25 @@ describe('the image choice reads the cluster\'s own marker, never a too-early sn
   it('no marker (a cluster kube-netcheck did not build): the node image lists, else the public defaults (agnhost)', () => {
     const seen = nodeImageNames([n(['nginx:1.27']), n(['nginx:1.27'])]);
     expect(preferNodeImages(user, seen.names).images).toEqual({ nginx: 'nginx:1.27', probe: 'registry.k8s.io/e2e-test-images/agnhost:2.56' });
+  });
+});
+
+describe('--registry: one mirror for every image', () => {
+  it('replaces the registry host and keeps the path; Docker Hub names get their implicit library/ path', () => {
+    expect(mirrorImage('registry.k8s.io/e2e-test-images/agnhost:2.56', 'mirror.corp:5000/k8s')).toBe('mirror.corp:5000/k8s/e2e-test-images/agnhost:2.56');
+    expect(mirrorImage('nginx:1.27', 'mirror.corp')).toBe('mirror.corp/library/nginx:1.27');
+    expect(mirrorImage('bitnami/nginx:1', 'mirror.corp/')).toBe('mirror.corp/bitnami/nginx:1');
+    expect(mirrorImage('kube-netcheck.local/probe:trixie-r1', 'mirror.corp')).toBe('mirror.corp/probe:trixie-r1');
+    expect(mirrorImage('localhost:5000/x:1', 'm.io')).toBe('m.io/x:1');
+  });
+  it('a run on a cluster kube-netcheck did not build asks the mirror for both images', () => {
+    const t = userTarget({ kubeconfig: '/k', registry: 'mirror.corp' }, {});
+    expect(t!.images).toEqual({ nginx: 'mirror.corp/library/nginx:1.27', probe: 'mirror.corp/e2e-test-images/agnhost:2.56' });
+    expect(userTarget({ kubeconfig: '/k' }, { KNC_REGISTRY: 'm.io' })!.images.probe).toBe('m.io/e2e-test-images/agnhost:2.56');
+  });
+  it('a registry with a scheme or spaces is bad input', () => {
+    expect(registryProblem('https://mirror.corp')).toMatch(/without a scheme/);
+    expect(registryProblem('mirror corp')).toBeDefined();
+    expect(registryProblem('mirror.corp:5000/k8s')).toBeUndefined();
   });
 });

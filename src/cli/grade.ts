@@ -16,6 +16,7 @@ import { DEFAULT_PROBE_IMAGE } from '../grade/observe.js';
 import { gradeClass, probeNamespaceName, type ClassResult } from '../grade/run.js';
 import { displayPercent } from '../grade/score.js';
 import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine } from '../grade/format.js';
+import { mirrorImage } from '../cluster/registry.js';
 
 /** Reads only, in the graded namespaces; probes need the grader's own namespace, pods and execs (and, for policy checks, pods in a student's namespace). */
 export function gradePermissions(lab: Lab, classMode: boolean): Permission[] {
@@ -105,7 +106,7 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   let cr: ClassResult;
   try {
     cr = await Promise.race([
-      gradeClass({ kube, lab, namespaces, runId, probeImage: env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
+      gradeClass({ kube, lab, namespaces, runId, probeImage: env.KNC_REGISTRY ? mirrorImage(env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, env.KNC_REGISTRY) : env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
       interrupted,
     ]);
   } finally {

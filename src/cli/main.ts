@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliFailure, EXIT, UsageError, failureLine, stdio, type Io } from './io.js';
 import { splitTerms } from '../catalogue/select.js';
+import { registryProblem } from '../cluster/registry.js';
 import { GRADE_HELP, GRADE_OPTIONS, GRADE_SYNOPSIS, gradeFlags } from './grade-usage.js';
 import type { ClusterIpFamily } from '../cluster/kind.js';
 
@@ -12,8 +13,9 @@ import type { ClusterIpFamily } from '../cluster/kind.js';
 const IP_FAMILY_CHOICES: readonly ClusterIpFamily[] = ['ipv4', 'ipv6', 'dual'];
 
 const SYNOPSIS: Record<string, string> = {
-  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance|cni-matrix> [options]',
-  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--max-nodes N] [--only NAMES] [--skip NAMES]',
+  '': 'kube-netcheck <run|cluster up|cluster down|cleanup|grade|conformance|cni-matrix|images> [options]',
+  images: 'kube-netcheck images [--registry HOST[/PATH]]',
+  run: 'kube-netcheck run [--kubeconfig FILE] [--context NAME] [--keep] [--report-dir DIR] [--nginx-image I] [--probe-image I] [--node-image I] [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--max-nodes N] [--only NAMES] [--skip NAMES] [--registry HOST[/PATH]]',
   cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
@@ -37,6 +39,7 @@ Commands:
   grade          grade a lab: score what students built, a namespace each, against a lab (one or a class)
   conformance    run upstream's [sig-network] [Conformance] tests (built offline) on the same cluster
   cni-matrix     every built-in CNI in turn: a kind cluster with it, the whole suite, one table
+  images         every image run, grade, cluster up, the built-in CNIs and conformance use (--registry: as mirrored)
 
 Options:
   -h, --help     this help; \`kube-netcheck <command> --help\` for a command's
@@ -69,10 +72,24 @@ Options:
                       e.g. pod-ip), a substring of its name (case-insensitive), a layer or a tag
                       (e.g. dns, udp, service, negative-control); repeatable
   --skip NAMES        leave these checks out (same terms); wins over --only
+  --registry R        pull every image of the run from the mirror R (host[:port][/path]): registry.k8s.io/x/y:t
+                      becomes R/x/y:t, nginx:1.27 R/library/nginx:1.27 (env KNC_REGISTRY; \`kube-netcheck images\`)
   -h, --help          this help
 
 Environment: KNC_NGINX_IMAGE, KNC_PROBE_IMAGE (images on an existing cluster), KNC_API_TIMEOUT_MS
 (API timeout for the up-front checks, default 5000), and everything the README lists.
+
+${EXIT_CODES}`,
+
+  images: `Usage: ${SYNOPSIS.images}
+
+Lists every container image kube-netcheck's commands use, once each, with what uses it: run (the
+offline images on clusters \`cluster up\` builds, the public defaults elsewhere), grade, cluster up
+(in the kind node image), each built-in CNI and conformance. With --registry R (or KNC_REGISTRY)
+each is shown as named in the mirror R, beside its source: copy them there, then run, grade and
+conformance ask R for exactly these names. The rule: the image's registry host is replaced by R and
+its path kept (registry.k8s.io/e2e-test-images/agnhost:2.56 -> R/e2e-test-images/agnhost:2.56;
+nginx:1.27 -> R/library/nginx:1.27; kube-netcheck.local/probe:T -> R/probe:T).
 
 ${EXIT_CODES}`,
 
@@ -163,6 +180,7 @@ const RUN_OPTIONS = {
   shape: { type: 'string' },
   'ip-family': { type: 'string' },
   'max-nodes': { type: 'string' },
+  registry: { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
 } as const;
@@ -207,6 +225,14 @@ function maxNodes(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** --registry: host[:port][/path]. */
+function registryFlag(v: string | undefined, command: string): string | undefined {
+  const r = nonEmpty(v, '--registry', command);
+  const why = r === undefined ? undefined : registryProblem(r);
+  if (why) throw new UsageError(`--registry ${quote(r!)}: ${why}`, command);
+  return r;
+}
+
 /** A user's input in an error line: quoted, at most ~120 characters. */
 export const quote = (s: string, max = 120) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
@@ -232,6 +258,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
         ...clusterChoice(v, 'run'),
         maxNodes: maxNodes(v['max-nodes']),
+        registry: registryFlag(v.registry, 'run'),
         only: splitTerms(v.only),
         skip: splitTerms(v.skip),
       }, io);
@@ -261,6 +288,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (v.help) return (io.out(HELP.grade), EXIT.OK);
       const { gradeCommand } = await import('./grade.js');
       return gradeCommand(gradeFlags(v), io);
+    }
+    case 'images': {
+      const { values: v } = parse('images', { args: rest, options: { help: CLUSTER_OPTIONS.help, registry: { type: 'string' } }, strict: true });
+      if (v.help) return (io.out(HELP.images), EXIT.OK);
+      const { imagesCommand } = await import('./images.js');
+      return imagesCommand({ registry: registryFlag(v.registry, 'images') ?? (process.env.KNC_REGISTRY || undefined) }, io);
     }
     case 'cni-matrix': {
       const { values: v } = parse('cni-matrix', { args: rest, options: { help: CLUSTER_OPTIONS.help, cni: { type: 'string', multiple: true }, out: { type: 'string' }, 'report-dir': { type: 'string' } }, strict: true });

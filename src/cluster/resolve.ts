@@ -6,6 +6,7 @@
 // faults apply), the images to run — with the kubeconfig loaded once, passed down from the entry.
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import { pollUntil } from '../util/poll.js';
+import { mirrorImage } from './registry.js';
 import { connect, retarget, type Connection } from './connection.js';
 import { existingCluster, type ClusterFlags } from './flags.js';
 import { upManaged, type ClusterIpFamily, type KindCluster, type ManagedPlan } from './kind.js';
@@ -49,6 +50,8 @@ export interface TargetFlags extends ClusterFlags {
   cniManifest?: string;
   shape?: string;
   ipFamily?: ClusterIpFamily;
+  /** A mirror every image of the run is pulled from (--registry / KNC_REGISTRY): cluster/registry.ts. */
+  registry?: string;
 }
 
 /** A cluster the user named, as it is. */
@@ -57,9 +60,11 @@ export function userTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Target |
   if (!c) return undefined;
   const nginx = flags.nginxImage ?? env.KNC_NGINX_IMAGE;
   const probe = flags.probeImage ?? env.KNC_PROBE_IMAGE;
+  const registry = flags.registry ?? (env.KNC_REGISTRY || undefined);
+  const m = (image: string) => (registry ? mirrorImage(image, registry) : image);
   return {
     ...c,
-    images: { nginx: nginx ?? DEFAULT_IMAGES.nginx, probe: probe ?? DEFAULT_IMAGES.probe },
+    images: { nginx: m(nginx ?? DEFAULT_IMAGES.nginx), probe: m(probe ?? DEFAULT_IMAGES.probe) },
     defaulted: [...(nginx ? [] : ['nginx' as const]), ...(probe ? [] : ['probe' as const])],
   };
 }
