@@ -117,18 +117,16 @@ async function twoContextKubeconfig(name: string, server: string): Promise<strin
 
 describe('kube-netcheck CLI: usage', () => {
   it('images lists every image once with its uses; --registry names them in the mirror; a bad registry is one usage line', async () => {
-    const plain = await cli(['images']);
+    const [plain, mirrored, bad] = await Promise.all([cli(['images']), cli(['images', '--registry', 'mirror.corp:5000']), cli(['images', '--registry', 'https://mirror'])]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/^registry\.k8s\.io\/e2e-test-images\/agnhost:2\.56 +run \(public default[^\n]*; conformance$/m);
     expect(plain.stdout).toMatch(/^kube-netcheck\.local\/kube-router:\S+ +cni kube-router$/m);
-    const mirrored = await cli(['images', '--registry', 'mirror.corp:5000']);
     expect(mirrored.code).toBe(0);
     expect(mirrored.stdout).toMatch(/^mirror\.corp:5000\/library\/nginx:1\.27 +\(from nginx:1\.27\) run/m);
     expect(mirrored.stdout.split('\n').filter((l) => l && !l.startsWith('(')).every((l) => l.startsWith('mirror.corp:5000/'))).toBe(true);
-    const bad = await cli(['images', '--registry', 'https://mirror']);
     expect(bad.code).toBe(2);
     expect(bad.errLines).toHaveLength(1);
-  });
+  }, 30_000);
 
   it('--help lists the commands, exit 0, nothing on stderr', async () => {
     const r = await cli(['--help']);

@@ -105,8 +105,10 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
 
   let cr: ClassResult;
   try {
+    const image = env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE;
+    const probeImage = env.KNC_REGISTRY ? mirrorImage(image, env.KNC_REGISTRY) : image; // one mirror for every image
     cr = await Promise.race([
-      gradeClass({ kube, lab, namespaces, runId, probeImage: env.KNC_REGISTRY ? mirrorImage(env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, env.KNC_REGISTRY) : env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
+      gradeClass({ kube, lab, namespaces, runId, probeImage, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
       interrupted,
     ]);
   } finally {

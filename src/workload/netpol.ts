@@ -44,7 +44,9 @@ export function spreadNodes(env: Pick<RunEnv, 'nodes'>): string[] {
 /** One matrix pod, pinned to `node`: name = the logical pod name, labels = the run's + the matrix's. */
 export function matrixPod(env: Pick<RunEnv, 'labels' | 'target' | 'runId'>, ns: string, pod: string, node: string): Obj {
   const [t] = loadYamlDocs(path.join(MANIFESTS_DIR, 'netpol/matrix-pod.yaml'));
-  const o = setImage(stamp(t, matrixNamespace(env.runId, ns), env.labels), env.target.images.probe);
+  // the nginx image: Debian-based (ours and the public nginx:1.27), so it has perl-base; the public
+  // probe image (agnhost, Alpine) has no perl
+  const o = setImage(stamp(t, matrixNamespace(env.runId, ns), env.labels), env.target.images.nginx);
   o.metadata!.name = pod;
   o.metadata!.labels = { ...o.metadata!.labels, [POD_KEY]: pod };
   o.spec.nodeName = node;
@@ -52,7 +54,7 @@ export function matrixPod(env: Pick<RunEnv, 'labels' | 'target' | 'runId'>, ns: 
   return o;
 }
 
-const override = { image: '--probe-image / KNC_PROBE_IMAGE (it needs perl: perl-base is in every Debian-based image)' };
+const override = { image: '--nginx-image / KNC_NGINX_IMAGE (it needs perl: perl-base is in every Debian-based image)' };
 
 async function waitMatrixPods(env: RunEnv, namespace: string, count: number): Promise<V1Pod[]> {
   return waitPodsReady(env.kube, namespace, `${COMPONENT}=netpol-matrix`, { count, override, timeoutMs: 90_000 });
