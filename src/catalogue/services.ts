@@ -3,30 +3,34 @@
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { httpProbe, retrying } from '../probes/http.js';
-import { parseTrafficLoop, trafficLoopProbe } from '../probes/traffic.js';
-import { verifyPage } from '../verdicts/http.js';
-import { backends, fmt, verifySet, waitBackends, type Backends } from '../verdicts/endpoints.js';
+import { shq, type ProbeOutput } from '../probes/batch.js';
+import { holdProbe, holdRequests, parseProxySync, parseTrafficLoop, proxySyncProbe, trafficLoopProbe, type ProxySync } from '../probes/traffic.js';
+import { backends, fmt, TRIGGER_TIME, verifyNamedBackends, verifySet, waitBackends, waitNamedBackends, type Backends, type NamedBackends } from '../verdicts/endpoints.js';
+import { verifyHold, verifyHolds, type HoldAsk } from '../verdicts/hold.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
 import { inCidr } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod } from '../kube/exec.js';
 import { retryOnConflict } from '../kube/errors.js';
-import { isLive, isReady, listPods } from '../workload/pods.js';
+import { isLive, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
-import { fanOut, key, label, runFanout } from '../workload/fanout.js';
-import { mustFail } from './controls.js';
-import type { CheckDef, Observations, PhaseContext, PhaseDef } from './types.js';
-import { defined, hostRouteGet, must, podSources, unlessManaged } from './common.js';
+import { fanOut, key, label } from '../workload/fanout.js';
+import { literally, mustFail } from './controls.js';
+import type { CheckDef, PhaseContext, PhaseDef } from './types.js';
+import { defined, hostRouteGet, must, nodeAccess, podSources, unlessManaged } from './common.js';
+import type { NodeAccess } from '../cluster/connection.js';
 
 const { deployment, service, selector, port } = WORKLOAD;
-/** Requests per source pod to the ClusterIP when asking "who answers". */
+/** Requests per source pod and round of the convergence loop (the fallback without kube-proxy). */
 const REPEAT = 8;
 const ip = (env: RunEnv) => env.nginxServiceIP;
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
 const livePods = async (env: RunEnv) => (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
+const svcWhat = (env: RunEnv) => `my-nginx ${ip(env)}:${port}`;
+/** Every source a Service data-plane check asks from: a probe pod per node, the other namespace, a node view per node. */
+export const holdSources = (env: RunEnv): ProbeRef[] => [...env.probes, env.otherProbe, ...env.nodeViews];
 
 interface Traffic {
   /** Server names that answered, each with how often (in the round each probe pod's loop ended on). */
@@ -39,63 +43,36 @@ interface Traffic {
 }
 
 /**
- * Asks the ClusterIP from every pod source until the servers that answer are exactly `want` and
- * every request is answered — kube-proxy or its replacement may lag the API by a moment. Each
- * source pod runs the asking loop itself (src/probes/traffic.ts: overlapping rounds of REPEAT
- * requests, ending once consecutive rounds answered only by `want` covered all of it), so one
- * exec per pod covers the whole wait; it starts when `startWhen` resolves (the wanted pods have
- * their IPs), so the exec's start overlaps their start-up and the Endpoints and proxy updates. The wait
- * ends `timeoutMs` after the start, or after `apiSettled` (the API showing the change done: pods
- * Ready, Endpoints updated) when that comes later; then the last rounds are the evidence.
+ * Convergence by traffic, only where kube-proxy's state cannot be read (no kube-proxy, or its
+ * metrics out of reach) and only after a change the run made: asks the ClusterIP from every probe
+ * pod until the servers that answer are exactly `want` (src/probes/traffic.ts: overlapping rounds
+ * of REPEAT requests) or `timeoutMs` pass. It only decides when the hold window starts: none of
+ * its answers is judged.
  */
-async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000, apiSettled?: Promise<unknown>, startWhen?: Promise<unknown>): Promise<Traffic> {
-  // one probe pod per node: each node's proxy rules are asked (the other namespace's probe pod
-  // shares a node's rules with one of these, and asks the ClusterIP in service.from-pods)
+async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Promise<Traffic & { settled: boolean }> {
   const sources = env.probes;
-  await startWhen?.catch(() => undefined);
-  let deadline = Date.now() + timeoutMs;
-  let apiDone = !apiSettled;
-  apiSettled?.then(
-    () => {
-      deadline = Math.max(deadline, Date.now() + timeoutMs);
-      apiDone = true;
-    },
-    () => (apiDone = true),
-  );
-  const wanted = [...want].sort().join();
-  let attempts = 0;
-  for (;;) {
-    // a loop stops starting rounds 4 s before the deadline (its last round ends in time), and
-    // runs 20 s at most: a later API change (pods turning Ready) may move the deadline
-    const deadlineS = Math.min(20, Math.max(apiDone ? 1 : 5, Math.floor((deadline - Date.now()) / 1000) - 4));
-    const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
-    const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })), { concurrency: env.settings.execConcurrency });
-    const t: Traffic = { servers: {}, unanswered: [], requests: 0, attempts };
-    for (const from of sources) {
-      const o = f.outputs.get(key(from))?.get('svc-who');
-      let r;
-      try {
-        if (!o) throw new Error(f.errors.get(key(from)) ?? 'no output');
-        r = parseTrafficLoop(o.output);
-      } catch (err) {
-        t.unanswered.push(`${label(from)}: ${(err as Error).message.split('\n')[0].slice(0, 160)}`);
-        continue;
-      }
+  const deadlineS = Math.max(1, Math.floor(timeoutMs / 1000) - 4);
+  const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
+  const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })), { concurrency: env.settings.execConcurrency });
+  const t: Traffic & { settled: boolean } = { servers: {}, unanswered: [], requests: 0, attempts: 0, settled: true };
+  for (const from of sources) {
+    const o = f.outputs.get(key(from))?.get('svc-who');
+    try {
+      if (!o) throw new Error(f.errors.get(key(from)) ?? 'no output');
+      const r = parseTrafficLoop(o.output);
       t.attempts += r.rounds;
       t.requests += r.answers.length;
-      for (const a of r.answers) {
-        if (a.rc === 0 && a.server) t.servers[a.server] = (t.servers[a.server] ?? 0) + 1;
-        else t.unanswered.push(`${label(from)}: exit ${a.rc} ${JSON.stringify(a.body.slice(0, 80))}`);
-      }
-      if (!r.answers.length) t.unanswered.push(`${label(from)}: no round of requests finished`);
+      t.settled &&= r.settled;
+      for (const a of r.answers) if (a.rc === 0 && a.server) t.servers[a.server] = (t.servers[a.server] ?? 0) + 1;
+    } catch (err) {
+      t.settled = false;
+      t.unanswered.push(`${label(from)}: ${(err as Error).message.split('\n')[0].slice(0, 160)}`);
     }
-    attempts = t.attempts;
-    if (t.unanswered.length === 0 && Object.keys(t.servers).sort().join() === wanted) return t;
-    if (Date.now() >= deadline && apiDone) return t;
   }
+  return t;
 }
 
-/** The traffic verdict: answered by every pod of `want`, by nothing else, every request answered. */
+/** The traffic verdict of the convergence loop (kept for its unit tests): exactly `want`, every request answered. */
 export function verifyTraffic(check: string, to: string, want: string[], t: Traffic, removed: string[] = []): CheckFailure | undefined {
   const seen = Object.keys(t.servers).sort();
   const stray = seen.filter((s) => !want.includes(s));
@@ -111,6 +88,156 @@ export function verifyTraffic(check: string, to: string, want: string[], t: Traf
   });
 }
 
+/** What the wait for the nodes' proxy rules saw. */
+export interface ProxyWait {
+  /** ok: every node's kube-proxy synced the change; timeout: one did not in time; unobservable: no kube-proxy state to read. */
+  state: 'ok' | 'timeout' | 'unobservable';
+  sinceS?: number;
+  waitedMs: number;
+  nodes: Array<{ node: string; sync?: ProxySync; error?: string }>;
+  note?: string;
+}
+
+/**
+ * Waits (bounded) until kube-proxy on every node synced its rules after the EndpointSlice change
+ * at `sinceS` (src/probes/traffic.ts proxySyncProbe: one exec per node view, polling in the pod).
+ * Called once the API shows the EndpointSlices the check expects: kube-proxy watches the same API,
+ * so by the time the first metrics are read (an exec later) it has received them; "nothing pending
+ * and the last sync after the last queued change" then means its rules hold them. `sinceS` (the
+ * slices' last-change-trigger-time: a pod's Ready transition, whole seconds) adds that it received
+ * a change at least that recent. Without kube-proxy, or where its metrics cannot be read, says so
+ * instead of waiting.
+ */
+export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, timeoutMs: number): Promise<ProxyWait> {
+  const t0 = Date.now();
+  if (!env.facts.kubeProxy) return { state: 'unobservable', waitedMs: 0, nodes: [], note: 'no kube-proxy DaemonSet: the nodes\' Service rules are not observable' };
+  const probe = proxySyncProbe('proxy-sync', sinceS ?? 0, timeoutMs / 1000, ip(env).includes(':') ? 'IPv6' : 'IPv4');
+  const f = await fanOut(env.kube, env.nodeViews.map((from) => ({ from, probe })), { concurrency: env.settings.execConcurrency });
+  const nodes: ProxyWait['nodes'] = env.nodeViews.map((v) => {
+    const o = f.outputs.get(key(v))?.get('proxy-sync');
+    try {
+      if (!o) throw new Error(f.errors.get(key(v)) ?? 'no output');
+      return { node: v.node, sync: parseProxySync(o.output) };
+    } catch (err) {
+      return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
+    }
+  });
+  const w: ProxyWait = { state: 'ok', sinceS, waitedMs: Date.now() - t0, nodes, note: sinceS === undefined ? `no ${TRIGGER_TIME} on the EndpointSlices: waited for every received change to be synced` : undefined };
+  if (nodes.some((n) => n.error || n.sync?.state === 'unavailable')) {
+    w.state = 'unobservable';
+    w.note = `kube-proxy's metrics (127.0.0.1:10249) not readable from ${nodes.filter((n) => n.error || n.sync?.state === 'unavailable').map((n) => `${n.node} (${n.error ?? n.sync!.line})`).join(', ')}`;
+  } else if (nodes.some((n) => n.sync?.state !== 'ok')) w.state = 'timeout';
+  return w;
+}
+
+const proxyLine = (w: ProxyWait) =>
+  w.nodes.map((n) => `${n.node}: ${n.error ?? `${n.sync!.state === 'ok' ? 'synced' : 'not synced'} (last sync ${n.sync!.synced ?? '?'}, last queued ${n.sync!.queued ?? '?'}, pending ${n.sync!.pending ?? '?'})`}`).join('; ');
+
+/** The hold window: `requests` GETs of /whoami from every source at once (one exec per source), every answer kept. */
+export async function holdFrom(
+  env: RunEnv, sources: ProbeRef[], want: string[], never: string[] = [],
+  opts: { url?: string; what?: string; requests?: number; parallel?: number } = {},
+): Promise<Array<[HoldAsk, ProbeOutput | Error]>> {
+  const { url = `http://${ip(env)}:${port}/whoami`, what = svcWhat(env), requests = holdRequests(want.length) } = opts;
+  const asks: HoldAsk[] = sources.map((from) => ({ from, to: { what, url }, expect: { requests, answeredBy: want, never } }));
+  const probe = holdProbe('svc-hold', { url, requests, parallel: opts.parallel });
+  const f = await fanOut(env.kube, asks.map((a) => ({ from: a.from, probe })), { concurrency: env.settings.execConcurrency });
+  return asks.map((a) => [a, f.outputs.get(key(a.from))?.get('svc-hold') ?? new Error(f.errors.get(key(a.from)) ?? 'no output')]);
+}
+
+/** What a Service data-plane check gathered: how it converged (waited for what, how long), then its hold window. */
+export interface Held {
+  want: string[];
+  never: string[];
+  api?: NamedBackends;
+  proxy?: ProxyWait;
+  /** Only after a change, where kube-proxy cannot be read: the traffic convergence loop. */
+  trafficConverged?: { settled: boolean; rounds: number; waitedMs: number };
+  convergedMs: number;
+  pairs: Array<[HoldAsk, ProbeOutput | Error]>;
+}
+
+const convergence = (h: Held) => ({
+  waitedMs: h.convergedMs,
+  endpoints: h.api ? `${h.api.settled ? 'listed' : 'NOT listed'} exactly ${fmt(h.want)} after ${h.api.waitedMs} ms` : undefined,
+  proxyRules: h.proxy
+    ? h.proxy.state === 'ok'
+      ? `kube-proxy on ${h.proxy.nodes.length} nodes synced after ${h.proxy.sinceS === undefined ? 'every change it received' : `the EndpointSlice change at ${new Date(h.proxy.sinceS * 1000).toISOString()}`} (waited ${h.proxy.waitedMs} ms)`
+      : `${h.proxy.state}: ${h.proxy.note ?? proxyLine(h.proxy)}`
+    : undefined,
+  trafficConverged: h.trafficConverged,
+});
+
+/** The verdict of a Service data-plane check over the sources it judges: evidence with the counts, or every failing source. */
+function holdVerdict(check: string, h: Held, sources?: ProbeRef[]) {
+  const pairs = sources ? h.pairs.filter(([a]) => sources.some((s) => key(s) === key(a.from))) : h.pairs;
+  const to = h.pairs[0]?.[0].to.what ?? 'the ClusterIP';
+  const hold = verifyHolds(check, to, pairs);
+  return { requests: hold.requests, answered: hold.answered, perSource: hold.requests / Math.max(1, hold.sources), sources: hold.sources, byServer: hold.byServer, convergence: convergence(h), hold: hold.perSource };
+}
+
+/**
+ * The steady phase's hold (service.spread, .from-pods, .from-nodes share it): no convergence wait
+ * on traffic. Before the window: the Endpoints list the Ready pods (setup waited for them to be
+ * Ready, the EndpointSlice controller may trail by a moment) and every node's kube-proxy synced
+ * after that EndpointSlice change — the setup race a retry used to hide, now waited for by name.
+ */
+const steadyHolds = new WeakMap<RunEnv, Promise<Held>>();
+const steadyApis = new WeakMap<RunEnv, Promise<NamedBackends>>();
+function steadyBackends(env: RunEnv): Promise<NamedBackends> {
+  let b = steadyApis.get(env);
+  if (!b) {
+    b = waitNamedBackends(env.kube, env.workloadNs, service, selector, port, names(env.nginx), 15_000);
+    steadyApis.set(env, b);
+  }
+  return b;
+}
+function steadyHold(env: RunEnv): Promise<Held> {
+  let h = steadyHolds.get(env);
+  if (!h) {
+    h = (async () => {
+      const t0 = Date.now();
+      const want = names(env.nginx);
+      const api = await steadyBackends(env);
+      const proxy = await awaitProxyRules(env, api.triggerS, 10_000);
+      const convergedMs = Date.now() - t0;
+      return { want, never: [], api, proxy, convergedMs, pairs: await holdFrom(env, holdSources(env), want) };
+    })();
+    steadyHolds.set(env, h);
+  }
+  return h;
+}
+
+/**
+ * A change phase's traffic: converge (bounded, reported), then hold. Converged means: the API
+ * lists exactly the pods the change names (the phase's `settled`), then every node's kube-proxy
+ * synced after that EndpointSlice change (or, where kube-proxy cannot be read, the traffic loop
+ * saw exactly those pods answer). A convergence that does not come is a failure naming what was
+ * awaited, how long and what was seen last. Then every source's hold window counts, every sample.
+ */
+async function convergeThenHold(check: string, { env, phaseData }: PhaseContext, sources = holdSources(env)): Promise<Held> {
+  const t0 = Date.now();
+  const { want, removed } = phaseData as { want: string[]; removed: string[] };
+  const api = await (phaseData.settled as Promise<NamedBackends>);
+  const what = svcWhat(env);
+  if (!api.settled) {
+    throw new CheckFailure({ check, from: 'the API', to: what, expected: `Endpoints and EndpointSlices to list exactly ${fmt(want)} within ${api.timeoutMs} ms (convergence, before the hold window)`, seen: `after ${api.waitedMs} ms: Endpoints ${fmt(api.endpoints)}, EndpointSlices ${fmt(api.slices)}, pods ${api.want.map((p) => `${p.name}:${p.ip ?? 'no IP'}${p.ready ? '/Ready' : ''}`).join(',')}` });
+  }
+  const proxy = await awaitProxyRules(env, api.triggerS, 20_000);
+  if (proxy.state === 'timeout') {
+    throw new CheckFailure({ check, from: 'node views', to: what, expected: `kube-proxy on every node to sync its rules after the EndpointSlice change${proxy.sinceS === undefined ? '' : ` at ${new Date(proxy.sinceS * 1000).toISOString()}`} within 20000 ms (convergence, before the hold window)`, seen: `after ${proxy.waitedMs} ms: ${proxyLine(proxy)}` });
+  }
+  let trafficConverged: Held['trafficConverged'];
+  if (proxy.state === 'unobservable') {
+    const t1 = Date.now();
+    const t = await trafficUntil(env, want);
+    trafficConverged = { settled: t.settled, rounds: t.attempts, waitedMs: Date.now() - t1 };
+    if (!t.settled) throw new CheckFailure({ check, from: 'probe pods', to: what, expected: `answers from exactly ${fmt(want)} within 20000 ms (convergence by traffic: ${proxy.note})`, seen: `after ${trafficConverged.waitedMs} ms: ${JSON.stringify(t.servers)}${t.unanswered.length ? `; ${t.unanswered[0]}` : ''}` });
+  }
+  const convergedMs = Date.now() - t0;
+  return { want, never: removed, api, proxy, trafficConverged, convergedMs, pairs: await holdFrom(env, sources, want, removed) };
+}
+
 /** Read and replace the scale subresource, again on a 409 Conflict (the Deployment changed in between). */
 async function scaleTo(env: RunEnv, replicas: number): Promise<void> {
   await retryOnConflict(async () => {
@@ -119,44 +246,22 @@ async function scaleTo(env: RunEnv, replicas: number): Promise<void> {
   });
 }
 
-const readyNames = async (env: RunEnv) => names((await livePods(env)).filter(isReady));
-
 /** The workload's live pods once `done` holds for them (the ReplicaSet did its part; not yet Ready). */
 const livePodsUntil = (env: RunEnv, what: string, done: (ps: V1Pod[]) => boolean) =>
   pollUntil({ what, timeoutMs: 60_000, intervalMs: 100, probe: () => livePods(env), done, describe: (ps) => names(ps).join(',') || 'no pods' });
 
 /**
  * A change phase's data: what the change should lead to (`want`: the pods that should answer,
- * `removed`: those that must not) and `settled`, the API converging on it (pods Ready, Endpoints
- * and EndpointSlices updated), which the phase's checks await each in their own way: the
- * Endpoints checks judge what it saw, the traffic checks ask the ClusterIP meanwhile.
+ * `removed`: those that must not, `removedIPs` their addresses) and `settled`, the API converging
+ * on exactly those pods (Endpoints and EndpointSlices list them, each Ready; resolves with what it
+ * saw, settled or not), which the phase's Endpoints checks judge and its traffic checks await.
  */
-function changed(env: RunEnv, want: string[], removed: string[], size: number, extra: Record<string, unknown> = {}) {
-  const settled = waitBackends(env.kube, env.workloadNs, service, selector, port, size, 90_000);
-  // when asking the ClusterIP starts to make sense: every wanted pod has its IP (its sandbox is up,
-  // its container starting: the exec of the traffic loop overlaps the rest of the start-up, and no
-  // loop competes with the sandboxes' creation for the nodes' CPUs)
-  const started = pollUntil({
-    what: `pods ${fmt(want)} to have their IPs`,
-    timeoutMs: 90_000,
-    intervalMs: 100,
-    probe: () => listPods(env.kube, env.workloadNs, selector),
-    done: (ps) => want.every((w) => ps.some((p) => p.metadata!.name === w && !!p.status?.podIP)),
-    describe: (ps) => ps.map((p) => `${p.metadata!.name}:${p.status?.podIP ?? 'no IP'}`).join(',') || 'no pods',
-  });
-  // both are awaited by the checks; a phase whose checks are not selected must not leave them unhandled
-  settled.catch(() => undefined);
-  started.catch(() => undefined);
-  return { want, removed, settled, started, ...extra };
+function changed(env: RunEnv, want: string[], removed: string[], extra: Record<string, unknown> = {}) {
+  const settled = waitNamedBackends(env.kube, env.workloadNs, service, selector, port, want, 90_000);
+  return { want, removed, settled, ...extra };
 }
 
-/** A change phase's traffic check: the ClusterIP asked from when the wanted pods have IPs until it is answered by exactly them. */
-const trafficAfterChange = ({ env, phaseData }: PhaseContext) =>
-  trafficUntil(env, phaseData.want as string[], 20_000, phaseData.settled as Promise<unknown>, phaseData.started as Promise<unknown>);
-
-/** The phase's Backends once settled, or (it did not settle) as the API shows them now. */
-const settledBackends = async (env: RunEnv, phaseData: Record<string, unknown>) =>
-  (phaseData.settled as Promise<Backends>).catch(() => backends(env.kube, env.workloadNs, service, selector, port));
+const podIPs = (pods: V1Pod[]) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.status?.podIP ?? '']));
 
 export const SERVICE_PHASES: PhaseDef[] = [
   {
@@ -176,17 +281,18 @@ export const SERVICE_PHASES: PhaseDef[] = [
         }),
         execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: vName, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 }),
       ]);
-      return changed(env, [other.metadata!.name!], [vName], 1, { victim: vName, victimIP: victim.status!.podIP! });
+      return changed(env, [other.metadata!.name!], [vName], { victim: vName, victimIP: victim.status!.podIP!, removedIPs: { [vName]: victim.status!.podIP! } });
     },
   },
   {
     name: 'replaced',
     title: 'both nginx pods deleted and replaced',
     enter: async (env) => {
-      const old = names(await livePods(env));
+      const before = await livePods(env);
+      const old = names(before);
       await Promise.all(old.map((name) => env.kube.core.deleteNamespacedPod({ name, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
       const now = await livePodsUntil(env, 'the ReplicaSet to create 2 replacement pods', (ps) => ps.length === 2 && !ps.some((p) => old.includes(p.metadata!.name!)));
-      return changed(env, names(now), old, 2);
+      return changed(env, names(now), old, { removedIPs: podIPs(before) });
     },
   },
   {
@@ -194,17 +300,18 @@ export const SERVICE_PHASES: PhaseDef[] = [
     title: 'scaled 2 -> 3',
     enter: async (env) => {
       await scaleTo(env, 3);
-      return changed(env, names(await livePodsUntil(env, 'the ReplicaSet to create a third pod', (ps) => ps.length === 3)), [], 3);
+      return changed(env, names(await livePodsUntil(env, 'the ReplicaSet to create a third pod', (ps) => ps.length === 3)), []);
     },
   },
   {
     name: 'scaled-1',
     title: 'scaled 3 -> 1',
     enter: async (env) => {
-      const before = names(await livePods(env));
+      const before = await livePods(env);
       await scaleTo(env, 1);
       const want = names(await livePodsUntil(env, 'the ReplicaSet to remove 2 of the 3 pods', (ps) => ps.length === 1));
-      return changed(env, want, before.filter((n) => !want.includes(n)), 1);
+      const removed = names(before).filter((n) => !want.includes(n));
+      return changed(env, want, removed, { removedIPs: podIPs(before.filter((p) => removed.includes(p.metadata!.name!))) });
     },
   },
 ];
@@ -220,12 +327,12 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       phase,
       from: 'api',
       to: 'svc/my-nginx',
-      gather: ({ env, phaseData }) => settledBackends(env, phaseData),
+      // the pods the change names and their count, waited for (bounded); never "whoever is Ready now"
+      gather: ({ phaseData }) => phaseData.settled as Promise<NamedBackends>,
       verify: (o) => {
-        const b = o.gathered as Backends;
-        must(b.pods.length > 0, { check: 'endpoints', from: 'the API', to: 'svc/my-nginx', expected: 'Ready pods', seen: 'none' });
-        throwAll([verifySet('endpoints', 'svc/my-nginx', 'Endpoints', b.pods, b.endpoints), verifySet('endpointslices', 'svc/my-nginx', 'EndpointSlices', b.pods, b.slices)].filter(defined));
-        return b;
+        const b = o.gathered as NamedBackends;
+        throwAll(verifyNamedBackends(`service.${phase}.endpoints`, 'svc/my-nginx', b, port));
+        return { pods: b.want, endpoints: b.endpoints, endpointSlices: b.slices, waitedMs: b.waitedMs };
       },
     },
     {
@@ -234,10 +341,10 @@ function changeChecks(phase: string, what: string, n: string): CheckDef[] {
       layer: 'service',
       tags: ['service', 'traffic', phase],
       phase,
-      from: 'probe pods',
+      from: 'probe pods, the other namespace, node views',
       to: 'the ClusterIP from before the change',
-      gather: trafficAfterChange,
-      verify: (o) => trafficVerdict(o, `service-${phase}-traffic`),
+      gather: (ctx) => convergeThenHold(`service.${phase}.traffic`, ctx),
+      verify: (o) => holdVerdict(`service.${phase}.traffic`, o.gathered as Held),
     },
   ];
 }
@@ -269,12 +376,13 @@ export const SERVICE_CHECKS: CheckDef[] = [
     tags: ['service', 'endpoints'],
     from: 'api',
     to: 'svc/my-nginx',
-    gather: ({ env }) => waitBackends(env.kube, env.workloadNs, service, selector, port, WORKLOAD.replicas, 30_000).catch(() => backends(env.kube, env.workloadNs, service, selector, port)),
+    // the pods setup saw Ready, by name and count (the EndpointSlice controller may trail them by a moment: waited for, bounded)
+    gather: ({ env }) => steadyBackends(env),
     verify: (o) => {
-      const b = o.gathered as Backends;
-      must(b.pods.length === WORKLOAD.replicas, { check: 'endpoints', from: 'the API', to: 'svc/my-nginx', expected: `${WORKLOAD.replicas} Ready pods`, seen: fmt(b.pods) });
-      throwAll([verifySet('endpoints', 'svc/my-nginx', 'Endpoints', b.pods, b.endpoints), verifySet('endpointslices', 'svc/my-nginx', 'EndpointSlices', b.pods, b.slices)].filter(defined));
-      return b;
+      const b = o.gathered as NamedBackends;
+      must(b.want.length === WORKLOAD.replicas, { check: 'service.endpoints', from: 'the API', to: 'svc/my-nginx', expected: `${WORKLOAD.replicas} Ready pods`, seen: fmt(b.want.map((p) => p.name)) });
+      throwAll(verifyNamedBackends('service.endpoints', 'svc/my-nginx', b, port));
+      return { pods: b.want, endpoints: b.endpoints, endpointSlices: b.slices, waitedMs: b.waitedMs };
     },
   },
   ...(['pods', 'nodes'] as const).map((kind): CheckDef => ({
@@ -284,31 +392,20 @@ export const SERVICE_CHECKS: CheckDef[] = [
     tags: ['service', kind === 'pods' ? 'pod' : 'node'],
     from: kind === 'pods' ? 'probe pods' : 'every node',
     to: 'svc/my-nginx',
-    // asked again (4 times, 0.5 s apart) when it fails: the Service's proxy rules may trail the
-    // Endpoints of pods that just turned Ready by a moment
-    probes: (env) => (kind === 'pods' ? podSources(env) : env.nodeViews).map((from) => ({ from, probe: retrying(httpProbe('svc-page', ip(env), port)) })),
-    verify: (o) => {
-      const sources = kind === 'pods' ? podSources(o.env) : o.env.nodeViews;
-      must(sources.length > 0, { check: `service-from-${kind}`, from: 'the run', to: 'svc/my-nginx', expected: 'sources', seen: 'none' });
-      throwAll(sources.map((from) => verifyPage(`service-from-${kind}`, label(from), `my-nginx ${ip(o.env)}:80`, o.out(from, 'svc-page'))).filter(defined));
-      return sources.map(label);
-    },
+    // a hold window from each source (no "any one of 4 requests"): every request answered by a
+    // Ready pod, each Ready pod reached; the nodes' proxy rules are waited for first, by name
+    gather: ({ env }) => steadyHold(env),
+    verify: (o) => holdVerdict(`service.from-${kind}`, o.gathered as Held, kind === 'pods' ? podSources(o.env) : o.env.nodeViews),
   })),
   {
     id: 'service.spread',
     title: 'repeated requests to the ClusterIP are answered by every Ready pod and by nothing else',
     layer: 'service',
     tags: ['service', 'load-balancing', 'traffic'],
-    from: 'probe pods',
+    from: 'probe pods, the other namespace, node views',
     to: 'svc/my-nginx',
-    gather: async ({ env }) => trafficUntil(env, await readyNames(env)),
-    verify: async (o) => {
-      const want = await readyNames(o.env);
-      const t = o.gathered as Traffic;
-      const f = verifyTraffic('service-spread', `my-nginx ${ip(o.env)}:80`, want, t);
-      if (f) throw f;
-      return t;
-    },
+    gather: ({ env }) => steadyHold(env),
+    verify: (o) => holdVerdict('service.spread', o.gathered as Held),
   },
   {
     id: 'service.virtual-ip',
@@ -394,16 +491,20 @@ export const SERVICE_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a Service without endpoints',
     setupObjects: [nothingService('no-endpoints')],
+    // the check's own hold window, from one probe pod, to a ClusterIP with no endpoint: the nginx
+    // pods are what the check would want; none of the requests may come back answered
     gather: async ({ env }) => {
       const svc = await env.kube.core.readNamespacedService({ name: 'no-endpoints', namespace: env.workloadNs });
-      const from = env.probes[0];
-      const out = await runFanout(env.kube, from, [httpProbe('none', svc.spec!.clusterIP!, port, '/', 1)]);
-      return { from, clusterIP: svc.spec!.clusterIP!, out: out.get('none')! };
+      const clusterIP = svc.spec!.clusterIP!;
+      // 8 requests at once: each waits for wget's timeout (kube-proxy drops them), together 2 s
+      return holdFrom(env, [env.probes[0]], names(env.nginx), [], { url: `http://${clusterIP}:${port}/whoami`, what: `no-endpoints ${clusterIP}:${port}`, requests: 8, parallel: 8 });
     },
     verify: (o) => {
-      const { from, clusterIP, out } = o.gathered as { from: ProbeRef; clusterIP: string; out: ReturnType<Observations['out']> };
-      const to = `no-endpoints ${clusterIP}:80`;
-      return mustFail({ from: label(from), to }, () => verifyPage('service.from-pods', label(from), to, out), { check: 'service.from-pods', from: label(from), to, expected: 'the nginx welcome page', seen: /^(fail|timeout) \(exit / });
+      const [[ask, out]] = o.gathered as Array<[HoldAsk, ProbeOutput | Error]>;
+      // every request unanswered: the tally's counts, not the message text
+      return mustFail({ from: label(ask.from), to: ask.to.what }, () => verifyHold('service.from-pods', ask, out).failure, {
+        check: 'service.from-pods', from: label(ask.from), to: ask.to.what, seen: new RegExp(`^0 of ${ask.expect.requests} answered by a wanted pod \\(no answer\\); ${ask.expect.requests} unanswered \\(`),
+      });
     },
   },
   {
@@ -432,18 +533,123 @@ export const SERVICE_CHECKS: CheckDef[] = [
     layer: 'service',
     tags: ['service', 'traffic', 'not-ready'],
     phase: 'not-ready',
-    from: 'probe pods',
+    from: 'probe pods, the other namespace, node views',
     to: 'the ClusterIP',
-    gather: trafficAfterChange,
-    verify: (o) => trafficVerdict(o, 'service-not-ready-traffic'),
+    gather: (ctx) => convergeThenHold('service.not-ready.traffic', ctx),
+    verify: (o) => holdVerdict('service.not-ready.traffic', o.gathered as Held),
   },
+  {
+    id: 'service.spread.lossy-endpoint.negative',
+    title: 'negative control: the ClusterIP hold fails when one node drops 30 % of its new connections to one nginx pod',
+    layer: 'service',
+    tags: ['service', 'negative-control', 'intermittent'],
+    controls: 'service.spread',
+    controlKind: 'live',
+    from: 'live cluster',
+    to: 'one node losing 30 % of its connections to one endpoint',
+    notApplicable: unlessManaged('a fault injected on a node (iptables in its container)'),
+    fault: 'one node drops 30 % of its new TCP connections to one nginx pod, each for its whole life (iptables statistic + connmark)',
+    gather: async ({ env }) => {
+      const target = env.nginx[0];
+      const tnode = target.spec!.nodeName!;
+      // a node other than the target's (its traffic crosses the node's FORWARD/OUTPUT chains), the other namespace's if it can
+      const node = [env.otherProbe, ...env.probes].find((p) => p.node !== tnode)?.node ?? env.probes[0].node;
+      const sources = holdSources(env).filter((s) => s.node === node);
+      const pairs = await withFault(nodeAccess(env), node, lossyRules(target.status!.podIP!, `KNC-LOSSY-${env.runId}`.slice(0, 28)), () => holdFrom(env, sources, names(env.nginx), [], { parallel: holdRequests(env.nginx.length) }));
+      return { node, target: target.metadata!.name!, targetIP: target.status!.podIP!, pairs };
+    },
+    verify: (o) => {
+      const g = o.gathered as { node: string; target: string; targetIP: string; pairs: Array<[HoldAsk, ProbeOutput | Error]> };
+      // requests that timed out (their connections to the target dropped), counted per source
+      return faultVerdict('service.spread', g.pairs, g.node, /\d+ unanswered \([^)]*timed out \d+/);
+    },
+  },
+  ...(['not-ready', 'scaled-1'] as const).map((phase): CheckDef => ({
+    id: `service.${phase}.stale-rule.negative`,
+    title: `negative control: the ${phase} traffic check fails when one node keeps the ${phase === 'not-ready' ? 'unready' : 'removed'} pod in its Service rules`,
+    layer: 'service',
+    tags: ['service', 'negative-control', 'intermittent', phase],
+    phase,
+    controls: `service.${phase}.traffic`,
+    controlKind: 'live',
+    from: 'live cluster',
+    to: `one node still sending half of its ClusterIP connections to the ${phase === 'not-ready' ? 'unready' : 'removed'} pod`,
+    notApplicable: unlessManaged('a fault injected on a node (iptables in its container)'),
+    fault: `one node's NAT rules send half of the new ClusterIP connections to the ${phase === 'not-ready' ? 'unready' : 'removed'} pod's IP, ahead of kube-proxy's rules`,
+    gather: async (ctx) => {
+      const { env, phaseData } = ctx;
+      const [stale, staleIP] = Object.entries(phaseData.removedIPs as Record<string, string>).find(([, a]) => a)!;
+      const node = env.otherProbe.node;
+      const held = await withFault(nodeAccess(env), node, staleRules(ip(env), staleIP), () => convergeThenHold(`service.${phase}.traffic`, ctx, holdSources(env).filter((s) => s.node === node)));
+      return { node, stale, staleIP, held };
+    },
+    verify: (o) => {
+      const g = o.gathered as { node: string; stale: string; staleIP: string; held: Held };
+      // the unready pod still answers (a stray server); a removed one cannot (unanswered requests)
+      return faultVerdict(`service.${phase}.traffic`, g.held.pairs, g.node, phase === 'not-ready' ? literally(`answered by {${g.stale}}, which must not answer`) : /\d+ unanswered \(/);
+    },
+  })),
 ];
 
-function trafficVerdict(o: Observations, check: string): Traffic {
-  const { want, removed } = o.phaseData as { want: string[]; removed: string[] };
-  const f = verifyTraffic(check, `my-nginx ${ip(o.env)}:80 (the ClusterIP from before the change)`, want, o.gathered as Traffic, removed);
-  if (f) throw f;
-  return o.gathered as Traffic;
+/**
+ * A fault control's verdict: the check's own hold verdict over the faulted node's sources must
+ * fail, and every failure's structured fields must show the fault (from a source on that node, to
+ * the ClusterIP, `seen` with the counts the fault makes), not its message text.
+ */
+function faultVerdict(check: string, pairs: Array<[HoldAsk, ProbeOutput | Error]>, node: string, seen: RegExp) {
+  const to = pairs[0]?.[0].to.what ?? 'the ClusterIP';
+  return mustFail({ from: `sources on ${node}`, to }, () => verifyHolds(check, to, pairs), { check, from: new RegExp(` on ${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), to, seen });
+}
+
+/** A fault on a node: iptables steps, each with the step that undoes it. */
+type Fault = Array<{ add: string[]; undo: string[] }>;
+
+/**
+ * 30 % of the node's new connections to `podIP`:80 lose their replies for their whole life: the
+ * first packet of a connection is marked at random (conntrack keeps the mark, so a retransmitted
+ * SYN is not drawn again), the marked connections' packets back from the pod are dropped — from the
+ * node's pods (FORWARD) and from the node itself (OUTPUT/INPUT).
+ */
+function lossyRules(podIP: string, chain: string): Fault {
+  const to = ['-d', `${podIP}/32`, '-p', 'tcp', '--dport', '80', '-j', chain];
+  const back = ['-s', `${podIP}/32`, '-p', 'tcp', '--sport', '80', '-m', 'connmark', '--mark', '0x100000/0x100000', '-j', 'DROP'];
+  return [
+    { add: ['-N', chain], undo: ['-X', chain] },
+    { add: ['-A', chain, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'statistic', '--mode', 'random', '--probability', '0.3', '-j', 'CONNMARK', '--set-xmark', '0x100000/0x100000'], undo: ['-F', chain] },
+    ...[['FORWARD', to], ['OUTPUT', to], ['FORWARD', back], ['INPUT', back]].map(([c, r]) => ({ add: ['-I', c as string, '1', ...(r as string[])], undo: ['-D', c as string, ...(r as string[])] })),
+  ];
+}
+
+/** Half of the node's new connections to the ClusterIP DNATed to a pod the Service no longer has, ahead of kube-proxy's rules. */
+function staleRules(clusterIP: string, podIP: string): Fault {
+  const rule = ['-d', `${clusterIP}/32`, '-p', 'tcp', '--dport', '80', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-j', 'DNAT', '--to-destination', `${podIP}:80`];
+  return ['PREROUTING', 'OUTPUT'].map((c) => ({ add: ['-t', 'nat', '-I', c, '1', ...rule], undo: ['-t', 'nat', '-D', c, ...rule] }));
+}
+
+/**
+ * Runs `body` with the fault on the node (a kind node's container): the steps in one command
+ * (stopping at the first that fails), then, whatever happens, the undo of every step that was
+ * made, in reverse, in one command; an undo that fails is an error naming it.
+ */
+async function withFault<T>(nodes: NodeAccess, node: string, fault: Fault, body: () => Promise<T>): Promise<T> {
+  const q = (args: string[]) => ['iptables', '-w', '5', ...args].map(shq).join(' ');
+  let made = 0;
+  try {
+    const add = fault.map((step, i) => `${q(step.add)} || exit 1; echo "KNC made ${i + 1}"`).join('\n');
+    await nodes.exec(node, ['sh', '-c', add]).catch((err: Error & { stdout?: string }) => {
+      made = Math.max(0, ...[...(err.stdout ?? err.message).matchAll(/KNC made (\d+)/g)].map((m) => Number(m[1])));
+      throw err;
+    });
+    made = fault.length;
+    return await body();
+  } finally {
+    if (made > 0) {
+      const undo = fault.slice(0, made).reverse().map((step) => `${q(step.undo)} || echo "KNC left ${shq(step.undo.join(' '))}"`).join('\n');
+      const r = await nodes.exec(node, ['sh', '-c', undo]);
+      const left = [...r.stdout.matchAll(/^KNC left (.*)$/gm)].map((m) => m[1]);
+      if (left.length) throw new Error(`removing the fault on ${node} failed: iptables ${left.join('; iptables ')}`);
+    }
+  }
 }
 
 /** A Service whose selector matches no pod (created at setup: its proxy rules are in place when it is asked). */

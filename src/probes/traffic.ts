@@ -138,3 +138,152 @@ export function parseTrafficLoop(output: string): TrafficRound {
   }
   return { round, rounds: Number(end[2]), settled: end[1] === 'settled', answers };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The hold window: a fixed number of requests from one source, every one of them counted. The
+// requests go out in batches of `parallel` (all of a batch at once: the window costs requests,
+// not seconds), each bounded by wget's own -T; every request's exit code, first body line and
+// first error line are printed, in order, whatever happened.
+
+export interface Hold {
+  url: string;
+  /** Requests from this source, all of which must be answered. */
+  requests: number;
+  /** Requests in flight at once (a batch); default 16. */
+  parallel?: number;
+  /** wget's timeout per request (busybox wget -T bounds the connect too); default 2 s. */
+  requestTimeoutS?: number;
+}
+
+const HOLD_SCRIPT = String.raw`
+url=$1; n=$2; p=$3; t=$4
+tmp=$(mktemp -d) || exit 97
+trap 'rm -rf "$tmp"' EXIT
+i=0
+while [ "$i" -lt "$n" ]; do
+  j=0
+  while [ "$j" -lt "$p" ] && [ "$i" -lt "$n" ]; do
+    i=$((i + 1)); j=$((j + 1))
+    { wget -q -T "$t" -O "$tmp/$i" "$url" 2>"$tmp/$i.err"; echo "$?" >"$tmp/$i.rc"; } &
+  done
+  wait
+done
+i=0
+while [ "$i" -lt "$n" ]; do
+  i=$((i + 1))
+  rc="?"; [ -e "$tmp/$i.rc" ] && read -r rc <"$tmp/$i.rc"
+  line=""; [ -s "$tmp/$i" ] && read -r line <"$tmp/$i"
+  echo "KNC hold i=$i rc=$rc body=$line"
+  if [ "$rc" != 0 ]; then err=""; read -r err <"$tmp/$i.err"; echo "KNC hold-err i=$i $err"; fi
+done
+echo "KNC hold done n=$n"
+`;
+
+export function holdProbe(id: string, h: Hold): Probe {
+  if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
+  return { id, argv: ['sh', '-c', HOLD_SCRIPT, 'hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? 2)] };
+}
+
+export interface HoldSample {
+  /** 1-based request number. */
+  i: number;
+  /** wget's exit code (NaN when it never wrote one). */
+  rc: number;
+  server?: string;
+  client?: string;
+  /** The first body line (for an answer that was not /whoami). */
+  body: string;
+  /** wget's first error line for a request that failed. */
+  error?: string;
+}
+
+/** Parses a holdProbe output into one sample per request; throws when it is not a (whole) hold output. */
+export function parseHold(output: string): HoldSample[] {
+  const end = /^KNC hold done n=(\d+)$/m.exec(output);
+  if (!end) throw new Error(`no hold result in ${JSON.stringify(output.slice(-200))}`);
+  const errors = new Map<number, string>();
+  for (const m of output.matchAll(/^KNC hold-err i=(\d+) ?(.*)$/gm)) errors.set(Number(m[1]), m[2].trim());
+  const samples: HoldSample[] = [];
+  for (const m of output.matchAll(/^KNC hold i=(\d+) rc=(\S*) body=(.*)$/gm)) {
+    const i = Number(m[1]);
+    const w = parseWhoAmI(m[3]);
+    samples.push({ i, rc: /^\d+$/.test(m[2]) ? Number(m[2]) : NaN, server: w?.server, client: w?.client, body: m[3].trim(), error: errors.get(i) });
+  }
+  if (samples.length !== Number(end[1])) throw new Error(`hold output has ${samples.length} of ${end[1]} samples`);
+  return samples;
+}
+
+/**
+ * Requests per source so that a source asking `endpoints` equally likely endpoints misses one of
+ * them with probability below 1e-6 (16 at least, a multiple of 8): 16 for 1, 24 for 2, 40 for 3.
+ */
+export function holdRequests(endpoints: number): number {
+  if (endpoints <= 1) return 16;
+  const n = Math.ceil(Math.log(1e-6 / endpoints) / Math.log(1 - 1 / endpoints));
+  return Math.max(16, Math.ceil(n / 8) * 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node's proxy rules caught up: read from kube-proxy's own metrics on the node (a node view
+// shares the node's network namespace; 127.0.0.1:10249 is kube-proxy's default metrics address),
+// polled in one exec until kube-proxy received a change at or after `since` (its last queued
+// sync), finished a sync after that, and has no endpoint change pending — or the deadline.
+
+const PROXY_SCRIPT = String.raw`
+since=$1; secs=$2; url=$3; family=$4
+start=$(date +%s)
+while :; do
+  m=$(wget -q -T 1 -O - "$url" 2>&1); rc=$?
+  if [ "$rc" != 0 ]; then echo "KNC proxy unavailable rc=$rc $(printf '%s' "$m" | head -n 1)"; exit 0; fi
+  line=$(printf '%s\n' "$m" | awk -v t="$since" -v want="ip_family=\"$family\"" '
+    # the gauges of the IP family of the Service (labelled ip_family: kube-proxy runs a proxier
+    # per family, and the other one never queues anything for this Service), or unlabelled ones
+    function mine(l) { return l !~ /\{/ || index(l, want) > 0 }
+    function fam(l) { return (l ~ /\{/) ? substr(l, index(l, "{")) : "" }
+    /^kubeproxy_sync_proxy_rules_last_timestamp_seconds[ {]/ && mine($1) { s[fam($1)] = $2 }
+    /^kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds[ {]/ && mine($1) { q[fam($1)] = $2 }
+    /^kubeproxy_sync_proxy_rules_endpoint_changes_pending[ {]/ { p = $2 }
+    END {
+      n = 0; ok = 1; ls = ""; lq = ""
+      for (f in q) {
+        n++
+        if (!(f in s) || q[f] + 0 < t + 0 || s[f] + 0 < q[f] + 0) ok = 0
+        if (lq == "" || q[f] + 0 < lq + 0) lq = q[f]
+        if (ls == "" || s[f] + 0 < ls + 0) ls = s[f]
+      }
+      if (n == 0 || (p != "" && p + 0 != 0)) ok = 0
+      printf "%s synced=%s queued=%s pending=%s", (ok ? "ok" : "wait"), (ls == "" ? "?" : ls), (lq == "" ? "?" : lq), (p == "" ? "?" : p)
+    }')
+  case "$line" in ok*) echo "KNC proxy $line"; exit 0 ;; "") echo "KNC proxy unavailable (no awk?)"; exit 0 ;; esac
+  if [ $(($(date +%s) - start)) -ge "$secs" ]; then echo "KNC proxy $line"; exit 0; fi
+  sleep 0.1 2>/dev/null || sleep 1
+done
+`;
+
+/**
+ * Polls kube-proxy's metrics on the node (run in a node view) until its proxier for `family` (the
+ * Service's ClusterIP family) synced a change queued at or after `since` (epoch s).
+ */
+export function proxySyncProbe(id: string, sinceS: number, deadlineS: number, family: 'IPv4' | 'IPv6' = 'IPv4', url = 'http://127.0.0.1:10249/metrics'): Probe {
+  return { id, argv: ['sh', '-c', PROXY_SCRIPT, 'proxy', sinceS.toFixed(3), String(Math.max(1, Math.ceil(deadlineS))), url, family] };
+}
+
+export interface ProxySync {
+  state: 'ok' | 'wait' | 'unavailable';
+  /** kube-proxy's last sync and last queued sync (epoch s), its pending endpoint changes. */
+  synced?: number;
+  queued?: number;
+  pending?: number;
+  /** The line as printed, for evidence. */
+  line: string;
+}
+
+export function parseProxySync(output: string): ProxySync {
+  const m = /^KNC proxy (ok|wait|unavailable)(.*)$/m.exec(output);
+  if (!m) throw new Error(`no proxy-sync result in ${JSON.stringify(output.slice(-200))}`);
+  const num = (k: string) => {
+    const v = new RegExp(`${k}=(\\S+)`).exec(m[2])?.[1];
+    return v === undefined || v === '?' ? undefined : Number(v);
+  };
+  return { state: m[1] as ProxySync['state'], synced: num('synced'), queued: num('queued'), pending: num('pending'), line: `${m[1]}${m[2]}`.trim() };
+}

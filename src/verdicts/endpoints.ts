@@ -78,3 +78,91 @@ export async function waitBackends(kube: Kube, ns: string, svc: string, selector
     describe: (b) => `ready pods ${fmt(b.pods)}, Endpoints ${fmt(b.endpoints)}, EndpointSlices ${fmt(b.slices)}`,
   });
 }
+
+/** A pod the change should leave behind the Service, as the API shows it. */
+export interface NamedPod {
+  name: string;
+  ip?: string;
+  ready: boolean;
+}
+
+/** The Service's backends against the pods a change names: waited for, and what was seen last. */
+export interface NamedBackends {
+  /** Did Endpoints and EndpointSlices come to list exactly the named pods, each Ready? */
+  settled: boolean;
+  /** The pods that should be listed, in name order. */
+  want: NamedPod[];
+  endpoints: string[];
+  slices: string[];
+  /** Every selected pod's name by IP (to name what Endpoints list). */
+  names: Record<string, string>;
+  /** The latest `endpoints.kubernetes.io/last-change-trigger-time` of the Service's EndpointSlices (epoch s). */
+  triggerS?: number;
+  waitedMs: number;
+  timeoutMs: number;
+}
+
+export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+async function namedBackends(kube: Kube, ns: string, svc: string, selector: string, port: number, want: string[]) {
+  const [pods, endpoints, slices] = await Promise.all([
+    listPods(kube, ns, selector),
+    endpointsSet(kube, ns, svc),
+    kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${svc}` }),
+  ]);
+  const names: Record<string, string> = {};
+  for (const p of pods) if (p.status?.podIP && !p.metadata?.deletionTimestamp) names[`${p.status.podIP}:${port}`] = p.metadata!.name!;
+  const wanted: NamedPod[] = [...want].sort().map((name) => {
+    const p = pods.find((x) => x.metadata?.name === name);
+    return { name, ip: p?.status?.podIP, ready: !!p && isReady(p) };
+  });
+  const sliceAddrs = slices.items
+    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))))
+    .sort();
+  const triggers = slices.items.map((s) => Date.parse(s.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
+  return { want: wanted, endpoints, slices: sliceAddrs, names, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
+}
+
+/** The "ip:port" set the named pods should give (a pod without an IP yet gives none). */
+export const wantAddresses = (b: Pick<NamedBackends, 'want'>, port: number) => b.want.filter((p) => p.ip).map((p) => `${p.ip}:${port}`).sort();
+
+/**
+ * Polls until Endpoints and EndpointSlices list exactly the named pods' IP:port, every one of them
+ * Ready; resolves (never rejects) with the last state seen and whether it settled by the deadline.
+ */
+export async function waitNamedBackends(kube: Kube, ns: string, svc: string, selector: string, port: number, want: string[], timeoutMs = 60_000): Promise<NamedBackends> {
+  const start = Date.now();
+  let last: Omit<NamedBackends, 'settled' | 'waitedMs' | 'timeoutMs'> = { want: want.map((name) => ({ name, ready: false })), endpoints: [], slices: [], names: {} };
+  const done = (b: typeof last) => {
+    const w = wantAddresses(b, port);
+    return b.want.length > 0 && b.want.every((p) => p.ip && p.ready) && w.join() === b.endpoints.join() && w.join() === b.slices.join();
+  };
+  const settled = await pollUntil({
+    what: `Endpoints and EndpointSlices of ${ns}/${svc} to list exactly ${fmt(want)}`,
+    timeoutMs,
+    intervalMs: 100,
+    probe: async () => (last = await namedBackends(kube, ns, svc, selector, port, want)),
+    done,
+  }).then(() => true, () => false);
+  return { settled, ...last, waitedMs: Date.now() - start, timeoutMs };
+}
+
+const named = (b: NamedBackends, set: string[]) => (set.length ? fmt(set.map((a) => `${b.names[a] ?? 'no pod'} ${a}`)) : '{} (the empty set)');
+
+/**
+ * Endpoints and EndpointSlices list exactly the named pods (and so their count), each Ready —
+ * never "whatever pods are Ready now": a change that left 2 of 3 pods Ready fails "exactly 3".
+ */
+export function verifyNamedBackends(check: string, to: string, b: NamedBackends, port: number): CheckFailure[] {
+  const want = wantAddresses(b, port);
+  const expected = (what: string) =>
+    `${what} = ${fmt(b.want.map((p) => `${p.name} ${p.ip ? `${p.ip}:${port}` : '(no IP)'}`))} (${b.want.length} pod${b.want.length === 1 ? '' : 's'}, each Ready)`;
+  const waited = b.settled ? '' : ` (not settled after ${b.waitedMs} ms)`;
+  const f: CheckFailure[] = [];
+  if (!b.want.length) f.push(new CheckFailure({ check, from: 'the API', to, expected: 'pods the change names', seen: 'none' }));
+  const notReady = b.want.filter((p) => !p.ready || !p.ip).map((p) => p.name);
+  if (notReady.length) f.push(new CheckFailure({ check, from: 'the API', to, expected: `pods ${fmt(b.want.map((p) => p.name))} Ready`, seen: `not Ready: ${fmt(notReady)}${waited}` }));
+  if (want.length !== b.want.length || want.join() !== b.endpoints.join()) f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('Endpoints'), seen: `${named(b, b.endpoints)}${waited}` }));
+  if (want.length !== b.want.length || want.join() !== b.slices.join()) f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('EndpointSlices (ready)'), seen: `${named(b, b.slices)}${waited}` }));
+  return f;
+}

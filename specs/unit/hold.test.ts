@@ -1,0 +1,250 @@
+// Converge, then hold (issue 15): the Service data-plane checks' hold window, run for real with the
+// host's sh against a stand-in `wget` that plays a ClusterIP with intermittent faults, judged by the
+// checks' own verdicts from the catalogue. Each case is one of the weaknesses measured on the old
+// "first clean streak" / "any one of 4 requests" verdicts (issue 15, "Why"), which passed them.
+import { describe, it, expect } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { useFakeBin } from './fake-bin.js';
+import { holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe } from '../../src/probes/traffic.js';
+import { verifyHold, verifyHolds, type HoldAsk } from '../../src/verdicts/hold.js';
+import { verifyNamedBackends, type NamedBackends } from '../../src/verdicts/endpoints.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
+import type { ProbeOutput } from '../../src/probes/batch.js';
+import type { ProbeRef, RunEnv } from '../../src/workload/setup.js';
+import { CATALOGUE } from '../../src/catalogue/index.js';
+import type { Observations } from '../../src/catalogue/types.js';
+
+/**
+ * A wget that answers /whoami as one of $SERVERS, chosen at random like kube-proxy's rules. For a
+ * server S, $LOSS_S (percent) of its requests fail as $KIND_S says: "timeout" (busybox's message),
+ * "noroute" or "refused". Serves the metrics text in $METRICS for a /metrics URL ($METRICS_RC ≠ 0:
+ * connection refused).
+ */
+const FAKE_WGET = `#!/bin/sh
+out=-
+while [ $# -gt 0 ]; do case "$1" in -O) out=$2; shift ;; -T) shift ;; -q) ;; *) url=$1 ;; esac; shift; done
+case "$url" in
+  */metrics)
+    [ "\${METRICS_RC:-0}" = 0 ] || { echo "wget: can't connect to remote host (127.0.0.1): Connection refused" >&2; exit 1; }
+    if [ "$out" = - ]; then printf '%s\\n' "$METRICS"; else printf '%s\\n' "$METRICS" >"$out"; fi
+    exit 0 ;;
+esac
+[ "$out" = - ] || exec >"$out"
+set -- $SERVERS
+shift $(( $(od -An -N2 -tu2 /dev/urandom) % $# ))
+s=$1
+eval "loss=\\\${LOSS_$s:-0}; kind=\\\${KIND_$s:-timeout}"
+if [ $(( $(od -An -N2 -tu2 /dev/urandom) % 100 )) -lt "$loss" ]; then
+  case "$kind" in
+    timeout) echo "wget: download timed out" >&2 ;;
+    noroute) echo "wget: can't connect to remote host (10.96.0.9): No route to host" >&2 ;;
+    *) echo "wget: can't connect to remote host (10.96.0.9): Connection refused" >&2 ;;
+  esac
+  exit 1
+fi
+echo "client=10.244.1.5 server=$s"
+`;
+const bin = useFakeBin({ wget: FAKE_WGET });
+
+function runProbe(p: { id: string; argv: string[] }, env: Record<string, string>): ProbeOutput {
+  const t0 = Date.now();
+  const output = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { id: p.id, exitCode: 0, output, durationMs: Date.now() - t0, command: p.argv.slice(0, 3).join(' ') };
+}
+
+const ref = (pod: string, node: string, hostNetwork = false): ProbeRef => ({ namespace: 'knc-a', pod, node, ip: hostNetwork ? '172.18.0.3' : '10.244.1.9', hostNetwork });
+const WHAT = 'my-nginx 10.96.0.9:80';
+const URL = 'http://10.96.0.9:80/whoami';
+const ask = (from: ProbeRef, answeredBy: string[], never: string[] = []): HoldAsk => ({ from, to: { what: WHAT, url: URL }, expect: { requests: holdRequests(answeredBy.length), answeredBy, never } });
+const hold = (a: HoldAsk, env: Record<string, string>) => runProbe(holdProbe('svc-hold', { url: a.to.url, requests: a.expect.requests }), env);
+
+describe('the hold probe', () => {
+  it('sends every request and reports each one, answered or not', () => {
+    const out = hold(ask(ref('probe-0', 'w1'), ['weba', 'webb']), { SERVERS: 'weba webb', LOSS_webb: '50' });
+    const samples = parseHold(out.output);
+    expect(samples).toHaveLength(24);
+    expect(samples.map((s) => s.i)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const s of samples) {
+      if (s.rc === 0) expect(['weba', 'webb']).toContain(s.server);
+      else expect(s.error).toBe('wget: download timed out');
+    }
+  });
+  it('needs at least one request; a cut output is not a hold result', () => {
+    expect(() => holdProbe('h', { url: URL, requests: 0 })).toThrow(/at least one request/);
+    expect(() => parseHold('KNC hold i=1 rc=0 body=client=1 server=a\n')).toThrow(/no hold result/);
+    expect(() => parseHold('KNC hold i=1 rc=0 body=client=1 server=a\nKNC hold done n=2\n')).toThrow(/1 of 2 samples/);
+  });
+  it('asks enough to reach every endpoint: 16 for one, 24 for two, 40 for three', () => {
+    expect([1, 2, 3].map(holdRequests)).toEqual([16, 24, 40]);
+  });
+});
+
+describe('every sample counts (each passed the old verdicts)', () => {
+  const from = ref('node-view-1-kind-worker2', 'kind-worker2', true);
+  it('healthy: every request answered, by both pods', () => {
+    const a = ask(from, ['weba', 'webb']);
+    const r = verifyHold('service.spread', a, hold(a, { SERVERS: 'weba webb' }));
+    expect(r.failure).toBeUndefined();
+    expect(r.tally!.answered).toBe(24);
+    expect(Object.keys(r.tally!.byServer).sort()).toEqual(['weba', 'webb']);
+  });
+  it('one endpoint of two dropping 50 % of connections from one node fails, with the counts (passed service.spread 8 of 8)', () => {
+    const a = ask(from, ['weba', 'webb']);
+    const { failure, tally } = verifyHold('service.spread', a, hold(a, { SERVERS: 'weba webb', LOSS_webb: '50' }));
+    expect(failure).toBeInstanceOf(CheckFailure);
+    const lost = tally!.unanswered['timed out'];
+    expect(lost).toBeGreaterThan(0);
+    expect(failure!.ctx).toMatchObject({ check: 'service.spread', from: 'node knc-a/node-view-1-kind-worker2 on kind-worker2', to: WHAT, expected: '24 of 24 requests answered, only by {weba, webb}, each of them at least once' });
+    expect(failure!.ctx.seen).toContain(`${24 - lost} of 24 answered by a wanted pod`);
+    expect(failure!.ctx.seen).toContain(`${lost} unanswered (timed out ${lost})`);
+  });
+  it('20 % loss on every connection fails (passed 8 of 8)', () => {
+    const a = ask(from, ['weba', 'webb']);
+    const runs = [1, 2, 3].map(() => verifyHold('service.spread', a, hold(a, { SERVERS: 'weba webb', LOSS_weba: '20', LOSS_webb: '20' })));
+    expect(runs.every((r) => r.failure && r.tally!.answered < 24)).toBe(true);
+  });
+  it('a node that cannot reach 1 of 2 endpoints fails service.from-nodes (passed 15 of 16)', () => {
+    const a = ask(from, ['weba', 'webb']);
+    const { failure, tally } = verifyHold('service.from-nodes', a, hold(a, { SERVERS: 'weba webb', LOSS_webb: '100', KIND_webb: 'noroute' }));
+    expect(tally!.byServer.webb).toBeUndefined();
+    expect(failure!.ctx.seen).toMatch(/unanswered \(no route to host \d+\); never answered by \{webb\}/);
+  });
+  it('a source whose every answer comes from one of the two pods fails: each wanted pod must answer at least once', () => {
+    const a = ask(from, ['weba', 'webb']);
+    const { failure } = verifyHold('service.from-pods', a, hold(a, { SERVERS: 'weba' }));
+    expect(failure!.ctx.seen).toBe('24 of 24 answered by a wanted pod (weba 24); never answered by {webb}');
+  });
+  it('a not-Ready pod still in one node\'s rules answering half the requests fails service.not-ready.traffic (passed 3 of 10)', () => {
+    const a = ask(from, ['webb'], ['weba']);
+    const { failure, tally } = verifyHold('service.not-ready.traffic', a, hold(a, { SERVERS: 'weba webb' }));
+    expect(tally!.byServer.weba).toBeGreaterThan(0);
+    expect(failure!.ctx.seen).toMatch(/^\d+ of 16 answered by a wanted pod \(weba \d+, webb \d+\); answered by \{weba\}, which must not answer$/);
+  });
+  it('a removed pod whose connections go nowhere (a stale rule on one node) fails the change-phase traffic check', () => {
+    const a = ask(from, ['webc'], ['weba']);
+    const { failure } = verifyHold('service.scaled-1.traffic', a, hold(a, { SERVERS: 'weba webc', LOSS_weba: '100', KIND_weba: 'noroute' }));
+    expect(failure!.ctx.seen).toMatch(/^\d+ of 16 answered by a wanted pod \(webc \d+\); \d+ unanswered \(no route to host \d+\)$/);
+  });
+  it('an exec that failed or an output that is not a hold is never a pass', () => {
+    const a = ask(from, ['weba']);
+    expect(verifyHold('x', a, new Error('exec timed out')).failure!.ctx.seen).toBe('not run: exec timed out');
+    expect(verifyHold('x', a, { id: 'h', exitCode: 127, output: 'sh: wget: not found\n', durationMs: 1, command: 'sh' }).failure!.ctx.seen).toMatch(/^not run: exit 127: no hold result/);
+    expect(verifyHold('x', ask(from, []), hold(ask(from, ['weba']), { SERVERS: 'weba' })).failure).toBeDefined();
+  });
+  it('over several sources: the total first, then each failing source by name; no source is a failure', () => {
+    const good = ask(ref('probe-0', 'kind-worker'), ['weba', 'webb']);
+    const bad1 = ask(ref('probe-1', 'kind-worker2'), ['weba', 'webb']);
+    const bad2 = ask(from, ['weba', 'webb']);
+    const env = { SERVERS: 'weba webb', LOSS_webb: '100' };
+    expect(() => verifyHolds('service.spread', WHAT, [[good, hold(good, env)]])).toThrow(/never answered by \{webb\}/);
+    try {
+      verifyHolds('service.spread', WHAT, [[good, hold(good, { SERVERS: 'weba webb' })], [bad1, hold(bad1, env)], [bad2, hold(bad2, env)]]);
+      throw new Error('it passed');
+    } catch (err) {
+      const e = err as Error & { failures: CheckFailure[] };
+      expect(e.message).toMatch(/^\d+ of 72 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 3 sources; 2 failures:/);
+      expect(e.failures.map((f) => f.ctx.from)).toEqual(['pod knc-a/probe-1 on kind-worker2', 'node knc-a/node-view-1-kind-worker2 on kind-worker2']);
+    }
+    expect(() => verifyHolds('service.spread', WHAT, [])).toThrow(/expected sources to ask from, saw none/);
+    const ev = verifyHolds('service.spread', WHAT, [[good, hold(good, { SERVERS: 'weba webb' })]]);
+    expect(ev).toMatchObject({ requests: 24, answered: 24, sources: 1 });
+  });
+});
+
+describe('the checks judge every sample, and say how many (catalogue verdicts)', () => {
+  const defs = new Map(CATALOGUE.map((c) => [c.id, c]));
+  const views = [ref('node-view-0-cp', 'cp', true), ref('node-view-1-w1', 'w1', true)];
+  const pods = [ref('probe-0-cp', 'cp'), ref('probe-1-w1', 'w1')];
+  const other: ProbeRef = { ...ref('probe-0-w1', 'w1'), namespace: 'knc-b' };
+  const env = { probes: pods, otherProbe: other, nodeViews: views } as unknown as RunEnv;
+  const held = (faulty: string) => ({
+    want: ['weba', 'webb'],
+    never: [],
+    convergedMs: 0,
+    pairs: [...pods, other, ...views].map((from) => {
+      const a = ask(from, ['weba', 'webb']);
+      return [a, hold(a, from.pod === faulty ? { SERVERS: 'weba webb', LOSS_webb: '100', KIND_webb: 'noroute' } : { SERVERS: 'weba webb' })];
+    }),
+  });
+  const verify = (id: string, gathered: unknown) => defs.get(id)!.verify({ env, phase: 'steady', phaseData: {}, gathered } as unknown as Observations) as Record<string, unknown>;
+  it('service.from-nodes fails for a node that cannot reach one endpoint; from-pods, judging other sources, passes', () => {
+    const h = held('node-view-1-w1');
+    expect(() => verify('service.from-nodes', h)).toThrow(/\[service\.from-nodes\] from node knc-a\/node-view-1-w1 on w1 to my-nginx 10\.96\.0\.9:80: expected 24 of 24 requests answered/);
+    expect(verify('service.from-pods', h)).toMatchObject({ requests: 72, answered: 72, sources: 3, perSource: 24 });
+    expect(() => verify('service.spread', h)).toThrow(/never answered by \{webb\}/);
+  });
+  it('the evidence says how many requests each check sent', () => {
+    expect(verify('service.spread', held(''))).toMatchObject({ requests: 120, answered: 120, sources: 5, perSource: 24 });
+  });
+  it('from-pods and from-nodes put no retried single request into the fan-out any more', () => {
+    for (const id of ['service.from-pods', 'service.from-nodes', 'service.spread']) {
+      expect(defs.get(id)!.probes).toBeUndefined();
+      expect(defs.get(id)!.gather).toBeDefined();
+    }
+  });
+});
+
+describe('change-phase Endpoints name the pods they expect, and the count', () => {
+  const b = (over: Partial<NamedBackends>): NamedBackends => ({
+    settled: true,
+    want: [{ name: 'web-a', ip: '10.244.1.5', ready: true }, { name: 'web-b', ip: '10.244.2.6', ready: true }, { name: 'web-c', ip: '10.244.3.7', ready: true }],
+    endpoints: ['10.244.1.5:80', '10.244.2.6:80', '10.244.3.7:80'],
+    slices: ['10.244.1.5:80', '10.244.2.6:80', '10.244.3.7:80'],
+    names: { '10.244.1.5:80': 'web-a', '10.244.2.6:80': 'web-b', '10.244.3.7:80': 'web-c' },
+    waitedMs: 900,
+    timeoutMs: 90_000,
+    ...over,
+  });
+  it('"exactly the 3 Ready pods" with 2 Ready pods fails after the settle timeout, naming the pods (the old fallback passed it)', () => {
+    const two = ['10.244.1.5:80', '10.244.2.6:80'];
+    const f = verifyNamedBackends('service.scaled-3.endpoints', 'svc/my-nginx', b({ settled: false, waitedMs: 90_000, want: [...b({}).want.slice(0, 2), { name: 'web-c', ip: '10.244.3.7', ready: false }], endpoints: two, slices: two }), 80);
+    expect(f.map((x) => x.ctx.expected)).toEqual([
+      'pods {web-a, web-b, web-c} Ready',
+      'Endpoints = {web-a 10.244.1.5:80, web-b 10.244.2.6:80, web-c 10.244.3.7:80} (3 pods, each Ready)',
+      'EndpointSlices (ready) = {web-a 10.244.1.5:80, web-b 10.244.2.6:80, web-c 10.244.3.7:80} (3 pods, each Ready)',
+    ]);
+    expect(f[1].ctx.seen).toBe('{web-a 10.244.1.5:80, web-b 10.244.2.6:80} (not settled after 90000 ms)');
+  });
+  it('the change-phase Endpoints check fails on it too (not "Endpoints equal the Ready pods")', () => {
+    const def = CATALOGUE.find((c) => c.id === 'service.scaled-3.endpoints')!;
+    const two = ['10.244.1.5:80', '10.244.2.6:80'];
+    const gathered = b({ settled: false, want: [...b({}).want.slice(0, 2), { name: 'web-c', ip: '10.244.3.7', ready: false }], endpoints: two, slices: two });
+    expect(() => def.verify({ gathered } as unknown as Observations)).toThrow(/3 failures/);
+    expect(def.verify({ gathered: b({}) } as unknown as Observations)).toMatchObject({ endpoints: b({}).endpoints });
+  });
+  it('a stray address or a pod without an IP fails; no pod named fails', () => {
+    expect(verifyNamedBackends('e', 's', b({ endpoints: [...b({}).endpoints, '10.244.9.9:80'].sort() }), 80).map((x) => x.ctx.seen)).toEqual([
+      '{web-a 10.244.1.5:80, web-b 10.244.2.6:80, web-c 10.244.3.7:80, no pod 10.244.9.9:80}',
+    ]);
+    expect(verifyNamedBackends('e', 's', b({ want: [] , endpoints: [], slices: [] }), 80)[0].ctx).toMatchObject({ expected: 'pods the change names', seen: 'none' });
+    expect(verifyNamedBackends('e', 's', b({ want: [{ name: 'web-a', ready: false }], endpoints: [], slices: [] }), 80)[0].ctx.seen).toBe('not Ready: {web-a}');
+  });
+});
+
+describe('the nodes\' proxy rules, waited for by name (kube-proxy\'s own metrics, read from a node view)', () => {
+  // as kube-proxy v1.34 prints them: the sync gauges per ip_family, the pending changes without a label
+  const metrics = (synced: string, queued: string, pending = '0', fam = 'IPv4') =>
+    ['# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced',
+      `kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="${fam}"} ${synced}`,
+      `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds{ip_family="${fam}"} ${queued}`, `kubeproxy_sync_proxy_rules_endpoint_changes_pending ${pending}`].join('\n');
+  const run = (since: number, env: Record<string, string>) => parseProxySync(runProbe(proxySyncProbe('p', since, 1), env).output);
+  it('ok once kube-proxy queued a change at or after the EndpointSlice change and synced after it, nothing pending', () => {
+    expect(run(1765123456.5, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({ state: 'ok', synced: 1765123457.2, queued: 1765123457, pending: 0 });
+  });
+  it('waits (until its deadline, then says what it saw) while the change was not queued, not synced or still pending', () => {
+    expect(run(1765123458, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({ state: 'wait', queued: 1765123457 });
+    expect(run(1765123456, { METRICS: metrics('1.765123456e+09', '1.765123457e+09') }).state).toBe('wait');
+    expect(run(1765123456, { METRICS: metrics('1.765123458e+09', '1.765123457e+09', '2') })).toMatchObject({ state: 'wait', pending: 2 });
+  });
+  it('says when kube-proxy\'s metrics cannot be read, at once', () => {
+    expect(run(1, { METRICS: '', METRICS_RC: '1' })).toMatchObject({ state: 'unavailable' });
+    expect(run(1, { METRICS: 'nothing here' })).toMatchObject({ state: 'wait', synced: undefined });
+  });
+  it('judges the proxier of the Service\'s family: kube-proxy runs an IPv6 one beside, which never queues for an IPv4 Service (seen live)', () => {
+    // as read on kube-netcheck-worker (v1.34.4, single-stack IPv4): the IPv6 proxier last queued at start-up
+    const live = `${metrics('1.7966480770870576e+09', '1.796648077069942e+09')}\n${metrics('1.7966480627711885e+09', '1.796648062037365e+09', '0', 'IPv6')}`;
+    expect(run(1796648070, { METRICS: live })).toMatchObject({ state: 'ok', synced: 1796648077.0870576, queued: 1796648077.069942 });
+    const v6 = proxySyncProbe('p', 1796648070, 1, 'IPv6');
+    expect(parseProxySync(runProbe(v6, { METRICS: live }).output)).toMatchObject({ state: 'wait', queued: 1796648062.037365 });
+  });
+});
