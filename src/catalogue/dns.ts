@@ -131,16 +131,25 @@ function matrixCheck(transport: 'udp' | 'tcp'): CheckDef {
   };
 }
 
-/** PTR and NXDOMAIN probes (the cluster phase: nothing the Service changes touch). */
-const extraProbes = (env: RunEnv): ProbeAsk[] => {
+/** PTR asks (the cluster phase: nothing the Service changes touch): each ClusterIP and the Service FQDN its PTR must give. */
+const ptrAsks = (env: RunEnv): Array<ProbeAsk<{ ptr: string }>> => {
   const from = firstAsker(env);
   const dnsIP = env.facts.dnsServiceIP;
   return [
-    digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }),
-    digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }),
-    digProbe('nx', `no-such-service.${env.workloadNs}`, { search: true }),
-    getentProbe('nx-libc', `no-such-service.${env.workloadNs}`),
-  ].map((probe) => ({ from, probe }));
+    { from, to: env.nginxServiceIP, probe: digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, WORKLOAD.service, env.workloadNs)}.` } },
+    { from, to: dnsIP, probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, 'kube-dns', 'kube-system')}.` } },
+  ];
+};
+
+/** A name that does not exist, asked over dig and libc, with the (wrong) expectation that it resolves to my-nginx's ClusterIP. */
+const nxAsks = (env: RunEnv): DnsAsk[] => {
+  const from = firstAsker(env);
+  const name = `no-such-service.${env.workloadNs}`;
+  const cell: DnsCell = { id: 'nx', name, form: 'svc.ns', fromNamespace: from.namespace, target: { service: 'no-such-service', namespace: env.workloadNs, clusterIP: env.nginxServiceIP }, expect: { answer: env.nginxServiceIP } };
+  return [
+    { from, to: name, probe: digProbe('nx', name, { search: true }), expect: { via: 'udp', cell } },
+    { from, to: name, probe: getentProbe('nx-libc', name), expect: { via: 'libc', cell } },
+  ];
 };
 
 /** The addresses pods send DNS to: the DNS Service's ClusterIP and the nameserver pods are given (a NodeLocal DNSCache), once each. */
@@ -272,14 +281,13 @@ export const DNS_CHECKS: CheckDef[] = [
     tags: ['dns', 'ptr'],
     from: 'probe pod',
     to: 'ClusterIPs',
-    probes: extraProbes,
+    probes: ptrAsks,
     verify: (o) => {
-      const from = firstAsker(o.env);
-      const ptr = (id: string) => records(parseDig(o.out(from, id).output), 'PTR');
-      const want = { nginx: `${fqdn(o.env, WORKLOAD.service, o.env.workloadNs)}.`, dns: `${fqdn(o.env, 'kube-dns', 'kube-system')}.` };
-      const got = { nginx: ptr('ptr-nginx'), dns: ptr('ptr-dns') };
-      throwAll((['nginx', 'dns'] as const).map((k) => (got[k].join() === want[k] ? undefined : new CheckFailure({ check: 'dns.ptr', from: label(from), to: k === 'nginx' ? o.env.nginxServiceIP : o.env.facts.dnsServiceIP, expected: `PTR ${want[k]}`, seen: `[${got[k].join(', ')}]`, command: o.out(from, `ptr-${k}`).command }))).filter(defined));
-      return got;
+      const as = o.answers<{ ptr: string }>();
+      must(as.length > 0, { check: 'dns.ptr', from: 'the run', to: 'ClusterIPs', expected: 'PTR asks', seen: 'none' });
+      const got = as.map((a) => ({ a, ptr: records(parseDig(a.out.output), 'PTR') }));
+      throwAll(got.map(({ a, ptr }) => (ptr.join() === a.ask.expect!.ptr ? undefined : new CheckFailure({ check: 'dns.ptr', from: label(a.ask.from), to: a.ask.to!, expected: `PTR ${a.ask.expect!.ptr}`, seen: `[${ptr.join(', ')}]`, command: a.out.command }))).filter(defined));
+      return Object.fromEntries(got.map(({ a, ptr }) => [a.ask.to!, ptr]));
     },
   },
   {
@@ -368,16 +376,15 @@ export const DNS_CHECKS: CheckDef[] = [
     controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a missing name',
-    probes: extraProbes,
+    probes: nxAsks,
     verify: (o) => {
-      const from = firstAsker(o.env);
-      const cell: DnsCell = { id: 'nx', name: `no-such-service.${o.env.workloadNs}`, form: 'svc.ns', fromNamespace: from.namespace, target: { service: 'no-such-service', namespace: o.env.workloadNs, clusterIP: o.env.nginxServiceIP }, expect: { answer: o.env.nginxServiceIP } };
-      const d = o.out(from, 'nx');
-      const g = o.out(from, 'nx-libc');
-      const where = { from: label(from), to: cell.name };
+      const [dig, libc] = o.answers<DnsExpect>();
+      const { cell } = dig.ask.expect!;
+      const from = label(dig.ask.from);
+      const where = { from, to: cell.name };
       return {
-        dig: mustFail(where, () => verifyDig(cell, parseDig(d.output), servers(o.env), 'dig udp', d.command, { check: 'dns.matrix-udp', from: label(from) }), { check: 'dns.matrix-udp', from: `${label(from)} (dig udp)`, to: cell.name, expected: `A ${o.env.nginxServiceIP}`, seen: /^NXDOMAIN \[\] from server / }),
-        libc: mustFail(where, () => verifyGetent(cell, parseGetent(g.output, g.exitCode), g.command, { check: 'dns.matrix-libc', from: label(from) }), { check: 'dns.matrix-libc', to: cell.name, seen: 'not found' }),
+        dig: mustFail(where, () => judgeDns('dns.matrix-udp', dig, servers(o.env)), { check: 'dns.matrix-udp', from: `${from} (dig udp)`, to: cell.name, expected: `A ${o.env.nginxServiceIP}`, seen: /^NXDOMAIN \[\] from server / }),
+        libc: mustFail(where, () => judgeDns('dns.matrix-libc', libc, servers(o.env)), { check: 'dns.matrix-libc', from: `${from} (getent/libc)`, to: cell.name, seen: 'not found' }),
       };
     },
   },
