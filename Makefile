@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(or $(KNC_CACHE),/var/cache/kube-netcheck)/tools/bin:$(PATH)
 
 .PHONY: cni-matrix conformance
-.PHONY: setup engine images cluster-up cluster-down check test test-unit bench bench-help typecheck safety-net-check
+.PHONY: setup engine images cluster-up cluster-down check test test-unit bench bench-help typecheck lint safety-net-check
 
 # The managed cluster's CNI and shape (make check CNI=kube-router SHAPE=alt). A CNI without a
 # NetworkPolicy engine cannot pass the policy checks ("NetworkPolicy is not enforced"): for those,
@@ -44,7 +44,8 @@ check: setup dist/.built  ## the main job: the network-model checks on the clust
 	$(if $(POLICY_ENGINE),,@echo "make check: CNI $(CNI) has no NetworkPolicy engine: the policy checks are left out (--skip policy)")
 	node bin/kube-netcheck.js run $(CHECK_FLAGS)
 
-test: setup dist/.built  ## the tests: unit tests, the network-model specs and the tool's self-tests on a live kind cluster
+test: setup dist/.built  ## the tests: lint, unit tests, the network-model specs and the tool's self-tests on a live kind cluster
+	npm run lint
 	npm test
 
 test-unit: node_modules/.installed
@@ -58,6 +59,9 @@ bench-help: node_modules/.installed  ## start-up of the installed package: `kube
 
 typecheck: node_modules/.installed
 	npm run typecheck
+
+lint: node_modules/.installed  ## eslint (eslint.config.js); the format is Prettier's (npm run format / format:check)
+	npm run lint
 
 safety-net-check:
 	bash scripts/safety-net.sh check

@@ -32,6 +32,6 @@ describe('check selection', () => {
   });
   it('every check has a unique id, a layer and a title', () => {
     expect(new Set(CATALOGUE.map((c) => c.id)).size).toBe(CATALOGUE.length);
-    expect(CATALOGUE.every((c) => c.title && c.layer && c.verify)).toBe(true);
+    expect(CATALOGUE.every((c) => c.title && c.layer && typeof c.verify === 'function')).toBe(true);
   });
 });

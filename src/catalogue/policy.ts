@@ -262,7 +262,7 @@ export const POLICY_PHASES: PhaseDef[] = [
 /** The verdict over a check's expectations: every probe as expected; evidence says "denied as expected". */
 function judge(check: string, asks: PolicyAsk[], o: Observations): string[] {
   must(asks.length > 0, { check, from: 'the run', to: 'policy probes', expected: 'at least one probe', seen: 'none' });
-  const waited = o.phaseData.settled === false ? `, still so ${o.phaseData.settledMs}ms after the policies were set` : '';
+  const waited = o.phaseData.settled === false ? `, still so ${String(o.phaseData.settledMs)}ms after the policies were set` : '';
   throwAll(asks.map((a) => verifyPolicyProbe(check, a.exp, o.out(a.from, a.probe.id), waited)).filter(defined));
   return asks.map((a) => policyRow(a.exp, o.out(a.from, a.probe.id)));
 }

@@ -86,7 +86,7 @@ export interface CheckDef {
    * Extra observation that is not a phase-fan-out probe (API reads, host commands, its own execs).
    * Runs at the same time as the phase's fan-out and the other checks' gathers, unless `fault`.
    */
-  gather?(o: PhaseContext): Promise<unknown> | unknown;
+  gather?(o: PhaseContext): unknown; // a value, or a Promise of one
   /**
    * The fault its gather injects into the cluster's network and removes again (e.g. "masquerade on
    * a node"): such a gather runs alone, after the phase's fan-out and every other gather, so no

@@ -108,7 +108,7 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
     const image = env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE;
     const probeImage = env.KNC_REGISTRY ? mirrorImage(image, env.KNC_REGISTRY) : image; // one mirror for every image
     cr = await Promise.race([
-      gradeClass({ kube, lab, namespaces, runId, probeImage, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => (site.creating = p) }),
+      gradeClass({ kube, lab, namespaces, runId, probeImage, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => void (site.creating = p) }),
       interrupted,
     ]);
   } finally {

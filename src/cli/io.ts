@@ -11,9 +11,10 @@ export const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
+/** Where a command's lines go; passed around as plain functions (e.g. `const say = io.out`). */
 export interface Io {
-  out(line: string): void;
-  err(line: string): void;
+  out: (line: string) => void;
+  err: (line: string) => void;
 }
 
 export const stdio: Io = {

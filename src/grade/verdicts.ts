@@ -221,9 +221,6 @@ const said = (f: CheckFailure, what = f.ctx.to) => `${what}: expected ${f.ctx.ex
 function deploymentMissing(o: Observation): Outcome {
   return fail(`no ${o.expect.kind} ${o.expect.deployment} in namespace ${o.namespace}`);
 }
-function serviceMissing(o: Observation): Outcome {
-  return fail(`no Service ${o.expect.service} in namespace ${o.namespace}`);
-}
 
 /** The EndpointSlice controller's name in the managed-by label: slices it did not write (mirrored from hand-written Endpoints, or written by hand) do not count. */
 export const SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';

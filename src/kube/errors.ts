@@ -99,7 +99,7 @@ function classifyOne(e: Loose, outer: unknown): Classified | undefined {
   if (/Unexpected server response: 40[13]/.test(msg)) return env('FORBIDDEN', firstLine(msg));
   const all = [msg, e.stderr, e.shortMessage].filter((s): s is string => typeof s === 'string').join('\n');
   if (DOCKER_TEXT.test(all)) return env('NO_DOCKER', firstLine(all.match(DOCKER_TEXT)?.[0] ?? msg));
-  if (e.code === 'ENOENT' && /\bdocker\b/.test(String(e.path ?? e.command ?? msg))) return env('NO_DOCKER', 'docker executable not found on PATH');
+  if (e.code === 'ENOENT' && /\bdocker\b/.test([e.path, e.command, msg].find((s) => typeof s === 'string') ?? '')) return env('NO_DOCKER', 'docker executable not found on PATH');
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return env('API_UNREACHABLE', firstLine(messageOf(outer)));
   if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'request-timeout') return env('API_UNREACHABLE', `request timed out: ${firstLine(msg)}`);
   if (/No active cluster|context .* (not found|does not exist)/i.test(msg)) return env('CONTEXT_UNKNOWN', firstLine(msg));

@@ -14,6 +14,8 @@ export type HtmlInput = ResultsFile & { matrices?: HtmlMatrices };
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export const escapeHtml = (s: unknown): string =>
+  // strings and numbers; anything else is shown as its text, never breaks the page
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   String(s ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -21,6 +23,7 @@ export const escapeHtml = (s: unknown): string =>
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;')
     // control characters other than tab/newline would render as garbage
+    // eslint-disable-next-line no-control-regex -- these control characters are what is replaced
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '?');
 
 const e = escapeHtml;

@@ -20,7 +20,6 @@ export interface ParsedIp {
 }
 
 const BITS: Record<IPFamily, number> = { IPv4: 32, IPv6: 128 };
-const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96
 
 function parseV4(s: string): bigint | undefined {
   const parts = s.split('.');
