@@ -13,5 +13,6 @@ export default async function globalSetup() {
   if (!r.managed) return;
   process.env.KNC_MANAGED_CLUSTER = JSON.stringify(r.managed.cluster);
   process.stderr.write(`jest: kind cluster ${r.managed.cluster.cluster} (${r.managed.cluster.created ? 'created' : 'reused'}): shape ${r.managed.cluster.shape}, CNI ${r.managed.cluster.cni}\n`);
-  globalThis.__kncCreatedCluster = true;
+  // the teardown deletes only a cluster this Jest run created (never one it reused: the reuse rule)
+  globalThis.__kncCreatedCluster = r.managed.cluster.created === true;
 }

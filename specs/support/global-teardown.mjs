@@ -1,4 +1,5 @@
-// Deletes the managed kind cluster after the Jest run unless KEEP_CLUSTER=1 (never a user's cluster).
+// Deletes the managed kind cluster after the Jest run when this run created it, unless KEEP_CLUSTER=1
+// (never a user's cluster, never a managed one that was there before: that one is reused as it is).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -14,7 +14,6 @@ import { SCTP_SOCKET, cellId, matrixProbe, type CellAsk } from '../probes/matrix
 import { execInPod } from '../kube/exec.js';
 import {
   TableFailure,
-  cellKey,
   diffRound,
   expectedOf,
   expectedSymbol,

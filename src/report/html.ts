@@ -14,8 +14,6 @@ export type HtmlInput = ResultsFile & { matrices?: HtmlMatrices };
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export const escapeHtml = (s: unknown): string =>
-  // strings and numbers; anything else is shown as its text, never breaks the page
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   String(s ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -82,7 +82,6 @@ export function toResultsFile(r: RunResult): ResultsFile {
 }
 
 /** The failure text of a row (older results kept it in evidence.error). */
-// eslint-disable-next-line @typescript-eslint/no-base-to-string -- a string in every results file written so far
 export const errorOf = (r: CheckResult): string => r.error ?? String((r.evidence as { error?: unknown } | undefined)?.error ?? '');
 
 /** The "upstream conformance" section (kube-netcheck conformance), when the reports carry one. */
