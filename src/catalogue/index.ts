@@ -4,6 +4,7 @@ import { NODE_CHECKS } from './nodes.js';
 import { POD_IP_CHECKS } from './pod-ips.js';
 import { FAMILY_CHECKS } from './families.js';
 import { SERVICE_CHECKS, SERVICE_PHASES } from './services.js';
+import { DATAPATH_CHECKS } from './datapath.js';
 import { DNS_CHECKS } from './dns.js';
 import { MTU_CHECKS } from './mtu.js';
 import { POLICY_CHECKS, POLICY_PHASES } from './policy.js';
@@ -28,7 +29,7 @@ export const PHASES: PhaseDef[] = [
   ...POLICY_PHASES,
 ];
 
-export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...FAMILY_CHECKS, ...SERVICE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS, ...NETPOL_CHECKS];
+export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...FAMILY_CHECKS, ...SERVICE_CHECKS, ...DATAPATH_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS, ...NETPOL_CHECKS];
 
 const ids = new Set<string>();
 for (const c of CATALOGUE) {

@@ -26,3 +26,22 @@ export interface DnsRow {
   got: string;
   ok: boolean;
 }
+
+/** One hold window of the Service datapath checks (hairpin, NodePort, hostPort, pod → node): who asked which address, what came back. */
+export interface DatapathRow {
+  /** The path asked, e.g. "hairpin", "NodePort", "NodePort eTP=Local", "hostPort", "pod -> node". */
+  path: string;
+  from: string;
+  fromKind: 'node' | 'pod';
+  fromNode: string;
+  /** The address asked, e.g. "kube-netcheck-worker 172.18.0.3:31234". */
+  to: string;
+  toNode: string;
+  /** What the check expected, in words ("every Ready pod", "no answer", …). */
+  expected: string;
+  requests: number;
+  answered: number;
+  /** Answers per server (pod name). */
+  servers: Record<string, number>;
+  ok: boolean;
+}

@@ -4,7 +4,7 @@
 import type { ClusterFacts } from '../cluster/facts.js';
 import type { Target } from '../cluster/resolve.js';
 import type { Cause } from './cause.js';
-import type { DnsRow, ReachabilityRow } from './matrices.js';
+import type { DatapathRow, DnsRow, ReachabilityRow } from './matrices.js';
 import type { CheckRecord } from './types.js';
 
 export interface PhaseTiming {
@@ -28,7 +28,7 @@ export interface RunResult {
   execs: number;
   probes: number;
   timings: { setupMs: number; phases: PhaseTiming[]; teardownMs: number; totalMs: number };
-  matrices: { reachability: ReachabilityRow[]; dns: DnsRow[] };
+  matrices: { reachability: ReachabilityRow[]; dns: DnsRow[]; datapath: DatapathRow[] };
   /** Extra sections other suites add (e.g. upstream conformance). */
   sections?: Record<string, unknown>;
 }

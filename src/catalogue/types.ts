@@ -5,7 +5,7 @@
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import type { RunEnv, ProbeRef } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
-import type { DnsRow, ReachabilityRow } from './matrices.js';
+import type { DatapathRow, DnsRow, ReachabilityRow } from './matrices.js';
 
 /** The layers of the network model, lowest first: a failure low down explains failures above it. */
 export const LAYERS = ['nodes', 'coredns', 'pod-ip', 'service', 'dns', 'mtu', 'policy'] as const;
@@ -99,7 +99,7 @@ export interface CheckDef {
    */
   verify(o: Observations): unknown;
   /** Rows for the report's grids (reachability, DNS name forms), drawn from the same observations. */
-  matrix?(o: Observations): { reachability?: ReachabilityRow[]; dns?: DnsRow[] };
+  matrix?(o: Observations): { reachability?: ReachabilityRow[]; dns?: DnsRow[]; datapath?: DatapathRow[] };
   /** Facts about the cluster the check found (e.g. the pod MTU), merged into the run's `sections`, whatever the verdict. */
   facts?(o: Observations): Record<string, unknown> | undefined;
 }

@@ -108,7 +108,7 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
     reporters.forEach((x) => x.onRecord?.(r));
   };
   const timings: RunResult['timings'] = { setupMs: 0, phases: [], teardownMs: 0, totalMs: 0 };
-  const matrices: RunResult['matrices'] = { reachability: [], dns: [] };
+  const matrices: RunResult['matrices'] = { reachability: [], dns: [], datapath: [] };
   const sections: Record<string, unknown> = {};
   const counted0 = execCounter(conn.kube);
   let env: RunEnv | undefined;
@@ -298,6 +298,8 @@ async function runPhase(
           drawn.add(k);
           (matrices[k] as unknown[]).push(...rows[k]!);
         }
+        // each datapath check draws its own windows
+        if (rows.datapath) matrices.datapath.push(...rows.datapath);
       } catch {
         /* a grid row that cannot be drawn is the verdict's business, not the grid's */
       }

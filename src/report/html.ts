@@ -2,12 +2,13 @@
 // name-form grid and every check. Inline CSS only; no scripts, fonts, images or URLs, and a CSP
 // that forbids loading anything, so opening it never touches the network.
 // Every grid cell carries data-* attributes (data-from, data-to, data-ok, …) mirroring its JSON row.
-import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
+import type { DatapathRow, DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 import { conformanceOf, errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 export interface HtmlMatrices {
   reachability?: readonly ReachabilityRow[];
   dns?: readonly DnsRow[];
+  datapath?: readonly DatapathRow[];
 }
 
 export type HtmlInput = ResultsFile & { matrices?: HtmlMatrices };
@@ -183,6 +184,47 @@ function reachabilityGrid(rows: readonly ReachabilityRow[]): string {
 <table class="grid reachability" aria-label="reachability">${head}<tbody>${body.join('\n')}</tbody></table>`;
 }
 
+/** One table per datapath path (hairpin, NodePort, …): sources × the node (or Service) asked; a cell is one hold window. */
+function datapathGrid(rows: readonly DatapathRow[]): string {
+  if (!rows.length) return '<p class="empty">No Service datapath windows were recorded in this run.</p>';
+  const tables = distinct(rows.map((r) => r.path)).map((path) => {
+    const mine = rows.filter((r) => r.path === path);
+    const cols = distinct(mine.map((r) => r.toNode)).sort();
+    const froms = distinct(mine.map((r) => r.from)).sort((a, b) => {
+      const ka = mine.find((r) => r.from === a)!.fromKind, kb = mine.find((r) => r.from === b)!.fromKind;
+      return ka === kb ? a.localeCompare(b) : ka === 'node' ? -1 : 1;
+    });
+    const lines = place(mine, (r) => r.from, (r) => r.toNode);
+    const head = `<thead><tr><th>from \\ to</th>${cols.map((c) => `<th${attrs({ 'data-col': c })}>${e(c)}</th>`).join('')}</tr></thead>`;
+    const body = froms.flatMap((from) => {
+      const first = mine.find((r) => r.from === from)!;
+      return lines.get(from)!.map((line) => {
+        const label = `<th><span class="kind ${first.fromKind}">${e(first.fromKind)}</span>${e(stripKind(from, first.fromKind))}<span class="sub">on ${e(first.fromNode)}</span></th>`;
+        const cells = cols.map((c) => {
+          const r = line.get(c);
+          if (!r) return '<td class="cell none">—</td>';
+          const who = Object.entries(r.servers).map(([k, v]) => `${k}:${v}`).join(' ');
+          return `<td${attrs({
+            class: `cell ${r.ok ? 'ok' : 'bad'}${r.fromNode === r.toNode ? ' same' : ''}`,
+            'data-grid': 'datapath',
+            'data-path': r.path,
+            'data-from': r.from,
+            'data-to': r.to,
+            'data-answered': r.answered,
+            'data-requests': r.requests,
+            'data-ok': r.ok,
+            title: `${r.from} → ${r.to}: ${r.answered}/${r.requests} answered${who ? ` (${who})` : ''}; expected ${r.expected}`,
+          })}>${e(r.answered)}/${e(r.requests)}<span class="sub">${e(who || 'no answer')}</span></td>`;
+        });
+        return `<tr>${label}${cells.join('')}</tr>`;
+      });
+    });
+    return `<h3>${e(path)}</h3><p class="note">expected: ${e(distinct(mine.map((r) => r.expected)).join(' / '))}</p>
+<table class="grid datapath" aria-label="${e(path)}">${head}<tbody>${body.join('\n')}</tbody></table>`;
+  });
+  return `${legend('<span>cell: answered/requests of the hold window, then answers per pod</span>')}\n${tables.join('\n')}`;
+}
+
 function dnsGrid(rows: readonly DnsRow[]): string {
   if (!rows.length) return '<p class="empty">No DNS name-form rows were recorded in this run.</p>';
   const VIA_ORDER = ['udp', 'tcp', 'libc'];
@@ -314,6 +356,7 @@ ${out.join('\n')}`;
 export function toHtml(f: HtmlInput): string {
   const reach = f.matrices?.reachability ?? [];
   const dns = f.matrices?.dns ?? [];
+  const datapath = f.matrices?.datapath ?? [];
   const reachBad = reach.filter((r) => !r.ok).length;
   const dnsBad = dns.filter((r) => !r.ok).length;
   const title = `kube-netcheck${f.runId ? ` ${f.runId}` : ''}: ${f.summary.failed ? `${f.summary.failed} failed` : 'passed'}`;
@@ -335,6 +378,9 @@ ${reachabilityGrid(reach)}
 <p class="note">Each name form asked from each namespace over UDP and TCP (<code>dig</code>) and as applications resolve (libc <code>getent</code>). ${dns.length} lookups, ${dnsBad ? `<b>${dnsBad} not as expected</b>` : 'all as expected'}.</p>
 ${dnsGrid(dns)}
 ${netpolGrids(f)}
+${datapath.length ? `<h2 id="datapath">Service datapath: hairpin, NodePort, hostPort, pod → node</h2>
+<p class="note">Each cell is one hold window: a fixed number of requests from the source to the address, every one of which counts. ${datapath.length} windows, ${datapath.filter((r) => !r.ok).length ? `<b>${datapath.filter((r) => !r.ok).length} not as expected</b>` : 'all as expected'}.</p>
+${datapathGrid(datapath)}` : ''}
 ${conformanceHtml(f)}
 <h2 id="checks">Checks (${f.results.length})</h2>
 ${f.results.length ? `<table class="checks"><thead><tr><th>status</th><th>check</th><th>from → to</th><th>duration</th></tr></thead><tbody>

@@ -2,7 +2,7 @@
 import type { CheckRecord, CheckStatus } from '../catalogue/types.js';
 import type { RunResult } from '../catalogue/run-result.js';
 import type { Cause } from '../catalogue/cause.js';
-import type { DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
+import type { DatapathRow, DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
 import { describeFamilies, nodeAddresses } from '../cluster/facts.js';
 
 export type { CheckStatus };
@@ -39,7 +39,7 @@ export interface ResultsFile {
   execs?: number;
   probes?: number;
   timings?: RunResult['timings'];
-  matrices?: { reachability?: ReachabilityRow[]; dns?: DnsRow[] };
+  matrices?: { reachability?: ReachabilityRow[]; dns?: DnsRow[]; datapath?: DatapathRow[] };
   sections?: Record<string, unknown>;
 }
 

@@ -76,7 +76,16 @@ export interface RunEnv {
   dnsPods: Array<{ pod: string; ip: string; node: string }>;
   /** The ClusterIP of Service my-nginx, read once: checks after each change ask this same address. */
   nginxServiceIP: string;
+  /** The checks' setup objects as the API stored them (a Service with its ClusterIP and nodePorts). */
+  objects: Obj[];
+  /** Optional setup objects the API refused, by "Kind/name", with the API's reason (their checks say not applicable). */
+  refused: Record<string, string>;
 }
+
+/** On a setup object: the image its containers get ("probe" or "nginx"; a Deployment without it gets nginx). */
+export const IMAGE_ANNOTATION = 'kube-netcheck/image';
+/** On a setup object: "true" when the cluster may refuse it (e.g. NodePort Services forbidden); its checks say why. */
+export const OPTIONAL_ANNOTATION = 'kube-netcheck/optional';
 
 export const WORKLOAD = { deployment: 'my-nginx', service: 'my-nginx', headless: 'my-nginx-headless', selector: 'run=my-nginx', port: 80, replicas: 2 } as const;
 
@@ -146,8 +155,27 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const facts = factsRead.value;
 
   const hasIPv6 = clusterFamilies(facts).includes('IPv6');
-  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? [])].map((o) => nginxListenFor(stamp(o, workloadNs, labels), hasIPv6));
-  for (const o of workload) if (o.kind === 'Deployment') setImage(o, target.images.nginx);
+  const isOptional = (o: Obj) => o.metadata?.annotations?.[OPTIONAL_ANNOTATION] === 'true';
+  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? []).filter((o) => !isOptional(o))].map((o) => nginxListenFor(stamp(o, workloadNs, labels), hasIPv6));
+  const optional = (opts.objects ?? []).filter(isOptional).map((o) => stamp(o, workloadNs, labels));
+  for (const o of [...workload, ...optional]) {
+    const want = o.metadata?.annotations?.[IMAGE_ANNOTATION] ?? (o.kind === 'Deployment' ? 'nginx' : undefined);
+    if (want === 'nginx' || want === 'probe') setImage(o, target.images[want]);
+  }
+  // optional objects one after the other, in the order asked (a check may rely on it: a proxy that
+  // has programmed a later Service has seen the earlier ones), beside the rest; a refusal is
+  // remembered, not a failed setup
+  const refused: Record<string, string> = {};
+  const optionalMade = (async () => {
+    const made: Array<Obj | undefined> = [];
+    for (const o of optional) {
+      made.push(await createAll(kube, [o]).then(([c]) => c, (err: Error) => {
+        refused[`${o.kind}/${o.metadata?.name}`] = err.message.split('\n')[0].slice(0, 300);
+        return undefined;
+      }));
+    }
+    return made;
+  })();
   const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
   const [targetT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/target-pod.yaml'));
@@ -170,6 +198,8 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
   ]));
   const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
+  const asked = new Set((opts.objects ?? []).map((o) => `${o.kind}/${o.metadata?.name}`));
+  const objects = [...created.filter((o) => asked.has(`${o.kind}/${o.metadata?.name}`)), ...(await optionalMade).filter((o): o is Obj => !!o)];
 
   const sel = (c: string) => `app.kubernetes.io/component=${c}`;
   const probesReady = waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override });
@@ -209,6 +239,8 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     dnsPods: allPods.items.filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
       .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' })).sort((a, b) => a.ip.localeCompare(b.ip)),
     nginxServiceIP: nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
+    objects,
+    refused,
   };
   const seen = domainFromResolvConf(rc.stdout, workloadNs);
   if (seen?.domain) {
