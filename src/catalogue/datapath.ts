@@ -346,13 +346,14 @@ function itpWindow(env: RunEnv, from: ProbeRef): { window: SampleWindow; expect:
   return { window: { host, port: 80, requests: 3, parallel: 3, timeoutS: 1 }, expect: { kind: 'no-answer', requests: 3 } };
 }
 
-/** A UDP echo in Perl (perl-base is in every Debian-based image): each datagram answered with "client=<ip> server=<pod>". */
+/** A UDP echo in Perl (perl-base is in every Debian-based image; it runs in the nginx image): each datagram answered with "client=<ip> server=<pod>". */
 const UDP_ECHO = `$s = IO::Socket::INET->new(LocalPort => ${UDP_PORT}, Proto => "udp") or die "bind: $!"; while ($s->recv($m, 1500)) { $s->send("client=" . $s->peerhost . " server=$ENV{HOSTNAME}\\n") }`;
 const udpObjects: Obj[] = [
   {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: UDP, annotations: { [IMAGE_ANNOTATION]: 'probe' } },
+    // the nginx image (Debian: perl-base); the public probe image (agnhost, Alpine) has no perl
+    metadata: { name: UDP, annotations: { [IMAGE_ANNOTATION]: 'nginx' } },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: UDP } },
