@@ -357,25 +357,11 @@ async function namespaceGone(name: string): Promise<string> {
 
 const envBefore = { KNC_PROBE_IMAGE: process.env.KNC_PROBE_IMAGE, KNC_API_TIMEOUT_MS: process.env.KNC_API_TIMEOUT_MS };
 /**
- * The grades run 6 at a time, each with a 30 s API request timeout (the CLI's default is 5 s): the
- * cluster is shared with other runs on this machine, and a dozen preflights at once (13 access
- * reviews each) on a loaded API server are a test of the machine, not of the grader.
+ * Each grade gets a 30 s API request timeout (the CLI's default is 5 s): the cluster is shared with
+ * other runs on this machine, and preflights (13 access reviews each) on a loaded API server are a
+ * test of the machine, not of the grader.
  */
-const GRADES_AT_ONCE = 6;
 const API_TIMEOUT_MS = '30000';
-
-/** `f` over `items`, at most `n` at a time, results in order. */
-async function pool<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]);
-    }
-  }));
-  return out;
-}
 
 beforeAll(async () => {
   target = jestTarget();

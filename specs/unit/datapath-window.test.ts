@@ -141,6 +141,9 @@ describe('helpers', () => {
   });
   test('servePort: a port per run id, in 20000-29999, stable', () => {
     expect(servePort('rabc1234')).toBe(servePort('rabc1234'));
-    for (const id of ['r0000000', 'rzzzzzzz', 'rj7kf3r7']) expect(servePort(id)).toBeGreaterThanOrEqual(20000), expect(servePort(id)).toBeLessThan(30000);
+    for (const id of ['r0000000', 'rzzzzzzz', 'rj7kf3r7']) {
+      expect(servePort(id)).toBeGreaterThanOrEqual(20000);
+      expect(servePort(id)).toBeLessThan(30000);
+    }
   });
 });

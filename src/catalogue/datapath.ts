@@ -85,6 +85,7 @@ export async function withHairpinOff<T>(env: RunEnv, nodes: NodeAccess, pod: V1P
   } finally {
     await set(port.hairpin === '1');
     const back = await read();
+    // eslint-disable-next-line no-unsafe-finally -- a fault left on a node must fail the run, whatever the body's outcome
     if (back !== port.hairpin) throw new Error(`restoring hairpin_mode ${port.hairpin} on node ${port.node} ${port.dev} failed: reads ${back}`);
   }
 }
