@@ -46,6 +46,7 @@ check: setup dist/.built  ## the main job: the network-model checks on the clust
 
 test: setup dist/.built  ## the tests: lint, unit tests, the network-model specs and the tool's self-tests on a live kind cluster
 	npm run lint
+	npm run --silent format:check
 	npm test
 
 test-unit: node_modules/.installed
@@ -62,6 +63,7 @@ typecheck: node_modules/.installed
 
 lint: node_modules/.installed  ## eslint (eslint.config.js); the format is Prettier's (npm run format / format:check)
 	npm run lint
+	npm run --silent format:check
 
 safety-net-check:
 	bash scripts/safety-net.sh check

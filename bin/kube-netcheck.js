@@ -7,7 +7,9 @@ let main;
 try {
   ({ main } = await import('../dist/bundle/main.js'));
 } catch (err) {
-  process.stderr.write(`kube-netcheck: cannot load dist/bundle/main.js: ${String(err?.message ?? err).split('\n')[0]} (run \`npm run build\` in the checkout)\n`);
+  process.stderr.write(
+    `kube-netcheck: cannot load dist/bundle/main.js: ${String(err?.message ?? err).split('\n')[0]} (run \`npm run build\` in the checkout)\n`,
+  );
   process.exit(2);
 }
 const code = await main(process.argv.slice(2));

@@ -27,13 +27,21 @@ if (!cni || !NO_POLICY_ENGINE.includes(cni)) {
       expect(run.record('netpol.none').status).toBe('passed');
       const r = run.record('netpol.deny-ingress');
       expect(r.status).toBe('failed');
-      expect(r.error!.split('\n')[0]).toMatch(new RegExp(`^\\[netpol\\.deny-ingress\\] from the matrix to .*: expected .*: 288 cells as expected \\(192 allowed, 96 denied\\), saw every one of the 96 cells the policies deny was allowed \\(still so \\d+ms, \\d+ rounds, after the change\\): ${NOT_ENFORCED}$`));
+      expect(r.error!.split('\n')[0]).toMatch(
+        new RegExp(
+          `^\\[netpol\\.deny-ingress\\] from the matrix to .*: expected .*: 288 cells as expected \\(192 allowed, 96 denied\\), saw every one of the 96 cells the policies deny was allowed \\(still so \\d+ms, \\d+ rounds, after the change\\): ${NOT_ENFORCED}$`,
+        ),
+      );
       expect(r.error).toContain('TCP/80');
     });
     test('every later case is skipped as not meaningful, naming the case that said it', () => {
       const later = checks.filter((c) => !['netpol.none', 'netpol.deny-ingress', 'netpol.sctp'].includes(c.id));
       expect(later.length).toBeGreaterThan(10);
-      for (const c of later) expect(run.record(c.id)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^not meaningful: NetworkPolicy is not enforced on this cluster \(netpol\.deny-ingress: /) });
+      for (const c of later)
+        expect(run.record(c.id)).toMatchObject({
+          status: 'skipped',
+          reason: expect.stringMatching(/^not meaningful: NetworkPolicy is not enforced on this cluster \(netpol\.deny-ingress: /),
+        });
     });
   });
 }

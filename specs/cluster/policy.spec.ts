@@ -18,7 +18,10 @@ const cni = (() => {
 })();
 
 // the truth tables (tag netpol) have their own spec: specs/cluster/netpol.spec.ts
-const run = useNetcheck('policy', byLayer('policy').filter((c) => !c.tags.includes('netpol')));
+const run = useNetcheck(
+  'policy',
+  byLayer('policy').filter((c) => !c.tags.includes('netpol')),
+);
 if (!cni || !NO_POLICY_ENGINE.includes(cni)) {
   testEachCheck(run, 'policy');
 } else {
@@ -32,7 +35,12 @@ if (!cni || !NO_POLICY_ENGINE.includes(cni)) {
           // one line per failed probe ("N failures:" first when there are several): each the plain verdict
           const lines = r.error!.split('\n').filter((l) => l.startsWith('['));
           expect(lines.length).toBeGreaterThan(0);
-          for (const l of lines) expect(l).toMatch(new RegExp(`^\\[${c.id.replace(/\./g, '-')}\\] from .* to .*: expected denied \\(timeout or refused\\) by NetworkPolicy .*, saw (ok|nxdomain) after \\d+ms .*: ${NOT_ENFORCED}$`));
+          for (const l of lines)
+            expect(l).toMatch(
+              new RegExp(
+                `^\\[${c.id.replace(/\./g, '-')}\\] from .* to .*: expected denied \\(timeout or refused\\) by NetworkPolicy .*, saw (ok|nxdomain) after \\d+ms .*: ${NOT_ENFORCED}$`,
+              ),
+            );
         } else if (r.status === 'failed') {
           throw new Error(r.error);
         } else if (r.status === 'skipped') {

@@ -25,7 +25,13 @@ describe('cleanup', () => {
     let out = '';
     child.all!.on('data', (b: Buffer) => (out += b.toString()));
     // the run's id is printed before anything is created; wait until its namespaces exist
-    const runId = await pollUntil({ what: 'the run to print its id', timeoutMs: 30_000, intervalMs: 100, probe: async () => /^run (r\w+): /m.exec(out)?.[1], done: (id) => !!id });
+    const runId = await pollUntil({
+      what: 'the run to print its id',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      probe: async () => /^run (r\w+): /m.exec(out)?.[1],
+      done: (id) => !!id,
+    });
     const before = await pollUntil({
       what: `the namespaces of run ${runId}`,
       timeoutMs: 30_000,

@@ -27,9 +27,18 @@ test(`a user's CNI manifest (${CNI} rendered to a file): cluster up from it, the
       all: true,
     });
     const out = r.all ?? '';
-    expect([r.exitCode, out.split('\n').filter((l) => /^(FAIL|likely cause|checks:)/.test(l)).join('\n')]).toEqual([0, expect.stringMatching(/^checks: \d+ passed, 0 failed/m)]);
+    expect([
+      r.exitCode,
+      out
+        .split('\n')
+        .filter((l) => /^(FAIL|likely cause|checks:)/.test(l))
+        .join('\n'),
+    ]).toEqual([0, expect.stringMatching(/^checks: \d+ passed, 0 failed/m)]);
     expect(out).toMatch(new RegExp(`cluster: kind cluster ${cluster} \\(default shape, CNI manifest:my-cni\\.yaml\\)`));
-    const results = JSON.parse(readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as { cluster: { cni: string; podMtu?: number }; results: Array<{ id: string; status: string }> };
+    const results = JSON.parse(readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as {
+      cluster: { cni: string; podMtu?: number };
+      results: Array<{ id: string; status: string }>;
+    };
     // the CNI as found: flannel's and kube-network-policies' DaemonSets, an overlay MTU below the node's
     expect(results.cluster.cni).toMatch(/kube-flannel/);
     expect(results.cluster.cni).toMatch(/kube-network-policies/);

@@ -13,8 +13,13 @@ afterAll(async () => {
   if (env) await teardownRun(env.kube, env.runId, { until: 'stopped' });
 }, 120_000);
 
-test('a failed check can collect the run events, the DNS pods\' logs and kube-proxy logs', async () => {
-  const e = (await failureEvidence(env, ['dns', 'service'])) as { events: Record<string, string>; pods: Record<string, string>; corednsLogs: Record<string, string>; kubeProxyLogs?: Record<string, string> };
+test("a failed check can collect the run events, the DNS pods' logs and kube-proxy logs", async () => {
+  const e = (await failureEvidence(env, ['dns', 'service'])) as {
+    events: Record<string, string>;
+    pods: Record<string, string>;
+    corednsLogs: Record<string, string>;
+    kubeProxyLogs?: Record<string, string>;
+  };
   expect(Object.keys(e.events)).toEqual([env.workloadNs, env.otherNs]);
   expect(e.events[env.workloadNs]).toMatch(/Normal Pod\/\S+ (Scheduled|Pulled|Created|Started)/);
   expect(e.pods[env.workloadNs]).toMatch(/my-nginx-\S+@\S+ Running\/Ready ip=\d+\.\d+\.\d+\.\d+/);

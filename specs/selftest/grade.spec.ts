@@ -69,7 +69,15 @@ const strayPod = (labels: Record<string, string>): Obj => ({
   metadata: { name: STRAY, labels },
   spec: {
     terminationGracePeriodSeconds: 2,
-    containers: [{ name: 'nginx', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } }],
+    containers: [
+      {
+        name: 'nginx',
+        image: 'nginx:1.27',
+        imagePullPolicy: 'IfNotPresent',
+        ports: [{ containerPort: 80 }],
+        readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 },
+      },
+    ],
   },
 });
 
@@ -117,7 +125,8 @@ const CASES: Case[] = [
     // the stray neither earns nor costs the Deployment's items: 2 of 2 replicas, its labels, its pods' HTTP
     failed: ['service-selector', 'endpoints'],
     details: {
-      replicas: /^spec\.replicas=2, 2 of 2 pods of the Deployment Ready \(not counted: 1 other pod labelled \{run=my-nginx\} that Deployment my-nginx does not own: stray-nginx\)$/,
+      replicas:
+        /^spec\.replicas=2, 2 of 2 pods of the Deployment Ready \(not counted: 1 other pod labelled \{run=my-nginx\} that Deployment my-nginx does not own: stray-nginx\)$/,
       'service-selector': /it also selects pod stray-nginx \{run=my-nginx\}, which Deployment my-nginx does not own$/,
       endpoints: /\(the 2 Ready pods of Deployment my-nginx\); saw \{[\d.:, ]+\}: not the Deployment's Ready pods on port 80: [\d.]+:80 \(pod stray-nginx\)$/,
       'pod-http': /^pod my-nginx-\S+ [\d.]+:80 answered; pod my-nginx-\S+ [\d.]+:80 answered \(5 samples each\)$/,
@@ -150,7 +159,10 @@ const CASES: Case[] = [
     what: 'the Deployment scaled to 3: the Endpoints hold its 3 Ready pods, which is right for the Service and wrong for the lab',
     mutate: (w) => void (w.deployment.spec.replicas = 3),
     failed: ['replicas'],
-    details: { replicas: /^expected 2 replicas, all Ready; saw spec\.replicas=3, 3 of 3 pods of the Deployment Ready$/, endpoints: /^Endpoints and EndpointSlices \{([\d.]+:80(, )?){3}\}: the 3 Ready pods of Deployment my-nginx on port 80$/ },
+    details: {
+      replicas: /^expected 2 replicas, all Ready; saw spec\.replicas=3, 3 of 3 pods of the Deployment Ready$/,
+      endpoints: /^Endpoints and EndpointSlices \{([\d.]+:80(, )?){3}\}: the 3 Ready pods of Deployment my-nginx on port 80$/,
+    },
   },
   {
     key: 'leftout',
@@ -160,7 +172,9 @@ const CASES: Case[] = [
       w.service.spec.selector = { run: 'my-nginx', tier: 'web' };
     },
     after: async (ns) => {
-      const [first] = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'run=my-nginx' })).items.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+      const [first] = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'run=my-nginx' })).items.sort((a, b) =>
+        a.metadata!.name!.localeCompare(b.metadata!.name!),
+      );
       delete first.metadata!.labels!.tier;
       await kube.core.replaceNamespacedPod({ name: first.metadata!.name!, namespace: ns, body: first });
     },
@@ -182,7 +196,13 @@ const CASES: Case[] = [
   {
     key: 'external-name',
     what: 'an ExternalName Service carrying a selector and a port, plus hand-written Endpoints',
-    mutate: (w) => void (w.service.spec = { type: 'ExternalName', externalName: 'my-nginx.example.invalid', selector: { run: 'my-nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] }),
+    mutate: (w) =>
+      void (w.service.spec = {
+        type: 'ExternalName',
+        externalName: 'my-nginx.example.invalid',
+        selector: { run: 'my-nginx' },
+        ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }],
+      }),
     after: (ns) => handWrittenEndpoints(ns),
     selectorManaged: false,
     failed: SERVICE_ITEMS,
@@ -192,7 +212,11 @@ const CASES: Case[] = [
     what: 'one of the two pods stuck Pending (pinned to one node, anti-affinity keeps the second off it)',
     mutate: (w) => {
       w.deployment.spec.template.spec.nodeSelector = { 'kubernetes.io/hostname': workerNode };
-      w.deployment.spec.template.spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { run: 'my-nginx' } } }] } };
+      w.deployment.spec.template.spec.affinity = {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { run: 'my-nginx' } } }],
+        },
+      };
     },
     notReady: 1,
     failed: ['replicas', 'endpoints', 'pod-http', 'service-http'],
@@ -210,21 +234,34 @@ const CASES: Case[] = [
   },
 ];
 
-
 /** A Ready pod (no readiness probe) that listens on nothing: a dead backend. */
 function deadPod(labels: Record<string, string>): Obj {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: DEAD, labels },
-    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'idle', image: target.images.probe, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], securityContext: { runAsNonRoot: true, runAsUser: 65534 } }] },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'idle',
+          image: target.images.probe,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', '3600'],
+          securityContext: { runAsNonRoot: true, runAsUser: 65534 },
+        },
+      ],
+    },
   };
 }
 
 /** Endpoints written by hand listing the Deployment's pods (what a student does to fake a Service). */
 async function handWrittenEndpoints(ns: string): Promise<void> {
   const pods = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'run=my-nginx' })).items;
-  await kube.core.createNamespacedEndpoints({ namespace: ns, body: { metadata: { name: 'my-nginx' }, subsets: [{ addresses: pods.map((p) => ({ ip: p.status!.podIP! })), ports: [{ port: 80, protocol: 'TCP' }] }] } });
+  await kube.core.createNamespacedEndpoints({
+    namespace: ns,
+    body: { metadata: { name: 'my-nginx' }, subsets: [{ addresses: pods.map((p) => ({ ip: p.status!.podIP! })), ports: [{ port: 80, protocol: 'TCP' }] }] },
+  });
 }
 
 interface Graded {
@@ -256,7 +293,12 @@ const clusterArgs = () => ['--kubeconfig', target.kubeconfig, ...(target.context
 function cli(args: string[]) {
   return execa(process.execPath, [BIN, 'grade', ...args, ...clusterArgs()], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), KNC_PROBE_IMAGE: target.images.probe, KNC_API_TIMEOUT_MS: API_TIMEOUT_MS },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmpdir(),
+      KNC_PROBE_IMAGE: target.images.probe,
+      KNC_API_TIMEOUT_MS: API_TIMEOUT_MS,
+    },
     extendEnv: false,
     reject: false,
     timeout: 150_000,
@@ -298,7 +340,13 @@ async function inventory(ns: string): Promise<string[]> {
   ]);
   const row = (kind: string, items: Array<{ metadata?: { name?: string; resourceVersion?: string } }>, rv = false) =>
     items.map((i) => `${kind}/${i.metadata!.name}${rv ? `@${i.metadata!.resourceVersion}` : ''}`);
-  return [...row('pod', pods.items), ...row('service', svcs.items, true), ...row('deployment', deps.items), ...row('replicaset', rss.items), ...row('endpoints', eps.items)].sort();
+  return [
+    ...row('pod', pods.items),
+    ...row('service', svcs.items, true),
+    ...row('deployment', deps.items),
+    ...row('replicaset', rss.items),
+    ...row('endpoints', eps.items),
+  ].sort();
 }
 
 /** The reference solution with the case's mistake, in the case's namespace, with the offline image. */
@@ -313,7 +361,10 @@ function workload(c: Case): Workload {
   return w;
 }
 
-const selectorOf = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(',');
+const selectorOf = (m: Record<string, string>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /** Until every pod of the case is Ready and the Service's Endpoints list what its selector selects. */
 async function settled(c: Case, w: Workload): Promise<void> {
@@ -326,7 +377,9 @@ async function settled(c: Case, w: Workload): Promise<void> {
       timeoutMs: 120_000,
       intervalMs: 250,
       probe: async () => (await kube.core.listNamespacedPod({ namespace: ns })).items,
-      done: (pods) => pods.length === count && pods.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length === count - c.notReady!,
+      done: (pods) =>
+        pods.length === count &&
+        pods.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length === count - c.notReady!,
       describe: (pods) => pods.map((p) => `${p.metadata?.name} ${p.status?.phase}`).join(', '),
     });
   } else await waitPodsReady(kube, ns, '', { count, timeoutMs: 120_000, override: { image: target.images.nginx } });
@@ -371,26 +424,33 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'knc-grade-'));
   const t0 = Date.now();
   // labelled like every run's namespaces: `kube-netcheck cleanup` deletes what a crash leaves
-  await Promise.all(CASES.map((c) => kube.core.createNamespace({ body: { metadata: { name: nsOf(c), labels: { ...runLabels(runId), 'kube-netcheck/grade-case': c.key } } } })));
-  await Promise.all(CASES.filter((c) => c.mutate).map(async (c) => {
-    const w = workload(c);
-    await createAll(kube, [w.deployment, w.service, ...w.pods]);
-    await settled(c, w);
-  }));
+  await Promise.all(
+    CASES.map((c) => kube.core.createNamespace({ body: { metadata: { name: nsOf(c), labels: { ...runLabels(runId), 'kube-netcheck/grade-case': c.key } } } })),
+  );
+  await Promise.all(
+    CASES.filter((c) => c.mutate).map(async (c) => {
+      const w = workload(c);
+      await createAll(kube, [w.deployment, w.service, ...w.pods]);
+      await settled(c, w);
+    }),
+  );
   setupMs = Date.now() - t0;
 
   customRubric = path.join(tmp, 'api-only.yaml');
-  writeFileSync(customRubric, [
-    'lab: replicas-matter',
-    'title: replicas matter',
-    'workloads: {nginx: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}',
-    'tasks:',
-    '  - id: t',
-    '    checks:',
-    '      - {id: made-it, type: exists, weight: 1, description: "a Deployment my-nginx in {namespace}", hint: "create it"}',
-    '      - {id: two-pods, type: replicas, weight: 3, description: "2 Ready replicas", hint: "scale it to 2, not 1"}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    customRubric,
+    [
+      'lab: replicas-matter',
+      'title: replicas matter',
+      'workloads: {nginx: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}',
+      'tasks:',
+      '  - id: t',
+      '    checks:',
+      '      - {id: made-it, type: exists, weight: 1, description: "a Deployment my-nginx in {namespace}", hint: "create it"}',
+      '      - {id: two-pods, type: replicas, weight: 3, description: "2 Ready replicas", hint: "scale it to 2, not 1"}',
+      '',
+    ].join('\n'),
+  );
 
   before = await inventory(nsOf(CASES[0]));
   const t1 = Date.now();
@@ -403,7 +463,10 @@ beforeAll(async () => {
     (async () => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await main(['grade', '--lab', 'seed', '--namespaces', CASES.map(nsOf).join(','), '--out', book, ...clusterArgs()], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      const code = await main(['grade', '--lab', 'seed', '--namespaces', CASES.map(nsOf).join(','), '--out', book, ...clusterArgs()], {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      });
       return { code, out: out.join('\n'), err: err.join('\n') };
     })(),
     gradeHere(['--namespace', nsOf(CASES[0])]),
@@ -416,7 +479,9 @@ beforeAll(async () => {
   for (const st of gb.students) graded.set(CASES.find((c) => nsOf(c) === st.student)!.key, st);
   reference = single;
   custom = { strict, lenient };
-  process.stdout.write(`grade.spec: ${CASES.length} namespaces set up in ${setupMs}ms; graded as one class in ${gradeWallMs}ms (with the single and custom runs beside it)\n${classOut.out}\n`);
+  process.stdout.write(
+    `grade.spec: ${CASES.length} namespaces set up in ${setupMs}ms; graded as one class in ${gradeWallMs}ms (with the single and custom runs beside it)\n${classOut.out}\n`,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -427,10 +492,12 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   if (!kube) return;
   const names = CASES.map(nsOf);
-  await Promise.all(names.map(async (name) => {
-    await kube.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined);
-    await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch(() => undefined);
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      await kube.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }),
+  );
   await pollUntil({
     what: `the grading namespaces' pods gone`,
     timeoutMs: 60_000,
@@ -457,10 +524,14 @@ describe('lab grading: kube-netcheck grade with the default rubric', () => {
       if (r.error) throw new Error(`not graded: ${r.error}`);
       const failed = r.items.filter((i) => !i.passed).map((i) => i.id);
       // on a mismatch, the whole verdict table: every item and what it saw
-      if (failed.join() !== c.failed.join()) throw new Error(`fails [${failed.join(', ')}] instead of [${c.failed.join(', ')}]:\n${r.items.map((i) => `  ${i.passed ? 'PASS' : 'FAIL'} ${i.id}: ${i.detail}`).join('\n')}`);
+      if (failed.join() !== c.failed.join())
+        throw new Error(
+          `fails [${failed.join(', ')}] instead of [${c.failed.join(', ')}]:\n${r.items.map((i) => `  ${i.passed ? 'PASS' : 'FAIL'} ${i.id}: ${i.detail}`).join('\n')}`,
+        );
       expect({ failed, percent: r.percent, score: r.score }).toEqual({ failed: c.failed, percent: pct, score: points(c.failed) });
       expect(r).toMatchObject({ student: nsOf(c), passed: c.failed.length === 0, failed: c.failed });
-      for (const [id, detail] of Object.entries(c.details ?? {})) expect({ [id]: r.items.find((i) => i.id === id)!.detail }).toEqual({ [id]: expect.stringMatching(detail) });
+      for (const [id, detail] of Object.entries(c.details ?? {}))
+        expect({ [id]: r.items.find((i) => i.id === id)!.detail }).toEqual({ [id]: expect.stringMatching(detail) });
     });
   }
 
@@ -485,8 +556,19 @@ describe('lab grading: kube-netcheck grade with the default rubric', () => {
 
   test('a custom rubric reweights and selects checks: API only, no probe namespace; the pass mark sets the exit code', () => {
     const { strict, lenient } = custom;
-    expect(strict.report).toMatchObject({ lab: { id: 'replicas-matter' }, score: 1, total: 4, percent: 25, passed: false, failed: ['two-pods'], probeNamespace: null });
-    expect(strict.report!.items.map((i) => [i.id, i.type, i.description])).toEqual([['made-it', 'exists', `a Deployment my-nginx in ${nsOf({ key: 'one' })}`], ['two-pods', 'replicas', '2 Ready replicas']]);
+    expect(strict.report).toMatchObject({
+      lab: { id: 'replicas-matter' },
+      score: 1,
+      total: 4,
+      percent: 25,
+      passed: false,
+      failed: ['two-pods'],
+      probeNamespace: null,
+    });
+    expect(strict.report!.items.map((i) => [i.id, i.type, i.description])).toEqual([
+      ['made-it', 'exists', `a Deployment my-nginx in ${nsOf({ key: 'one' })}`],
+      ['two-pods', 'replicas', '2 Ready replicas'],
+    ]);
     expect(strict.stderr).not.toMatch(/probe:/);
     expect([strict.code, lenient.code]).toEqual([1, 0]);
     expect(lenient.report).toMatchObject({ percent: 25, passMark: 25, passed: true });

@@ -22,11 +22,29 @@ test('the packed tarball, installed without dev dependencies, runs the checks on
     await execa('npm', ['init', '-y'], { cwd: dir });
     await execa('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', `./${tgz}`], { cwd: dir });
     const installed = path.join(dir, 'node_modules');
-    for (const dev of ['jest', 'typescript', 'tsx', 'ts-jest', 'eslint', 'prettier']) expect([dev, existsSync(path.join(installed, dev))]).toEqual([dev, false]);
+    for (const dev of ['jest', 'typescript', 'tsx', 'ts-jest', 'eslint', 'prettier'])
+      expect([dev, existsSync(path.join(installed, dev))]).toEqual([dev, false]);
     const pkg = path.join(installed, 'kube-netcheck');
     for (const f of [...DEV_ONLY, 'specs', 'src', 'eslint.config.js', 'jest.config.ts']) expect([f, existsSync(path.join(pkg, f))]).toEqual([f, false]);
     for (const f of ['scripts/cluster-up.sh', 'dist/bundle/main.js']) expect([f, existsSync(path.join(pkg, f))]).toEqual([f, true]);
-    const r = await execa('npx', ['kube-netcheck', 'run', '--kubeconfig', t.kubeconfig, '--nginx-image', t.images.nginx, '--probe-image', t.images.probe, '--only', 'pod-ip.cross-node,dns.matrix-udp', '--report-dir', 'reports'], { cwd: dir, reject: false, all: true, env: { KNC_KUBECONFIG: undefined, KNC_MANAGED_CLUSTER: undefined } });
+    const r = await execa(
+      'npx',
+      [
+        'kube-netcheck',
+        'run',
+        '--kubeconfig',
+        t.kubeconfig,
+        '--nginx-image',
+        t.images.nginx,
+        '--probe-image',
+        t.images.probe,
+        '--only',
+        'pod-ip.cross-node,dns.matrix-udp',
+        '--report-dir',
+        'reports',
+      ],
+      { cwd: dir, reject: false, all: true, env: { KNC_KUBECONFIG: undefined, KNC_MANAGED_CLUSTER: undefined } },
+    );
     expect([r.exitCode, r.all?.split('\n').slice(-6).join('\n')]).toEqual([0, expect.stringMatching(/checks: 2 passed, 0 failed, 0 skipped \(2\)/)]);
     for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) expect([f, existsSync(path.join(dir, 'reports', f))]).toEqual([f, true]);
     const results = JSON.parse(readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as { results: Array<{ id: string; status: string }> };

@@ -99,7 +99,14 @@ async function runCli(kubeconfig: string, label: string): Promise<CliRun> {
   const start = Date.now();
   const res: Result = await execa('node', [CLI, 'run', '--kubeconfig', kubeconfig, '--only', ONLY.join(',')], {
     cwd: ROOT,
-    env: { KNC_NGINX_IMAGE: s.images.nginx, KNC_PROBE_IMAGE: s.images.probe, KNC_REPORT_DIR: reportDir, KNC_KUBECONFIG: undefined, KNC_CONTEXT: undefined, KNC_MANAGED_CLUSTER: undefined },
+    env: {
+      KNC_NGINX_IMAGE: s.images.nginx,
+      KNC_PROBE_IMAGE: s.images.probe,
+      KNC_REPORT_DIR: reportDir,
+      KNC_KUBECONFIG: undefined,
+      KNC_CONTEXT: undefined,
+      KNC_MANAGED_CLUSTER: undefined,
+    },
     reject: false,
     timeout: TIMEOUT - 10_000,
   });
@@ -149,52 +156,70 @@ function identity(kubeconfig: string): KubeConfig {
 }
 
 describe('RBAC: manifests/rbac.yaml', () => {
-  (canSetUp ? test : test.skip)('a ServiceAccount bound to the kube-netcheck ClusterRole may do all the CLI preflight asks (run, cleanup) and may not read Secrets or change RBAC', async () => {
-    const asked = [...RUN_PERMISSIONS, ...CLEANUP_PERMISSIONS];
-    const missing = await lacking(identity(boundKc), asked);
-    const refused = await lacking(identity(boundKc), NOT_GRANTED);
-    expect(missing.map(describePermission)).toEqual([]);
-    expect(NOT_GRANTED.filter((p) => !refused.includes(p)).map(describePermission)).toEqual([]);
-    expect(rbac!.role.rules!.length).toBeGreaterThan(0);
-  }, TIMEOUT);
+  (canSetUp ? test : test.skip)(
+    'a ServiceAccount bound to the kube-netcheck ClusterRole may do all the CLI preflight asks (run, cleanup) and may not read Secrets or change RBAC',
+    async () => {
+      const asked = [...RUN_PERMISSIONS, ...CLEANUP_PERMISSIONS];
+      const missing = await lacking(identity(boundKc), asked);
+      const refused = await lacking(identity(boundKc), NOT_GRANTED);
+      expect(missing.map(describePermission)).toEqual([]);
+      expect(NOT_GRANTED.filter((p) => !refused.includes(p)).map(describePermission)).toEqual([]);
+      expect(rbac!.role.rules!.length).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 
-  (canSetUp ? test : test.skip)('`kube-netcheck run --kubeconfig` as that ServiceAccount sets up a whole run, execs into its probe pods, tears it down and exits 0', async () => {
-    const run = await runCli(boundKc, 'bound');
-    const summary = `exit ${run.exitCode} after ${run.durationMs}ms\nstdout:\n${tail(run.stdout)}\nstderr:\n${tail(run.stderr)}`;
-    if (run.exitCode !== 0) throw new Error(`kube-netcheck run as the ServiceAccount: ${summary}`);
-    expect(run.stdout).toMatch(/permissions ok/);
-    // the checks really ran, on a run set up with these credentials
-    expect(run.stdout).toContain(`cluster: kubeconfig ${boundKc}`);
-    const results = JSON.parse(readFileSync(path.join(run.reportDir, 'results.json'), 'utf8')) as { runId: string; summary: Record<string, number>; execs: number; results: { id: string; check: string; status: string }[] };
-    const state = { runId: results.runId };
-    const ran = results.results.filter((r) => r.status !== 'skipped');
-    expect(ran.map((r) => r.id)).toEqual(ONLY);
-    expect(ran.length).toBeGreaterThanOrEqual(2);
-    expect(ran.filter((r) => r.status !== 'passed')).toEqual([]);
-    expect(results.execs).toBeGreaterThan(0);
-    // and its teardown, also run with these credentials, left nothing behind
-    const left = await pollUntil({
-      what: `namespaces of the ServiceAccount's run ${state.runId} to be gone`,
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      probe: async () => (await kube.core.listNamespace({ labelSelector: runSelector(state.runId) })).items.map((n) => `${n.metadata!.name}:${n.status!.phase}`),
-      done: (l) => l.length === 0,
-    });
-    expect(left).toEqual([]);
-  }, TIMEOUT);
+  (canSetUp ? test : test.skip)(
+    '`kube-netcheck run --kubeconfig` as that ServiceAccount sets up a whole run, execs into its probe pods, tears it down and exits 0',
+    async () => {
+      const run = await runCli(boundKc, 'bound');
+      const summary = `exit ${run.exitCode} after ${run.durationMs}ms\nstdout:\n${tail(run.stdout)}\nstderr:\n${tail(run.stderr)}`;
+      if (run.exitCode !== 0) throw new Error(`kube-netcheck run as the ServiceAccount: ${summary}`);
+      expect(run.stdout).toMatch(/permissions ok/);
+      // the checks really ran, on a run set up with these credentials
+      expect(run.stdout).toContain(`cluster: kubeconfig ${boundKc}`);
+      const results = JSON.parse(readFileSync(path.join(run.reportDir, 'results.json'), 'utf8')) as {
+        runId: string;
+        summary: Record<string, number>;
+        execs: number;
+        results: { id: string; check: string; status: string }[];
+      };
+      const state = { runId: results.runId };
+      const ran = results.results.filter((r) => r.status !== 'skipped');
+      expect(ran.map((r) => r.id)).toEqual(ONLY);
+      expect(ran.length).toBeGreaterThanOrEqual(2);
+      expect(ran.filter((r) => r.status !== 'passed')).toEqual([]);
+      expect(results.execs).toBeGreaterThan(0);
+      // and its teardown, also run with these credentials, left nothing behind
+      const left = await pollUntil({
+        what: `namespaces of the ServiceAccount's run ${state.runId} to be gone`,
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        probe: async () =>
+          (await kube.core.listNamespace({ labelSelector: runSelector(state.runId) })).items.map((n) => `${n.metadata!.name}:${n.status!.phase}`),
+        done: (l) => l.length === 0,
+      });
+      expect(left).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('RBAC — negative controls', () => {
-  (canSetUp ? test : test.skip)('without the role (a ServiceAccount bound to nothing) the CLI exits 2 before creating anything, with one FORBIDDEN line naming what was denied', async () => {
-    const run = await runCli(unboundKc, 'unbound');
-    const err = lines(run.stderr);
-    expect({ exitCode: run.exitCode, stderrLines: err.length }).toEqual({ exitCode: 2, stderrLines: 1 });
-    expect(err[0]).toMatch(/^FORBIDDEN: /);
-    expect(err[0]).toContain(`user "${unboundUser}"`);
-    expect(err[0]).toContain('may not create namespaces');
-    for (const p of RUN_PERMISSIONS) expect(err[0]).toContain(describePermission(p));
-    // stopped by the preflight: no run was set up, so nothing was created and no report written
-    expect(run.stdout).not.toMatch(/^run r\w+: /m);
-    expect(existsSync(path.join(run.reportDir, 'results.json'))).toBe(false);
-  }, TIMEOUT);
+  (canSetUp ? test : test.skip)(
+    'without the role (a ServiceAccount bound to nothing) the CLI exits 2 before creating anything, with one FORBIDDEN line naming what was denied',
+    async () => {
+      const run = await runCli(unboundKc, 'unbound');
+      const err = lines(run.stderr);
+      expect({ exitCode: run.exitCode, stderrLines: err.length }).toEqual({ exitCode: 2, stderrLines: 1 });
+      expect(err[0]).toMatch(/^FORBIDDEN: /);
+      expect(err[0]).toContain(`user "${unboundUser}"`);
+      expect(err[0]).toContain('may not create namespaces');
+      for (const p of RUN_PERMISSIONS) expect(err[0]).toContain(describePermission(p));
+      // stopped by the preflight: no run was set up, so nothing was created and no report written
+      expect(run.stdout).not.toMatch(/^run r\w+: /m);
+      expect(existsSync(path.join(run.reportDir, 'results.json'))).toBe(false);
+    },
+    TIMEOUT,
+  );
 });

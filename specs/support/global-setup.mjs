@@ -12,7 +12,9 @@ export default async function globalSetup() {
   const r = await resolveCluster({}, process.env, { log: (line) => process.stderr.write(`${line}\n`) });
   if (!r.managed) return;
   process.env.KNC_MANAGED_CLUSTER = JSON.stringify(r.managed.cluster);
-  process.stderr.write(`jest: kind cluster ${r.managed.cluster.cluster} (${r.managed.cluster.created ? 'created' : 'reused'}): shape ${r.managed.cluster.shape}, CNI ${r.managed.cluster.cni}\n`);
+  process.stderr.write(
+    `jest: kind cluster ${r.managed.cluster.cluster} (${r.managed.cluster.created ? 'created' : 'reused'}): shape ${r.managed.cluster.shape}, CNI ${r.managed.cluster.cni}\n`,
+  );
   // the teardown deletes only a cluster this Jest run created (never one it reused: the reuse rule)
   globalThis.__kncCreatedCluster = r.managed.cluster.created === true;
 }

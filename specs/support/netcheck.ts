@@ -44,7 +44,10 @@ export function useNetcheck(name: string, checks: CheckDef[]): Netcheck {
   let error: Error | undefined;
   beforeAll(async () => {
     try {
-      result = await runSuite(await jestConnection(), checks, [new FileReporter(path.join('reports', 'jest', name))], { phases: PHASES, settings: runSettings(process.env) });
+      result = await runSuite(await jestConnection(), checks, [new FileReporter(path.join('reports', 'jest', name))], {
+        phases: PHASES,
+        settings: runSettings(process.env),
+      });
     } catch (err) {
       error = err as Error;
     }

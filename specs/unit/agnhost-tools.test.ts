@@ -20,11 +20,36 @@ import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../../src/probes/to
 const BUSYBOX = '/usr/bin/busybox';
 /** agnhost's packages over Alpine's busybox, as Debian ships them. */
 const PACKAGES: Record<string, string> = {
-  bash: '/usr/bin/bash', curl: '/usr/bin/curl', dig: '/usr/bin/dig', nslookup: '/usr/bin/nslookup', host: '/usr/bin/host',
-  nc: '/usr/bin/nc.openbsd', ip: '/usr/sbin/ip', ss: '/usr/bin/ss', getent: '/usr/bin/getent',
+  bash: '/usr/bin/bash',
+  curl: '/usr/bin/curl',
+  dig: '/usr/bin/dig',
+  nslookup: '/usr/bin/nslookup',
+  host: '/usr/bin/host',
+  nc: '/usr/bin/nc.openbsd',
+  ip: '/usr/sbin/ip',
+  ss: '/usr/bin/ss',
+  getent: '/usr/bin/getent',
 };
 /** jessie-dnsutils (the old default): a Debian base (coreutils, grep, mawk, libc-bin) plus dnsutils. */
-const JESSIE = ['sh', 'cat', 'mktemp', 'mkdir', 'rmdir', 'rm', 'sleep', 'date', 'wc', 'sha256sum', 'cut', 'timeout', 'grep', 'awk', 'getent', 'dig', 'nslookup'];
+const JESSIE = [
+  'sh',
+  'cat',
+  'mktemp',
+  'mkdir',
+  'rmdir',
+  'rm',
+  'sleep',
+  'date',
+  'wc',
+  'sha256sum',
+  'cut',
+  'timeout',
+  'grep',
+  'awk',
+  'getent',
+  'dig',
+  'nslookup',
+];
 
 function standIn(tools: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'knc-standin-'));
@@ -51,7 +76,10 @@ beforeAll(async () => {
     const hit = labels.join('.') === 'my-nginx.ns.svc.cluster.local' && q.readUInt16BE(qEnd - 4) === 1;
     const head = Buffer.from(q.subarray(0, 12));
     head.writeUInt16BE(0x8400 | (q.readUInt16BE(2) & 0x0100) | (hit ? 0 : 3), 2); // QR AA RD, NOERROR / NXDOMAIN
-    head.writeUInt16BE(1, 4); head.writeUInt16BE(hit ? 1 : 0, 6); head.writeUInt16BE(0, 8); head.writeUInt16BE(0, 10);
+    head.writeUInt16BE(1, 4);
+    head.writeUInt16BE(hit ? 1 : 0, 6);
+    head.writeUInt16BE(0, 8);
+    head.writeUInt16BE(0, 10);
     const answer = hit ? Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 96, 0, 99]) : Buffer.alloc(0);
     dns.send(Buffer.concat([head, q.subarray(12, qEnd), answer]), rinfo.port, rinfo.address);
   });
@@ -71,7 +99,7 @@ async function fanout(dir: string, probes: Probe[]) {
 }
 
 describe('the tool check (one exec asks the probe image for every command the probes call)', () => {
-  it('agnhost\'s tool set has every one', async () => {
+  it("agnhost's tool set has every one", async () => {
     const [, ...args] = toolCheckProbe().argv;
     const res = await execa(path.join(agnhost, 'sh'), args, { env: { PATH: agnhost }, extendEnv: false });
     expect(parseToolCheck(res.stdout)).toEqual([]);
@@ -87,7 +115,7 @@ describe('the tool check (one exec asks the probe image for every command the pr
   });
 });
 
-describe('today\'s probes with exactly agnhost\'s tools (busybox sh/timeout, bind dig, getent)', () => {
+describe("today's probes with exactly agnhost's tools (busybox sh/timeout, bind dig, getent)", () => {
   // Not here: the HTTP probes (wget -T). Debian bookworm's busybox 1.35 wget segfaults whenever -T
   // is given (exit 139, also outside any probe); Alpine's and Debian trixie's busybox do not.
   it('the fan-out frames every probe and times it (busybox date has no %N: /proc/uptime); dig and libc answer', async () => {

@@ -81,14 +81,30 @@ describe('verifyPage', () => {
 
   it('fails when the request succeeds but the body is not the welcome page', () => {
     expectFailure(verifyPage('pod-ip', FROM, 'whoami', rec('whoami')), {
-      check: 'pod-ip', from: FROM, to: 'whoami', expected: 'the nginx welcome page', seen: /saw ok \(exit 0 after \d+ms: "client=10\.244\.1\.22 server=whoami"\)/,
+      check: 'pod-ip',
+      from: FROM,
+      to: 'whoami',
+      expected: 'the nginx welcome page',
+      seen: /saw ok \(exit 0 after \d+ms: "client=10\.244\.1\.22 server=whoami"\)/,
     });
   });
 
   it('expecting a timeout: passes on the real timeout, fails on ok and on a refusal', () => {
     expect(verifyPage('pod-ip-unheld', FROM, `${CAPTURE.unheldIP}:80`, rec('unheld'), 'timeout')).toBeUndefined();
-    expectFailure(verifyPage('pod-ip-unheld', FROM, 'web', rec('page'), 'timeout'), { check: 'pod-ip-unheld', from: FROM, to: 'web', expected: 'outcome timeout', seen: /saw ok \(exit 0/ });
-    expectFailure(verifyPage('pod-ip-unheld', FROM, 'web', rec('refused'), 'timeout'), { check: 'pod-ip-unheld', from: FROM, to: 'web', expected: 'outcome timeout', seen: /saw fail \(exit 1/ });
+    expectFailure(verifyPage('pod-ip-unheld', FROM, 'web', rec('page'), 'timeout'), {
+      check: 'pod-ip-unheld',
+      from: FROM,
+      to: 'web',
+      expected: 'outcome timeout',
+      seen: /saw ok \(exit 0/,
+    });
+    expectFailure(verifyPage('pod-ip-unheld', FROM, 'web', rec('refused'), 'timeout'), {
+      check: 'pod-ip-unheld',
+      from: FROM,
+      to: 'web',
+      expected: 'outcome timeout',
+      seen: /saw fail \(exit 1/,
+    });
   });
 
   it('expecting fail: passes on the refusal and the 404', () => {
@@ -104,14 +120,22 @@ describe('verifyNoNat', () => {
 
   it('fails naming what the server saw when it saw another address', () => {
     const x = expectFailure(verifyNoNat('no-nat', FROM, 'whoami', '10.244.1.99', rec('whoami')), {
-      check: 'no-nat', from: FROM, to: 'whoami', expected: 'the server to see client address 10.244.1.99', seen: 'client=10.244.1.22 server=whoami',
+      check: 'no-nat',
+      from: FROM,
+      to: 'whoami',
+      expected: 'the server to see client address 10.244.1.99',
+      seen: 'client=10.244.1.22 server=whoami',
     });
     expect(x.ctx.command).toBe(rec('whoami').command);
   });
 
   it('fails with the outcome when there is no whoami answer', () => {
     expectFailure(verifyNoNat('no-nat', FROM, 'x', CAPTURE.probePodIP, rec('unheld')), {
-      check: 'no-nat', from: FROM, to: 'x', expected: `the server to see client address ${CAPTURE.probePodIP}`, seen: /saw timeout \(exit 1 after \d+ms: "wget: download timed out"\)/,
+      check: 'no-nat',
+      from: FROM,
+      to: 'x',
+      expected: `the server to see client address ${CAPTURE.probePodIP}`,
+      seen: /saw timeout \(exit 1 after \d+ms: "wget: download timed out"\)/,
     });
   });
 });

@@ -2,8 +2,23 @@
 // and kind's IPv6/dual-stack defaults (pod fd00:10:244::/56, service fd00:10:96::/112, node network fc00:f853:ccd:e793::/64).
 import { describe, it, expect } from '@jest/globals';
 import {
-  addressInCidr, addressOfFamily, byFamily, canonicalIp, cidrFamily, familiesOf, hostPort, inCidr, intToIp, ipFamily, ipToInt, isIPv4, isIPv6,
-  parseCidr, parseIp, sameIp, unusedAddress,
+  addressInCidr,
+  addressOfFamily,
+  byFamily,
+  canonicalIp,
+  cidrFamily,
+  familiesOf,
+  hostPort,
+  inCidr,
+  intToIp,
+  ipFamily,
+  ipToInt,
+  isIPv4,
+  isIPv6,
+  parseCidr,
+  parseIp,
+  sameIp,
+  unusedAddress,
 } from '../../src/util/cidr.js';
 import { parseGetent } from '../../src/probes/dns.js';
 import { CAPTURE, captured } from './fixture-files.js';
@@ -35,7 +50,7 @@ describe('parseCidr / inCidr', () => {
     expect(parseCidr('10.96.0.10/32').base).toBe(BigInt(ipToInt('10.96.0.10')));
   });
 
-  it('places the cluster\'s real addresses in the right ranges', () => {
+  it("places the cluster's real addresses in the right ranges", () => {
     for (const ip of [CAPTURE.webPodIP, CAPTURE.whoamiPodIP, CAPTURE.probePodIP, CAPTURE.nodeCni0IP, CAPTURE.unheldIP]) {
       expect(inCidr(ip, CAPTURE.podCidr)).toBe(true);
       expect(inCidr(ip, CAPTURE.serviceCidr)).toBe(false);
@@ -97,8 +112,15 @@ describe('unusedAddress', () => {
 
 // kind's defaults for ipFamily ipv6 / dual (kind's config docs), the node network docker gives kind,
 // and addresses in every spelling an operator meets (kubectl, iproute2, nginx's $remote_addr).
-const V6 = { podCidr: 'fd00:10:244::/56', serviceCidr: 'fd00:10:96::/112', nodeCidr: 'fc00:f853:ccd:e793::/64', dnsIP: 'fd00:10:96::a',
-  podIP: 'fd00:10:244:1::5', nodeIP: 'fc00:f853:ccd:e793::2', nodePodCidr: 'fd00:10:244:1::/64' } as const;
+const V6 = {
+  podCidr: 'fd00:10:244::/56',
+  serviceCidr: 'fd00:10:96::/112',
+  nodeCidr: 'fc00:f853:ccd:e793::/64',
+  dnsIP: 'fd00:10:96::a',
+  podIP: 'fd00:10:244:1::5',
+  nodeIP: 'fc00:f853:ccd:e793::2',
+  nodePodCidr: 'fd00:10:244:1::/64',
+} as const;
 
 describe('parseIp / canonicalIp / ipFamily (IPv6 forms)', () => {
   it('reads full, compressed and mixed-case spellings as one value', () => {
@@ -143,8 +165,25 @@ describe('parseIp / canonicalIp / ipFamily (IPv6 forms)', () => {
 
   it('refuses zones, bad groups and what is no address, naming the input', () => {
     expect(() => parseIp('fe80::1%eth0')).toThrow(/zone index not allowed\): "fe80::1%eth0"/);
-    for (const bad of ['', ':', ':::', '1::2::3', 'fd00:10:244:1::5/64', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::1', 'g::1',
-      ':1::', '1::2:', '::ffff:10.244.1.256', '::ffff:10.244.1', '1:2:3:4:5:6:7:1.2.3.4', '[::1]', ' ::1', 'localhost']) {
+    for (const bad of [
+      '',
+      ':',
+      ':::',
+      '1::2::3',
+      'fd00:10:244:1::5/64',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '12345::1',
+      'g::1',
+      ':1::',
+      '1::2:',
+      '::ffff:10.244.1.256',
+      '::ffff:10.244.1',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '[::1]',
+      ' ::1',
+      'localhost',
+    ]) {
       expect(() => parseIp(bad)).toThrow(/not an IP address/);
       expect(isIPv6(bad)).toBe(false);
       expect(isIPv4(bad)).toBe(false);
@@ -161,10 +200,11 @@ describe('parseCidr / inCidr (IPv6 and dual-stack)', () => {
     expect(parseCidr('::/0')).toEqual({ family: 'IPv6', base: 0n, bits: 0, text: '::/0' });
     expect(cidrFamily(V6.serviceCidr)).toBe('IPv6');
     expect(cidrFamily(CAPTURE.serviceCidr)).toBe('IPv4');
-    for (const bad of ['fd00::/129', 'fd00::/-1', 'fd00::', 'fd00::/x', 'fd00::1%eth0/64', 'fd00:::/64', '/64']) expect(() => parseCidr(bad)).toThrow(/not an? (IPv6 )?CIDR/);
+    for (const bad of ['fd00::/129', 'fd00::/-1', 'fd00::', 'fd00::/x', 'fd00::1%eth0/64', 'fd00:::/64', '/64'])
+      expect(() => parseCidr(bad)).toThrow(/not an? (IPv6 )?CIDR/);
   });
 
-  it('places kind\'s IPv6 addresses in the right ranges, bounds inclusive', () => {
+  it("places kind's IPv6 addresses in the right ranges, bounds inclusive", () => {
     expect(inCidr(V6.podIP, V6.podCidr)).toBe(true);
     expect(inCidr(V6.podIP, V6.nodePodCidr)).toBe(true);
     expect(inCidr(V6.podIP, 'fd00:10:244:2::/64')).toBe(false);
@@ -191,21 +231,21 @@ describe('parseCidr / inCidr (IPv6 and dual-stack)', () => {
 });
 
 describe('addressInCidr / unusedAddress / family helpers', () => {
-  it('an address well inside a range, in both families (the safety net\'s `ip route get` target)', () => {
+  it("an address well inside a range, in both families (the safety net's `ip route get` target)", () => {
     expect(addressInCidr(CAPTURE.podCidr, 7)).toBe('10.244.0.7');
     expect(addressInCidr(V6.podCidr, 7)).toBe('fd00:10:244::7');
     expect(addressInCidr(V6.serviceCidr, 10)).toBe(V6.dnsIP);
     expect(() => addressInCidr('10.0.0.0/30', 4)).toThrow(/outside 10\.0\.0\.0\/30/);
   });
 
-  it('picks the highest usable IPv6 address of a node\'s pod range that no pod holds, any spelling of a taken one', () => {
+  it("picks the highest usable IPv6 address of a node's pod range that no pod holds, any spelling of a taken one", () => {
     expect(unusedAddress(V6.nodePodCidr, [V6.podIP])).toBe('fd00:10:244:1:ffff:ffff:ffff:fffe');
     expect(unusedAddress(V6.nodePodCidr, ['FD00:10:244:1:FFFF:FFFF:FFFF:FFFE'])).toBe('fd00:10:244:1:ffff:ffff:ffff:fffd');
     expect(unusedAddress('fd00::/126', [])).toBe('fd00::2');
     expect(() => unusedAddress('fd00::/127', [])).toThrow(/no unused address left/);
   });
 
-  it('splits addresses and ranges by family; a pod\'s address of a family from status.podIPs', () => {
+  it("splits addresses and ranges by family; a pod's address of a family from status.podIPs", () => {
     const podIPs = [{ ip: V6.podIP }, { ip: CAPTURE.webPodIP }];
     expect(byFamily(podIPs, (p) => p.ip)).toEqual({ IPv4: [{ ip: CAPTURE.webPodIP }], IPv6: [{ ip: V6.podIP }] });
     expect(byFamily([{ ip: '' }, { ip: 'none' }], (p) => p.ip)).toEqual({ IPv4: [], IPv6: [] });
@@ -213,8 +253,18 @@ describe('addressInCidr / unusedAddress / family helpers', () => {
     expect(familiesOf([V6.serviceCidr])).toEqual(['IPv6']);
     expect(familiesOf([CAPTURE.dnsIP, 'junk'])).toEqual(['IPv4']);
     expect(familiesOf([])).toEqual([]);
-    expect(addressOfFamily(podIPs.map((p) => p.ip), 'IPv4')).toBe(CAPTURE.webPodIP);
-    expect(addressOfFamily(podIPs.map((p) => p.ip), 'IPv6')).toBe(V6.podIP);
+    expect(
+      addressOfFamily(
+        podIPs.map((p) => p.ip),
+        'IPv4',
+      ),
+    ).toBe(CAPTURE.webPodIP);
+    expect(
+      addressOfFamily(
+        podIPs.map((p) => p.ip),
+        'IPv6',
+      ),
+    ).toBe(V6.podIP);
     expect(addressOfFamily([CAPTURE.webPodIP], 'IPv6')).toBeUndefined();
   });
 

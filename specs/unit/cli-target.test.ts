@@ -23,10 +23,29 @@ describe('target cluster', () => {
   it('a user cluster gets public images unless told otherwise; the managed one the images cluster-up loaded', () => {
     expect(userTarget({ kubeconfig: '/k' }, {})!.images).toEqual(DEFAULT_IMAGES);
     expect(userTarget({ kubeconfig: '/k' }, {})!.defaulted).toEqual(['nginx', 'probe']);
-    expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!).toMatchObject({ images: { nginx: 'n:2', probe: 'p:1' }, defaulted: [] });
+    expect(userTarget({ kubeconfig: '/k', probeImage: 'p:1' }, { KNC_NGINX_IMAGE: 'n:2' })!).toMatchObject({
+      images: { nginx: 'n:2', probe: 'p:1' },
+      defaulted: [],
+    });
     expect(userTarget({}, {})).toBeUndefined();
-    const m = managedTarget({ cluster: 'c', kubeconfig: '/cache/kubeconfig-c', nginxImage: 'kn', probeImage: 'kp', offline: true, cni: 'kube-router', shape: 'alt', ipFamily: 'dual' }, {});
-    expect(m).toEqual({ kubeconfig: '/cache/kubeconfig-c', managed: { cluster: 'c', cni: 'kube-router', shape: 'alt', ipFamily: 'dual' }, images: { nginx: 'kn', probe: 'kp' } });
+    const m = managedTarget(
+      {
+        cluster: 'c',
+        kubeconfig: '/cache/kubeconfig-c',
+        nginxImage: 'kn',
+        probeImage: 'kp',
+        offline: true,
+        cni: 'kube-router',
+        shape: 'alt',
+        ipFamily: 'dual',
+      },
+      {},
+    );
+    expect(m).toEqual({
+      kubeconfig: '/cache/kubeconfig-c',
+      managed: { cluster: 'c', cni: 'kube-router', shape: 'alt', ipFamily: 'dual' },
+      images: { nginx: 'kn', probe: 'kp' },
+    });
   });
 
   it('images nobody named: the offline ones when every node holds them (nothing pulled), else the public default', () => {
@@ -43,14 +62,30 @@ describe('target cluster', () => {
   });
 
   it('the scripts get kube-netcheck choices as KNC_* variables and nothing else changes', () => {
-    const e = scriptEnv({ cni: 'kube-router', cniManifest: 'x.yaml', shape: 'alt', nodeImage: 'n', ipFamily: 'ipv6' }, { PATH: '/bin', KNC_KUBECONFIG: '/user/kc' });
-    expect([e.KNC_CNI, e.KNC_CNI_MANIFEST, e.KNC_SHAPE, e.KNC_NODE_IMAGE, e.KNC_IP_FAMILY, e.PATH, e.KNC_KUBECONFIG]).toEqual(['kube-router', path.resolve('x.yaml'), 'alt', 'n', 'ipv6', '/bin', '/user/kc']);
+    const e = scriptEnv(
+      { cni: 'kube-router', cniManifest: 'x.yaml', shape: 'alt', nodeImage: 'n', ipFamily: 'ipv6' },
+      { PATH: '/bin', KNC_KUBECONFIG: '/user/kc' },
+    );
+    expect([e.KNC_CNI, e.KNC_CNI_MANIFEST, e.KNC_SHAPE, e.KNC_NODE_IMAGE, e.KNC_IP_FAMILY, e.PATH, e.KNC_KUBECONFIG]).toEqual([
+      'kube-router',
+      path.resolve('x.yaml'),
+      'alt',
+      'n',
+      'ipv6',
+      '/bin',
+      '/user/kc',
+    ]);
     expect(scriptEnv({}, { KNC_IP_FAMILY: 'dual' }).KNC_IP_FAMILY).toBe('dual');
   });
 });
 
 describe('the context rule lives in one place (cluster/flags.ts); the connection loads the kubeconfig once with it', () => {
-  const twoContexts = (dir: string) => writeTemp(dir, 'kc', kubeconfigYaml('http://127.0.0.1:1', 'kind-a').replace('contexts:\n', 'contexts:\n- name: kind-b\n  context:\n    cluster: kind-a\n    user: kind-a\n'));
+  const twoContexts = (dir: string) =>
+    writeTemp(
+      dir,
+      'kc',
+      kubeconfigYaml('http://127.0.0.1:1', 'kind-a').replace('contexts:\n', 'contexts:\n- name: kind-b\n  context:\n    cluster: kind-a\n    user: kind-a\n'),
+    );
 
   it('KNC_CONTEXT applies to KNC_KUBECONFIG, through the resolver, into the connection', () =>
     withTempDir(async (dir) => {
@@ -66,7 +101,7 @@ describe('the context rule lives in one place (cluster/flags.ts); the connection
       expect(r.conn.nodeAccess).toBeUndefined();
     }));
 
-  it('the kube layer reads no KNC_* variable: loadKubeConfig uses the context it is given, else the file\'s', () =>
+  it("the kube layer reads no KNC_* variable: loadKubeConfig uses the context it is given, else the file's", () =>
     withTempDir(async (dir) => {
       const file = await twoContexts(dir);
       const saved = { kc: process.env.KNC_KUBECONFIG, ctx: process.env.KNC_CONTEXT };
@@ -76,7 +111,10 @@ describe('the context rule lives in one place (cluster/flags.ts); the connection
         expect(loadKubeConfig({ kubeconfig: file }).getCurrentContext()).toBe('kind-a');
         expect(loadKubeConfig({ kubeconfig: file, context: 'kind-b' }).getCurrentContext()).toBe('kind-b');
       } finally {
-        for (const [k, v] of [['KNC_KUBECONFIG', saved.kc], ['KNC_CONTEXT', saved.ctx]] as const) {
+        for (const [k, v] of [
+          ['KNC_KUBECONFIG', saved.kc],
+          ['KNC_CONTEXT', saved.ctx],
+        ] as const) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
         }
@@ -90,7 +128,10 @@ describe('the context rule lives in one place (cluster/flags.ts); the connection
       const c = connect({ kubeconfig: file, context: 'kind-b', images: DEFAULT_IMAGES }, kc);
       expect(c.kube.kc).toBe(kc);
       // a managed target gets the provider's node access
-      const m = connect({ kubeconfig: file, context: 'kind-b', images: DEFAULT_IMAGES, managed: { cluster: 'c', cni: 'flannel-host-gw', shape: 'default' } }, kc);
+      const m = connect(
+        { kubeconfig: file, context: 'kind-b', images: DEFAULT_IMAGES, managed: { cluster: 'c', cni: 'flannel-host-gw', shape: 'default' } },
+        kc,
+      );
       expect(typeof m.nodeAccess?.exec).toBe('function');
     }));
 });
@@ -100,7 +141,11 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
 
   it('cluster up --cni kube-router, then run with nothing named: the kube-router cluster, as it is', () => {
     expect(planManaged({}, {}, running('kube-router'))).toMatchObject({ action: 'reuse', cni: 'kube-router', shape: 'default' });
-    expect(planManaged({}, { PATH: '/bin', KNC_CLUSTER: 'x' }, running('manifest:calico.yaml', 'alt'))).toMatchObject({ action: 'reuse', cni: 'manifest:calico.yaml', shape: 'alt' });
+    expect(planManaged({}, { PATH: '/bin', KNC_CLUSTER: 'x' }, running('manifest:calico.yaml', 'alt'))).toMatchObject({
+      action: 'reuse',
+      cni: 'manifest:calico.yaml',
+      shape: 'alt',
+    });
     // a dual-stack cluster reused as it is keeps its family (its ranges are what the safety net routes)
     const dual: FoundCluster = { exists: true, notRunning: [], identity: { cni: 'flannel-host-gw', shape: 'default', pending: false, ipFamily: 'dual' } };
     expect(planManaged({}, {}, dual)).toMatchObject({ action: 'reuse', ipFamily: 'dual' });
@@ -113,7 +158,10 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
     expect(planManaged({ shape: 'alt' }, {}, running('kube-router')).action).toBe('as-named');
     expect(planManaged({ cniManifest: 'x.yaml' }, {}, running('kube-router')).action).toBe('as-named');
     expect(planManaged({}, { KNC_SHAPE: 'alt' }, running('kube-router')).action).toBe('as-named');
-    expect(planManaged({}, { KNC_CNI: 'kube-router', KNC_NODE_IMAGE: 'n' }, running('kube-router'))).toEqual({ action: 'as-named', why: 'the command names its CNI, node image' });
+    expect(planManaged({}, { KNC_CNI: 'kube-router', KNC_NODE_IMAGE: 'n' }, running('kube-router'))).toEqual({
+      action: 'as-named',
+      why: 'the command names its CNI, node image',
+    });
     expect(namedChoices({}, { KNC_CLUSTER: 'x', KNC_KUBECONFIG: '/k', KNC_CNI: '' })).toEqual([]);
   });
 
@@ -122,27 +170,62 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
   });
 
   it('a cluster that cannot be reused as it is is refused, never replaced unasked', () => {
-    expect(planManaged({}, {}, { exists: true, notRunning: ['kube-netcheck-worker: exited'], identity: { cni: 'kube-router', shape: 'default', pending: false } })).toEqual({
+    expect(
+      planManaged({}, {}, { exists: true, notRunning: ['kube-netcheck-worker: exited'], identity: { cni: 'kube-router', shape: 'default', pending: false } }),
+    ).toEqual({
       action: 'refuse',
       why: 'node kube-netcheck-worker: exited not running',
     });
-    expect(planManaged({}, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } })).toEqual({ action: 'refuse', why: 'its CNI (kube-router) install never finished' });
+    expect(planManaged({}, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } })).toEqual({
+      action: 'refuse',
+      why: 'its CNI (kube-router) install never finished',
+    });
     expect(planManaged({}, {}, { exists: true, notRunning: [] }).action).toBe('refuse');
   });
 
   it('reads the identity cluster-up.sh records in the control-plane node', () => {
-    expect(parseIdentity('shape=default cni=kube-router config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f\n')).toEqual({ shape: 'default', cni: 'kube-router', pending: false, ipFamily: 'ipv4' });
-    expect(parseIdentity('pending shape=alt cni=manifest:calico.yaml config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'alt', cni: 'manifest:calico.yaml', pending: true, ipFamily: 'ipv4' });
+    expect(parseIdentity('shape=default cni=kube-router config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f\n')).toEqual({
+      shape: 'default',
+      cni: 'kube-router',
+      pending: false,
+      ipFamily: 'ipv4',
+    });
+    expect(parseIdentity('pending shape=alt cni=manifest:calico.yaml config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({
+      shape: 'alt',
+      cni: 'manifest:calico.yaml',
+      pending: true,
+      ipFamily: 'ipv4',
+    });
     // ipv6/dual clusters name their family (scripts/cluster-up.sh); an unknown family is no identity
-    expect(parseIdentity('shape=default cni=flannel-host-gw family=dual config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({ shape: 'default', cni: 'flannel-host-gw', pending: false, ipFamily: 'dual' });
+    expect(parseIdentity('shape=default cni=flannel-host-gw family=dual config=3f2a1b0c9d8e cni-key=0a1b2c3d4e5f')).toEqual({
+      shape: 'default',
+      cni: 'flannel-host-gw',
+      pending: false,
+      ipFamily: 'dual',
+    });
     expect(parseIdentity('shape=default cni=flannel-host-gw family=ipv7 config=3f2a1b0c9d8e')).toBeUndefined();
     expect(parseIdentity('garbage')).toBeUndefined();
   });
 
   it('run says what it found: created or reused as it is, shape and CNI', () => {
-    const k = { cluster: 'kube-netcheck', kubeconfig: '/c/kc', nginxImage: 'n', probeImage: 'p', offline: true, cni: 'kube-router', shape: 'default', created: false };
-    expect(describeManaged(k, planManaged({}, {}, running('kube-router')))).toBe('kind cluster kube-netcheck (reused as it is): shape default, CNI kube-router');
-    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true }, { action: 'create', why: '' })).toBe('kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw');
-    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true, ipFamily: 'dual' }, { action: 'create', why: '' })).toBe('kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw, IP family dual');
+    const k = {
+      cluster: 'kube-netcheck',
+      kubeconfig: '/c/kc',
+      nginxImage: 'n',
+      probeImage: 'p',
+      offline: true,
+      cni: 'kube-router',
+      shape: 'default',
+      created: false,
+    };
+    expect(describeManaged(k, planManaged({}, {}, running('kube-router')))).toBe(
+      'kind cluster kube-netcheck (reused as it is): shape default, CNI kube-router',
+    );
+    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true }, { action: 'create', why: '' })).toBe(
+      'kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw',
+    );
+    expect(describeManaged({ ...k, cni: 'flannel-host-gw', created: true, ipFamily: 'dual' }, { action: 'create', why: '' })).toBe(
+      'kind cluster kube-netcheck (created now): shape default, CNI flannel-host-gw, IP family dual',
+    );
   });
 });

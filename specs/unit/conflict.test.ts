@@ -8,15 +8,23 @@ import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
 // the Status body a kube-apiserver returns when a PUT carries a stale resourceVersion
 const CONFLICT = {
-  kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409,
-  message: 'Operation cannot be fulfilled on deployments.apps "my-nginx": the object has been modified; please apply your changes to the latest version and try again',
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  reason: 'Conflict',
+  code: 409,
+  message:
+    'Operation cannot be fulfilled on deployments.apps "my-nginx": the object has been modified; please apply your changes to the latest version and try again',
   details: { name: 'my-nginx', group: 'apps', kind: 'deployments' },
 };
 
 const scale = (rv: number, replicas: number) => ({
-  kind: 'Scale', apiVersion: 'autoscaling/v1',
+  kind: 'Scale',
+  apiVersion: 'autoscaling/v1',
   metadata: { name: 'my-nginx', namespace: 'ns', resourceVersion: String(rv) },
-  spec: { replicas }, status: { replicas, selector: 'run=my-nginx' },
+  spec: { replicas },
+  status: { replicas, selector: 'run=my-nginx' },
 });
 
 describe('retryOnConflict: read the scale subresource, replace it, again on 409', () => {
@@ -63,9 +71,12 @@ describe('retryOnConflict: read the scale subresource, replace it, again on 409'
     expect(seen).toEqual(['GET', 'PUT', 'GET', 'PUT', 'GET', 'PUT']);
   });
 
-  it('a conflict that never ends is thrown after 5 tries, named by the API\'s reason and message', async () => {
+  it("a conflict that never ends is thrown after 5 tries, named by the API's reason and message", async () => {
     const { seen, apps } = await server(99);
-    const err = await retryOnConflict(write(apps, 3)).then(() => undefined, (e: unknown) => e);
+    const err = await retryOnConflict(write(apps, 3)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApiException);
     expect(seen.filter((m) => m === 'PUT')).toHaveLength(5);
     expect(isConflict(err)).toBe(true);
@@ -77,8 +88,19 @@ describe('retryOnConflict: read the scale subresource, replace it, again on 409'
 
   it('any other error is not retried', async () => {
     let calls = 0;
-    const gone = new ApiException(404, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', reason: 'NotFound', code: 404, message: 'deployments.apps "x" not found' }), {});
-    const err = await retryOnConflict(async () => { calls++; throw gone; }).then(() => undefined, (e: unknown) => e);
+    const gone = new ApiException(
+      404,
+      'Unknown API Status Code!',
+      JSON.stringify({ kind: 'Status', reason: 'NotFound', code: 404, message: 'deployments.apps "x" not found' }),
+      {},
+    );
+    const err = await retryOnConflict(async () => {
+      calls++;
+      throw gone;
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(calls).toBe(1);
     expect(isConflict(err)).toBe(false);
     expect(errorLine(err)).toBe('API 404 NotFound: deployments.apps "x" not found');

@@ -23,17 +23,31 @@ describe('conformance: run.sh arguments', () => {
     expect(runShArgs({ kubeconfig: 'kc', reportDir: 'r' })).toEqual(['--kubeconfig', path.resolve('kc'), '--report-dir', path.resolve('r')]);
     expect(
       runShArgs({ kubeconfig: '/kc', reportDir: '/r', context: 'ctx', focus: 'DNS', skip: 'Proxy', specTimeout: '90s', timeout: '20m', isolate: true }),
-    ).toEqual(['--kubeconfig', '/kc', '--report-dir', '/r', '--context', 'ctx', '--focus', 'DNS', '--skip', 'Proxy', '--spec-timeout', '90s', '--timeout', '20m', '--isolate']);
+    ).toEqual([
+      '--kubeconfig',
+      '/kc',
+      '--report-dir',
+      '/r',
+      '--context',
+      'ctx',
+      '--focus',
+      'DNS',
+      '--skip',
+      'Proxy',
+      '--spec-timeout',
+      '90s',
+      '--timeout',
+      '20m',
+      '--isolate',
+    ]);
   });
 });
 
 describe('conformance: the one-line setup failure', () => {
   it("is run.sh's last 'kube-netcheck:' line without the prefix", () => {
-    const stderr = [
-      '[12:00:00] note: something',
-      'kube-netcheck: the cluster runs Kubernetes v1.33.1 but e2e.test was built for v1.34.4: rebuild it',
-      '',
-    ].join('\n');
+    const stderr = ['[12:00:00] note: something', 'kube-netcheck: the cluster runs Kubernetes v1.33.1 but e2e.test was built for v1.34.4: rebuild it', ''].join(
+      '\n',
+    );
     expect(setupFailureLine(stderr, 2)).toBe('the cluster runs Kubernetes v1.33.1 but e2e.test was built for v1.34.4: rebuild it');
   });
   it('names the exit code and the last line when run.sh died without saying why', () => {

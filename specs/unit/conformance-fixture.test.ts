@@ -36,7 +36,10 @@ describe('upstream JUnit of the full 45 on a healthy cluster', () => {
   });
 
   it('a failed suite node is reported (no test could run)', () => {
-    const broken = healthy.replace('<testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="passed"', '<testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="failed"');
+    const broken = healthy.replace(
+      '<testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="passed"',
+      '<testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="failed"',
+    );
     expect(broken).not.toBe(healthy);
     const failed = parseJunit(broken).filter((t) => t.status === 'failed');
     expect(failed.map((t) => t.name)).toEqual(['[SynchronizedBeforeSuite]']);
@@ -61,7 +64,12 @@ describe('upstream JUnit of 8 tests, each in its own process, under a cross-node
 
   it('2 passed, 6 failed: every failure is the 90 s budget running out', () => {
     expect(tests).toHaveLength(8);
-    expect(tests.filter((t) => t.status === 'passed').map((t) => t.name).sort()).toEqual([
+    expect(
+      tests
+        .filter((t) => t.status === 'passed')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual([
       '[sig-network] EndpointSlice should create Endpoints and EndpointSlices for Pods matching a Service [Conformance]',
       '[sig-network] Networking Granular Checks: Pods should function for node-pod communication: http [LinuxOnly] [NodeConformance] [Conformance]',
     ]);
@@ -72,7 +80,11 @@ describe('upstream JUnit of 8 tests, each in its own process, under a cross-node
 
   it('the step names where each test was stuck', () => {
     const byName = new Map(tests.map((t) => [t.name, t.message]));
-    expect(byName.get('[sig-network] Services should serve a basic endpoint from pods [Conformance]')).toContain('at step "Checking if the Service forwards traffic to pod1"');
-    expect(byName.get('[sig-network] DNS should provide DNS for services [Conformance]')).toContain('at step "looking for the results for each expected name from probers"');
+    expect(byName.get('[sig-network] Services should serve a basic endpoint from pods [Conformance]')).toContain(
+      'at step "Checking if the Service forwards traffic to pod1"',
+    );
+    expect(byName.get('[sig-network] DNS should provide DNS for services [Conformance]')).toContain(
+      'at step "looking for the results for each expected name from probers"',
+    );
   });
 });

@@ -40,7 +40,8 @@ describe('conformance JUnit reader: the shapes Ginkgo writes', () => {
 
 describe('conformance JUnit reader: several e2e.test processes merged (--isolate)', () => {
   const ran = (n: string, status: string) => `<testcase name="[It] ${n}" classname="Kubernetes e2e suite" status="${status}" time="2"></testcase>`;
-  const out = (n: string) => `<testcase name="[It] ${n}" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>`;
+  const out = (n: string) =>
+    `<testcase name="[It] ${n}" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>`;
   const merged = `<testsuites><testsuite>${ran('A', 'passed')}${out('B')}${out('A')}${ran('B', 'timedout')}${out('C')}</testsuite></testsuites>`;
 
   it('each selected test once, from the process that ran it; one that never ran is skipped', () => {

@@ -9,29 +9,48 @@ import { CheckFailure, throwAll } from '../../src/verdicts/failure.js';
 import { ownedBy } from '../../src/engine/run-suite.js';
 
 const fail = (over: Partial<ConstructorParameters<typeof CheckFailure>[0]> = {}) =>
-  new CheckFailure({ check: 'pod-ip.cross-node', from: 'pod a/p on n1', to: 't 10.0.0.2:80 on n2', expected: 'an answer from pod t', seen: 'timeout (exit 137 after 3001ms: "")', ...over });
+  new CheckFailure({
+    check: 'pod-ip.cross-node',
+    from: 'pod a/p on n1',
+    to: 't 10.0.0.2:80 on n2',
+    expected: 'an answer from pod t',
+    seen: 'timeout (exit 137 after 3001ms: "")',
+    ...over,
+  });
 const where = { from: 'pod a/p on n1', to: 't' };
 
 describe('mustFail: the structured fields, not the message', () => {
   it('returns the failure fields when every field matches', () => {
-    expect(mustFail(where, () => fail(), { check: 'pod-ip.cross-node', from: 'pod a/p on n1', expected: 'an answer from pod t', seen: /^timeout / })).toEqual([fail().ctx]);
+    expect(mustFail(where, () => fail(), { check: 'pod-ip.cross-node', from: 'pod a/p on n1', expected: 'an answer from pod t', seen: /^timeout / })).toEqual([
+      fail().ctx,
+    ]);
   });
   it('a verdict that passed fails the control, saying what was expected', () => {
-    expect(() => mustFail(where, () => undefined, { check: 'pod-ip.cross-node', seen: /^timeout/ })).toThrow(/^\[negative-control\] from pod a\/p on n1 to t: expected the verdict of pod-ip\.cross-node to fail with seen \/\^timeout\/, saw it passed$/);
+    expect(() => mustFail(where, () => undefined, { check: 'pod-ip.cross-node', seen: /^timeout/ })).toThrow(
+      /^\[negative-control\] from pod a\/p on n1 to t: expected the verdict of pod-ip\.cross-node to fail with seen \/\^timeout\/, saw it passed$/,
+    );
     expect(() => mustFail(where, () => ({ evidence: 1 }), { check: 'x', seen: 'y' })).toThrow(/saw it passed/);
   });
   it('a failure with the right words in another field (or another check) does not count', () => {
     const f = fail({ expected: 'timeout', seen: 'ok' });
     expect(() => mustFail(where, () => f, { check: 'pod-ip.cross-node', seen: /timeout/ })).toThrow(/1 of 1 failures differ: seen "ok" is not \/timeout\//);
-    expect(() => mustFail(where, () => fail({ check: 'pod-ip-cross-node' }), { check: 'pod-ip.cross-node', seen: /timeout/ })).toThrow(/check "pod-ip-cross-node" is not pod-ip\.cross-node/);
+    expect(() => mustFail(where, () => fail({ check: 'pod-ip-cross-node' }), { check: 'pod-ip.cross-node', seen: /timeout/ })).toThrow(
+      /check "pod-ip-cross-node" is not pod-ip\.cross-node/,
+    );
   });
   it('every failure must match: a fault on one node must not fail elsewhere', () => {
     const run = () => throwAll([fail(), fail({ from: 'pod a/q on n3' })]);
     expect(failuresOf(run)).toHaveLength(2);
-    expect(() => mustFail(where, run, { check: 'pod-ip.cross-node', from: 'pod a/p on n1', seen: /timeout/ })).toThrow(/1 of 2 failures differ: from "pod a\/q on n3"/);
+    expect(() => mustFail(where, run, { check: 'pod-ip.cross-node', from: 'pod a/p on n1', seen: /timeout/ })).toThrow(
+      /1 of 2 failures differ: from "pod a\/q on n3"/,
+    );
   });
   it('an error that is not a check failure is not swallowed', () => {
-    expect(() => failuresOf(() => { throw new TypeError('bug'); })).toThrow('bug');
+    expect(() =>
+      failuresOf(() => {
+        throw new TypeError('bug');
+      }),
+    ).toThrow('bug');
   });
 });
 
@@ -58,7 +77,9 @@ describe('the README says exactly which checks have a live control', () => {
   const section = readme.slice(readme.indexOf('## Negative controls'), readme.indexOf('## Reports'));
   it('the table lists every live control with the check it controls, and nothing else', () => {
     const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| `([^`]+)` \|/gm)].map((m) => `${m[2]} -> ${m[1]}`).sort();
-    const live = CATALOGUE.filter((c) => c.controlKind === 'live').map((c) => `${c.id} -> ${c.controls}`).sort();
+    const live = CATALOGUE.filter((c) => c.controlKind === 'live')
+      .map((c) => `${c.id} -> ${c.controls}`)
+      .sort();
     expect(rows).toEqual(live);
   });
   it('names every verdict self-test, and every positive check either has a live control or is named with its reason', () => {
@@ -66,7 +87,10 @@ describe('the README says exactly which checks have a live control', () => {
     const withLive = new Set(CATALOGUE.filter((c) => c.controlKind === 'live').map((c) => c.controls));
     const positive = CATALOGUE.filter((c) => !c.controls && !withLive.has(c.id));
     const named = (id: string) => section.includes(`\`${id}\``);
-    const unnamed = positive.filter((c) => !named(c.id) && !(c.layer === 'policy' && section.includes('the policy checks')) && !(/\.(endpoints|traffic)$/.test(c.id) && section.includes('`*.')));
+    const unnamed = positive.filter(
+      (c) =>
+        !named(c.id) && !(c.layer === 'policy' && section.includes('the policy checks')) && !(/\.(endpoints|traffic)$/.test(c.id) && section.includes('`*.')),
+    );
     expect(unnamed.map((c) => c.id)).toEqual([]);
   });
 });

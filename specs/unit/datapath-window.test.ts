@@ -9,10 +9,24 @@ import { heldAddresses, servePort } from '../../src/catalogue/datapath.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import { fixtureText } from './fixture-files.js';
 
-interface Sidecar { pod: string; node: string; argv: string[]; exitCode: number; durationMs: number; nginx: string[]; nginxNodes: Record<string, string> }
+interface Sidecar {
+  pod: string;
+  node: string;
+  argv: string[];
+  exitCode: number;
+  durationMs: number;
+  nginx: string[];
+  nginxNodes: Record<string, string>;
+}
 const load = (name: string) => {
   const meta = JSON.parse(fixtureText(`samples-${name}.json`)) as Sidecar;
-  const out: ProbeOutput = { id: name, exitCode: meta.exitCode, output: fixtureText(`samples-${name}.txt`), durationMs: meta.durationMs, command: `sh -c <script> ${meta.argv.join(' ')}` };
+  const out: ProbeOutput = {
+    id: name,
+    exitCode: meta.exitCode,
+    output: fixtureText(`samples-${name}.txt`),
+    durationMs: meta.durationMs,
+    command: `sh -c <script> ${meta.argv.join(' ')}`,
+  };
   return { meta, out };
 };
 const failure = (r: WindowTally | CheckFailure) => {
@@ -50,7 +64,7 @@ describe('verifyWindow: answers', () => {
     expect(t.answered).toBe(16);
     expect(Object.keys(t.servers).sort()).toEqual(meta.nginx);
   });
-  test('hairpin off on the pod\'s bridge port: fails naming the pod itself as never answering, and the lost requests', () => {
+  test("hairpin off on the pod's bridge port: fails naming the pod itself as never answering, and the lost requests", () => {
     const { meta, out } = load('hairpin-off');
     const self = meta.pod.split('/')[1];
     const f = failure(verifyWindow('service.hairpin', meta.pod, 'my-nginx', out, { kind: 'answer', requests: 24, want: meta.nginx }));
@@ -66,31 +80,44 @@ describe('verifyWindow: answers', () => {
   });
   test('NodePort with the KUBE-NODEPORTS rule removed on the node: every request refused', () => {
     const { meta, out } = load('nodeport-off');
-    const f = failure(verifyWindow('service.nodeport.from-nodes', meta.pod, 'worker 172.18.0.3:nodePort', out, { kind: 'answer', requests: 4, want: meta.nginx }));
+    const f = failure(
+      verifyWindow('service.nodeport.from-nodes', meta.pod, 'worker 172.18.0.3:nodePort', out, { kind: 'answer', requests: 4, want: meta.nginx }),
+    );
     expect(f.seen).toMatch(/^\{\}: 4 of 4 unanswered \(#1 exit 1 "wget: can't connect to remote host \(172\.18\.0\.3\): Connection refused"/);
     expect(f.command).toBe('sample window (src/probes/window.ts): 172.18.0.3 31981 /whoami 4 0 1 4  http');
   });
   test('a window whose gate never saw an answer says how long it asked', () => {
     const out: ProbeOutput = { id: 'g', exitCode: 0, output: 'KNC gate rc=1 tries=7 ms=10300\nKNC done samples=0\n', durationMs: 10400, command: 'x' };
-    expect(failure(verifyWindow('c', 'a', 'b', out, { kind: 'answer', requests: 8, want: ['p'] })).seen).toBe('no answer at all within the 10.3 s gate (7 tries, last exit 1)');
+    expect(failure(verifyWindow('c', 'a', 'b', out, { kind: 'answer', requests: 8, want: ['p'] })).seen).toBe(
+      'no answer at all within the 10.3 s gate (7 tries, last exit 1)',
+    );
   });
 });
 
 describe('verifyWindow: externalTrafficPolicy Local', () => {
-  const local = (ips: string[]): SampleExpectation => ({ kind: 'answer', requests: 6, want: ['my-nginx-8545f4df96-hs4fj'], clients: { ips, what: "the client node's addresses" } });
-  test('answered only by the node\'s own pod, which sees the client node\'s address', () => {
+  const local = (ips: string[]): SampleExpectation => ({
+    kind: 'answer',
+    requests: 6,
+    want: ['my-nginx-8545f4df96-hs4fj'],
+    clients: { ips, what: "the client node's addresses" },
+  });
+  test("answered only by the node's own pod, which sees the client node's address", () => {
     const { meta, out } = load('nodeport-local-answer');
     const t = passed(verifyWindow('service.nodeport.local', meta.pod, 'worker:npl', out, local(['172.18.0.4', '10.244.1.1'])));
     expect(t.clients).toEqual({ '172.18.0.4': 6 });
   });
   test('the same answers with the client address rewritten are a failure naming the address seen', () => {
     const { meta, out } = load('nodeport-local-answer');
-    expect(failure(verifyWindow('service.nodeport.local', meta.pod, 'worker:npl', out, local(['172.18.0.9']))).seen).toContain('the server saw client {172.18.0.4}');
+    expect(failure(verifyWindow('service.nodeport.local', meta.pod, 'worker:npl', out, local(['172.18.0.9']))).seen).toContain(
+      'the server saw client {172.18.0.4}',
+    );
   });
   test('the Cluster twin asked the same way: the remote pod answers and the node rewrote the client', () => {
     const { meta, out } = load('nodeport-cluster-from-node');
     const f = failure(verifyWindow('service.nodeport.local', meta.pod, 'worker:np', out, { ...local(['172.18.0.4']), requests: 8 }));
-    expect(f.seen).toBe('{"my-nginx-8545f4df96-hs4fj":6,"my-nginx-8545f4df96-5bdtj":2}: answered by {my-nginx-8545f4df96-5bdtj}, not allowed; the server saw client {10.244.2.1, 172.18.0.3}');
+    expect(f.seen).toBe(
+      '{"my-nginx-8545f4df96-hs4fj":6,"my-nginx-8545f4df96-5bdtj":2}: answered by {my-nginx-8545f4df96-5bdtj}, not allowed; the server saw client {10.244.2.1, 172.18.0.3}',
+    );
   });
   test('a node without a local endpoint: the gate (the Cluster twin answers there) passed, then 3 of 3 timed out', () => {
     const { meta, out } = load('nodeport-local-none');
@@ -98,17 +125,21 @@ describe('verifyWindow: externalTrafficPolicy Local', () => {
     expect(t).toMatchObject({ answered: 0, unanswered: 3, gate: { rc: 0 } });
     // and an answer there would be the failure
     const { out: answered } = load('nodeport-local-answer');
-    expect(failure(verifyWindow('service.nodeport.local', meta.pod, 'control-plane:npl', answered, { kind: 'no-answer', requests: 6 })).seen).toMatch(/^6 of 6 answered/);
+    expect(failure(verifyWindow('service.nodeport.local', meta.pod, 'control-plane:npl', answered, { kind: 'no-answer', requests: 6 })).seen).toMatch(
+      /^6 of 6 answered/,
+    );
   });
 });
 
 describe('verifyWindow: one backend (session affinity), UDP, a named port nothing has', () => {
-  test('affinity: 8 answers from one pod pass; the same rule over the seed Service\'s spread answers fails', () => {
+  test("affinity: 8 answers from one pod pass; the same rule over the seed Service's spread answers fails", () => {
     const { meta, out } = load('affinity');
     const single: SampleExpectation = { kind: 'answer', requests: 8, want: [], allowed: meta.nginx, single: true };
     expect(Object.keys(passed(verifyWindow('service.session-affinity', meta.pod, 'knc-affinity', out, single)).servers)).toHaveLength(1);
     const { out: spread } = load('hairpin');
-    expect(failure(verifyWindow('service.session-affinity', meta.pod, 'my-nginx', spread, { ...single, requests: 16 })).seen).toMatch(/answered by 2 different servers$/);
+    expect(failure(verifyWindow('service.session-affinity', meta.pod, 'my-nginx', spread, { ...single, requests: 16 })).seen).toMatch(
+      /answered by 2 different servers$/,
+    );
   });
   test('UDP: every datagram answered by an echo pod, both echo pods among them', () => {
     const { meta, out } = load('udp');
@@ -116,28 +147,41 @@ describe('verifyWindow: one backend (session affinity), UDP, a named port nothin
     expect(pods).toHaveLength(2);
     expect(passed(verifyWindow('service.udp', meta.pod, 'knc-udp', out, { kind: 'answer', requests: 12, want: pods })).answered).toBe(12);
     // answers from a pod that is not an echo pod are not allowed
-    expect(failure(verifyWindow('service.udp', meta.pod, 'knc-udp', out, { kind: 'answer', requests: 12, want: [pods[0]] })).seen).toContain(`answered by {${pods[1]}}, not allowed`);
+    expect(failure(verifyWindow('service.udp', meta.pod, 'knc-udp', out, { kind: 'answer', requests: 12, want: [pods[0]] })).seen).toContain(
+      `answered by {${pods[1]}}, not allowed`,
+    );
   });
   test('a Service whose named targetPort no container has: 3 of 3 timed out', () => {
     const { meta, out } = load('badport');
-    expect(failure(verifyWindow('service.multi-port', meta.pod, 'knc-badport', out, { kind: 'answer', requests: 3, want: meta.nginx })).seen).toMatch(/^\{\}: 3 of 3 unanswered \(#1 exit 1 "wget: download timed out"/);
+    expect(failure(verifyWindow('service.multi-port', meta.pod, 'knc-badport', out, { kind: 'answer', requests: 3, want: meta.nginx })).seen).toMatch(
+      /^\{\}: 3 of 3 unanswered \(#1 exit 1 "wget: download timed out"/,
+    );
   });
 });
 
 describe('verifyCoverage', () => {
-  test('over a source\'s windows: both pods answered somewhere; a pod that answered none is named', () => {
+  test("over a source's windows: both pods answered somewhere; a pod that answered none is named", () => {
     const { meta } = load('nodeport-pod');
     const ts = ['nodeport-pod', 'nodeport-cluster-from-node'].map((n) => tally(parseSamples(load(n).out.output)));
     expect(verifyCoverage('service.nodeport.from-pods', meta.pod, 'every node', ts, meta.nginx)).toBeUndefined();
     const only = [tally(parseSamples(load('nodeport-local-answer').out.output))];
-    expect(verifyCoverage('c', 'a', 'b', only, meta.nginx)?.ctx.seen).toBe('{"my-nginx-8545f4df96-hs4fj":6} over 6 answers: never answered by {my-nginx-8545f4df96-5bdtj}');
+    expect(verifyCoverage('c', 'a', 'b', only, meta.nginx)?.ctx.seen).toBe(
+      '{"my-nginx-8545f4df96-hs4fj":6} over 6 answers: never answered by {my-nginx-8545f4df96-5bdtj}',
+    );
     expect(verifyCoverage('c', 'a', 'b', [], meta.nginx)).toBeInstanceOf(CheckFailure);
   });
 });
 
 describe('helpers', () => {
-  test('heldAddresses: every address of a node view\'s `ip -o addr show`', () => {
-    expect(heldAddresses(fixtureText('ip-addr-node-view.txt'))).toEqual(['127.0.0.1', '::1', '10.244.2.1', '172.18.0.2', 'fc00:f853:ccd:e793::2', 'fe80::42:acff:fe12:2']);
+  test("heldAddresses: every address of a node view's `ip -o addr show`", () => {
+    expect(heldAddresses(fixtureText('ip-addr-node-view.txt'))).toEqual([
+      '127.0.0.1',
+      '::1',
+      '10.244.2.1',
+      '172.18.0.2',
+      'fc00:f853:ccd:e793::2',
+      'fe80::42:acff:fe12:2',
+    ]);
   });
   test('servePort: a port per run id, in 20000-29999, stable', () => {
     expect(servePort('rabc1234')).toBe(servePort('rabc1234'));

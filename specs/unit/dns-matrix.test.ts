@@ -44,11 +44,14 @@ describe('buildMatrix', () => {
       if (c.form === 'svc' && c.fromNamespace !== c.target.namespace) expect(c.expect).toBe('NXDOMAIN');
       else expect(c.expect).toEqual({ answer: c.target.clusterIP });
     }
-    const nx = matrix.filter((c) => c.expect === 'NXDOMAIN').map((c) => `${c.fromNamespace}:${c.name}`).sort();
+    const nx = matrix
+      .filter((c) => c.expect === 'NXDOMAIN')
+      .map((c) => `${c.fromNamespace}:${c.name}`)
+      .sort();
     expect(nx).toEqual(['default:kube-dns', 'default:web', 'knc-fixtures:kube-dns']);
   });
 
-  it('asking from the target\'s own namespace expects the ClusterIP for all four forms, bare included', () => {
+  it("asking from the target's own namespace expects the ClusterIP for all four forms, bare included", () => {
     const own = buildMatrix([kubeDns], ['kube-system'], domain);
     expect(own.map((c) => c.expect)).toEqual(Array(4).fill({ answer: dnsIP }));
   });
@@ -105,22 +108,41 @@ describe('verdicts on the real fan-out from knc-fixtures', () => {
   });
 
   it('dig: a real NXDOMAIN where an address was expected fails', () => {
-    const nxCell: DnsCell = { id: 'nx', name: 'no-such-svc.knc-fixtures', form: 'svc.ns', fromNamespace: 'knc-fixtures', target: web, expect: { answer: webClusterIP } };
+    const nxCell: DnsCell = {
+      id: 'nx',
+      name: 'no-such-svc.knc-fixtures',
+      form: 'svc.ns',
+      fromNamespace: 'knc-fixtures',
+      target: web,
+      expect: { answer: webClusterIP },
+    };
     expectFailure(verifyDig(nxCell, parseDig(o('nx').output), dnsIP, 'dig udp', o('nx').command), {
-      check: 'dns-name-form', from: 'a pod in knc-fixtures (dig udp)', to: 'no-such-svc.knc-fixtures', expected: `A ${webClusterIP}`, seen: `NXDOMAIN [] from server ${dnsIP}`,
+      check: 'dns-name-form',
+      from: 'a pod in knc-fixtures (dig udp)',
+      to: 'no-such-svc.knc-fixtures',
+      expected: `A ${webClusterIP}`,
+      seen: `NXDOMAIN [] from server ${dnsIP}`,
     });
   });
 
   it('dig: an answer where NXDOMAIN was expected fails', () => {
     const cell: DnsCell = { ...matrix[0], expect: 'NXDOMAIN' };
     expectFailure(verifyDig(cell, parseDig(o(`tcp-${cell.id}`).output), dnsIP, 'dig tcp', o(`tcp-${cell.id}`).command), {
-      check: 'dns-name-form', from: 'a pod in knc-fixtures (dig tcp)', to: 'web', expected: 'NXDOMAIN', seen: `NOERROR [${webClusterIP}] from server ${dnsIP}`,
+      check: 'dns-name-form',
+      from: 'a pod in knc-fixtures (dig tcp)',
+      to: 'web',
+      expected: 'NXDOMAIN',
+      seen: `NOERROR [${webClusterIP}] from server ${dnsIP}`,
     });
   });
 
   it('dig: an answer from another server than the cluster DNS fails, whatever it says', () => {
     expectFailure(verifyDig(matrix[0], parseDig(o('udp-f0t0n0').output), '10.96.0.11', 'dig udp', 'cmd'), {
-      check: 'dns-name-form', from: 'a pod in knc-fixtures (dig udp)', to: 'web', expected: 'an answer from the cluster DNS 10.96.0.11', seen: `NOERROR [${webClusterIP}] from server ${dnsIP}`,
+      check: 'dns-name-form',
+      from: 'a pod in knc-fixtures (dig udp)',
+      to: 'web',
+      expected: 'an answer from the cluster DNS 10.96.0.11',
+      seen: `NOERROR [${webClusterIP}] from server ${dnsIP}`,
     });
   });
 
@@ -128,26 +150,54 @@ describe('verdicts on the real fan-out from knc-fixtures', () => {
     const r = parseDig(o('dig-unheld').output);
     for (const c of [matrix[0], matrix.find((m) => m.expect === 'NXDOMAIN')!]) {
       expectFailure(verifyDig(c, r, dnsIP, 'dig udp', o('dig-unheld').command), {
-        check: 'dns-name-form', from: 'a pod in knc-fixtures (dig udp)', to: c.name, expected: `an answer from the cluster DNS ${dnsIP}`, seen: 'TIMEOUT [] from server -',
+        check: 'dns-name-form',
+        from: 'a pod in knc-fixtures (dig udp)',
+        to: c.name,
+        expected: `an answer from the cluster DNS ${dnsIP}`,
+        seen: 'TIMEOUT [] from server -',
       });
     }
     // the TCP failure output (parsed as UNPARSED, see parsers-dns.test.ts) is rejected as well
     const tcp = parseDig(captured('dig-timeout-tcp-unused-pod-ip').stdout);
-    expect(verifyDig(matrix[0], tcp, dnsIP, 'dig tcp', 'cmd')?.message).toMatch(/expected an answer from the cluster DNS 10\.96\.0\.10, saw \S+ \[\] from server -/);
+    expect(verifyDig(matrix[0], tcp, dnsIP, 'dig tcp', 'cmd')?.message).toMatch(
+      /expected an answer from the cluster DNS 10\.96\.0\.10, saw \S+ \[\] from server -/,
+    );
   });
 
   it('dig: two A records where one ClusterIP was expected fails', () => {
-    const headlessCell: DnsCell = { id: 'h', name: 'nginx-all.knc-fixtures.svc.cluster.local', form: 'svc.ns.svc.domain', fromNamespace: 'knc-fixtures', target: web, expect: { answer: CAPTURE.whoamiPodIP } };
+    const headlessCell: DnsCell = {
+      id: 'h',
+      name: 'nginx-all.knc-fixtures.svc.cluster.local',
+      form: 'svc.ns.svc.domain',
+      fromNamespace: 'knc-fixtures',
+      target: web,
+      expect: { answer: CAPTURE.whoamiPodIP },
+    };
     expectFailure(verifyDig(headlessCell, parseDig(captured('dig-headless-two-pods').stdout), dnsIP, 'dig udp', 'cmd'), {
-      check: 'dns-name-form', from: 'a pod in knc-fixtures (dig udp)', to: headlessCell.name, expected: `A ${CAPTURE.whoamiPodIP}`, seen: `NOERROR [${CAPTURE.whoamiPodIP}, ${CAPTURE.webPodIP}] from server ${dnsIP}`,
+      check: 'dns-name-form',
+      from: 'a pod in knc-fixtures (dig udp)',
+      to: headlessCell.name,
+      expected: `A ${CAPTURE.whoamiPodIP}`,
+      seen: `NOERROR [${CAPTURE.whoamiPodIP}, ${CAPTURE.webPodIP}] from server ${dnsIP}`,
     });
   });
 
   it('getent: not found where the ClusterIP was expected fails', () => {
-    const cell: DnsCell = { id: 'nx', name: 'no-such-svc.knc-fixtures', form: 'svc.ns', fromNamespace: 'knc-fixtures', target: web, expect: { answer: webClusterIP } };
+    const cell: DnsCell = {
+      id: 'nx',
+      name: 'no-such-svc.knc-fixtures',
+      form: 'svc.ns',
+      fromNamespace: 'knc-fixtures',
+      target: web,
+      expect: { answer: webClusterIP },
+    };
     const p = o('nx-libc');
     const x = expectFailure(verifyGetent(cell, parseGetent(p.output, p.exitCode), p.command), {
-      check: 'dns-name-form-libc', from: 'a pod in knc-fixtures (getent/libc)', to: 'no-such-svc.knc-fixtures', expected: `A ${webClusterIP}`, seen: 'not found',
+      check: 'dns-name-form-libc',
+      from: 'a pod in knc-fixtures (getent/libc)',
+      to: 'no-such-svc.knc-fixtures',
+      expected: `A ${webClusterIP}`,
+      seen: 'not found',
     });
     expect(x.ctx.command).toBe('timeout -s KILL 6 getent ahostsv4 no-such-svc.knc-fixtures');
   });
@@ -156,14 +206,20 @@ describe('verdicts on the real fan-out from knc-fixtures', () => {
     const cell: DnsCell = { ...matrix[0], expect: 'NXDOMAIN' };
     const p = o(`libc-${cell.id}`);
     expectFailure(verifyGetent(cell, parseGetent(p.output, p.exitCode), p.command), {
-      check: 'dns-name-form-libc', from: 'a pod in knc-fixtures (getent/libc)', to: 'web', expected: 'not found', seen: `found [${webClusterIP}] as web.knc-fixtures.svc.cluster.local`,
+      check: 'dns-name-form-libc',
+      from: 'a pod in knc-fixtures (getent/libc)',
+      to: 'web',
+      expected: 'not found',
+      seen: `found [${webClusterIP}] as web.knc-fixtures.svc.cluster.local`,
     });
   });
 
   it('getent: a headless name with two addresses fails an exact-ClusterIP cell', () => {
     const cell: DnsCell = { ...matrix[0], name: 'nginx-all', expect: { answer: CAPTURE.webPodIP } };
     const c = captured('getent-headless-two-pods');
-    expect(verifyGetent(cell, parseGetent(c.stdout, c.exitCode), 'cmd')?.message).toMatch(/expected A 10\.244\.1\.23, saw found \[10\.244\.1\.23, 10\.244\.2\.21\] as nginx-all\.knc-fixtures\.svc\.cluster\.local/);
+    expect(verifyGetent(cell, parseGetent(c.stdout, c.exitCode), 'cmd')?.message).toMatch(
+      /expected A 10\.244\.1\.23, saw found \[10\.244\.1\.23, 10\.244\.2\.21\] as nginx-all\.knc-fixtures\.svc\.cluster\.local/,
+    );
   });
 
   it('resolv.conf of the hostNetwork pod fails: node resolver, no search path, ndots:0', () => {
@@ -181,6 +237,8 @@ describe('verdicts on the real fan-out from knc-fixtures', () => {
 
   it('resolv.conf of the probe pod fails when checked against another namespace', () => {
     const x = verifyResolvConf('pod', 'default', domain, dnsIP, parseResolvConf(o('resolv').output));
-    expect(x?.message).toContain('expected nameserver 10.96.0.10, search default.svc.cluster.local svc.cluster.local cluster.local, options ndots:5, saw nameserver 10.96.0.10, search knc-fixtures.svc.cluster.local svc.cluster.local cluster.local, ndots:5');
+    expect(x?.message).toContain(
+      'expected nameserver 10.96.0.10, search default.svc.cluster.local svc.cluster.local cluster.local, options ndots:5, saw nameserver 10.96.0.10, search knc-fixtures.svc.cluster.local svc.cluster.local cluster.local, ndots:5',
+    );
   });
 });

@@ -33,7 +33,12 @@ describe('interruption: an AbortSignal handed to runSuite', () => {
           json(res, 201, { kind: 'Namespace', apiVersion: 'v1', ...o });
         });
       } else if (req.method === 'GET' && url.pathname === '/api/v1/namespaces') {
-        json(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: {}, items: [...namespaces].map(([name, labels]) => ({ metadata: { name, labels }, status: { phase: 'Active' } })) });
+        json(res, 200, {
+          kind: 'NamespaceList',
+          apiVersion: 'v1',
+          metadata: {},
+          items: [...namespaces].map(([name, labels]) => ({ metadata: { name, labels }, status: { phase: 'Active' } })),
+        });
       } else if (req.method === 'DELETE' && ns) {
         deleted.push(ns);
         namespaces.delete(ns);
@@ -48,12 +53,17 @@ describe('interruption: an AbortSignal handed to runSuite', () => {
       const ac = new AbortController();
       const seen: string[] = [];
       const t0 = Date.now();
-      const run = runSuite(conn, CATALOGUE.filter((c) => c.layer === 'nodes'), [{ onProgress: (l) => seen.push(l) }], {
-        phases: PHASES,
-        signal: ac.signal,
-        runId: 'rabort01',
-        onNamespaces: () => setTimeout(() => ac.abort('SIGINT'), 300),
-      });
+      const run = runSuite(
+        conn,
+        CATALOGUE.filter((c) => c.layer === 'nodes'),
+        [{ onProgress: (l) => seen.push(l) }],
+        {
+          phases: PHASES,
+          signal: ac.signal,
+          runId: 'rabort01',
+          onNamespaces: () => setTimeout(() => ac.abort('SIGINT'), 300),
+        },
+      );
       await expect(run).rejects.toThrow(RunInterrupted);
       await expect(run).rejects.toThrow(/^run interrupted \(SIGINT\)$/);
       expect(Date.now() - t0).toBeLessThan(3_000);
@@ -72,7 +82,10 @@ describe('interruption: an AbortSignal handed to runSuite', () => {
       json(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: {}, items: [] });
     });
     try {
-      const run = runSuite(connect({ kubeconfig: '(fake)', images: DEFAULT_IMAGES }, api.kc), CATALOGUE.slice(0, 1), [], { phases: PHASES, signal: AbortSignal.abort('SIGTERM') });
+      const run = runSuite(connect({ kubeconfig: '(fake)', images: DEFAULT_IMAGES }, api.kc), CATALOGUE.slice(0, 1), [], {
+        phases: PHASES,
+        signal: AbortSignal.abort('SIGTERM'),
+      });
       await expect(run).rejects.toThrow(/^run interrupted \(SIGTERM\)$/);
       expect(calls.filter((c) => c.startsWith('POST'))).toEqual([]);
     } finally {
@@ -85,7 +98,11 @@ describe('the run settings are read by the CLI from the environment and handed d
   it('KNC_EXEC_CONCURRENCY, KNC_POLICY_TIMEOUT_MS, KNC_VERBOSE; anything not a positive whole number keeps the default', () => {
     expect(runSettings({})).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toEqual({ execConcurrency: 32, policyTimeoutMs: 20_000, verbose: false });
-    expect(runSettings({ KNC_EXEC_CONCURRENCY: '4', KNC_POLICY_TIMEOUT_MS: '5000', KNC_VERBOSE: '1' })).toEqual({ execConcurrency: 4, policyTimeoutMs: 5000, verbose: true });
+    expect(runSettings({ KNC_EXEC_CONCURRENCY: '4', KNC_POLICY_TIMEOUT_MS: '5000', KNC_VERBOSE: '1' })).toEqual({
+      execConcurrency: 4,
+      policyTimeoutMs: 5000,
+      verbose: true,
+    });
     expect(runSettings({ KNC_EXEC_CONCURRENCY: '0', KNC_POLICY_TIMEOUT_MS: 'soon' })).toEqual(DEFAULT_SETTINGS);
   });
 });

@@ -47,8 +47,15 @@ describe('classifyError', () => {
   it('FORBIDDEN for a real HTTP 403 from the API server', async () => {
     srv = await startFakeApiServer((_req, res) => {
       res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403,
-        message: 'namespaces is forbidden: User "dev" cannot list resource "namespaces"' }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          status: 'Failure',
+          reason: 'Forbidden',
+          code: 403,
+          message: 'namespaces is forbidden: User "dev" cannot list resource "namespaces"',
+        }),
+      );
     });
     const err = await caught(srv.kc.makeApiClient(CoreV1Api).listNamespace());
     expect(err).toBeInstanceOf(ApiException);

@@ -19,9 +19,9 @@ describe('exitCodeFromStatus', () => {
   });
 
   it('throws for failures that are not an exit code', () => {
-    expect(() =>
-      exitCodeFromStatus({ status: 'Failure', message: 'OCI runtime exec failed: exec: "nc": executable file not found in $PATH' }),
-    ).toThrow(/exec failed: OCI runtime exec failed/);
+    expect(() => exitCodeFromStatus({ status: 'Failure', message: 'OCI runtime exec failed: exec: "nc": executable file not found in $PATH' })).toThrow(
+      /exec failed: OCI runtime exec failed/,
+    );
     expect(() => exitCodeFromStatus({ status: 'Failure', reason: 'NonZeroExitCode' })).toThrow(/NonZeroExitCode/);
   });
 });

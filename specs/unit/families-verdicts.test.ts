@@ -18,8 +18,12 @@ const facts = {
   serviceSubnets: ['10.96.0.0/16', 'fd00:10:96::/112'],
   dnsServiceIP: '10.96.0.10',
   nodes: nodes.map((n) => ({
-    name: n.metadata!.name!, internalIP: n.status!.addresses![0].address,
-    internalIPs: n.status!.addresses!.filter((a) => a.type === 'InternalIP').map((a) => a.address), podCIDRs: n.spec!.podCIDRs ?? [], controlPlane: false, tainted: false,
+    name: n.metadata!.name!,
+    internalIP: n.status!.addresses![0].address,
+    internalIPs: n.status!.addresses!.filter((a) => a.type === 'InternalIP').map((a) => a.address),
+    podCIDRs: n.spec!.podCIDRs ?? [],
+    controlPlane: false,
+    tainted: false,
   })),
 } as unknown as ClusterFacts;
 const CHECK = 'pod-ip.ip-families';
@@ -27,7 +31,7 @@ const CHECK = 'pod-ip.ip-families';
 describe('verifyFamilies on the captured dual-stack cluster', () => {
   const r = familyReport(facts, pods, services);
 
-  it('reads every family: nodes with both InternalIPs, pods with both podIPs, each Service\'s policy and ClusterIPs', () => {
+  it("reads every family: nodes with both InternalIPs, pods with both podIPs, each Service's policy and ClusterIPs", () => {
     expect(r.families).toEqual(['IPv4', 'IPv6']);
     expect(r.primary).toBe('IPv4');
     expect(r.nodes.every((n) => n.addresses.length === 2)).toBe(true);
@@ -47,7 +51,7 @@ describe('verifyFamilies on the captured dual-stack cluster', () => {
     expect(f.ctx).toMatchObject({ check: CHECK, expected: 'status.podIPs of the families IPv4,IPv6, in that order', seen: r.pods[0].podIPs[0] });
   });
 
-  it('an address outside its family\'s pod range, a node without IPv6, a ClusterIP of the wrong family: each its own failure', () => {
+  it("an address outside its family's pod range, a node without IPv6, a ClusterIP of the wrong family: each its own failure", () => {
     const fs = verifyFamilies(CHECK, {
       ...r,
       pods: [{ ...r.pods[0], podIPs: [r.pods[0].podIPs[0], 'fd00:10:999::5'] }],
@@ -61,21 +65,28 @@ describe('verifyFamilies on the captured dual-stack cluster', () => {
     ]);
   });
 
-  it('judged as a single-stack IPv4 cluster, the same pods are one address too many (the families are the cluster\'s, not the pods\')', () => {
-    const v4only = familyReport({ ...facts, podSubnets: ['10.244.0.0/16'], serviceSubnets: ['10.96.0.0/16'], nodes: [] } as unknown as ClusterFacts, pods.slice(0, 1), []);
+  it("judged as a single-stack IPv4 cluster, the same pods are one address too many (the families are the cluster's, not the pods')", () => {
+    const v4only = familyReport(
+      { ...facts, podSubnets: ['10.244.0.0/16'], serviceSubnets: ['10.96.0.0/16'], nodes: [] } as unknown as ClusterFacts,
+      pods.slice(0, 1),
+      [],
+    );
     expect(v4only.families).toEqual(['IPv4']);
     expect(verifyFamilies(CHECK, v4only).map((f) => f.ctx.expected)).toEqual(['status.podIPs of the families IPv4, in that order']);
   });
 });
 
 describe('no NAT over IPv6: nginx echoes the IPv6 client address', () => {
-  it('the captured /whoami over IPv6 names the probe pod\'s IPv6 address, over IPv4 its IPv4 address', () => {
+  it("the captured /whoami over IPv6 names the probe pod's IPv6 address, over IPv4 its IPv4 address", () => {
     expect(parseWhoAmI(asProbeOutput('whoami-ipv6').output)).toEqual({ client: 'fd00:10:244:2::b', server: 'my-nginx-846446688d-fvkv5' });
     expect(verifyNoNat('c', 'probe', 'nginx', 'fd00:10:244:2::b', asProbeOutput('whoami-ipv6'))).toBeUndefined();
     expect(verifyNoNat('c', 'probe', 'nginx', 'fd00:10:244:2:0:0:0:b', asProbeOutput('whoami-ipv6'))).toBeUndefined();
     expect(verifyNoNat('c', 'probe', 'nginx', '10.244.2.11', asProbeOutput('whoami-ipv4-dual'))).toBeUndefined();
     // the other family's address is not the client: a rewrite across families fails
-    expect(verifyNoNat('c', 'probe', 'nginx', '10.244.2.11', asProbeOutput('whoami-ipv6'))!.ctx).toMatchObject({ expected: 'the server to see client address 10.244.2.11', seen: 'client=fd00:10:244:2::b server=my-nginx-846446688d-fvkv5' });
+    expect(verifyNoNat('c', 'probe', 'nginx', '10.244.2.11', asProbeOutput('whoami-ipv6'))!.ctx).toMatchObject({
+      expected: 'the server to see client address 10.244.2.11',
+      seen: 'client=fd00:10:244:2::b server=my-nginx-846446688d-fvkv5',
+    });
   });
 
   it('an IPv4 client seen on a [::] socket as ::ffff:a.b.c.d is the same client (no NAT)', () => {

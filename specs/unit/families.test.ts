@@ -8,9 +8,21 @@ import { MANIFESTS_DIR, loadYamlDocs } from '../../src/workload/manifests.js';
 import { nginxListenFor, podAddresses } from '../../src/workload/setup.js';
 import type { V1Pod } from '@kubernetes/client-node';
 
-const node = (name: string, ...ips: string[]): NodeFacts => ({ name, internalIP: ips[0] ?? '', internalIPs: ips, podCIDRs: [], controlPlane: false, tainted: false });
+const node = (name: string, ...ips: string[]): NodeFacts => ({
+  name,
+  internalIP: ips[0] ?? '',
+  internalIPs: ips,
+  podCIDRs: [],
+  controlPlane: false,
+  tainted: false,
+});
 const V4 = { podSubnets: ['10.244.0.0/16'], serviceSubnets: ['10.96.0.0/16'], nodes: [node('w1', '172.18.0.2')], dnsServiceIPs: ['10.96.0.10'] };
-const V6 = { podSubnets: ['fd00:10:244::/56'], serviceSubnets: ['fd00:10:96::/112'], nodes: [node('w1', 'fc00:f853:ccd:e793::2')], dnsServiceIPs: ['fd00:10:96::a'] };
+const V6 = {
+  podSubnets: ['fd00:10:244::/56'],
+  serviceSubnets: ['fd00:10:96::/112'],
+  nodes: [node('w1', 'fc00:f853:ccd:e793::2')],
+  dnsServiceIPs: ['fd00:10:96::a'],
+};
 const DUAL = {
   podSubnets: ['10.244.0.0/16', 'fd00:10:244::/56'],
   serviceSubnets: ['10.96.0.0/16', 'fd00:10:96::/112'],
@@ -31,7 +43,7 @@ describe('cluster families from facts', () => {
     expect(describeFamilies(V6)).toBe('IPv6 (single-stack)');
   });
 
-  it('ranges unknown (a cluster that hides them): the nodes\' and kube-dns\' addresses still say the family', () => {
+  it("ranges unknown (a cluster that hides them): the nodes' and kube-dns' addresses still say the family", () => {
     const hidden = { podSubnets: [], serviceSubnets: [], nodes: [node('w1', 'fc00:f853:ccd:e793::2')], dnsServiceIP: 'fd00:10:96::a' };
     expect(clusterFamilies(hidden)).toEqual(['IPv6']);
     expect(primaryFamily(hidden)).toBe('IPv6');
@@ -65,7 +77,7 @@ describe('the workload on IPv4-only and IPv6 clusters', () => {
     expect(nginxListenFor(structuredClone(conf), true).data).toEqual(conf.data);
   });
 
-  it('a pod\'s addresses: status.podIPs (dual-stack), else podIP, else none', () => {
+  it("a pod's addresses: status.podIPs (dual-stack), else podIP, else none", () => {
     const pod = (status: V1Pod['status']) => ({ status }) as V1Pod;
     expect(podAddresses(pod({ podIP: '10.244.1.5', podIPs: [{ ip: '10.244.1.5' }, { ip: 'fd00:10:244:1::5' }] }))).toEqual(['10.244.1.5', 'fd00:10:244:1::5']);
     expect(podAddresses(pod({ podIP: '10.244.1.5' }))).toEqual(['10.244.1.5']);

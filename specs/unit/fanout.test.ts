@@ -14,7 +14,10 @@ const fqdn = (svc: string) => `${svc}.knc-fixtures.svc.cluster.local`;
 /** The probe list of the captured probe-pod fan-out, rebuilt with today's builders. */
 function probePodProbes(): Probe[] {
   const matrix = buildMatrix(
-    [{ service: 'web', namespace: 'knc-fixtures', clusterIP: webClusterIP }, { service: 'kube-dns', namespace: 'kube-system', clusterIP: dnsIP }],
+    [
+      { service: 'web', namespace: 'knc-fixtures', clusterIP: webClusterIP },
+      { service: 'kube-dns', namespace: 'kube-system', clusterIP: dnsIP },
+    ],
     ['knc-fixtures'],
     'cluster.local',
   );
@@ -52,21 +55,26 @@ describe('shq', () => {
 });
 
 describe('fanoutScript / fanoutArgv', () => {
-  it('today\'s builders still generate the probes that produced the fixtures', () => {
+  it("today's builders still generate the probes that produced the fixtures", () => {
     // captured before the libc probe gained its `getent hosts` fallback (musl) and the clock moved
     // to /proc/uptime (busybox date has no %N): the framing and every probe's output are unchanged
     // (glibc getent ahostsv4 answers first); specs/unit/agnhost-tools.test.ts runs today's script
     const probe = capturedFanout('probe');
-    const legacy = (p: Probe): Probe => (p.argv.includes('getent') && p.argv[4] === 'sh' ? { id: p.id, argv: [...p.argv.slice(0, 4), 'getent', 'ahostsv4', p.argv.at(-1)!] } : p);
+    const legacy = (p: Probe): Probe =>
+      p.argv.includes('getent') && p.argv[4] === 'sh' ? { id: p.id, argv: [...p.argv.slice(0, 4), 'getent', 'ahostsv4', p.argv.at(-1)!] } : p;
     expect(probePodProbes().map(legacy)).toEqual(probe.probes);
-    const legacyScript = (ps: Probe[]) => fanoutScript(ps.map(legacy)).replace('now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }', 'now() { date +%s%3N; }');
+    const legacyScript = (ps: Probe[]) =>
+      fanoutScript(ps.map(legacy)).replace('now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }', 'now() { date +%s%3N; }');
     expect(legacyScript(probePodProbes())).toBe(probe.script);
     const nodeView = capturedFanout('node-view');
     expect(legacyScript(nodeView.probes)).toBe(nodeView.script);
   });
 
   it('runs every probe in the background, waits, then prints framed records in probe order', () => {
-    const s = fanoutScript([{ id: 'a', argv: ['echo', "it's"] }, { id: 'b', argv: ['true'] }]);
+    const s = fanoutScript([
+      { id: 'a', argv: ['echo', "it's"] },
+      { id: 'b', argv: ['true'] },
+    ]);
     const lines = s.split('\n');
     expect(lines[0]).toBe('d=$(mktemp -d) || exit 97');
     expect(lines[2]).toBe(`( s=$(now); 'echo' 'it'\\''s' >"$d/0" 2>&1; r=$?; e=$(now); echo "$r $((e-s))" >"$d/0.rc" ) &`);
@@ -80,7 +88,12 @@ describe('fanoutScript / fanoutArgv', () => {
   it('rejects ids that are not shell-safe and duplicate ids', () => {
     expect(() => fanoutScript([{ id: 'a b', argv: ['true'] }])).toThrow(/probe id not shell-safe: a b/);
     expect(() => fanoutScript([{ id: "x'y", argv: ['true'] }])).toThrow(/not shell-safe/);
-    expect(() => fanoutScript([{ id: 'a', argv: ['true'] }, { id: 'a', argv: ['false'] }])).toThrow(/duplicate probe id: a/);
+    expect(() =>
+      fanoutScript([
+        { id: 'a', argv: ['true'] },
+        { id: 'a', argv: ['false'] },
+      ]),
+    ).toThrow(/duplicate probe id: a/);
   });
 });
 
@@ -106,17 +119,26 @@ describe('parseFanout on the real probe-pod fan-out (46 probes, one exec)', () =
     const codes = Object.fromEntries([...out].map(([id, o]) => [id, o.exitCode]));
     expect(codes).toMatchObject({
       resolv: 0,
-      'udp-f0t0n0': 0, 'tcp-f0t0n0': 0, 'libc-f0t0n0': 0,
+      'udp-f0t0n0': 0,
+      'tcp-f0t0n0': 0,
+      'libc-f0t0n0': 0,
       // busybox nslookup exits 1 when any of its search-path queries was NXDOMAIN, even with an answer
-      'bb-f0t0n0': 1, 'bb-f0t0n3': 0,
-      'udp-f0t1n0': 0, 'libc-f0t1n0': 2,
-      nx: 0, 'nx-libc': 2,
+      'bb-f0t0n0': 1,
+      'bb-f0t0n3': 0,
+      'udp-f0t1n0': 0,
+      'libc-f0t1n0': 2,
+      nx: 0,
+      'nx-libc': 2,
       'dig-unheld': 9,
-      page: 0, 'page-404': 1, whoami: 0, refused: 1, unheld: 1,
+      page: 0,
+      'page-404': 1,
+      whoami: 0,
+      refused: 1,
+      unheld: 1,
     });
   });
 
-  it('a record\'s output is the probe\'s output byte for byte (stdout+stderr), e.g. resolv.conf and wget errors', () => {
+  it("a record's output is the probe's output byte for byte (stdout+stderr), e.g. resolv.conf and wget errors", () => {
     expect(out.get('resolv')!.output).toBe(captured('resolv-conf-probe').stdout);
     expect(out.get('refused')!.output).toBe(`wget: can't connect to remote host (${webPodIP}): Connection refused\n`);
     expect(out.get('whoami')!.output).toBe(`client=${CAPTURE.probePodIP} server=whoami\n`);
@@ -138,7 +160,10 @@ describe('parseFanout on the real probe-pod fan-out (46 probes, one exec)', () =
   });
 
   it('ignores records of probes it was not asked about', () => {
-    const only = parseFanout(f.stdout, f.probes.filter((p) => p.id === 'page'));
+    const only = parseFanout(
+      f.stdout,
+      f.probes.filter((p) => p.id === 'page'),
+    );
     expect([...only.keys()]).toEqual(['page']);
   });
 
@@ -158,7 +183,10 @@ describe('parseFanout on the real hostNetwork fan-out', () => {
 });
 
 describe('parseFanout framing edge cases', () => {
-  const probes: Probe[] = [{ id: 'a', argv: ['x'] }, { id: 'a.b', argv: ['y'] }];
+  const probes: Probe[] = [
+    { id: 'a', argv: ['x'] },
+    { id: 'a.b', argv: ['y'] },
+  ];
   it('keeps output without a trailing newline, negative durations and ids that prefix each other apart', () => {
     const stdout = '\nKNC-PROBE BEGIN a 0 -3\nno newline\nKNC-PROBE END a\n\nKNC-PROBE BEGIN a.b 137 2001\nline\n\nKNC-PROBE END a.b\n';
     const out = parseFanout(stdout, probes);

@@ -7,7 +7,9 @@ import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine, type G
 import type { Judgement } from '../../src/grade/judge.js';
 import type { ClassResult } from '../../src/grade/run.js';
 
-const lab = parseLab('lab.yaml', `
+const lab = parseLab(
+  'lab.yaml',
+  `
 lab: lab
 title: a lab
 workloads: {web: {kind: Deployment, name: my-nginx, replicas: 2, labels: {run: my-nginx}, containerPort: 80}}
@@ -19,9 +21,19 @@ tasks:
       - {id: replicas, type: replicas, weight: 2, requires: [deployment], description: 2 replicas Ready, hint: scale to 2}
       - {id: svc-answers, type: service-http, weight: 3, description: "the Service answers in {namespace}", hint: fix the selector}
       - {id: deny, type: policy, from: grader, to: pods, expect: denied, weight: 4, description: others denied, hint: add a default-deny}
-`);
-const judged = (j: Partial<Record<string, Partial<Judgement>>>) => (c: { id: string }): Judgement => ({ passed: true, detail: `${c.id} seen`, ...j[c.id] });
-const ctx: GradeContext = { namespace: 'alice', lab, context: 'kind-x', probeNamespace: 'knc-grade-r1234567', startedAt: new Date('2026-01-02T03:04:05Z'), durationMs: 4321 };
+`,
+);
+const judged =
+  (j: Partial<Record<string, Partial<Judgement>>>) =>
+  (c: { id: string }): Judgement => ({ passed: true, detail: `${c.id} seen`, ...j[c.id] });
+const ctx: GradeContext = {
+  namespace: 'alice',
+  lab,
+  context: 'kind-x',
+  probeNamespace: 'knc-grade-r1234567',
+  startedAt: new Date('2026-01-02T03:04:05Z'),
+  durationMs: 4321,
+};
 
 describe('score', () => {
   it('all passed: full marks, passes the default 100 % mark', () => {
@@ -31,7 +43,19 @@ describe('score', () => {
   it('weights count per check; {namespace} in descriptions', () => {
     const r = score(lab, 'alice', judged({ 'svc-answers': { passed: false } }), 50);
     expect(r).toMatchObject({ score: 7, total: 10, percent: 70, passed: true, failed: ['svc-answers'] });
-    expect(r.items[2]).toEqual({ id: 'svc-answers', task: 't', type: 'service-http', weight: 3, score: 0, status: 'failed', passed: false, counted: true, description: 'the Service answers in alice', hint: 'fix the selector', detail: 'svc-answers seen' });
+    expect(r.items[2]).toEqual({
+      id: 'svc-answers',
+      task: 't',
+      type: 'service-http',
+      weight: 3,
+      score: 0,
+      status: 'failed',
+      passed: false,
+      counted: true,
+      description: 'the Service answers in alice',
+      hint: 'fix the selector',
+      detail: 'svc-answers seen',
+    });
   });
 
   it('a prerequisite that failed: the check is not judged, earns nothing and counts in the total', () => {
@@ -49,7 +73,10 @@ describe('score', () => {
   });
 
   it('fractional weights add up exactly', () => {
-    const f = parseLab('f.yaml', 'lab: f\ntitle: f\nworkloads: {w: {kind: Deployment, name: a, replicas: 1, labels: {a: b}, containerPort: 80}}\ntasks:\n  - id: t\n    checks:\n      - {id: a, type: exists, weight: 0.1, description: d, hint: h}\n      - {id: b, type: replicas, weight: 0.2, description: d, hint: h}\n');
+    const f = parseLab(
+      'f.yaml',
+      'lab: f\ntitle: f\nworkloads: {w: {kind: Deployment, name: a, replicas: 1, labels: {a: b}, containerPort: 80}}\ntasks:\n  - id: t\n    checks:\n      - {id: a, type: exists, weight: 0.1, description: d, hint: h}\n      - {id: b, type: replicas, weight: 0.2, description: d, hint: h}\n',
+    );
     expect(score(f, 'x', judged({})).total).toBe(0.3);
     expect(score(f, 'x', judged({ b: { passed: false } })).percent).toBeCloseTo(33.333333, 5);
   });
@@ -65,7 +92,14 @@ describe('score', () => {
 });
 
 describe('output', () => {
-  const r = score(lab, 'alice', judged({ replicas: { passed: false, detail: 'spec.replicas=1' }, deny: { passed: false, notJudged: 'NetworkPolicy is not enforced on this cluster (control)' } }));
+  const r = score(
+    lab,
+    'alice',
+    judged({
+      replicas: { passed: false, detail: 'spec.replicas=1' },
+      deny: { passed: false, notJudged: 'NetworkPolicy is not enforced on this cluster (control)' },
+    }),
+  );
 
   it('human lines: PASS/FAIL/SKIP per check, seen + hint when not passed, the score last', () => {
     const lines = formatHuman(r, ctx);
@@ -78,18 +112,39 @@ describe('output', () => {
 
   it('LMS JSON (version 2): the lab, every item with status and counted', () => {
     const j = toLmsJson(r, ctx);
-    expect(j).toMatchObject({ schema: 'kube-netcheck/grade', version: 2, namespace: 'alice', lab: { id: 'lab' }, score: 4, total: 6, percent: 66.6, failed: ['replicas'], notJudged: ['deny'] });
+    expect(j).toMatchObject({
+      schema: 'kube-netcheck/grade',
+      version: 2,
+      namespace: 'alice',
+      lab: { id: 'lab' },
+      score: 4,
+      total: 6,
+      percent: 66.6,
+      failed: ['replicas'],
+      notJudged: ['deny'],
+    });
     expect(j.items[3]).toMatchObject({ id: 'deny', status: 'not-judged', counted: false });
   });
 
   it('grade book: a row per student (an unreadable namespace is a row, not an abort), a column per check, the hints', () => {
-    const cr: ClassResult = { students: [{ namespace: 'alice', result: r }, { namespace: 'bob', error: 'namespace bob does not exist' }], timings: { readMs: 1, totalMs: 2 } };
+    const cr: ClassResult = {
+      students: [
+        { namespace: 'alice', result: r },
+        { namespace: 'bob', error: 'namespace bob does not exist' },
+      ],
+      timings: { readMs: 1, totalMs: 2 },
+    };
     const csv = gradeBookCsv(lab, cr).split('\n');
     expect(csv[0]).toBe('student,status,score,total,percent,passed,deployment,replicas,svc-answers,deny,hints');
-    expect(csv[1]).toBe('alice,graded,4,6,66.6,false,pass,fail,pass,not judged,replicas: scale to 2 | deny: not judged: NetworkPolicy is not enforced on this cluster (control)');
+    expect(csv[1]).toBe(
+      'alice,graded,4,6,66.6,false,pass,fail,pass,not judged,replicas: scale to 2 | deny: not judged: NetworkPolicy is not enforced on this cluster (control)',
+    );
     expect(csv[2]).toBe('bob,error: namespace bob does not exist,,,,false,,,,,');
     const j = gradeBookJson(lab, cr, { startedAt: new Date(0) });
-    expect(j.students.map((s) => [s.student, s.error, s.score])).toEqual([['alice', null, 4], ['bob', 'namespace bob does not exist', null]]);
+    expect(j.students.map((s) => [s.student, s.error, s.score])).toEqual([
+      ['alice', null, 4],
+      ['bob', 'namespace bob does not exist', null],
+    ]);
   });
 
   it('--verify: one line, the first check not passed and its hint', () => {

@@ -8,7 +8,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { V1Deployment, V1EndpointSlice, V1Endpoints, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
-import { CHECK_IDS, deploymentPods, dnsNames, evaluate, ownedPods, resolveTargetPort, rolloutDone, SEED_LAB, selects, type CheckId, type Observation } from '../../src/grade/verdicts.js';
+import {
+  CHECK_IDS,
+  deploymentPods,
+  dnsNames,
+  evaluate,
+  ownedPods,
+  resolveTargetPort,
+  rolloutDone,
+  SEED_LAB,
+  selects,
+  type CheckId,
+  type Observation,
+} from '../../src/grade/verdicts.js';
 import { planProbes } from '../../src/grade/observe.js';
 import { parseSamples, sampled } from '../../src/probes/samples.js';
 import { httpProbe } from '../../src/probes/http.js';
@@ -22,22 +34,38 @@ const STRAY_IP = '10.244.2.99';
 const DEPLOY_UID = 'uid-deploy';
 const RS_UID = 'uid-rs-1';
 
-const controller = (kind: string, name: string, uid: string) => [{ apiVersion: kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps/v1' : 'v1', kind, name, uid, controller: true, blockOwnerDeletion: true }];
+const controller = (kind: string, name: string, uid: string) => [
+  { apiVersion: kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps/v1' : 'v1', kind, name, uid, controller: true, blockOwnerDeletion: true },
+];
 const deployment = (): V1Deployment => ({
   metadata: { name: 'my-nginx', namespace: NS, uid: DEPLOY_UID },
   spec: {
     replicas: 2,
     selector: { matchLabels: { run: 'my-nginx' } },
-    template: { metadata: { labels: { run: 'my-nginx' } }, spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] } },
+    template: {
+      metadata: { labels: { run: 'my-nginx' } },
+      spec: { containers: [{ name: 'my-nginx', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] },
+    },
   },
 });
 const replicaSet = (name = 'my-nginx-abc', uid = RS_UID, ownerUid = DEPLOY_UID, revision?: string): V1ReplicaSet => ({
-  metadata: { name, namespace: NS, uid, ownerReferences: controller('Deployment', 'my-nginx', ownerUid), ...(revision ? { annotations: { 'deployment.kubernetes.io/revision': revision } } : {}) },
+  metadata: {
+    name,
+    namespace: NS,
+    uid,
+    ownerReferences: controller('Deployment', 'my-nginx', ownerUid),
+    ...(revision ? { annotations: { 'deployment.kubernetes.io/revision': revision } } : {}),
+  },
   spec: { selector: { matchLabels: { run: 'my-nginx' } } },
 });
 /** A pod of the Deployment (through ReplicaSet `rsUid`). */
 const pod = (i: number, labels: Record<string, string> = { run: 'my-nginx' }, ready = true, rsUid = RS_UID): V1Pod => ({
-  metadata: { name: `my-nginx-abc-${i}`, namespace: NS, labels: { ...labels, 'pod-template-hash': 'abc' }, ownerReferences: controller('ReplicaSet', 'my-nginx-abc', rsUid) },
+  metadata: {
+    name: `my-nginx-abc-${i}`,
+    namespace: NS,
+    labels: { ...labels, 'pod-template-hash': 'abc' },
+    ownerReferences: controller('ReplicaSet', 'my-nginx-abc', rsUid),
+  },
   status: { phase: 'Running', podIP: IPS[i], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
 /** A bare pod with the lab's labels that the Deployment does not own. */
@@ -49,11 +77,18 @@ const service = (): V1Service => ({
   metadata: { name: 'my-nginx', namespace: NS },
   spec: { type: 'ClusterIP', clusterIP: CLUSTER_IP, selector: { run: 'my-nginx' }, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] },
 });
-const endpoints = (ips: string[], port = 80): V1Endpoints => ({ metadata: { name: 'my-nginx' }, subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port, protocol: 'TCP' }] }] : undefined });
+const endpoints = (ips: string[], port = 80): V1Endpoints => ({
+  metadata: { name: 'my-nginx' },
+  subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port, protocol: 'TCP' }] }] : undefined,
+});
 /** An EndpointSlice of Service my-nginx, written by the EndpointSlice controller unless `manager` says otherwise. */
 const slice = (ips: string[], manager = 'endpointslice-controller.k8s.io', port = 80): V1EndpointSlice => ({
   addressType: 'IPv4',
-  metadata: { name: `my-nginx-${manager.length}`, namespace: NS, labels: { 'kubernetes.io/service-name': 'my-nginx', 'endpointslice.kubernetes.io/managed-by': manager } },
+  metadata: {
+    name: `my-nginx-${manager.length}`,
+    namespace: NS,
+    labels: { 'kubernetes.io/service-name': 'my-nginx', 'endpointslice.kubernetes.io/managed-by': manager },
+  },
   endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
   ports: [{ name: 'http', port, protocol: 'TCP' }],
 });
@@ -62,14 +97,18 @@ const PAGE = '<html><head><title>Welcome to nginx!</title></head></html>';
 const ok = (id: string) => out(id, 0, PAGE);
 const refused = (id: string) => out(id, 1, "wget: can't connect to remote host (10.96.12.34): Connection refused");
 const dig = (name: string, status: string, a: string[] = [], server = DNS_IP) =>
-  out('dig', 0, [
-    `; <<>> DiG 9.20 <<>> +search ${name}`,
-    `;; ->>HEADER<<- opcode: QUERY, status: ${status}, id: 1`,
-    '',
-    ...(a.length ? [';; ANSWER SECTION:', ...a.map((ip) => `${name}.svc.cluster.local. 30 IN A ${ip}`), ''] : []),
-    `;; SERVER: ${server}#53(${server}) (UDP)`,
-    '',
-  ].join('\n'));
+  out(
+    'dig',
+    0,
+    [
+      `; <<>> DiG 9.20 <<>> +search ${name}`,
+      `;; ->>HEADER<<- opcode: QUERY, status: ${status}, id: 1`,
+      '',
+      ...(a.length ? [';; ANSWER SECTION:', ...a.map((ip) => `${name}.svc.cluster.local. 30 IN A ${ip}`), ''] : []),
+      `;; SERVER: ${server}#53(${server}) (UDP)`,
+      '',
+    ].join('\n'),
+  );
 
 /** The reference solution as the grader would observe it. */
 function reference(): Observation {
@@ -106,13 +145,24 @@ const detail = (o: Observation, c: CheckId) => evaluate(o, [c]).get(c)!.detail;
 describe('seeded mistakes fail exactly their items', () => {
   it('the reference solution passes every check', () => {
     expect(failed(reference())).toEqual([]);
-    expect(detail(reference(), 'endpoints')).toBe('Endpoints and EndpointSlices {10.244.1.5:80, 10.244.2.7:80}: the 2 Ready pods of Deployment my-nginx on port 80');
+    expect(detail(reference(), 'endpoints')).toBe(
+      'Endpoints and EndpointSlices {10.244.1.5:80, 10.244.2.7:80}: the 2 Ready pods of Deployment my-nginx on port 80',
+    );
     expect(detail(reference(), 'service-selector')).toBe('selector {run=my-nginx} selects exactly the 2 pods of Deployment my-nginx');
     expect(detail(reference(), 'dns-fqdn')).toBe(`my-nginx.${NS}.svc.cluster.local -> ${CLUSTER_IP}`);
   });
 
   it('an empty namespace fails every check', () => {
-    const o: Observation = { ...reference(), deployment: undefined, replicaSets: [], pods: [], service: undefined, endpoints: undefined, podHttp: new Map(), serviceHttp: undefined };
+    const o: Observation = {
+      ...reference(),
+      deployment: undefined,
+      replicaSets: [],
+      pods: [],
+      service: undefined,
+      endpoints: undefined,
+      podHttp: new Map(),
+      serviceHttp: undefined,
+    };
     o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NXDOMAIN') }));
     expect(failed(o)).toEqual([...CHECK_IDS]);
     expect(detail(o, 'dns-svc-ns')).toBe(`my-nginx.${NS}: NXDOMAIN [] from server ${DNS_IP} (no Service my-nginx in namespace ${NS})`);
@@ -128,7 +178,9 @@ describe('seeded mistakes fail exactly their items', () => {
     expect(failed(o)).toEqual(['pod-labels', 'service-selector', 'endpoints', 'service-http']);
     expect(detail(o, 'pod-labels')).toBe('expected pod labels {run=my-nginx}; the pod template has {app=my-nginx}');
     expect(detail(o, 'service-selector')).toBe("selector {run=my-nginx} does not match the Deployment's pod labels {app=my-nginx}");
-    expect(detail(o, 'endpoints')).toBe('expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {} (the empty set): missing: 10.244.1.5:80 (pod my-nginx-abc-0), 10.244.2.7:80 (pod my-nginx-abc-1)');
+    expect(detail(o, 'endpoints')).toBe(
+      'expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {} (the empty set): missing: 10.244.1.5:80 (pod my-nginx-abc-0), 10.244.2.7:80 (pod my-nginx-abc-1)',
+    );
   });
 
   it('wrong containerPort (8080, nginx still on 80): container-port only', () => {
@@ -145,9 +197,13 @@ describe('seeded mistakes fail exactly their items', () => {
     o.serviceHttp = [refused('svc')];
     expect(failed(o)).toEqual(['service-port', 'endpoints', 'service-http']);
     expect(detail(o, 'service-port')).toBe('expected port 80 -> targetPort 80; the Service has 80/TCP->8080');
-    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.5:8080 \(pod my-nginx-abc-0\), 10\.244\.2\.7:8080 \(pod my-nginx-abc-1\); missing: /);
+    expect(detail(o, 'endpoints')).toMatch(
+      /saw \{10\.244\.1\.5:8080, 10\.244\.2\.7:8080\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.5:8080 \(pod my-nginx-abc-0\), 10\.244\.2\.7:8080 \(pod my-nginx-abc-1\); missing: /,
+    );
     // the HTTP verdict is src/verdicts/http.ts's verifyPage: its "expected …; saw <outcome> (exit …)" words
-    expect(detail(o, 'service-http')).toMatch(/^my-nginx 10\.96\.12\.34:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: "wget: can't connect .*Connection refused"\) \(1 of 1 samples failed\)$/);
+    expect(detail(o, 'service-http')).toMatch(
+      /^my-nginx 10\.96\.12\.34:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: "wget: can't connect .*Connection refused"\) \(1 of 1 samples failed\)$/,
+    );
   });
 
   it('1 replica: replicas only (the Endpoints hold the one Ready pod)', () => {
@@ -166,7 +222,9 @@ describe('seeded mistakes fail exactly their items', () => {
     setEndpoints(o, []);
     o.serviceHttp = [out('svc', 137, '')];
     expect(failed(o)).toEqual(['service-selector', 'endpoints', 'service-http']);
-    expect(detail(o, 'service-http')).toBe('my-nginx 10.96.12.34:80: expected an HTTP answer; saw timeout (exit 137 after 5ms: "") (1 of 1 samples failed); the Service has no endpoint addresses on port 80');
+    expect(detail(o, 'service-http')).toBe(
+      'my-nginx 10.96.12.34:80: expected an HTTP answer; saw timeout (exit 137 after 5ms: "") (1 of 1 samples failed); the Service has no endpoint addresses on port 80',
+    );
   });
 });
 
@@ -175,7 +233,14 @@ describe("the Deployment's own pods (ownerReferences), not whatever carries the 
     const d = deployment();
     const old = replicaSet('my-nginx-old', 'uid-rs-0');
     const foreign = replicaSet('my-nginx-xyz', 'uid-rs-9', 'uid-other-deploy'); // another Deployment's
-    const notController: V1Pod = { ...pod(2, undefined, true, 'uid-rs-0'), metadata: { ...pod(2).metadata, name: 'adopted-not', ownerReferences: [{ ...controller('ReplicaSet', 'my-nginx-old', 'uid-rs-0')[0], controller: false }] } };
+    const notController: V1Pod = {
+      ...pod(2, undefined, true, 'uid-rs-0'),
+      metadata: {
+        ...pod(2).metadata,
+        name: 'adopted-not',
+        ownerReferences: [{ ...controller('ReplicaSet', 'my-nginx-old', 'uid-rs-0')[0], controller: false }],
+      },
+    };
     const pods = [pod(0), pod(1, undefined, true, 'uid-rs-0'), pod(2, undefined, true, 'uid-rs-9'), notController, stray()];
     // a rollout: the pods of both live ReplicaSets of the Deployment are its pods
     expect(ownedPods(d, [replicaSet(), old, foreign], pods).map((p) => p.metadata!.ownerReferences![0].uid)).toEqual([RS_UID, 'uid-rs-0']);
@@ -194,10 +259,16 @@ describe("the Deployment's own pods (ownerReferences), not whatever carries the 
     setEndpoints(o, [...TWO, STRAY_IP]);
     expect(failed(o)).toEqual(['service-selector', 'endpoints']);
     expect(deploymentPods(o).map((p) => p.metadata!.name)).toEqual(['my-nginx-abc-0', 'my-nginx-abc-1']);
-    expect(detail(o, 'replicas')).toBe('spec.replicas=2, 2 of 2 pods of the Deployment Ready (not counted: 1 other pod labelled {run=my-nginx} that Deployment my-nginx does not own: stray)');
+    expect(detail(o, 'replicas')).toBe(
+      'spec.replicas=2, 2 of 2 pods of the Deployment Ready (not counted: 1 other pod labelled {run=my-nginx} that Deployment my-nginx does not own: stray)',
+    );
     expect(detail(o, 'pod-labels')).toMatch(/^pod template and 2 pods of the Deployment labelled \{run=my-nginx\} \(not counted: 1 other pod/);
-    expect(detail(o, 'service-selector')).toBe('expected selector {run=my-nginx} to select exactly the 2 pods of Deployment my-nginx; it also selects pod stray {run=my-nginx}, which Deployment my-nginx does not own');
-    expect(detail(o, 'endpoints')).toBe("expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {10.244.1.5:80, 10.244.2.7:80, 10.244.2.99:80}: not the Deployment's Ready pods on port 80: 10.244.2.99:80 (pod stray)");
+    expect(detail(o, 'service-selector')).toBe(
+      'expected selector {run=my-nginx} to select exactly the 2 pods of Deployment my-nginx; it also selects pod stray {run=my-nginx}, which Deployment my-nginx does not own',
+    );
+    expect(detail(o, 'endpoints')).toBe(
+      "expected Endpoints {10.244.1.5:80, 10.244.2.7:80} (the 2 Ready pods of Deployment my-nginx); saw {10.244.1.5:80, 10.244.2.7:80, 10.244.2.99:80}: not the Deployment's Ready pods on port 80: 10.244.2.99:80 (pod stray)",
+    );
     // the stray is not asked over HTTP: pod-http is about the Deployment's pods
     expect([...planProbes(o, { podHttp: true, serviceHttp: false, dns: false }).podIds.values()]).toEqual(['my-nginx-abc-0', 'my-nginx-abc-1']);
   });
@@ -215,13 +286,22 @@ describe("the Deployment's own pods (ownerReferences), not whatever carries the 
     o.deployment!.spec!.replicas = 1;
     o.pods = [pod(0), stray()];
     setEndpoints(o, [IPS[0], STRAY_IP]);
-    o.podHttp = new Map([['my-nginx-abc-0', [ok('pod')]], ['stray', [refused('pod')]]]);
+    o.podHttp = new Map([
+      ['my-nginx-abc-0', [ok('pod')]],
+      ['stray', [refused('pod')]],
+    ]);
     expect(failed(o)).toEqual(['replicas', 'service-selector', 'endpoints']);
-    expect(detail(o, 'replicas')).toMatch(/^expected 2 replicas, all Ready; saw spec\.replicas=1, 1 of 1 pod of the Deployment Ready \(not counted: 1 other pod/);
+    expect(detail(o, 'replicas')).toMatch(
+      /^expected 2 replicas, all Ready; saw spec\.replicas=1, 1 of 1 pod of the Deployment Ready \(not counted: 1 other pod/,
+    );
     // another Deployment's pods with the same labels are strays too
     const other = reference();
     other.replicaSets.push(replicaSet('their-nginx-x', 'uid-rs-9', 'uid-other-deploy'));
-    other.pods = [pod(0), pod(1), { ...pod(2, undefined, true, 'uid-rs-9'), metadata: { ...pod(2, undefined, true, 'uid-rs-9').metadata, name: 'their-nginx-x-0' } }];
+    other.pods = [
+      pod(0),
+      pod(1),
+      { ...pod(2, undefined, true, 'uid-rs-9'), metadata: { ...pod(2, undefined, true, 'uid-rs-9').metadata, name: 'their-nginx-x-0' } },
+    ];
     setEndpoints(other, IPS);
     expect(failed(other)).toEqual(['service-selector', 'endpoints']);
     expect(detail(other, 'service-selector')).toMatch(/it also selects pod their-nginx-x-0 /);
@@ -234,7 +314,9 @@ describe("the Deployment's own pods (ownerReferences), not whatever carries the 
     setEndpoints(o, IPS);
     o.podHttp.set('my-nginx-abc-2', [ok('pod')]);
     expect(failed(o)).toEqual(['replicas']);
-    expect(detail(o, 'endpoints')).toBe('Endpoints and EndpointSlices {10.244.1.5:80, 10.244.1.6:80, 10.244.2.7:80}: the 3 Ready pods of Deployment my-nginx on port 80');
+    expect(detail(o, 'endpoints')).toBe(
+      'Endpoints and EndpointSlices {10.244.1.5:80, 10.244.1.6:80, 10.244.2.7:80}: the 3 Ready pods of Deployment my-nginx on port 80',
+    );
   });
 
   it('the Endpoints need exactly as many addresses as the Deployment has Ready pods: one missing fails, and so does the same one twice', () => {
@@ -259,13 +341,26 @@ describe("the Deployment's own pods (ownerReferences), not whatever carries the 
     o.pods = [pod(0, { run: 'my-nginx', tier: 'web' }), pod(1, { run: 'my-nginx' })];
     setEndpoints(o, [IPS[0]]);
     expect(failed(o)).toEqual(['service-selector', 'endpoints']);
-    expect(detail(o, 'service-selector')).toBe("expected selector {run=my-nginx, tier=web} to select exactly the 2 pods of Deployment my-nginx; it leaves out the Deployment's pod my-nginx-abc-1 {run=my-nginx, pod-template-hash=abc}");
+    expect(detail(o, 'service-selector')).toBe(
+      "expected selector {run=my-nginx, tier=web} to select exactly the 2 pods of Deployment my-nginx; it leaves out the Deployment's pod my-nginx-abc-1 {run=my-nginx, pod-template-hash=abc}",
+    );
   });
 
-  it('endpoints reads the entries of the lab\'s Service port only (a second Service port is not an extra address)', () => {
+  it("endpoints reads the entries of the lab's Service port only (a second Service port is not an extra address)", () => {
     const o = reference();
     o.service!.spec!.ports!.push({ name: 'https', port: 443, targetPort: 443 as never, protocol: 'TCP' });
-    o.endpoints = { metadata: { name: 'my-nginx' }, subsets: [{ addresses: TWO.map((ip) => ({ ip })), ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }] };
+    o.endpoints = {
+      metadata: { name: 'my-nginx' },
+      subsets: [
+        {
+          addresses: TWO.map((ip) => ({ ip })),
+          ports: [
+            { name: 'http', port: 80 },
+            { name: 'https', port: 443 },
+          ],
+        },
+      ],
+    };
     expect(failed(o, ['endpoints'])).toEqual([]);
   });
 });
@@ -300,16 +395,20 @@ describe('verdict details', () => {
   it('service-selector: no selector selects nothing', () => {
     const o = reference();
     o.service!.spec!.selector = undefined;
-    expect(detail(o, 'service-selector')).toBe('the Service has no selector, so it selects no pods: Kubernetes keeps no Endpoints for it (hand-written Endpoints do not count)');
+    expect(detail(o, 'service-selector')).toBe(
+      'the Service has no selector, so it selects no pods: Kubernetes keeps no Endpoints for it (hand-written Endpoints do not count)',
+    );
   });
 
   it('endpoints: an extra address (not a pod of the namespace) fails it', () => {
     const o = reference();
     setEndpoints(o, [...TWO, '10.244.1.99']);
-    expect(detail(o, 'endpoints')).toMatch(/saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.99:80$/);
+    expect(detail(o, 'endpoints')).toMatch(
+      /saw \{10\.244\.1\.5:80, 10\.244\.1\.99:80, 10\.244\.2\.7:80\}: not the Deployment's Ready pods on port 80: 10\.244\.1\.99:80$/,
+    );
   });
 
-  it('a headless Service where the lab asks for a ClusterIP one; a headless lab\'s DNS', () => {
+  it("a headless Service where the lab asks for a ClusterIP one; a headless lab's DNS", () => {
     const o = reference();
     o.service!.spec!.clusterIP = 'None';
     o.dns = o.dns.map((d) => ({ ...d, output: dig(d.name, 'NOERROR', TWO) }));
@@ -320,7 +419,9 @@ describe('verdict details', () => {
     o.expect = { ...o.expect, serviceType: 'Headless' };
     expect(detail(o, 'dns-svc-ns-svc')).toBe(`my-nginx.${NS}.svc -> ${TWO.join(', ')} (the 2 Ready pods)`);
     o.dns[1].output = dig(o.dns[1].name, 'NOERROR', [IPS[0]]);
-    expect(detail(o, 'dns-svc-ns-svc')).toMatch(/expected NOERROR from the cluster DNS 10\.96\.0\.10 with A \{10\.244\.1\.5, 10\.244\.2\.7\}; saw NOERROR \[10\.244\.1\.5\]/);
+    expect(detail(o, 'dns-svc-ns-svc')).toMatch(
+      /expected NOERROR from the cluster DNS 10\.96\.0\.10 with A \{10\.244\.1\.5, 10\.244\.2\.7\}; saw NOERROR \[10\.244\.1\.5\]/,
+    );
   });
 
   it('DNS (the DNS matrix verdict verifyDig): an answer from another server fails; a NodeLocal DNSCache the probe pod was given passes; two A records fail', () => {
@@ -343,10 +444,12 @@ describe('verdict details', () => {
     expect(failed(o, ['dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn'])).toEqual([]);
   });
 
-  it('pod-http names the pod that did not answer, with the shared HTTP verdict\'s words', () => {
+  it("pod-http names the pod that did not answer, with the shared HTTP verdict's words", () => {
     const o = reference();
     o.podHttp.set('my-nginx-abc-1', [refused('pod')]);
-    expect(detail(o, 'pod-http')).toMatch(/^expected every pod of the Deployment Ready and answering HTTP on port 80 in every sample; pod my-nginx-abc-1 10\.244\.2\.7:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: .*Connection refused"\) \(1 of 1 samples failed\)$/);
+    expect(detail(o, 'pod-http')).toMatch(
+      /^expected every pod of the Deployment Ready and answering HTTP on port 80 in every sample; pod my-nginx-abc-1 10\.244\.2\.7:80: expected an HTTP answer; saw fail \(exit 1 after 5ms: .*Connection refused"\) \(1 of 1 samples failed\)$/,
+    );
     o.podHttp.delete('my-nginx-abc-0');
     expect(detail(o, 'pod-http')).toMatch(/; pod my-nginx-abc-0 10\.244\.1\.5:80: not asked; pod my-nginx-abc-1 /);
   });
@@ -378,13 +481,22 @@ describe('helpers', () => {
     const o = reference();
     const { probes, podIds, endpointIds } = planProbes(o, { podHttp: true, serviceHttp: true, dns: true }, { samples: 4, gapS: 0.5 });
     expect(probes.map((p) => p.id)).toEqual(['pod-0', 'pod-1', 'svc', 'ep-0', 'ep-1', 'dns-0', 'dns-1', 'dns-2']);
-    expect([...podIds]).toEqual([['pod-0', 'my-nginx-abc-0'], ['pod-1', 'my-nginx-abc-1']]);
-    expect([...endpointIds]).toEqual([['ep-0', '10.244.1.5:80'], ['ep-1', '10.244.2.7:80']]);
+    expect([...podIds]).toEqual([
+      ['pod-0', 'my-nginx-abc-0'],
+      ['pod-1', 'my-nginx-abc-1'],
+    ]);
+    expect([...endpointIds]).toEqual([
+      ['ep-0', '10.244.1.5:80'],
+      ['ep-1', '10.244.2.7:80'],
+    ]);
     expect(probes[2]).toEqual(sampled(httpProbe('svc', CLUSTER_IP, 80), { samples: 4, gapS: 0.5 }));
     expect(probes[2].argv[2]).toContain(httpProbe('svc', CLUSTER_IP, 80).argv.join("' '"));
     expect(probes[7].argv).toEqual(expect.arrayContaining(['dig', '+search', `my-nginx.${NS}.svc.cluster.local`, 'A']));
     // no ClusterIP, no pod IPs: nothing to ask over HTTP
-    const bare = planProbes({ ...o, pods: [], endpoints: undefined, service: { ...service(), spec: { ...service().spec, clusterIP: 'None' } } }, { podHttp: true, serviceHttp: true, dns: false });
+    const bare = planProbes(
+      { ...o, pods: [], endpoints: undefined, service: { ...service(), spec: { ...service().spec, clusterIP: 'None' } } },
+      { podHttp: true, serviceHttp: true, dns: false },
+    );
     expect(bare.probes).toEqual([]);
   });
 
@@ -393,14 +505,24 @@ describe('helpers', () => {
     try {
       const count = path.join(dir, 'n');
       // the 2nd of 3 samples fails: all 3 still run, the exit code is the failure's
-      const p = sampled({ id: 'x', argv: ['sh', '-c', `echo . >>${count}; n=$(wc -l <${count}); echo "sample $n"; [ "$n" != 2 ] || exit 3`] }, { samples: 3, gapS: 0.1 });
+      const p = sampled(
+        { id: 'x', argv: ['sh', '-c', `echo . >>${count}; n=$(wc -l <${count}); echo "sample $n"; [ "$n" != 2 ] || exit 3`] },
+        { samples: 3, gapS: 0.1 },
+      );
       const r = await execa(p.argv[0], p.argv.slice(1), { reject: false });
       expect([r.exitCode, readFileSync(count, 'utf8')]).toEqual([3, '.\n.\n.\n']);
       const s = parseSamples({ id: 'x', exitCode: r.exitCode ?? -1, output: r.stdout, durationMs: 0, command: 'c' });
-      expect(s.map((x) => [x.id, x.exitCode, x.output])).toEqual([['x#1', 0, 'sample 1'], ['x#2', 3, 'sample 2'], ['x#3', 0, 'sample 3']]);
+      expect(s.map((x) => [x.id, x.exitCode, x.output])).toEqual([
+        ['x#1', 0, 'sample 1'],
+        ['x#2', 3, 'sample 2'],
+        ['x#3', 0, 'sample 3'],
+      ]);
       const empty = sampled({ id: 'y', argv: ['true'] }, { samples: 2, gapS: 0 });
       const r2 = await execa(empty.argv[0], empty.argv.slice(1), { reject: false });
-      expect(parseSamples({ id: 'y', exitCode: 0, output: r2.stdout, durationMs: 0, command: 'c' }).map((x) => [x.exitCode, x.output])).toEqual([[0, ''], [0, '']]);
+      expect(parseSamples({ id: 'y', exitCode: 0, output: r2.stdout, durationMs: 0, command: 'c' }).map((x) => [x.exitCode, x.output])).toEqual([
+        [0, ''],
+        [0, ''],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -423,7 +545,12 @@ describe('not gameable', () => {
 
   it('an ExternalName Service carrying a selector and a port plus hand-written Endpoints loses every Service item', () => {
     const o = reference();
-    o.service!.spec = { type: 'ExternalName', externalName: 'example.invalid', selector: { run: 'my-nginx' }, ports: [{ name: 'http', port: 80, targetPort: 80 as never, protocol: 'TCP' }] };
+    o.service!.spec = {
+      type: 'ExternalName',
+      externalName: 'example.invalid',
+      selector: { run: 'my-nginx' },
+      ports: [{ name: 'http', port: 80, targetPort: 80 as never, protocol: 'TCP' }],
+    };
     o.endpointSlices = [];
     expect(failed(o)).toEqual(SERVICE_ITEMS);
     expect(detail(o, 'service-port')).toMatch(/type ExternalName.*ClusterIP/);
@@ -469,12 +596,15 @@ describe('not gameable', () => {
     expect(detail(p, 'pod-http')).toMatch(/1 of 5 samples/);
   });
 
-  it('a correct solution mid-rollout is judged on the Deployment\'s current ReplicaSet: the old revision\'s pods are not its pods', () => {
+  it("a correct solution mid-rollout is judged on the Deployment's current ReplicaSet: the old revision's pods are not its pods", () => {
     const o = reference();
     // the template was fixed (run=my-nginx); revision 1's pod (labelled app=old) is still there, terminating later
     o.replicaSets = [replicaSet('my-nginx-old', 'uid-rs-0', DEPLOY_UID, '1'), replicaSet('my-nginx-abc', RS_UID, DEPLOY_UID, '2')];
     o.deployment!.metadata!.annotations = { 'deployment.kubernetes.io/revision': '2' };
-    const old: V1Pod = { ...pod(2, { app: 'old' }, true, 'uid-rs-0'), metadata: { ...pod(2, { app: 'old' }, true, 'uid-rs-0').metadata, name: 'my-nginx-old-2' } };
+    const old: V1Pod = {
+      ...pod(2, { app: 'old' }, true, 'uid-rs-0'),
+      metadata: { ...pod(2, { app: 'old' }, true, 'uid-rs-0').metadata, name: 'my-nginx-old-2' },
+    };
     o.pods = [pod(0), pod(1), old];
     expect(deploymentPods(o).map((p) => p.metadata!.name)).toEqual(['my-nginx-abc-0', 'my-nginx-abc-1']);
     expect(failed(o)).toEqual([]);

@@ -48,14 +48,28 @@ const bin = useFakeBin({ wget: FAKE_WGET });
 
 function runProbe(p: { id: string; argv: string[] }, env: Record<string, string>): ProbeOutput {
   const t0 = Date.now();
-  const output = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const output = execFileSync(p.argv[0], p.argv.slice(1), {
+    env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { id: p.id, exitCode: 0, output, durationMs: Date.now() - t0, command: p.argv.slice(0, 3).join(' ') };
 }
 
-const ref = (pod: string, node: string, hostNetwork = false): ProbeRef => ({ namespace: 'knc-a', pod, node, ip: hostNetwork ? '172.18.0.3' : '10.244.1.9', hostNetwork });
+const ref = (pod: string, node: string, hostNetwork = false): ProbeRef => ({
+  namespace: 'knc-a',
+  pod,
+  node,
+  ip: hostNetwork ? '172.18.0.3' : '10.244.1.9',
+  hostNetwork,
+});
 const WHAT = 'my-nginx 10.96.0.9:80';
 const URL = 'http://10.96.0.9:80/whoami';
-const ask = (from: ProbeRef, answeredBy: string[], never: string[] = []): HoldAsk => ({ from, to: { what: WHAT, url: URL }, expect: { requests: holdRequests(answeredBy.length), answeredBy, never } });
+const ask = (from: ProbeRef, answeredBy: string[], never: string[] = []): HoldAsk => ({
+  from,
+  to: { what: WHAT, url: URL },
+  expect: { requests: holdRequests(answeredBy.length), answeredBy, never },
+});
 const hold = (a: HoldAsk, env: Record<string, string>) => runProbe(holdProbe('svc-hold', { url: a.to.url, requests: a.expect.requests }), env);
 
 describe('the hold probe', () => {
@@ -94,7 +108,12 @@ describe('every sample counts (each passed the old verdicts)', () => {
     expect(failure).toBeInstanceOf(CheckFailure);
     const lost = tally!.unanswered['timed out'];
     expect(lost).toBeGreaterThan(0);
-    expect(failure!.ctx).toMatchObject({ check: 'service.spread', from: 'node knc-a/node-view-1-kind-worker2 on kind-worker2', to: WHAT, expected: '24 of 24 requests answered, only by {weba, webb}, each of them at least once' });
+    expect(failure!.ctx).toMatchObject({
+      check: 'service.spread',
+      from: 'node knc-a/node-view-1-kind-worker2 on kind-worker2',
+      to: WHAT,
+      expected: '24 of 24 requests answered, only by {weba, webb}, each of them at least once',
+    });
     expect(failure!.ctx.seen).toContain(`${24 - lost} of 24 answered by a wanted pod`);
     expect(failure!.ctx.seen).toContain(`${lost} unanswered (timed out ${lost})`);
   });
@@ -114,7 +133,7 @@ describe('every sample counts (each passed the old verdicts)', () => {
     const { failure } = verifyHold('service.from-pods', a, hold(a, { SERVERS: 'weba' }));
     expect(failure!.ctx.seen).toBe('24 of 24 answered by a wanted pod (weba 24); never answered by {webb}');
   });
-  it('a not-Ready pod still in one node\'s rules answering half the requests fails service.not-ready.traffic (passed 3 of 10)', () => {
+  it("a not-Ready pod still in one node's rules answering half the requests fails service.not-ready.traffic (passed 3 of 10)", () => {
     const a = ask(from, ['webb'], ['weba']);
     const { failure, tally } = verifyHold('service.not-ready.traffic', a, hold(a, { SERVERS: 'weba webb' }));
     expect(tally!.byServer.weba).toBeGreaterThan(0);
@@ -128,7 +147,9 @@ describe('every sample counts (each passed the old verdicts)', () => {
   it('an exec that failed or an output that is not a hold is never a pass', () => {
     const a = ask(from, ['weba']);
     expect(verifyHold('x', a, new Error('exec timed out')).failure!.ctx.seen).toBe('not run: exec timed out');
-    expect(verifyHold('x', a, { id: 'h', exitCode: 127, output: 'sh: wget: not found\n', durationMs: 1, command: 'sh' }).failure!.ctx.seen).toMatch(/^not run: exit 127: no hold result/);
+    expect(verifyHold('x', a, { id: 'h', exitCode: 127, output: 'sh: wget: not found\n', durationMs: 1, command: 'sh' }).failure!.ctx.seen).toMatch(
+      /^not run: exit 127: no hold result/,
+    );
     expect(verifyHold('x', ask(from, []), hold(ask(from, ['weba']), { SERVERS: 'weba' })).failure).toBeDefined();
   });
   it('over several sources: the total first, then each failing source by name; no source is a failure', () => {
@@ -138,7 +159,11 @@ describe('every sample counts (each passed the old verdicts)', () => {
     const env = { SERVERS: 'weba webb', LOSS_webb: '100' };
     expect(() => verifyHolds('service.spread', WHAT, [[good, hold(good, env)]])).toThrow(/never answered by \{webb\}/);
     try {
-      verifyHolds('service.spread', WHAT, [[good, hold(good, { SERVERS: 'weba webb' })], [bad1, hold(bad1, env)], [bad2, hold(bad2, env)]]);
+      verifyHolds('service.spread', WHAT, [
+        [good, hold(good, { SERVERS: 'weba webb' })],
+        [bad1, hold(bad1, env)],
+        [bad2, hold(bad2, env)],
+      ]);
       throw new Error('it passed');
     } catch (err) {
       const e = err as Error & { failures: CheckFailure[] };
@@ -166,10 +191,13 @@ describe('the checks judge every sample, and say how many (catalogue verdicts)',
       return [a, hold(a, from.pod === faulty ? { SERVERS: 'weba webb', LOSS_webb: '100', KIND_webb: 'noroute' } : { SERVERS: 'weba webb' })];
     }),
   });
-  const verify = (id: string, gathered: unknown) => defs.get(id)!.verify({ env, phase: 'steady', phaseData: {}, gathered } as unknown as Observations) as Record<string, unknown>;
+  const verify = (id: string, gathered: unknown) =>
+    defs.get(id)!.verify({ env, phase: 'steady', phaseData: {}, gathered } as unknown as Observations) as Record<string, unknown>;
   it('service.from-nodes fails for a node that cannot reach one endpoint; from-pods, judging other sources, passes', () => {
     const h = held('node-view-1-w1');
-    expect(() => verify('service.from-nodes', h)).toThrow(/\[service\.from-nodes\] from node knc-a\/node-view-1-w1 on w1 to my-nginx 10\.96\.0\.9:80: expected 24 of 24 requests answered/);
+    expect(() => verify('service.from-nodes', h)).toThrow(
+      /\[service\.from-nodes\] from node knc-a\/node-view-1-w1 on w1 to my-nginx 10\.96\.0\.9:80: expected 24 of 24 requests answered/,
+    );
     expect(verify('service.from-pods', h)).toMatchObject({ requests: 72, answered: 72, sources: 3, perSource: 24 });
     expect(() => verify('service.spread', h)).toThrow(/never answered by \{webb\}/);
   });
@@ -187,7 +215,11 @@ describe('the checks judge every sample, and say how many (catalogue verdicts)',
 describe('change-phase Endpoints name the pods they expect, and the count', () => {
   const b = (over: Partial<NamedBackends>): NamedBackends => ({
     settled: true,
-    want: [{ name: 'web-a', ip: '10.244.1.5', ready: true }, { name: 'web-b', ip: '10.244.2.6', ready: true }, { name: 'web-c', ip: '10.244.3.7', ready: true }],
+    want: [
+      { name: 'web-a', ip: '10.244.1.5', ready: true },
+      { name: 'web-b', ip: '10.244.2.6', ready: true },
+      { name: 'web-c', ip: '10.244.3.7', ready: true },
+    ],
     endpoints: ['10.244.1.5:80', '10.244.2.6:80', '10.244.3.7:80'],
     slices: ['10.244.1.5:80', '10.244.2.6:80', '10.244.3.7:80'],
     names: { '10.244.1.5:80': 'web-a', '10.244.2.6:80': 'web-b', '10.244.3.7:80': 'web-c' },
@@ -197,7 +229,18 @@ describe('change-phase Endpoints name the pods they expect, and the count', () =
   });
   it('"exactly the 3 Ready pods" with 2 Ready pods fails after the settle timeout, naming the pods (the old fallback passed it)', () => {
     const two = ['10.244.1.5:80', '10.244.2.6:80'];
-    const f = verifyNamedBackends('service.scaled-3.endpoints', 'svc/my-nginx', b({ settled: false, waitedMs: 90_000, want: [...b({}).want.slice(0, 2), { name: 'web-c', ip: '10.244.3.7', ready: false }], endpoints: two, slices: two }), 80);
+    const f = verifyNamedBackends(
+      'service.scaled-3.endpoints',
+      'svc/my-nginx',
+      b({
+        settled: false,
+        waitedMs: 90_000,
+        want: [...b({}).want.slice(0, 2), { name: 'web-c', ip: '10.244.3.7', ready: false }],
+        endpoints: two,
+        slices: two,
+      }),
+      80,
+    );
     expect(f.map((x) => x.ctx.expected)).toEqual([
       'pods {web-a, web-b, web-c} Ready',
       'Endpoints = {web-a 10.244.1.5:80, web-b 10.244.2.6:80, web-c 10.244.3.7:80} (3 pods, each Ready)',
@@ -216,31 +259,42 @@ describe('change-phase Endpoints name the pods they expect, and the count', () =
     expect(verifyNamedBackends('e', 's', b({ endpoints: [...b({}).endpoints, '10.244.9.9:80'].sort() }), 80).map((x) => x.ctx.seen)).toEqual([
       '{web-a 10.244.1.5:80, web-b 10.244.2.6:80, web-c 10.244.3.7:80, no pod 10.244.9.9:80}',
     ]);
-    expect(verifyNamedBackends('e', 's', b({ want: [] , endpoints: [], slices: [] }), 80)[0].ctx).toMatchObject({ expected: 'pods the change names', seen: 'none' });
+    expect(verifyNamedBackends('e', 's', b({ want: [], endpoints: [], slices: [] }), 80)[0].ctx).toMatchObject({
+      expected: 'pods the change names',
+      seen: 'none',
+    });
     expect(verifyNamedBackends('e', 's', b({ want: [{ name: 'web-a', ready: false }], endpoints: [], slices: [] }), 80)[0].ctx.seen).toBe('not Ready: {web-a}');
   });
 });
 
-describe('the nodes\' proxy rules, waited for by name (kube-proxy\'s own metrics, read from a node view)', () => {
+describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, read from a node view)", () => {
   // as kube-proxy v1.34 prints them: the sync gauges per ip_family, the pending changes without a label
   const metrics = (synced: string, queued: string, pending = '0', fam = 'IPv4') =>
-    ['# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced',
+    [
+      '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced',
       `kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="${fam}"} ${synced}`,
-      `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds{ip_family="${fam}"} ${queued}`, `kubeproxy_sync_proxy_rules_endpoint_changes_pending ${pending}`].join('\n');
+      `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds{ip_family="${fam}"} ${queued}`,
+      `kubeproxy_sync_proxy_rules_endpoint_changes_pending ${pending}`,
+    ].join('\n');
   const run = (since: number, env: Record<string, string>) => parseProxySync(runProbe(proxySyncProbe('p', since, 1), env).output);
   it('ok once kube-proxy queued a change at or after the EndpointSlice change and synced after it, nothing pending', () => {
-    expect(run(1765123456.5, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({ state: 'ok', synced: 1765123457.2, queued: 1765123457, pending: 0 });
+    expect(run(1765123456.5, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({
+      state: 'ok',
+      synced: 1765123457.2,
+      queued: 1765123457,
+      pending: 0,
+    });
   });
   it('waits (until its deadline, then says what it saw) while the change was not queued, not synced or still pending', () => {
     expect(run(1765123458, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({ state: 'wait', queued: 1765123457 });
     expect(run(1765123456, { METRICS: metrics('1.765123456e+09', '1.765123457e+09') }).state).toBe('wait');
     expect(run(1765123456, { METRICS: metrics('1.765123458e+09', '1.765123457e+09', '2') })).toMatchObject({ state: 'wait', pending: 2 });
   });
-  it('says when kube-proxy\'s metrics cannot be read, at once', () => {
+  it("says when kube-proxy's metrics cannot be read, at once", () => {
     expect(run(1, { METRICS: '', METRICS_RC: '1' })).toMatchObject({ state: 'unavailable' });
     expect(run(1, { METRICS: 'nothing here' })).toMatchObject({ state: 'wait', synced: undefined });
   });
-  it('judges the proxier of the Service\'s family: kube-proxy runs an IPv6 one beside, which never queues for an IPv4 Service (seen live)', () => {
+  it("judges the proxier of the Service's family: kube-proxy runs an IPv6 one beside, which never queues for an IPv4 Service (seen live)", () => {
     // as read on kube-netcheck-worker (v1.34.4, single-stack IPv4): the IPv6 proxier last queued at start-up
     const live = `${metrics('1.7966480770870576e+09', '1.796648077069942e+09')}\n${metrics('1.7966480627711885e+09', '1.796648062037365e+09', '0', 'IPv6')}`;
     expect(run(1796648070, { METRICS: live })).toMatchObject({ state: 'ok', synced: 1796648077.0870576, queued: 1796648077.069942 });

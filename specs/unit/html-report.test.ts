@@ -36,13 +36,24 @@ function withFailures(): Sample {
   dns[i] = { ...dns[i], got: 'NOERROR 10.96.0.99', ok: false };
   dns[3] = { ...dns[3], got: '', ok: false };
   const j = f.results.findIndex((r) => r.status === 'passed');
-  f.results[j] = { ...f.results[j], status: 'failed', durationMs: 3100, evidence: { error: `[pod-ip] from pod a to b: expected the nginx page, saw ${HOSTILE}`, events: ['Warning FailedCreatePodSandBox <x>'] } };
+  f.results[j] = {
+    ...f.results[j],
+    status: 'failed',
+    durationMs: 3100,
+    evidence: { error: `[pod-ip] from pod a to b: expected the nginx page, saw ${HOSTILE}`, events: ['Warning FailedCreatePodSandBox <x>'] },
+  };
   f.summary = { ...f.summary, passed: f.summary.passed - 1, failed: f.summary.failed + 1 };
   return f;
 }
 
 const decode = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&nbsp;/g, '\u00a0')
+    .replace(/&amp;/g, '&');
 
 interface Cell {
   attrs: Record<string, string>;
@@ -57,7 +68,13 @@ function cells(html: string, grid: 'reachability' | 'dns'): Cell[] {
     const attrs: Record<string, string> = {};
     for (const a of m[1].matchAll(/([\w-]+)(?:="([^"]*)")?/g)) attrs[a[1]] = decode(a[2] ?? '');
     if (attrs['data-grid'] !== grid) continue;
-    out.push({ attrs, classes: (attrs.class ?? '').split(/\s+/), text: decode(m[2].replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim() });
+    out.push({
+      attrs,
+      classes: (attrs.class ?? '').split(/\s+/),
+      text: decode(m[2].replace(/<[^>]*>/g, ' '))
+        .replace(/\s+/g, ' ')
+        .trim(),
+    });
   }
   return out;
 }
@@ -65,7 +82,8 @@ function cells(html: string, grid: 'reachability' | 'dns'): Cell[] {
 const reachKey = (r: ReachabilityRow) => JSON.stringify([r.from, r.to, r.toIP, r.outcome, String(r.ms), String(r.ok)]);
 const reachCellKey = (c: Cell) => JSON.stringify(['data-from', 'data-to', 'data-to-ip', 'data-outcome', 'data-ms', 'data-ok'].map((k) => c.attrs[k]));
 const dnsKey = (r: DnsRow) => JSON.stringify([r.fromNamespace, r.name, r.service, r.form, r.via, r.expected, r.got, String(r.ok)]);
-const dnsCellKey = (c: Cell) => JSON.stringify(['data-from', 'data-to', 'data-service', 'data-form', 'data-via', 'data-expected', 'data-got', 'data-ok'].map((k) => c.attrs[k]));
+const dnsCellKey = (c: Cell) =>
+  JSON.stringify(['data-from', 'data-to', 'data-service', 'data-form', 'data-via', 'data-expected', 'data-got', 'data-ok'].map((k) => c.attrs[k]));
 const sorted = (xs: string[]) => [...xs].sort();
 
 /** Asserts the grids in `html` hold exactly one cell per JSON row, attributes and colour class matching. */
@@ -146,7 +164,9 @@ describe('toHtml on a real results.json', () => {
     expect(out).toMatch(/td\.cell\.bad\{background:var\(--bad-bg\)/);
     expect(out).toContain('--bad-bg:#ffc7ce');
     expect(out).toMatch(/<h1>kube-netcheck run \w+: 1 of \d+ checks failed<\/h1>/);
-    expect(out).toContain('<pre class="error">[pod-ip] from pod a to b: expected the nginx page, saw &lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;</pre>');
+    expect(out).toContain(
+      '<pre class="error">[pod-ip] from pod a to b: expected the nginx page, saw &lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;</pre>',
+    );
     expect(out).toContain('Warning FailedCreatePodSandBox &lt;x&gt;');
     expect(out).not.toMatch(/<script/i);
   });
@@ -172,7 +192,10 @@ describe('toHtml on a real results.json', () => {
 
 /** A prefix that runs a command in a new, empty network namespace, when this kernel/user allows it. */
 async function netless(): Promise<string[]> {
-  for (const prefix of [['unshare', '-n'], ['unshare', '-rn']]) {
+  for (const prefix of [
+    ['unshare', '-n'],
+    ['unshare', '-rn'],
+  ]) {
     const r = await execa(prefix[0], [...prefix.slice(1), 'true'], { reject: false, timeout: 5_000 });
     if (r.exitCode === 0) return prefix;
   }
@@ -182,20 +205,34 @@ async function netless(): Promise<string[]> {
 async function chromium(prefix: string[], args: string[]) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'knc-chromium-'));
   const argv = [
-    ...prefix, CHROMIUM,
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...prefix,
+    CHROMIUM,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
     // Debian's launcher loads its bundled extensions (whose update checks resolve Google hosts):
     // no extensions, and no host name resolves at all
-    '--disable-extensions', '--disable-default-apps', '--no-pings', '--disable-domain-reliability',
-    '--disable-client-side-phishing-detection', '--no-proxy-server', '--host-resolver-rules=MAP * ~NOTFOUND',
+    '--disable-extensions',
+    '--disable-default-apps',
+    '--no-pings',
+    '--disable-domain-reliability',
+    '--disable-client-side-phishing-detection',
+    '--no-proxy-server',
+    '--host-resolver-rules=MAP * ~NOTFOUND',
     `--user-data-dir=${profile}`,
     ...args,
   ];
   try {
     const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 40_000, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
     if (r.exitCode !== 0 || r.timedOut) {
-      throw new Error(`chromium ${args.join(' ')} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}):\n${String(r.stderr).split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `chromium ${args.join(' ')} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}):\n${String(r.stderr).split('\n').slice(-15).join('\n')}`,
+      );
     }
     return r;
   } finally {
@@ -206,7 +243,9 @@ async function chromium(prefix: string[], args: string[]) {
 describe('the report rendered by headless Chromium', () => {
   it('every grid cell in the rendered DOM matches its JSON row and is painted green or red', async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run \`bash scripts/install-chromium.sh\` (or \`make setup\`) to install Debian's chromium, which this render test needs`);
+      throw new Error(
+        `${CHROMIUM} is missing: run \`bash scripts/install-chromium.sh\` (or \`make setup\`) to install Debian's chromium, which this render test needs`,
+      );
     }
     const f = withFailures();
     const html = toHtml(f);

@@ -34,7 +34,8 @@ function layerViolations(sources: ReadonlyMap<string, string>): { violations: st
   for (const [file, text] of sources) {
     const parts = file.split('/');
     const isRoot = parts.length === 1;
-    if (isRoot && !ROOT_FILES.includes(file)) violations.push(`src/${file}: a file directly in src/ that is not the entry point (put it in a folder of the rank list)`);
+    if (isRoot && !ROOT_FILES.includes(file))
+      violations.push(`src/${file}: a file directly in src/ that is not the entry point (put it in a folder of the rank list)`);
     const from = isRoot ? undefined : parts[0];
     if (from !== undefined && rankOf(from) < 0) violations.push(`src/${file}: folder src/${from}/ is not in the rank list (specs/unit/layers.test.ts RANKS)`);
     const info = ts.preProcessFile(text, true, true);
@@ -96,7 +97,9 @@ describe('imports in src/ run only down the rank list', () => {
 
   test('every folder of src/ is placed in the rank list', () => {
     const root = fileURLToPath(new URL('../../src/', import.meta.url));
-    const folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => rankOf(f) < 0)).toEqual([]);
   });
 

@@ -31,7 +31,9 @@ describe('the pod interface and its MTU', () => {
   it('an address no interface holds: a failure naming the address list', () => {
     const x = verifyPodMtu('mtu-pod-interface', FROM, '10.244.9.9', probe.get('mtu-addr')!, probe.get('mtu-link')!);
     expect(x).toBeInstanceOf(CheckFailure);
-    expect((x as CheckFailure).message.split('\n')[0]).toMatch(/^\[mtu-pod-interface\] from pod .* to its interface holding 10\.244\.9\.9: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \(ip addr exit 0: ".*10\.244\.1\.47.*"; ip link exit 0\)$/);
+    expect((x as CheckFailure).message.split('\n')[0]).toMatch(
+      /^\[mtu-pod-interface\] from pod .* to its interface holding 10\.244\.9\.9: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \(ip addr exit 0: ".*10\.244\.1\.47.*"; ip link exit 0\)$/,
+    );
     expect(verifyPodMtu('mtu-pod-interface', FROM, meta.podIP, probe.get('mtu-addr')!, probe.get('mtu-link')!)).toEqual({ dev: 'eth0', mtu: 1500 });
   });
 });
@@ -53,14 +55,28 @@ describe('DF pings of exactly the MTU, and one byte more', () => {
   });
   it('no reply to the full-size packet (an address nobody holds): fails naming the size', () => {
     const line = verifyDfPing('mtu-df-cross-node', FROM, 'pod nobody 10.244.1.254', probe.get('df-unheld')!, 1500)!.message.split('\n')[0];
-    expect(line).toMatch(/^\[mtu-df-cross-node\] from .* to pod nobody 10\.244\.1\.254: expected a reply to a 1500-byte packet with DF set \(ping -M do -s 1472\), saw no reply \(exit 1\): ".*1 packets transmitted, 0 received.*"$/);
+    expect(line).toMatch(
+      /^\[mtu-df-cross-node\] from .* to pod nobody 10\.244\.1\.254: expected a reply to a 1500-byte packet with DF set \(ping -M do -s 1472\), saw no reply \(exit 1\): ".*1 packets transmitted, 0 received.*"$/,
+    );
   });
   it('an MTU that differs from the interface list, or an oversize packet that was answered, fails', () => {
-    expect(verifyDfPing('mtu-df-cross-node', FROM, 'x', probe.get('df-peer')!, 1450)!.message).toContain('expected the probe to read the same MTU as the pod\'s interface list (1450), saw eth0 mtu 1500');
+    expect(verifyDfPing('mtu-df-cross-node', FROM, 'x', probe.get('df-peer')!, 1450)!.message).toContain(
+      "expected the probe to read the same MTU as the pod's interface list (1450), saw eth0 mtu 1500",
+    );
     // the over-size ping's real output replaced by the full-size one's (a reply): DF not honoured
     const out = probe.get('df-peer')!;
-    const answered = { ...out, output: out.output.replace(/PING [^\n]*1473\(1501\)[\s\S]*?KNC over-exit=1/, (s) => s.replace('ping: sendmsg: Message too long', '1480 bytes from 10.244.2.41: icmp_seq=1 ttl=62 time=0.2 ms').replace('0 received, +1 errors', '1 received').replace('over-exit=1', 'over-exit=0')) };
-    expect(verifyDfPing('mtu-df-cross-node', FROM, 'x', answered, 1500)!.message).toContain('expected a 1501-byte packet with DF set (ping -M do -s 1473) to be refused locally (message too long), saw it was sent and answered');
+    const answered = {
+      ...out,
+      output: out.output.replace(/PING [^\n]*1473\(1501\)[\s\S]*?KNC over-exit=1/, (s) =>
+        s
+          .replace('ping: sendmsg: Message too long', '1480 bytes from 10.244.2.41: icmp_seq=1 ttl=62 time=0.2 ms')
+          .replace('0 received, +1 errors', '1 received')
+          .replace('over-exit=1', 'over-exit=0'),
+      ),
+    };
+    expect(verifyDfPing('mtu-df-cross-node', FROM, 'x', answered, 1500)!.message).toContain(
+      'expected a 1501-byte packet with DF set (ping -M do -s 1473) to be refused locally (message too long), saw it was sent and answered',
+    );
   });
 });
 
@@ -78,14 +94,18 @@ describe('the large body', () => {
   });
   it('under the path-MTU black hole: timeout, 0 bytes, while the small page still came', () => {
     const line = verifyPayload('mtu-payload-cross-node', FROM, TO, hole.get('big-pod')!, PAYLOAD)!.message.split('\n')[0];
-    expect(line).toBe(`[mtu-payload-cross-node] from ${FROM} to ${TO}: expected 1288895 bytes with sha256 5af7b95208fdcff4…, saw timeout after ${hole.get('big-pod')!.durationMs}ms: 0 of 1288895 bytes arrived, wget exit 1 "wget: download timed out"`);
+    expect(line).toBe(
+      `[mtu-payload-cross-node] from ${FROM} to ${TO}: expected 1288895 bytes with sha256 5af7b95208fdcff4…, saw timeout after ${hole.get('big-pod')!.durationMs}ms: 0 of 1288895 bytes arrived, wget exit 1 "wget: download timed out"`,
+    );
     expect(hole.get('page')!.exitCode).toBe(0);
     expect(hole.get('page')!.output).toContain('<title>Welcome to nginx!</title>');
   });
   it('refused and 404 are named as such; a body of the wrong size or checksum is truncated / corrupted', () => {
     expect(payloadOutcome(probe.get('big-closed')!, PAYLOAD)).toBe('refused');
     expect(payloadOutcome(probe.get('big-404')!, PAYLOAD)).toBe('failed');
-    expect(verifyPayload('c', FROM, TO, probe.get('big-404')!, PAYLOAD)!.message).toContain('saw failed after 51ms: 0 of 1288895 bytes arrived, wget exit 1 "wget: server returned error: HTTP/1.1 404 Not Found"');
+    expect(verifyPayload('c', FROM, TO, probe.get('big-404')!, PAYLOAD)!.message).toContain(
+      'saw failed after 51ms: 0 of 1288895 bytes arrived, wget exit 1 "wget: server returned error: HTTP/1.1 404 Not Found"',
+    );
     const intact = probe.get('big-pod')!;
     expect(payloadOutcome({ ...intact, output: intact.output.replace('bytes=1288895', 'bytes=1000000') }, PAYLOAD)).toBe('truncated');
     expect(payloadOutcome(intact, { ...PAYLOAD, sha256: '0'.repeat(64) })).toBe('corrupted');
@@ -107,12 +127,21 @@ describe('DF pings with busybox ping (captured, kernel path-MTU discovery)', () 
   const out = (name: string) => ({ id: 'df', exitCode: 0, durationMs: 20, command: 'sh -c <dfPingProbe>', output: fixtureText(`df-ping-busybox-${name}.txt`) });
   it('healthy: the 1400-byte packet leaves whole and is answered, 1401 bytes are fragmented by the sender', () => {
     const p = parseDfPing(out('healthy').output);
-    expect(p).toMatchObject({ dev: 'knc-va', mtu: 1400, df: 'kernel', fit: { exit: 0, received: true, frags: 0 }, over: { exit: 0, received: true, frags: 2, tooLong: false } });
+    expect(p).toMatchObject({
+      dev: 'knc-va',
+      mtu: 1400,
+      df: 'kernel',
+      fit: { exit: 0, received: true, frags: 0 },
+      over: { exit: 0, received: true, frags: 2, tooLong: false },
+    });
     expect(verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('healthy'), 1400)).toBeUndefined();
   });
   it('a route MTU below the interface MTU: the full-size packet was fragmented, not sent whole with DF', () => {
     const f = verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('route-mtu-1300'), 1400)!;
-    expect(f.ctx).toMatchObject({ expected: 'a 1400-byte packet with DF set (ping -s 1372, DF by path-MTU discovery) to leave unfragmented', seen: 'the sender created 2 fragments: the route\'s MTU is below the interface MTU' });
+    expect(f.ctx).toMatchObject({
+      expected: 'a 1400-byte packet with DF set (ping -s 1372, DF by path-MTU discovery) to leave unfragmented',
+      seen: "the sender created 2 fragments: the route's MTU is below the interface MTU",
+    });
   });
   it('full-size packets lost on the way: no reply, naming the size', () => {
     const f = verifyDfPing('mtu-df-cross-node', 'pod a', 'pod b', out('full-size-dropped'), 1400)!;

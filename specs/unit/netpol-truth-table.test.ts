@@ -60,9 +60,15 @@ const PORTS = [
   { protocol: 'UDP' as const, port: 81 },
 ];
 const cells = matrixCells(PEERS, PEERS, PORTS);
-const OK = fixtureText('netpol-cells-netns.txt').split('\n').find((l) => l.includes(' 0.TCP80 '))!;
-const REFUSED = fixtureText('netpol-cells-netns.txt').split('\n').find((l) => l.includes(' 1.TCP80 '))!;
-const DROPPED = fixtureText('netpol-cells-netns.txt').split('\n').find((l) => l.includes(' 0.UDP81 '))!;
+const OK = fixtureText('netpol-cells-netns.txt')
+  .split('\n')
+  .find((l) => l.includes(' 0.TCP80 '))!;
+const REFUSED = fixtureText('netpol-cells-netns.txt')
+  .split('\n')
+  .find((l) => l.includes(' 1.TCP80 '))!;
+const DROPPED = fixtureText('netpol-cells-netns.txt')
+  .split('\n')
+  .find((l) => l.includes(' 0.UDP81 '))!;
 /** A real line for a cell: the server's answer rewritten to the target's identity when it answered. */
 const line = (id: string, kind: 'ok' | 'refused' | 'dropped', to: string) =>
   (kind === 'ok' ? OK.replace('knc-local-x/a', identity(to)) : kind === 'refused' ? REFUSED : DROPPED).replace(/^KNC-CELL \S+/, `KNC-CELL ${id}`);
@@ -80,9 +86,24 @@ function round(verdictOf: (from: string, to: string, proto: string) => 'ok' | 'r
   }));
 }
 
-const DENY_INTO_XA: Expectation = { default: 'allow', defaultBecause: 'no policy', rules: [{ to: 'x/a', verdict: 'deny', because: 'deny-ingress on x/a' }, { to: 'x/a', from: 'y/*', protocol: 'TCP', verdict: 'allow', because: 'allow TCP from y' }] };
+const DENY_INTO_XA: Expectation = {
+  default: 'allow',
+  defaultBecause: 'no policy',
+  rules: [
+    { to: 'x/a', verdict: 'deny', because: 'deny-ingress on x/a' },
+    { to: 'x/a', from: 'y/*', protocol: 'TCP', verdict: 'allow', because: 'allow TCP from y' },
+  ],
+};
 const converged: Convergence = { converged: true, ms: 850, rounds: 2, deadlineMs: 20_000 };
-const input = (hold: Round, convergence = converged) => ({ check: 'netpol.test', title: 'test case', expectation: DENY_INTO_XA, cells, hold, convergence, identity });
+const input = (hold: Round, convergence = converged) => ({
+  check: 'netpol.test',
+  title: 'test case',
+  expectation: DENY_INTO_XA,
+  cells,
+  hold,
+  convergence,
+  identity,
+});
 /** What an engine enforcing DENY_INTO_XA shows. */
 const enforcing = round((from, to, proto) => (to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : 'ok'));
 
@@ -103,7 +124,7 @@ describe('expected tables as data', () => {
     expect(expectedOf(DENY_INTO_XA, { from: 'y/a', to: 'x/a', protocol: 'UDP', port: 81 }).verdict).toBe('deny');
     expect(expectedOf(DENY_INTO_XA, { from: 'x/a', to: 'y/a', protocol: 'UDP', port: 81 })).toEqual({ verdict: 'allow', because: 'no policy' });
   });
-  it('a pod\'s own cells are not in the matrix (loopback is undefined by the API)', () => {
+  it("a pod's own cells are not in the matrix (loopback is undefined by the API)", () => {
     expect(cells).toHaveLength(3 * 2 * 2);
     expect(cells.some((c) => c.from === c.to)).toBe(false);
   });
@@ -121,14 +142,27 @@ describe('judging a case', () => {
   it('no engine (every denied cell answered): "NetworkPolicy is not enforced", the tables side by side', () => {
     const f = failure(() => judgeCase(input(round(() => 'ok'))));
     expect(f.kind).toBe('not-enforced');
-    expect(f.ctx).toMatchObject({ check: 'netpol.test', from: 'the matrix', to: 'test case', expected: 'test case: 12 cells as expected (9 allowed, 3 denied)' });
+    expect(f.ctx).toMatchObject({
+      check: 'netpol.test',
+      from: 'the matrix',
+      to: 'test case',
+      expected: 'test case: 12 cells as expected (9 allowed, 3 denied)',
+    });
     expect(f.ctx.seen).toBe(`every one of the 3 cells the policies deny was allowed: ${NOT_ENFORCED}`);
     expect(f.diffs.map((d) => `${d.cell.from}>${d.cell.to} ${d.cell.protocol}`)).toEqual(['x/b>x/a TCP', 'x/b>x/a UDP', 'y/a>x/a UDP']);
     expect(f.message).toContain('TCP/80    expected  observed  differs');
     expect(f.message).toMatch(/\nx\/b\s+X-\.\s+\.-\.\s+\*\n/);
   });
   it('a flapping engine: converged, then cells differ on the next round', () => {
-    const flapped = round((from, to, proto) => (to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? (from === 'x/b' && proto === 'UDP' ? 'ok' : 'dropped') : from === 'y/a' && to === 'x/b' ? 'refused' : 'ok'));
+    const flapped = round((from, to, proto) =>
+      to === 'x/a' && !(from === 'y/a' && proto === 'TCP')
+        ? from === 'x/b' && proto === 'UDP'
+          ? 'ok'
+          : 'dropped'
+        : from === 'y/a' && to === 'x/b'
+          ? 'refused'
+          : 'ok',
+    );
     const f = failure(() => judgeCase(input(flapped)));
     expect(f.kind).toBe('flapped');
     expect(f.ctx.seen).toMatch(/^converged after 850ms \(2 rounds\), then 3 of 12 cells changed on the next round \(an engine that flaps\): /);
@@ -141,18 +175,32 @@ describe('judging a case', () => {
     expect(f.ctx.seen).toMatch(/y\/a -> x\/b TCP\/80: expected allowed \(no policy\), saw refused after \d+ms \(Connection refused\)/);
   });
   it('not converged within the deadline: says so with the deadline and rounds', () => {
-    const f = failure(() => judgeCase(input(round(() => 'dropped'), { converged: false, ms: 20_400, rounds: 14, deadlineMs: 20_000 })));
+    const f = failure(() =>
+      judgeCase(
+        input(
+          round(() => 'dropped'),
+          { converged: false, ms: 20_400, rounds: 14, deadlineMs: 20_000 },
+        ),
+      ),
+    );
     expect(f.kind).toBe('not-converged');
     expect(f.ctx.seen).toMatch(/^no round matched within 20000ms \(14 rounds\); 9 of 12 cells differ: /);
     const late = failure(() => judgeCase(input(enforcing, { converged: false, ms: 20_400, rounds: 14, deadlineMs: 20_000 })));
     expect(late.ctx.seen).toBe('no round matched within 20000ms (14 rounds); the table matched only on the round after the deadline');
   });
   it('a missing probe is never a pass: a cell without its line, a source whose exec failed', () => {
-    const noLine = round((from, to, proto) => (from === 'x/b' && to === 'y/a' && proto === 'UDP' ? 'missing' : to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : 'ok'));
+    const noLine = round((from, to, proto) =>
+      from === 'x/b' && to === 'y/a' && proto === 'UDP' ? 'missing' : to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : 'ok',
+    );
     const f = failure(() => judgeCase(input(noLine)));
     expect(f.kind).toBe('not-run');
-    expect(f.ctx.seen).toMatch(/^1 of 12 cells not run \(the probe printed no line for the cell\); 1 cells differ: x\/b -> y\/a UDP\/81: expected allowed \(no policy\), saw not run$/);
-    const execFailed: Round = { results: new Map([...enforcing.results].filter(([k]) => !k.startsWith('y/a>'))), notRun: new Map([['y/a', 'pod knc-r1-y/a: websocket closed']]) };
+    expect(f.ctx.seen).toMatch(
+      /^1 of 12 cells not run \(the probe printed no line for the cell\); 1 cells differ: x\/b -> y\/a UDP\/81: expected allowed \(no policy\), saw not run$/,
+    );
+    const execFailed: Round = {
+      results: new Map([...enforcing.results].filter(([k]) => !k.startsWith('y/a>'))),
+      notRun: new Map([['y/a', 'pod knc-r1-y/a: websocket closed']]),
+    };
     const g = failure(() => judgeCase(input(execFailed)));
     expect(g.kind).toBe('not-run');
     expect(g.ctx.seen).toMatch(/^4 of 12 cells not run \(pod knc-r1-y\/a: websocket closed\)/);
@@ -161,7 +209,9 @@ describe('judging a case', () => {
   it('tables as rows for results.json', () => {
     const rows = tableRows(cells, expectedSymbol(DENY_INTO_XA));
     expect(rows).toEqual({ 'TCP/80': { 'x/a': '-..', 'x/b': 'X-.', 'y/a': '..-' }, 'UDP/81': { 'x/a': '-..', 'x/b': 'X-.', 'y/a': 'X.-' } });
-    expect(sideBySide(DENY_INTO_XA, cells, enforcing, identity).split('\n')[0]).toBe(`targets: 1=x/a 2=x/b 3=y/a   (. allowed, X denied, - a pod to itself (not probed), W another pod answered, E error, ? not run; * differs)`);
+    expect(sideBySide(DENY_INTO_XA, cells, enforcing, identity).split('\n')[0]).toBe(
+      `targets: 1=x/a 2=x/b 3=y/a   (. allowed, X denied, - a pod to itself (not probed), W another pod answered, E error, ? not run; * differs)`,
+    );
     expect(cellKey(cells[0])).toBe('x/a>x/b@TCP/80');
   });
 });

@@ -16,7 +16,19 @@ describe('the published package', () => {
     const r = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path).sort();
     // what an installed kube-netcheck needs at run time
-    for (const f of ['bin/kube-netcheck.js', 'dist/bundle/main.js', 'dist/index.js', 'dist/index.d.ts', 'scripts/cluster-up.sh', 'scripts/cluster-down.sh', 'scripts/lib/common.sh', 'scripts/conformance/run.sh', 'manifests/rbac.yaml', 'package.json', 'README.md']) {
+    for (const f of [
+      'bin/kube-netcheck.js',
+      'dist/bundle/main.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'scripts/cluster-up.sh',
+      'scripts/cluster-down.sh',
+      'scripts/lib/common.sh',
+      'scripts/conformance/run.sh',
+      'manifests/rbac.yaml',
+      'package.json',
+      'README.md',
+    ]) {
       expect([f, files.includes(f)]).toEqual([f, true]);
     }
     expect(files.filter((f) => DEV_ONLY.includes(f))).toEqual([]);

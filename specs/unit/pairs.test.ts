@@ -84,8 +84,16 @@ function makeEnv(nodes = NODES, drop: { targetOn?: string } = {}): RunEnv {
     workloadNs: WNS,
     otherNs: ONS,
     facts: {
-      podSubnets: ['10.244.0.0/16'], serviceSubnets: ['10.96.0.0/16'], clusterDomain: 'cluster.local', sources: { podSubnets: '', serviceSubnets: '', clusterDomain: 'x' },
-      dnsServiceIP: '10.96.0.10', dnsSelector: 'k8s-app=kube-dns', podNameserver: '10.96.0.10', kubeProxy: true, daemonSets: [], version: 'v1.34.4',
+      podSubnets: ['10.244.0.0/16'],
+      serviceSubnets: ['10.96.0.0/16'],
+      clusterDomain: 'cluster.local',
+      sources: { podSubnets: '', serviceSubnets: '', clusterDomain: 'x' },
+      dnsServiceIP: '10.96.0.10',
+      dnsSelector: 'k8s-app=kube-dns',
+      podNameserver: '10.96.0.10',
+      kubeProxy: true,
+      daemonSets: [],
+      version: 'v1.34.4',
       nodes: nodes.map((name, k) => ({ name, internalIP: `172.18.0.${k + 2}`, podCIDRs: [`10.244.${k}.0/24`], controlPlane: k === 0, tainted: k === 0 })),
     },
     probes: nodes.map((n) => ref(`probe-${n}`, n, `10.244.${i(n)}.10`)),
@@ -95,7 +103,10 @@ function makeEnv(nodes = NODES, drop: { targetOn?: string } = {}): RunEnv {
     nginx: nginxNodes.map((n, k) => nginxPod(`my-nginx-${k}`, n, `10.244.${i(n)}.${30 + k}`)),
     nodes: [] as RunEnv['nodes'],
     podIPs: [],
-    dnsPods: [{ pod: 'coredns-a', ip: '10.244.0.2', node: nodes[0] }, { pod: 'coredns-b', ip: '10.244.0.3', node: nodes[0] }],
+    dnsPods: [
+      { pod: 'coredns-a', ip: '10.244.0.2', node: nodes[0] },
+      { pod: 'coredns-b', ip: '10.244.0.3', node: nodes[0] },
+    ],
     nginxServiceIP: '10.96.0.50',
   } as unknown as RunEnv;
 }
@@ -109,24 +120,56 @@ function runCheck(id: string, env: RunEnv, fake: Record<string, string> = {}): {
   const asks = c.probes!(env);
   const dir = bin.dir();
   const table = path.join(dir, `table-${Math.random()}`);
-  writeFileSync(table, matrixCells(env).map((cell) => `${cell.fromNamespace}|${cell.name}=${cell.expect === 'NXDOMAIN' ? '-' : cell.expect.answer}`).join('\n') + '\n');
+  writeFileSync(
+    table,
+    matrixCells(env)
+      .map((cell) => `${cell.fromNamespace}|${cell.name}=${cell.expect === 'NXDOMAIN' ? '-' : cell.expect.answer}`)
+      .join('\n') + '\n',
+  );
   const count = path.join(dir, `count-${Math.random()}`);
   const pods = [...env.targets, ...env.nginx.map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP! }))].map((p) => `${p.ip}=${p.pod}`).join(' ');
   const outs = new Map<string, ProbeOutput>();
   for (const a of asks) {
     const r = spawnSync(a.probe.argv[0], a.probe.argv.slice(1), {
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SRC: a.from.ip, SRC_NODE: a.from.node, SRC_NS: a.from.namespace, PODS: pods, TABLE: table, COUNT: count, BROKEN: '', NAT: '', DEAD_NODE: '', HEADLESS: '', ...fake },
+      env: {
+        ...process.env,
+        PATH: `${dir}:${process.env.PATH}`,
+        SRC: a.from.ip,
+        SRC_NODE: a.from.node,
+        SRC_NS: a.from.namespace,
+        PODS: pods,
+        TABLE: table,
+        COUNT: count,
+        BROKEN: '',
+        NAT: '',
+        DEAD_NODE: '',
+        HEADLESS: '',
+        ...fake,
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });
-    outs.set(`${key(a.from)}/${a.probe.id}`, { id: a.probe.id, exitCode: r.status ?? 137, output: `${r.stdout}${r.stderr}`, durationMs: 1, command: a.probe.argv.join(' ') });
+    outs.set(`${key(a.from)}/${a.probe.id}`, {
+      id: a.probe.id,
+      exitCode: r.status ?? 137,
+      output: `${r.stdout}${r.stderr}`,
+      durationMs: 1,
+      command: a.probe.argv.join(' '),
+    });
   }
   const out = (from: ProbeRef, pid: string) => {
     const o = outs.get(`${key(from)}/${pid}`);
     if (!o) throw new CheckFailure({ check: 'not-run', from: from.pod, to: pid, expected: 'the probe to run', seen: 'not run' });
     return o;
   };
-  const o: Observations = { env, phase: c.phase ?? 'steady', phaseData: {}, out, answers: <E>() => asks.map((ask) => ({ ask, out: out(ask.from, ask.probe.id) }) as Answer<E>), gathered: undefined };
+  const o: Observations = {
+    env,
+    phase: c.phase ?? 'steady',
+    phaseData: {},
+    out,
+    answers: <E>() => asks.map((ask) => ({ ask, out: out(ask.from, ask.probe.id) }) as Answer<E>),
+    gathered: undefined,
+  };
   return { asks, verdict: () => c.verify(o) };
 }
 const fails = (run: () => unknown) => failuresOf(run).map((f) => f.ctx);
@@ -142,7 +185,15 @@ describe('pod → pod: every ordered node pair, same-node included', () => {
   });
   it('a route fault between worker3 and worker4 fails pod-ip.cross-node naming that pair, and only it', () => {
     const f = fails(runCheck('pod-ip.cross-node', env, { BROKEN: '10.244.3.10>10.244.4.20' }).verdict);
-    expect(f).toEqual([expect.objectContaining({ check: 'pod-ip.cross-node', from: 'pod knc-a/probe-w3 on w3', to: 'target-w4 10.244.4.20:80 on w4', expected: 'an answer from pod target-w4', seen: expect.stringMatching(/^fail \(exit 1 .*No route to host/) })]);
+    expect(f).toEqual([
+      expect.objectContaining({
+        check: 'pod-ip.cross-node',
+        from: 'pod knc-a/probe-w3 on w3',
+        to: 'target-w4 10.244.4.20:80 on w4',
+        expected: 'an answer from pod target-w4',
+        seen: expect.stringMatching(/^fail \(exit 1 .*No route to host/),
+      }),
+    ]);
   });
   it('pod-ip.same-node asks a second pod on EVERY node (the control plane and nodes without nginx too)', () => {
     const r = runCheck('pod-ip.same-node', env);
@@ -153,7 +204,14 @@ describe('pod → pod: every ordered node pair, same-node included', () => {
   });
   it('no NAT across every ordered pair: a node masquerading towards worker3 fails pod-ip.no-nat-cross-node with the address the server saw', () => {
     const f = fails(runCheck('pod-ip.no-nat-cross-node', env, { NAT: '10.244.4.10>10.244.3.20' }).verdict);
-    expect(f).toEqual([expect.objectContaining({ from: 'pod knc-a/probe-w4 on w4', to: 'target-w3 10.244.3.20:80 on w3', expected: 'the server to see client address 10.244.4.10', seen: 'client=172.18.0.9 server=target-w3' })]);
+    expect(f).toEqual([
+      expect.objectContaining({
+        from: 'pod knc-a/probe-w4 on w4',
+        to: 'target-w3 10.244.3.20:80 on w3',
+        expected: 'the server to see client address 10.244.4.10',
+        seen: 'client=172.18.0.9 server=target-w3',
+      }),
+    ]);
   });
   it('node views ask every target: node w4 → the target on w3 failing fails pod-ip.from-node', () => {
     const r = runCheck('pod-ip.from-node', env, { BROKEN: '172.18.0.6>10.244.3.20' });
@@ -162,7 +220,11 @@ describe('pod → pod: every ordered node pair, same-node included', () => {
   });
   it('a node without its target pod is a gap that fails, never a pass', () => {
     const f = fails(runCheck('pod-ip.cross-node', withNodes(makeEnv(NODES, { targetOn: 'w4' }))).verdict);
-    expect(f[0]).toMatchObject({ check: 'pod-ip.cross-node', to: 'node pairs', seen: expect.stringMatching(/^16; never asked: cp -> w4, w1 -> w4, w2 -> w4, w3 -> w4$/) });
+    expect(f[0]).toMatchObject({
+      check: 'pod-ip.cross-node',
+      to: 'node pairs',
+      seen: expect.stringMatching(/^16; never asked: cp -> w4, w1 -> w4, w2 -> w4, w3 -> w4$/),
+    });
   });
   it('one node: same-node pairs are asked; cross-node has no pair (the engine reports it not applicable)', () => {
     const one = withNodes(makeEnv(['solo']));
@@ -181,7 +243,11 @@ describe('DNS from a pod on every node', () => {
     }
   });
   it('a node whose DNS never reaches a server fails each transport, every failure naming that node', () => {
-    const want: Record<string, RegExp> = { 'dns.matrix-udp': /^pod knc-a\/probe-w3 on w3 \(dig udp\)$/, 'dns.matrix-tcp': /^pod knc-a\/probe-w3 on w3 \(dig tcp\)$/, 'dns.matrix-libc': /^pod knc-a\/probe-w3 on w3 \(getent\/libc\)$/ };
+    const want: Record<string, RegExp> = {
+      'dns.matrix-udp': /^pod knc-a\/probe-w3 on w3 \(dig udp\)$/,
+      'dns.matrix-tcp': /^pod knc-a\/probe-w3 on w3 \(dig tcp\)$/,
+      'dns.matrix-libc': /^pod knc-a\/probe-w3 on w3 \(getent\/libc\)$/,
+    };
     for (const [id, from] of Object.entries(want)) {
       const f = fails(runCheck(id, env, { DEAD_NODE: 'w3' }).verdict);
       expect(f.length).toBe(8); // the workload namespace's 8 cells, from w3 only
@@ -214,15 +280,30 @@ describe('headless A and SRV: wait per DNS server pod, then every answer of the 
     // the Service answers one record on its first ask (the hold's first round), both later
     const h = table([`10.244.0.2|${name}|${ips}|1`, `10.244.0.3|${name}|${ips}|1`, `10.96.0.10|${name}|10.244.1.30|1`]);
     const f = fails(runCheck('dns.headless', env, { HEADLESS: h }).verdict);
-    expect(f).toEqual([expect.objectContaining({ expected: expect.stringMatching(/^every one of the 9 answers of the hold/), seen: expect.stringMatching(/^6 of 9 right; wrong: @10\.96\.0\.10 round 1: NOERROR with 1 A/) })]);
+    expect(f).toEqual([
+      expect.objectContaining({
+        expected: expect.stringMatching(/^every one of the 9 answers of the hold/),
+        seen: expect.stringMatching(/^6 of 9 right; wrong: @10\.96\.0\.10 round 1: NOERROR with 1 A/),
+      }),
+    ]);
   });
   it('SRV: the same strictness', () => {
     const srv = `_http._tcp.${name}`;
     const recs = `0 50 80 a.my-nginx-headless.${WNS}.svc.cluster.local.;0 50 80 b.my-nginx-headless.${WNS}.svc.cluster.local.`;
     const svc = `_http._tcp.my-nginx.${WNS}.svc.cluster.local`;
-    const ok = table([`10.244.0.2|${srv}|${recs}|1`, `10.244.0.3|${srv}|${recs}|1`, `10.96.0.10|${srv}|${recs}|1`, `10.96.0.10|${svc}|0 100 80 my-nginx.${WNS}.svc.cluster.local.|1`]);
+    const ok = table([
+      `10.244.0.2|${srv}|${recs}|1`,
+      `10.244.0.3|${srv}|${recs}|1`,
+      `10.96.0.10|${srv}|${recs}|1`,
+      `10.96.0.10|${svc}|0 100 80 my-nginx.${WNS}.svc.cluster.local.|1`,
+    ]);
     expect(runCheck('dns.srv', env, { HEADLESS: ok }).verdict()).toMatchObject({ headless: { hold: '9 of 9 answers right' } });
-    const bad = table([`10.244.0.2|${srv}|${recs}|1`, `10.244.0.3|${srv}||1`, `10.96.0.10|${srv}|${recs}|1`, `10.96.0.10|${svc}|0 100 80 my-nginx.${WNS}.svc.cluster.local.|1`]);
+    const bad = table([
+      `10.244.0.2|${srv}|${recs}|1`,
+      `10.244.0.3|${srv}||1`,
+      `10.96.0.10|${srv}|${recs}|1`,
+      `10.96.0.10|${svc}|0 100 80 my-nginx.${WNS}.svc.cluster.local.|1`,
+    ]);
     expect(fails(runCheck('dns.srv', env, { HEADLESS: bad }).verdict)[0]).toMatchObject({ check: 'dns.srv', to: `${srv} @10.244.0.3` });
   }, 20_000);
 });

@@ -1,15 +1,6 @@
 // DNS parsers against real outputs captured in the kind cluster (specs/unit/fixtures/).
 import { describe, it, expect } from '@jest/globals';
-import {
-  aRecords,
-  digProbe,
-  getentProbe,
-  nslookupProbe,
-  parseDig,
-  parseGetent,
-  parseNslookup,
-  parseResolvConf,
-} from '../../src/probes/dns.js';
+import { aRecords, digProbe, getentProbe, nslookupProbe, parseDig, parseGetent, parseNslookup, parseResolvConf } from '../../src/probes/dns.js';
 import { CAPTURE, captured, fixtureText } from './fixture-files.js';
 
 const { dnsIP, webClusterIP, webPodIP, whoamiPodIP } = CAPTURE;
@@ -81,17 +72,12 @@ describe('parseDig (DiG 9.20.30, real CoreDNS answers)', () => {
   it('SRV of a named port on a headless Service: one record per pod, ADDITIONAL section ignored', () => {
     const r = parseDig(captured('dig-srv-headless').stdout);
     expect(r.status).toBe('NOERROR');
-    expect(r.answers).toEqual([
-      { name: `_http._tcp.${fqdn('web-headless')}.`, ttl: 30, type: 'SRV', data: `0 100 80 10-244-1-23.${fqdn('web-headless')}.` },
-    ]);
+    expect(r.answers).toEqual([{ name: `_http._tcp.${fqdn('web-headless')}.`, ttl: 30, type: 'SRV', data: `0 100 80 10-244-1-23.${fqdn('web-headless')}.` }]);
     // the A record of the ADDITIONAL section is not an answer
     expect(aRecords(r)).toEqual([]);
 
     const two = parseDig(captured('dig-srv-headless-two-pods').stdout);
-    expect(two.answers.map((a) => a.data)).toEqual([
-      `0 50 80 10-244-2-21.${fqdn('nginx-all')}.`,
-      `0 50 80 10-244-1-23.${fqdn('nginx-all')}.`,
-    ]);
+    expect(two.answers.map((a) => a.data)).toEqual([`0 50 80 10-244-2-21.${fqdn('nginx-all')}.`, `0 50 80 10-244-1-23.${fqdn('nginx-all')}.`]);
   });
 
   it('SRV of a named port on a ClusterIP Service points at the Service name', () => {
@@ -150,7 +136,17 @@ describe('parseDig (DiG 9.20.30, real CoreDNS answers)', () => {
 describe('getentProbe / parseGetent (glibc getent ahostsv4)', () => {
   it('getentProbe bounds getent with timeout -s KILL', () => {
     // ahostsv4 (glibc), else `hosts` where getent has no such database (musl's on Alpine: exit 1)
-    expect(getentProbe('g', 'web').argv).toEqual(['timeout', '-s', 'KILL', '6', 'sh', '-c', 'getent ahostsv4 "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"', 'getent', 'web']);
+    expect(getentProbe('g', 'web').argv).toEqual([
+      'timeout',
+      '-s',
+      'KILL',
+      '6',
+      'sh',
+      '-c',
+      'getent ahostsv4 "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"',
+      'getent',
+      'web',
+    ]);
     expect(getentProbe('g', 'web', 3).argv.slice(0, 4)).toEqual(['timeout', '-s', 'KILL', '3']);
   });
 
@@ -164,11 +160,21 @@ describe('getentProbe / parseGetent (glibc getent ahostsv4)', () => {
     const f = captured('getent-web-fqdn');
     expect(parseGetent(f.stdout, f.exitCode)).toEqual({ found: true, notFound: false, addresses: [webClusterIP], canonicalName: fqdn('web') });
     const k = captured('getent-kube-dns-ns');
-    expect(parseGetent(k.stdout, k.exitCode)).toEqual({ found: true, notFound: false, addresses: [dnsIP], canonicalName: 'kube-dns.kube-system.svc.cluster.local' });
+    expect(parseGetent(k.stdout, k.exitCode)).toEqual({
+      found: true,
+      notFound: false,
+      addresses: [dnsIP],
+      canonicalName: 'kube-dns.kube-system.svc.cluster.local',
+    });
   });
 
-  it('`getent hosts` lines (ADDR NAME ALIASES, as musl\'s and glibc\'s getent print them) parse the same', () => {
-    expect(parseGetent(`${webClusterIP}    ${fqdn('web')}\n`, 0)).toEqual({ found: true, notFound: false, addresses: [webClusterIP], canonicalName: fqdn('web') });
+  it("`getent hosts` lines (ADDR NAME ALIASES, as musl's and glibc's getent print them) parse the same", () => {
+    expect(parseGetent(`${webClusterIP}    ${fqdn('web')}\n`, 0)).toEqual({
+      found: true,
+      notFound: false,
+      addresses: [webClusterIP],
+      canonicalName: fqdn('web'),
+    });
     expect(parseGetent(`${webClusterIP}    ${fqdn('web')} web\n`, 0).canonicalName).toBe(fqdn('web'));
   });
 
@@ -290,7 +296,14 @@ describe('parseResolvConf', () => {
 
   it('comments, flag options, several nameservers, last search line wins', () => {
     const rc = parseResolvConf(
-      ['# generated', 'search a.example b.example', 'nameserver 10.96.0.10 ; primary', 'nameserver 10.96.0.11', 'search c.example', 'options ndots:2 edns0 timeout:1'].join('\n'),
+      [
+        '# generated',
+        'search a.example b.example',
+        'nameserver 10.96.0.10 ; primary',
+        'nameserver 10.96.0.11',
+        'search c.example',
+        'options ndots:2 edns0 timeout:1',
+      ].join('\n'),
     );
     expect(rc).toEqual({ nameservers: ['10.96.0.10', '10.96.0.11'], search: ['c.example'], options: { ndots: '2', edns0: true, timeout: '1' } });
   });

@@ -6,7 +6,17 @@ import { CAPTURE, captured } from './fixture-files.js';
 describe('httpProbe', () => {
   it('bounds busybox wget twice: wget -T N inside timeout -s KILL N+1', () => {
     expect(httpProbe('page', CAPTURE.webClusterIP, 80).argv).toEqual([
-      'timeout', '-s', 'KILL', '3', 'wget', '-q', '-T', '2', '-O', '-', `http://${CAPTURE.webClusterIP}:80/`,
+      'timeout',
+      '-s',
+      'KILL',
+      '3',
+      'wget',
+      '-q',
+      '-T',
+      '2',
+      '-O',
+      '-',
+      `http://${CAPTURE.webClusterIP}:80/`,
     ]);
   });
 

@@ -58,9 +58,9 @@ describe('pollUntil', () => {
   });
 
   it('JSON-describes the last value by default', async () => {
-    await expect(
-      pollUntil({ what: 'ips', timeoutMs: 50, intervalMs: 10, probe: async () => ['10.244.1.2'], done: (v) => v.length > 1 }),
-    ).rejects.toThrow('last seen: ["10.244.1.2"]');
+    await expect(pollUntil({ what: 'ips', timeoutMs: 50, intervalMs: 10, probe: async () => ['10.244.1.2'], done: (v) => v.length > 1 })).rejects.toThrow(
+      'last seen: ["10.244.1.2"]',
+    );
   });
 
   it('does not let a hanging probe outlive the deadline', async () => {

@@ -30,10 +30,21 @@ echo ";; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)"
 const bin = useFakeBin({ wget: FAKE_WGET, dig: FAKE_DIG });
 
 function run(p: Probe, env: Record<string, string>) {
-  const r = spawnSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, COUNT: path.join(bin.dir(), `count-${Math.random()}`), BODY: '<title>Welcome to nginx!</title>', FAILS: '0', PARTIAL: '', ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(p.argv[0], p.argv.slice(1), {
+    env: {
+      ...process.env,
+      PATH: `${bin.dir()}:${process.env.PATH}`,
+      COUNT: path.join(bin.dir(), `count-${Math.random()}`),
+      BODY: '<title>Welcome to nginx!</title>',
+      FAILS: '0',
+      PARTIAL: '',
+      ...env,
+    },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { out: `${r.stdout}${r.stderr}`, code: r.status };
 }
-
 
 describe('retrying(httpProbe)', () => {
   it('answers on the first attempt without saying so', () => {

@@ -7,9 +7,39 @@ import type { CheckRecord } from '../../src/catalogue/types.js';
 
 function sample(): ResultsFile {
   const results: CheckRecord[] = [
-    { id: 'pod-ip.cross-node', layer: 'pod-ip', check: 'podIP:80 serves nginx from a pod on another node', tags: ['pod-ip'], from: 'probe pods', to: 'nginx', status: 'passed', durationMs: 12, evidence: ['a -> b'] },
-    { id: 'service.endpoints', layer: 'service', check: 'Endpoints list exactly the ready pods', tags: ['service'], from: 'api', to: 'svc/my-nginx', status: 'failed', durationMs: 1500, error: '[endpoints] from the API to svc/x: expected Endpoints = ready pods {10.244.1.2:80}, saw {} (the empty set)\n  probe: <none> & "quoted"\u0001' },
-    { id: 'nodes.safety-net', layer: 'nodes', check: 'host safety net', tags: ['cluster'], from: 'the host', to: 'CIDRs', status: 'skipped', durationMs: 0, reason: 'not applicable: a host-side check' },
+    {
+      id: 'pod-ip.cross-node',
+      layer: 'pod-ip',
+      check: 'podIP:80 serves nginx from a pod on another node',
+      tags: ['pod-ip'],
+      from: 'probe pods',
+      to: 'nginx',
+      status: 'passed',
+      durationMs: 12,
+      evidence: ['a -> b'],
+    },
+    {
+      id: 'service.endpoints',
+      layer: 'service',
+      check: 'Endpoints list exactly the ready pods',
+      tags: ['service'],
+      from: 'api',
+      to: 'svc/my-nginx',
+      status: 'failed',
+      durationMs: 1500,
+      error: '[endpoints] from the API to svc/x: expected Endpoints = ready pods {10.244.1.2:80}, saw {} (the empty set)\n  probe: <none> & "quoted"\u0001',
+    },
+    {
+      id: 'nodes.safety-net',
+      layer: 'nodes',
+      check: 'host safety net',
+      tags: ['cluster'],
+      from: 'the host',
+      to: 'CIDRs',
+      status: 'skipped',
+      durationMs: 0,
+      reason: 'not applicable: a host-side check',
+    },
   ];
   return { runId: 'rabc1234', startedAt: 'x', writtenAt: 'y', summary: { total: 3, passed: 1, failed: 1, skipped: 1 }, results, cause: likelyCause(results) };
 }

@@ -13,11 +13,14 @@ const node = (name: string, controlPlane = false): NodeFacts => ({ name, interna
 describe('single-node clusters: the cross-node checks are not applicable, with the reason', () => {
   const crossNode = CATALOGUE.filter((c) => c.tags.includes('cross-node'));
   it('the cross-node checks are the pod-ip and MTU ones', () => {
-    expect(crossNode.map((c) => c.id).sort()).toEqual(expect.arrayContaining(['mtu.df-cross-node', 'mtu.payload-cross-node', 'pod-ip.cross-node', 'pod-ip.no-nat-cross-node']));
+    expect(crossNode.map((c) => c.id).sort()).toEqual(
+      expect.arrayContaining(['mtu.df-cross-node', 'mtu.payload-cross-node', 'pod-ip.cross-node', 'pod-ip.no-nat-cross-node']),
+    );
   });
   it('one node (an untainted control plane, as single-node kind, minikube and k3s have): n/a naming the node', () => {
     const env = { nodes: [node('knc-single-control-plane', true)] };
-    for (const c of crossNode) expect(shapeNotApplicable(c, env)).toBe('the cluster has a single node (knc-single-control-plane): no two nodes to probe across');
+    for (const c of crossNode)
+      expect(shapeNotApplicable(c, env)).toBe('the cluster has a single node (knc-single-control-plane): no two nodes to probe across');
     for (const c of CATALOGUE.filter((x) => !x.tags.includes('cross-node'))) expect(shapeNotApplicable(c, env)).toBeUndefined();
   });
   it('two nodes or more: nothing is skipped for the shape', () => {
@@ -26,8 +29,11 @@ describe('single-node clusters: the cross-node checks are not applicable, with t
   });
 });
 
-describe('the image choice reads the cluster\'s own marker, never a too-early snapshot of node image lists', () => {
-  const n = (images: string[], marker?: string): V1Node => ({ metadata: { name: 'n', annotations: marker ? { [IMAGES_MARKER]: marker } : {} }, status: { images: [{ names: images }] } });
+describe("the image choice reads the cluster's own marker, never a too-early snapshot of node image lists", () => {
+  const n = (images: string[], marker?: string): V1Node => ({
+    metadata: { name: 'n', annotations: marker ? { [IMAGES_MARKER]: marker } : {} },
+    status: { images: [{ names: images }] },
+  });
   const OFFLINE = 'kube-netcheck.local/probe:trixie-r1,kube-netcheck.local/nginx:trixie-r1';
   const user = { kubeconfig: '/k', images: { ...DEFAULT_IMAGES }, defaulted: ['nginx' as const, 'probe' as const] };
   it('12 s after `cluster up`: the marker names the loaded images while the kubelets do not list them yet', () => {

@@ -19,7 +19,11 @@ describe('shell scripts', () => {
 find_it() { die "nothing found" 3; }
 x="$(find_it)"
 echo "still running with x=$x"`;
-    const r = await execa('bash', ['-c', script], { reject: false, all: true, env: { KNC_CACHE: path.join(ROOT, 'node_modules', '.cache', 'knc-shell-test') } });
+    const r = await execa('bash', ['-c', script], {
+      reject: false,
+      all: true,
+      env: { KNC_CACHE: path.join(ROOT, 'node_modules', '.cache', 'knc-shell-test') },
+    });
     expect({ code: r.exitCode, out: r.all }).toEqual({ code: 3, out: 'kube-netcheck: nothing found' });
   });
 });

@@ -26,10 +26,13 @@ const bin = useFakeBin({ wget: FAKE_WGET });
 function run(probeArgs: Parameters<typeof trafficLoopProbe>[1], env: Record<string, string>): { out: string; ms: number } {
   const p = trafficLoopProbe('t', probeArgs);
   const t0 = Date.now();
-  const out = execFileSync(p.argv[0], p.argv.slice(1), { env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const out = execFileSync(p.argv[0], p.argv.slice(1), {
+    env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { out, ms: Date.now() - t0 };
 }
-
 
 describe('traffic loop', () => {
   it('settles once consecutive good rounds were answered by every wanted server', () => {
@@ -50,7 +53,10 @@ describe('traffic loop', () => {
 
   it('a stray answer starts the count again: the settled streak holds no round before it', () => {
     // until the switch, web-old (a removed pod) answers too; afterwards web-a and web-b
-    const { out } = run({ url: 'http://x/whoami', requests: 6, want: ['web-a', 'web-b'], deadlineS: 6 }, { OLD: 'web-a web-old', SERVERS: 'web-a web-b', SWITCH_AT: String(Date.now() + 700) });
+    const { out } = run(
+      { url: 'http://x/whoami', requests: 6, want: ['web-a', 'web-b'], deadlineS: 6 },
+      { OLD: 'web-a web-old', SERVERS: 'web-a web-b', SWITCH_AT: String(Date.now() + 700) },
+    );
     const r = parseTrafficLoop(out);
     expect(r.settled).toBe(true);
     expect(r.answers.some((a) => a.server === 'web-old')).toBe(false);
@@ -59,7 +65,10 @@ describe('traffic loop', () => {
 
   it('does not wait for a round hanging on a removed pod: a later round settles it', () => {
     // for the first 0.6 s half the requests hang (until wget's -T 2 s); then the rules are synced
-    const { out, ms } = run({ url: 'http://x/whoami', requests: 4, want: ['web-c'], deadlineS: 8 }, { OLD: 'hang web-c', SERVERS: 'web-c', SWITCH_AT: String(Date.now() + 600) });
+    const { out, ms } = run(
+      { url: 'http://x/whoami', requests: 4, want: ['web-c'], deadlineS: 8 },
+      { OLD: 'hang web-c', SERVERS: 'web-c', SWITCH_AT: String(Date.now() + 600) },
+    );
     const r = parseTrafficLoop(out);
     expect(r.settled).toBe(true);
     expect(r.round).toBeGreaterThan(1);

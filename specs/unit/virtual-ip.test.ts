@@ -10,7 +10,7 @@ const podAddrs = captured('ip-addr-probe').stdout;
 const FROM = 'node knc-fixtures/node-view on kube-netcheck-worker';
 
 describe('interfacesHolding (real ip -o addr show)', () => {
-  it('finds the node\'s own addresses on eth0, cni0 and lo', () => {
+  it("finds the node's own addresses on eth0, cni0 and lo", () => {
     expect(interfacesHolding(nodeAddrs, CAPTURE.nodeIP)).toEqual(['eth0']);
     expect(interfacesHolding(nodeAddrs, CAPTURE.nodeCni0IP)).toEqual(['cni0']);
     expect(interfacesHolding(nodeAddrs, '127.0.0.1')).toEqual(['lo']);
@@ -24,7 +24,7 @@ describe('interfacesHolding (real ip -o addr show)', () => {
     }
   });
 
-  it('finds IPv6 addresses on inet6 lines, whatever the spelling (the node\'s ULA on eth0)', () => {
+  it("finds IPv6 addresses on inet6 lines, whatever the spelling (the node's ULA on eth0)", () => {
     expect(interfacesHolding(nodeAddrs, 'fc00:f853:ccd:e793::2')).toEqual(['eth0']);
     expect(interfacesHolding(nodeAddrs, 'FC00:F853:0CCD:E793:0:0:0:2')).toEqual(['eth0']);
     expect(interfacesHolding(nodeAddrs, '::1')).toEqual(['lo']);
@@ -45,7 +45,7 @@ describe('interfacesHolding (real ip -o addr show)', () => {
     expect(interfacesHolding(ipvs, CAPTURE.webClusterIP)).toEqual([]);
   });
 
-  it('ignores kube-dummy-if (kube-router\'s service proxy holds every ClusterIP there) — synthetic line in the real format', () => {
+  it("ignores kube-dummy-if (kube-router's service proxy holds every ClusterIP there) — synthetic line in the real format", () => {
     const kr = `${nodeAddrs}8: kube-dummy-if    inet ${CAPTURE.webClusterIP}/32 scope link kube-dummy-if\\       valid_lft forever preferred_lft forever\n`;
     expect(interfacesHolding(kr, CAPTURE.webClusterIP)).toEqual([]);
     expect(verifyNotHeld('virtual-ip', FROM, CAPTURE.webClusterIP, kr)).toBeUndefined();
@@ -62,8 +62,17 @@ describe('verifyNotHeld', () => {
   it('fails for the node IP, naming check/from/to/expected/seen', () => {
     const x = verifyNotHeld('virtual-ip', FROM, CAPTURE.nodeIP, nodeAddrs);
     expect(x).toBeInstanceOf(CheckFailure);
-    expect(x!.ctx).toEqual({ check: 'virtual-ip', from: FROM, to: CAPTURE.nodeIP, expected: 'no interface to hold the address', seen: 'held by eth0', command: 'ip -o addr show' });
-    expect(x!.message).toBe(`[virtual-ip] from ${FROM} to ${CAPTURE.nodeIP}: expected no interface to hold the address, saw held by eth0\n  probe: ip -o addr show`);
+    expect(x!.ctx).toEqual({
+      check: 'virtual-ip',
+      from: FROM,
+      to: CAPTURE.nodeIP,
+      expected: 'no interface to hold the address',
+      seen: 'held by eth0',
+      command: 'ip -o addr show',
+    });
+    expect(x!.message).toBe(
+      `[virtual-ip] from ${FROM} to ${CAPTURE.nodeIP}: expected no interface to hold the address, saw held by eth0\n  probe: ip -o addr show`,
+    );
   });
 });
 
@@ -101,7 +110,9 @@ describe('verifyHostNoRoute', () => {
       seen: `${CAPTURE.webClusterIP} via ${CAPTURE.nodeGatewayIP} dev eth0 src ${CAPTURE.nodeIP} uid 65534 \n    cache`,
       command: `ip route get ${CAPTURE.webClusterIP}`,
     });
-    expect(x!.message).toContain(`[virtual-ip-host] from the host to ${CAPTURE.webClusterIP}: expected no route into the cluster network (eth0), saw ${CAPTURE.webClusterIP} via`);
+    expect(x!.message).toContain(
+      `[virtual-ip-host] from the host to ${CAPTURE.webClusterIP}: expected no route into the cluster network (eth0), saw ${CAPTURE.webClusterIP} via`,
+    );
   });
 
   it('passes when the address routes through another device, or not at all', () => {

@@ -22,7 +22,12 @@ export function markNotMeaningful(records: CheckRecord[], defs: ReadonlyMap<stri
     const controls = defs.get(r.id)?.controls;
     const positive = controls ? byId.get(controls) : undefined;
     if (!positive || positive.status !== 'failed' || r.status === 'passed') return r;
-    return { ...r, status: 'skipped', reason: `${NOT_MEANINGFUL}: the check it controls ("${positive.check}") already failed on this cluster`, error: undefined };
+    return {
+      ...r,
+      status: 'skipped',
+      reason: `${NOT_MEANINGFUL}: the check it controls ("${positive.check}") already failed on this cluster`,
+      error: undefined,
+    };
   });
 }
 
@@ -39,7 +44,13 @@ export function likelyCause(records: readonly CheckRecord[]): Cause | undefined 
   // a setup that failed explains every check that could not run
   const setup = failed.find((r) => r.error?.startsWith(SETUP_FAILED));
   if (setup) {
-    return { layer: 'setup', check: 'setup (namespaces, workload, probe pods)', id: 'setup', error: setup.error!.slice(SETUP_FAILED.length), alsoFailed: failed.filter((r) => !r.error?.startsWith(SETUP_FAILED)).map((r) => r.check) };
+    return {
+      layer: 'setup',
+      check: 'setup (namespaces, workload, probe pods)',
+      id: 'setup',
+      error: setup.error!.slice(SETUP_FAILED.length),
+      alsoFailed: failed.filter((r) => !r.error?.startsWith(SETUP_FAILED)).map((r) => r.check),
+    };
   }
   const rank = (r: CheckRecord) => LAYERS.indexOf(r.layer);
   const first = [...failed].sort((a, b) => rank(a) - rank(b))[0];
@@ -56,7 +67,9 @@ export function likelyCause(records: readonly CheckRecord[]): Cause | undefined 
 export function causeLines(c: Cause | undefined): string[] {
   if (!c) return [];
   return [
-    c.layer === 'setup' ? `likely cause: the run's setup failed, so no check could run: ${c.error}` : `likely cause: layer "${c.layer}" — ${c.check}: ${c.error}`,
+    c.layer === 'setup'
+      ? `likely cause: the run's setup failed, so no check could run: ${c.error}`
+      : `likely cause: layer "${c.layer}" — ${c.check}: ${c.error}`,
     ...(c.alsoFailed.length ? [`also failed (${c.alsoFailed.length}): ${c.alsoFailed.join('; ')}`] : []),
   ];
 }

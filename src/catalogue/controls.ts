@@ -19,7 +19,9 @@ const fits = (have: string, want: FieldWant | undefined) => want === undefined |
 
 /** Which fields of `f` differ from `want` (empty: it matches). */
 export function mismatches(f: FailureContext, want: FailureWant): string[] {
-  return (['check', 'from', 'to', 'expected', 'seen'] as const).filter((k) => !fits(f[k], want[k])).map((k) => `${k} ${JSON.stringify(f[k])} is not ${String(want[k])}`);
+  return (['check', 'from', 'to', 'expected', 'seen'] as const)
+    .filter((k) => !fits(f[k], want[k]))
+    .map((k) => `${k} ${JSON.stringify(f[k])} is not ${String(want[k])}`);
 }
 
 /**
@@ -52,13 +54,21 @@ export function mustFail(control: { from: string; to: string }, run: () => unkno
   if (!fs.length) throw new CheckFailure({ check: 'negative-control', ...control, expected: wanted, seen: 'it passed' });
   const bad = fs.map((f) => ({ f, why: mismatches(f.ctx, want) })).filter((x) => x.why.length);
   if (bad.length) {
-    throw new CheckFailure({ check: 'negative-control', ...control, expected: wanted, seen: `${bad.length} of ${fs.length} failures differ: ${bad[0].why.join('; ')} (${bad[0].f.message.split('\n')[0]})` });
+    throw new CheckFailure({
+      check: 'negative-control',
+      ...control,
+      expected: wanted,
+      seen: `${bad.length} of ${fs.length} failures differ: ${bad[0].why.join('; ')} (${bad[0].f.message.split('\n')[0]})`,
+    });
   }
   return fs.map((f) => f.ctx);
 }
 
 export function describeWant(w: FailureWant): string {
-  return (['from', 'to', 'expected', 'seen'] as const).filter((k) => w[k] !== undefined).map((k) => `${k} ${String(w[k])}`).join(', ');
+  return (['from', 'to', 'expected', 'seen'] as const)
+    .filter((k) => w[k] !== undefined)
+    .map((k) => `${k} ${String(w[k])}`)
+    .join(', ');
 }
 
 /** A regex matching `s` literally. */

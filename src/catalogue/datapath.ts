@@ -33,8 +33,17 @@ function windowRow(path: string, from: ProbeRef, toNode: string, to: string, out
   }
   const expected = expect.kind === 'no-answer' ? 'no answer' : `answers from ${expect.single ? 'one of ' : ''}${(expect.allowed ?? expect.want).join(', ')}`;
   return {
-    path, from: from.hostNetwork ? `node ${from.node}` : `pod ${from.namespace}/${from.pod}`, fromKind: from.hostNetwork ? 'node' : 'pod', fromNode: from.node, to, toNode, expected,
-    requests: expect.requests, answered: t?.answered ?? 0, servers: t?.servers ?? {}, ok: !(r instanceof CheckFailure),
+    path,
+    from: from.hostNetwork ? `node ${from.node}` : `pod ${from.namespace}/${from.pod}`,
+    fromKind: from.hostNetwork ? 'node' : 'pod',
+    fromNode: from.node,
+    to,
+    toNode,
+    expected,
+    requests: expect.requests,
+    answered: t?.answered ?? 0,
+    servers: t?.servers ?? {},
+    ok: !(r instanceof CheckFailure),
   };
 }
 /** Grid rows, or none when an output is missing (the verdict says why). */
@@ -63,17 +72,26 @@ async function bridgePortOf(env: RunEnv, nodes: NodeAccess, pod: V1Pod): Promise
   const node = nodeOf(pod);
   const r = await execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: name(pod), command: ['cat', '/sys/class/net/eth0/iflink'], timeoutMs: 15_000 });
   const idx = r.stdout.trim();
-  if (r.exitCode !== 0 || !/^\d+$/.test(idx)) throw new Error(`pod ${name(pod)}: no peer index for eth0 (exit ${r.exitCode}: ${r.stdout.slice(0, 80)}${r.stderr.slice(0, 80)})`);
+  if (r.exitCode !== 0 || !/^\d+$/.test(idx))
+    throw new Error(`pod ${name(pod)}: no peer index for eth0 (exit ${r.exitCode}: ${r.stdout.slice(0, 80)}${r.stderr.slice(0, 80)})`);
   const find = `for d in /sys/class/net/*; do [ "$(cat "$d/ifindex")" = ${idx} ] && echo "\${d##*/}"; done; true`;
   const dev = (await nodes.exec(node, ['sh', '-c', find])).stdout.trim();
   if (!dev) throw new Error(`node ${node}: no interface with index ${idx} (the peer of pod ${name(pod)}'s eth0)`);
   const hp = await nodes.exec(node, ['sh', '-c', `cat /sys/class/net/${dev}/brport/hairpin_mode 2>/dev/null || echo none`]);
-  if (hp.stdout.trim() === 'none') throw new Error(`node ${node}: ${dev} (pod ${name(pod)}'s peer) is not a bridge port — this CNI does not attach pods to a bridge, so hairpin mode cannot be switched off here`);
+  if (hp.stdout.trim() === 'none')
+    throw new Error(
+      `node ${node}: ${dev} (pod ${name(pod)}'s peer) is not a bridge port — this CNI does not attach pods to a bridge, so hairpin mode cannot be switched off here`,
+    );
   return { node, dev, hairpin: hp.stdout.trim() };
 }
 
 /** Hairpin off on the pod's bridge port while `body` runs (netlink: the node's /sys is read-only); restored and read back after. */
-export async function withHairpinOff<T>(env: RunEnv, nodes: NodeAccess, pod: V1Pod, body: () => Promise<T>): Promise<{ result: T; port: { node: string; dev: string; hairpin: string } }> {
+export async function withHairpinOff<T>(
+  env: RunEnv,
+  nodes: NodeAccess,
+  pod: V1Pod,
+  body: () => Promise<T>,
+): Promise<{ result: T; port: { node: string; dev: string; hairpin: string } }> {
   const port = await bridgePortOf(env, nodes, pod);
   const set = (on: boolean) => nodes.exec(port.node, ['ip', 'link', 'set', 'dev', port.dev, 'type', 'bridge_slave', 'hairpin', on ? 'on' : 'off']);
   const read = async () => (await nodes.exec(port.node, ['cat', `/sys/class/net/${port.dev}/brport/hairpin_mode`])).stdout.trim();
@@ -109,7 +127,12 @@ function nodePortService(svcName: string, policy: 'Cluster' | 'Local'): Obj {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: svcName, annotations: { [OPTIONAL_ANNOTATION]: 'true' } },
-    spec: { type: 'NodePort', externalTrafficPolicy: policy, selector: { run: 'my-nginx' }, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] },
+    spec: {
+      type: 'NodePort',
+      externalTrafficPolicy: policy,
+      selector: { run: 'my-nginx' },
+      ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }],
+    },
   };
 }
 
@@ -134,16 +157,27 @@ async function nodePortFacts(env: RunEnv): Promise<NodePortFacts> {
     env.kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'component=kube-apiserver' }).catch(() => undefined),
     env.kube.core.listNode(),
   ]);
-  const flag = (pods?.items ?? []).flatMap((p) => p.spec?.containers ?? []).flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])]).find((a) => a.startsWith('--service-node-port-range='));
+  const flag = (pods?.items ?? [])
+    .flatMap((p) => p.spec?.containers ?? [])
+    .flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])])
+    .find((a) => a.startsWith('--service-node-port-range='));
   const probed = new Set(env.nodes.map((n) => n.name));
-  const multiAddress = nodes.items.filter((n: V1Node) => probed.has(n.metadata!.name!)).flatMap((n: V1Node) => {
-    const addrs = (n.status?.addresses ?? []).filter((a) => a.type !== 'Hostname');
-    const internal = addrs.find((a) => a.type === 'InternalIP')?.address;
-    return addrs.length > 1 ? [`node ${n.metadata!.name} has ${addrs.map((a) => `${a.type} ${a.address}`).join(', ')}: its InternalIP ${internal} is the one probed`] : [];
-  });
+  const multiAddress = nodes.items
+    .filter((n: V1Node) => probed.has(n.metadata!.name!))
+    .flatMap((n: V1Node) => {
+      const addrs = (n.status?.addresses ?? []).filter((a) => a.type !== 'Hostname');
+      const internal = addrs.find((a) => a.type === 'InternalIP')?.address;
+      return addrs.length > 1
+        ? [`node ${n.metadata!.name} has ${addrs.map((a) => `${a.type} ${a.address}`).join(', ')}: its InternalIP ${internal} is the one probed`]
+        : [];
+    });
   return flag
     ? { range: flag.split('=')[1], rangeSource: 'kube-apiserver --service-node-port-range', multiAddress }
-    : { range: DEFAULT_NODEPORT_RANGE, rangeSource: `the kube-apiserver default (${pods?.items.length ? 'its pod sets no --service-node-port-range' : 'its pod is not visible'})`, multiAddress };
+    : {
+        range: DEFAULT_NODEPORT_RANGE,
+        rangeSource: `the kube-apiserver default (${pods?.items.length ? 'its pod sets no --service-node-port-range' : 'its pod is not visible'})`,
+        multiAddress,
+      };
 }
 
 const inRange = (port: number, range: string) => {
@@ -152,35 +186,56 @@ const inRange = (port: number, range: string) => {
 };
 
 const npId = (svcName: string, node: string) => `${svcName === NODEPORT ? 'np' : 'npl'}-${safe(node)}`;
-const nodeTarget = (env: RunEnv, svcName: string, node: { name: string; internalIP: string }) => `${node.name} InternalIP ${node.internalIP}:${nodePortOf(env, svcName)} (Service ${svcName})`;
+const nodeTarget = (env: RunEnv, svcName: string, node: { name: string; internalIP: string }) =>
+  `${node.name} InternalIP ${node.internalIP}:${nodePortOf(env, svcName)} (Service ${svcName})`;
 const nodePortWindow = (host: string, port: number, requests: number): SampleWindow => ({ host, port, requests, gateS: GATE_S });
 
 /** Every pod source (or every node view) asks every probed node's nodePort. */
 function nodePortAsks(env: RunEnv, sources: ProbeRef[]): ProbeAsk[] {
   const port = nodePortOf(env, NODEPORT)!;
-  return sources.flatMap((from) => env.nodes.map((n) => ({ from, probe: samplesProbe(npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, NODEPORT_REQUESTS)) })));
+  return sources.flatMap((from) =>
+    env.nodes.map((n) => ({ from, probe: samplesProbe(npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, NODEPORT_REQUESTS)) })),
+  );
 }
 
 function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): unknown {
   const f = o.gathered as NodePortFacts;
   const port = nodePortOf(o.env, NODEPORT)!;
-  must(inRange(port, f.range), { check, from: 'the API', to: `Service ${NODEPORT}`, expected: `a nodePort inside ${f.range} (${f.rangeSource})`, seen: String(port) });
+  must(inRange(port, f.range), {
+    check,
+    from: 'the API',
+    to: `Service ${NODEPORT}`,
+    expected: `a nodePort inside ${f.range} (${f.rangeSource})`,
+    seen: String(port),
+  });
   must(sources.length > 0 && o.env.nodes.length > 0, { check, from: 'the run', to: 'nodes', expected: 'sources and nodes to probe', seen: 'none' });
   const want = o.env.nginx.map(name).sort();
-  const results = sources.flatMap((from) => o.env.nodes.map((n) => {
-    const r = verifyWindow(check, label(from), nodeTarget(o.env, NODEPORT, n), o.out(from, npId(NODEPORT, n.name)), { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: want });
-    return { from, n, r };
-  }));
+  const results = sources.flatMap((from) =>
+    o.env.nodes.map((n) => {
+      const r = verifyWindow(check, label(from), nodeTarget(o.env, NODEPORT, n), o.out(from, npId(NODEPORT, n.name)), {
+        kind: 'answer',
+        requests: NODEPORT_REQUESTS,
+        want: [],
+        allowed: want,
+      });
+      return { from, n, r };
+    }),
+  );
   throwAll(results.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
   const t = (x: (typeof results)[number]) => x.r as WindowTally;
-  throwAll([
-    ...sources.map((from) => verifyCoverage(check, label(from), `nodePort ${port} on every node`, results.filter((x) => x.from === from).map(t), want)),
-    ...o.env.nodes.map((n) => verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), results.filter((x) => x.n === n).map(t), want)),
-  ].filter((f): f is CheckFailure => !!f));
+  throwAll(
+    [
+      ...sources.map((from) => verifyCoverage(check, label(from), `nodePort ${port} on every node`, results.filter((x) => x.from === from).map(t), want)),
+      ...o.env.nodes.map((n) => verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), results.filter((x) => x.n === n).map(t), want)),
+    ].filter((f): f is CheckFailure => !!f),
+  );
   return {
     nodePort: `${port} (range ${f.range}, from ${f.rangeSource})`,
     ...(f.multiAddress.length ? { addresses: f.multiAddress } : {}),
-    windows: results.map(({ from, n, r }) => `${label(from)} -> ${n.name} ${n.internalIP}:${port} (${from.node === n.name ? 'local' : 'remote'} node): ${(r as WindowTally).answered}/${NODEPORT_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}`),
+    windows: results.map(
+      ({ from, n, r }) =>
+        `${label(from)} -> ${n.name} ${n.internalIP}:${port} (${from.node === n.name ? 'local' : 'remote'} node): ${(r as WindowTally).answered}/${NODEPORT_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}`,
+    ),
   };
 }
 
@@ -189,7 +244,19 @@ const addrsProbe: Probe = { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] };
 export const heldAddresses = (ipAddr: string) => [...ipAddr.matchAll(/\binet6?\s+([0-9a-fA-F.:]+)\//g)].map((m) => m[1]);
 
 /** The eTP=Local pairs: a node view asks every OTHER probed node (traffic a node sends to its own nodePort, or a pod to any, goes to every endpoint by design). */
-const localPairs = (env: RunEnv) => env.nodeViews.flatMap((from) => env.nodes.filter((n) => n.name !== from.node).map((n) => ({ from, n, local: env.nginx.filter((p) => nodeOf(p) === n.name).map(name).sort() })));
+const localPairs = (env: RunEnv) =>
+  env.nodeViews.flatMap((from) =>
+    env.nodes
+      .filter((n) => n.name !== from.node)
+      .map((n) => ({
+        from,
+        n,
+        local: env.nginx
+          .filter((p) => nodeOf(p) === n.name)
+          .map(name)
+          .sort(),
+      })),
+  );
 
 /**
  * The no-local-endpoint window's gate: the Cluster twin, created right after the Local one (setup
@@ -206,9 +273,18 @@ const NODEPORT_TWINS = (): Obj[] => [nodePortService(NODEPORT_LOCAL, 'Local'), n
 function localWindow(env: RunEnv, pair: ReturnType<typeof localPairs>[number]): { window: SampleWindow; expect: SampleExpectation } {
   const svc = svcOf(env, NODEPORT_LOCAL)!;
   const port = svc.spec!.ports![0].nodePort!;
-  if (pair.local.length) return { window: nodePortWindow(pair.n.internalIP, port, LOCAL_REQUESTS), expect: { kind: 'answer', requests: LOCAL_REQUESTS, want: pair.local } };
+  if (pair.local.length)
+    return { window: nodePortWindow(pair.n.internalIP, port, LOCAL_REQUESTS), expect: { kind: 'answer', requests: LOCAL_REQUESTS, want: pair.local } };
   return {
-    window: { host: pair.n.internalIP, port, requests: 3, parallel: 3, timeoutS: 1, gateS: GATE_S, gateCommand: twinAnswers(pair.n.internalIP, nodePortOf(env, NODEPORT)!) },
+    window: {
+      host: pair.n.internalIP,
+      port,
+      requests: 3,
+      parallel: 3,
+      timeoutS: 1,
+      gateS: GATE_S,
+      gateCommand: twinAnswers(pair.n.internalIP, nodePortOf(env, NODEPORT)!),
+    },
     expect: { kind: 'no-answer', requests: 3 },
   };
 }
@@ -217,10 +293,20 @@ function localWindow(env: RunEnv, pair: ReturnType<typeof localPairs>[number]): 
 // The negative controls' faults.
 
 /** Removes the node's KUBE-NODEPORTS rules for `port` (kube-proxy in iptables mode) while `body` runs; puts back what it removed. */
-export async function withoutNodePortRule<T>(nodes: NodeAccess, node: string, port: number, body: () => Promise<T>): Promise<{ result: T; removed: string[]; cameBack: boolean }> {
+export async function withoutNodePortRule<T>(
+  nodes: NodeAccess,
+  node: string,
+  port: number,
+  body: () => Promise<T>,
+): Promise<{ result: T; removed: string[]; cameBack: boolean }> {
   const sh = (cmd: string) => nodes.exec(node, ['sh', '-c', cmd]);
-  const rules = (await sh('iptables-save -t nat')).stdout.split('\n').filter((l) => l.startsWith('-A KUBE-NODEPORTS ') && new RegExp(`--dport ${port}( |$)`).test(l) && !/ -d 127\.0\.0\.0\/8 /.test(l));
-  if (!rules.length) throw new Error(`node ${node}: no KUBE-NODEPORTS rule for port ${port} in the nat table (kube-proxy is not in iptables mode here, or has not programmed it), so the fault cannot be made`);
+  const rules = (await sh('iptables-save -t nat')).stdout
+    .split('\n')
+    .filter((l) => l.startsWith('-A KUBE-NODEPORTS ') && new RegExp(`--dport ${port}( |$)`).test(l) && !/ -d 127\.0\.0\.0\/8 /.test(l));
+  if (!rules.length)
+    throw new Error(
+      `node ${node}: no KUBE-NODEPORTS rule for port ${port} in the nat table (kube-proxy is not in iptables mode here, or has not programmed it), so the fault cannot be made`,
+    );
   const spec = (l: string) => l.replace(/^-A /, '');
   const present = async (l: string) => (await sh(`iptables -t nat -C ${spec(l)} 2>/dev/null && echo yes || echo no`)).stdout.trim() === 'yes';
   for (const l of rules) await sh(`iptables -t nat -D ${spec(l)}`);
@@ -253,13 +339,15 @@ const hostPortDaemonSet: Obj = {
       spec: {
         tolerations: [{ operator: 'Exists' }],
         terminationGracePeriodSeconds: 0,
-        containers: [{
-          name: 'nginx',
-          image: 'nginx',
-          ports: [{ name: 'http', containerPort: 80, hostPort: HOSTPORT, protocol: 'TCP' }],
-          readinessProbe: { httpGet: { path: '/whoami', port: 80 }, periodSeconds: 1 },
-          volumeMounts: [{ name: 'conf', mountPath: '/etc/nginx/conf.d' }],
-        }],
+        containers: [
+          {
+            name: 'nginx',
+            image: 'nginx',
+            ports: [{ name: 'http', containerPort: 80, hostPort: HOSTPORT, protocol: 'TCP' }],
+            readinessProbe: { httpGet: { path: '/whoami', port: 80 }, periodSeconds: 1 },
+            volumeMounts: [{ name: 'conf', mountPath: '/etc/nginx/conf.d' }],
+          },
+        ],
         volumes: [{ name: 'conf', configMap: { name: 'my-nginx-conf' } }],
       },
     },
@@ -338,11 +426,16 @@ const clusterIPOf = (env: RunEnv, svcName: string) => svcOf(env, svcName)?.spec?
 const missingWhy = (env: RunEnv, svcName: string) => (clusterIPOf(env, svcName) ? undefined : `Service ${svcName} was not created at setup`);
 
 /** The local nginx pods of a source's node (internalTrafficPolicy Local: only those may answer). */
-const localNginx = (env: RunEnv, node: string) => env.nginx.filter((p) => nodeOf(p) === node).map(name).sort();
+const localNginx = (env: RunEnv, node: string) =>
+  env.nginx
+    .filter((p) => nodeOf(p) === node)
+    .map(name)
+    .sort();
 function itpWindow(env: RunEnv, from: ProbeRef): { window: SampleWindow; expect: SampleExpectation } {
   const host = clusterIPOf(env, ITP)!;
   const local = localNginx(env, from.node);
-  if (local.length) return { window: { host, port: 80, requests: ITP_REQUESTS, gateS: GATE_S }, expect: { kind: 'answer', requests: ITP_REQUESTS, want: local } };
+  if (local.length)
+    return { window: { host, port: 80, requests: ITP_REQUESTS, gateS: GATE_S }, expect: { kind: 'answer', requests: ITP_REQUESTS, want: local } };
   // no local endpoint: nothing may answer (no gate: there is no answer to wait for)
   return { window: { host, port: 80, requests: 3, parallel: 3, timeoutS: 1 }, expect: { kind: 'no-answer', requests: 3 } };
 }
@@ -364,37 +457,58 @@ const udpObjects: Obj[] = [
           terminationGracePeriodSeconds: 0,
           automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{
-            name: 'udp-echo',
-            image: 'probe',
-            command: ['perl', '-MIO::Socket::INET', '-e', UDP_ECHO],
-            ports: [{ name: 'echo', containerPort: UDP_PORT, protocol: 'UDP' }],
-            // Ready once the socket is bound
-            readinessProbe: { exec: { command: ['sh', '-c', `grep -q ':${UDP_PORT.toString(16).toUpperCase().padStart(4, '0')} ' /proc/net/udp`] }, periodSeconds: 1 },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-          }],
+          containers: [
+            {
+              name: 'udp-echo',
+              image: 'probe',
+              command: ['perl', '-MIO::Socket::INET', '-e', UDP_ECHO],
+              ports: [{ name: 'echo', containerPort: UDP_PORT, protocol: 'UDP' }],
+              // Ready once the socket is bound
+              readinessProbe: {
+                exec: { command: ['sh', '-c', `grep -q ':${UDP_PORT.toString(16).toUpperCase().padStart(4, '0')} ' /proc/net/udp`] },
+                periodSeconds: 1,
+              },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
         },
       },
     },
   },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: UDP }, spec: { selector: { app: UDP }, ports: [{ name: 'echo', port: UDP_PORT, targetPort: 'echo', protocol: 'UDP' }] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: UDP },
+    spec: { selector: { app: UDP }, ports: [{ name: 'echo', port: UDP_PORT, targetPort: 'echo', protocol: 'UDP' }] },
+  },
 ];
 
 /** The UDP echo pods, once both are Ready (bounded: they were created at setup). */
-const udpPods = (env: RunEnv) => pollUntil({
-  what: `2 Ready ${UDP} pods`,
-  timeoutMs: 60_000,
-  intervalMs: 200,
-  probe: () => listPods(env.kube, env.workloadNs, `app=${UDP}`),
-  done: (ps) => ps.filter(isReady).length === 2,
-  describe: (ps) => ps.map(podSummary).join('; ') || 'no pods',
-}).then((ps) => ps.filter(isReady).map(name).sort());
+const udpPods = (env: RunEnv) =>
+  pollUntil({
+    what: `2 Ready ${UDP} pods`,
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    probe: () => listPods(env.kube, env.workloadNs, `app=${UDP}`),
+    done: (ps) => ps.filter(isReady).length === 2,
+    describe: (ps) => ps.map(podSummary).join('; ') || 'no pods',
+  }).then((ps) => ps.filter(isReady).map(name).sort());
 
-type Slice = { ports?: Array<{ name?: string; port?: number; protocol?: string }>; endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> };
-const slicesOf = async (env: RunEnv, svcName: string) => (await env.kube.discovery.listNamespacedEndpointSlice({ namespace: env.workloadNs, labelSelector: `kubernetes.io/service-name=${svcName}` })).items as Slice[];
+type Slice = {
+  ports?: Array<{ name?: string; port?: number; protocol?: string }>;
+  endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }>;
+};
+const slicesOf = async (env: RunEnv, svcName: string) =>
+  (await env.kube.discovery.listNamespacedEndpointSlice({ namespace: env.workloadNs, labelSelector: `kubernetes.io/service-name=${svcName}` }))
+    .items as Slice[];
 
 /** Each pod source's verdicts over windows `ids` of `expect`, as one evidence list. */
-function eachWindow(o: Observations, check: string, sources: ProbeRef[], windows: Array<{ id: string; to: string; expect: (from: ProbeRef) => SampleExpectation }>): string[] {
+function eachWindow(
+  o: Observations,
+  check: string,
+  sources: ProbeRef[],
+  windows: Array<{ id: string; to: string; expect: (from: ProbeRef) => SampleExpectation }>,
+): string[] {
   must(sources.length > 0 && windows.length > 0, { check, from: 'the run', to: 'sources', expected: 'sources and targets', seen: 'none' });
   const rs = sources.flatMap((from) => windows.map((w) => ({ from, w, r: verifyWindow(check, label(from), w.to, o.out(from, w.id), w.expect(from)) })));
   throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
@@ -423,15 +537,33 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     probes: (env) => env.nginx.map((p) => ({ from: probeRef(p), probe: samplesProbe('hairpin', hairpinWindow(env)) })),
     verify: (o) => {
       must(o.env.nginx.length > 0, { check: 'service.hairpin', from: 'the run', to: 'nginx pods', expected: 'nginx pods', seen: 'none' });
-      const rs = o.env.nginx.map((p) => [p, verifyWindow('service.hairpin', label(probeRef(p)), hairpinTo(o.env, p), o.out(probeRef(p), 'hairpin'), hairpinExpect(o.env))] as const);
+      const rs = o.env.nginx.map(
+        (p) => [p, verifyWindow('service.hairpin', label(probeRef(p)), hairpinTo(o.env, p), o.out(probeRef(p), 'hairpin'), hairpinExpect(o.env))] as const,
+      );
       throwAll(rs.map(([, r]) => r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-      return rs.map(([p, r]) => `${label(probeRef(p))}: ${(r as WindowTally).answered}/${HAIRPIN_REQUESTS} answered, by itself ${(r as WindowTally).servers[name(p)]}, ${JSON.stringify((r as WindowTally).servers)}`);
+      return rs.map(
+        ([p, r]) =>
+          `${label(probeRef(p))}: ${(r as WindowTally).answered}/${HAIRPIN_REQUESTS} answered, by itself ${(r as WindowTally).servers[name(p)]}, ${JSON.stringify((r as WindowTally).servers)}`,
+      );
     },
-    matrix: (o) => rowsOr(() => o.env.nginx.map((p) => windowRow('hairpin: nginx pod -> its own ClusterIP', probeRef(p), nodeOf(p), hairpinTo(o.env, p), o.out(probeRef(p), 'hairpin'), hairpinExpect(o.env)))),
+    matrix: (o) =>
+      rowsOr(() =>
+        o.env.nginx.map((p) =>
+          windowRow(
+            'hairpin: nginx pod -> its own ClusterIP',
+            probeRef(p),
+            nodeOf(p),
+            hairpinTo(o.env, p),
+            o.out(probeRef(p), 'hairpin'),
+            hairpinExpect(o.env),
+          ),
+        ),
+      ),
   },
   {
     id: 'service.hairpin.negative',
-    title: "negative control: with hairpin mode off on an nginx pod's bridge port, the hairpin check fails naming that pod (its own answers lost, the others' still there)",
+    title:
+      "negative control: with hairpin mode off on an nginx pod's bridge port, the hairpin check fails naming that pod (its own answers lost, the others' still there)",
     layer: 'service',
     tags: ['service', 'hairpin', 'datapath', 'negative-control'],
     controls: 'service.hairpin',
@@ -444,27 +576,44 @@ export const DATAPATH_CHECKS: CheckDef[] = [
       const pod = hairpinPod(env);
       const from = probeRef(pod);
       // 24 requests at once, 1 s each: with 2 endpoints, none reaching the pod itself is 2^-24
-      const { result, port } = await withHairpinOff(env, nodeAccess(env), pod, () => runFanout(env.kube, from, [samplesProbe('hairpin-off', { host: env.nginxServiceIP, port: 80, requests: 24, parallel: 24, timeoutS: 1 })]));
+      const { result, port } = await withHairpinOff(env, nodeAccess(env), pod, () =>
+        runFanout(env.kube, from, [samplesProbe('hairpin-off', { host: env.nginxServiceIP, port: 80, requests: 24, parallel: 24, timeoutS: 1 })]),
+      );
       return { pod: name(pod), from, port, out: result.get('hairpin-off')! };
     },
     verify: (o) => {
       const { pod, from, port, out } = o.gathered as { pod: string; from: ProbeRef; port: { node: string; dev: string; hairpin: string }; out: ProbeOutput };
       const want = o.env.nginx.map(name).sort();
       const others = want.filter((w) => w !== pod);
-      const r = verifyWindow('service.hairpin', label(from), hairpinTo(o.env, o.env.nginx.find((p) => name(p) === pod)!), out, { kind: 'answer', requests: 24, want });
+      const r = verifyWindow(
+        'service.hairpin',
+        label(from),
+        hairpinTo(
+          o.env,
+          o.env.nginx.find((p) => name(p) === pod)!,
+        ),
+        out,
+        { kind: 'answer', requests: 24, want },
+      );
       const t = tally(parseSamples(out.output));
       const where = { from: label(from), to: `${port.dev} on ${port.node} (hairpin_mode ${port.hairpin} -> 0)` };
       const fs = mustFail(where, () => r, { check: 'service.hairpin', from: label(from), seen: new RegExp(`never answered by \\{${pod}\\}`) });
       // the fault is the pod's own answers, not the Service: the others still answered it
-      must(t.unanswered > 0 && !t.servers[pod] && others.every((x) => t.servers[x] > 0), { check: 'negative-control', ...where, expected: `requests lost and answers from ${others.join(', ')} only`, seen: JSON.stringify(t) });
+      must(t.unanswered > 0 && !t.servers[pod] && others.every((x) => t.servers[x] > 0), {
+        check: 'negative-control',
+        ...where,
+        expected: `requests lost and answers from ${others.join(', ')} only`,
+        seen: JSON.stringify(t),
+      });
       return { failures: fs, bridgePort: `${port.dev} on ${port.node}, hairpin_mode ${port.hairpin} -> 0 -> ${port.hairpin}` };
     },
   },
   ...(['pods', 'nodes'] as const).map((kind): CheckDef => ({
     id: `service.nodeport.from-${kind}`,
-    title: kind === 'pods'
-      ? "NodePort: every node's InternalIP:nodePort is answered, from pods on every node and another namespace, by every Ready pod (local and remote node)"
-      : "NodePort: every node's InternalIP:nodePort is answered, from every node (its own and the others), by every Ready pod",
+    title:
+      kind === 'pods'
+        ? "NodePort: every node's InternalIP:nodePort is answered, from pods on every node and another namespace, by every Ready pod (local and remote node)"
+        : "NodePort: every node's InternalIP:nodePort is answered, from every node (its own and the others), by every Ready pod",
     layer: 'service',
     tags: ['service', 'nodeport', 'datapath', kind === 'pods' ? 'pod' : 'node'],
     from: kind === 'pods' ? 'probe pods' : 'every node',
@@ -474,8 +623,21 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     probes: (env) => nodePortAsks(env, kind === 'pods' ? podSources(env) : env.nodeViews),
     gather: ({ env }) => nodePortFacts(env),
     verify: (o) => verifyNodePort(o, `service.nodeport.from-${kind}`, kind === 'pods' ? podSources(o.env) : o.env.nodeViews),
-    matrix: (o) => rowsOr(() => (kind === 'pods' ? podSources(o.env) : o.env.nodeViews).flatMap((from) => o.env.nodes.map((n) =>
-      windowRow(`NodePort (externalTrafficPolicy Cluster) from ${kind}`, from, n.name, nodeTarget(o.env, NODEPORT, n), o.out(from, npId(NODEPORT, n.name)), { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: o.env.nginx.map(name).sort() })))),
+    matrix: (o) =>
+      rowsOr(() =>
+        (kind === 'pods' ? podSources(o.env) : o.env.nodeViews).flatMap((from) =>
+          o.env.nodes.map((n) =>
+            windowRow(
+              `NodePort (externalTrafficPolicy Cluster) from ${kind}`,
+              from,
+              n.name,
+              nodeTarget(o.env, NODEPORT, n),
+              o.out(from, npId(NODEPORT, n.name)),
+              { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: o.env.nginx.map(name).sort() },
+            ),
+          ),
+        ),
+      ),
     facts: (o) => {
       const f = o.gathered as NodePortFacts | undefined;
       return f ? { nodePortRange: { range: f.range, source: f.rangeSource }, ...(f.multiAddress.length ? { nodeAddresses: f.multiAddress } : {}) } : undefined;
@@ -483,13 +645,15 @@ export const DATAPATH_CHECKS: CheckDef[] = [
   })),
   {
     id: 'service.nodeport.local',
-    title: 'NodePort with externalTrafficPolicy Local, asked from another node: answered only by that node\'s own Ready pods, which see the client node\'s address; a node without one does not answer',
+    title:
+      "NodePort with externalTrafficPolicy Local, asked from another node: answered only by that node's own Ready pods, which see the client node's address; a node without one does not answer",
     layer: 'service',
     tags: ['service', 'nodeport', 'datapath', 'external-traffic-policy'],
     from: 'every node',
     to: `Service ${NODEPORT_LOCAL} (NodePort, externalTrafficPolicy Local) on every other node`,
     setupObjects: NODEPORT_TWINS(),
-    notApplicable: (env) => refusedWhy(env, NODEPORT_LOCAL) ?? refusedWhy(env, NODEPORT) ?? (env.nodes.length >= 2 ? undefined : 'a single node: no other node to ask from'),
+    notApplicable: (env) =>
+      refusedWhy(env, NODEPORT_LOCAL) ?? refusedWhy(env, NODEPORT) ?? (env.nodes.length >= 2 ? undefined : 'a single node: no other node to ask from'),
     probes: (env) => [
       ...env.nodeViews.map((from) => ({ from, probe: addrsProbe })),
       ...localPairs(env).map((pair) => ({ from: pair.from, probe: samplesProbe(npId(NODEPORT_LOCAL, pair.n.name), localWindow(env, pair).window) })),
@@ -497,24 +661,54 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     verify: (o) => {
       const pairs = localPairs(o.env);
       must(pairs.length > 0, { check: 'service.nodeport.local', from: 'the run', to: 'node pairs', expected: 'a node view and another node', seen: 'none' });
-      must(pairs.some((p) => p.local.length), { check: 'service.nodeport.local', from: 'the run', to: 'nodes', expected: 'a probed node with a local nginx pod', seen: 'none' });
+      must(
+        pairs.some((p) => p.local.length),
+        { check: 'service.nodeport.local', from: 'the run', to: 'nodes', expected: 'a probed node with a local nginx pod', seen: 'none' },
+      );
       const port = nodePortOf(o.env, NODEPORT_LOCAL);
       const rs = pairs.map((pair) => {
         const { expect } = localWindow(o.env, pair);
         const held = heldAddresses(o.out(pair.from, 'addrs').output);
-        const e: SampleExpectation = expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${pair.from.node}` } } : expect;
+        const e: SampleExpectation =
+          expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${pair.from.node}` } } : expect;
         const to = nodeTarget(o.env, NODEPORT_LOCAL, pair.n) + (pair.local.length ? ` (local pods ${pair.local.join(', ')})` : ' (no local endpoint)');
-        return { pair, to, r: held.length ? verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)), e)
-          : new CheckFailure({ check: 'service.nodeport.local', from: label(pair.from), to, expected: "the client node's addresses (ip -o addr show)", seen: o.out(pair.from, 'addrs').output.slice(0, 120) }) };
+        return {
+          pair,
+          to,
+          r: held.length
+            ? verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)), e)
+            : new CheckFailure({
+                check: 'service.nodeport.local',
+                from: label(pair.from),
+                to,
+                expected: "the client node's addresses (ip -o addr show)",
+                seen: o.out(pair.from, 'addrs').output.slice(0, 120),
+              }),
+        };
       });
       throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
       return {
         nodePort: port,
-        note: "a node asking its own nodePort, and pods asking any, are sent to every endpoint by design (kube-proxy: traffic from the node or a local pod takes the cluster-wide path), so only node -> other node is asked",
-        windows: rs.map(({ pair, to, r }) => `${label(pair.from)} -> ${to}: ${pair.local.length ? `${(r as WindowTally).answered}/${LOCAL_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}, client seen ${Object.keys((r as WindowTally).clients).join(',')}` : `3/3 requests unanswered (the Cluster twin answered there after ${(r as WindowTally).gate?.ms} ms)`}`),
+        note: 'a node asking its own nodePort, and pods asking any, are sent to every endpoint by design (kube-proxy: traffic from the node or a local pod takes the cluster-wide path), so only node -> other node is asked',
+        windows: rs.map(
+          ({ pair, to, r }) =>
+            `${label(pair.from)} -> ${to}: ${pair.local.length ? `${(r as WindowTally).answered}/${LOCAL_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}, client seen ${Object.keys((r as WindowTally).clients).join(',')}` : `3/3 requests unanswered (the Cluster twin answered there after ${(r as WindowTally).gate?.ms} ms)`}`,
+        ),
       };
     },
-    matrix: (o) => rowsOr(() => localPairs(o.env).map((pair) => windowRow('NodePort externalTrafficPolicy Local, node -> other node', pair.from, pair.n.name, nodeTarget(o.env, NODEPORT_LOCAL, pair.n), o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)), localWindow(o.env, pair).expect))),
+    matrix: (o) =>
+      rowsOr(() =>
+        localPairs(o.env).map((pair) =>
+          windowRow(
+            'NodePort externalTrafficPolicy Local, node -> other node',
+            pair.from,
+            pair.n.name,
+            nodeTarget(o.env, NODEPORT_LOCAL, pair.n),
+            o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)),
+            localWindow(o.env, pair).expect,
+          ),
+        ),
+      ),
   },
   {
     id: 'service.nodeport.negative',
@@ -526,20 +720,43 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a node without its NodePort rule',
     setupObjects: NODEPORT_TWINS(),
-    notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? refusedWhy(env, NODEPORT) ?? (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)') ?? (nodePortFaultPair(env) ? undefined : 'no two nodes'),
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ??
+      refusedWhy(env, NODEPORT) ??
+      (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)') ??
+      (nodePortFaultPair(env) ? undefined : 'no two nodes'),
     fault: "the nodePort's KUBE-NODEPORTS rule removed on one node (put back after)",
     gather: async ({ env }) => {
       const { n, from } = nodePortFaultPair(env)!;
       const port = nodePortOf(env, NODEPORT)!;
-      const { result, removed, cameBack } = await withoutNodePortRule(nodeAccess(env), n.name, port, () => runFanout(env.kube, from, [samplesProbe('np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 })]));
+      const { result, removed, cameBack } = await withoutNodePortRule(nodeAccess(env), n.name, port, () =>
+        runFanout(env.kube, from, [samplesProbe('np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 })]),
+      );
       return { n, from, out: result.get('np-off')!, removed, cameBack };
     },
     verify: (o) => {
-      const { n, from, out, removed, cameBack } = o.gathered as { n: { name: string; internalIP: string }; from: ProbeRef; out: ProbeOutput; removed: string[]; cameBack: boolean };
+      const { n, from, out, removed, cameBack } = o.gathered as {
+        n: { name: string; internalIP: string };
+        from: ProbeRef;
+        out: ProbeOutput;
+        removed: string[];
+        cameBack: boolean;
+      };
       const to = nodeTarget(o.env, NODEPORT, n);
       const r = verifyWindow('service.nodeport.from-nodes', label(from), to, out, { kind: 'answer', requests: 4, want: o.env.nginx.map(name).sort() });
-      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rule to stay removed during the fault', seen: 'kube-proxy put it back meanwhile (a sync): the control is inconclusive' });
-      const fs = mustFail({ from: label(from), to }, () => r, { check: 'service.nodeport.from-nodes', from: label(from), to, seen: /^\{\}: 4 of 4 unanswered/ });
+      must(!cameBack, {
+        check: 'negative-control',
+        from: label(from),
+        to,
+        expected: 'the rule to stay removed during the fault',
+        seen: 'kube-proxy put it back meanwhile (a sync): the control is inconclusive',
+      });
+      const fs = mustFail({ from: label(from), to }, () => r, {
+        check: 'service.nodeport.from-nodes',
+        from: label(from),
+        to,
+        seen: /^\{\}: 4 of 4 unanswered/,
+      });
       return { failures: fs, removed };
     },
   },
@@ -552,7 +769,8 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: `DaemonSet ${HOSTPORT_APP} on every other node's InternalIP:${HOSTPORT}`,
     setupObjects: [hostPortDaemonSet],
     notApplicable: (env) => (env.nodes.length >= 2 ? undefined : 'a single node: no pod on another node to ask from'),
-    probes: (env) => hostPortPairs(env).map(({ from, n }) => ({ from, probe: samplesProbe(hpId(n.name), nodePortWindow(n.internalIP, HOSTPORT, HOSTPORT_REQUESTS)) })),
+    probes: (env) =>
+      hostPortPairs(env).map(({ from, n }) => ({ from, probe: samplesProbe(hpId(n.name), nodePortWindow(n.internalIP, HOSTPORT, HOSTPORT_REQUESTS)) })),
     gather: ({ env }) => hostPortPods(env),
     verify: (o) => {
       const pods = o.gathered as Record<string, string>;
@@ -560,15 +778,33 @@ export const DATAPATH_CHECKS: CheckDef[] = [
       must(pairs.length > 0, { check: 'service.hostport', from: 'the run', to: 'node pairs', expected: 'a probe pod and another node', seen: 'none' });
       const rs = pairs.map(({ from, n }) => {
         const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pods[n.name]})`;
-        return { from, to, r: verifyWindow('service.hostport', label(from), to, o.out(from, hpId(n.name)), { kind: 'answer', requests: HOSTPORT_REQUESTS, want: [pods[n.name]] }) };
+        return {
+          from,
+          to,
+          r: verifyWindow('service.hostport', label(from), to, o.out(from, hpId(n.name)), {
+            kind: 'answer',
+            requests: HOSTPORT_REQUESTS,
+            want: [pods[n.name]],
+          }),
+        };
       });
       throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-      return rs.map(({ from, to, r }) => `${label(from)} -> ${to}: ${(r as WindowTally).answered}/${HOSTPORT_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`);
+      return rs.map(
+        ({ from, to, r }) =>
+          `${label(from)} -> ${to}: ${(r as WindowTally).answered}/${HOSTPORT_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`,
+      );
     },
-    matrix: (o) => rowsOr(() => hostPortPairs(o.env).map(({ from, n }) => {
-      const pod = (o.gathered as Record<string, string>)[n.name];
-      return windowRow(`hostPort ${HOSTPORT}, pod -> other node`, from, n.name, `${n.name} ${n.internalIP}:${HOSTPORT}`, o.out(from, hpId(n.name)), { kind: 'answer', requests: HOSTPORT_REQUESTS, want: [pod] });
-    })),
+    matrix: (o) =>
+      rowsOr(() =>
+        hostPortPairs(o.env).map(({ from, n }) => {
+          const pod = (o.gathered as Record<string, string>)[n.name];
+          return windowRow(`hostPort ${HOSTPORT}, pod -> other node`, from, n.name, `${n.name} ${n.internalIP}:${HOSTPORT}`, o.out(from, hpId(n.name)), {
+            kind: 'answer',
+            requests: HOSTPORT_REQUESTS,
+            want: [pod],
+          });
+        }),
+      ),
   },
   {
     id: 'pod-ip.to-node',
@@ -579,33 +815,77 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: "a hostNetwork server on every node's InternalIP",
     probes: (env) => [
       ...env.nodeViews.map((v) => ({ from: v, probe: serveProbe('serve', servePort(env.runId), v.pod) })),
-      ...podSources(env).flatMap((from) => env.nodeViews.map((v) => ({ from, probe: samplesProbe(svId(v.node), { host: nodeIP(env, v.node), port: servePort(env.runId), path: servePath, requests: SERVE_REQUESTS, gateS: GATE_S }) }))),
+      ...podSources(env).flatMap((from) =>
+        env.nodeViews.map((v) => ({
+          from,
+          probe: samplesProbe(svId(v.node), {
+            host: nodeIP(env, v.node),
+            port: servePort(env.runId),
+            path: servePath,
+            requests: SERVE_REQUESTS,
+            gateS: GATE_S,
+          }),
+        })),
+      ),
     ],
     verify: (o) => {
       const port = servePort(o.env.runId);
-      const started = o.env.nodeViews.map((v) => {
-        const out = o.out(v, 'serve');
-        return out.exitCode === 0 ? undefined : new CheckFailure({ check: 'pod-ip.to-node', from: label(v), to: `0.0.0.0:${port}`, expected: 'a server started in the node view', seen: `exit ${out.exitCode}: ${out.output.trim().slice(0, 160)}`, command: out.command });
-      }).filter((f): f is CheckFailure => !!f);
+      const started = o.env.nodeViews
+        .map((v) => {
+          const out = o.out(v, 'serve');
+          return out.exitCode === 0
+            ? undefined
+            : new CheckFailure({
+                check: 'pod-ip.to-node',
+                from: label(v),
+                to: `0.0.0.0:${port}`,
+                expected: 'a server started in the node view',
+                seen: `exit ${out.exitCode}: ${out.output.trim().slice(0, 160)}`,
+                command: out.command,
+              });
+        })
+        .filter((f): f is CheckFailure => !!f);
       throwAll(started);
       const pairs = podSources(o.env).flatMap((from) => o.env.nodeViews.map((v) => ({ from, v })));
       must(pairs.length > 0, { check: 'pod-ip.to-node', from: 'the run', to: 'nodes', expected: 'pods and node views', seen: 'none' });
       const rs = pairs.map(({ from, v }) => {
         const to = `${v.node} InternalIP ${nodeIP(o.env, v.node)}:${port} (hostNetwork pod ${v.pod})`;
-        return { from, v, to, r: verifyWindow('pod-ip.to-node', label(from), to, o.out(from, svId(v.node)), { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] }) };
+        return {
+          from,
+          v,
+          to,
+          r: verifyWindow('pod-ip.to-node', label(from), to, o.out(from, svId(v.node)), { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] }),
+        };
       });
       throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
       return {
         nodeToPod: 'node -> pod is pod-ip.from-node (every node view asks every nginx pod by its pod IP)',
-        windows: rs.map(({ from, v, to, r }) => `${label(from)} -> ${to} (${from.node === v.node ? 'own' : 'other'} node): ${(r as WindowTally).answered}/${SERVE_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`),
+        windows: rs.map(
+          ({ from, v, to, r }) =>
+            `${label(from)} -> ${to} (${from.node === v.node ? 'own' : 'other'} node): ${(r as WindowTally).answered}/${SERVE_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`,
+        ),
       };
     },
-    matrix: (o) => rowsOr(() => podSources(o.env).flatMap((from) => o.env.nodeViews.map((v) =>
-      windowRow('pod -> hostNetwork server on the node', from, v.node, `${v.node} ${nodeIP(o.env, v.node)}:${servePort(o.env.runId)}`, o.out(from, svId(v.node)), { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] })))),
+    matrix: (o) =>
+      rowsOr(() =>
+        podSources(o.env).flatMap((from) =>
+          o.env.nodeViews.map((v) =>
+            windowRow(
+              'pod -> hostNetwork server on the node',
+              from,
+              v.node,
+              `${v.node} ${nodeIP(o.env, v.node)}:${servePort(o.env.runId)}`,
+              o.out(from, svId(v.node)),
+              { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] },
+            ),
+          ),
+        ),
+      ),
   },
   {
     id: 'service.internal-traffic-local',
-    title: 'internalTrafficPolicy Local: a pod asking the ClusterIP is answered only by the Ready pods on its own node; a pod on a node without one gets no answer',
+    title:
+      'internalTrafficPolicy Local: a pod asking the ClusterIP is answered only by the Ready pods on its own node; a pod on a node without one gets no answer',
     layer: 'service',
     tags: ['service', 'datapath', 'internal-traffic-policy'],
     from: 'probe pods',
@@ -614,8 +894,13 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     notApplicable: (env) => missingWhy(env, ITP),
     probes: (env) => podSources(env).map((from) => ({ from, probe: samplesProbe('itp', itpWindow(env, from).window) })),
     verify: (o) => {
-      must(podSources(o.env).some((f) => localNginx(o.env, f.node).length), { check: 'service.internal-traffic-local', from: 'the run', to: ITP, expected: 'a probe pod on a node with an nginx pod', seen: 'none' });
-      return eachWindow(o, 'service.internal-traffic-local', podSources(o.env), [{ id: 'itp', to: `${ITP} ${clusterIPOf(o.env, ITP)}:80`, expect: (from) => itpWindow(o.env, from).expect }]).map((l, i) => `${l} (local pods: ${localNginx(o.env, podSources(o.env)[i].node).join(', ') || 'none'})`);
+      must(
+        podSources(o.env).some((f) => localNginx(o.env, f.node).length),
+        { check: 'service.internal-traffic-local', from: 'the run', to: ITP, expected: 'a probe pod on a node with an nginx pod', seen: 'none' },
+      );
+      return eachWindow(o, 'service.internal-traffic-local', podSources(o.env), [
+        { id: 'itp', to: `${ITP} ${clusterIPOf(o.env, ITP)}:80`, expect: (from) => itpWindow(o.env, from).expect },
+      ]).map((l, i) => `${l} (local pods: ${localNginx(o.env, podSources(o.env)[i].node).join(', ') || 'none'})`);
     },
   },
   {
@@ -627,16 +912,33 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: `Service ${AFFINITY} (sessionAffinity ClientIP)`,
     setupObjects: [twin(AFFINITY, { sessionAffinity: 'ClientIP' })],
     notApplicable: (env) => missingWhy(env, AFFINITY),
-    probes: (env) => podSources(env).map((from) => ({ from, probe: samplesProbe('affinity', { host: clusterIPOf(env, AFFINITY)!, port: 80, requests: AFFINITY_REQUESTS, gateS: GATE_S }) })),
+    probes: (env) =>
+      podSources(env).map((from) => ({
+        from,
+        probe: samplesProbe('affinity', { host: clusterIPOf(env, AFFINITY)!, port: 80, requests: AFFINITY_REQUESTS, gateS: GATE_S }),
+      })),
     verify: (o) => {
-      const lines = eachWindow(o, 'service.session-affinity', podSources(o.env), [{ id: 'affinity', to: `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`, expect: () => ({ kind: 'answer', requests: AFFINITY_REQUESTS, want: [], allowed: o.env.nginx.map(name), single: true }) }]);
-      const chosen = new Set(podSources(o.env).map((f) => tally(parseSamples(o.out(f, 'affinity').output)).servers).flatMap((x) => Object.keys(x)));
-      return { windows: lines, backendsChosen: `${chosen.size} distinct backend(s) over ${podSources(o.env).length} clients (clients on other nodes may differ)` };
+      const lines = eachWindow(o, 'service.session-affinity', podSources(o.env), [
+        {
+          id: 'affinity',
+          to: `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`,
+          expect: () => ({ kind: 'answer', requests: AFFINITY_REQUESTS, want: [], allowed: o.env.nginx.map(name), single: true }),
+        },
+      ]);
+      const chosen = new Set(
+        podSources(o.env)
+          .map((f) => tally(parseSamples(o.out(f, 'affinity').output)).servers)
+          .flatMap((x) => Object.keys(x)),
+      );
+      return {
+        windows: lines,
+        backendsChosen: `${chosen.size} distinct backend(s) over ${podSources(o.env).length} clients (clients on other nodes may differ)`,
+      };
     },
   },
   {
     id: 'service.session-affinity.negative',
-    title: 'verdict self-test: the session-affinity verdict fails on the seed Service\'s answers (no affinity: both pods answer one client)',
+    title: "verdict self-test: the session-affinity verdict fails on the seed Service's answers (no affinity: both pods answer one client)",
     layer: 'service',
     tags: ['service', 'datapath', 'session-affinity', 'negative-control', 'verdict-self-test'],
     controls: 'service.session-affinity',
@@ -648,8 +950,19 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     verify: (o) => {
       const from = o.env.probes[0];
       const to = `my-nginx ${o.env.nginxServiceIP}:80 (no affinity)`;
-      const r = verifyWindow('service.session-affinity', label(from), to, o.out(from, 'no-affinity'), { kind: 'answer', requests: 20, want: [], allowed: o.env.nginx.map(name), single: true });
-      return mustFail({ from: label(from), to }, () => r, { check: 'service.session-affinity', from: label(from), to, seen: /^\{[^}]*\}: answered by 2 different servers$/ });
+      const r = verifyWindow('service.session-affinity', label(from), to, o.out(from, 'no-affinity'), {
+        kind: 'answer',
+        requests: 20,
+        want: [],
+        allowed: o.env.nginx.map(name),
+        single: true,
+      });
+      return mustFail({ from: label(from), to }, () => r, {
+        check: 'service.session-affinity',
+        from: label(from),
+        to,
+        seen: /^\{[^}]*\}: answered by 2 different servers$/,
+      });
     },
   },
   {
@@ -659,21 +972,68 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     tags: ['service', 'datapath', 'multi-port', 'named-port'],
     from: 'probe pods',
     to: `Service ${MULTIPORT} (80 -> targetPort "http", 8080 -> 80)`,
-    setupObjects: [twin(MULTIPORT, {}, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }, { name: 'alt', port: 8080, targetPort: 80, protocol: 'TCP' }])],
+    setupObjects: [
+      twin(MULTIPORT, {}, [
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        { name: 'alt', port: 8080, targetPort: 80, protocol: 'TCP' },
+      ]),
+    ],
     notApplicable: (env) => missingWhy(env, MULTIPORT),
-    probes: (env) => podSources(env).flatMap((from) => [80, 8080].map((port) => ({ from, probe: samplesProbe(`mp-${port}`, { host: clusterIPOf(env, MULTIPORT)!, port, requests: MULTI_REQUESTS, gateS: GATE_S }) }))),
+    probes: (env) =>
+      podSources(env).flatMap((from) =>
+        [80, 8080].map((port) => ({
+          from,
+          probe: samplesProbe(`mp-${port}`, { host: clusterIPOf(env, MULTIPORT)!, port, requests: MULTI_REQUESTS, gateS: GATE_S }),
+        })),
+      ),
     gather: ({ env }) => slicesOf(env, MULTIPORT),
     verify: (o) => {
-      const ports = (o.gathered as Slice[]).flatMap((sl) => sl.ports ?? []).map((p) => `${p.name}=${p.port}/${p.protocol}`).sort();
-      must(ports.join() === 'alt=80/TCP,http=80/TCP', { check: 'service.multi-port', from: 'the API', to: `EndpointSlices of ${MULTIPORT}`, expected: 'ports alt=80/TCP, http=80/TCP (the named targetPort "http" resolved to the containers\' port 80)', seen: ports.join(', ') || 'no ports' });
+      const ports = (o.gathered as Slice[])
+        .flatMap((sl) => sl.ports ?? [])
+        .map((p) => `${p.name}=${p.port}/${p.protocol}`)
+        .sort();
+      must(ports.join() === 'alt=80/TCP,http=80/TCP', {
+        check: 'service.multi-port',
+        from: 'the API',
+        to: `EndpointSlices of ${MULTIPORT}`,
+        expected: 'ports alt=80/TCP, http=80/TCP (the named targetPort "http" resolved to the containers\' port 80)',
+        seen: ports.join(', ') || 'no ports',
+      });
       const want = o.env.nginx.map(name).sort();
       const to = (port: number) => `${MULTIPORT} ${clusterIPOf(o.env, MULTIPORT)}:${port}`;
-      const windows = eachWindow(o, 'service.multi-port', podSources(o.env), [80, 8080].map((port) => ({ id: `mp-${port}`, to: to(port), expect: () => ({ kind: 'answer' as const, requests: MULTI_REQUESTS, want: [], allowed: want }) })));
+      const windows = eachWindow(
+        o,
+        'service.multi-port',
+        podSources(o.env),
+        [80, 8080].map((port) => ({
+          id: `mp-${port}`,
+          to: to(port),
+          expect: () => ({ kind: 'answer' as const, requests: MULTI_REQUESTS, want: [], allowed: want }),
+        })),
+      );
       const t = (from: ProbeRef, port: number) => tally(parseSamples(o.out(from, `mp-${port}`).output));
-      throwAll([
-        ...podSources(o.env).map((from) => verifyCoverage('service.multi-port', label(from), `${MULTIPORT} ports 80 and 8080`, [80, 8080].map((p) => t(from, p)), want)),
-        ...[80, 8080].map((p) => verifyCoverage('service.multi-port', 'every probe pod', to(p), podSources(o.env).map((from) => t(from, p)), want)),
-      ].filter((f): f is CheckFailure => !!f));
+      throwAll(
+        [
+          ...podSources(o.env).map((from) =>
+            verifyCoverage(
+              'service.multi-port',
+              label(from),
+              `${MULTIPORT} ports 80 and 8080`,
+              [80, 8080].map((p) => t(from, p)),
+              want,
+            ),
+          ),
+          ...[80, 8080].map((p) =>
+            verifyCoverage(
+              'service.multi-port',
+              'every probe pod',
+              to(p),
+              podSources(o.env).map((from) => t(from, p)),
+              want,
+            ),
+          ),
+        ].filter((f): f is CheckFailure => !!f),
+      );
       return { endpointSlicePorts: ports, windows };
     },
   },
@@ -688,11 +1048,17 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: `Service ${BADPORT} (targetPort "no-such-port")`,
     setupObjects: [twin(BADPORT, {}, [{ name: 'http', port: 80, targetPort: 'no-such-port', protocol: 'TCP' }])],
     notApplicable: (env) => missingWhy(env, BADPORT),
-    probes: (env) => [{ from: env.probes[0], probe: samplesProbe('badport', { host: clusterIPOf(env, BADPORT)!, port: 80, requests: 3, parallel: 3, timeoutS: 1 }) }],
+    probes: (env) => [
+      { from: env.probes[0], probe: samplesProbe('badport', { host: clusterIPOf(env, BADPORT)!, port: 80, requests: 3, parallel: 3, timeoutS: 1 }) },
+    ],
     verify: (o) => {
       const from = o.env.probes[0];
       const to = `${BADPORT} ${clusterIPOf(o.env, BADPORT)}:80`;
-      const r = verifyWindow('service.multi-port', label(from), to, o.out(from, 'badport'), { kind: 'answer', requests: 3, want: o.env.nginx.map(name).sort() });
+      const r = verifyWindow('service.multi-port', label(from), to, o.out(from, 'badport'), {
+        kind: 'answer',
+        requests: 3,
+        want: o.env.nginx.map(name).sort(),
+      });
       return mustFail({ from: label(from), to }, () => r, { check: 'service.multi-port', from: label(from), to, seen: /^\{\}: 3 of 3 unanswered/ });
     },
   },
@@ -705,20 +1071,40 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: `Service ${UDP} (UDP ${UDP_PORT}, 2 echo pods)`,
     setupObjects: udpObjects,
     notApplicable: (env) => missingWhy(env, UDP),
-    probes: (env) => podSources(env).map((from) => ({ from, probe: samplesProbe('udp', { host: clusterIPOf(env, UDP)!, port: UDP_PORT, path: 'hello', requests: UDP_REQUESTS, parallel: 3, gateS: GATE_S, proto: 'udp' }) })),
+    probes: (env) =>
+      podSources(env).map((from) => ({
+        from,
+        probe: samplesProbe('udp', {
+          host: clusterIPOf(env, UDP)!,
+          port: UDP_PORT,
+          path: 'hello',
+          requests: UDP_REQUESTS,
+          parallel: 3,
+          gateS: GATE_S,
+          proto: 'udp',
+        }),
+      })),
     gather: ({ env }) => udpPods(env),
     verify: (o) => {
       const pods = o.gathered as string[];
       const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
-      const windows = eachWindow(o, 'service.udp', podSources(o.env), [{ id: 'udp', to, expect: () => ({ kind: 'answer', requests: UDP_REQUESTS, want: [], allowed: pods }) }]);
-      const f = verifyCoverage('service.udp', 'every probe pod', to, podSources(o.env).map((from) => tally(parseSamples(o.out(from, 'udp').output))), pods);
+      const windows = eachWindow(o, 'service.udp', podSources(o.env), [
+        { id: 'udp', to, expect: () => ({ kind: 'answer', requests: UDP_REQUESTS, want: [], allowed: pods }) },
+      ]);
+      const f = verifyCoverage(
+        'service.udp',
+        'every probe pod',
+        to,
+        podSources(o.env).map((from) => tally(parseSamples(o.out(from, 'udp').output))),
+        pods,
+      );
       if (f) throw f;
       return windows;
     },
   },
   {
     id: 'service.nodeport.local.negative',
-    title: 'verdict self-test: the externalTrafficPolicy Local verdict fails on the Cluster-policy twin\'s answers (the client address is rewritten)',
+    title: "verdict self-test: the externalTrafficPolicy Local verdict fails on the Cluster-policy twin's answers (the client address is rewritten)",
     layer: 'service',
     tags: ['service', 'nodeport', 'datapath', 'external-traffic-policy', 'negative-control', 'verdict-self-test'],
     controls: 'service.nodeport.local',
@@ -726,28 +1112,42 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: `Service ${NODEPORT} (externalTrafficPolicy Cluster) judged as Local`,
     setupObjects: NODEPORT_TWINS(),
-    notApplicable: (env) => refusedWhy(env, NODEPORT) ?? (localPairs(env).some((p) => p.local.length) ? undefined : 'no node view and another node with a local nginx pod'),
+    notApplicable: (env) =>
+      refusedWhy(env, NODEPORT) ?? (localPairs(env).some((p) => p.local.length) ? undefined : 'no node view and another node with a local nginx pod'),
     // the NodePort check's own windows (same probe ids: asked once) and the node views' addresses
     probes: (env) => [...nodePortAsks(env, env.nodeViews), ...env.nodeViews.map((from) => ({ from, probe: addrsProbe }))],
     verify: (o) => {
       const pair = localPairs(o.env).find((p) => p.local.length)!;
       const to = nodeTarget(o.env, NODEPORT, pair.n);
       const held = heldAddresses(o.out(pair.from, 'addrs').output);
-      const r = verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT, pair.n.name)), { kind: 'answer', requests: NODEPORT_REQUESTS, want: pair.local, clients: { ips: held, what: `an address of the client node ${pair.from.node}` } });
+      const r = verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT, pair.n.name)), {
+        kind: 'answer',
+        requests: NODEPORT_REQUESTS,
+        want: pair.local,
+        clients: { ips: held, what: `an address of the client node ${pair.from.node}` },
+      });
       // the Cluster policy always rewrites the client address (kube-proxy masquerades nodePort traffic it may send to another node)
-      return mustFail({ from: label(pair.from), to }, () => r, { check: 'service.nodeport.local', from: label(pair.from), to, seen: /the server saw client \{/ });
+      return mustFail({ from: label(pair.from), to }, () => r, {
+        check: 'service.nodeport.local',
+        from: label(pair.from),
+        to,
+        seen: /the server saw client \{/,
+      });
     },
   },
   {
     id: 'service.internal-traffic-local.negative',
-    title: 'verdict self-test: the internalTrafficPolicy Local verdict fails on the seed Service\'s answers (policy Cluster: a pod on another node answers)',
+    title: "verdict self-test: the internalTrafficPolicy Local verdict fails on the seed Service's answers (policy Cluster: a pod on another node answers)",
     layer: 'service',
     tags: ['service', 'datapath', 'internal-traffic-policy', 'negative-control', 'verdict-self-test'],
     controls: 'service.internal-traffic-local',
     controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'the seed Service (internalTrafficPolicy Cluster) judged as Local',
-    notApplicable: (env) => (env.probes.some((p) => localNginx(env, p.node).length) && env.nginx.length >= 2 ? undefined : 'no probe pod beside an nginx pod, or fewer than 2 nginx pods'),
+    notApplicable: (env) =>
+      env.probes.some((p) => localNginx(env, p.node).length) && env.nginx.length >= 2
+        ? undefined
+        : 'no probe pod beside an nginx pod, or fewer than 2 nginx pods',
     probes: (env) => {
       const from = env.probes.find((p) => localNginx(env, p.node).length)!;
       return [{ from, probe: samplesProbe('itp-seed', { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S }) }];
@@ -755,9 +1155,18 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     verify: (o) => {
       const from = o.env.probes.find((p) => localNginx(o.env, p.node).length)!;
       const to = `my-nginx ${o.env.nginxServiceIP}:80 (internalTrafficPolicy Cluster)`;
-      const r = verifyWindow('service.internal-traffic-local', label(from), to, o.out(from, 'itp-seed'), { kind: 'answer', requests: 20, want: localNginx(o.env, from.node) });
+      const r = verifyWindow('service.internal-traffic-local', label(from), to, o.out(from, 'itp-seed'), {
+        kind: 'answer',
+        requests: 20,
+        want: localNginx(o.env, from.node),
+      });
       const remote = o.env.nginx.map(name).filter((x) => !localNginx(o.env, from.node).includes(x));
-      return mustFail({ from: label(from), to }, () => r, { check: 'service.internal-traffic-local', from: label(from), to, seen: new RegExp(`answered by \\{${remote.join(', ')}\\}, not allowed$`) });
+      return mustFail({ from: label(from), to }, () => r, {
+        check: 'service.internal-traffic-local',
+        from: label(from),
+        to,
+        seen: new RegExp(`answered by \\{${remote.join(', ')}\\}, not allowed$`),
+      });
     },
   },
 ];

@@ -3,7 +3,19 @@
 // another namespace over UDP, TCP and libc, PTR, headless A records and SRV. The cluster domain
 // and the nameserver pods use are discovered (a NodeLocal DNSCache address is recognised).
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { aRecords, digProbe, dnsHoldProbe, getentProbe, nslookupProbe, parseDig, parseDnsHold, parseGetent, parseNslookup, parseResolvConf, records } from '../probes/dns.js';
+import {
+  aRecords,
+  digProbe,
+  dnsHoldProbe,
+  getentProbe,
+  nslookupProbe,
+  parseDig,
+  parseDnsHold,
+  parseGetent,
+  parseNslookup,
+  parseResolvConf,
+  records,
+} from '../probes/dns.js';
 import type { ProbeOutput } from '../probes/batch.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../verdicts/dns-matrix.js';
 import { dnsHoldVerdict, type HoldWant } from '../verdicts/dns-hold.js';
@@ -52,14 +64,20 @@ export function matrixCells(env: RunEnv): DnsCell[] {
 }
 
 const probeFor = (via: Via, c: DnsCell) =>
-  via === 'libc' ? getentProbe(`libc-${c.id}`, c.name) : via === 'bb' ? nslookupProbe(`bb-${c.id}`, c.name) : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via });
+  via === 'libc'
+    ? getentProbe(`libc-${c.id}`, c.name)
+    : via === 'bb'
+      ? nslookupProbe(`bb-${c.id}`, c.name)
+      : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via });
 
 /** Every asker's cells (its own namespace's) asked over `via` (busybox: the fully qualified forms only). */
 export function matrixAsks(env: RunEnv, via: Via): DnsAsk[] {
   const cells = matrixCells(env).filter((c) => via !== 'bb' || c.form === 'svc.ns.svc.domain');
   // busybox is informational (its search-path handling is not trusted): one pod per namespace
   const askers = via === 'bb' ? [firstAsker(env), env.otherProbe] : dnsAskers(env);
-  return askers.flatMap((from) => cells.filter((c) => c.fromNamespace === from.namespace).map((cell) => ({ from, to: cell.name, probe: probeFor(via, cell), expect: { via, cell } })));
+  return askers.flatMap((from) =>
+    cells.filter((c) => c.fromNamespace === from.namespace).map((cell) => ({ from, to: cell.name, probe: probeFor(via, cell), expect: { via, cell } })),
+  );
 }
 
 /** One matrix answer judged (dig over UDP/TCP, libc, busybox on FQDNs), the failure naming the asking pod and its node. */
@@ -70,7 +88,16 @@ export function judgeDns(check: string, a: Answer<DnsExpect>, dnsServers: string
   if (via === 'bb') {
     const r = parseNslookup(a.out.output);
     const want = (cell.expect as { answer: string }).answer;
-    return r.addresses.includes(want) ? undefined : new CheckFailure({ check, from: `${by.from} (busybox nslookup)`, to: cell.name, expected: `address ${want}`, seen: JSON.stringify(r), command: a.out.command });
+    return r.addresses.includes(want)
+      ? undefined
+      : new CheckFailure({
+          check,
+          from: `${by.from} (busybox nslookup)`,
+          to: cell.name,
+          expected: `address ${want}`,
+          seen: JSON.stringify(r),
+          command: a.out.command,
+        });
   }
   return verifyDig(cell, parseDig(a.out.output), dnsServers, `dig ${via}`, a.out.command, by);
 }
@@ -92,7 +119,13 @@ const gotText = (a: Answer<DnsExpect>) => {
 export function judgeMatrix(check: string, env: RunEnv, answers: Answer<DnsExpect>[], everyNode = true) {
   const asked = new Set(answers.filter((a) => a.ask.from.namespace === env.workloadNs).map((a) => a.ask.from.node));
   const missing = everyNode ? env.nodes.map((n) => n.name).filter((n) => !asked.has(n)) : [];
-  must(answers.length > 0 && !missing.length, { check, from: 'the run', to: 'a probe pod on every node', expected: `the matrix asked from every one of the ${env.nodes.length} probed nodes`, seen: answers.length ? `never asked from ${missing.join(', ')}` : 'no asks' });
+  must(answers.length > 0 && !missing.length, {
+    check,
+    from: 'the run',
+    to: 'a probe pod on every node',
+    expected: `the matrix asked from every one of the ${env.nodes.length} probed nodes`,
+    seen: answers.length ? `never asked from ${missing.join(', ')}` : 'no asks',
+  });
   throwAll(answers.map((a) => judgeDns(check, a, servers(env))).filter(defined));
   return { nodes: [...asked], answers: answers.length, asked: answers.map((a) => `${a.ask.from.node} ${a.ask.from.namespace}: ${a.ask.to} -> ${gotText(a)}`) };
 }
@@ -110,7 +143,17 @@ function dnsRows(o: Observations): { dns: DnsRow[] } {
       }
       const c = ask.expect!.cell;
       const a = { ask, out };
-      rows.push({ fromNamespace: c.fromNamespace, fromNode: ask.from.node, service: c.target.service, form: c.form, name: c.name, via, expected: c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : c.expect.answer, got: gotText(a), ok: !judgeDns('matrix', a, servers(o.env)) });
+      rows.push({
+        fromNamespace: c.fromNamespace,
+        fromNode: ask.from.node,
+        service: c.target.service,
+        form: c.form,
+        name: c.name,
+        via,
+        expected: c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : c.expect.answer,
+        got: gotText(a),
+        ok: !judgeDns('matrix', a, servers(o.env)),
+      });
     }
   }
   return { dns: rows };
@@ -136,7 +179,12 @@ const ptrAsks = (env: RunEnv): Array<ProbeAsk<{ ptr: string }>> => {
   const from = firstAsker(env);
   const dnsIP = env.facts.dnsServiceIP;
   return [
-    { from, to: env.nginxServiceIP, probe: digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, WORKLOAD.service, env.workloadNs)}.` } },
+    {
+      from,
+      to: env.nginxServiceIP,
+      probe: digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }),
+      expect: { ptr: `${fqdn(env, WORKLOAD.service, env.workloadNs)}.` },
+    },
     { from, to: dnsIP, probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, 'kube-dns', 'kube-system')}.` } },
   ];
 };
@@ -145,7 +193,14 @@ const ptrAsks = (env: RunEnv): Array<ProbeAsk<{ ptr: string }>> => {
 const nxAsks = (env: RunEnv): DnsAsk[] => {
   const from = firstAsker(env);
   const name = `no-such-service.${env.workloadNs}`;
-  const cell: DnsCell = { id: 'nx', name, form: 'svc.ns', fromNamespace: from.namespace, target: { service: 'no-such-service', namespace: env.workloadNs, clusterIP: env.nginxServiceIP }, expect: { answer: env.nginxServiceIP } };
+  const cell: DnsCell = {
+    id: 'nx',
+    name,
+    form: 'svc.ns',
+    fromNamespace: from.namespace,
+    target: { service: 'no-such-service', namespace: env.workloadNs, clusterIP: env.nginxServiceIP },
+    expect: { answer: env.nginxServiceIP },
+  };
   return [
     { from, to: name, probe: digProbe('nx', name, { search: true }), expect: { via: 'udp', cell } },
     { from, to: name, probe: getentProbe('nx-libc', name), expect: { via: 'libc', cell } },
@@ -175,12 +230,32 @@ export function headlessAsks(env: RunEnv): Array<ProbeAsk<HoldExpect>> {
   const from = firstAsker(env);
   const ns = env.workloadNs;
   const name = fqdn(env, WORKLOAD.headless, ns);
-  const ips = env.nginx.filter(isReady).map((p) => p.status!.podIP!).sort();
+  const ips = env.nginx
+    .filter(isReady)
+    .map((p) => p.status!.podIP!)
+    .sort();
   const dnsPods = env.dnsPods.map((p) => p.ip);
   const via = serviceVia(env);
   const srvRe = new RegExp(`^\\d+ \\d+ 80 \\S+\\.${esc(WORKLOAD.headless)}\\.${esc(ns)}\\.svc\\.${esc(domain(env))}\\.$`);
-  const a: HoldExpect = { name, type: 'A', servers: dnsPods, via, want: { type: 'A', n: ips.length, exact: ips, what: `A {${ips.join(', ')}} (one per Ready pod)` } };
-  const srv: HoldExpect = { name: `_http._tcp.${name}`, type: 'SRV', servers: dnsPods, via, want: { type: 'SRV', n: ips.length, test: (r) => srvRe.test(r), what: `${ips.length} SRV "<prio> <weight> 80 <pod>.${WORKLOAD.headless}.${ns}.svc.${domain(env)}."` } };
+  const a: HoldExpect = {
+    name,
+    type: 'A',
+    servers: dnsPods,
+    via,
+    want: { type: 'A', n: ips.length, exact: ips, what: `A {${ips.join(', ')}} (one per Ready pod)` },
+  };
+  const srv: HoldExpect = {
+    name: `_http._tcp.${name}`,
+    type: 'SRV',
+    servers: dnsPods,
+    via,
+    want: {
+      type: 'SRV',
+      n: ips.length,
+      test: (r) => srvRe.test(r),
+      what: `${ips.length} SRV "<prio> <weight> 80 <pod>.${WORKLOAD.headless}.${ns}.svc.${domain(env)}."`,
+    },
+  };
   return [
     { from, to: a.name, probe: dnsHoldProbe('headless', a.name, 'A', a.want.n, a.servers, via, { rounds: HOLD_ROUNDS }), expect: a },
     { from, to: srv.name, probe: dnsHoldProbe('srv', srv.name, 'SRV', srv.want.n, srv.servers, via, { rounds: HOLD_ROUNDS }), expect: srv },
@@ -191,7 +266,17 @@ export function headlessAsks(env: RunEnv): Array<ProbeAsk<HoldExpect>> {
 export function judgeHold(check: string, a: Answer<HoldExpect>) {
   const e = a.ask.expect!;
   must(e.want.n > 0, { check, from: 'the API', to: 'run=my-nginx', expected: 'at least one Ready nginx pod at setup', seen: 'none' });
-  const { failures, evidence } = dnsHoldVerdict(check, label(a.ask.from), e.name, parseDnsHold(a.out.output), e.servers, e.via, HOLD_ROUNDS, e.want, a.out.command);
+  const { failures, evidence } = dnsHoldVerdict(
+    check,
+    label(a.ask.from),
+    e.name,
+    parseDnsHold(a.out.output),
+    e.servers,
+    e.via,
+    HOLD_ROUNDS,
+    e.want,
+    a.out.command,
+  );
   throwAll(failures);
   return evidence;
 }
@@ -221,14 +306,28 @@ export const DNS_CHECKS: CheckDef[] = [
       const ports = (svc.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort();
       const ready = pods.filter(isReady);
       const want = ready.map((p) => `${p.status!.podIP}:53`).sort();
-      const have = [...new Set((eps?.subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).filter((p) => p.port === 53).map(() => `${a.ip}:53`))))].sort();
-      throwAll([
-        /^\d+\.\d+\.\d+\.\d+$/.test(svc.spec?.clusterIP ?? '') ? undefined : f('a ClusterIP', svc.spec?.clusterIP ?? 'none'),
-        ports.includes('53/UDP') && ports.includes('53/TCP') ? undefined : f('ports 53/UDP and 53/TCP', ports.join(', ') || 'none'),
-        ready.length > 0 ? undefined : f(`Ready DNS pods (selector ${o.env.facts.dnsSelector || 'none'})`, pods.length ? `${pods.length} pods, none Ready` : 'no pods'),
-        want.join() === have.join() ? undefined : f(`Endpoints = Ready DNS pods {${want.join(', ')}}`, `{${have.join(', ')}}`),
-      ].filter(defined));
-      return { clusterIP: svc.spec!.clusterIP, ports, readyPods: ready.map((p) => `${p.metadata!.name} ${p.status!.podIP}`), endpoints: have, podNameserver: o.env.facts.podNameserver };
+      const have = [
+        ...new Set(
+          (eps?.subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).filter((p) => p.port === 53).map(() => `${a.ip}:53`))),
+        ),
+      ].sort();
+      throwAll(
+        [
+          /^\d+\.\d+\.\d+\.\d+$/.test(svc.spec?.clusterIP ?? '') ? undefined : f('a ClusterIP', svc.spec?.clusterIP ?? 'none'),
+          ports.includes('53/UDP') && ports.includes('53/TCP') ? undefined : f('ports 53/UDP and 53/TCP', ports.join(', ') || 'none'),
+          ready.length > 0
+            ? undefined
+            : f(`Ready DNS pods (selector ${o.env.facts.dnsSelector || 'none'})`, pods.length ? `${pods.length} pods, none Ready` : 'no pods'),
+          want.join() === have.join() ? undefined : f(`Endpoints = Ready DNS pods {${want.join(', ')}}`, `{${have.join(', ')}}`),
+        ].filter(defined),
+      );
+      return {
+        clusterIP: svc.spec!.clusterIP,
+        ports,
+        readyPods: ready.map((p) => `${p.metadata!.name} ${p.status!.podIP}`),
+        endpoints: have,
+        podNameserver: o.env.facts.podNameserver,
+      };
     },
   },
   {
@@ -243,9 +342,22 @@ export const DNS_CHECKS: CheckDef[] = [
     verify: (o) => {
       const as = o.answers<{ namespace: string }>();
       must(as.length > 0, { check: 'dns.resolv-conf', from: 'the run', to: 'probe pods', expected: 'resolv.conf of at least one pod', seen: 'no asks' });
-      throwAll(as.map((a) => verifyResolvConf(label(a.ask.from), a.ask.expect!.namespace, domain(o.env), servers(o.env), parseResolvConf(a.out.output), 'dns.resolv-conf')).filter(defined));
+      throwAll(
+        as
+          .map((a) =>
+            verifyResolvConf(label(a.ask.from), a.ask.expect!.namespace, domain(o.env), servers(o.env), parseResolvConf(a.out.output), 'dns.resolv-conf'),
+          )
+          .filter(defined),
+      );
       const nodeLocal = o.env.facts.podNameserver && o.env.facts.podNameserver !== o.env.facts.dnsServiceIP;
-      return { domain: `${domain(o.env)} (from ${o.env.facts.sources.clusterDomain})`, nameserver: nodeLocal ? `${o.env.facts.podNameserver} (NodeLocal DNSCache, in front of kube-dns ${o.env.facts.dnsServiceIP})` : o.env.facts.dnsServiceIP, pods: as.map((a) => label(a.ask.from)), file: as[0].out.output };
+      return {
+        domain: `${domain(o.env)} (from ${o.env.facts.sources.clusterDomain})`,
+        nameserver: nodeLocal
+          ? `${o.env.facts.podNameserver} (NodeLocal DNSCache, in front of kube-dns ${o.env.facts.dnsServiceIP})`
+          : o.env.facts.dnsServiceIP,
+        pods: as.map((a) => label(a.ask.from)),
+        file: as[0].out.output,
+      };
     },
   },
   matrixCheck('udp'),
@@ -286,7 +398,22 @@ export const DNS_CHECKS: CheckDef[] = [
       const as = o.answers<{ ptr: string }>();
       must(as.length > 0, { check: 'dns.ptr', from: 'the run', to: 'ClusterIPs', expected: 'PTR asks', seen: 'none' });
       const got = as.map((a) => ({ a, ptr: records(parseDig(a.out.output), 'PTR') }));
-      throwAll(got.map(({ a, ptr }) => (ptr.join() === a.ask.expect!.ptr ? undefined : new CheckFailure({ check: 'dns.ptr', from: label(a.ask.from), to: a.ask.to!, expected: `PTR ${a.ask.expect!.ptr}`, seen: `[${ptr.join(', ')}]`, command: a.out.command }))).filter(defined));
+      throwAll(
+        got
+          .map(({ a, ptr }) =>
+            ptr.join() === a.ask.expect!.ptr
+              ? undefined
+              : new CheckFailure({
+                  check: 'dns.ptr',
+                  from: label(a.ask.from),
+                  to: a.ask.to!,
+                  expected: `PTR ${a.ask.expect!.ptr}`,
+                  seen: `[${ptr.join(', ')}]`,
+                  command: a.out.command,
+                }),
+          )
+          .filter(defined),
+      );
       return Object.fromEntries(got.map(({ a, ptr }) => [a.ask.to!, ptr]));
     },
   },
@@ -309,7 +436,11 @@ export const DNS_CHECKS: CheckDef[] = [
     to: '_http._tcp',
     probes: (env) => [
       ...headlessAsks(env).filter((a) => a.expect!.type === 'SRV'),
-      { from: firstAsker(env), to: `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`, probe: digProbe('srv-clusterip', `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`, { type: 'SRV', server: env.facts.dnsServiceIP }) },
+      {
+        from: firstAsker(env),
+        to: `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`,
+        probe: digProbe('srv-clusterip', `_http._tcp.${fqdn(env, WORKLOAD.service, env.workloadNs)}`, { type: 'SRV', server: env.facts.dnsServiceIP }),
+      },
     ],
     verify: (o) => {
       const [headless, clusterIP] = o.answers<HoldExpect>();
@@ -325,7 +456,16 @@ export const DNS_CHECKS: CheckDef[] = [
       const okClusterIP = srv.length === 1 && new RegExp(`^\\d+ \\d+ 80 ${esc(WORKLOAD.service)}\\.${esc(ns)}\\.svc\\.${esc(domain(o.env))}\\.$`).test(srv[0]);
       const fs = [
         ...('err' in held ? failuresOfError(held.err) : []),
-        okClusterIP ? undefined : new CheckFailure({ check: 'dns.srv', from: label(clusterIP.ask.from), to: clusterIP.ask.to!, expected: `one record "<prio> <weight> 80 ${fqdn(o.env, WORKLOAD.service, ns)}."`, seen: `[${srv.join('; ')}]`, command: clusterIP.out.command }),
+        okClusterIP
+          ? undefined
+          : new CheckFailure({
+              check: 'dns.srv',
+              from: label(clusterIP.ask.from),
+              to: clusterIP.ask.to!,
+              expected: `one record "<prio> <weight> 80 ${fqdn(o.env, WORKLOAD.service, ns)}."`,
+              seen: `[${srv.join('; ')}]`,
+              command: clusterIP.out.command,
+            }),
       ].filter(defined);
       throwAll(fs);
       return { headless: held.ok, clusterIP: srv };
@@ -334,23 +474,33 @@ export const DNS_CHECKS: CheckDef[] = [
   {
     id: 'dns.dnat.negative',
     phase: 'cluster',
-    title: 'negative control: the name-form matrix fails, naming the node, when one node sends its pods\' DNS to an address no DNS server holds',
+    title: "negative control: the name-form matrix fails, naming the node, when one node sends its pods' DNS to an address no DNS server holds",
     layer: 'dns',
     tags: ['dns', 'negative-control'],
     controls: 'dns.matrix-udp',
     controlKind: 'live',
     from: 'live cluster',
-    to: 'one node\'s DNAT for :53 broken',
-    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster'),
-    fault: 'one node rewrites its probe pod\'s DNS (UDP and TCP :53 to the nameserver pods use) to a pod-range address nobody holds',
+    to: "one node's DNAT for :53 broken",
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ??
+      (env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster'),
+    fault: "one node rewrites its probe pod's DNS (UDP and TCP :53 to the nameserver pods use) to a pod-range address nobody holds",
     gather: async ({ env }) => {
       const from = env.probes.find((p) => p.node === env.otherProbe.node) ?? env.probes[0];
       // the fully qualified my-nginx name over UDP, TCP and libc from that node's probe pod
-      const asks = (['udp', 'tcp', 'libc'] as const).flatMap((via) => matrixAsks(env, via)).filter((a) => a.from === from && a.expect!.cell.form === 'svc.ns.svc.domain' && a.expect!.cell.target.service === WORKLOAD.service)
+      const asks = (['udp', 'tcp', 'libc'] as const)
+        .flatMap((via) => matrixAsks(env, via))
+        .filter((a) => a.from === from && a.expect!.cell.form === 'svc.ns.svc.domain' && a.expect!.cell.target.service === WORKLOAD.service)
         // libc gives up on its own only after resolv.conf's timeouts: 3 s bound it (dig's are 2 s)
         .map((a) => (a.expect!.via === 'libc' ? { ...a, probe: getentProbe(a.probe.id, a.expect!.cell.name, 3) } : a));
       const nowhere = unheldNear(env, from.node);
-      const outs = await withDnsDnat(nodeAccess(env), from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () => runFanout(env.kube, from, asks.map((a) => a.probe)));
+      const outs = await withDnsDnat(nodeAccess(env), from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () =>
+        runFanout(
+          env.kube,
+          from,
+          asks.map((a) => a.probe),
+        ),
+      );
       return { nowhere, answers: asks.map((ask) => ({ ask, out: outs.get(ask.probe.id)! })) };
     },
     verify: (o) => {
@@ -360,9 +510,30 @@ export const DNS_CHECKS: CheckDef[] = [
       const byVia = (via: Via) => answers.filter((a) => a.ask.expect!.via === via);
       // every transport fails, each from that node's pod, with no answer at all (not a wrong one)
       return {
-        udp: mustFail(where, () => byVia('udp').map((a) => judgeDns('dns.matrix-udp', a, servers(o.env))).filter(defined), { check: 'dns.matrix-udp', from: `${from} (dig udp)`, seen: /^(TIMEOUT|NO-SERVER) \[\] from server -$/ }),
-        tcp: mustFail(where, () => byVia('tcp').map((a) => judgeDns('dns.matrix-tcp', a, servers(o.env))).filter(defined), { check: 'dns.matrix-tcp', from: `${from} (dig tcp)`, seen: /^(TIMEOUT|NO-SERVER|REFUSED-CONNECTION) \[\] from server -$/ }),
-        libc: mustFail(where, () => byVia('libc').map((a) => judgeDns('dns.matrix-libc', a, servers(o.env))).filter(defined), { check: 'dns.matrix-libc', from: `${from} (getent/libc)`, seen: /^no answer|^not found$/ }),
+        udp: mustFail(
+          where,
+          () =>
+            byVia('udp')
+              .map((a) => judgeDns('dns.matrix-udp', a, servers(o.env)))
+              .filter(defined),
+          { check: 'dns.matrix-udp', from: `${from} (dig udp)`, seen: /^(TIMEOUT|NO-SERVER) \[\] from server -$/ },
+        ),
+        tcp: mustFail(
+          where,
+          () =>
+            byVia('tcp')
+              .map((a) => judgeDns('dns.matrix-tcp', a, servers(o.env)))
+              .filter(defined),
+          { check: 'dns.matrix-tcp', from: `${from} (dig tcp)`, seen: /^(TIMEOUT|NO-SERVER|REFUSED-CONNECTION) \[\] from server -$/ },
+        ),
+        libc: mustFail(
+          where,
+          () =>
+            byVia('libc')
+              .map((a) => judgeDns('dns.matrix-libc', a, servers(o.env)))
+              .filter(defined),
+          { check: 'dns.matrix-libc', from: `${from} (getent/libc)`, seen: /^no answer|^not found$/ },
+        ),
       };
     },
   },
@@ -383,8 +554,19 @@ export const DNS_CHECKS: CheckDef[] = [
       const from = label(dig.ask.from);
       const where = { from, to: cell.name };
       return {
-        dig: mustFail(where, () => judgeDns('dns.matrix-udp', dig, servers(o.env)), { check: 'dns.matrix-udp', from: `${from} (dig udp)`, to: cell.name, expected: `A ${o.env.nginxServiceIP}`, seen: /^NXDOMAIN \[\] from server / }),
-        libc: mustFail(where, () => judgeDns('dns.matrix-libc', libc, servers(o.env)), { check: 'dns.matrix-libc', from: `${from} (getent/libc)`, to: cell.name, seen: 'not found' }),
+        dig: mustFail(where, () => judgeDns('dns.matrix-udp', dig, servers(o.env)), {
+          check: 'dns.matrix-udp',
+          from: `${from} (dig udp)`,
+          to: cell.name,
+          expected: `A ${o.env.nginxServiceIP}`,
+          seen: /^NXDOMAIN \[\] from server /,
+        }),
+        libc: mustFail(where, () => judgeDns('dns.matrix-libc', libc, servers(o.env)), {
+          check: 'dns.matrix-libc',
+          from: `${from} (getent/libc)`,
+          to: cell.name,
+          seen: 'not found',
+        }),
       };
     },
   },
@@ -398,12 +580,24 @@ export const DNS_CHECKS: CheckDef[] = [
     controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'a wrong expectation',
-    probes: (env) => matrixAsks(env, 'udp').filter((a) => a.from === env.otherProbe && a.expect!.cell.form === 'svc' && a.expect!.cell.expect === 'NXDOMAIN' && a.expect!.cell.target.service === WORKLOAD.service),
+    probes: (env) =>
+      matrixAsks(env, 'udp').filter(
+        (a) =>
+          a.from === env.otherProbe &&
+          a.expect!.cell.form === 'svc' &&
+          a.expect!.cell.expect === 'NXDOMAIN' &&
+          a.expect!.cell.target.service === WORKLOAD.service,
+      ),
     verify: (o) => {
       const [a] = o.answers<DnsExpect>();
       const bare = a.ask.expect!.cell;
       const wrong: Answer<DnsExpect> = { ask: { ...a.ask, expect: { via: 'udp', cell: { ...bare, expect: { answer: bare.target.clusterIP } } } }, out: a.out };
-      return mustFail({ from: label(a.ask.from), to: bare.name }, () => judgeDns('dns.matrix-udp', wrong, servers(o.env)), { check: 'dns.matrix-udp', to: bare.name, expected: `A ${bare.target.clusterIP}`, seen: /^NXDOMAIN \[\] from server / });
+      return mustFail({ from: label(a.ask.from), to: bare.name }, () => judgeDns('dns.matrix-udp', wrong, servers(o.env)), {
+        check: 'dns.matrix-udp',
+        to: bare.name,
+        expected: `A ${bare.target.clusterIP}`,
+        seen: /^NXDOMAIN \[\] from server /,
+      });
     },
   },
   {
@@ -420,9 +614,17 @@ export const DNS_CHECKS: CheckDef[] = [
     verify: (o) => {
       const [a] = o.answers();
       const v = a.ask.from;
-      return mustFail({ from: label(v), to: '/etc/resolv.conf' }, () => verifyResolvConf(label(v), o.env.workloadNs, domain(o.env), servers(o.env), parseResolvConf(a.out.output), 'dns.resolv-conf'), {
-        check: 'dns.resolv-conf', from: label(v), to: '/etc/resolv.conf', expected: /^nameserver /, seen: /^nameserver /,
-      });
+      return mustFail(
+        { from: label(v), to: '/etc/resolv.conf' },
+        () => verifyResolvConf(label(v), o.env.workloadNs, domain(o.env), servers(o.env), parseResolvConf(a.out.output), 'dns.resolv-conf'),
+        {
+          check: 'dns.resolv-conf',
+          from: label(v),
+          to: '/etc/resolv.conf',
+          expected: /^nameserver /,
+          seen: /^nameserver /,
+        },
+      );
     },
   },
 ];
@@ -448,7 +650,23 @@ function unheldNear(env: RunEnv, node: string): string {
  * so that node's pods get no DNS while every other node is untouched; removed in `finally`.
  */
 async function withDnsDnat<T>(nodes: NodeAccess, from: ProbeRef, server: string, nowhere: string, body: () => Promise<T>): Promise<T> {
-  const rule = (op: string, proto: string) => [op, 'PREROUTING', ...(op === '-I' ? ['1'] : []), '-s', `${from.ip}/32`, '-d', `${server}/32`, '-p', proto, '--dport', '53', '-j', 'DNAT', '--to-destination', `${nowhere}:53`];
+  const rule = (op: string, proto: string) => [
+    op,
+    'PREROUTING',
+    ...(op === '-I' ? ['1'] : []),
+    '-s',
+    `${from.ip}/32`,
+    '-d',
+    `${server}/32`,
+    '-p',
+    proto,
+    '--dport',
+    '53',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `${nowhere}:53`,
+  ];
   const ipt = (args: string[]) => nodes.exec(from.node, ['iptables', '-t', 'nat', ...args]);
   const inserted: string[] = [];
   try {

@@ -29,7 +29,18 @@ export const PHASES: PhaseDef[] = [
   ...POLICY_PHASES,
 ];
 
-export const CATALOGUE: readonly CheckDef[] = [...NODE_CHECKS, ...DNS_CHECKS.filter((c) => c.layer === 'coredns'), ...POD_IP_CHECKS, ...FAMILY_CHECKS, ...SERVICE_CHECKS, ...DATAPATH_CHECKS, ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'), ...MTU_CHECKS, ...POLICY_CHECKS, ...NETPOL_CHECKS];
+export const CATALOGUE: readonly CheckDef[] = [
+  ...NODE_CHECKS,
+  ...DNS_CHECKS.filter((c) => c.layer === 'coredns'),
+  ...POD_IP_CHECKS,
+  ...FAMILY_CHECKS,
+  ...SERVICE_CHECKS,
+  ...DATAPATH_CHECKS,
+  ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'),
+  ...MTU_CHECKS,
+  ...POLICY_CHECKS,
+  ...NETPOL_CHECKS,
+];
 
 const ids = new Set<string>();
 for (const c of CATALOGUE) {

@@ -23,7 +23,11 @@ const probeTarget = (p: ProbeRef) => `pod ${p.namespace}/${p.pod} ${p.ip} on ${p
 const svcTarget = (env: RunEnv) => `my-nginx ${env.nginxServiceIP}:80${PAYLOAD.path}`;
 
 /** Every pod source's address and link lists (the MTU of the interface holding its IP). */
-const ifaceProbes = (env: RunEnv): ProbeAsk[] => podSources(env).flatMap((from) => [{ from, probe: addrProbe('mtu-addr') }, { from, probe: linkProbe('mtu-link') }]);
+const ifaceProbes = (env: RunEnv): ProbeAsk[] =>
+  podSources(env).flatMap((from) => [
+    { from, probe: addrProbe('mtu-addr') },
+    { from, probe: linkProbe('mtu-link') },
+  ]);
 
 function ifaceOf(o: Observations, from: ProbeRef): Iface | CheckFailure {
   return verifyPodMtu('mtu.pod-interface', label(from), from.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
@@ -36,12 +40,18 @@ function mtuOf(o: Observations, from: ProbeRef): number | CheckFailure {
 }
 
 /** Probe pods on different nodes (one probe pod per node): every ordered pair. */
-const crossProbePairs = (env: RunEnv): Array<[ProbeRef, ProbeRef]> => env.probes.flatMap((f) => env.probes.filter((t) => t.node !== f.node).map((t) => [f, t] as [ProbeRef, ProbeRef]));
-const crossNginxPairs = (env: RunEnv): Array<[ProbeRef, V1Pod]> => env.probes.flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node).map((t) => [f, t] as [ProbeRef, V1Pod]));
+const crossProbePairs = (env: RunEnv): Array<[ProbeRef, ProbeRef]> =>
+  env.probes.flatMap((f) => env.probes.filter((t) => t.node !== f.node).map((t) => [f, t] as [ProbeRef, ProbeRef]));
+const crossNginxPairs = (env: RunEnv): Array<[ProbeRef, V1Pod]> =>
+  env.probes.flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node).map((t) => [f, t] as [ProbeRef, V1Pod]));
 
-const dfProbes = (env: RunEnv): ProbeAsk[] => [...crossProbePairs(env).map(([from, to]) => ({ from, probe: dfPingProbe(`df-${to.pod}`, from.ip, to.ip) })), ...ifaceProbes(env)];
+const dfProbes = (env: RunEnv): ProbeAsk[] => [
+  ...crossProbePairs(env).map(([from, to]) => ({ from, probe: dfPingProbe(`df-${to.pod}`, from.ip, to.ip) })),
+  ...ifaceProbes(env),
+];
 const bigPodProbes = (env: RunEnv): ProbeAsk[] => crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80) }));
-const bigSvcProbes = (env: RunEnv): ProbeAsk[] => podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4) }));
+const bigSvcProbes = (env: RunEnv): ProbeAsk[] =>
+  podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4) }));
 
 /** The black hole's route MTU: below any full-size segment (1500/1450-byte pod MTUs), above the small pages (< 1000 bytes). */
 const BLACKHOLE_MTU = 1200;
@@ -108,7 +118,12 @@ export const MTU_CHECKS: CheckDef[] = [
       return Object.fromEntries(seen.map(([f, i]) => [label(f), `${(i as Iface).dev} mtu ${(i as Iface).mtu}`]));
     },
     facts: (o) => {
-      const mtus = Object.fromEntries(podSources(o.env).map((f) => [`${f.namespace}/${f.pod}`, ifaceOf(o, f)]).filter(([, i]) => !(i instanceof CheckFailure)).map(([k, i]) => [k, (i as Iface).mtu]));
+      const mtus = Object.fromEntries(
+        podSources(o.env)
+          .map((f) => [`${f.namespace}/${f.pod}`, ifaceOf(o, f)])
+          .filter(([, i]) => !(i instanceof CheckFailure))
+          .map(([k, i]) => [k, (i as Iface).mtu]),
+      );
       const values = Object.values(mtus) as number[];
       return values.length ? { podMtu: Math.min(...values), podMtus: mtus } : undefined;
     },
@@ -121,10 +136,17 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'probe pods on other nodes',
     probes: dfProbes,
-    verify: (o) => eachPair('mtu.df-cross-node', crossProbePairs(o.env), (from, to) => {
-      const mtu = mtuOf(o, from);
-      return mtu instanceof CheckFailure ? mtu : verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), o.out(from, `df-${to.pod}`), mtu);
-    }, (f, t) => `${pairLabel(f, probeTarget(t))}: mtu ${mtuOf(o, f)} with DF answered, mtu+1 refused locally`, 'the cluster has a single node'),
+    verify: (o) =>
+      eachPair(
+        'mtu.df-cross-node',
+        crossProbePairs(o.env),
+        (from, to) => {
+          const mtu = mtuOf(o, from);
+          return mtu instanceof CheckFailure ? mtu : verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), o.out(from, `df-${to.pod}`), mtu);
+        },
+        (f, t) => `${pairLabel(f, probeTarget(t))}: mtu ${mtuOf(o, f)} with DF answered, mtu+1 refused locally`,
+        'the cluster has a single node',
+      ),
   },
   {
     id: 'mtu.payload-cross-node',
@@ -134,8 +156,14 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'nginx on other nodes',
     probes: bigPodProbes,
-    verify: (o) => eachPair('mtu.payload-cross-node', crossNginxPairs(o.env), (from, to) => verifyPayload('mtu.payload-cross-node', label(from), `${podTarget(to)}${PAYLOAD.path}`, o.out(from, `big-${name(to)}`), PAYLOAD),
-      (f, t) => `${pairLabel(f, podTarget(t))}: ${PAYLOAD.bytes} bytes, sha256 ${PAYLOAD.sha256.slice(0, 16)}… in ${o.out(f, `big-${name(t)}`).durationMs}ms`, 'the cluster has a single node'),
+    verify: (o) =>
+      eachPair(
+        'mtu.payload-cross-node',
+        crossNginxPairs(o.env),
+        (from, to) => verifyPayload('mtu.payload-cross-node', label(from), `${podTarget(to)}${PAYLOAD.path}`, o.out(from, `big-${name(to)}`), PAYLOAD),
+        (f, t) => `${pairLabel(f, podTarget(t))}: ${PAYLOAD.bytes} bytes, sha256 ${PAYLOAD.sha256.slice(0, 16)}… in ${o.out(f, `big-${name(t)}`).durationMs}ms`,
+        'the cluster has a single node',
+      ),
   },
   {
     id: 'mtu.payload-cluster-ip',
@@ -161,12 +189,19 @@ export const MTU_CHECKS: CheckDef[] = [
     controlKind: 'live',
     from: 'live cluster',
     to: 'a node dropping full-size packets silently',
-    notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
-    fault: 'a path-MTU black hole on the nginx pod\'s node',
+    notApplicable: (env) =>
+      unlessManaged("changing a node's routes and iptables")(env) ??
+      (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
+    fault: "a path-MTU black hole on the nginx pod's node",
     gather: async ({ env }) => {
       const [from, to] = blackHolePair(env);
       const out = await withPmtuBlackHole(nodeAccess(env), to.spec!.nodeName!, from.ip, ip(to), () =>
-        runFanout(env.kube, from, [payloadProbe('bh-big', ip(to), 80, PAYLOAD.path, 3), httpProbe('bh-page', ip(to), 80, '/'), httpProbe('bh-who', ip(to), 80, '/whoami')]));
+        runFanout(env.kube, from, [
+          payloadProbe('bh-big', ip(to), 80, PAYLOAD.path, 3),
+          httpProbe('bh-page', ip(to), 80, '/'),
+          httpProbe('bh-who', ip(to), 80, '/whoami'),
+        ]),
+      );
       return { from, to, big: out.get('bh-big')!, page: out.get('bh-page')!, who: out.get('bh-who')! };
     },
     verify: (o) => {
@@ -174,10 +209,22 @@ export const MTU_CHECKS: CheckDef[] = [
       const target = `${podTarget(to)}${PAYLOAD.path}`;
       const where = { from: label(from), to: target };
       const large = mustFail(where, () => verifyPayload('mtu.payload-cross-node', label(from), target, big, PAYLOAD), {
-        check: 'mtu.payload-cross-node', ...where, expected: `${PAYLOAD.bytes} bytes with sha256 ${PAYLOAD.sha256.slice(0, 16)}…`, seen: new RegExp(`^(timeout|failed) after \\d+ms: \\d+ of ${PAYLOAD.bytes} bytes arrived`),
+        check: 'mtu.payload-cross-node',
+        ...where,
+        expected: `${PAYLOAD.bytes} bytes with sha256 ${PAYLOAD.sha256.slice(0, 16)}…`,
+        seen: new RegExp(`^(timeout|failed) after \\d+ms: \\d+ of ${PAYLOAD.bytes} bytes arrived`),
       });
-      const small = [verifyPage('pod-ip.cross-node', label(from), podTarget(to), page), verifyServedBy('pod-ip.cross-node', label(from), podTarget(to), name(to), who)].filter(defined);
-      must(small.length === 0, { check: 'negative-control', from: label(from), to: podTarget(to), expected: 'the small-page checks (welcome page, /whoami) to still pass under the black hole', seen: small.map((x) => x.message.split('\n')[0]).join('; ') });
+      const small = [
+        verifyPage('pod-ip.cross-node', label(from), podTarget(to), page),
+        verifyServedBy('pod-ip.cross-node', label(from), podTarget(to), name(to), who),
+      ].filter(defined);
+      must(small.length === 0, {
+        check: 'negative-control',
+        from: label(from),
+        to: podTarget(to),
+        expected: 'the small-page checks (welcome page, /whoami) to still pass under the black hole',
+        seen: small.map((x) => x.message.split('\n')[0]).join('; '),
+      });
       return { largePayload: large[0], smallPages: `welcome page and /whoami from ${name(to)} answered in ${page.durationMs}/${who.durationMs}ms` };
     },
   },
@@ -195,10 +242,17 @@ export const MTU_CHECKS: CheckDef[] = [
     verify: (o) => {
       const [from, other] = o.env.probes;
       // the pod's real address and link lists, asked for the other pod's IP
-      return mustFail({ from: label(from), to: other.ip }, () => verifyPodMtu('mtu.pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link')), {
-        check: 'mtu.pod-interface', from: label(from), to: `its interface holding ${other.ip}`, expected: 'an interface holding the pod IP, with an MTU of at least 576',
-        seen: new RegExp(`^no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`),
-      });
+      return mustFail(
+        { from: label(from), to: other.ip },
+        () => verifyPodMtu('mtu.pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link')),
+        {
+          check: 'mtu.pod-interface',
+          from: label(from),
+          to: `its interface holding ${other.ip}`,
+          expected: 'an interface holding the pod IP, with an MTU of at least 576',
+          seen: new RegExp(`^no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`),
+        },
+      );
     },
   },
   {
@@ -210,9 +264,10 @@ export const MTU_CHECKS: CheckDef[] = [
     controlKind: 'live',
     from: 'live cluster',
     to: 'a node dropping full-size packets silently',
-    notApplicable: (env) => unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
+    notApplicable: (env) =>
+      unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
     probes: ifaceProbes,
-    fault: 'a path-MTU black hole on the sender\'s node',
+    fault: "a path-MTU black hole on the sender's node",
     gather: async ({ env }) => {
       const [from, to] = dfPair(env);
       // the echo request is forwarded by the sender's own node: the black hole sits there, towards the target pod
@@ -224,7 +279,11 @@ export const MTU_CHECKS: CheckDef[] = [
       const mtu = mtuOf(o, from);
       if (mtu instanceof CheckFailure) throw mtu;
       return mustFail({ from: label(from), to: probeTarget(to) }, () => verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), out, mtu), {
-        check: 'mtu.df-cross-node', from: label(from), to: probeTarget(to), expected: new RegExp(`^a reply to a ${mtu}-byte packet with DF set \\(`), seen: /^no reply \(exit 1\): ".*1 packets transmitted, 0 (packets )?received/s,
+        check: 'mtu.df-cross-node',
+        from: label(from),
+        to: probeTarget(to),
+        expected: new RegExp(`^a reply to a ${mtu}-byte packet with DF set \\(`),
+        seen: /^no reply \(exit 1\): ".*1 packets transmitted, 0 (packets )?received/s,
       });
     },
   },

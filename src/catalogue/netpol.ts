@@ -9,7 +9,14 @@
 // written from the NetworkPolicy API documentation (quoted in `doc`), not from what a CNI did.
 // On a cluster that enforces nothing, the first case that denies says "NetworkPolicy is not
 // enforced" and every later case is skipped as not meaningful: the layer says it once.
-import { NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1NetworkPolicySpec, type V1NetworkPolicyPeer, type V1NetworkPolicyPort } from '@kubernetes/client-node';
+import {
+  NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1NetworkPolicySpec,
+  type V1NetworkPolicyPeer,
+  type V1NetworkPolicyPort,
+} from '@kubernetes/client-node';
 import { SCTP_SOCKET, cellId, matrixProbe, type CellAsk } from '../probes/matrix.js';
 import { execInPod } from '../kube/exec.js';
 import {
@@ -117,7 +124,8 @@ const open = (rules: Rule[] = []): Expectation => ({ default: 'allow', defaultBe
 const DENY_INGRESS_X: World = { policies: { 'deny-ingress': { ns: 'x', spec: { podSelector: {}, policyTypes: ['Ingress'] } } } };
 const DENY_INGRESS_X_TABLE = open([denyAllTo('x/*', 'knc-deny-ingress: every pod of x isolated for ingress, no rule')]);
 
-const ISOLATED = 'the only allowed connections into the pod are those from the pod\'s node and those allowed by the ingress list of some NetworkPolicy that applies to the pod for ingress';
+const ISOLATED =
+  "the only allowed connections into the pod are those from the pod's node and those allowed by the ingress list of some NetworkPolicy that applies to the pod for ingress";
 
 export const CASES: Case[] = [
   {
@@ -155,14 +163,15 @@ export const CASES: Case[] = [
   {
     id: 'or-peers',
     title: 'two peers (namespaceSelector y) OR (podSelector b): every pod of y and x/b reach x/a',
-    doc: 'Two elements in the from array are ORed: pods in namespaces matching the namespaceSelector, or pods matching the podSelector in the policy\'s own namespace.',
+    doc: "Two elements in the from array are ORed: pods in namespaces matching the namespaceSelector, or pods matching the podSelector in the policy's own namespace.",
     tags: ['ingress', 'selectors'],
     world: (m) => ({ policies: { 'or-peers': { ns: 'x', spec: ingressOnA([{ namespaceSelector: nsSel(m, 'y') }, { podSelector: podSel('b') }]) } } }),
-    expect: () => open([denyAllTo('x/a', 'knc-or-peers isolates x/a'), allowTo('x/a', ['y/*', 'x/b'], 'knc-or-peers: [{namespaceSelector y}, {podSelector b}]')]),
+    expect: () =>
+      open([denyAllTo('x/a', 'knc-or-peers isolates x/a'), allowTo('x/a', ['y/*', 'x/b'], 'knc-or-peers: [{namespaceSelector y}, {podSelector b}]')]),
   },
   {
     id: 'pod-selector-own-namespace',
-    title: 'a podSelector alone selects pods of the policy\'s namespace only: x/b reaches x/a, y/b and z/b do not',
+    title: "a podSelector alone selects pods of the policy's namespace only: x/b reaches x/a, y/b and z/b do not",
     doc: 'podSelector: this selects particular Pods in the same namespace as the NetworkPolicy which should be allowed as ingress sources.',
     tags: ['ingress', 'selectors'],
     world: () => ({ policies: { 'own-ns': { ns: 'x', spec: ingressOnA([{ podSelector: podSel('b') }]) } } }),
@@ -171,20 +180,36 @@ export const CASES: Case[] = [
   {
     id: 'match-expressions',
     title: 'matchExpressions (NotIn, In, DoesNotExist): pods b, c of namespaces other than y reach x/a',
-    doc: 'A label selector\'s matchExpressions are ANDed with each other and with matchLabels; In, NotIn, Exists and DoesNotExist.',
+    doc: "A label selector's matchExpressions are ANDed with each other and with matchLabels; In, NotIn, Exists and DoesNotExist.",
     tags: ['ingress', 'selectors'],
     world: (m) => ({
       policies: {
         'match-expr': {
           ns: 'x',
-          spec: ingressOnA([{
-            namespaceSelector: { matchExpressions: [{ key: NS_KEY, operator: 'NotIn', values: ['y'] }, { key: RUN_KEY, operator: 'In', values: [m.runId] }] },
-            podSelector: { matchExpressions: [{ key: POD_KEY, operator: 'In', values: ['b', 'c'] }, { key: EXTRA_KEY, operator: 'DoesNotExist' }] },
-          }]),
+          spec: ingressOnA([
+            {
+              namespaceSelector: {
+                matchExpressions: [
+                  { key: NS_KEY, operator: 'NotIn', values: ['y'] },
+                  { key: RUN_KEY, operator: 'In', values: [m.runId] },
+                ],
+              },
+              podSelector: {
+                matchExpressions: [
+                  { key: POD_KEY, operator: 'In', values: ['b', 'c'] },
+                  { key: EXTRA_KEY, operator: 'DoesNotExist' },
+                ],
+              },
+            },
+          ]),
         },
       },
     }),
-    expect: () => open([denyAllTo('x/a', 'knc-match-expr isolates x/a'), allowTo('x/a', ['x/b', 'x/c', 'z/b', 'z/c'], 'knc-match-expr: namespace NotIn [y], pod In [b, c]')]),
+    expect: () =>
+      open([
+        denyAllTo('x/a', 'knc-match-expr isolates x/a'),
+        allowTo('x/a', ['x/b', 'x/c', 'z/b', 'z/c'], 'knc-match-expr: namespace NotIn [y], pod In [b, c]'),
+      ]),
   },
   {
     id: 'ports',
@@ -192,31 +217,60 @@ export const CASES: Case[] = [
     doc: 'ports: if this field is present, only traffic matching at least one port in the list is allowed; protocol defaults to TCP.',
     tags: ['ingress', 'ports'],
     world: () => ({ policies: { ports: { ns: 'x', spec: ingressOnA([ALL_NS], [{ port: 80 as never }]) } } }),
-    expect: () => open([denyAllTo('x/a', 'knc-ports isolates x/a'), allowTo('x/a', '*', 'knc-ports: port 80, protocol TCP by default', { protocol: 'TCP', port: 80 })]),
+    expect: () =>
+      open([denyAllTo('x/a', 'knc-ports isolates x/a'), allowTo('x/a', '*', 'knc-ports: port 80, protocol TCP by default', { protocol: 'TCP', port: 80 })]),
   },
   {
     id: 'named-ports',
     title: 'named ports (serve-81-tcp, serve-80-udp) into x/a: TCP 81 and UDP 80 allowed; TCP 80 and UDP 81 denied',
     doc: 'port: the port on the given protocol; this can either be a numerical or named port on a pod.',
     tags: ['ingress', 'ports', 'named-port', 'udp'],
-    world: () => ({ policies: { named: { ns: 'x', spec: ingressOnA([ALL_NS], [{ protocol: 'TCP', port: 'serve-81-tcp' as never }, { protocol: 'UDP', port: 'serve-80-udp' as never }]) } } }),
-    expect: () => open([
-      denyAllTo('x/a', 'knc-named isolates x/a'),
-      allowTo('x/a', '*', 'knc-named: TCP serve-81-tcp', { protocol: 'TCP', port: 81 }),
-      allowTo('x/a', '*', 'knc-named: UDP serve-80-udp', { protocol: 'UDP', port: 80 }),
-    ]),
+    world: () => ({
+      policies: {
+        named: {
+          ns: 'x',
+          spec: ingressOnA(
+            [ALL_NS],
+            [
+              { protocol: 'TCP', port: 'serve-81-tcp' as never },
+              { protocol: 'UDP', port: 'serve-80-udp' as never },
+            ],
+          ),
+        },
+      },
+    }),
+    expect: () =>
+      open([
+        denyAllTo('x/a', 'knc-named isolates x/a'),
+        allowTo('x/a', '*', 'knc-named: TCP serve-81-tcp', { protocol: 'TCP', port: 81 }),
+        allowTo('x/a', '*', 'knc-named: UDP serve-80-udp', { protocol: 'UDP', port: 80 }),
+      ]),
   },
   {
     id: 'end-port',
     title: 'endPort ranges into x/a: TCP 81-90 and UDP 70-80 (inclusive): TCP 81 and UDP 80 allowed; TCP 80 and UDP 81 denied',
     doc: 'endPort indicates that the range of ports from port to endPort, inclusive, should be allowed by the policy.',
     tags: ['ingress', 'ports', 'end-port', 'udp'],
-    world: () => ({ policies: { 'end-port': { ns: 'x', spec: ingressOnA([ALL_NS], [{ protocol: 'TCP', port: 81 as never, endPort: 90 }, { protocol: 'UDP', port: 70 as never, endPort: 80 }]) } } }),
-    expect: () => open([
-      denyAllTo('x/a', 'knc-end-port isolates x/a'),
-      allowTo('x/a', '*', 'knc-end-port: TCP 81-90', { protocol: 'TCP', port: 81 }),
-      allowTo('x/a', '*', 'knc-end-port: UDP 70-80', { protocol: 'UDP', port: 80 }),
-    ]),
+    world: () => ({
+      policies: {
+        'end-port': {
+          ns: 'x',
+          spec: ingressOnA(
+            [ALL_NS],
+            [
+              { protocol: 'TCP', port: 81 as never, endPort: 90 },
+              { protocol: 'UDP', port: 70 as never, endPort: 80 },
+            ],
+          ),
+        },
+      },
+    }),
+    expect: () =>
+      open([
+        denyAllTo('x/a', 'knc-end-port isolates x/a'),
+        allowTo('x/a', '*', 'knc-end-port: TCP 81-90', { protocol: 'TCP', port: 81 }),
+        allowTo('x/a', '*', 'knc-end-port: UDP 70-80', { protocol: 'UDP', port: 80 }),
+      ]),
   },
   {
     id: 'udp-any-port',
@@ -229,21 +283,48 @@ export const CASES: Case[] = [
   {
     id: 'egress-ports',
     title: 'egress from x/a to UDP 81 and named port serve-80-tcp only: TCP 80 and UDP 81 allowed; TCP 81 and UDP 80 denied',
-    doc: 'Egress rules: each rule allows traffic which matches both the to and ports sections; a named port is the destination pod\'s.',
+    doc: "Egress rules: each rule allows traffic which matches both the to and ports sections; a named port is the destination pod's.",
     tags: ['egress', 'ports', 'named-port', 'udp'],
-    world: () => ({ policies: { 'egress-ports': { ns: 'x', spec: { podSelector: onA, policyTypes: ['Egress'], egress: [{ to: [ALL_NS], ports: [{ protocol: 'UDP', port: 81 as never }, { protocol: 'TCP', port: 'serve-80-tcp' as never }] }] } } } }),
-    expect: () => open([
-      { from: 'x/a', verdict: 'deny', because: 'knc-egress-ports isolates x/a for egress' },
-      { from: 'x/a', protocol: 'UDP', port: 81, verdict: 'allow', because: 'knc-egress-ports: UDP 81' },
-      { from: 'x/a', protocol: 'TCP', port: 80, verdict: 'allow', because: 'knc-egress-ports: TCP serve-80-tcp' },
-    ]),
+    world: () => ({
+      policies: {
+        'egress-ports': {
+          ns: 'x',
+          spec: {
+            podSelector: onA,
+            policyTypes: ['Egress'],
+            egress: [
+              {
+                to: [ALL_NS],
+                ports: [
+                  { protocol: 'UDP', port: 81 as never },
+                  { protocol: 'TCP', port: 'serve-80-tcp' as never },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    }),
+    expect: () =>
+      open([
+        { from: 'x/a', verdict: 'deny', because: 'knc-egress-ports isolates x/a for egress' },
+        { from: 'x/a', protocol: 'UDP', port: 81, verdict: 'allow', because: 'knc-egress-ports: UDP 81' },
+        { from: 'x/a', protocol: 'TCP', port: 80, verdict: 'allow', because: 'knc-egress-ports: TCP serve-80-tcp' },
+      ]),
   },
   {
     id: 'ipblock-except-egress',
     title: 'egress from x/a to an ipBlock holding every pod, except y/b: everything but y/b reachable from x/a',
     doc: 'ipBlock: particular IP CIDR ranges to allow as egress destinations; except: CIDRs that should not be included within the range.',
     tags: ['egress', 'ipblock'],
-    world: (m) => ({ policies: { 'ipblock-egress': { ns: 'x', spec: { podSelector: onA, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: m.cover, except: [`${m.ip('y/b')}/32`] } }] }] } } } }),
+    world: (m) => ({
+      policies: {
+        'ipblock-egress': {
+          ns: 'x',
+          spec: { podSelector: onA, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: m.cover, except: [`${m.ip('y/b')}/32`] } }] }] },
+        },
+      },
+    }),
     expect: (m) => open([{ from: 'x/a', to: 'y/b', verdict: 'deny', because: `knc-ipblock-egress: ${m.cover} except ${m.ip('y/b')}/32` }]),
   },
   {
@@ -289,7 +370,11 @@ export const CASES: Case[] = [
     title: 'a policy updated in place (podSelector b → namespaceSelector y): x/b loses x/a, the pods of y gain it',
     doc: 'Policies are evaluated as they are now: an updated rule replaces the old one.',
     tags: ['ingress', 'update'],
-    before: { world: () => ({ policies: { update: { ns: 'x', spec: ingressOnA([{ podSelector: podSel('b') }]) } } }), expect: () => open([denyAllTo('x/a', 'knc-update isolates x/a'), allowTo('x/a', 'x/b', 'knc-update (before): podSelector b')]), change: 'knc-update replaced' },
+    before: {
+      world: () => ({ policies: { update: { ns: 'x', spec: ingressOnA([{ podSelector: podSel('b') }]) } } }),
+      expect: () => open([denyAllTo('x/a', 'knc-update isolates x/a'), allowTo('x/a', 'x/b', 'knc-update (before): podSelector b')]),
+      change: 'knc-update replaced',
+    },
     world: (m) => ({ policies: { update: { ns: 'x', spec: ingressOnA([{ namespaceSelector: nsSel(m, 'y') }]) } } }),
     expect: () => open([denyAllTo('x/a', 'knc-update isolates x/a'), allowTo('x/a', 'y/*', 'knc-update (after): namespaceSelector y')]),
   },
@@ -298,16 +383,25 @@ export const CASES: Case[] = [
     title: 'a pod label added (y/c gets the label a rule selects): y/c gains x/a',
     doc: 'Selectors select pods by their labels as they are: a pod whose labels change is selected (or not) from then on.',
     tags: ['ingress', 'update', 'labels'],
-    before: { world: () => POD_LABEL_WORLD, expect: () => open([denyAllTo('x/a', 'knc-pod-label isolates x/a; no pod has the label')]), change: `y/c labelled ${EXTRA_KEY}=yes` },
+    before: {
+      world: () => POD_LABEL_WORLD,
+      expect: () => open([denyAllTo('x/a', 'knc-pod-label isolates x/a; no pod has the label')]),
+      change: `y/c labelled ${EXTRA_KEY}=yes`,
+    },
     world: () => ({ ...POD_LABEL_WORLD, podLabels: { 'y/c': { [EXTRA_KEY]: 'yes' } } }),
-    expect: () => open([denyAllTo('x/a', 'knc-pod-label isolates x/a'), allowTo('x/a', 'y/c', `knc-pod-label: pods labelled ${EXTRA_KEY}=yes in any namespace`)]),
+    expect: () =>
+      open([denyAllTo('x/a', 'knc-pod-label isolates x/a'), allowTo('x/a', 'y/c', `knc-pod-label: pods labelled ${EXTRA_KEY}=yes in any namespace`)]),
   },
   {
     id: 'namespace-label-update',
     title: 'a namespace label added (z gets the label a rule selects): the pods of z gain x/a',
     doc: 'namespaceSelector selects namespaces by their labels as they are: a namespace whose labels change is selected from then on.',
     tags: ['ingress', 'update', 'labels'],
-    before: { world: (m) => NS_LABEL_WORLD(m), expect: () => open([denyAllTo('x/a', 'knc-ns-label isolates x/a; no namespace has the label')]), change: `namespace z labelled ${EXTRA_KEY}=yes` },
+    before: {
+      world: (m) => NS_LABEL_WORLD(m),
+      expect: () => open([denyAllTo('x/a', 'knc-ns-label isolates x/a; no namespace has the label')]),
+      change: `namespace z labelled ${EXTRA_KEY}=yes`,
+    },
     world: (m) => ({ ...NS_LABEL_WORLD(m), nsLabels: { z: { [EXTRA_KEY]: 'yes' } } }),
     expect: () => open([denyAllTo('x/a', 'knc-ns-label isolates x/a'), allowTo('x/a', 'z/*', `knc-ns-label: namespaces labelled ${EXTRA_KEY}=yes`)]),
   },
@@ -322,15 +416,18 @@ export const CASES: Case[] = [
   },
   {
     id: 'from-node',
-    title: 'default-deny ingress in x, probed from every node too (hostNetwork): a pod\'s own node reaches it, other nodes do not',
+    title: "default-deny ingress in x, probed from every node too (hostNetwork): a pod's own node reaches it, other nodes do not",
     doc: ISOLATED,
     tags: ['ingress', 'deny', 'node'],
     fromNodes: true,
     world: () => DENY_INGRESS_X,
-    expect: (m) => open([
-      denyAllTo('x/*', 'knc-deny-ingress: every pod of x isolated for ingress'),
-      ...[...MATRIX_NAMESPACES.flatMap((ns) => MATRIX_PODS.map((p) => `${ns}/${p}`))].filter((p) => p.startsWith('x/')).map((p) => allowTo(p, `node/${m.nodeOf(p)}`, 'connections from the pod\'s own node are allowed')),
-    ]),
+    expect: (m) =>
+      open([
+        denyAllTo('x/*', 'knc-deny-ingress: every pod of x isolated for ingress'),
+        ...[...MATRIX_NAMESPACES.flatMap((ns) => MATRIX_PODS.map((p) => `${ns}/${p}`))]
+          .filter((p) => p.startsWith('x/'))
+          .map((p) => allowTo(p, `node/${m.nodeOf(p)}`, "connections from the pod's own node are allowed")),
+      ]),
   },
   {
     id: 'deleted',
@@ -344,18 +441,33 @@ export const CASES: Case[] = [
 ];
 
 function STACKED(m: MatrixView): World {
-  return { policies: { 'stacked-y': { ns: 'x', spec: ingressOnA([{ namespaceSelector: nsSel(m, 'y') }]) }, 'stacked-c': { ns: 'x', spec: ingressOnA([{ podSelector: podSel('c') }]) } } };
+  return {
+    policies: {
+      'stacked-y': { ns: 'x', spec: ingressOnA([{ namespaceSelector: nsSel(m, 'y') }]) },
+      'stacked-c': { ns: 'x', spec: ingressOnA([{ podSelector: podSel('c') }]) },
+    },
+  };
 }
-const STACKED_TABLE = open([denyAllTo('x/a', 'knc-stacked-y and knc-stacked-c isolate x/a'), allowTo('x/a', ['y/*', 'x/c'], 'knc-stacked-y (namespace y) ∪ knc-stacked-c (pod c)')]);
-const POD_LABEL_WORLD: World = { policies: { 'pod-label': { ns: 'x', spec: ingressOnA([{ namespaceSelector: {}, podSelector: { matchLabels: { [EXTRA_KEY]: 'yes' } } }]) } } };
-const NS_LABEL_WORLD = (m: MatrixView): World => ({ policies: { 'ns-label': { ns: 'x', spec: ingressOnA([{ namespaceSelector: { matchLabels: { [EXTRA_KEY]: 'yes', [RUN_KEY]: m.runId } } }]) } } });
+const STACKED_TABLE = open([
+  denyAllTo('x/a', 'knc-stacked-y and knc-stacked-c isolate x/a'),
+  allowTo('x/a', ['y/*', 'x/c'], 'knc-stacked-y (namespace y) ∪ knc-stacked-c (pod c)'),
+]);
+const POD_LABEL_WORLD: World = {
+  policies: { 'pod-label': { ns: 'x', spec: ingressOnA([{ namespaceSelector: {}, podSelector: { matchLabels: { [EXTRA_KEY]: 'yes' } } }]) } },
+};
+const NS_LABEL_WORLD = (m: MatrixView): World => ({
+  policies: { 'ns-label': { ns: 'x', spec: ingressOnA([{ namespaceSelector: { matchLabels: { [EXTRA_KEY]: 'yes', [RUN_KEY]: m.runId } } }]) } },
+});
 const NEW_POD_WORLD = (m: MatrixView): World => ({
   policies: {
     'deny-ingress': DENY_INGRESS_X.policies['deny-ingress'],
     'allow-from-y': { ns: 'x', spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ _from: [{ namespaceSelector: nsSel(m, 'y') }] }] } },
   },
 });
-const NEW_POD_TABLE = open([denyAllTo('x/*', 'knc-deny-ingress isolates every pod of x, the new one too'), allowTo('x/*', 'y/*', 'knc-allow-from-y: namespaceSelector y')]);
+const NEW_POD_TABLE = open([
+  denyAllTo('x/*', 'knc-deny-ingress isolates every pod of x, the new one too'),
+  allowTo('x/*', 'y/*', 'knc-allow-from-y: namespaceSelector y'),
+]);
 
 // ---- state of a run ------------------------------------------------------------------------------
 
@@ -422,7 +534,12 @@ async function reconcile(env: RunEnv, m: Matrix, w: World): Promise<string[]> {
     await removeMatrixPod(env, m, peer);
     did.push(`pod ${peer} deleted`);
   }
-  const body = (ns: string, name: string, spec: V1NetworkPolicySpec) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: m.namespaces[ns], labels: env.labels }, spec });
+  const body = (ns: string, name: string, spec: V1NetworkPolicySpec) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: m.namespaces[ns], labels: env.labels },
+    spec,
+  });
   for (const [name, p] of want) {
     const json = JSON.stringify(p);
     const had = s.policies.get(name);
@@ -488,7 +605,12 @@ function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>): Plan
   const targets = targetsOf(cells);
   const asks = sources.map((peer) => {
     const row = cells.filter((cell) => cell.from === peer);
-    const ask: CellAsk[] = row.map((cell) => ({ id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port), protocol: cell.protocol as CellAsk['protocol'], host: m.pods.get(cell.to)!.ref.ip, port: cell.port }));
+    const ask: CellAsk[] = row.map((cell) => ({
+      id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port),
+      protocol: cell.protocol as CellAsk['protocol'],
+      host: m.pods.get(cell.to)!.ref.ip,
+      port: cell.port,
+    }));
     return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, ask, CELL_TIMEOUT_MS) };
   });
   const identity = (peer: string) => {
@@ -540,7 +662,8 @@ async function enterCase(env: RunEnv, c: Case): Promise<Record<string, unknown>>
       data.beforeChanges = await reconcile(env, m, bw);
       const cv = await converge(env, planOf(env, m, c), c.before.expect(view));
       data.before = { converged: cv.converged, ms: cv.ms, rounds: cv.rounds };
-      if (!cv.converged) throw new Error(`the world before the change (${c.before.change}) never matched its table within ${cv.deadlineMs}ms (${cv.rounds} rounds)`);
+      if (!cv.converged)
+        throw new Error(`the world before the change (${c.before.change}) never matched its table within ${cv.deadlineMs}ms (${cv.rounds} rounds)`);
       s.converged = worldKey(bw);
     }
   }
@@ -561,7 +684,7 @@ function netpolCheck(c: Case, phase: string): CheckDef {
   const id = `netpol.${c.id}`;
   const planFor = (env: RunEnv) => {
     const m = stateOf(env).matrix;
-    if (!m) throw new Error('the matrix was not set up (the case\'s phase did not run)');
+    if (!m) throw new Error("the matrix was not set up (the case's phase did not run)");
     return planOf(env, m, c);
   };
   return {
@@ -595,7 +718,8 @@ function netpolCheck(c: Case, phase: string): CheckDef {
       s.tables[id] = {
         title: c.title,
         doc: c.doc,
-        legend: 'rows: sources, columns: targets in the order of `targets`; . allowed, X denied, - not probed (a pod to itself), W another pod answered, E error, ? not run',
+        legend:
+          'rows: sources, columns: targets in the order of `targets`; . allowed, X denied, - not probed (a pod to itself), W another pod answered, E error, ? not run',
         namespaces: m.namespaces,
         targets: targetsOf(plan.cells),
         policies: Object.fromEntries(Object.entries(c.world(view).policies).map(([n, p]) => [policyName(n), { namespace: p.ns, spec: p.spec }])),
@@ -627,7 +751,11 @@ async function detectSctp(env: RunEnv): Promise<Record<string, unknown>> {
   const m = await ensureMatrix(env);
   const p = m.pods.get('x/a')!.ref;
   const r = await execInPod({ kc: env.kube.kc, namespace: p.namespace, pod: p.pod, command: SCTP_SOCKET, timeoutMs: 15_000 });
-  return { sctp: r.exitCode === 0 && r.stdout.trim() === 'ok', said: (r.stdout + r.stderr).trim().slice(0, 200), from: `pod ${p.namespace}/${p.pod} on ${p.node}` };
+  return {
+    sctp: r.exitCode === 0 && r.stdout.trim() === 'ok',
+    said: (r.stdout + r.stderr).trim().slice(0, 200),
+    from: `pod ${p.namespace}/${p.pod} on ${p.node}`,
+  };
 }
 
 export const NETPOL_PHASES: PhaseDef[] = [

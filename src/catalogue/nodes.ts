@@ -16,7 +16,16 @@ const inside = (cidr: string) => addressInCidr(cidr, 7);
 /** The safety-net verdict: the host must not route the address anywhere. */
 export function verifyUnrouted(cidr: string, probeIP: string, routeGetOutput: string): CheckFailure | undefined {
   const dev = routeDevice(routeGetOutput);
-  return dev === undefined ? undefined : new CheckFailure({ check: 'nodes.safety-net', from: 'the host', to: `${cidr} (${probeIP})`, expected: 'no route (unreachable)', seen: `routed via ${dev}: ${routeGetOutput.trim()}`, command: `ip route get ${probeIP}` });
+  return dev === undefined
+    ? undefined
+    : new CheckFailure({
+        check: 'nodes.safety-net',
+        from: 'the host',
+        to: `${cidr} (${probeIP})`,
+        expected: 'no route (unreachable)',
+        seen: `routed via ${dev}: ${routeGetOutput.trim()}`,
+        command: `ip route get ${probeIP}`,
+      });
 }
 
 export const NODE_CHECKS: CheckDef[] = [
@@ -32,9 +41,27 @@ export const NODE_CHECKS: CheckDef[] = [
     verify: (o) => {
       const nodes = o.gathered as V1Node[];
       must(nodes.length > 0, { check: 'nodes.ready', from: 'the API', to: 'nodes', expected: 'at least one node', seen: 'no nodes' });
-      throwAll(nodes.filter((n) => !nodeReady(n)).map((n) => new CheckFailure({ check: 'nodes.ready', from: 'the API', to: `node ${n.metadata!.name}`, expected: 'Ready=True', seen: (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ') || 'no conditions' })));
+      throwAll(
+        nodes
+          .filter((n) => !nodeReady(n))
+          .map(
+            (n) =>
+              new CheckFailure({
+                check: 'nodes.ready',
+                from: 'the API',
+                to: `node ${n.metadata!.name}`,
+                expected: 'Ready=True',
+                seen: (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ') || 'no conditions',
+              }),
+          ),
+      );
       const cp = o.env.facts.nodes.filter((n) => n.controlPlane).length;
-      return { nodes: nodes.length, controlPlanes: cp, workers: nodes.length - cp, list: nodes.map((n) => `${n.metadata!.name} ${n.status!.nodeInfo!.kubeletVersion} ${n.status!.nodeInfo!.containerRuntimeVersion}`) };
+      return {
+        nodes: nodes.length,
+        controlPlanes: cp,
+        workers: nodes.length - cp,
+        list: nodes.map((n) => `${n.metadata!.name} ${n.status!.nodeInfo!.kubeletVersion} ${n.status!.nodeInfo!.containerRuntimeVersion}`),
+      };
     },
   },
   {
@@ -50,18 +77,38 @@ export const NODE_CHECKS: CheckDef[] = [
       const missing = nodes.filter((n) => !probes.some((p) => p.node === n.name));
       const seen = new Map<string, string>();
       const failures = [
-        ...missing.map((n) => new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: `node ${n.name}`, expected: 'a Ready probe pod with an IP', seen: 'none' })),
+        ...missing.map(
+          (n) => new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: `node ${n.name}`, expected: 'a Ready probe pod with an IP', seen: 'none' }),
+        ),
         ...probes.map((p) => {
           const dup = seen.get(p.ip);
           seen.set(p.ip, p.pod);
           if (!p.ip) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: 'a pod IP', seen: 'none' });
-          if (dup) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: 'an IP of its own', seen: `${p.ip}, also held by ${dup}` });
-          if (facts.podSubnets.length && !facts.podSubnets.some((c) => inCidr(p.ip, c))) return new CheckFailure({ check: 'nodes.pod-ips', from: 'the API', to: label(p), expected: `an IP inside the pod range ${facts.podSubnets.join(',')}`, seen: p.ip });
+          if (dup)
+            return new CheckFailure({
+              check: 'nodes.pod-ips',
+              from: 'the API',
+              to: label(p),
+              expected: 'an IP of its own',
+              seen: `${p.ip}, also held by ${dup}`,
+            });
+          if (facts.podSubnets.length && !facts.podSubnets.some((c) => inCidr(p.ip, c)))
+            return new CheckFailure({
+              check: 'nodes.pod-ips',
+              from: 'the API',
+              to: label(p),
+              expected: `an IP inside the pod range ${facts.podSubnets.join(',')}`,
+              seen: p.ip,
+            });
           return undefined;
         }),
       ].filter(defined);
       throwAll(failures);
-      return { podRange: facts.podSubnets.length ? `${facts.podSubnets.join(',')} (from ${facts.sources.podSubnets})` : 'not discoverable on this cluster', nodesProbed: `${nodes.length} of ${facts.nodes.length}`, pods: probes.map((p) => `${p.pod} ${p.node} ${p.ip}`) };
+      return {
+        podRange: facts.podSubnets.length ? `${facts.podSubnets.join(',')} (from ${facts.sources.podSubnets})` : 'not discoverable on this cluster',
+        nodesProbed: `${nodes.length} of ${facts.nodes.length}`,
+        pods: probes.map((p) => `${p.pod} ${p.node} ${p.ip}`),
+      };
     },
   },
   {
@@ -79,7 +126,13 @@ export const NODE_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const seen = o.gathered as Array<{ cidr: string; ip: string; out: string }>;
-      must(seen.length >= 2, { check: 'nodes.safety-net', from: 'the host', to: 'pod + service ranges', expected: 'both ranges known', seen: `${seen.length} ranges` });
+      must(seen.length >= 2, {
+        check: 'nodes.safety-net',
+        from: 'the host',
+        to: 'pod + service ranges',
+        expected: 'both ranges known',
+        seen: `${seen.length} ranges`,
+      });
       throwAll(seen.map((s) => verifyUnrouted(s.cidr, s.ip, s.out)).filter(defined));
       return Object.fromEntries(seen.map((s) => [s.cidr, s.out.trim()]));
     },
@@ -100,7 +153,11 @@ export const NODE_CHECKS: CheckDef[] = [
       const ip = o.env.facts.nodes[0].internalIP;
       // the host's real route to a node, judged as if the node's address were a cluster range
       return mustFail({ from: 'the host', to: ip }, () => verifyUnrouted(`${ip}/32`, ip, o.gathered as string), {
-        check: 'nodes.safety-net', from: 'the host', to: `${ip}/32 (${ip})`, expected: 'no route (unreachable)', seen: /^routed via \S+: /,
+        check: 'nodes.safety-net',
+        from: 'the host',
+        to: `${ip}/32 (${ip})`,
+        expected: 'no route (unreachable)',
+        seen: /^routed via \S+: /,
       });
     },
   },

@@ -51,7 +51,12 @@ const targetText = (t: HttpTarget) => `${t.pod} ${hostPort(t.ip, 80)} on ${t.nod
 /** The asks of `from` to `t`: /whoami (answered by, or no NAT), and for nginx replicas the page. */
 function asksTo(from: ProbeRef, t: HttpTarget, nat: boolean): HttpAsk[] {
   const to = targetText(t);
-  const who: HttpAsk = { from, to, probe: httpProbe(`who-${t.pod}`, t.ip, 80, '/whoami'), expect: nat ? { kind: 'whoami', target: t, client: from.ip } : { kind: 'whoami', target: t, server: t.pod } };
+  const who: HttpAsk = {
+    from,
+    to,
+    probe: httpProbe(`who-${t.pod}`, t.ip, 80, '/whoami'),
+    expect: nat ? { kind: 'whoami', target: t, client: from.ip } : { kind: 'whoami', target: t, server: t.pod },
+  };
   if (nat || !t.nginx) return [who];
   return [{ from, to, probe: httpProbe(`page-${t.pod}`, t.ip, 80, '/'), expect: { kind: 'page', target: t } }, who];
 }
@@ -77,7 +82,12 @@ interface PairPlan {
   none: string;
 }
 
-export const planAsks = (env: RunEnv, p: PairPlan): HttpAsk[] => p.sources(env).flatMap((f) => httpTargets(env).filter((t) => p.keep(f, t)).flatMap((t) => asksTo(f, t, p.nat)));
+export const planAsks = (env: RunEnv, p: PairPlan): HttpAsk[] =>
+  p.sources(env).flatMap((f) =>
+    httpTargets(env)
+      .filter((t) => p.keep(f, t))
+      .flatMap((t) => asksTo(f, t, p.nat)),
+  );
 
 const arrow = (a: string, b: string) => `${a} -> ${b}`;
 const everyOrdered = (nodes: string[]) => nodes.flatMap((a) => nodes.filter((b) => b !== a).map((b) => [a, b] as [string, string]));
@@ -94,7 +104,13 @@ export function judgePairs(check: string, answers: Answer<HttpExpect>[], nodes: 
   const asked = new Set(answers.map((a) => arrow(a.ask.from.node, a.ask.expect!.target.node)));
   const want = p.cover(nodes).map(([a, b]) => arrow(a, b));
   const missing = want.filter((w) => !asked.has(w));
-  must(!missing.length, { check, from: 'the run', to: 'node pairs', expected: `every node pair of the ${nodes.length} probed nodes asked (${want.length})`, seen: `${want.length - missing.length}; never asked: ${missing.join(', ')}` });
+  must(!missing.length, {
+    check,
+    from: 'the run',
+    to: 'node pairs',
+    expected: `every node pair of the ${nodes.length} probed nodes asked (${want.length})`,
+    seen: `${want.length - missing.length}; never asked: ${missing.join(', ')}`,
+  });
   throwAll(answers.map((a) => judgeHttp(check, a)).filter(defined));
   return { requests: answers.length, nodePairs: want, pairs: [...new Set(answers.map((a) => `${label(a.ask.from)} -> ${a.ask.to}`))] };
 }
@@ -109,7 +125,13 @@ function pairCheck(id: string, title: string, tags: string[], from: string, to: 
     to,
     probes: (env) => planAsks(env, plan),
     matrix: reachabilityRows,
-    verify: (o) => judgePairs(id, o.answers<HttpExpect>(), o.env.nodes.map((n) => n.name), plan),
+    verify: (o) =>
+      judgePairs(
+        id,
+        o.answers<HttpExpect>(),
+        o.env.nodes.map((n) => n.name),
+        plan,
+      ),
   };
 }
 
@@ -124,7 +146,10 @@ function reachabilityRows(o: Observations): { reachability: ReachabilityRow[] } 
       } catch {
         continue; // not asked from this source in this selection
       }
-      const answer: Answer<HttpExpect> = { ask: { from, probe: { id: `who-${t.pod}`, argv: [] }, expect: { kind: 'whoami', target: t, server: t.pod } }, out: who };
+      const answer: Answer<HttpExpect> = {
+        ask: { from, probe: { id: `who-${t.pod}`, argv: [] }, expect: { kind: 'whoami', target: t, server: t.pod } },
+        out: who,
+      };
       rows.push({
         from: from.hostNetwork ? `node ${from.node}` : `pod ${from.namespace}/${from.pod}`,
         fromKind: from.hostNetwork ? 'node' : 'pod',
@@ -233,25 +258,68 @@ export const POD_IP_CHECKS: CheckDef[] = [
       return { pods: o.env.nginx.map(podTarget), schedulableNodes: schedulable, podRange: o.env.facts.podSubnets.join(',') || 'unknown' };
     },
   },
-  pairCheck('pod-ip.from-node', 'podIP:80 answers, from the pod asked, from every node (hostNetwork view) to a pod on every node', ['pod-ip', 'node'], 'every node', 'a target pod on every node, every nginx pod', PLANS.fromNode),
-  pairCheck('pod-ip.same-node', 'podIP:80 answers, from the pod asked, from a pod on the same node (every node)', ['pod-ip', 'same-node'], 'probe pods', 'the target and nginx pods on the same node', PLANS.sameNode),
-  pairCheck('pod-ip.cross-node', 'podIP:80 answers, from the pod asked, from a pod on another node (every ordered node pair)', ['pod-ip', 'cross-node'], 'probe pods', 'the target and nginx pods on other nodes', PLANS.crossNode),
-  pairCheck('pod-ip.cross-namespace', 'podIP:80 answers, from the pod asked, from a pod in another namespace', ['pod-ip', 'cross-namespace'], 'other namespace', 'a target pod on every node, every nginx pod', PLANS.crossNs),
-  pairCheck('pod-ip.no-nat-same-node', 'no NAT: the server sees the client pod IP, same node (every node)', ['pod-ip', 'nat', 'same-node'], 'probe pods', 'the target and nginx pods on the same node', PLANS.natSame),
-  pairCheck('pod-ip.no-nat-cross-node', 'no NAT: the server sees the client pod IP, across nodes (every ordered node pair)', ['pod-ip', 'nat', 'cross-node'], 'probe pods', 'the target and nginx pods on other nodes', PLANS.natCross),
+  pairCheck(
+    'pod-ip.from-node',
+    'podIP:80 answers, from the pod asked, from every node (hostNetwork view) to a pod on every node',
+    ['pod-ip', 'node'],
+    'every node',
+    'a target pod on every node, every nginx pod',
+    PLANS.fromNode,
+  ),
+  pairCheck(
+    'pod-ip.same-node',
+    'podIP:80 answers, from the pod asked, from a pod on the same node (every node)',
+    ['pod-ip', 'same-node'],
+    'probe pods',
+    'the target and nginx pods on the same node',
+    PLANS.sameNode,
+  ),
+  pairCheck(
+    'pod-ip.cross-node',
+    'podIP:80 answers, from the pod asked, from a pod on another node (every ordered node pair)',
+    ['pod-ip', 'cross-node'],
+    'probe pods',
+    'the target and nginx pods on other nodes',
+    PLANS.crossNode,
+  ),
+  pairCheck(
+    'pod-ip.cross-namespace',
+    'podIP:80 answers, from the pod asked, from a pod in another namespace',
+    ['pod-ip', 'cross-namespace'],
+    'other namespace',
+    'a target pod on every node, every nginx pod',
+    PLANS.crossNs,
+  ),
+  pairCheck(
+    'pod-ip.no-nat-same-node',
+    'no NAT: the server sees the client pod IP, same node (every node)',
+    ['pod-ip', 'nat', 'same-node'],
+    'probe pods',
+    'the target and nginx pods on the same node',
+    PLANS.natSame,
+  ),
+  pairCheck(
+    'pod-ip.no-nat-cross-node',
+    'no NAT: the server sees the client pod IP, across nodes (every ordered node pair)',
+    ['pod-ip', 'nat', 'cross-node'],
+    'probe pods',
+    'the target and nginx pods on other nodes',
+    PLANS.natCross,
+  ),
   {
     id: 'pod-ip.unheld.negative',
     // beside the Service changes: it looks at no nginx pod, and its address (the top of the
     // control plane's pod range) is not one a new pod gets
     phase: 'cluster',
-    title: 'verdict self-test: the reachability verdict fails, within the probe\'s timeout, for a pod-range address no pod holds (asked live)',
+    title: "verdict self-test: the reachability verdict fails, within the probe's timeout, for a pod-range address no pod holds (asked live)",
     layer: 'pod-ip',
     tags: ['pod-ip', 'negative-control', 'verdict-self-test'],
     controls: 'pod-ip.cross-node',
     controlKind: 'verdict-self-test',
     from: 'live cluster',
     to: 'broken pod-ip',
-    notApplicable: (env) => (env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster'),
+    notApplicable: (env) =>
+      env.facts.podSubnets.length || env.facts.nodes.some((n) => n.podCIDRs.length) ? undefined : 'the pod range is not discoverable on this cluster',
     probes: (env) => {
       const t: HttpTarget = { pod: 'nobody', ip: unheld(env), node: 'no node', nginx: true };
       return [{ from: env.probes[0], to: `${t.ip}:80`, probe: httpProbe('unheld', t.ip, 80, '/', 1), expect: { kind: 'page', target: t } } satisfies HttpAsk];
@@ -259,8 +327,18 @@ export const POD_IP_CHECKS: CheckDef[] = [
     verify: (o) => {
       const [a] = o.answers<HttpExpect>();
       const where = { from: label(a.ask.from), to: a.ask.to! };
-      const fs = mustFail(where, () => judgeHttp('pod-ip.cross-node', a), { check: 'pod-ip.cross-node', ...where, expected: 'the nginx welcome page', seen: /^(timeout|fail) \(exit / });
-      must(a.out.durationMs < 3_500, { check: 'negative-control', ...where, expected: 'the failure within 3.5 s (the probe\'s own timeout)', seen: `${a.out.durationMs}ms` });
+      const fs = mustFail(where, () => judgeHttp('pod-ip.cross-node', a), {
+        check: 'pod-ip.cross-node',
+        ...where,
+        expected: 'the nginx welcome page',
+        seen: /^(timeout|fail) \(exit /,
+      });
+      must(a.out.durationMs < 3_500, {
+        check: 'negative-control',
+        ...where,
+        expected: "the failure within 3.5 s (the probe's own timeout)",
+        seen: `${a.out.durationMs}ms`,
+      });
       return { failure: fs[0], ms: a.out.durationMs };
     },
   },
@@ -273,7 +351,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     controlKind: 'live',
     from: 'live cluster',
     to: 'a route removed for one node pair',
-    notApplicable: (env) => unlessManaged('changing a node\'s routes')(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    notApplicable: (env) =>
+      unlessManaged("changing a node's routes")(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
     fault: 'the client node routes one pod on another node nowhere (an unreachable /32 route)',
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
@@ -284,30 +363,42 @@ export const POD_IP_CHECKS: CheckDef[] = [
     verify: (o) => {
       const a = o.gathered as Answer<HttpExpect>;
       const where = { from: label(a.ask.from), to: a.ask.to! };
-      return mustFail(where, () => judgePairs('pod-ip.cross-node', [a], [], PLANS.crossNode), { check: 'pod-ip.cross-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
+      return mustFail(where, () => judgePairs('pod-ip.cross-node', [a], [], PLANS.crossNode), {
+        check: 'pod-ip.cross-node',
+        ...where,
+        expected: `an answer from pod ${a.ask.expect!.target.pod}`,
+        seen: /^(timeout|fail) \(exit /,
+      });
     },
   },
   {
     id: 'pod-ip.same-node-blocked.negative',
-    title: 'negative control: the same-node check fails, naming the pair, when the node rejects one pod\'s traffic to another pod on it',
+    title: "negative control: the same-node check fails, naming the pair, when the node rejects one pod's traffic to another pod on it",
     layer: 'pod-ip',
     tags: ['pod-ip', 'same-node', 'negative-control'],
     controls: 'pod-ip.same-node',
     controlKind: 'live',
     from: 'live cluster',
     to: 'a node rejecting one same-node pair',
-    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (samePair(env) ? undefined : 'no probe pod and target pod on one node'),
-    fault: 'the node rejects (iptables FORWARD, bridged traffic included) its probe pod\'s packets to the target pod on the same node',
+    notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (samePair(env) ? undefined : 'no probe pod and target pod on one node'),
+    fault: "the node rejects (iptables FORWARD, bridged traffic included) its probe pod's packets to the target pod on the same node",
     gather: async ({ env }) => {
       const { from, to } = samePair(env)!;
       const [ask] = asksTo(from, to, false);
-      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', `${from.ip}/32`, '-d', `${to.ip}/32`, '-p', 'tcp'], () => runFanout(env.kube, from, [ask.probe]));
+      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', `${from.ip}/32`, '-d', `${to.ip}/32`, '-p', 'tcp'], () =>
+        runFanout(env.kube, from, [ask.probe]),
+      );
       return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
     },
     verify: (o) => {
       const a = o.gathered as Answer<HttpExpect>;
       const where = { from: label(a.ask.from), to: a.ask.to! };
-      return mustFail(where, () => judgePairs('pod-ip.same-node', [a], [], PLANS.sameNode), { check: 'pod-ip.same-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
+      return mustFail(where, () => judgePairs('pod-ip.same-node', [a], [], PLANS.sameNode), {
+        check: 'pod-ip.same-node',
+        ...where,
+        expected: `an answer from pod ${a.ask.expect!.target.pod}`,
+        seen: /^(timeout|fail) \(exit /,
+      });
     },
   },
   {
@@ -319,8 +410,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     controlKind: 'live',
     from: 'live cluster',
     to: 'a node rejecting its traffic to one pod',
-    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (viewPair(env) ? undefined : 'no node view and target pod'),
-    fault: 'the node rejects (iptables OUTPUT, only the node view\'s uid) its packets to one target pod',
+    notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (viewPair(env) ? undefined : 'no node view and target pod'),
+    fault: "the node rejects (iptables OUTPUT, only the node view's uid) its packets to one target pod",
     gather: async ({ env }) => {
       const { from, to } = viewPair(env)!;
       const [ask] = asksTo(from, to, false);
@@ -331,7 +422,12 @@ export const POD_IP_CHECKS: CheckDef[] = [
     verify: (o) => {
       const a = o.gathered as Answer<HttpExpect>;
       const where = { from: label(a.ask.from), to: a.ask.to! };
-      return mustFail(where, () => judgePairs('pod-ip.from-node', [a], [], PLANS.fromNode), { check: 'pod-ip.from-node', ...where, expected: `an answer from pod ${a.ask.expect!.target.pod}`, seen: /^(timeout|fail) \(exit / });
+      return mustFail(where, () => judgePairs('pod-ip.from-node', [a], [], PLANS.fromNode), {
+        check: 'pod-ip.from-node',
+        ...where,
+        expected: `an answer from pod ${a.ask.expect!.target.pod}`,
+        seen: /^(timeout|fail) \(exit /,
+      });
     },
   },
   {
@@ -351,11 +447,18 @@ export const POD_IP_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const [a] = o.answers<HttpExpect>();
-      const b = httpTargets(o.env).find((t) => t.nginx && t.pod !== a.ask.expect!.target.pod) ?? o.env.targets.map((t) => ({ pod: t.pod, ip: t.ip, node: t.node, nginx: false }))[0];
+      const b =
+        httpTargets(o.env).find((t) => t.nginx && t.pod !== a.ask.expect!.target.pod) ??
+        o.env.targets.map((t) => ({ pod: t.pod, ip: t.ip, node: t.node, nginx: false }))[0];
       // pod a's real answer, judged as if pod b had been asked
       const wrong: Answer<HttpExpect> = { ask: { ...a.ask, to: targetText(b), expect: { kind: 'whoami', target: b, server: b.pod } }, out: a.out };
       const where = { from: label(a.ask.from), to: targetText(b) };
-      return mustFail(where, () => judgeHttp('pod-ip.same-node', wrong), { check: 'pod-ip.same-node', ...where, expected: `an answer from pod ${b.pod}`, seen: `server=${a.ask.expect!.target.pod}` });
+      return mustFail(where, () => judgeHttp('pod-ip.same-node', wrong), {
+        check: 'pod-ip.same-node',
+        ...where,
+        expected: `an answer from pod ${b.pod}`,
+        seen: `server=${a.ask.expect!.target.pod}`,
+      });
     },
   },
   {
@@ -372,9 +475,17 @@ export const POD_IP_CHECKS: CheckDef[] = [
       const fake = structuredClone(o.env.nginx[0]);
       const nodeIP = o.env.facts.nodes[0].internalIP;
       fake.status!.podIP = nodeIP;
-      return mustFail({ from: 'the API', to: 'a node IP as pod IP' }, () => verifyPodIPs('pod-ip.allocation', [fake, ...o.env.nginx.slice(1)], o.env.facts.podSubnets, { distinctNodes: false }), {
-        check: 'pod-ip.allocation', from: 'the API', to: name(fake), expected: `an IP inside the pod range ${o.env.facts.podSubnets.join(',')}`, seen: `${nodeIP} (outside the pod range)`,
-      });
+      return mustFail(
+        { from: 'the API', to: 'a node IP as pod IP' },
+        () => verifyPodIPs('pod-ip.allocation', [fake, ...o.env.nginx.slice(1)], o.env.facts.podSubnets, { distinctNodes: false }),
+        {
+          check: 'pod-ip.allocation',
+          from: 'the API',
+          to: name(fake),
+          expected: `an IP inside the pod range ${o.env.facts.podSubnets.join(',')}`,
+          seen: `${nodeIP} (outside the pod range)`,
+        },
+      );
     },
   },
   {
@@ -386,8 +497,9 @@ export const POD_IP_CHECKS: CheckDef[] = [
     controlKind: 'live',
     from: 'live cluster',
     to: 'a masquerading node',
-    notApplicable: (env) => unlessManaged('changing a node\'s iptables')(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
-    fault: 'the client node masquerades the probe pod\'s traffic to one pod on another node',
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    fault: "the client node masquerades the probe pod's traffic to one pod on another node",
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
       const [ask] = asksTo(from, to, true);
@@ -399,7 +511,10 @@ export const POD_IP_CHECKS: CheckDef[] = [
       const where = { from: label(a.ask.from), to: a.ask.to! };
       // the server must have answered (the fault is the address it saw, not reachability)
       return mustFail(where, () => judgeHttp('pod-ip.no-nat-cross-node', a), {
-        check: 'pod-ip.no-nat-cross-node', ...where, expected: `the server to see client address ${a.ask.from.ip}`, seen: new RegExp(`^client=(?!${a.ask.from.ip.replace(/\./g, '\\.')} )\\S+ server=${a.ask.expect!.target.pod}$`),
+        check: 'pod-ip.no-nat-cross-node',
+        ...where,
+        expected: `the server to see client address ${a.ask.from.ip}`,
+        seen: new RegExp(`^client=(?!${a.ask.from.ip.replace(/\./g, '\\.')} )\\S+ server=${a.ask.expect!.target.pod}$`),
       });
     },
   },

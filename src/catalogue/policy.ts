@@ -67,9 +67,21 @@ function policyObject(env: RunEnv, name: PolicyName): V1NetworkPolicy {
   const nginx = { matchLabels: { run: 'my-nginx' } };
   const specs: Record<PolicyName, V1NetworkPolicy['spec']> = {
     [POLICY.deny]: { podSelector: {}, policyTypes: ['Ingress'] },
-    [POLICY.allowNs]: { podSelector: nginx, policyTypes: ['Ingress'], ingress: [{ _from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.otherNs } } }], ports: port80 }] },
-    [POLICY.allowPod]: { podSelector: nginx, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { [COMPONENT]: CLIENT_COMPONENT } } }], ports: port80 }] },
-    [POLICY.egress]: { podSelector: { matchLabels: { [COMPONENT]: CLIENT_COMPONENT } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: nginx }], ports: port80 }] },
+    [POLICY.allowNs]: {
+      podSelector: nginx,
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.otherNs } } }], ports: port80 }],
+    },
+    [POLICY.allowPod]: {
+      podSelector: nginx,
+      policyTypes: ['Ingress'],
+      ingress: [{ _from: [{ podSelector: { matchLabels: { [COMPONENT]: CLIENT_COMPONENT } } }], ports: port80 }],
+    },
+    [POLICY.egress]: {
+      podSelector: { matchLabels: { [COMPONENT]: CLIENT_COMPONENT } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: nginx }], ports: port80 }],
+    },
   };
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: env.workloadNs, labels: env.labels }, spec: specs[name] };
 }
@@ -97,7 +109,10 @@ async function ensureClient(env: RunEnv): Promise<ProbeRef> {
   const pod = probePod(t, CLIENT_COMPONENT, node, env.workloadNs, env.target.images.probe, env.labels);
   pod.metadata!.labels = { ...pod.metadata!.labels, [COMPONENT]: CLIENT_COMPONENT };
   await createAll(env.kube, [pod]);
-  const [ready] = await waitPodsReady(env.kube, env.workloadNs, `${COMPONENT}=${CLIENT_COMPONENT}`, { count: 1, override: { image: '--probe-image / KNC_PROBE_IMAGE' } });
+  const [ready] = await waitPodsReady(env.kube, env.workloadNs, `${COMPONENT}=${CLIENT_COMPONENT}`, {
+    count: 1,
+    override: { image: '--probe-image / KNC_PROBE_IMAGE' },
+  });
   return (s.client = probeRef(ready));
 }
 
@@ -111,10 +126,15 @@ async function ensureWorkload(env: RunEnv): Promise<V1Pod[]> {
   if (s.nginx) return s.nginx;
   const { deployment, service, selector, port, replicas } = WORKLOAD;
   const live = (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
-  await Promise.all(live.filter((p) => !isReady(p)).map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
+  await Promise.all(
+    live
+      .filter((p) => !isReady(p))
+      .map((p) => env.kube.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: env.workloadNs, gracePeriodSeconds: 0 })),
+  );
   await retryOnConflict(async () => {
     const scale = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
-    if (scale.spec?.replicas !== replicas) await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...scale, spec: { replicas } } });
+    if (scale.spec?.replicas !== replicas)
+      await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...scale, spec: { replicas } } });
   });
   const pods = await waitPodsReady(env.kube, env.workloadNs, selector, { count: replicas, timeoutMs: 90_000 });
   await waitBackends(env.kube, env.workloadNs, service, selector, port, replicas);
@@ -139,7 +159,11 @@ const nginxOf = (env: RunEnv): V1Pod[] => {
   return n;
 };
 const toPods = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], because: string): PolicyAsk[] =>
-  nginxOf(env).map((p) => ({ from, probe: httpProbe(`pol-pod-${name(p)}`, p.status!.podIP!, WORKLOAD.port, '/'), exp: { kind: 'http', expect, from: label(from), to: nginxTarget(p), because } }));
+  nginxOf(env).map((p) => ({
+    from,
+    probe: httpProbe(`pol-pod-${name(p)}`, p.status!.podIP!, WORKLOAD.port, '/'),
+    exp: { kind: 'http', expect, from: label(from), to: nginxTarget(p), because },
+  }));
 const toSvc = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], because: string): PolicyAsk => ({
   from,
   probe: httpProbe('pol-svc', env.nginxServiceIP, WORKLOAD.port, '/'),
@@ -166,19 +190,33 @@ const EXPECT: Record<string, Record<string, (env: RunEnv) => PolicyAsk[]>> = {
     'other-namespace': (env) => toPods(env, env.otherProbe, 'denied', DENY_BY),
     'same-namespace': (env) => [...env.probes, clientOf(env)].flatMap((f) => toPods(env, f, 'denied', DENY_BY)),
     'cluster-ip': (env) => [...podSources(env), clientOf(env)].map((f) => toSvc(env, f, 'denied', `${DENY_BY} (after the ClusterIP is translated to a pod)`)),
-    'unselected-allowed': (env) => [...podSources(env), clientOf(env)].map((f) => toDns(env, f, 'ok', 'no policy selects egress or kube-system: DNS is not isolated')),
+    'unselected-allowed': (env) =>
+      [...podSources(env), clientOf(env)].map((f) => toDns(env, f, 'ok', 'no policy selects egress or kube-system: DNS is not isolated')),
   },
   'policy-allow': {
     'namespace-selector': (env) => [...toPods(env, env.otherProbe, 'ok', np(POLICY.allowNs)), toSvc(env, env.otherProbe, 'ok', np(POLICY.allowNs))],
     'pod-selector': (env) => [...toPods(env, clientOf(env), 'ok', np(POLICY.allowPod)), toSvc(env, clientOf(env), 'ok', np(POLICY.allowPod))],
-    'others-denied': (env) => env.probes.flatMap((f) => [...toPods(env, f, 'denied', `${DENY_BY}: neither allow rule selects it`), toSvc(env, f, 'denied', `${DENY_BY}: neither allow rule selects it`)]),
+    'others-denied': (env) =>
+      env.probes.flatMap((f) => [
+        ...toPods(env, f, 'denied', `${DENY_BY}: neither allow rule selects it`),
+        toSvc(env, f, 'denied', `${DENY_BY}: neither allow rule selects it`),
+      ]),
   },
   'policy-egress': {
-    'dns-denied': (env) => [toDns(env, clientOf(env), 'denied', `${np(POLICY.egress)} (egress only to nginx:80)`), ...env.probes.map((f) => toDns(env, f, 'ok', 'no egress policy selects it'))],
-    'allowed-destination': (env) => [...toPods(env, clientOf(env), 'ok', `${np(POLICY.egress)} + ${np(POLICY.allowPod)}`), toSvc(env, clientOf(env), 'ok', `${np(POLICY.egress)} + ${np(POLICY.allowPod)}`)],
+    'dns-denied': (env) => [
+      toDns(env, clientOf(env), 'denied', `${np(POLICY.egress)} (egress only to nginx:80)`),
+      ...env.probes.map((f) => toDns(env, f, 'ok', 'no egress policy selects it')),
+    ],
+    'allowed-destination': (env) => [
+      ...toPods(env, clientOf(env), 'ok', `${np(POLICY.egress)} + ${np(POLICY.allowPod)}`),
+      toSvc(env, clientOf(env), 'ok', `${np(POLICY.egress)} + ${np(POLICY.allowPod)}`),
+    ],
   },
   'policy-removed': {
-    restored: (env) => [...[...podSources(env), clientOf(env)].flatMap((f) => [...toPods(env, f, 'ok', 'no policy left'), toSvc(env, f, 'ok', 'no policy left')]), toDns(env, clientOf(env), 'ok', 'no policy left')],
+    restored: (env) => [
+      ...[...podSources(env), clientOf(env)].flatMap((f) => [...toPods(env, f, 'ok', 'no policy left'), toSvc(env, f, 'ok', 'no policy left')]),
+      toDns(env, clientOf(env), 'ok', 'no policy left'),
+    ],
   },
 };
 
@@ -194,21 +232,35 @@ async function settle(env: RunEnv, phase: string): Promise<Record<string, unknow
   const wrong = async () => {
     attempts++;
     const f = await fanOut(env.kube, asks, { concurrency: env.settings.execConcurrency });
-    return asks.filter((a) => {
-      const o = f.outputs.get(key(a.from))?.get(a.probe.id);
-      return !o || !matches(a.exp, outcomeOf(a.exp, o));
-    }).map((a) => {
-      const o = f.outputs.get(key(a.from))?.get(a.probe.id);
-      return { exp: a.exp, outcome: o ? outcomeOf(a.exp, o) : `not run: ${f.errors.get(key(a.from)) ?? 'no output'}` };
-    });
+    return asks
+      .filter((a) => {
+        const o = f.outputs.get(key(a.from))?.get(a.probe.id);
+        return !o || !matches(a.exp, outcomeOf(a.exp, o));
+      })
+      .map((a) => {
+        const o = f.outputs.get(key(a.from))?.get(a.probe.id);
+        return { exp: a.exp, outcome: o ? outcomeOf(a.exp, o) : `not run: ${f.errors.get(key(a.from)) ?? 'no output'}` };
+      });
   };
   let last: Awaited<ReturnType<typeof wrong>> = [];
   try {
-    await pollUntil({ what: `the policies of phase ${phase} to take effect`, timeoutMs, intervalMs: 300, probe: async () => (last = await wrong()), done: (w) => w.length === 0 });
+    await pollUntil({
+      what: `the policies of phase ${phase} to take effect`,
+      timeoutMs,
+      intervalMs: 300,
+      probe: async () => (last = await wrong()),
+      done: (w) => w.length === 0,
+    });
     return { policies: [...s.present], settledMs: Date.now() - t0, attempts, settled: true };
   } catch {
     if (last.some((w) => w.exp.expect === 'denied' && (w.outcome === 'ok' || w.outcome === 'nxdomain'))) s.unenforced = true;
-    return { policies: [...s.present], settledMs: Date.now() - t0, attempts, settled: false, unsettled: last.map((w) => `${w.exp.from} -> ${w.exp.to}: expected ${w.exp.expect}, saw ${w.outcome}`) };
+    return {
+      policies: [...s.present],
+      settledMs: Date.now() - t0,
+      attempts,
+      settled: false,
+      unsettled: last.map((w) => `${w.exp.from} -> ${w.exp.to}: expected ${w.exp.expect}, saw ${w.outcome}`),
+    };
   }
 }
 
@@ -271,7 +323,14 @@ function policyCheck(phase: string, group: string, title: string, tags: string[]
   const id = `policy.${phase.replace(/^policy-/, '')}.${group}`;
   const asks = (env: RunEnv) => EXPECT[phase][group](env);
   return {
-    id, title, layer: 'policy', tags: ['policy', phase, ...tags], phase, from, to, probes: asks,
+    id,
+    title,
+    layer: 'policy',
+    tags: ['policy', phase, ...tags],
+    phase,
+    from,
+    to,
+    probes: asks,
     verify: (o) => {
       if (o.phaseData.skipped) throw new NotApplicable(`not meaningful: NetworkPolicy is not enforced on this cluster (${o.phaseData.skipped})`);
       return judge(id.replace(/\./g, '-'), asks(o.env), o);
@@ -289,16 +348,79 @@ const controlAsks = (env: RunEnv): Array<{ from: ProbeRef; probe: Probe; to: str
 };
 
 export const POLICY_CHECKS: CheckDef[] = [
-  policyCheck('policy-deny', 'other-namespace', 'default-deny ingress: pods of another namespace cannot reach the workload pods by pod IP', ['deny', 'cross-namespace'], 'other namespace', 'nginx pod IPs'),
-  policyCheck('policy-deny', 'same-namespace', 'default-deny ingress: pods of the same namespace cannot reach the workload pods by pod IP', ['deny', 'same-namespace'], 'probe pods (same namespace)', 'nginx pod IPs'),
+  policyCheck(
+    'policy-deny',
+    'other-namespace',
+    'default-deny ingress: pods of another namespace cannot reach the workload pods by pod IP',
+    ['deny', 'cross-namespace'],
+    'other namespace',
+    'nginx pod IPs',
+  ),
+  policyCheck(
+    'policy-deny',
+    'same-namespace',
+    'default-deny ingress: pods of the same namespace cannot reach the workload pods by pod IP',
+    ['deny', 'same-namespace'],
+    'probe pods (same namespace)',
+    'nginx pod IPs',
+  ),
   policyCheck('policy-deny', 'cluster-ip', 'default-deny ingress applies to ClusterIP traffic too', ['deny', 'service'], 'probe pods', 'svc/my-nginx'),
-  policyCheck('policy-deny', 'unselected-allowed', 'under default-deny ingress, traffic no policy selects still passes (name lookups at the cluster resolver)', ['allowed'], 'probe pods', 'the cluster resolver'),
-  policyCheck('policy-allow', 'namespace-selector', 'an ingress rule by namespaceSelector lets the other namespace in (pod IP and ClusterIP)', ['allowed', 'cross-namespace'], 'other namespace', 'nginx:80'),
-  policyCheck('policy-allow', 'pod-selector', 'an ingress rule by podSelector lets exactly the selected pod in (pod IP and ClusterIP)', ['allowed', 'same-namespace'], 'the policy-client pod', 'nginx:80'),
-  policyCheck('policy-allow', 'others-denied', 'with the allow rules in place, pods neither rule selects stay denied (pod IP and ClusterIP)', ['deny', 'same-namespace'], 'probe pods (same namespace)', 'nginx:80'),
-  policyCheck('policy-egress', 'dns-denied', 'an egress policy that allows only nginx:80 makes name resolution fail for the pod it selects (and only for it)', ['deny', 'egress'], 'the policy-client pod', 'the cluster resolver'),
-  policyCheck('policy-egress', 'allowed-destination', 'the pod whose name lookups are denied still reaches the nginx pods it is allowed to (pod IP and ClusterIP)', ['allowed', 'egress'], 'the policy-client pod', 'nginx:80'),
-  policyCheck('policy-removed', 'restored', 'once the policies are deleted every source reaches nginx again (pod IP and ClusterIP) and the policy-client resolves names again', ['allowed'], 'every probe pod', 'nginx:80'),
+  policyCheck(
+    'policy-deny',
+    'unselected-allowed',
+    'under default-deny ingress, traffic no policy selects still passes (name lookups at the cluster resolver)',
+    ['allowed'],
+    'probe pods',
+    'the cluster resolver',
+  ),
+  policyCheck(
+    'policy-allow',
+    'namespace-selector',
+    'an ingress rule by namespaceSelector lets the other namespace in (pod IP and ClusterIP)',
+    ['allowed', 'cross-namespace'],
+    'other namespace',
+    'nginx:80',
+  ),
+  policyCheck(
+    'policy-allow',
+    'pod-selector',
+    'an ingress rule by podSelector lets exactly the selected pod in (pod IP and ClusterIP)',
+    ['allowed', 'same-namespace'],
+    'the policy-client pod',
+    'nginx:80',
+  ),
+  policyCheck(
+    'policy-allow',
+    'others-denied',
+    'with the allow rules in place, pods neither rule selects stay denied (pod IP and ClusterIP)',
+    ['deny', 'same-namespace'],
+    'probe pods (same namespace)',
+    'nginx:80',
+  ),
+  policyCheck(
+    'policy-egress',
+    'dns-denied',
+    'an egress policy that allows only nginx:80 makes name resolution fail for the pod it selects (and only for it)',
+    ['deny', 'egress'],
+    'the policy-client pod',
+    'the cluster resolver',
+  ),
+  policyCheck(
+    'policy-egress',
+    'allowed-destination',
+    'the pod whose name lookups are denied still reaches the nginx pods it is allowed to (pod IP and ClusterIP)',
+    ['allowed', 'egress'],
+    'the policy-client pod',
+    'nginx:80',
+  ),
+  policyCheck(
+    'policy-removed',
+    'restored',
+    'once the policies are deleted every source reaches nginx again (pod IP and ClusterIP) and the policy-client resolves names again',
+    ['allowed'],
+    'every probe pod',
+    'nginx:80',
+  ),
   {
     id: 'policy.not-enforced.negative',
     title: 'verdict self-test: the policy verdict says "NetworkPolicy is not enforced" for a connection that was not denied',
@@ -313,9 +435,22 @@ export const POLICY_CHECKS: CheckDef[] = [
       const { from, probe, to } = controlAsks(o.env)[0];
       const out: ProbeOutput = o.out(from, probe.id);
       // a connection no policy denies, judged as if the deny policy were in place
-      return mustFail({ from: label(from), to }, () => verifyPolicyProbe('policy.deny.same-namespace', { kind: 'http', expect: 'denied', from: label(from), to, because: `${DENY_BY} (judged as if it were in place: this phase has no policy)` }, out), {
-        check: 'policy.deny.same-namespace', from: label(from), to, expected: /^denied \(timeout or refused\) by /, seen: new RegExp(`^ok after ${out.durationMs}ms \\(exit 0: .*\\): ${NOT_ENFORCED}$`),
-      });
+      return mustFail(
+        { from: label(from), to },
+        () =>
+          verifyPolicyProbe(
+            'policy.deny.same-namespace',
+            { kind: 'http', expect: 'denied', from: label(from), to, because: `${DENY_BY} (judged as if it were in place: this phase has no policy)` },
+            out,
+          ),
+        {
+          check: 'policy.deny.same-namespace',
+          from: label(from),
+          to,
+          expected: /^denied \(timeout or refused\) by /,
+          seen: new RegExp(`^ok after ${out.durationMs}ms \\(exit 0: .*\\): ${NOT_ENFORCED}$`),
+        },
+      );
     },
   },
   {
@@ -332,9 +467,17 @@ export const POLICY_CHECKS: CheckDef[] = [
       const { from, probe, to } = controlAsks(o.env)[1];
       const out = o.out(from, probe.id);
       // a connection that really fails (nothing listens on :81), judged as if it were allowed
-      return mustFail({ from: label(from), to }, () => verifyPolicyProbe('policy.allow.namespace-selector', { kind: 'http', expect: 'ok', from: label(from), to, because: np(POLICY.allowNs) }, out), {
-        check: 'policy.allow.namespace-selector', from: label(from), to, expected: `ok (allowed: ${np(POLICY.allowNs)})`, seen: new RegExp(`^(refused|timeout) after \\d+ms \\(exit \\d+: .*\\): ${ALLOWED_BLOCKED}$`),
-      });
+      return mustFail(
+        { from: label(from), to },
+        () => verifyPolicyProbe('policy.allow.namespace-selector', { kind: 'http', expect: 'ok', from: label(from), to, because: np(POLICY.allowNs) }, out),
+        {
+          check: 'policy.allow.namespace-selector',
+          from: label(from),
+          to,
+          expected: `ok (allowed: ${np(POLICY.allowNs)})`,
+          seen: new RegExp(`^(refused|timeout) after \\d+ms \\(exit \\d+: .*\\): ${ALLOWED_BLOCKED}$`),
+        },
+      );
     },
   },
 ];

@@ -10,7 +10,13 @@ export interface Selection {
 
 const matches = (c: CheckDef, term: string) => {
   const t = term.toLowerCase();
-  return c.id.toLowerCase() === t || c.id.toLowerCase().startsWith(`${t}.`) || c.title.toLowerCase().includes(t) || c.tags.some((x) => x.toLowerCase() === t) || c.layer === t;
+  return (
+    c.id.toLowerCase() === t ||
+    c.id.toLowerCase().startsWith(`${t}.`) ||
+    c.title.toLowerCase().includes(t) ||
+    c.tags.some((x) => x.toLowerCase() === t) ||
+    c.layer === t
+  );
 };
 
 export function selectChecks(catalogue: readonly CheckDef[], sel: Selection = {}): CheckDef[] {
@@ -30,5 +36,8 @@ export function knownTags(catalogue: readonly CheckDef[]): string[] {
 
 /** Splits repeated, comma-separated flag values into terms. */
 export function splitTerms(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
 }

@@ -5,7 +5,17 @@
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { shq, type ProbeOutput } from '../probes/batch.js';
 import { holdProbe, holdRequests, parseProxySync, parseTrafficLoop, proxySyncProbe, trafficLoopProbe, type ProxySync } from '../probes/traffic.js';
-import { backends, fmt, TRIGGER_TIME, verifyNamedBackends, verifySet, waitBackends, waitNamedBackends, type Backends, type NamedBackends } from '../verdicts/endpoints.js';
+import {
+  backends,
+  fmt,
+  TRIGGER_TIME,
+  verifyNamedBackends,
+  verifySet,
+  waitBackends,
+  waitNamedBackends,
+  type Backends,
+  type NamedBackends,
+} from '../verdicts/endpoints.js';
 import { verifyHold, verifyHolds, type HoldAsk } from '../verdicts/hold.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
 import { inCidr } from '../util/cidr.js';
@@ -53,7 +63,11 @@ async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Pr
   const sources = env.probes;
   const deadlineS = Math.max(1, Math.floor(timeoutMs / 1000) - 4);
   const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
-  const f = await fanOut(env.kube, sources.map((from) => ({ from, probe: loop })), { concurrency: env.settings.execConcurrency });
+  const f = await fanOut(
+    env.kube,
+    sources.map((from) => ({ from, probe: loop })),
+    { concurrency: env.settings.execConcurrency },
+  );
   const t: Traffic & { settled: boolean } = { servers: {}, unanswered: [], requests: 0, attempts: 0, settled: true };
   for (const from of sources) {
     const o = f.outputs.get(key(from))?.get('svc-who');
@@ -110,9 +124,14 @@ export interface ProxyWait {
  */
 export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, timeoutMs: number): Promise<ProxyWait> {
   const t0 = Date.now();
-  if (!env.facts.kubeProxy) return { state: 'unobservable', waitedMs: 0, nodes: [], note: 'no kube-proxy DaemonSet: the nodes\' Service rules are not observable' };
+  if (!env.facts.kubeProxy)
+    return { state: 'unobservable', waitedMs: 0, nodes: [], note: "no kube-proxy DaemonSet: the nodes' Service rules are not observable" };
   const probe = proxySyncProbe('proxy-sync', sinceS ?? 0, timeoutMs / 1000, ip(env).includes(':') ? 'IPv6' : 'IPv4');
-  const f = await fanOut(env.kube, env.nodeViews.map((from) => ({ from, probe })), { concurrency: env.settings.execConcurrency });
+  const f = await fanOut(
+    env.kube,
+    env.nodeViews.map((from) => ({ from, probe })),
+    { concurrency: env.settings.execConcurrency },
+  );
   const nodes: ProxyWait['nodes'] = env.nodeViews.map((v) => {
     const o = f.outputs.get(key(v))?.get('proxy-sync');
     try {
@@ -122,26 +141,47 @@ export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, t
       return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
     }
   });
-  const w: ProxyWait = { state: 'ok', sinceS, waitedMs: Date.now() - t0, nodes, note: sinceS === undefined ? `no ${TRIGGER_TIME} on the EndpointSlices: waited for every received change to be synced` : undefined };
+  const w: ProxyWait = {
+    state: 'ok',
+    sinceS,
+    waitedMs: Date.now() - t0,
+    nodes,
+    note: sinceS === undefined ? `no ${TRIGGER_TIME} on the EndpointSlices: waited for every received change to be synced` : undefined,
+  };
   if (nodes.some((n) => n.error || n.sync?.state === 'unavailable')) {
     w.state = 'unobservable';
-    w.note = `kube-proxy's metrics (127.0.0.1:10249) not readable from ${nodes.filter((n) => n.error || n.sync?.state === 'unavailable').map((n) => `${n.node} (${n.error ?? n.sync!.line})`).join(', ')}`;
+    w.note = `kube-proxy's metrics (127.0.0.1:10249) not readable from ${nodes
+      .filter((n) => n.error || n.sync?.state === 'unavailable')
+      .map((n) => `${n.node} (${n.error ?? n.sync!.line})`)
+      .join(', ')}`;
   } else if (nodes.some((n) => n.sync?.state !== 'ok')) w.state = 'timeout';
   return w;
 }
 
 const proxyLine = (w: ProxyWait) =>
-  w.nodes.map((n) => `${n.node}: ${n.error ?? `${n.sync!.state === 'ok' ? 'synced' : 'not synced'} (last sync ${n.sync!.synced ?? '?'}, last queued ${n.sync!.queued ?? '?'}, pending ${n.sync!.pending ?? '?'})`}`).join('; ');
+  w.nodes
+    .map(
+      (n) =>
+        `${n.node}: ${n.error ?? `${n.sync!.state === 'ok' ? 'synced' : 'not synced'} (last sync ${n.sync!.synced ?? '?'}, last queued ${n.sync!.queued ?? '?'}, pending ${n.sync!.pending ?? '?'})`}`,
+    )
+    .join('; ');
 
 /** The hold window: `requests` GETs of /whoami from every source at once (one exec per source), every answer kept. */
 export async function holdFrom(
-  env: RunEnv, sources: ProbeRef[], want: string[], never: string[] = [],
+  env: RunEnv,
+  sources: ProbeRef[],
+  want: string[],
+  never: string[] = [],
   opts: { url?: string; what?: string; requests?: number; parallel?: number } = {},
 ): Promise<Array<[HoldAsk, ProbeOutput | Error]>> {
   const { url = `http://${ip(env)}:${port}/whoami`, what = svcWhat(env), requests = holdRequests(want.length) } = opts;
   const asks: HoldAsk[] = sources.map((from) => ({ from, to: { what, url }, expect: { requests, answeredBy: want, never } }));
   const probe = holdProbe('svc-hold', { url, requests, parallel: opts.parallel });
-  const f = await fanOut(env.kube, asks.map((a) => ({ from: a.from, probe })), { concurrency: env.settings.execConcurrency });
+  const f = await fanOut(
+    env.kube,
+    asks.map((a) => ({ from: a.from, probe })),
+    { concurrency: env.settings.execConcurrency },
+  );
   return asks.map((a) => [a, f.outputs.get(key(a.from))?.get('svc-hold') ?? new Error(f.errors.get(key(a.from)) ?? 'no output')]);
 }
 
@@ -173,7 +213,15 @@ function holdVerdict(check: string, h: Held, sources?: ProbeRef[]) {
   const pairs = sources ? h.pairs.filter(([a]) => sources.some((s) => key(s) === key(a.from))) : h.pairs;
   const to = h.pairs[0]?.[0].to.what ?? 'the ClusterIP';
   const hold = verifyHolds(check, to, pairs);
-  return { requests: hold.requests, answered: hold.answered, perSource: hold.requests / Math.max(1, hold.sources), sources: hold.sources, byServer: hold.byServer, convergence: convergence(h), hold: hold.perSource };
+  return {
+    requests: hold.requests,
+    answered: hold.answered,
+    perSource: hold.requests / Math.max(1, hold.sources),
+    sources: hold.sources,
+    byServer: hold.byServer,
+    convergence: convergence(h),
+    hold: hold.perSource,
+  };
 }
 
 /**
@@ -221,18 +269,37 @@ async function convergeThenHold(check: string, { env, phaseData }: PhaseContext,
   const api = await (phaseData.settled as Promise<NamedBackends>);
   const what = svcWhat(env);
   if (!api.settled) {
-    throw new CheckFailure({ check, from: 'the API', to: what, expected: `Endpoints and EndpointSlices to list exactly ${fmt(want)} within ${api.timeoutMs} ms (convergence, before the hold window)`, seen: `after ${api.waitedMs} ms: Endpoints ${fmt(api.endpoints)}, EndpointSlices ${fmt(api.slices)}, pods ${api.want.map((p) => `${p.name}:${p.ip ?? 'no IP'}${p.ready ? '/Ready' : ''}`).join(',')}` });
+    throw new CheckFailure({
+      check,
+      from: 'the API',
+      to: what,
+      expected: `Endpoints and EndpointSlices to list exactly ${fmt(want)} within ${api.timeoutMs} ms (convergence, before the hold window)`,
+      seen: `after ${api.waitedMs} ms: Endpoints ${fmt(api.endpoints)}, EndpointSlices ${fmt(api.slices)}, pods ${api.want.map((p) => `${p.name}:${p.ip ?? 'no IP'}${p.ready ? '/Ready' : ''}`).join(',')}`,
+    });
   }
   const proxy = await awaitProxyRules(env, api.triggerS, 20_000);
   if (proxy.state === 'timeout') {
-    throw new CheckFailure({ check, from: 'node views', to: what, expected: `kube-proxy on every node to sync its rules after the EndpointSlice change${proxy.sinceS === undefined ? '' : ` at ${new Date(proxy.sinceS * 1000).toISOString()}`} within 20000 ms (convergence, before the hold window)`, seen: `after ${proxy.waitedMs} ms: ${proxyLine(proxy)}` });
+    throw new CheckFailure({
+      check,
+      from: 'node views',
+      to: what,
+      expected: `kube-proxy on every node to sync its rules after the EndpointSlice change${proxy.sinceS === undefined ? '' : ` at ${new Date(proxy.sinceS * 1000).toISOString()}`} within 20000 ms (convergence, before the hold window)`,
+      seen: `after ${proxy.waitedMs} ms: ${proxyLine(proxy)}`,
+    });
   }
   let trafficConverged: Held['trafficConverged'];
   if (proxy.state === 'unobservable') {
     const t1 = Date.now();
     const t = await trafficUntil(env, want);
     trafficConverged = { settled: t.settled, rounds: t.attempts, waitedMs: Date.now() - t1 };
-    if (!t.settled) throw new CheckFailure({ check, from: 'probe pods', to: what, expected: `answers from exactly ${fmt(want)} within 20000 ms (convergence by traffic: ${proxy.note})`, seen: `after ${trafficConverged.waitedMs} ms: ${JSON.stringify(t.servers)}${t.unanswered.length ? `; ${t.unanswered[0]}` : ''}` });
+    if (!t.settled)
+      throw new CheckFailure({
+        check,
+        from: 'probe pods',
+        to: what,
+        expected: `answers from exactly ${fmt(want)} within 20000 ms (convergence by traffic: ${proxy.note})`,
+        seen: `after ${trafficConverged.waitedMs} ms: ${JSON.stringify(t.servers)}${t.unanswered.length ? `; ${t.unanswered[0]}` : ''}`,
+      });
   }
   const convergedMs = Date.now() - t0;
   return { want, never: removed, api, proxy, trafficConverged, convergedMs, pairs: await holdFrom(env, sources, want, removed) };
@@ -279,7 +346,13 @@ export const SERVICE_PHASES: PhaseDef[] = [
           const ips = env.nginx.map((p) => `${p.status!.podIP}:${port}`).sort();
           if (b.pods.join() !== ips.join()) throw new Error(`the steady phase's Ready pods ${fmt(ips)} are not the Ready pods now: ${fmt(b.pods)}`);
         }),
-        execInPod({ kc: env.kube.kc, namespace: env.workloadNs, pod: vName, command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'], timeoutMs: 15_000 }),
+        execInPod({
+          kc: env.kube.kc,
+          namespace: env.workloadNs,
+          pod: vName,
+          command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'],
+          timeoutMs: 15_000,
+        }),
       ]);
       return changed(env, [other.metadata!.name!], [vName], { victim: vName, victimIP: victim.status!.podIP!, removedIPs: { [vName]: victim.status!.podIP! } });
     },
@@ -291,7 +364,11 @@ export const SERVICE_PHASES: PhaseDef[] = [
       const before = await livePods(env);
       const old = names(before);
       await Promise.all(old.map((name) => env.kube.core.deleteNamespacedPod({ name, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
-      const now = await livePodsUntil(env, 'the ReplicaSet to create 2 replacement pods', (ps) => ps.length === 2 && !ps.some((p) => old.includes(p.metadata!.name!)));
+      const now = await livePodsUntil(
+        env,
+        'the ReplicaSet to create 2 replacement pods',
+        (ps) => ps.length === 2 && !ps.some((p) => old.includes(p.metadata!.name!)),
+      );
       return changed(env, names(now), old, { removedIPs: podIPs(before) });
     },
   },
@@ -358,14 +435,27 @@ export const SERVICE_CHECKS: CheckDef[] = [
     tags: ['service'],
     from: 'api',
     to: 'svc/my-nginx',
-    notApplicable: (env) => (env.facts.serviceSubnets.length ? undefined : 'the service range is not discoverable (no ServiceCIDR API, kubeadm-config or kube-apiserver flag visible)'),
+    notApplicable: (env) =>
+      env.facts.serviceSubnets.length ? undefined : 'the service range is not discoverable (no ServiceCIDR API, kubeadm-config or kube-apiserver flag visible)',
     gather: ({ env }) => env.kube.core.readNamespacedService({ name: service, namespace: env.workloadNs }),
     verify: (o) => {
       const svc = o.gathered as V1Service;
       const p = svc.spec!.ports![0];
       const got = `${svc.spec!.type} ${svc.spec!.clusterIP} port ${p.port} -> ${p.targetPort}/${p.protocol}`;
-      must(o.env.facts.serviceSubnets.some((c) => inCidr(svc.spec!.clusterIP!, c)) && svc.spec!.type === 'ClusterIP' && p.port === 80 && String(p.targetPort) === '80' && p.protocol === 'TCP',
-        { check: 'service-cluster-ip', from: 'the API', to: 'svc/my-nginx', expected: `ClusterIP inside ${o.env.facts.serviceSubnets.join(',')}, port 80 -> 80/TCP`, seen: got });
+      must(
+        o.env.facts.serviceSubnets.some((c) => inCidr(svc.spec!.clusterIP!, c)) &&
+          svc.spec!.type === 'ClusterIP' &&
+          p.port === 80 &&
+          String(p.targetPort) === '80' &&
+          p.protocol === 'TCP',
+        {
+          check: 'service-cluster-ip',
+          from: 'the API',
+          to: 'svc/my-nginx',
+          expected: `ClusterIP inside ${o.env.facts.serviceSubnets.join(',')}, port 80 -> 80/TCP`,
+          seen: got,
+        },
+      );
       return { service: got, serviceRange: `${o.env.facts.serviceSubnets.join(',')} (from ${o.env.facts.sources.serviceSubnets})` };
     },
   },
@@ -380,7 +470,13 @@ export const SERVICE_CHECKS: CheckDef[] = [
     gather: ({ env }) => steadyBackends(env),
     verify: (o) => {
       const b = o.gathered as NamedBackends;
-      must(b.want.length === WORKLOAD.replicas, { check: 'service.endpoints', from: 'the API', to: 'svc/my-nginx', expected: `${WORKLOAD.replicas} Ready pods`, seen: fmt(b.want.map((p) => p.name)) });
+      must(b.want.length === WORKLOAD.replicas, {
+        check: 'service.endpoints',
+        from: 'the API',
+        to: 'svc/my-nginx',
+        expected: `${WORKLOAD.replicas} Ready pods`,
+        seen: fmt(b.want.map((p) => p.name)),
+      });
       throwAll(verifyNamedBackends('service.endpoints', 'svc/my-nginx', b, port));
       return { pods: b.want, endpoints: b.endpoints, endpointSlices: b.slices, waitedMs: b.waitedMs };
     },
@@ -416,11 +512,20 @@ export const SERVICE_CHECKS: CheckDef[] = [
     from: 'every node (+ host)',
     to: 'svc/my-nginx',
     probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
-    gather: async ({ env }) => (env.nodeAccess ? { toIp: await hostRouteGet(env, ip(env)), toNode: await hostRouteGet(env, env.facts.nodes[0].internalIP) } : undefined),
+    gather: async ({ env }) =>
+      env.nodeAccess ? { toIp: await hostRouteGet(env, ip(env)), toNode: await hostRouteGet(env, env.facts.nodes[0].internalIP) } : undefined,
     verify: (o) => {
       const failures = o.env.nodeViews.map((v) => {
         const out = o.out(v, 'addrs');
-        if (out.exitCode !== 0 || !/\binet\s/.test(out.output)) return new CheckFailure({ check: 'virtual-ip', from: label(v), to: ip(o.env), expected: 'the node\'s address list', seen: `exit ${out.exitCode}: ${out.output.slice(0, 120)}`, command: out.command });
+        if (out.exitCode !== 0 || !/\binet\s/.test(out.output))
+          return new CheckFailure({
+            check: 'virtual-ip',
+            from: label(v),
+            to: ip(o.env),
+            expected: "the node's address list",
+            seen: `exit ${out.exitCode}: ${out.output.slice(0, 120)}`,
+            command: out.command,
+          });
         return verifyNotHeld('virtual-ip', label(v), ip(o.env), out.output);
       });
       const host = o.gathered as { toIp: string; toNode: string } | undefined;
@@ -447,16 +552,24 @@ export const SERVICE_CHECKS: CheckDef[] = [
     },
     verify: (o) => {
       const { victimIP, victim } = o.phaseData as { victimIP: string; victim: string };
-      const { eps, slices } = o.gathered as { eps: V1Endpoints; slices: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }> };
+      const { eps, slices } = o.gathered as {
+        eps: V1Endpoints;
+        slices: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }>;
+      };
       const addrs = (eps.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
       const notReady = (eps.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip));
       const sliceEp = slices.flatMap((s) => s.endpoints ?? []).find((e) => e.addresses.includes(victimIP));
-      const f = (expected: string, seen: string) => new CheckFailure({ check: 'endpoints-not-ready', from: 'the API', to: `pod ${victim} ${victimIP}`, expected, seen });
-      throwAll([
-        addrs.includes(victimIP) ? f('absent from Endpoints addresses', `addresses {${addrs.join(', ')}}`) : undefined,
-        notReady.includes(victimIP) ? undefined : f('listed in Endpoints notReadyAddresses', `notReadyAddresses {${notReady.join(', ')}}`),
-        sliceEp && sliceEp.conditions?.ready === false ? undefined : f('an EndpointSlice endpoint with ready=false', sliceEp ? `ready=${sliceEp.conditions?.ready}` : 'no endpoint for it'),
-      ].filter(defined));
+      const f = (expected: string, seen: string) =>
+        new CheckFailure({ check: 'endpoints-not-ready', from: 'the API', to: `pod ${victim} ${victimIP}`, expected, seen });
+      throwAll(
+        [
+          addrs.includes(victimIP) ? f('absent from Endpoints addresses', `addresses {${addrs.join(', ')}}`) : undefined,
+          notReady.includes(victimIP) ? undefined : f('listed in Endpoints notReadyAddresses', `notReadyAddresses {${notReady.join(', ')}}`),
+          sliceEp && sliceEp.conditions?.ready === false
+            ? undefined
+            : f('an EndpointSlice endpoint with ready=false', sliceEp ? `ready=${sliceEp.conditions?.ready}` : 'no endpoint for it'),
+        ].filter(defined),
+      );
       return { addresses: addrs, notReadyAddresses: notReady, slice: sliceEp };
     },
   },
@@ -475,9 +588,17 @@ export const SERVICE_CHECKS: CheckDef[] = [
     verify: (o) => {
       const b = o.gathered as Backends;
       // the real Endpoints of a Service selecting nothing, judged against the nginx pods' set
-      return mustFail({ from: 'the API', to: 'svc/selects-nothing' }, () => verifySet('service.endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints), {
-        check: 'service.endpoints', from: 'the API', to: 'svc/selects-nothing', expected: /^Endpoints = ready pods \{.+\}$/, seen: '{} (the empty set)',
-      });
+      return mustFail(
+        { from: 'the API', to: 'svc/selects-nothing' },
+        () => verifySet('service.endpoints', 'svc/selects-nothing', 'Endpoints', b.pods, b.endpoints),
+        {
+          check: 'service.endpoints',
+          from: 'the API',
+          to: 'svc/selects-nothing',
+          expected: /^Endpoints = ready pods \{.+\}$/,
+          seen: '{} (the empty set)',
+        },
+      );
     },
   },
   {
@@ -497,13 +618,21 @@ export const SERVICE_CHECKS: CheckDef[] = [
       const svc = await env.kube.core.readNamespacedService({ name: 'no-endpoints', namespace: env.workloadNs });
       const clusterIP = svc.spec!.clusterIP!;
       // 8 requests at once: each waits for wget's timeout (kube-proxy drops them), together 2 s
-      return holdFrom(env, [env.probes[0]], names(env.nginx), [], { url: `http://${clusterIP}:${port}/whoami`, what: `no-endpoints ${clusterIP}:${port}`, requests: 8, parallel: 8 });
+      return holdFrom(env, [env.probes[0]], names(env.nginx), [], {
+        url: `http://${clusterIP}:${port}/whoami`,
+        what: `no-endpoints ${clusterIP}:${port}`,
+        requests: 8,
+        parallel: 8,
+      });
     },
     verify: (o) => {
       const [[ask, out]] = o.gathered as Array<[HoldAsk, ProbeOutput | Error]>;
       // every request unanswered: the tally's counts, not the message text
       return mustFail({ from: label(ask.from), to: ask.to.what }, () => verifyHold('service.from-pods', ask, out).failure, {
-        check: 'service.from-pods', from: label(ask.from), to: ask.to.what, seen: new RegExp(`^0 of ${ask.expect.requests} answered by a wanted pod \\(no answer\\); ${ask.expect.requests} unanswered \\(`),
+        check: 'service.from-pods',
+        from: label(ask.from),
+        to: ask.to.what,
+        seen: new RegExp(`^0 of ${ask.expect.requests} answered by a wanted pod \\(no answer\\); ${ask.expect.requests} unanswered \\(`),
       });
     },
   },
@@ -521,7 +650,13 @@ export const SERVICE_CHECKS: CheckDef[] = [
     verify: (o) => {
       const v = o.env.nodeViews[0];
       const nodeIP = o.env.facts.nodes.find((n) => n.name === v.node)!.internalIP;
-      return mustFail({ from: label(v), to: nodeIP }, () => verifyNotHeld('service.virtual-ip', label(v), nodeIP, o.out(v, 'addrs').output), { check: 'service.virtual-ip', from: label(v), to: nodeIP, expected: 'no interface to hold the address', seen: /^held by \S+/ });
+      return mustFail({ from: label(v), to: nodeIP }, () => verifyNotHeld('service.virtual-ip', label(v), nodeIP, o.out(v, 'addrs').output), {
+        check: 'service.virtual-ip',
+        from: label(v),
+        to: nodeIP,
+        expected: 'no interface to hold the address',
+        seen: /^held by \S+/,
+      });
     },
   },
   ...changeChecks('replaced', 'after both pods are replaced', '2 new'),
@@ -555,7 +690,9 @@ export const SERVICE_CHECKS: CheckDef[] = [
       // a node other than the target's (its traffic crosses the node's FORWARD/OUTPUT chains), the other namespace's if it can
       const node = [env.otherProbe, ...env.probes].find((p) => p.node !== tnode)?.node ?? env.probes[0].node;
       const sources = holdSources(env).filter((s) => s.node === node);
-      const pairs = await withFault(nodeAccess(env), node, lossyRules(target.status!.podIP!, `KNC-LOSSY-${env.runId}`.slice(0, 28)), () => holdFrom(env, sources, names(env.nginx), [], { parallel: holdRequests(env.nginx.length) }));
+      const pairs = await withFault(nodeAccess(env), node, lossyRules(target.status!.podIP!, `KNC-LOSSY-${env.runId}`.slice(0, 28)), () =>
+        holdFrom(env, sources, names(env.nginx), [], { parallel: holdRequests(env.nginx.length) }),
+      );
       return { node, target: target.metadata!.name!, targetIP: target.status!.podIP!, pairs };
     },
     verify: (o) => {
@@ -580,13 +717,24 @@ export const SERVICE_CHECKS: CheckDef[] = [
       const { env, phaseData } = ctx;
       const [stale, staleIP] = Object.entries(phaseData.removedIPs as Record<string, string>).find(([, a]) => a)!;
       const node = env.otherProbe.node;
-      const held = await withFault(nodeAccess(env), node, staleRules(ip(env), staleIP), () => convergeThenHold(`service.${phase}.traffic`, ctx, holdSources(env).filter((s) => s.node === node)));
+      const held = await withFault(nodeAccess(env), node, staleRules(ip(env), staleIP), () =>
+        convergeThenHold(
+          `service.${phase}.traffic`,
+          ctx,
+          holdSources(env).filter((s) => s.node === node),
+        ),
+      );
       return { node, stale, staleIP, held };
     },
     verify: (o) => {
       const g = o.gathered as { node: string; stale: string; staleIP: string; held: Held };
       // the unready pod still answers (a stray server); a removed one cannot (unanswered requests)
-      return faultVerdict(`service.${phase}.traffic`, g.held.pairs, g.node, phase === 'not-ready' ? literally(`answered by {${g.stale}}, which must not answer`) : /\d+ unanswered \(/);
+      return faultVerdict(
+        `service.${phase}.traffic`,
+        g.held.pairs,
+        g.node,
+        phase === 'not-ready' ? literally(`answered by {${g.stale}}, which must not answer`) : /\d+ unanswered \(/,
+      );
     },
   })),
 ];
@@ -598,7 +746,12 @@ export const SERVICE_CHECKS: CheckDef[] = [
  */
 function faultVerdict(check: string, pairs: Array<[HoldAsk, ProbeOutput | Error]>, node: string, seen: RegExp) {
   const to = pairs[0]?.[0].to.what ?? 'the ClusterIP';
-  return mustFail({ from: `sources on ${node}`, to }, () => verifyHolds(check, to, pairs), { check, from: new RegExp(` on ${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), to, seen });
+  return mustFail({ from: `sources on ${node}`, to }, () => verifyHolds(check, to, pairs), {
+    check,
+    from: new RegExp(` on ${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    to,
+    seen,
+  });
 }
 
 /** A fault on a node: iptables steps, each with the step that undoes it. */
@@ -615,14 +768,56 @@ function lossyRules(podIP: string, chain: string): Fault {
   const back = ['-s', `${podIP}/32`, '-p', 'tcp', '--sport', '80', '-m', 'connmark', '--mark', '0x100000/0x100000', '-j', 'DROP'];
   return [
     { add: ['-N', chain], undo: ['-X', chain] },
-    { add: ['-A', chain, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'statistic', '--mode', 'random', '--probability', '0.3', '-j', 'CONNMARK', '--set-xmark', '0x100000/0x100000'], undo: ['-F', chain] },
-    ...[['FORWARD', to], ['OUTPUT', to], ['FORWARD', back], ['INPUT', back]].map(([c, r]) => ({ add: ['-I', c as string, '1', ...(r as string[])], undo: ['-D', c as string, ...(r as string[])] })),
+    {
+      add: [
+        '-A',
+        chain,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'NEW',
+        '-m',
+        'statistic',
+        '--mode',
+        'random',
+        '--probability',
+        '0.3',
+        '-j',
+        'CONNMARK',
+        '--set-xmark',
+        '0x100000/0x100000',
+      ],
+      undo: ['-F', chain],
+    },
+    ...[
+      ['FORWARD', to],
+      ['OUTPUT', to],
+      ['FORWARD', back],
+      ['INPUT', back],
+    ].map(([c, r]) => ({ add: ['-I', c as string, '1', ...(r as string[])], undo: ['-D', c as string, ...(r as string[])] })),
   ];
 }
 
 /** Half of the node's new connections to the ClusterIP DNATed to a pod the Service no longer has, ahead of kube-proxy's rules. */
 function staleRules(clusterIP: string, podIP: string): Fault {
-  const rule = ['-d', `${clusterIP}/32`, '-p', 'tcp', '--dport', '80', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-j', 'DNAT', '--to-destination', `${podIP}:80`];
+  const rule = [
+    '-d',
+    `${clusterIP}/32`,
+    '-p',
+    'tcp',
+    '--dport',
+    '80',
+    '-m',
+    'statistic',
+    '--mode',
+    'random',
+    '--probability',
+    '0.5',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `${podIP}:80`,
+  ];
   return ['PREROUTING', 'OUTPUT'].map((c) => ({ add: ['-t', 'nat', '-I', c, '1', ...rule], undo: ['-t', 'nat', '-D', c, ...rule] }));
 }
 
@@ -644,7 +839,11 @@ async function withFault<T>(nodes: NodeAccess, node: string, fault: Fault, body:
     return await body();
   } finally {
     if (made > 0) {
-      const undo = fault.slice(0, made).reverse().map((step) => `${q(step.undo)} || echo "KNC left ${shq(step.undo.join(' '))}"`).join('\n');
+      const undo = fault
+        .slice(0, made)
+        .reverse()
+        .map((step) => `${q(step.undo)} || echo "KNC left ${shq(step.undo.join(' '))}"`)
+        .join('\n');
       const r = await nodes.exec(node, ['sh', '-c', undo]);
       const left = [...r.stdout.matchAll(/^KNC left (.*)$/gm)].map((m) => m[1]);
       // eslint-disable-next-line no-unsafe-finally -- a fault left on a node must fail the run, whatever the body's outcome

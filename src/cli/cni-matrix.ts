@@ -25,7 +25,10 @@ export interface MatrixColumn {
 
 /** The built-in CNIs: manifests/cni/<name>.yaml. */
 export function builtInCnis(root = ROOT): string[] {
-  return readdirSync(path.join(root, 'manifests', 'cni')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(path.join(root, 'manifests', 'cni'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 /** One cell: what happened to a check on one CNI. */
@@ -41,8 +44,12 @@ const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 export function matrixMarkdown(cols: MatrixColumn[], when: string, command: string): string {
   const head = `| check | ${cols.map((c) => c.cni).join(' | ')} |`;
   const rule = `|---|${cols.map(() => '---').join('|')}|`;
-  const rows = CATALOGUE.map((def) => `| \`${def.id}\` ${def.title.replace(/\|/g, '\\|')} | ${cols.map((c) => (c.error ? 'cluster did not come up' : cell(c.result?.records.find((r) => r.id === def.id)))).join(' | ')} |`);
-  const sum = (c: MatrixColumn) => (c.result ? `${c.result.summary.passed} pass / ${c.result.summary.failed} fail / ${c.result.summary.skipped} skipped` : c.error ?? '');
+  const rows = CATALOGUE.map(
+    (def) =>
+      `| \`${def.id}\` ${def.title.replace(/\|/g, '\\|')} | ${cols.map((c) => (c.error ? 'cluster did not come up' : cell(c.result?.records.find((r) => r.id === def.id)))).join(' | ')} |`,
+  );
+  const sum = (c: MatrixColumn) =>
+    c.result ? `${c.result.summary.passed} pass / ${c.result.summary.failed} fail / ${c.result.summary.skipped} skipped` : (c.error ?? '');
   return [
     '# CNI matrix',
     '',
@@ -68,7 +75,11 @@ export function matrixMarkdown(cols: MatrixColumn[], when: string, command: stri
   ].join('\n');
 }
 
-export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; reportDir: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function cniMatrixCommand(
+  opts: { cnis?: string[]; out: string; reportDir: string },
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const cnis = opts.cnis?.length ? opts.cnis : builtInCnis();
   const cols: MatrixColumn[] = [];
   for (const cni of cnis) {
@@ -81,7 +92,10 @@ export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; rep
       const clusterUpMs = Date.now() - t0;
       io.out(`cni-matrix: ${cni}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
       const t1 = Date.now();
-      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))], { phases: PHASES, settings: runSettings(env) });
+      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))], {
+        phases: PHASES,
+        settings: runSettings(env),
+      });
       cols.push({ cni, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
       io.out(`cni-matrix: ${cni}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
     } catch (err) {
@@ -91,7 +105,11 @@ export async function cniMatrixCommand(opts: { cnis?: string[]; out: string; rep
       await kindDown({}, clusterEnv).catch((err: Error) => io.err(`cni-matrix: deleting ${cluster} failed: ${err.message}`));
     }
   }
-  const md = matrixMarkdown(cols, new Date().toISOString().slice(0, 10), `kube-netcheck cni-matrix${opts.cnis?.length ? ` --cni ${opts.cnis.join(',')}` : ''}   # or: make cni-matrix`);
+  const md = matrixMarkdown(
+    cols,
+    new Date().toISOString().slice(0, 10),
+    `kube-netcheck cni-matrix${opts.cnis?.length ? ` --cni ${opts.cnis.join(',')}` : ''}   # or: make cni-matrix`,
+  );
   writeFileSync(opts.out, md);
   io.out(`cni-matrix: written ${opts.out}`);
   return cols.some((c) => c.error) ? EXIT.ENV : EXIT.OK;

@@ -39,22 +39,32 @@ export function summaryLines(r: ConformanceResult): string[] {
       ? `FAIL ${t.name} (${secs(t.durationMs)})${t.message ? `: ${t.message}` : ''}`
       : `${t.status === 'passed' ? 'PASS' : 'SKIP'} ${t.name} (${secs(t.durationMs)})`,
   );
-  lines.push(`upstream conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${r.tests.length} in ${secs(r.wallMs)}; JUnit ${r.junitPath}`);
+  lines.push(
+    `upstream conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped of ${r.tests.length} in ${secs(r.wallMs)}; JUnit ${r.junitPath}`,
+  );
   return lines;
 }
 
 export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  for (const [flag, re] of [['--focus', flags.focus], ['--skip', flags.skip]] as const) {
+  for (const [flag, re] of [
+    ['--focus', flags.focus],
+    ['--skip', flags.skip],
+  ] as const) {
     if (re === undefined) continue;
     if (!re.trim()) throw new UsageError(`${flag} needs a regex`, 'conformance');
   }
-  for (const [flag, d] of [['--spec-timeout', flags.specTimeout], ['--timeout', flags.timeout]] as const) {
+  for (const [flag, d] of [
+    ['--spec-timeout', flags.specTimeout],
+    ['--timeout', flags.timeout],
+  ] as const) {
     if (d !== undefined && !/^(\d+[hms])+$|^\d+$/.test(d)) throw new UsageError(`${flag} '${d}' is not a duration like 90s, 5m or 1h`, 'conformance');
   }
   const { kubeconfig, context } = conformanceCluster(flags, env);
   const reportDir = path.resolve(flags.reportDir ?? path.join(root ?? process.cwd(), 'reports', 'conformance'));
   io.out(`cluster: kubeconfig ${kubeconfig}${context ? `, context ${context}` : ''}`);
-  io.out(`upstream [sig-network] [Conformance] tests${flags.focus ? `, focus ${flags.focus}` : ''}${flags.skip ? `, skip ${flags.skip}` : ''}; reports in ${reportDir}`);
+  io.out(
+    `upstream [sig-network] [Conformance] tests${flags.focus ? `, focus ${flags.focus}` : ''}${flags.skip ? `, skip ${flags.skip}` : ''}; reports in ${reportDir}`,
+  );
   let result: ConformanceResult;
   try {
     result = await runConformance({

@@ -4,7 +4,8 @@ import { UsageError } from './io.js';
 import { CHECK_TYPES } from '../grade/lab.js';
 import { parsePassMark } from '../grade/score.js';
 
-export const GRADE_SYNOPSIS = 'kube-netcheck grade [--lab L] (--namespace NS [--verify | --json FILE|-] | --namespaces GLOB[,GLOB] | --selector SEL) [--out DIR] [--pass-mark PCT] [--kubeconfig FILE] [--context NAME]';
+export const GRADE_SYNOPSIS =
+  'kube-netcheck grade [--lab L] (--namespace NS [--verify | --json FILE|-] | --namespaces GLOB[,GLOB] | --selector SEL) [--out DIR] [--pass-mark PCT] [--kubeconfig FILE] [--context NAME]';
 
 export const GRADE_OPTIONS = {
   lab: { type: 'string' },
@@ -51,7 +52,9 @@ Options:
   -h, --help           this help
 
 Check types a lab can use (type: …):
-${Object.entries(CHECK_TYPES).map(([c, s]) => `  ${c.padEnd(17)}${s}`).join('\n')}
+${Object.entries(CHECK_TYPES)
+  .map(([c, s]) => `  ${c.padEnd(17)}${s}`)
+  .join('\n')}
 
 Environment: KNC_PROBE_IMAGE (the probe pods' image, default kube-netcheck.local/probe:trixie-r1;
 it needs sh, wget, dig, busybox), KNC_API_TIMEOUT_MS.
@@ -79,7 +82,19 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const GLOB = /^[a-z0-9*?]([-a-z0-9*?]{0,62})$/;
 
 /** Validates parsed options; throws UsageError('…', 'grade'). */
-export function gradeFlags(v: { lab?: string; rubric?: string; namespace?: string; namespaces?: string; selector?: string; out?: string; verify?: boolean; kubeconfig?: string; context?: string; json?: string; 'pass-mark'?: string }): GradeFlags {
+export function gradeFlags(v: {
+  lab?: string;
+  rubric?: string;
+  namespace?: string;
+  namespaces?: string;
+  selector?: string;
+  out?: string;
+  verify?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  json?: string;
+  'pass-mark'?: string;
+}): GradeFlags {
   const nonEmpty = (x: string | undefined, flag: string) => {
     if (x === '') throw new UsageError(`${flag} needs a value`, 'grade');
     return x;
@@ -88,14 +103,20 @@ export function gradeFlags(v: { lab?: string; rubric?: string; namespace?: strin
   if (modes === 0) throw new UsageError('missing --namespace NS (one student) or --namespaces GLOB / --selector SEL (a class)', 'grade');
   if (modes > 1) throw new UsageError('--namespace, --namespaces and --selector exclude each other', 'grade');
   if (v.lab !== undefined && v.rubric !== undefined) throw new UsageError('--lab and --rubric are the same option: give one', 'grade');
-  if (v.namespace !== undefined && !NAMESPACE.test(v.namespace)) throw new UsageError(`--namespace ${JSON.stringify(v.namespace)} is not a valid namespace name`, 'grade');
+  if (v.namespace !== undefined && !NAMESPACE.test(v.namespace))
+    throw new UsageError(`--namespace ${JSON.stringify(v.namespace)} is not a valid namespace name`, 'grade');
   let namespaces: string[] | undefined;
   if (v.namespaces !== undefined) {
-    namespaces = v.namespaces.split(',').map((s) => s.trim()).filter(Boolean);
+    namespaces = v.namespaces
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = namespaces.find((g) => !GLOB.test(g));
-    if (!namespaces.length || bad !== undefined) throw new UsageError(`--namespaces ${JSON.stringify(bad ?? v.namespaces)} is not a namespace name or glob (letters, digits, '-', '*', '?')`, 'grade');
+    if (!namespaces.length || bad !== undefined)
+      throw new UsageError(`--namespaces ${JSON.stringify(bad ?? v.namespaces)} is not a namespace name or glob (letters, digits, '-', '*', '?')`, 'grade');
   }
-  if ((v.verify || v.json !== undefined) && v.namespace === undefined) throw new UsageError(`${v.verify ? '--verify' : '--json'} grades one namespace: use it with --namespace NS`, 'grade');
+  if ((v.verify || v.json !== undefined) && v.namespace === undefined)
+    throw new UsageError(`${v.verify ? '--verify' : '--json'} grades one namespace: use it with --namespace NS`, 'grade');
   if (v.verify && v.json !== undefined) throw new UsageError('--verify writes no report: leave out --json', 'grade');
   let passMark: number | undefined;
   if (v['pass-mark'] !== undefined) {
@@ -117,4 +138,10 @@ export function gradeFlags(v: { lab?: string; rubric?: string; namespace?: strin
 }
 
 /** A namespace glob as a regular expression (* any run of characters, ? one). */
-export const globRe = (g: string) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+export const globRe = (g: string) =>
+  new RegExp(
+    `^${g
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );

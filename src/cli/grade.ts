@@ -34,7 +34,17 @@ export function gradePermissions(lab: Lab, classMode: boolean): Permission[] {
   ];
   if (classMode) read.push(can('list', 'namespaces'));
   if (!lab.checks.some((c) => PROBE_TYPES.includes(c.type))) return read;
-  const probe = [can('create', 'namespaces'), can('delete', 'namespaces'), can('list', 'namespaces'), can('create', 'pods'), can('create', 'pods', '', 'exec'), can('deletecollection', 'pods'), can('list', 'nodes'), can('get', 'services'), can('get', 'configmaps')];
+  const probe = [
+    can('create', 'namespaces'),
+    can('delete', 'namespaces'),
+    can('list', 'namespaces'),
+    can('create', 'pods'),
+    can('create', 'pods', '', 'exec'),
+    can('deletecollection', 'pods'),
+    can('list', 'nodes'),
+    can('get', 'services'),
+    can('get', 'configmaps'),
+  ];
   if (lab.checks.some((c) => c.type === 'policy')) probe.push(can('delete', 'pods'), can('create', 'networkpolicies', 'networking.k8s.io'));
   return [...read, ...probe];
 }
@@ -53,7 +63,10 @@ async function requireNamespace(kube: Kube, name: string): Promise<void> {
     await kube.core.readNamespace({ name });
   } catch (err) {
     if ((err as { code?: number }).code === 404) {
-      throw new CliFailure(`NAMESPACE_NOT_FOUND: namespace ${name} does not exist in context ${kube.context} — check the name (kubectl get namespaces)`, EXIT.ENV);
+      throw new CliFailure(
+        `NAMESPACE_NOT_FOUND: namespace ${name} does not exist in context ${kube.context} — check the name (kubectl get namespaces)`,
+        EXIT.ENV,
+      );
     }
     throw err;
   }
@@ -86,7 +99,11 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   let namespaces: string[];
   if (classMode) {
     namespaces = await classNamespaces(kube, flags);
-    if (!namespaces.length) throw new CliFailure(`NO_NAMESPACES: no namespace matches ${flags.selector ? `--selector ${flags.selector}` : `--namespaces ${flags.namespaces!.join(',')}`} in context ${ok.context}`, EXIT.ENV);
+    if (!namespaces.length)
+      throw new CliFailure(
+        `NO_NAMESPACES: no namespace matches ${flags.selector ? `--selector ${flags.selector}` : `--namespaces ${flags.namespaces!.join(',')}`} in context ${ok.context}`,
+        EXIT.ENV,
+      );
     say(`class: ${namespaces.length} namespaces, lab "${lab.id}" (${lab.source})`);
   } else {
     await requireNamespace(kube, flags.namespace!);
@@ -97,7 +114,8 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   const site: { creating?: Promise<unknown> } = {};
   let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
   const interrupted = new Promise<never>((_, reject) => {
-    onSignal = (sig) => reject(new CliFailure(`INTERRUPTED: grading stopped (${sig}); the probe namespace ${probeNamespaceName(runId)} was deleted`, EXIT.INTERRUPTED));
+    onSignal = (sig) =>
+      reject(new CliFailure(`INTERRUPTED: grading stopped (${sig}); the probe namespace ${probeNamespaceName(runId)} was deleted`, EXIT.INTERRUPTED));
   });
   interrupted.catch(() => undefined);
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -118,7 +136,9 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
       try {
         await teardownRun(kube, runId, { until: 'stopped', timeoutMs: 60_000 });
       } catch (err) {
-        io.err(`warning: could not delete the probe namespace ${probeNamespaceName(runId)}: ${(err as Error).message.split('\n')[0]} — \`kube-netcheck cleanup\` deletes it`);
+        io.err(
+          `warning: could not delete the probe namespace ${probeNamespaceName(runId)}: ${(err as Error).message.split('\n')[0]} — \`kube-netcheck cleanup\` deletes it`,
+        );
       }
     }
     for (const s of signals) process.off(s, onSignal!);
@@ -131,7 +151,14 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
       return s.result?.passed ? EXIT.OK : EXIT.CHECK_FAILED;
     }
     if (s.error) throw new CliFailure(`NAMESPACE_UNREADABLE: ${s.error}`, EXIT.ENV);
-    const ctx = { namespace: s.namespace, lab, context: ok.context, probeNamespace: cr.probeNamespace, startedAt, durationMs: Date.now() - startedAt.getTime() };
+    const ctx = {
+      namespace: s.namespace,
+      lab,
+      context: ok.context,
+      probeNamespace: cr.probeNamespace,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+    };
     for (const line of formatHuman(s.result!, ctx)) say(line);
     if (flags.json !== undefined) {
       const json = JSON.stringify({ ...toLmsJson(s.result!, ctx), timings: cr.timings }, null, 2);
@@ -147,14 +174,20 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   const width = Math.max(...cr.students.map((s) => s.namespace.length));
   for (const s of cr.students) {
     if (s.error) say(`${s.namespace.padEnd(width)}  not graded: ${s.error}`);
-    else say(`${s.namespace.padEnd(width)}  ${String(s.result!.score).padStart(5)}/${s.result!.total} (${displayPercent(s.result!.percent).toFixed(1)}%)  ${s.result!.passed ? 'PASSED' : 'NOT PASSED'}${s.result!.failed.length ? `  failed: ${s.result!.failed.join(', ')}` : ''}`);
+    else
+      say(
+        `${s.namespace.padEnd(width)}  ${String(s.result!.score).padStart(5)}/${s.result!.total} (${displayPercent(s.result!.percent).toFixed(1)}%)  ${s.result!.passed ? 'PASSED' : 'NOT PASSED'}${s.result!.failed.length ? `  failed: ${s.result!.failed.join(', ')}` : ''}`,
+      );
   }
   const dir = path.resolve(flags.out);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'gradebook.csv'), gradeBookCsv(lab, cr));
   writeFileSync(path.join(dir, 'gradebook.json'), `${JSON.stringify(gradeBookJson(lab, cr, { context: ok.context, startedAt }), null, 2)}\n`);
   const graded = cr.students.filter((s) => s.result);
-  if (cr.policyEnforced && !cr.policyEnforced.enforced) say(`policy checks not judged: NetworkPolicy is not enforced on this cluster (${cr.policyEnforced.detail})`);
-  say(`graded ${graded.length} of ${cr.students.length} namespaces in ${(cr.timings.totalMs / 1000).toFixed(1)}s (read ${cr.timings.readMs}ms, probes ${cr.timings.probesMs ?? 0}ms); passed ${graded.filter((s) => s.result!.passed).length}; grade book: ${path.join(dir, 'gradebook.csv')}, ${path.join(dir, 'gradebook.json')}`);
+  if (cr.policyEnforced && !cr.policyEnforced.enforced)
+    say(`policy checks not judged: NetworkPolicy is not enforced on this cluster (${cr.policyEnforced.detail})`);
+  say(
+    `graded ${graded.length} of ${cr.students.length} namespaces in ${(cr.timings.totalMs / 1000).toFixed(1)}s (read ${cr.timings.readMs}ms, probes ${cr.timings.probesMs ?? 0}ms); passed ${graded.filter((s) => s.result!.passed).length}; grade book: ${path.join(dir, 'gradebook.csv')}, ${path.join(dir, 'gradebook.json')}`,
+  );
   return graded.length === cr.students.length && graded.every((s) => s.result!.passed) ? EXIT.OK : EXIT.CHECK_FAILED;
 }

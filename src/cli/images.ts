@@ -24,7 +24,10 @@ export async function listImages(registry?: string, env: NodeJS.ProcessEnv = pro
   const lines: Array<[string, string]> = [
     ['run (public default, on clusters kube-netcheck did not build)', DEFAULT_IMAGES.nginx],
     ['run (public default, on clusters kube-netcheck did not build)', DEFAULT_IMAGES.probe],
-    ...res.stdout.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]),
+    ...res.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string]),
   ];
   const byImage = new Map<string, ImageUse>();
   for (const [use, source] of lines) {
@@ -40,6 +43,9 @@ export async function imagesCommand(flags: { registry?: string }, io: Io): Promi
   const list = await listImages(flags.registry);
   const width = Math.max(...list.map((e) => e.image.length));
   for (const e of list) io.out(`${e.image.padEnd(width)}  ${e.source ? `(from ${e.source}) ` : ''}${e.uses.join('; ')}`);
-  if (flags.registry) io.out(`(${list.length} images; copy each from its source into ${flags.registry}: run, grade and conformance then ask for these names with --registry ${flags.registry} or KNC_REGISTRY)`);
+  if (flags.registry)
+    io.out(
+      `(${list.length} images; copy each from its source into ${flags.registry}: run, grade and conformance then ask for these names with --registry ${flags.registry} or KNC_REGISTRY)`,
+    );
   return EXIT.OK;
 }

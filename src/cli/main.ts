@@ -20,7 +20,8 @@ const SYNOPSIS: Record<string, string> = {
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
   'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--out FILE] [--report-dir DIR]',
-  conformance: 'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate]',
+  conformance:
+    'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate]',
 };
 
 const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
@@ -248,25 +249,35 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const { values: v } = parse('run', { args: rest, options: RUN_OPTIONS, strict: true });
       if (v.help) return (io.out(HELP.run), EXIT.OK);
       const { runCommand } = await import('./run.js');
-      return runCommand({
-        kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'run'),
-        context: nonEmpty(v.context, '--context', 'run'),
-        keep: v.keep ?? false,
-        reportDir: nonEmpty(v['report-dir'], '--report-dir', 'run'),
-        nginxImage: nonEmpty(v['nginx-image'], '--nginx-image', 'run'),
-        probeImage: nonEmpty(v['probe-image'], '--probe-image', 'run'),
-        nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
-        ...clusterChoice(v, 'run'),
-        maxNodes: maxNodes(v['max-nodes']),
-        registry: registryFlag(v.registry, 'run'),
-        only: splitTerms(v.only),
-        skip: splitTerms(v.skip),
-      }, io);
+      return runCommand(
+        {
+          kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'run'),
+          context: nonEmpty(v.context, '--context', 'run'),
+          keep: v.keep ?? false,
+          reportDir: nonEmpty(v['report-dir'], '--report-dir', 'run'),
+          nginxImage: nonEmpty(v['nginx-image'], '--nginx-image', 'run'),
+          probeImage: nonEmpty(v['probe-image'], '--probe-image', 'run'),
+          nodeImage: nonEmpty(v['node-image'], '--node-image', 'run'),
+          ...clusterChoice(v, 'run'),
+          maxNodes: maxNodes(v['max-nodes']),
+          registry: registryFlag(v.registry, 'run'),
+          only: splitTerms(v.only),
+          skip: splitTerms(v.skip),
+        },
+        io,
+      );
     }
     case 'cluster': {
       const { values: v, positionals } = parse('cluster', {
         args: rest,
-        options: { help: CLUSTER_OPTIONS.help, cni: RUN_OPTIONS.cni, 'cni-manifest': RUN_OPTIONS['cni-manifest'], shape: RUN_OPTIONS.shape, 'ip-family': RUN_OPTIONS['ip-family'], 'node-image': RUN_OPTIONS['node-image'] },
+        options: {
+          help: CLUSTER_OPTIONS.help,
+          cni: RUN_OPTIONS.cni,
+          'cni-manifest': RUN_OPTIONS['cni-manifest'],
+          shape: RUN_OPTIONS.shape,
+          'ip-family': RUN_OPTIONS['ip-family'],
+          'node-image': RUN_OPTIONS['node-image'],
+        },
         strict: true,
         allowPositionals: true,
       });
@@ -296,7 +307,11 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return imagesCommand({ registry: registryFlag(v.registry, 'images') ?? (process.env.KNC_REGISTRY || undefined) }, io);
     }
     case 'cni-matrix': {
-      const { values: v } = parse('cni-matrix', { args: rest, options: { help: CLUSTER_OPTIONS.help, cni: { type: 'string', multiple: true }, out: { type: 'string' }, 'report-dir': { type: 'string' } }, strict: true });
+      const { values: v } = parse('cni-matrix', {
+        args: rest,
+        options: { help: CLUSTER_OPTIONS.help, cni: { type: 'string', multiple: true }, out: { type: 'string' }, 'report-dir': { type: 'string' } },
+        strict: true,
+      });
       if (v.help) return (io.out(HELP['cni-matrix']), EXIT.OK);
       const [{ cniMatrixCommand, builtInCnis }, { requireDocker }] = await Promise.all([import('./cni-matrix.js'), import('./docker.js')]);
       const cnis = splitTerms(v.cni);
@@ -304,31 +319,53 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const unknown = cnis.filter((c) => !known.includes(c));
       if (unknown.length) throw new UsageError(`--cni ${quote(unknown[0])}: not a built-in CNI (${known.join(', ')})`, 'cni-matrix');
       await requireDocker();
-      return cniMatrixCommand({ cnis, out: nonEmpty(v.out, '--out', 'cni-matrix') ?? 'docs/cni-matrix.md', reportDir: nonEmpty(v['report-dir'], '--report-dir', 'cni-matrix') ?? 'reports/cni-matrix' }, io);
+      return cniMatrixCommand(
+        {
+          cnis,
+          out: nonEmpty(v.out, '--out', 'cni-matrix') ?? 'docs/cni-matrix.md',
+          reportDir: nonEmpty(v['report-dir'], '--report-dir', 'cni-matrix') ?? 'reports/cni-matrix',
+        },
+        io,
+      );
     }
     case 'conformance': {
       const { values: v } = parse('conformance', {
         args: rest,
-        options: { ...CLUSTER_OPTIONS, focus: { type: 'string' }, skip: { type: 'string' }, 'report-dir': { type: 'string' }, 'spec-timeout': { type: 'string' }, timeout: { type: 'string' }, isolate: { type: 'boolean' } },
+        options: {
+          ...CLUSTER_OPTIONS,
+          focus: { type: 'string' },
+          skip: { type: 'string' },
+          'report-dir': { type: 'string' },
+          'spec-timeout': { type: 'string' },
+          timeout: { type: 'string' },
+          isolate: { type: 'boolean' },
+        },
         strict: true,
       });
       if (v.help) return (io.out(HELP.conformance), EXIT.OK);
-      const [{ conformanceCommand }, { addSection }, path] = await Promise.all([import('./conformance.js'), import('../report/reporter.js'), import('node:path')]);
+      const [{ conformanceCommand }, { addSection }, path] = await Promise.all([
+        import('./conformance.js'),
+        import('../report/reporter.js'),
+        import('node:path'),
+      ]);
       const dir = path.resolve(nonEmpty(v['report-dir'], '--report-dir', 'conformance') ?? 'reports');
-      return conformanceCommand({
-        kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'conformance'),
-        context: nonEmpty(v.context, '--context', 'conformance'),
-        focus: v.focus,
-        skip: v.skip,
-        reportDir: path.join(dir, 'conformance'),
-        specTimeout: v['spec-timeout'],
-        timeout: nonEmpty(v.timeout, '--timeout', 'conformance'),
-        isolate: v.isolate,
-        onResult: (r) => {
-          addSection(dir, 'conformance', r);
-          io.out(`reports: upstream conformance section added to ${path.join(dir, 'results.json')}, summary.md, report.html`);
+      return conformanceCommand(
+        {
+          kubeconfig: nonEmpty(v.kubeconfig, '--kubeconfig', 'conformance'),
+          context: nonEmpty(v.context, '--context', 'conformance'),
+          focus: v.focus,
+          skip: v.skip,
+          reportDir: path.join(dir, 'conformance'),
+          specTimeout: v['spec-timeout'],
+          timeout: nonEmpty(v.timeout, '--timeout', 'conformance'),
+          isolate: v.isolate,
+          onResult: (r) => {
+            addSection(dir, 'conformance', r);
+            io.out(`reports: upstream conformance section added to ${path.join(dir, 'results.json')}, summary.md, report.html`);
+          },
         },
-      }, io);
+        io,
+      );
     }
     default:
       throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);

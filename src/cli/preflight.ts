@@ -57,14 +57,9 @@ export const RUN_PERMISSIONS: Permission[] = [
 ];
 
 /** What `cleanup` does. */
-export const CLEANUP_PERMISSIONS: Permission[] = [
-  can('list', 'namespaces'),
-  can('delete', 'namespaces'),
-  can('deletecollection', 'pods'),
-];
+export const CLEANUP_PERMISSIONS: Permission[] = [can('list', 'namespaces'), can('delete', 'namespaces'), can('deletecollection', 'pods')];
 
-export const describePermission = (p: Permission) =>
-  `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
+export const describePermission = (p: Permission) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
 
 export interface ClusterOk {
   kc: KubeConfig;
@@ -84,8 +79,7 @@ export function apiTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 async function timed<T>(what: string, ms: number, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   const expired = new Promise<never>((_, reject) =>
-    ac.signal.addEventListener('abort', () =>
-      reject(Object.assign(new Error(`${what} did not answer within ${ms}ms`), { name: 'TimeoutError' }))),
+    ac.signal.addEventListener('abort', () => reject(Object.assign(new Error(`${what} did not answer within ${ms}ms`), { name: 'TimeoutError' }))),
   );
   const timer = setTimeout(() => ac.abort(), ms);
   const middleware: ObservableMiddleware = {
@@ -103,10 +97,13 @@ async function timed<T>(what: string, ms: number, call: (options: ConfigurationO
 /** Every permission the context lacks (SelfSubjectAccessReview, cluster-wide). */
 async function missingPermissions(kc: KubeConfig, perms: Permission[], ms: number): Promise<Permission[]> {
   const authz = kc.makeApiClient(AuthorizationV1Api);
-  const allowed = await Promise.all(perms.map((p) =>
-    timed(`SelfSubjectAccessReview (${describePermission(p)})`, ms, (options) =>
-      authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { ...p } } } }, options))
-      .then((r) => r.status?.allowed === true)));
+  const allowed = await Promise.all(
+    perms.map((p) =>
+      timed(`SelfSubjectAccessReview (${describePermission(p)})`, ms, (options) =>
+        authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { ...p } } } }, options),
+      ).then((r) => r.status?.allowed === true),
+    ),
+  );
   return perms.filter((_, i) => !allowed[i]);
 }
 

@@ -13,7 +13,13 @@ export function interactive(stream: ProgressStream, env: NodeJS.ProcessEnv = pro
 }
 
 /** Awaits `work`, showing "<spinner> what 1.2s" meanwhile and "✓ what 1.4s" / "✗ what" after. */
-export async function waitWith<T>(what: string, work: Promise<T>, stream: ProgressStream = process.stderr, env: NodeJS.ProcessEnv = process.env, intervalMs = 100): Promise<T> {
+export async function waitWith<T>(
+  what: string,
+  work: Promise<T>,
+  stream: ProgressStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+  intervalMs = 100,
+): Promise<T> {
   if (!interactive(stream, env)) return work;
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;

@@ -45,7 +45,9 @@ export async function connection(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
     },
     beforeManaged: async () => {
       await waitWith('checking the Docker engine', requireDocker());
-      io.out(`cluster: the kind cluster kube-netcheck manages (created or reused now${flags.keep ? ', kept afterwards' : ', deleted after the run; --keep keeps it'})`);
+      io.out(
+        `cluster: the kind cluster kube-netcheck manages (created or reused now${flags.keep ? ', kept afterwards' : ', deleted after the run; --keep keeps it'})`,
+      );
     },
   }).catch((err: Error) => {
     if (err instanceof ClusterRefused) throw new CliFailure(`CLUSTER_NOT_REUSABLE: ${err.message}`);
@@ -58,7 +60,11 @@ export async function connection(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
   } else {
     const named = userTarget(flags, env)!;
     for (const k of t.defaulted ?? []) {
-      io.out(t.images[k] === named.images[k] ? `images: ${k} ${t.images[k]} (the public default; --${k}-image to choose)` : `images: ${k} ${t.images[k]} (already on every node, nothing pulled; --${k}-image to choose)`);
+      io.out(
+        t.images[k] === named.images[k]
+          ? `images: ${k} ${t.images[k]} (the public default; --${k}-image to choose)`
+          : `images: ${k} ${t.images[k]} (already on every node, nothing pulled; --${k}-image to choose)`,
+      );
     }
   }
   return r.conn;

@@ -60,7 +60,13 @@ interface KubeadmNetworking {
   dnsDomain?: string;
 }
 
-const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const split = (s?: string) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 const quiet = <T>(p: Promise<T>) => p.catch(() => undefined);
 
 async function kubeadmNetworking(kube: Kube): Promise<KubeadmNetworking> {
@@ -149,7 +155,9 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
     },
     dnsServiceIP: dns.spec?.clusterIP ?? '',
     dnsServiceIPs: dns.spec?.clusterIPs ?? (dns.spec?.clusterIP ? [dns.spec.clusterIP] : []),
-    dnsSelector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(','),
+    dnsSelector: Object.entries(sel)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
     kubeProxy: (daemonSets?.items ?? []).some((d) => d.metadata?.name === 'kube-proxy'),
     daemonSets: (daemonSets?.items ?? [])
       .filter((d) => d.metadata?.name !== 'kube-proxy')
@@ -169,7 +177,7 @@ export function clusterDnsServers(f: Pick<ClusterFacts, 'dnsServiceIP' | 'podNam
 type FamilyFacts = Pick<ClusterFacts, 'podSubnets' | 'serviceSubnets' | 'nodes'> & Partial<Pick<ClusterFacts, 'dnsServiceIP' | 'dnsServiceIPs'>>;
 
 /** The node addresses of a node (every InternalIP; older facts: the one). */
-export const nodeAddresses = (n: NodeFacts): string[] => n.internalIPs?.length ? n.internalIPs : n.internalIP ? [n.internalIP] : [];
+export const nodeAddresses = (n: NodeFacts): string[] => (n.internalIPs?.length ? n.internalIPs : n.internalIP ? [n.internalIP] : []);
 
 /**
  * The primary family: the first service range's (the API server's first --service-cluster-ip-range
@@ -207,7 +215,14 @@ export function familyMissing(f: FamilyFacts, family: IPFamily): string | undefi
 
 /** The cluster's ranges of one family. */
 export function rangesOf(f: Pick<ClusterFacts, 'podSubnets' | 'serviceSubnets'>, family: IPFamily): { pod: string[]; service: string[] } {
-  const of = (rs: string[]) => rs.filter((r) => { try { return cidrFamily(r) === family; } catch { return false; } });
+  const of = (rs: string[]) =>
+    rs.filter((r) => {
+      try {
+        return cidrFamily(r) === family;
+      } catch {
+        return false;
+      }
+    });
   return { pod: of(f.podSubnets), service: of(f.serviceSubnets) };
 }
 

@@ -50,7 +50,11 @@ export function scriptEnv(o: KindOptions, env: NodeJS.ProcessEnv): NodeJS.Proces
 
 export class KindError extends Error {
   override readonly name = 'KindError';
-  constructor(readonly script: string, readonly exitCode: number | string | undefined, readonly tail: string) {
+  constructor(
+    readonly script: string,
+    readonly exitCode: number | string | undefined,
+    readonly tail: string,
+  ) {
     super(`${script} exited ${exitCode}${tail ? `: ${tail}` : ''}`);
   }
 }
@@ -123,7 +127,13 @@ export function planManaged(o: KindOptions, env: NodeJS.ProcessEnv, found: Found
   if (found.notRunning.length) return { action: 'refuse', why: `node ${found.notRunning.join(', ')} not running` };
   if (!found.identity) return { action: 'refuse', why: 'its control-plane node does not say what it is' };
   if (found.identity.pending) return { action: 'refuse', why: `its CNI (${found.identity.cni}) install never finished` };
-  return { action: 'reuse', cni: found.identity.cni, shape: found.identity.shape, ipFamily: found.identity.ipFamily, why: 'no CNI or shape named: the cluster as it is' };
+  return {
+    action: 'reuse',
+    cni: found.identity.cni,
+    shape: found.identity.shape,
+    ipFamily: found.identity.ipFamily,
+    why: 'no CNI or shape named: the cluster as it is',
+  };
 }
 
 /** Reads an identity line "[pending ]shape=S cni=C [family=ipv6|dual] config=… [cni-key=…]" (undefined when it is none; no family: ipv4). */
@@ -140,11 +150,25 @@ export const clusterName = (env: NodeJS.ProcessEnv) => env.KNC_CLUSTER || 'kube-
 /** The managed cluster's node containers and recorded identity (docker; no change to anything). */
 export async function inspectManaged(env: NodeJS.ProcessEnv): Promise<FoundCluster> {
   const name = clusterName(env);
-  const ps = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${name}`, '--format', '{{.Names}}\t{{.State}}\t{{.Label "io.x-k8s.kind.role"}}']);
-  const nodes = ps.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')).map(([n, state, role]) => ({ n, state, role }));
+  const ps = await execa('docker', [
+    'ps',
+    '-a',
+    '--filter',
+    `label=io.x-k8s.kind.cluster=${name}`,
+    '--format',
+    '{{.Names}}\t{{.State}}\t{{.Label "io.x-k8s.kind.role"}}',
+  ]);
+  const nodes = ps.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'))
+    .map(([n, state, role]) => ({ n, state, role }));
   if (!nodes.length) return { exists: false, notRunning: [] };
   const notRunning = nodes.filter((x) => x.state !== 'running').map((x) => `${x.n}: ${x.state}`);
-  const cp = nodes.filter((x) => x.role === 'control-plane' && x.state === 'running').map((x) => x.n).sort()[0];
+  const cp = nodes
+    .filter((x) => x.role === 'control-plane' && x.state === 'running')
+    .map((x) => x.n)
+    .sort()[0];
   if (!cp) return { exists: true, notRunning };
   const rec = await execa('docker', ['exec', cp, 'cat', '/etc/kube-netcheck/cluster'], { reject: false });
   // a cluster from before the record was the default one (as cluster-up.sh reads it)
@@ -163,9 +187,12 @@ export class ClusterRefused extends Error {
 export async function upManaged(o: KindOptions, env: NodeJS.ProcessEnv): Promise<{ cluster: KindCluster; plan: ManagedPlan }> {
   const plan = planManaged(o, env, await inspectManaged(env));
   if (plan.action === 'refuse') {
-    throw new ClusterRefused(`kind cluster ${clusterName(env)} cannot be reused as it is (${plan.why}); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)`);
+    throw new ClusterRefused(
+      `kind cluster ${clusterName(env)} cannot be reused as it is (${plan.why}); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)`,
+    );
   }
-  const cluster = plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape, ipFamily: plan.ipFamily }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
+  const cluster =
+    plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape, ipFamily: plan.ipFamily }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
   return { cluster, plan };
 }
 

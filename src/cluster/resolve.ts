@@ -120,7 +120,10 @@ export async function resolveCluster(flags: TargetFlags, env: NodeJS.ProcessEnv,
   if (user) return { conn: await withNodeImages(connect(user, await hooks.check?.(user))) };
   if (hooks.managed) return { conn: connect(managedTarget(hooks.managed, flags)), managed: { cluster: hooks.managed } };
   await hooks.beforeManaged?.();
-  const { cluster, plan } = await upManaged({ nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, ipFamily: flags.ipFamily, log: hooks.log }, env);
+  const { cluster, plan } = await upManaged(
+    { nodeImage: flags.nodeImage, cni: flags.cni, cniManifest: flags.cniManifest, shape: flags.shape, ipFamily: flags.ipFamily, log: hooks.log },
+    env,
+  );
   return { conn: connect(managedTarget(cluster, flags)), managed: { cluster, plan } };
 }
 
@@ -144,7 +147,18 @@ export function nodeImageNames(nodes: V1Node[]): { names: string[][]; pending: b
  */
 export async function withNodeImages(c: Connection, timeoutMs = 300_000): Promise<Connection> {
   if (!c.target.defaulted?.length) return c;
-  const read = () => c.kube.core.listNode().then((l) => nodeImageNames(l.items), () => ({ names: [] as string[][], pending: false }));
-  const seen = await pollUntil({ what: `cluster up to finish loading kube-netcheck's images (node annotation ${IMAGES_MARKER})`, timeoutMs, intervalMs: 1000, probe: read, done: (r) => !r.pending, describe: () => 'still "loading"' });
+  const read = () =>
+    c.kube.core.listNode().then(
+      (l) => nodeImageNames(l.items),
+      () => ({ names: [] as string[][], pending: false }),
+    );
+  const seen = await pollUntil({
+    what: `cluster up to finish loading kube-netcheck's images (node annotation ${IMAGES_MARKER})`,
+    timeoutMs,
+    intervalMs: 1000,
+    probe: read,
+    done: (r) => !r.pending,
+    describe: () => 'still "loading"',
+  });
   return retarget(c, preferNodeImages(c.target, seen.names));
 }

@@ -53,7 +53,12 @@ const DEFAULT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export function readSelected(reportDir: string): Set<string> | undefined {
   const file = path.join(reportDir, 'selected.txt');
   if (!existsSync(file)) return undefined;
-  return new Set(readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
+  return new Set(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
 }
 
 /** A JUnit file from e2e.test, narrowed to the selected tests when selected.txt is next to it. */
@@ -75,7 +80,10 @@ export function runShArgs(opts: Omit<ConformanceOptions, 'env'>): string[] {
 
 /** The last "kube-netcheck: …" line run.sh printed, without the prefix. */
 export function setupFailureLine(stderr: string, exitCode: number | undefined): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const own = [...lines].reverse().find((l) => l.startsWith('kube-netcheck: '));
   if (own) return own.slice('kube-netcheck: '.length);
   return `scripts/conformance/run.sh exited ${exitCode ?? 'on a signal'}${lines.length ? `: ${lines[lines.length - 1]}` : ''}`;
@@ -112,6 +120,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   const wallMs = Date.now() - t0;
   if (res.exitCode !== 0 && res.exitCode !== 1) throw new ConformanceSetupError(setupFailureLine(stderrLines.join('\n'), res.exitCode));
   const junitPath = path.join(path.resolve(opts.reportDir), 'junit_01.xml');
-  if (!existsSync(junitPath)) throw new ConformanceSetupError(`e2e.test wrote no JUnit report (${junitPath}); see ${path.join(path.resolve(opts.reportDir), 'e2e.log')}`);
+  if (!existsSync(junitPath))
+    throw new ConformanceSetupError(`e2e.test wrote no JUnit report (${junitPath}); see ${path.join(path.resolve(opts.reportDir), 'e2e.log')}`);
   return { tests: readConformanceJunit(junitPath), wallMs, junitPath };
 }

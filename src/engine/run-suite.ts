@@ -95,7 +95,14 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
   }
 }
 
-async function run(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[], opts: RunOptions, runId: string, until: <T>(p: Promise<T>) => Promise<T>): Promise<RunResult> {
+async function run(
+  conn: Connection,
+  selection: readonly CheckDef[],
+  reporters: Reporter[],
+  opts: RunOptions,
+  runId: string,
+  until: <T>(p: Promise<T>) => Promise<T>,
+): Promise<RunResult> {
   const { target } = conn;
   const settings = opts.settings ?? DEFAULT_SETTINGS;
   if (opts.signal?.aborted) throw new RunInterrupted(`run interrupted (${String(opts.signal.reason ?? 'aborted')})`);
@@ -117,8 +124,19 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
   try {
     const objects = [...new Map(selection.flatMap((c) => c.setupObjects ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o])).values()];
-    env = await until(setupRun(conn, { runId, maxNodes: opts.maxNodes, objects, payload: selection.some((c) => c.layer === 'mtu'), settings, onNamespaces: (names) => opts.onNamespaces?.(runId, names) }));
-    progress(`run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`);
+    env = await until(
+      setupRun(conn, {
+        runId,
+        maxNodes: opts.maxNodes,
+        objects,
+        payload: selection.some((c) => c.layer === 'mtu'),
+        settings,
+        onNamespaces: (names) => opts.onNamespaces?.(runId, names),
+      }),
+    );
+    progress(
+      `run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`,
+    );
   } catch (err) {
     if (err instanceof RunInterrupted) throw err;
     const why = firstLine(err);
@@ -152,10 +170,13 @@ async function run(conn: Connection, selection: readonly CheckDef[], reporters: 
       } else await until(done);
     }
     await waitBesides();
-    for (const c of selection) if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
+    for (const c of selection)
+      if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
     const t1 = Date.now();
     if (!opts.keepNamespaces) {
-      await teardownRun(env.kube, runId, { until: 'stopped' }).catch((err) => progress(`teardown of run ${runId} failed: ${firstLine(err)} (kube-netcheck cleanup deletes what is left)`));
+      await teardownRun(env.kube, runId, { until: 'stopped' }).catch((err) =>
+        progress(`teardown of run ${runId} failed: ${firstLine(err)} (kube-netcheck cleanup deletes what is left)`),
+      );
     }
     timings.teardownMs = Date.now() - t1;
     const final = markNotMeaningful([...records.values()], defs);
@@ -252,7 +273,9 @@ async function runPhase(
   for (const c of applicable) if (c.gather && !c.fault) gathered.set(c.id, gatherOf(c));
   const fan = await fanOut(env.kube, asks, { log: env.settings.verbose ? progress : undefined, concurrency: env.settings.execConcurrency });
   timing.fanoutMs = Date.now() - t1;
-  progress(`phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`);
+  progress(
+    `phase ${phase.name}: ${fan.probes} probes in ${fan.execs} execs, ${timing.fanoutMs}ms${fan.errors.size ? ` (${fan.errors.size} execs failed)` : ''}`,
+  );
   const out = outputsOf(fan, phase.name);
   // verdict time: what the gathers still need after the fan-out, the faults, the verdicts
   const t2 = Date.now();
@@ -275,7 +298,13 @@ async function runPhase(
       o.gathered = g?.value;
       const evidence = await c.verify(o);
       if (evidence === undefined || (Array.isArray(evidence) && evidence.length === 0)) {
-        throw new CheckFailure({ check: c.id, from: c.from, to: c.to, expected: 'positive evidence that the property holds', seen: 'nothing to look at (an empty set of pairs or answers)' });
+        throw new CheckFailure({
+          check: c.id,
+          from: c.from,
+          to: c.to,
+          expected: 'positive evidence that the property holds',
+          seen: 'nothing to look at (an empty set of pairs or answers)',
+        });
       }
       emit(record(c, 'passed', took(), { evidence }));
     } catch (err) {

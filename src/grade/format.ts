@@ -34,11 +34,25 @@ export function formatHuman(r: GradeResult, c: GradeContext): string[] {
   }
   const verdict = r.passed ? 'PASSED' : 'NOT PASSED';
   const nj = r.notJudged.length ? `; not judged on this cluster (left out of the total): ${r.notJudged.join(', ')}` : '';
-  lines.push(`score: ${num(r.score)}/${num(r.total)} (${displayPercent(r.percent).toFixed(1)}%), pass mark ${num(r.passMark)}%: ${verdict}${r.failed.length ? `; failed: ${r.failed.join(', ')}` : ''}${nj}`);
+  lines.push(
+    `score: ${num(r.score)}/${num(r.total)} (${displayPercent(r.percent).toFixed(1)}%), pass mark ${num(r.passMark)}%: ${verdict}${r.failed.length ? `; failed: ${r.failed.join(', ')}` : ''}${nj}`,
+  );
   return lines;
 }
 
-const itemJson = (i: ItemResult) => ({ id: i.id, task: i.task, type: i.type, weight: i.weight, score: i.score, status: i.status, passed: i.passed, counted: i.counted, description: i.description, hint: i.hint, detail: i.detail });
+const itemJson = (i: ItemResult) => ({
+  id: i.id,
+  task: i.task,
+  type: i.type,
+  weight: i.weight,
+  score: i.score,
+  status: i.status,
+  passed: i.passed,
+  counted: i.counted,
+  description: i.description,
+  hint: i.hint,
+  detail: i.detail,
+});
 
 /** The JSON an LMS reads for one student (schema "kube-netcheck/grade", version 2). */
 export function toLmsJson(r: GradeResult, c: GradeContext) {
@@ -84,9 +98,21 @@ export function gradeBookJson(lab: Lab, cr: ClassResult, ctx: { context?: string
     durationMs: cr.timings.totalMs,
     policyEnforced: cr.policyEnforced ?? null,
     items: lab.checks.map((c) => ({ id: c.id, task: c.task, type: c.type, weight: c.weight })),
-    students: cr.students.map((s) => (s.error
-      ? { student: s.namespace, error: s.error, score: null, total: null, percent: null, passed: false, items: [] }
-      : { student: s.namespace, error: null, score: s.result!.score, total: s.result!.total, percent: displayPercent(s.result!.percent), passed: s.result!.passed, failed: s.result!.failed, notJudged: s.result!.notJudged, items: s.result!.items.map(itemJson) })),
+    students: cr.students.map((s) =>
+      s.error
+        ? { student: s.namespace, error: s.error, score: null, total: null, percent: null, passed: false, items: [] }
+        : {
+            student: s.namespace,
+            error: null,
+            score: s.result!.score,
+            total: s.result!.total,
+            percent: displayPercent(s.result!.percent),
+            passed: s.result!.passed,
+            failed: s.result!.failed,
+            notJudged: s.result!.notJudged,
+            items: s.result!.items.map(itemJson),
+          },
+    ),
   };
 }
 
@@ -105,9 +131,24 @@ export function gradeBookCsv(lab: Lab, cr: ClassResult): string {
   const rows = cr.students.map((s) => {
     if (s.error) return [s.namespace, `error: ${s.error}`, '', '', '', 'false', ...lab.checks.map(() => ''), ''];
     const r = s.result!;
-    const cell = (id: string) => { const i = r.items.find((x) => x.id === id)!; return i.status === 'not-judged' ? 'not judged' : i.status === 'passed' ? 'pass' : 'fail'; };
-    const hints = r.items.filter((i) => !i.passed).map((i) => `${i.id}: ${i.status === 'not-judged' ? `${i.detail}` : i.hint}`).join(' | ');
-    return [s.namespace, 'graded', num(r.score), num(r.total), displayPercent(r.percent).toFixed(1), String(r.passed), ...lab.checks.map((c) => cell(c.id)), hints];
+    const cell = (id: string) => {
+      const i = r.items.find((x) => x.id === id)!;
+      return i.status === 'not-judged' ? 'not judged' : i.status === 'passed' ? 'pass' : 'fail';
+    };
+    const hints = r.items
+      .filter((i) => !i.passed)
+      .map((i) => `${i.id}: ${i.status === 'not-judged' ? `${i.detail}` : i.hint}`)
+      .join(' | ');
+    return [
+      s.namespace,
+      'graded',
+      num(r.score),
+      num(r.total),
+      displayPercent(r.percent).toFixed(1),
+      String(r.passed),
+      ...lab.checks.map((c) => cell(c.id)),
+      hints,
+    ];
   });
   return `${[head, ...rows].map((row) => row.map(csv).join(',')).join('\n')}\n`;
 }

@@ -2,7 +2,17 @@
 // network-model checks' own, src/grade/verdicts.ts) take the check's workload and Service as their
 // expectations; the other types are the functions beside them.
 import type { LabCheck } from './lab.js';
-import { evaluate, nodePortVerdict, objectVerdict, podDnsVerdict, policyVerdict, type CheckId, type LabExpectations, type Observation, type Outcome } from './verdicts.js';
+import {
+  evaluate,
+  nodePortVerdict,
+  objectVerdict,
+  podDnsVerdict,
+  policyVerdict,
+  type CheckId,
+  type LabExpectations,
+  type Observation,
+  type Outcome,
+} from './verdicts.js';
 
 /** The names and numbers a check's verdict reads: its workload's and its Service's. */
 export function expectFor(c: LabCheck): LabExpectations {

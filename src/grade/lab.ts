@@ -36,9 +36,10 @@ export const CHECK_TYPES = {
   'service-http': 'the ClusterIP and each endpoint address answer HTTP in every sample of the hold window (every pod of the workload Ready)',
   'nodeport-http': "the Service's nodePort answers HTTP on every node's InternalIP in every sample (type NodePort)",
   dns: 'a name form of the Service (svc.ns, svc.ns.svc, fqdn) resolves to its ClusterIP at the cluster DNS (dig); a headless Service: to its Ready pods',
-  'dns-pods': '<pod>.<service>.<ns>.svc.<domain> resolves to that pod\'s IP for every pod of a StatefulSet behind a headless Service',
+  'dns-pods': "<pod>.<service>.<ns>.svc.<domain> resolves to that pod's IP for every pod of a StatefulSet behind a headless Service",
   object: 'an object of a kind (by name, or any) whose fields match the lab (scalars equal, lists as sets, maps by their keys; null = absent or empty)',
-  policy: 'NetworkPolicy: HTTP from a grader pod (in the student namespace with given labels, or from the grader namespace) to the workload\'s pods or the Service is allowed / denied in every sample; "not judged" where the cluster does not enforce NetworkPolicy',
+  policy:
+    'NetworkPolicy: HTTP from a grader pod (in the student namespace with given labels, or from the grader namespace) to the workload\'s pods or the Service is allowed / denied in every sample; "not judged" where the cluster does not enforce NetworkPolicy',
 } as const;
 export type CheckType = keyof typeof CHECK_TYPES;
 const TYPES = Object.keys(CHECK_TYPES) as CheckType[];
@@ -118,7 +119,12 @@ export const DEFAULT_TIMEOUTS: Timeouts = { rolloutMs: 60_000, requestS: 2, samp
 /** A lab that is not valid: file, line and field, and what is wrong. */
 export class LabError extends Error {
   override readonly name = 'LabError';
-  constructor(readonly file: string, readonly line: number | undefined, readonly field: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`${file}${line ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${problem}`);
   }
 }
@@ -184,13 +190,25 @@ export function parseLab(source: string, text: string): Lab {
     doc = yaml.load(text, { filename: source, listener: lines.listener() } as yaml.LoadOptions);
   } catch (err) {
     const e = err as Error & { reason?: string; mark?: { line: number; column: number } };
-    throw new LabError(source, e.mark ? e.mark.line + 1 : undefined, '', `malformed YAML${e.mark ? ` (column ${e.mark.column + 1})` : ''}: ${clip(e.reason ?? e.message.split('\n')[0])}`);
+    throw new LabError(
+      source,
+      e.mark ? e.mark.line + 1 : undefined,
+      '',
+      `malformed YAML${e.mark ? ` (column ${e.mark.column + 1})` : ''}: ${clip(e.reason ?? e.message.split('\n')[0])}`,
+    );
   }
   if (doc === undefined || doc === null) throw new LabError(source, undefined, '', 'is empty');
-  if (!isObj(doc)) throw new LabError(source, 1, '', `must be a mapping with lab, title, tasks (and optionally description, passMark, timeouts, workloads, services), got ${show(doc)}`);
+  if (!isObj(doc))
+    throw new LabError(
+      source,
+      1,
+      '',
+      `must be a mapping with lab, title, tasks (and optionally description, passMark, timeouts, workloads, services), got ${show(doc)}`,
+    );
 
   const keys = (o: Raw, allowed: readonly string[], where: string) => {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(o, k, `${where}${where ? '.' : ''}${clip(k)}`, `unknown key (allowed: ${allowed.join(', ')})`);
+    for (const k of Object.keys(o))
+      if (!allowed.includes(k)) fail(o, k, `${where}${where ? '.' : ''}${clip(k)}`, `unknown key (allowed: ${allowed.join(', ')})`);
   };
   const str = (o: Raw, key: string, where: string, required = true, re?: RegExp, what = ''): string | undefined => {
     const v = o[key];
@@ -202,7 +220,8 @@ export function parseLab(source: string, text: string): Lab {
   const int = (o: Raw, key: string, where: string, min: number, max: number, dflt?: number): number => {
     const v = o[key];
     if (v === undefined && dflt !== undefined) return dflt;
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) return fail(o, key, `${where}.${key}`, `must be a whole number ${min}-${max}, got ${show(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+      return fail(o, key, `${where}.${key}`, `must be a whole number ${min}-${max}, got ${show(v)}`);
     return v as number;
   };
   const labels = (o: Raw, key: string, where: string): Record<string, string> => {
@@ -221,7 +240,8 @@ export function parseLab(source: string, text: string): Lab {
   const description = str(doc, 'description', 'lab', false);
   let passMark = 100;
   if (doc.passMark !== undefined) {
-    if (typeof doc.passMark !== 'number' || doc.passMark < 0 || doc.passMark > 100) fail(doc, 'passMark', 'passMark', `must be a percentage 0-100, got ${show(doc.passMark)}`);
+    if (typeof doc.passMark !== 'number' || doc.passMark < 0 || doc.passMark > 100)
+      fail(doc, 'passMark', 'passMark', `must be a percentage 0-100, got ${show(doc.passMark)}`);
     passMark = doc.passMark as number;
   }
   const timeouts = { ...DEFAULT_TIMEOUTS };
@@ -264,7 +284,8 @@ export function parseLab(source: string, text: string): Lab {
   const ref = <T>(map: Map<string, T>, o: Raw, key: string, where: string, what: string): T | undefined => {
     const v = o[key];
     if (v === undefined) return map.size === 1 ? [...map.values()][0] : undefined;
-    if (typeof v !== 'string' || !map.has(v)) return fail(o, key, `${where}.${key}`, `${show(v)} is not a ${what} of this lab (${[...map.keys()].join(', ') || 'none defined'})`);
+    if (typeof v !== 'string' || !map.has(v))
+      return fail(o, key, `${where}.${key}`, `${show(v)} is not a ${what} of this lab (${[...map.keys()].join(', ') || 'none defined'})`);
     return map.get(v);
   };
   if (doc.services !== undefined) {
@@ -277,7 +298,13 @@ export function parseLab(source: string, text: string): Lab {
       if (!['ClusterIP', 'NodePort', 'Headless'].includes(type)) fail(s, 'type', `${where}.type`, `must be ClusterIP, NodePort or Headless, got ${show(type)}`);
       const workload = ref(workloads, s, 'workload', where, 'workload');
       if (!workload) fail(s, undefined, `${where}.workload`, 'required (the workload behind the Service)');
-      services.set(key, { key, name: str(s, 'name', where, true, DNS_LABEL, 'a Kubernetes object name (DNS label)')!, type: type as ServiceSpec['type'], port: int(s, 'port', where, 1, 65535), workload: workload! });
+      services.set(key, {
+        key,
+        name: str(s, 'name', where, true, DNS_LABEL, 'a Kubernetes object name (DNS label)')!,
+        type: type as ServiceSpec['type'],
+        port: int(s, 'port', where, 1, 65535),
+        workload: workload!,
+      });
     }
   }
 
@@ -306,10 +333,12 @@ export function parseLab(source: string, text: string): Lab {
       if (type === 'policy') allowed.push('from', 'to', 'expect');
       keys(c, allowed, where);
       const weight = c.weight;
-      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) fail(c, 'weight', `${where}.weight`, `must be a number >= 0, got ${show(weight)}`);
+      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+        fail(c, 'weight', `${where}.weight`, `must be a number >= 0, got ${show(weight)}`);
       let requires: string[] = [];
       if (c.requires !== undefined) {
-        if (!Array.isArray(c.requires) || c.requires.some((r) => typeof r !== 'string')) fail(c, 'requires', `${where}.requires`, `must be a list of check ids, got ${show(c.requires)}`);
+        if (!Array.isArray(c.requires) || c.requires.some((r) => typeof r !== 'string'))
+          fail(c, 'requires', `${where}.requires`, `must be a list of check ids, got ${show(c.requires)}`);
         requires = c.requires as string[];
         for (const r of requires) if (!seen.has(r) || r === cid) fail(c, 'requires', `${where}.requires`, `${show(r)} is not a check listed before this one`);
       }
@@ -339,15 +368,19 @@ export function parseLab(source: string, text: string): Lab {
         if (!DNS_FORMS.includes(form as DnsForm)) fail(c, 'form', `${where}.form`, `must be one of ${DNS_FORMS.join(', ')}, got ${show(form)}`);
         check.form = form as DnsForm;
       }
-      if (type === 'dns-pods' && check.workload!.kind !== 'StatefulSet') fail(c, undefined, `${where}.workload`, `a dns-pods check needs a StatefulSet (per-pod names), got ${check.workload!.kind}`);
-      if (type === 'dns-pods' && check.service!.type !== 'Headless') fail(c, undefined, `${where}.service`, `a dns-pods check needs a Headless Service, got ${check.service!.type}`);
-      if (type === 'nodeport-http' && check.service!.type !== 'NodePort') fail(c, undefined, `${where}.service`, `a nodeport-http check needs a NodePort Service, got ${check.service!.type}`);
+      if (type === 'dns-pods' && check.workload!.kind !== 'StatefulSet')
+        fail(c, undefined, `${where}.workload`, `a dns-pods check needs a StatefulSet (per-pod names), got ${check.workload!.kind}`);
+      if (type === 'dns-pods' && check.service!.type !== 'Headless')
+        fail(c, undefined, `${where}.service`, `a dns-pods check needs a Headless Service, got ${check.service!.type}`);
+      if (type === 'nodeport-http' && check.service!.type !== 'NodePort')
+        fail(c, undefined, `${where}.service`, `a nodeport-http check needs a NodePort Service, got ${check.service!.type}`);
       if (type === 'object') {
         const kind = str(c, 'kind', where)!;
         if (!OBJECT_KINDS.includes(kind as ObjectKind)) fail(c, 'kind', `${where}.kind`, `must be one of ${OBJECT_KINDS.join(', ')}, got ${show(kind)}`);
         const name = str(c, 'name', where, false, DNS_LABEL, 'a Kubernetes object name');
         const fields = c.fields ?? {};
-        if (!isObj(fields)) fail(c, 'fields', `${where}.fields`, `must be a mapping of field path (e.g. spec.podSelector) to expected value, got ${show(fields)}`);
+        if (!isObj(fields))
+          fail(c, 'fields', `${where}.fields`, `must be a mapping of field path (e.g. spec.podSelector) to expected value, got ${show(fields)}`);
         if (!name && !Object.keys(fields as Raw).length) fail(c, undefined, `${where}`, 'an object check needs a name or fields to match');
         check.object = { kind: kind as ObjectKind, ...(name ? { name } : {}), fields: fields as Record<string, unknown> };
       }
@@ -356,7 +389,13 @@ export function parseLab(source: string, text: string): Lab {
         let pFrom: PolicySpec['from'];
         if (from === 'grader') pFrom = 'grader';
         else if (isObj(from) && Object.keys(from).length === 1 && isObj(from.labels)) pFrom = { labels: labels(from, 'labels', `${where}.from`) };
-        else return fail(c, 'from', `${where}.from`, `must be "grader" (the grader's own namespace) or {labels: {...}} (a grader pod with these labels in the student namespace), got ${show(from)}`);
+        else
+          return fail(
+            c,
+            'from',
+            `${where}.from`,
+            `must be "grader" (the grader's own namespace) or {labels: {...}} (a grader pod with these labels in the student namespace), got ${show(from)}`,
+          );
         if (c.to !== 'pods' && c.to !== 'service') fail(c, 'to', `${where}.to`, `must be pods or service, got ${show(c.to)}`);
         if (c.expect !== 'allowed' && c.expect !== 'denied') fail(c, 'expect', `${where}.expect`, `must be allowed or denied, got ${show(c.expect)}`);
         check.policy = { from: pFrom, to: c.to as PolicySpec['to'], expect: c.expect as PolicySpec['expect'] };
@@ -367,7 +406,18 @@ export function parseLab(source: string, text: string): Lab {
   });
   const checks = tasks.flatMap((t) => t.checks);
   if (checks.reduce((s, c) => s + c.weight, 0) <= 0) fail(doc, 'tasks', 'tasks', 'the weights add up to 0; at least one check needs a positive weight');
-  return { id, title, ...(description ? { description } : {}), source, passMark, timeouts, workloads: [...workloads.values()], services: [...services.values()], tasks, checks };
+  return {
+    id,
+    title,
+    ...(description ? { description } : {}),
+    source,
+    passMark,
+    timeouts,
+    workloads: [...workloads.values()],
+    services: [...services.values()],
+    tasks,
+    checks,
+  };
 }
 
 /** A lab by name (a file in manifests/grading/labs) or by path. */
@@ -382,7 +432,10 @@ export function labFile(nameOrPath: string): string {
 /** The shipped labs (their ids). */
 export const shippedLabs = (): string[] => {
   try {
-    return readdirSync(LABS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    return readdirSync(LABS_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort();
   } catch {
     return [];
   }
@@ -395,7 +448,12 @@ export function loadLab(nameOrPath: string): Lab {
   try {
     body = readFileSync(f, 'utf8');
   } catch (err) {
-    throw new LabError(f, undefined, '', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}${shippedLabs().length ? ` (shipped labs: ${shippedLabs().join(', ')})` : ''}`);
+    throw new LabError(
+      f,
+      undefined,
+      '',
+      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}${shippedLabs().length ? ` (shipped labs: ${shippedLabs().join(', ')})` : ''}`,
+    );
   }
   return parseLab(f, body);
 }

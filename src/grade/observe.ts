@@ -25,10 +25,12 @@ export function planProbes(
   const endpointIds = new Map<string, string>();
   if (wanted.podHttp) {
     // the Deployment's own pods only: another pod with the same labels is not asked
-    deploymentPods(o).filter((p) => p.status?.podIP).forEach((p, i) => {
-      podIds.set(`pod-${i}`, p.metadata!.name!);
-      probes.push(sampled(httpProbe(`pod-${i}`, p.status!.podIP!, o.expect.containerPort), hold));
-    });
+    deploymentPods(o)
+      .filter((p) => p.status?.podIP)
+      .forEach((p, i) => {
+        podIds.set(`pod-${i}`, p.metadata!.name!);
+        probes.push(sampled(httpProbe(`pod-${i}`, p.status!.podIP!, o.expect.containerPort), hold));
+      });
   }
   const ip = o.service?.spec?.clusterIP;
   const port = servicePortOf(o.service, o);
@@ -43,4 +45,3 @@ export function planProbes(
   if (wanted.dns) o.dns.forEach((d, i) => probes.push(digProbe(`dns-${i}`, d.name, { search: true })));
   return { probes, podIds, endpointIds };
 }
-

@@ -79,12 +79,14 @@ const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).spli
 export async function pool<T, R>(items: T[], n: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i], i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i], i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -101,7 +103,17 @@ async function readOnce(kube: Kube, ns: string): Promise<Snapshot> {
     net.listNamespacedNetworkPolicy({ namespace: ns }).then((l) => l.items),
   ]);
   const raw = <T>(x: T[]) => x as unknown as Array<Record<string, unknown>>;
-  return { namespace: ns, deployments: raw(deployments), statefulSets: raw(statefulSets), replicaSets: raw(replicaSets), pods, services: raw(services), endpoints: raw(endpoints), endpointSlices: raw(endpointSlices), networkPolicies: raw(networkPolicies) };
+  return {
+    namespace: ns,
+    deployments: raw(deployments),
+    statefulSets: raw(statefulSets),
+    replicaSets: raw(replicaSets),
+    pods,
+    services: raw(services),
+    endpoints: raw(endpoints),
+    endpointSlices: raw(endpointSlices),
+    networkPolicies: raw(networkPolicies),
+  };
 }
 
 const named = (list: Array<Record<string, unknown>>, name: string) => list.find((x) => (x.metadata as { name?: string } | undefined)?.name === name);
@@ -137,7 +149,13 @@ export async function snapshot(kube: Kube, ns: string, lab: Lab, log?: (line: st
   if (settled(last, lab)) return last;
   log?.(`${ns}: a workload is mid-rollout; waiting up to ${lab.timeouts.rolloutMs / 1000}s for it to finish`);
   try {
-    return await pollUntil({ what: `the workloads of ${ns} to finish rolling out`, timeoutMs: lab.timeouts.rolloutMs, intervalMs: 500, probe: async () => (last = await readOnce(kube, ns)), done: (s) => settled(s, lab) });
+    return await pollUntil({
+      what: `the workloads of ${ns} to finish rolling out`,
+      timeoutMs: lab.timeouts.rolloutMs,
+      intervalMs: 500,
+      probe: async () => (last = await readOnce(kube, ns)),
+      done: (s) => settled(s, lab),
+    });
   } catch {
     log?.(`${ns}: the rollout did not finish within ${lab.timeouts.rolloutMs / 1000}s; judged on the current revision as it is`);
     return last;
@@ -145,7 +163,11 @@ export async function snapshot(kube: Kube, ns: string, lab: Lab, log?: (line: st
 }
 
 /** Everything a check's verdict reads that does not come from a probe. */
-function baseObservation(s: Snapshot, c: LabCheck, ctx: { facts?: ClusterFacts; domain?: string; dnsServers?: string[]; probeNs?: string; probeError?: string }): Observation {
+function baseObservation(
+  s: Snapshot,
+  c: LabCheck,
+  ctx: { facts?: ClusterFacts; domain?: string; dnsServers?: string[]; probeNs?: string; probeError?: string },
+): Observation {
   const e = expectFor(c);
   const workload = e.kind === 'StatefulSet' ? named(s.statefulSets, e.deployment) : named(s.deployments, e.deployment);
   return {
@@ -156,7 +178,9 @@ function baseObservation(s: Snapshot, c: LabCheck, ctx: { facts?: ClusterFacts; 
     pods: s.pods,
     service: named(s.services, e.service) as never,
     endpoints: named(s.endpoints, e.service) as never,
-    endpointSlices: s.endpointSlices.filter((x) => (x.metadata as { labels?: Record<string, string> }).labels?.['kubernetes.io/service-name'] === e.service) as never,
+    endpointSlices: s.endpointSlices.filter(
+      (x) => (x.metadata as { labels?: Record<string, string> }).labels?.['kubernetes.io/service-name'] === e.service,
+    ) as never,
     podHttp: new Map(),
     endpointHttp: new Map(),
     dns: [],
@@ -205,7 +229,9 @@ function asksFor(c: LabCheck, o: Observation, tag: string, grader: ProbeRef, lab
       return deploymentPods(o).map((p, i) => ({
         from: grader,
         probe: digProbe(id(`pod${i}`), `${p.metadata!.name}.${o.expect.service}.${o.namespace}.svc.${o.clusterDomain ?? 'cluster.local'}`, { timeoutS: t }),
-        put: (ob, out) => { if (out) (ob.podDns ??= new Map()).set(p.metadata!.name!, out); },
+        put: (ob, out) => {
+          if (out) (ob.podDns ??= new Map()).set(p.metadata!.name!, out);
+        },
       }));
     case 'nodeport-http': {
       const port = (o.service?.spec?.ports ?? []).find((p) => p.port === o.expect.servicePort && (p.protocol ?? 'TCP') === 'TCP');
@@ -219,31 +245,61 @@ function asksFor(c: LabCheck, o: Observation, tag: string, grader: ProbeRef, lab
     case 'policy': {
       const from = c.policy!.from === 'grader' ? grader : client;
       if (!from) return [];
-      const setFrom = (ob: Observation) => void (ob.policyFrom = c.policy!.from === 'grader' ? `the grader's namespace (${label(grader)})` : `a pod labelled ${Object.entries((c.policy!.from as { labels: Record<string, string> }).labels).map(([k, v]) => `${k}=${v}`).join(',')} in ${o.namespace}`);
+      const setFrom = (ob: Observation) =>
+        void (ob.policyFrom =
+          c.policy!.from === 'grader'
+            ? `the grader's namespace (${label(grader)})`
+            : `a pod labelled ${Object.entries((c.policy!.from as { labels: Record<string, string> }).labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',')} in ${o.namespace}`);
       if (c.policy!.to === 'service') {
         const ip = o.service?.spec?.clusterIP;
         if (!ip || ip === 'None') return [];
-        return [{ from, probe: sampled(httpProbe(id('svc'), ip, o.expect.servicePort, '/', t), hold), put: (ob, out) => { setFrom(ob); (ob.policyHttp ??= new Map()).set(`Service ${o.expect.service} ${ip}:${o.expect.servicePort}`, samples(out)); } }];
+        return [
+          {
+            from,
+            probe: sampled(httpProbe(id('svc'), ip, o.expect.servicePort, '/', t), hold),
+            put: (ob, out) => {
+              setFrom(ob);
+              (ob.policyHttp ??= new Map()).set(`Service ${o.expect.service} ${ip}:${o.expect.servicePort}`, samples(out));
+            },
+          },
+        ];
       }
-      return deploymentPods(o).filter((p) => p.status?.podIP).map((p, i) => ({
-        from,
-        probe: sampled(httpProbe(id(`pod${i}`), p.status!.podIP!, o.expect.containerPort, '/', t), hold),
-        put: (ob, out) => { setFrom(ob); (ob.policyHttp ??= new Map()).set(`pod ${p.metadata!.name} ${p.status!.podIP}:${o.expect.containerPort}`, samples(out)); },
-      }));
+      return deploymentPods(o)
+        .filter((p) => p.status?.podIP)
+        .map((p, i) => ({
+          from,
+          probe: sampled(httpProbe(id(`pod${i}`), p.status!.podIP!, o.expect.containerPort, '/', t), hold),
+          put: (ob, out) => {
+            setFrom(ob);
+            (ob.policyHttp ??= new Map()).set(`pod ${p.metadata!.name} ${p.status!.podIP}:${o.expect.containerPort}`, samples(out));
+          },
+        }));
     }
     default:
       return [];
   }
 }
 
-const labelsKey = (l: Record<string, string>) => Object.entries(l).sort().map(([k, v]) => `${k}=${v}`).join(',');
+const labelsKey = (l: Record<string, string>) =>
+  Object.entries(l)
+    .sort()
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /**
  * Does the cluster enforce NetworkPolicy? The grader's own control, once per class: a target pod
  * (busybox httpd) in the grader's namespace answers the probe pod; a deny-all ingress policy on it
  * must make the connection fail within 10 s. Still answering then: not enforced.
  */
-async function policyControl(kube: Kube, probe: ProbeRef, ns: string, image: string, labels: Record<string, string>): Promise<{ enforced: boolean; detail: string }> {
+async function policyControl(
+  kube: Kube,
+  probe: ProbeRef,
+  ns: string,
+  image: string,
+  labels: Record<string, string>,
+): Promise<{ enforced: boolean; detail: string }> {
   const [t] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
   const target = probePod(t, 'policy-control', undefined, ns, image, labels);
   target.metadata!.labels = { ...target.metadata!.labels, 'app.kubernetes.io/component': 'policy-control' };
@@ -256,17 +312,27 @@ async function policyControl(kube: Kube, probe: ProbeRef, ns: string, image: str
     const out = (await runFanout(kube, probe, [httpProbe('ctl', ip, 8080, '/', 2)], 15_000)).get('ctl')!;
     return out.exitCode === 0 || /server returned error|HTTP\/1\.[01] \d{3}/i.test(out.output);
   };
-  if (!(await connects())) return { enforced: false, detail: `the grader's control could not reach its own target ${ip}:8080 even without a policy, so policy checks cannot be told apart` };
+  if (!(await connects()))
+    return {
+      enforced: false,
+      detail: `the grader's control could not reach its own target ${ip}:8080 even without a policy, so policy checks cannot be told apart`,
+    };
   await kube.kc.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
     namespace: ns,
-    body: { metadata: { name: 'knc-grade-control-deny', labels }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/component': 'policy-control' } }, policyTypes: ['Ingress'] } },
+    body: {
+      metadata: { name: 'knc-grade-control-deny', labels },
+      spec: { podSelector: { matchLabels: { 'app.kubernetes.io/component': 'policy-control' } }, policyTypes: ['Ingress'] },
+    },
   });
   const t0 = Date.now();
   try {
     await pollUntil({ what: 'the control deny policy to take effect', timeoutMs: 10_000, intervalMs: 500, probe: connects, done: (c) => !c });
     return { enforced: true, detail: `a deny-all ingress policy on the grader's control pod took effect after ${Date.now() - t0}ms` };
   } catch {
-    return { enforced: false, detail: `the grader's control pod ${ns}/policy-control still answered ${Date.now() - t0}ms after a deny-all ingress NetworkPolicy selected it` };
+    return {
+      enforced: false,
+      detail: `the grader's control pod ${ns}/policy-control still answered ${Date.now() - t0}ms after a deny-all ingress NetworkPolicy selected it`,
+    };
   }
 }
 
@@ -282,7 +348,9 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
   factsP?.catch(() => undefined);
   // the shared probe pods start while the namespaces are read: one per node
   const probesP = needProbe
-    ? factsP!.then((f) => startProbeNamespace(kube, { namespace: probeNs, labels, image: o.probeImage, nodes: f.nodes.map((n) => n.name), onCreate: o.onNamespaceCreate }))
+    ? factsP!.then((f) =>
+        startProbeNamespace(kube, { namespace: probeNs, labels, image: o.probeImage, nodes: f.nodes.map((n) => n.name), onCreate: o.onNamespaceCreate }),
+      )
     : undefined;
   probesP?.catch(() => undefined);
   if (needProbe) o.log?.(`probe: namespace ${probeNs}, image ${o.probeImage}`);
@@ -327,10 +395,16 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
   // NetworkPolicy checks from a labelled pod: one grader pod per student and label set, in the student's namespace
   const clients = new Map<string, ProbeRef>();
   const good = snaps.filter((s): s is { ns: string; snap: Snapshot } => !!s.snap);
-  const clientLabels = [...new Map(lab.checks.filter((c) => c.type === 'policy' && c.policy!.from !== 'grader').map((c) => {
-    const l = (c.policy!.from as { labels: Record<string, string> }).labels;
-    return [labelsKey(l), l] as const;
-  })).values()];
+  const clientLabels = [
+    ...new Map(
+      lab.checks
+        .filter((c) => c.type === 'policy' && c.policy!.from !== 'grader')
+        .map((c) => {
+          const l = (c.policy!.from as { labels: Record<string, string> }).labels;
+          return [labelsKey(l), l] as const;
+        }),
+    ).values(),
+  ];
   const created: Array<{ ns: string; name: string }> = [];
   try {
     if (clientLabels.length && !probeError && result.policyEnforced?.enforced) {
@@ -351,7 +425,8 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
             probe: async () => (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: `${Object.keys(labels)[1]}=${o.runId}` })).items,
             done: (ps) => ps.length === pods.length && ps.every(isReady),
           });
-          for (const p of ready) clients.set(`${ns}/${labelsKey(clientLabels[Number(p.metadata!.labels!['app.kubernetes.io/component'].split('-').pop())])}`, probeRef(p));
+          for (const p of ready)
+            clients.set(`${ns}/${labelsKey(clientLabels[Number(p.metadata!.labels!['app.kubernetes.io/component'].split('-').pop())])}`, probeRef(p));
         } catch (err) {
           o.log?.(`${ns}: the grader's client pods could not start: ${firstLine(err)}`);
         }
@@ -364,7 +439,10 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
       const checks = lab.checks.map((c, ci) => {
         const base = baseObservation(snap, c, { facts, domain, dnsServers, probeNs: needProbe ? probeNs : undefined, probeError });
         if (result.policyEnforced) base.policyEnforced = result.policyEnforced;
-        const client = c.type === 'policy' && c.policy!.from !== 'grader' ? clients.get(`${ns}/${labelsKey((c.policy!.from as { labels: Record<string, string> }).labels)}`) : undefined;
+        const client =
+          c.type === 'policy' && c.policy!.from !== 'grader'
+            ? clients.get(`${ns}/${labelsKey((c.policy!.from as { labels: Record<string, string> }).labels)}`)
+            : undefined;
         const asks = grader && !probeError && PROBE_TYPES.includes(c.type) ? asksFor(c, base, `s${si}c${ci}`, grader, lab, facts, client) : [];
         return { c, base, asks };
       });
@@ -382,14 +460,21 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
     const execTimeout = (lab.timeouts.samples * (lab.timeouts.requestS + 1 + lab.timeouts.gapS) + 30) * 1000;
     const outputs = new Map<Ask, ProbeOutput | undefined>();
     const execErrors = new Map<string, string>();
-    await Promise.all([...byPod.entries()].map(async ([k, { from, asks }]) => {
-      try {
-        const out = await runFanout(kube, from, asks.map((a) => a.probe), execTimeout);
-        for (const a of asks) outputs.set(a, out.get(a.probe.id));
-      } catch (err) {
-        execErrors.set(k, firstLine(err));
-      }
-    }));
+    await Promise.all(
+      [...byPod.entries()].map(async ([k, { from, asks }]) => {
+        try {
+          const out = await runFanout(
+            kube,
+            from,
+            asks.map((a) => a.probe),
+            execTimeout,
+          );
+          for (const a of asks) outputs.set(a, out.get(a.probe.id));
+        } catch (err) {
+          execErrors.set(k, firstLine(err));
+        }
+      }),
+    );
     if (allAsks.length) {
       result.timings.probesMs = Date.now() - t1;
       o.log?.(`probe: ${allAsks.length} probes for ${good.length} namespaces in ${byPod.size} execs, ${result.timings.probesMs}ms`);
@@ -400,14 +485,16 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
         continue;
       }
       const mine = perStudent.find((p) => p.ns === s.ns)!;
-      const judged = new Map(mine.checks.map(({ c, base, asks }) => {
-        for (const a of asks) {
-          const err = execErrors.get(`${a.from.namespace}/${a.from.pod}`);
-          if (err && !base.probeError) base.probeError = `the probe exec failed: ${err}`;
-          a.put(base, outputs.get(a));
-        }
-        return [c.id, base] as const;
-      }));
+      const judged = new Map(
+        mine.checks.map(({ c, base, asks }) => {
+          for (const a of asks) {
+            const err = execErrors.get(`${a.from.namespace}/${a.from.pod}`);
+            if (err && !base.probeError) base.probeError = `the probe exec failed: ${err}`;
+            a.put(base, outputs.get(a));
+          }
+          return [c.id, base] as const;
+        }),
+      );
       result.students.push({ namespace: s.ns, result: score(lab, s.ns, (c) => judge(c, judged.get(c.id)!), o.passMark) });
     }
   } finally {

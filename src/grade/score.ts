@@ -43,7 +43,14 @@ const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 export function score(lab: Lab, namespace: string, judge: (c: LabCheck) => Judgement, passMark = lab.passMark): GradeResult {
   const byId = new Map<string, ItemResult>();
   const items = lab.checks.map((c): ItemResult => {
-    const base = { id: c.id, task: c.task, type: c.type, weight: c.weight, description: forNamespace(c.description, namespace), hint: forNamespace(c.hint, namespace) };
+    const base = {
+      id: c.id,
+      task: c.task,
+      type: c.type,
+      weight: c.weight,
+      description: forNamespace(c.description, namespace),
+      hint: forNamespace(c.hint, namespace),
+    };
     const missing = c.requires.filter((r) => byId.get(r)?.status !== 'passed');
     let r: ItemResult;
     if (missing.length) {

@@ -21,7 +21,20 @@ import type { CheckFailure } from '../verdicts/failure.js';
 import { isReady } from '../workload/pods.js';
 
 /** The seed lab's check ids (the verdicts by their first names; a lab's check types map onto them). */
-export const CHECK_IDS = ['deployment', 'replicas', 'pod-labels', 'container-port', 'service-port', 'service-selector', 'endpoints', 'pod-http', 'service-http', 'dns-svc-ns', 'dns-svc-ns-svc', 'dns-fqdn'] as const;
+export const CHECK_IDS = [
+  'deployment',
+  'replicas',
+  'pod-labels',
+  'container-port',
+  'service-port',
+  'service-selector',
+  'endpoints',
+  'pod-http',
+  'service-http',
+  'dns-svc-ns',
+  'dns-svc-ns-svc',
+  'dns-fqdn',
+] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 /** What a check expects of the namespace: its workload and Service, by name and numbers (from the lab). */
@@ -38,7 +51,16 @@ export interface LabExpectations {
   serviceType: 'ClusterIP' | 'NodePort' | 'Headless';
 }
 
-export const SEED_LAB: LabExpectations = { kind: 'Deployment', deployment: 'my-nginx', service: 'my-nginx', replicas: 2, podLabels: { run: 'my-nginx' }, containerPort: 80, servicePort: 80, serviceType: 'ClusterIP' };
+export const SEED_LAB: LabExpectations = {
+  kind: 'Deployment',
+  deployment: 'my-nginx',
+  service: 'my-nginx',
+  replicas: 2,
+  podLabels: { run: 'my-nginx' },
+  containerPort: 80,
+  servicePort: 80,
+  serviceType: 'ClusterIP',
+};
 
 /** The name forms the grader asks from its own namespace (the bare name resolves only inside the student's). */
 export type GradedForm = Exclude<DnsCell['form'], 'svc'>;
@@ -96,7 +118,10 @@ export interface Outcome {
 
 const pass = (detail: string): Outcome => ({ passed: true, detail });
 const fail = (detail: string): Outcome => ({ passed: false, detail });
-const fmtLabels = (l: Record<string, string> | undefined) => `{${Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+const fmtLabels = (l: Record<string, string> | undefined) =>
+  `{${Object.entries(l ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}}`;
 const hasLabels = (have: Record<string, string> | undefined, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have?.[k] === v);
 
 /** Does a Service selector (a plain map) select pods with these labels? An empty selector selects nothing (no Endpoints). */
@@ -122,7 +147,10 @@ function controlledReplicaSets(d: V1Deployment | undefined, replicaSets: V1Repli
   if (!uid) return [];
   return replicaSets
     .filter((rs) => !rs.metadata?.deletionTimestamp)
-    .filter((rs) => { const c = controllerOf(rs); return c?.kind === 'Deployment' && c.uid === uid; });
+    .filter((rs) => {
+      const c = controllerOf(rs);
+      return c?.kind === 'Deployment' && c.uid === uid;
+    });
 }
 
 /**
@@ -139,7 +167,10 @@ export function currentReplicaSets(d: V1Deployment | undefined, replicaSets: V1R
 
 const podsOf = (sets: V1ReplicaSet[], pods: V1Pod[]) => {
   const rsUids = new Set(sets.map((rs) => rs.metadata?.uid).filter((u): u is string => !!u));
-  return pods.filter((p) => { const c = controllerOf(p); return c?.kind === 'ReplicaSet' && rsUids.has(c.uid); });
+  return pods.filter((p) => {
+    const c = controllerOf(p);
+    return c?.kind === 'ReplicaSet' && rsUids.has(c.uid);
+  });
 };
 
 /**
@@ -173,7 +204,10 @@ export function statefulSetPods(sts: V1StatefulSet | undefined, pods: V1Pod[]): 
   const uid = sts?.metadata?.uid;
   if (!uid) return [];
   const rev = sts.status?.updateRevision;
-  return pods.filter((p) => { const c = controllerOf(p); return c?.kind === 'StatefulSet' && c.uid === uid && (!rev || p.metadata?.labels?.['controller-revision-hash'] === rev); });
+  return pods.filter((p) => {
+    const c = controllerOf(p);
+    return c?.kind === 'StatefulSet' && c.uid === uid && (!rev || p.metadata?.labels?.['controller-revision-hash'] === rev);
+  });
 }
 
 /** A StatefulSet's rollout is done when the controller saw its spec and every pod it owns is of the update revision, as many as spec.replicas. */
@@ -182,7 +216,10 @@ export function statefulSetDone(sts: V1StatefulSet, pods: V1Pod[]): boolean {
   const seen = sts.status?.observedGeneration;
   if (gen !== undefined && seen !== undefined && seen < gen) return false;
   const uid = sts.metadata?.uid;
-  const all = pods.filter((p) => { const c = controllerOf(p); return c?.kind === 'StatefulSet' && c.uid === uid; });
+  const all = pods.filter((p) => {
+    const c = controllerOf(p);
+    return c?.kind === 'StatefulSet' && c.uid === uid;
+  });
   const current = statefulSetPods(sts, pods);
   return all.length === current.length && current.length === (sts.spec?.replicas ?? 1);
 }
@@ -198,7 +235,9 @@ function strays(o: Observation, own: V1Pod[]): V1Pod[] {
 }
 const strayNote = (o: Observation, own: V1Pod[]) => {
   const s = strays(o, own);
-  return s.length ? ` (not counted: ${plural(s.length, 'other pod')} labelled ${fmtLabels(o.expect.podLabels)} that ${o.expect.kind} ${o.expect.deployment} does not own: ${names(s)})` : '';
+  return s.length
+    ? ` (not counted: ${plural(s.length, 'other pod')} labelled ${fmtLabels(o.expect.podLabels)} that ${o.expect.kind} ${o.expect.deployment} does not own: ${names(s)})`
+    : '';
 };
 
 /** The Service port the lab asks for: number servicePort over TCP. */
@@ -224,7 +263,8 @@ function deploymentMissing(o: Observation): Outcome {
 
 /** The EndpointSlice controller's name in the managed-by label: slices it did not write (mirrored from hand-written Endpoints, or written by hand) do not count. */
 export const SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
-export const managedSlices = (slices: V1EndpointSlice[]) => slices.filter((sl) => sl.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === SLICE_CONTROLLER);
+export const managedSlices = (slices: V1EndpointSlice[]) =>
+  slices.filter((sl) => sl.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === SLICE_CONTROLLER);
 
 /**
  * Why the Service is not the one the lab asks for, or undefined: it must exist, be of the lab's
@@ -237,17 +277,21 @@ export function unmanagedService(o: Pick<Observation, 'service' | 'expect' | 'na
   if (!svc) return `no Service ${o.expect.service} in namespace ${o.namespace}`;
   const headless = svc.spec?.clusterIP === 'None';
   const type = headless && (svc.spec?.type ?? 'ClusterIP') === 'ClusterIP' ? 'Headless' : (svc.spec?.type ?? 'ClusterIP');
-  if (type !== o.expect.serviceType) return `Service ${o.expect.service} is of type ${type}; the lab asks for a ${o.expect.serviceType} Service with a selector${type === 'ExternalName' ? " (Kubernetes ignores an ExternalName Service's selector and keeps no Endpoints for it)" : ''}`;
+  if (type !== o.expect.serviceType)
+    return `Service ${o.expect.service} is of type ${type}; the lab asks for a ${o.expect.serviceType} Service with a selector${type === 'ExternalName' ? " (Kubernetes ignores an ExternalName Service's selector and keeps no Endpoints for it)" : ''}`;
   const sel = svc.spec?.selector;
-  if (!sel || !Object.keys(sel).length) return 'the Service has no selector, so it selects no pods: Kubernetes keeps no Endpoints for it (hand-written Endpoints do not count)';
+  if (!sel || !Object.keys(sel).length)
+    return 'the Service has no selector, so it selects no pods: Kubernetes keeps no Endpoints for it (hand-written Endpoints do not count)';
   return undefined;
 }
 
 /** A verdict on a Service item that first requires the lab's selector-managed Service. */
-const onService = (v: (o: Observation) => Outcome) => (o: Observation): Outcome => {
-  const bad = unmanagedService(o);
-  return bad ? fail(bad) : v(o);
-};
+const onService =
+  (v: (o: Observation) => Outcome) =>
+  (o: Observation): Outcome => {
+    const bad = unmanagedService(o);
+    return bad ? fail(bad) : v(o);
+  };
 
 /** Every owned pod Ready, or a line naming the ones that are not (phase, reason). */
 function notReadyPods(own: V1Pod[]): string | undefined {
@@ -299,7 +343,9 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     const declared = containers(o.deployment).flatMap((c) => (c.ports ?? []).map((p) => ({ c: c.name, port: p.containerPort, proto: p.protocol ?? 'TCP' })));
     const hit = declared.find((p) => p.port === want && p.proto === 'TCP');
     if (hit) return pass(`container ${hit.c} declares containerPort ${want}/TCP`);
-    return fail(`expected a container to declare containerPort ${want}/TCP; declared: ${declared.map((p) => `${p.c}:${p.port}/${p.proto}`).join(', ') || 'none'}`);
+    return fail(
+      `expected a container to declare containerPort ${want}/TCP; declared: ${declared.map((p) => `${p.c}:${p.port}/${p.proto}`).join(', ') || 'none'}`,
+    );
   },
 
   'service-port': onService((o) => {
@@ -308,7 +354,9 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     if (!p) return fail(`expected port ${o.expect.servicePort}/TCP; the Service has ports ${ports}`);
     const target = resolveTargetPort(p.targetPort as number | string | undefined, p.port, o.deployment);
     if (target !== o.expect.containerPort) {
-      return fail(`expected port ${o.expect.servicePort} -> targetPort ${o.expect.containerPort}; the Service has ${ports}${target === undefined ? ` (targetPort ${JSON.stringify(p.targetPort)} names no container port)` : ''}`);
+      return fail(
+        `expected port ${o.expect.servicePort} -> targetPort ${o.expect.containerPort}; the Service has ${ports}${target === undefined ? ` (targetPort ${JSON.stringify(p.targetPort)} names no container port)` : ''}`,
+      );
     }
     return pass(`port ${p.port}/TCP -> targetPort ${target}`);
   }),
@@ -329,12 +377,16 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
       ...extra.map((p) => `it also selects pod ${nameOf(p)} ${fmtLabels(p.metadata?.labels)}, which ${o.expect.kind} ${o.expect.deployment} does not own`),
       ...left.map((p) => `it leaves out the ${o.expect.kind}'s pod ${nameOf(p)} ${fmtLabels(p.metadata?.labels)}`),
     ];
-    if (wrong.length) return fail(`expected selector ${fmtLabels(sel)} to select exactly the ${plural(own.length, 'pod')} of ${o.expect.kind} ${o.expect.deployment}; ${wrong.join('; ')}`);
+    if (wrong.length)
+      return fail(
+        `expected selector ${fmtLabels(sel)} to select exactly the ${plural(own.length, 'pod')} of ${o.expect.kind} ${o.expect.deployment}; ${wrong.join('; ')}`,
+      );
     return pass(`selector ${fmtLabels(sel)} selects exactly the ${plural(own.length, 'pod')} of ${o.expect.kind} ${o.expect.deployment}`);
   }),
 
   endpoints: onService((o) => {
-    if (!o.deployment) return fail(`no ${o.expect.kind} ${o.expect.deployment} whose Ready pods the Endpoints should hold; Endpoints ${fmt(endpointsAddresses(o.endpoints))}`);
+    if (!o.deployment)
+      return fail(`no ${o.expect.kind} ${o.expect.deployment} whose Ready pods the Endpoints should hold; Endpoints ${fmt(endpointsAddresses(o.endpoints))}`);
     const port = o.expect.containerPort;
     // the Endpoints entries of the lab's Service port (by its name), else of every port
     const svcPort = servicePortOf(o.service, o);
@@ -342,7 +394,8 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     const seen = endpointsAddresses(o.endpoints, portName);
     const own = deploymentPods(o);
     const want = readyAddresses(own, port);
-    if (!want.length) return fail(`expected the Ready pods of ${o.expect.kind} ${o.expect.deployment} on port ${port}, but it has no Ready pods; Endpoints ${fmt(seen)}`);
+    if (!want.length)
+      return fail(`expected the Ready pods of ${o.expect.kind} ${o.expect.deployment} on port ${port}, but it has no Ready pods; Endpoints ${fmt(seen)}`);
     // every pod of the Deployment must be in them: a pod that is not Ready is a backend missing
     const notReady = notReadyPods(own);
     if (notReady) return fail(`expected every pod of ${o.expect.kind} ${o.expect.deployment} Ready and in the Endpoints; ${notReady}; Endpoints ${fmt(seen)}`);
@@ -354,14 +407,33 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     if (f) {
       const extra = seen.filter((a) => !want.includes(a)).map(whose);
       const missing = want.filter((a) => !seen.includes(a)).map(whose);
-      const why = [extra.length ? `not the ${o.expect.kind}'s Ready pods on port ${port}: ${extra.join(', ')}` : '', missing.length ? `missing: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
-      return fail(`expected Endpoints ${fmt(want)} (the ${plural(want.length, 'Ready pod')} of ${o.expect.kind} ${o.expect.deployment}); saw ${f.ctx.seen}${why ? `: ${why}` : ''}`);
+      const why = [
+        extra.length ? `not the ${o.expect.kind}'s Ready pods on port ${port}: ${extra.join(', ')}` : '',
+        missing.length ? `missing: ${missing.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      return fail(
+        `expected Endpoints ${fmt(want)} (the ${plural(want.length, 'Ready pod')} of ${o.expect.kind} ${o.expect.deployment}); saw ${f.ctx.seen}${why ? `: ${why}` : ''}`,
+      );
     }
     // and the EndpointSlices the EndpointSlice controller wrote for the selector say the same
     const sliced = sliceAddresses(managedSlices(o.endpointSlices), portName);
     const g = verifySet('endpoints', `EndpointSlices of ${o.expect.service}`, `EndpointSlices (managed-by ${SLICE_CONTROLLER})`, want, sliced);
-    if (g) return fail(`expected the EndpointSlices written by ${SLICE_CONTROLLER} to hold ${fmt(want)}; saw ${g.ctx.seen}${o.endpointSlices.length > managedSlices(o.endpointSlices).length ? ` (EndpointSlices written by others do not count: ${o.endpointSlices.filter((x) => !managedSlices([x]).length).map((x) => `${x.metadata?.name} managed-by ${x.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] ?? 'nobody'}`).join(', ')})` : ''}`);
-    return pass(`Endpoints and EndpointSlices ${fmt(want)}: the ${plural(want.length, 'Ready pod')} of ${o.expect.kind} ${o.expect.deployment} on port ${port}`);
+    if (g)
+      return fail(
+        `expected the EndpointSlices written by ${SLICE_CONTROLLER} to hold ${fmt(want)}; saw ${g.ctx.seen}${
+          o.endpointSlices.length > managedSlices(o.endpointSlices).length
+            ? ` (EndpointSlices written by others do not count: ${o.endpointSlices
+                .filter((x) => !managedSlices([x]).length)
+                .map((x) => `${x.metadata?.name} managed-by ${x.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] ?? 'nobody'}`)
+                .join(', ')})`
+            : ''
+        }`,
+      );
+    return pass(
+      `Endpoints and EndpointSlices ${fmt(want)}: the ${plural(want.length, 'Ready pod')} of ${o.expect.kind} ${o.expect.deployment} on port ${port}`,
+    );
   }),
 
   'pod-http': (o) => {
@@ -377,7 +449,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
       return { to, bad: down ?? everySample('pod-http', from, to, o.podHttp.get(nameOf(p))) };
     });
     const bad = lines.filter((l) => l.bad);
-    if (bad.length) return fail(`expected every pod of the ${o.expect.kind} Ready and answering HTTP on port ${o.expect.containerPort} in every sample; ${bad.map((l) => l.bad).join('; ')}`);
+    if (bad.length)
+      return fail(
+        `expected every pod of the ${o.expect.kind} Ready and answering HTTP on port ${o.expect.containerPort} in every sample; ${bad.map((l) => l.bad).join('; ')}`,
+      );
     return pass(`${lines.map((l) => `${l.to} answered`).join('; ')} (${sampleCount(o.podHttp)} samples each)`);
   },
 
@@ -385,7 +460,8 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     if (o.probeError) return fail(o.probeError);
     const svc = o.service!;
     const ip = svc.spec?.clusterIP;
-    if (!ip || ip === 'None') return fail(`the Service has no ClusterIP (clusterIP: ${ip ?? 'unset'}), so there is no ClusterIP:${o.expect.servicePort} to answer`);
+    if (!ip || ip === 'None')
+      return fail(`the Service has no ClusterIP (clusterIP: ${ip ?? 'unset'}), so there is no ClusterIP:${o.expect.servicePort} to answer`);
     if (!servicePortOf(svc, o)) return fail(`the Service has no port ${o.expect.servicePort}/TCP to answer on ${ip}`);
     // the Service is reachable when every pod behind it is: each owned pod Ready, every endpoint
     // address answering by itself, and the ClusterIP in every sample (one dead backend of two
@@ -400,7 +476,10 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
     const whose = (a: string) => o.pods.find((p) => p.status?.podIP === a.slice(0, a.lastIndexOf(':')));
     const bad = [
       everySample('service-http', from, to, o.serviceHttp),
-      ...addrs.map((a) => { const p = whose(a); return everySample('service-http', from, `endpoint ${a}${p ? ` (pod ${nameOf(p)})` : ''}`, o.endpointHttp.get(a)); }),
+      ...addrs.map((a) => {
+        const p = whose(a);
+        return everySample('service-http', from, `endpoint ${a}${p ? ` (pod ${nameOf(p)})` : ''}`, o.endpointHttp.get(a));
+      }),
     ].filter((x): x is string => !!x);
     if (!addrs.length) bad.push(`the Service has no endpoint addresses on port ${o.expect.servicePort}`);
     if (bad.length) return fail(bad.join('; '));
@@ -435,8 +514,11 @@ function dnsVerdict(o: Observation, form: GradedForm): Outcome {
   const ip = o.service.spec?.clusterIP;
   if (!ip || ip === 'None') return fail(`${d.name}: ${digSeen(r)}; the Service has no ClusterIP to resolve to`);
   const fromNs = o.probeNamespace ?? "the grader's probe namespace";
-  const cell = buildMatrix([{ service: o.expect.service, namespace: o.namespace, clusterIP: ip }], [fromNs], o.clusterDomain ?? 'cluster.local').find((c) => c.form === form && c.name === d.name);
-  if (!cell) return fail(`${d.name} is not the ${form} form of Service ${o.expect.service}.${o.namespace} in cluster domain ${o.clusterDomain ?? 'cluster.local'}`);
+  const cell = buildMatrix([{ service: o.expect.service, namespace: o.namespace, clusterIP: ip }], [fromNs], o.clusterDomain ?? 'cluster.local').find(
+    (c) => c.form === form && c.name === d.name,
+  );
+  if (!cell)
+    return fail(`${d.name} is not the ${form} form of Service ${o.expect.service}.${o.namespace} in cluster domain ${o.clusterDomain ?? 'cluster.local'}`);
   const f = verifyDig(cell, r, o.dnsServers ?? [], 'dig', d.output.command);
   return f ? fail(said(f, d.name)) : pass(`${d.name} -> ${ip}`);
 }
@@ -454,7 +536,6 @@ export function dnsNames(service: string, namespace: string, domain: string): Ar
     .filter((f): f is [GradedForm, string] => (GRADED_FORMS as readonly string[]).includes(f[0]))
     .map(([form, name]) => ({ form, name }));
 }
-
 
 // ---- the check types beyond the seed lab's ------------------------------------------------------
 
@@ -488,14 +569,20 @@ export function podDnsVerdict(o: Observation): Outcome {
   const down = notReadyPods(own);
   if (down) return fail(`expected every pod of ${o.expect.kind} ${o.expect.deployment} Ready; ${down}`);
   const sn = (o.deployment.spec as { serviceName?: string } | undefined)?.serviceName;
-  if (sn !== o.expect.service) return fail(`the StatefulSet's serviceName is ${JSON.stringify(sn ?? null)}: its pods get names under a headless Service only when serviceName names it (${o.expect.service})`);
+  if (sn !== o.expect.service)
+    return fail(
+      `the StatefulSet's serviceName is ${JSON.stringify(sn ?? null)}: its pods get names under a headless Service only when serviceName names it (${o.expect.service})`,
+    );
   const domain = o.clusterDomain ?? 'cluster.local';
   const wrong: string[] = [];
   const names: string[] = [];
   for (const p of own) {
     const name = `${nameOf(p)}.${o.expect.service}.${o.namespace}.svc.${domain}`;
     const out = o.podDns?.get(nameOf(p));
-    if (!out) { wrong.push(`${name}: not asked`); continue; }
+    if (!out) {
+      wrong.push(`${name}: not asked`);
+      continue;
+    }
     const f = verifyARecords(probeLabel(o), name, parseDig(out.output), o.dnsServers ?? [], [p.status!.podIP!], out.command);
     if (f) wrong.push(said(f, name));
     else names.push(`${name} -> ${p.status!.podIP}`);
@@ -518,13 +605,15 @@ export function fieldAt(obj: unknown, path: string): unknown {
 }
 
 /** Absent, null, an empty list, or a mapping with nothing in it (the client leaves unset fields as undefined keys). */
-const isEmpty = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && !v.length) || (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every(isEmpty));
+const isEmpty = (v: unknown): boolean =>
+  v === undefined || v === null || (Array.isArray(v) && !v.length) || (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every(isEmpty));
 
 /** Does `seen` match `want`: scalars equal, lists as sets (each wanted item matched by one seen), maps by their keys; {} and null match only empty/absent. */
 export function fieldMatches(want: unknown, seen: unknown): boolean {
   if (want === null || isEmpty(want)) return isEmpty(seen);
   if (Array.isArray(want)) return Array.isArray(seen) && seen.length === want.length && want.every((w) => seen.some((x) => fieldMatches(w, x)));
-  if (typeof want === 'object') return !!seen && typeof seen === 'object' && !Array.isArray(seen) && Object.entries(want as object).every(([k, v]) => fieldMatches(v, fieldAt(seen, k)));
+  if (typeof want === 'object')
+    return !!seen && typeof seen === 'object' && !Array.isArray(seen) && Object.entries(want as object).every(([k, v]) => fieldMatches(v, fieldAt(seen, k)));
   return String(want) === String(seen);
 }
 
@@ -536,19 +625,36 @@ export function objectVerdict(o: Pick<Observation, 'objects' | 'namespace'>, spe
   if (!candidates.length) return fail(`no ${what} in namespace ${o.namespace}${spec.name || !all.length ? '' : ` (${all.length} other ${spec.kind} objects)`}`);
   const mismatches = (x: Record<string, unknown>) => Object.entries(spec.fields).filter(([k, v]) => !fieldMatches(v, fieldAt(x, k)));
   const hit = candidates.find((x) => mismatches(x).length === 0);
-  const want = Object.entries(spec.fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+  const want = Object.entries(spec.fields)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
   if (hit) return pass(`${spec.kind} ${String(fieldAt(hit, 'metadata.name'))}${want ? ` has ${want}` : ' exists'}`);
-  const near = candidates.map((x) => `${String(fieldAt(x, 'metadata.name'))}: ${mismatches(x).map(([k]) => `${k} is ${clipJson(fieldAt(x, k))}`).join(', ')}`);
+  const near = candidates.map(
+    (x) =>
+      `${String(fieldAt(x, 'metadata.name'))}: ${mismatches(x)
+        .map(([k]) => `${k} is ${clipJson(fieldAt(x, k))}`)
+        .join(', ')}`,
+  );
   return fail(`expected ${spec.name ? what : `a ${spec.kind}`} with ${want}; ${near.join('; ')}`);
 }
-const clipJson = (v: unknown) => { const s = JSON.stringify(v) ?? 'absent'; return s.length > 100 ? `${s.slice(0, 99)}…` : s; };
+const clipJson = (v: unknown) => {
+  const s = JSON.stringify(v) ?? 'absent';
+  return s.length > 100 ? `${s.slice(0, 99)}…` : s;
+};
 
 /** policy: every probe to every target as the lab expects (the policy layer's verdict, every sample); not judged where NetworkPolicy is not enforced. */
 export function policyVerdict(o: Observation, spec: { expect: 'allowed' | 'denied'; to: 'pods' | 'service' }): Outcome & { notJudged?: string } {
   if (o.probeError) return fail(o.probeError);
-  if (o.policyEnforced && !o.policyEnforced.enforced) return { ...fail(`not judged: NetworkPolicy is not enforced on this cluster (${o.policyEnforced.detail})`), notJudged: `NetworkPolicy is not enforced on this cluster (${o.policyEnforced.detail})` };
+  if (o.policyEnforced && !o.policyEnforced.enforced)
+    return {
+      ...fail(`not judged: NetworkPolicy is not enforced on this cluster (${o.policyEnforced.detail})`),
+      notJudged: `NetworkPolicy is not enforced on this cluster (${o.policyEnforced.detail})`,
+    };
   if (!o.deployment) return deploymentMissing(o);
-  if (spec.to === 'service') { const bad = unmanagedService(o); if (bad) return fail(bad); }
+  if (spec.to === 'service') {
+    const bad = unmanagedService(o);
+    if (bad) return fail(bad);
+  }
   const own = deploymentPods(o);
   const down = notReadyPods(own);
   if (down) return fail(`expected every pod of ${o.expect.kind} ${o.expect.deployment} Ready; ${down}`);
@@ -557,10 +663,14 @@ export function policyVerdict(o: Observation, spec: { expect: 'allowed' | 'denie
   const from = o.policyFrom ?? probeLabel(o);
   const wrong: string[] = [];
   for (const [to, samples] of asked) {
-    if (!samples?.length) { wrong.push(`${to}: not asked`); continue; }
-    const e: Expectation = { kind: 'http', expect: spec.expect === 'allowed' ? 'ok' : 'denied', from, to, because: 'the lab\'s NetworkPolicies' };
+    if (!samples?.length) {
+      wrong.push(`${to}: not asked`);
+      continue;
+    }
+    const e: Expectation = { kind: 'http', expect: spec.expect === 'allowed' ? 'ok' : 'denied', from, to, because: "the lab's NetworkPolicies" };
     const failures = samples.map((x) => verifyPolicyProbe('policy', e, x)).filter((f): f is CheckFailure => !!f);
-    if (failures.length) wrong.push(`${to}: expected ${failures[0].ctx.expected}; saw ${failures[0].ctx.seen} (${failures.length} of ${samples.length} samples)`);
+    if (failures.length)
+      wrong.push(`${to}: expected ${failures[0].ctx.expected}; saw ${failures[0].ctx.seen} (${failures.length} of ${samples.length} samples)`);
   }
   if (wrong.length) return fail(wrong.join('; '));
   return pass(`from ${from}: ${asked.map(([to]) => to).join(', ')} ${spec.expect} in every sample`);

@@ -21,7 +21,6 @@ export interface Kube {
   readonly tally: { execs: number; probes: number };
 }
 
-
 /** Loads and validates a KubeConfig; throws NetcheckError with a precise code. */
 export function loadKubeConfig(opts: KubeOptions): KubeConfig {
   const file = opts.kubeconfig;
@@ -38,7 +37,11 @@ export function loadKubeConfig(opts: KubeOptions): KubeConfig {
   // the context is the caller's (KNC_CONTEXT and --context are resolved once, in cluster/flags.ts), else the file's own
   const wanted = opts.context ?? kc.getCurrentContext();
   if (!wanted || !kc.getContextObject(wanted)) {
-    const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+    const known =
+      kc
+        .getContexts()
+        .map((c) => c.name)
+        .join(', ') || 'none';
     throw new NetcheckError('CONTEXT_UNKNOWN', `context "${wanted ?? ''}" not in ${file} (known: ${known})`);
   }
   kc.setCurrentContext(wanted);

@@ -1,12 +1,5 @@
 /** Environment problems the CLI reports in one line and exits 2 for. */
-export type EnvErrorCode =
-  | 'KUBECONFIG_MISSING'
-  | 'API_UNREACHABLE'
-  | 'CONTEXT_UNKNOWN'
-  | 'FORBIDDEN'
-  | 'MALFORMED_YAML'
-  | 'NO_DOCKER'
-  | 'IMAGE_TOOLS_MISSING';
+export type EnvErrorCode = 'KUBECONFIG_MISSING' | 'API_UNREACHABLE' | 'CONTEXT_UNKNOWN' | 'FORBIDDEN' | 'MALFORMED_YAML' | 'NO_DOCKER' | 'IMAGE_TOOLS_MISSING';
 export type ErrorCode = EnvErrorCode | 'UNEXPECTED';
 
 export const ENV_EXIT_CODE = 2;
@@ -42,15 +35,21 @@ export class NetcheckError extends Error {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET',
-  'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
 ]);
 const DOCKER_TEXT =
   /Cannot connect to the Docker daemon|docker daemon is not running|permission denied while trying to connect to the docker|spawn docker ENOENT|docker: (command )?not found/i;
 
 type Loose = Record<string, unknown>;
-const asObj = (e: unknown): Loose | undefined =>
-  typeof e === 'object' && e !== null ? (e as Loose) : undefined;
+const asObj = (e: unknown): Loose | undefined => (typeof e === 'object' && e !== null ? (e as Loose) : undefined);
 
 /** The error and what it wraps (`cause`, ws ErrorEvent `error`), outermost first. */
 function chain(err: unknown): Loose[] {
@@ -63,7 +62,12 @@ function chain(err: unknown): Loose[] {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').map((s) => s.trim()).find(Boolean) ?? '';
+  return (
+    text
+      .split('\n')
+      .map((s) => s.trim())
+      .find(Boolean) ?? ''
+  );
 }
 
 function messageOf(err: unknown): string {
@@ -99,9 +103,11 @@ function classifyOne(e: Loose, outer: unknown): Classified | undefined {
   if (/Unexpected server response: 40[13]/.test(msg)) return env('FORBIDDEN', firstLine(msg));
   const all = [msg, e.stderr, e.shortMessage].filter((s): s is string => typeof s === 'string').join('\n');
   if (DOCKER_TEXT.test(all)) return env('NO_DOCKER', firstLine(all.match(DOCKER_TEXT)?.[0] ?? msg));
-  if (e.code === 'ENOENT' && /\bdocker\b/.test([e.path, e.command, msg].find((s) => typeof s === 'string') ?? '')) return env('NO_DOCKER', 'docker executable not found on PATH');
+  if (e.code === 'ENOENT' && /\bdocker\b/.test([e.path, e.command, msg].find((s) => typeof s === 'string') ?? ''))
+    return env('NO_DOCKER', 'docker executable not found on PATH');
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return env('API_UNREACHABLE', firstLine(messageOf(outer)));
-  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'request-timeout') return env('API_UNREACHABLE', `request timed out: ${firstLine(msg)}`);
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'request-timeout')
+    return env('API_UNREACHABLE', `request timed out: ${firstLine(msg)}`);
   if (/No active cluster|context .* (not found|does not exist)/i.test(msg)) return env('CONTEXT_UNKNOWN', firstLine(msg));
   return undefined;
 }
@@ -132,7 +138,8 @@ export function apiStatus(err: unknown): { code: number; reason?: string; messag
  */
 export function errorLine(err: unknown): string {
   const st = apiStatus(err);
-  if (st) return `API ${st.code}${st.reason ? ` ${st.reason}` : ''}: ${st.message ?? (firstLine(messageOf(err)).replace(/^HTTP-Code: \d+\s*/, '') || 'no message')}`;
+  if (st)
+    return `API ${st.code}${st.reason ? ` ${st.reason}` : ''}: ${st.message ?? (firstLine(messageOf(err)).replace(/^HTTP-Code: \d+\s*/, '') || 'no message')}`;
   return firstLine(messageOf(err)) || String(err);
 }
 

@@ -74,8 +74,7 @@ export function execInPod(opts: ExecOptions): Promise<ExecResult> {
       }
       fn();
     };
-    const fail = (why: string, cause?: unknown) =>
-      finish(() => reject(new Error(`exec ${cmd} in ${where}: ${why}; ${partial()}`, { cause })));
+    const fail = (why: string, cause?: unknown) => finish(() => reject(new Error(`exec ${cmd} in ${where}: ${why}; ${partial()}`, { cause })));
 
     const timer = setTimeout(() => fail(`timed out after ${timeoutMs}ms`), timeoutMs);
 

@@ -35,9 +35,7 @@ export function fanoutScript(probes: Probe[]): string {
   // milliseconds from /proc/uptime (10 ms steps): busybox `date` has no %N (Debian's prints "%3N" as is)
   const lines = ['d=$(mktemp -d) || exit 97', 'now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }'];
   probes.forEach((p, i) => {
-    lines.push(
-      `( s=$(now); ${p.argv.map(shq).join(' ')} >"$d/${i}" 2>&1; r=$?; e=$(now); echo "$r $((e-s))" >"$d/${i}.rc" ) &`,
-    );
+    lines.push(`( s=$(now); ${p.argv.map(shq).join(' ')} >"$d/${i}" 2>&1; r=$?; e=$(now); echo "$r $((e-s))" >"$d/${i}.rc" ) &`);
   });
   lines.push('wait');
   probes.forEach((p, i) => {

@@ -88,7 +88,10 @@ export interface GetentResult {
 
 /** Parses `getent ahostsv4` ("ADDR STREAM NAME") or `getent hosts` ("ADDR NAME ALIASES…") output; exit code 2 means "not found". */
 export function parseGetent(out: string, exitCode: number): GetentResult {
-  const lines = out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
+  const lines = out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
   const addresses = [...new Set(lines.map((f) => f[0]))];
   const first = lines[0];
   const canonicalName = first && /^(STREAM|DGRAM|RAW)$/.test(first[1] ?? '') ? first[2] : first?.[1];
@@ -143,7 +146,11 @@ export function parseResolvConf(text: string): ResolvConf {
     const [key, ...rest] = line.split(/\s+/);
     if (key === 'nameserver' && rest[0]) rc.nameservers.push(rest[0]);
     else if (key === 'search' || key === 'domain') rc.search = rest;
-    else if (key === 'options') for (const o of rest) { const [k, v] = o.split(':'); rc.options[k] = v ?? true; }
+    else if (key === 'options')
+      for (const o of rest) {
+        const [k, v] = o.split(':');
+        rc.options[k] = v ?? true;
+      }
   }
   return rc;
 }
@@ -157,8 +164,19 @@ export function parseResolvConf(text: string): ResolvConf {
  * use) once; every one of those answers counts (the verdict is dnsHoldVerdict). Each block of
  * output starts with "KNC-DNS wait <server> <asks> <ms>" or "KNC-DNS hold <server> <round>".
  */
-export function dnsHoldProbe(id: string, name: string, type: 'A' | 'SRV', n: number, servers: string[], via: string[], o: { rounds?: number; waitS?: number } = {}): Probe {
-  const dig = (server: string) => digProbe('x', name, { server, type }).argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+export function dnsHoldProbe(
+  id: string,
+  name: string,
+  type: 'A' | 'SRV',
+  n: number,
+  servers: string[],
+  via: string[],
+  o: { rounds?: number; waitS?: number } = {},
+): Probe {
+  const dig = (server: string) =>
+    digProbe('x', name, { server, type })
+      .argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
   const count = `printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+${type}[[:space:]]'`;
   const waitMs = Math.round((o.waitS ?? 5) * 1000);
   const rounds = o.rounds ?? 3;
@@ -167,8 +185,10 @@ export function dnsHoldProbe(id: string, name: string, type: 'A' | 'SRV', n: num
   // its own file, printed in order at the end
   const lines = ['now() { date +%s%3N; }', 'd=$(mktemp -d) || exit 97'];
   servers.forEach((s, k) => {
-    lines.push(`( t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; ` +
-      `[ $(($(now) - t0)) -ge ${waitMs} ] && break; sleep 0.2; done; { echo "KNC-DNS wait ${s} $i $(($(now) - t0))"; printf '%s\\n' "$out"; } >"$d/w${k}" ) &`);
+    lines.push(
+      `( t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; ` +
+        `[ $(($(now) - t0)) -ge ${waitMs} ] && break; sleep 0.2; done; { echo "KNC-DNS wait ${s} $i $(($(now) - t0))"; printf '%s\\n' "$out"; } >"$d/w${k}" ) &`,
+    );
   });
   lines.push('wait');
   for (let r = 1; r <= rounds; r++) {

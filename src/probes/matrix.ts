@@ -80,7 +80,17 @@ export function matrixProbe(id: string, cells: CellAsk[], timeoutMs = 2000): Pro
   const outer = Math.ceil(timeoutMs / 1000) + 8;
   return {
     id,
-    argv: ['timeout', '-s', 'KILL', String(outer), 'perl', '-e', MATRIX_CLIENT, String(timeoutMs), ...cells.map((c) => `${c.id},${proto(c.protocol)},${c.host},${c.port}`)],
+    argv: [
+      'timeout',
+      '-s',
+      'KILL',
+      String(outer),
+      'perl',
+      '-e',
+      MATRIX_CLIENT,
+      String(timeoutMs),
+      ...cells.map((c) => `${c.id},${proto(c.protocol)},${c.host},${c.port}`),
+    ],
   };
 }
 
@@ -95,4 +105,8 @@ export function parseMatrixOutput(output: string): Map<string, CellResult> {
 }
 
 /** Can this pod open an SCTP socket? (the kernel's SCTP module; "ok" or the error) */
-export const SCTP_SOCKET = ['perl', '-e', 'use Socket; socket(my $s, PF_INET, SOCK_STREAM, 132) or do { print "no SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): $!\\n"; exit 1 }; print "ok\\n"'];
+export const SCTP_SOCKET = [
+  'perl',
+  '-e',
+  'use Socket; socket(my $s, PF_INET, SOCK_STREAM, 132) or do { print "no SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): $!\\n"; exit 1 }; print "ok\\n"',
+];

@@ -102,7 +102,13 @@ export function parseDfPing(out: string): DfPing {
     mtu: dm ? Number(dm[2]) : undefined,
     df: dfLine?.[1] as DfPing['df'],
     fit: { exit: num(/^KNC fit-exit=(\d+)$/m), output: fitOut.trim(), received: received(fitOut), frags: num(/^KNC fit-frags=(-?\d+) /m) },
-    over: { exit: num(/^KNC over-exit=(\d+)$/m), output: overOut.trim(), received: received(overOut), tooLong: /message too long/i.test(overOut), frags: num(/ over-frags=(-?\d+)$/m) },
+    over: {
+      exit: num(/^KNC over-exit=(\d+)$/m),
+      output: overOut.trim(),
+      received: received(overOut),
+      tooLong: /message too long/i.test(overOut),
+      frags: num(/ over-frags=(-?\d+)$/m),
+    },
   };
 }
 
@@ -164,6 +170,10 @@ export function parsePayload(out: string): Payload {
     wgetExit: n(get('wget-exit')),
     bytes: n(get('bytes')),
     sha256: get('sha256') || undefined,
-    said: out.split('\n').filter((l) => l && !l.startsWith('KNC ')).join(' ').trim(),
+    said: out
+      .split('\n')
+      .filter((l) => l && !l.startsWith('KNC '))
+      .join(' ')
+      .trim(),
   };
 }

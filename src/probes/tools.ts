@@ -8,8 +8,26 @@ import type { Probe } from './batch.js';
  * busybox, bind-tools, musl getent, iproute2 …), both have them all.
  */
 export const PROBE_TOOLS = [
-  'sh', 'busybox', 'wget', 'dig', 'getent', 'ip', 'ping', 'timeout', 'awk', 'grep', 'cat', 'mktemp',
-  'mkdir', 'rmdir', 'rm', 'sleep', 'date', 'wc', 'sha256sum', 'cut',
+  'sh',
+  'busybox',
+  'wget',
+  'dig',
+  'getent',
+  'ip',
+  'ping',
+  'timeout',
+  'awk',
+  'grep',
+  'cat',
+  'mktemp',
+  'mkdir',
+  'rmdir',
+  'rm',
+  'sleep',
+  'date',
+  'wc',
+  'sha256sum',
+  'cut',
 ] as const;
 
 /** One exec: prints "KNC missing: <tool> …" (nothing after the colon when every tool is there). */

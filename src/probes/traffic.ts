@@ -110,7 +110,18 @@ export function trafficLoopProbe(id: string, loop: TrafficLoop): Probe {
   for (const w of loop.want) if (!/^[A-Za-z0-9.-]+$/.test(w)) throw new Error(`server name not shell-safe: ${w}`);
   return {
     id,
-    argv: ['sh', '-c', SCRIPT, 'traffic', loop.url, String(loop.requests), loop.want.join(' '), String(loop.deadlineS), String(loop.requestTimeoutS ?? 2), String(Math.max(1, Math.round((loop.intervalS ?? 0.3) / 0.1)))],
+    argv: [
+      'sh',
+      '-c',
+      SCRIPT,
+      'traffic',
+      loop.url,
+      String(loop.requests),
+      loop.want.join(' '),
+      String(loop.deadlineS),
+      String(loop.requestTimeoutS ?? 2),
+      String(Math.max(1, Math.round((loop.intervalS ?? 0.3) / 0.1))),
+    ],
   };
 }
 

@@ -106,7 +106,21 @@ export function samplesProbe(id: string, w: SampleWindow): Probe {
   if (!/^[A-Za-z0-9.:-]+$/.test(w.host)) throw new Error(`host not shell-safe: ${w.host}`);
   return {
     id,
-    argv: ['sh', '-c', SCRIPT, 'samples', w.host, String(w.port), w.path ?? '/whoami', String(w.requests), String(w.gateS ?? 0), String(w.timeoutS ?? 3), String(Math.max(1, w.parallel ?? 1)), w.gateCommand ?? '', w.proto ?? 'http'],
+    argv: [
+      'sh',
+      '-c',
+      SCRIPT,
+      'samples',
+      w.host,
+      String(w.port),
+      w.path ?? '/whoami',
+      String(w.requests),
+      String(w.gateS ?? 0),
+      String(w.timeoutS ?? 3),
+      String(Math.max(1, w.parallel ?? 1)),
+      w.gateCommand ?? '',
+      w.proto ?? 'http',
+    ],
   };
 }
 

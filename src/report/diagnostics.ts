@@ -5,12 +5,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckResult } from './results.js';
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80);
 
 function render(value: unknown, indent = ''): string {
-  if (typeof value === 'string') return value.split('\n').map((l) => indent + l).join('\n');
+  if (typeof value === 'string')
+    return value
+      .split('\n')
+      .map((l) => indent + l)
+      .join('\n');
   if (value && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.entries(value).map(([k, v]) => `${indent}== ${k}\n${render(v, indent + '  ')}`).join('\n');
+    return Object.entries(value)
+      .map(([k, v]) => `${indent}== ${k}\n${render(v, indent + '  ')}`)
+      .join('\n');
   }
   return indent + JSON.stringify(value, null, 2);
 }

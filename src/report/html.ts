@@ -116,14 +116,17 @@ details.netpol summary .verdict.failed{color:var(--bad-fg)}
 
 function header(f: HtmlInput): string {
   const s = f.summary;
-  const count = (k: 'passed' | 'failed' | 'skipped') =>
-    `<div class="count ${k}${s[k] ? '' : ' zero'}" data-count="${k}"><b>${s[k]}</b>${k}</div>`;
+  const count = (k: 'passed' | 'failed' | 'skipped') => `<div class="count ${k}${s[k] ? '' : ' zero'}" data-count="${k}"><b>${s[k]}</b>${k}</div>`;
   const meta = [
     f.runId ? `run <code>${e(f.runId)}</code>` : 'run (no id)',
     `written ${e(f.writtenAt)}`,
     f.execs !== undefined ? `${e(f.execs)} execs` : undefined,
   ].filter(Boolean);
-  const verdict = s.failed ? `${s.failed} of ${s.total} checks failed` : s.total ? `all ${s.passed} checks passed${s.skipped ? ` (${s.skipped} skipped)` : ''}` : 'no checks ran';
+  const verdict = s.failed
+    ? `${s.failed} of ${s.total} checks failed`
+    : s.total
+      ? `all ${s.passed} checks passed${s.skipped ? ` (${s.skipped} skipped)` : ''}`
+      : 'no checks ran';
   const failed = f.results.map((r, i) => [r, i] as const).filter(([r]) => r.status === 'failed');
   return `<header class="${s.failed ? 'failed' : 'passed'}">
 <h1>kube-netcheck${f.runId ? ` run ${e(f.runId)}` : ''}: ${e(verdict)}</h1>
@@ -135,7 +138,8 @@ ${failed.length ? `<ul class="failures">${failed.map(([r, i]) => `<li><a href="#
 </header>`;
 }
 
-const legend = (extra = '') => `<div class="legend"><span><span class="sw" style="background:var(--ok-bg)"></span>as expected</span><span><span class="sw" style="background:var(--bad-bg)"></span>not as expected</span>${extra}</div>`;
+const legend = (extra = '') =>
+  `<div class="legend"><span><span class="sw" style="background:var(--ok-bg)"></span>as expected</span><span><span class="sw" style="background:var(--bad-bg)"></span>not as expected</span>${extra}</div>`;
 
 /** "node x" / "pod ns/name" → the part after the kind. */
 const stripKind = (from: string, kind: string) => (from.startsWith(`${kind} `) ? from.slice(kind.length + 1) : from);
@@ -146,10 +150,15 @@ function reachabilityGrid(rows: readonly ReachabilityRow[]): string {
   const colInfo = new Map(rows.map((r) => [r.to, r]));
   // nodes first, then pods; each by name
   const froms = distinct(rows.map((r) => r.from)).sort((a, b) => {
-    const ka = rows.find((r) => r.from === a)!.fromKind, kb = rows.find((r) => r.from === b)!.fromKind;
+    const ka = rows.find((r) => r.from === a)!.fromKind,
+      kb = rows.find((r) => r.from === b)!.fromKind;
     return ka === kb ? a.localeCompare(b) : ka === 'node' ? -1 : 1;
   });
-  const lines = place(rows, (r) => r.from, (r) => r.to);
+  const lines = place(
+    rows,
+    (r) => r.from,
+    (r) => r.to,
+  );
   const head = `<thead><tr><th>from \\ to</th>${cols
     .map((c) => {
       const i = colInfo.get(c)!;
@@ -191,10 +200,15 @@ function datapathGrid(rows: readonly DatapathRow[]): string {
     const mine = rows.filter((r) => r.path === path);
     const cols = distinct(mine.map((r) => r.toNode)).sort();
     const froms = distinct(mine.map((r) => r.from)).sort((a, b) => {
-      const ka = mine.find((r) => r.from === a)!.fromKind, kb = mine.find((r) => r.from === b)!.fromKind;
+      const ka = mine.find((r) => r.from === a)!.fromKind,
+        kb = mine.find((r) => r.from === b)!.fromKind;
       return ka === kb ? a.localeCompare(b) : ka === 'node' ? -1 : 1;
     });
-    const lines = place(mine, (r) => r.from, (r) => r.toNode);
+    const lines = place(
+      mine,
+      (r) => r.from,
+      (r) => r.toNode,
+    );
     const head = `<thead><tr><th>from \\ to</th>${cols.map((c) => `<th${attrs({ 'data-col': c })}>${e(c)}</th>`).join('')}</tr></thead>`;
     const body = froms.flatMap((from) => {
       const first = mine.find((r) => r.from === from)!;
@@ -203,7 +217,9 @@ function datapathGrid(rows: readonly DatapathRow[]): string {
         const cells = cols.map((c) => {
           const r = line.get(c);
           if (!r) return '<td class="cell none">—</td>';
-          const who = Object.entries(r.servers).map(([k, v]) => `${k}:${v}`).join(' ');
+          const who = Object.entries(r.servers)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(' ');
           return `<td${attrs({
             class: `cell ${r.ok ? 'ok' : 'bad'}${r.fromNode === r.toNode ? ' same' : ''}`,
             'data-grid': 'datapath',
@@ -235,7 +251,10 @@ function dnsGrid(rows: readonly DnsRow[]): string {
   const key = (r: DnsRow) => JSON.stringify([origin(r), r.service, r.form, r.name]);
   const lines = place(rows, key, (r) => r.via);
   const head = `<thead><tr><th>from namespace (node)</th><th>service</th><th>name form</th><th>name asked</th><th>expected</th>${vias
-    .map((v) => `<th${attrs({ 'data-col': v })}>${e(v)}<span class="sub">${v === 'libc' ? 'getent ahostsv4' : v === 'udp' ? 'dig +notcp' : v === 'tcp' ? 'dig +tcp' : ''}</span></th>`)
+    .map(
+      (v) =>
+        `<th${attrs({ 'data-col': v })}>${e(v)}<span class="sub">${v === 'libc' ? 'getent ahostsv4' : v === 'udp' ? 'dig +notcp' : v === 'tcp' ? 'dig +tcp' : ''}</span></th>`,
+    )
     .join('')}</tr></thead>`;
   const body: string[] = [];
   for (const ns of nss) {
@@ -333,13 +352,22 @@ function netpolGrids(f: HtmlInput): string {
     let differs = 0;
     const head = `<tr><th rowspan="2">from \\ to</th>${ports.map((p) => `<th class="group" colspan="${t.targets.length}">${e(p)}</th>`).join('')}</tr>
 <tr>${ports.map(() => t.targets.map((x) => `<th title="${e(x)}">${e(x)}</th>`).join('')).join('')}</tr>`;
-    const rows = sources.map((from) => `<tr><th>${e(from)}</th>${ports.map((p) => t.targets.map((to, i) => {
-      const want = t.expected[p]?.[from]?.[i] ?? '?';
-      const saw = t.observed[p]?.[from]?.[i] ?? '?';
-      const bad = want !== saw;
-      if (bad) differs++;
-      return `<td${attrs({ class: `np ${bad ? 'differs' : NP_CLASS[saw] ?? ''}`, 'data-from': from, 'data-to': to, 'data-port': p, 'data-expected': want, 'data-observed': saw, title: bad ? `expected ${want}, saw ${saw}` : undefined })}>${e(saw)}</td>`;
-    }).join('')).join('')}</tr>`);
+    const rows = sources.map(
+      (from) =>
+        `<tr><th>${e(from)}</th>${ports
+          .map((p) =>
+            t.targets
+              .map((to, i) => {
+                const want = t.expected[p]?.[from]?.[i] ?? '?';
+                const saw = t.observed[p]?.[from]?.[i] ?? '?';
+                const bad = want !== saw;
+                if (bad) differs++;
+                return `<td${attrs({ class: `np ${bad ? 'differs' : (NP_CLASS[saw] ?? '')}`, 'data-from': from, 'data-to': to, 'data-port': p, 'data-expected': want, 'data-observed': saw, title: bad ? `expected ${want}, saw ${saw}` : undefined })}>${e(saw)}</td>`;
+              })
+              .join(''),
+          )
+          .join('')}</tr>`,
+    );
     const cv = t.convergence;
     const verdict = t.verdict === 'passed' ? 'passed' : 'failed';
     return `<details class="netpol"${verdict === 'failed' ? ' open' : ''} data-case="${e(id)}">
@@ -378,14 +406,22 @@ ${reachabilityGrid(reach)}
 <p class="note">Each name form asked from each namespace over UDP and TCP (<code>dig</code>) and as applications resolve (libc <code>getent</code>). ${dns.length} lookups, ${dnsBad ? `<b>${dnsBad} not as expected</b>` : 'all as expected'}.</p>
 ${dnsGrid(dns)}
 ${netpolGrids(f)}
-${datapath.length ? `<h2 id="datapath">Service datapath: hairpin, NodePort, hostPort, pod → node</h2>
+${
+  datapath.length
+    ? `<h2 id="datapath">Service datapath: hairpin, NodePort, hostPort, pod → node</h2>
 <p class="note">Each cell is one hold window: a fixed number of requests from the source to the address, every one of which counts. ${datapath.length} windows, ${datapath.filter((r) => !r.ok).length ? `<b>${datapath.filter((r) => !r.ok).length} not as expected</b>` : 'all as expected'}.</p>
-${datapathGrid(datapath)}` : ''}
+${datapathGrid(datapath)}`
+    : ''
+}
 ${conformanceHtml(f)}
 <h2 id="checks">Checks (${f.results.length})</h2>
-${f.results.length ? `<table class="checks"><thead><tr><th>status</th><th>check</th><th>from → to</th><th>duration</th></tr></thead><tbody>
+${
+  f.results.length
+    ? `<table class="checks"><thead><tr><th>status</th><th>check</th><th>from → to</th><th>duration</th></tr></thead><tbody>
 ${f.results.map(checkRow).join('\n')}
-</tbody></table>` : '<p class="empty">No checks were recorded.</p>'}
+</tbody></table>`
+    : '<p class="empty">No checks were recorded.</p>'
+}
 </body>
 </html>
 `;

@@ -2,7 +2,11 @@
 import { errorOf, type CheckResult, type ResultsFile } from './results.js';
 
 const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
     // XML 1.0 forbids most control characters, which probe output can contain
     // eslint-disable-next-line no-control-regex -- these control characters are what is replaced
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '?');

@@ -13,10 +13,21 @@ export function toMarkdown(f: ResultsFile): string {
     `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.total} checks)`,
     '',
     ...causeLines(f.cause).map((l) => `**${cell(l)}**\n`),
-    ...(f.cluster ? [`Cluster: ${cell(Object.entries(f.cluster).map(([k, v]) => `${k} ${v}`).join(' · '))}`, ''] : []),
+    ...(f.cluster
+      ? [
+          `Cluster: ${cell(
+            Object.entries(f.cluster)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(' · '),
+          )}`,
+          '',
+        ]
+      : []),
     '| | check | from → to | ms |',
     '|---|---|---|---|',
-    ...f.results.map((r) => `| ${ICON[r.status]} | ${cell(r.check)}${r.reason ? ` (${cell(r.reason)})` : ''} | ${cell(`${r.from} → ${r.to}`)} | ${r.durationMs} |`),
+    ...f.results.map(
+      (r) => `| ${ICON[r.status]} | ${cell(r.check)}${r.reason ? ` (${cell(r.reason)})` : ''} | ${cell(`${r.from} → ${r.to}`)} | ${r.durationMs} |`,
+    ),
   ];
   const failed = f.results.filter((r) => r.status === 'failed');
   if (failed.length) {
@@ -26,8 +37,15 @@ export function toMarkdown(f: ResultsFile): string {
   const up = conformanceOf(f);
   if (up) {
     const n = (st: string) => up.tests.filter((t) => t.status === st).length;
-    lines.push('', `### Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped (${up.tests.length} tests, ${(up.wallMs / 1000).toFixed(0)} s)`, '', '| | test | s |', '|---|---|---|');
-    for (const t of up.tests) lines.push(`| ${ICON[t.status]} | ${cell(t.name)}${t.message ? ` — ${cell(t.message.slice(0, 200))}` : ''} | ${(t.durationMs / 1000).toFixed(1)} |`);
+    lines.push(
+      '',
+      `### Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped (${up.tests.length} tests, ${(up.wallMs / 1000).toFixed(0)} s)`,
+      '',
+      '| | test | s |',
+      '|---|---|---|',
+    );
+    for (const t of up.tests)
+      lines.push(`| ${ICON[t.status]} | ${cell(t.name)}${t.message ? ` — ${cell(t.message.slice(0, 200))}` : ''} | ${(t.durationMs / 1000).toFixed(1)} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -59,7 +59,10 @@ export class FileReporter implements Reporter {
 const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP' } as const;
 
 export class ConsoleReporter implements Reporter {
-  constructor(private readonly out: (line: string) => void, private readonly opts: { checks?: boolean } = { checks: true }) {}
+  constructor(
+    private readonly out: (line: string) => void,
+    private readonly opts: { checks?: boolean } = { checks: true },
+  ) {}
 
   onProgress(line: string): void {
     this.out(line);
@@ -74,7 +77,9 @@ export class ConsoleReporter implements Reporter {
   done(run: RunResult): void {
     const s = run.summary;
     const t = run.timings;
-    this.out(`timing: setup ${t.setupMs}ms, ${t.phases.map((p) => `${p.phase} ${p.enterMs + p.fanoutMs + p.verifyMs}ms`).join(', ')}, teardown ${t.teardownMs}ms; ${run.execs} execs, ${run.probes} probes`);
+    this.out(
+      `timing: setup ${t.setupMs}ms, ${t.phases.map((p) => `${p.phase} ${p.enterMs + p.fanoutMs + p.verifyMs}ms`).join(', ')}, teardown ${t.teardownMs}ms; ${run.execs} execs, ${run.probes} probes`,
+    );
     for (const line of causeLines(run.cause)) this.out(line);
     this.out(`checks: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.total})`);
   }

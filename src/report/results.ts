@@ -57,7 +57,10 @@ export function clusterSummary(r: RunResult): ClusterSummary | undefined {
     podRange: f.podSubnets.length ? `${f.podSubnets.join(',')} (${f.sources.podSubnets})` : 'not discoverable',
     serviceRange: f.serviceSubnets.length ? `${f.serviceSubnets.join(',')} (${f.sources.serviceSubnets})` : 'not discoverable',
     domain: `${f.clusterDomain} (${f.sources.clusterDomain})`,
-    dns: f.podNameserver && f.podNameserver !== f.dnsServiceIP ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}` : `kube-dns ${(f.dnsServiceIPs?.length ? f.dnsServiceIPs : [f.dnsServiceIP]).join(',')}`,
+    dns:
+      f.podNameserver && f.podNameserver !== f.dnsServiceIP
+        ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}`
+        : `kube-dns ${(f.dnsServiceIPs?.length ? f.dnsServiceIPs : [f.dnsServiceIP]).join(',')}`,
     kubeProxy: f.kubeProxy,
     cni: r.target.managed ? `${r.target.managed.cni} (managed kind cluster); DaemonSets: ${found}` : found,
     ...(mtu ? { podMtu: mtu } : {}),

@@ -70,11 +70,15 @@ export function formatIp(family: IPFamily, value: bigint): string {
   const words = [...Array(8).keys()].map((i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
   if (words.slice(0, 6).every((w, i) => (i === 5 ? w === 0xffff : w === 0))) return `::ffff:${formatIp('IPv4', value & 0xffffffffn)}`;
   // RFC 5952: the longest run (the first of equals) of two or more zero words becomes "::"
-  let best = -1, bestLen = 1;
+  let best = -1,
+    bestLen = 1;
   for (let i = 0; i < 8; i++) {
     let j = i;
     while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
@@ -94,15 +98,27 @@ export function canonicalIp(ip: string): string {
 
 /** Same address, whatever the spelling (`fd00::1` = `FD00:0::0:1`, `::ffff:10.0.0.1` = `10.0.0.1`). */
 export function sameIp(a: string, b: string): boolean {
-  try { return canonicalIp(a) === canonicalIp(b); } catch { return false; }
+  try {
+    return canonicalIp(a) === canonicalIp(b);
+  } catch {
+    return false;
+  }
 }
 
 export function isIPv4(s: string): boolean {
-  try { return ipFamily(s) === 'IPv4'; } catch { return false; }
+  try {
+    return ipFamily(s) === 'IPv4';
+  } catch {
+    return false;
+  }
 }
 
 export function isIPv6(s: string): boolean {
-  try { return ipFamily(s) === 'IPv6'; } catch { return false; }
+  try {
+    return ipFamily(s) === 'IPv6';
+  } catch {
+    return false;
+  }
 }
 
 /** IPv4 only, as a number (kept for 32-bit arithmetic). */
@@ -128,7 +144,11 @@ export function parseCidr(text: string): Cidr {
   const slash = typeof text === 'string' ? text.indexOf('/') : -1;
   const bitsText = slash < 0 ? '' : text.slice(slash + 1);
   let ip: ParsedIp;
-  try { ip = parseIp(slash < 0 ? text : text.slice(0, slash)); } catch { throw new Error(`not a CIDR: ${JSON.stringify(text)}`); }
+  try {
+    ip = parseIp(slash < 0 ? text : text.slice(0, slash));
+  } catch {
+    throw new Error(`not a CIDR: ${JSON.stringify(text)}`);
+  }
   const max = BITS[ip.family];
   const bits = Number(bitsText);
   if (!/^\d{1,3}$/.test(bitsText) || bits > max) throw new Error(`not an ${ip.family} CIDR (prefix length 0-${max}): ${JSON.stringify(text)}`);
@@ -166,7 +186,13 @@ export function addressInCidr(cidr: string | Cidr, offset: number | bigint): str
 export function unusedAddress(cidr: string, taken: Iterable<string>): string {
   const c = parseCidr(cidr);
   const used = new Set<string>();
-  for (const t of taken) { try { used.add(canonicalIp(t)); } catch { /* not an address: holds nothing */ } }
+  for (const t of taken) {
+    try {
+      used.add(canonicalIp(t));
+    } catch {
+      /* not an address: holds nothing */
+    }
+  }
   for (let n = c.base + cidrSize(c) - 2n; n > c.base; n--) {
     const ip = formatIp(c.family, n);
     if (!used.has(ip)) return ip;
@@ -178,7 +204,11 @@ export function unusedAddress(cidr: string, taken: Iterable<string>): string {
 export function byFamily<T>(items: Iterable<T>, addressOf: (item: T) => string): Record<IPFamily, T[]> {
   const out: Record<IPFamily, T[]> = { IPv4: [], IPv6: [] };
   for (const item of items) {
-    try { out[ipFamily(addressOf(item))].push(item); } catch { /* not an address */ }
+    try {
+      out[ipFamily(addressOf(item))].push(item);
+    } catch {
+      /* not an address */
+    }
   }
   return out;
 }
@@ -187,7 +217,11 @@ export function byFamily<T>(items: Iterable<T>, addressOf: (item: T) => string):
 export function familiesOf(addressesOrRanges: Iterable<string>): IPFamily[] {
   const seen = new Set<IPFamily>();
   for (const a of addressesOrRanges) {
-    try { seen.add(a.includes('/') ? cidrFamily(a) : ipFamily(a)); } catch { /* neither */ }
+    try {
+      seen.add(a.includes('/') ? cidrFamily(a) : ipFamily(a));
+    } catch {
+      /* neither */
+    }
   }
   return IP_FAMILIES.filter((f) => seen.has(f));
 }

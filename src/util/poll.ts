@@ -68,8 +68,5 @@ export async function pollUntil<T>(opts: PollOptions<T>): Promise<T> {
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
   }
 
-  throw new Error(
-    `timed out waiting for ${what} after ${Date.now() - start}ms ` +
-      `(timeout ${timeoutMs}ms, ${attempts} attempts); last seen: ${lastSeen}`,
-  );
+  throw new Error(`timed out waiting for ${what} after ${Date.now() - start}ms ` + `(timeout ${timeoutMs}ms, ${attempts} attempts); last seen: ${lastSeen}`);
 }

@@ -22,7 +22,8 @@ const recordsOk = (b: DnsHoldBlock, w: HoldWant) => {
   if (w.exact) return [...r].sort().join() === [...w.exact].sort().join();
   return !w.test || r.every(w.test);
 };
-const seenOf = (b: DnsHoldBlock, w: HoldWant) => `${b.dig.status} with ${records(b.dig, w.type).length} ${w.type} [${records(b.dig, w.type).join('; ')}]${b.dig.server && b.dig.server !== b.server ? ` from ${b.dig.server}` : ''}`;
+const seenOf = (b: DnsHoldBlock, w: HoldWant) =>
+  `${b.dig.status} with ${records(b.dig, w.type).length} ${w.type} [${records(b.dig, w.type).join('; ')}]${b.dig.server && b.dig.server !== b.server ? ` from ${b.dig.server}` : ''}`;
 
 export interface HoldEvidence {
   waited: Array<{ server: string; asks: number; ms: number }>;
@@ -33,7 +34,17 @@ export interface HoldEvidence {
  * `blocks` (parseDnsHold) of a probe asking `servers` (the DNS pods, by IP) and `via` (the Service)
  * for `name` over `rounds` rounds. Returns the failures (none: the evidence holds).
  */
-export function dnsHoldVerdict(check: string, from: string, name: string, blocks: DnsHoldBlock[], servers: string[], via: string[], rounds: number, w: HoldWant, command?: string): { failures: CheckFailure[]; evidence: HoldEvidence } {
+export function dnsHoldVerdict(
+  check: string,
+  from: string,
+  name: string,
+  blocks: DnsHoldBlock[],
+  servers: string[],
+  via: string[],
+  rounds: number,
+  w: HoldWant,
+  command?: string,
+): { failures: CheckFailure[]; evidence: HoldEvidence } {
   const failures: CheckFailure[] = [];
   const fail = (to: string, expected: string, seen: string) => failures.push(new CheckFailure({ check, from, to, expected, seen, command }));
   if (!servers.length) fail(name, 'the cluster DNS server pods to ask (Ready pods the DNS Service selects)', 'none found at setup');
@@ -41,15 +52,30 @@ export function dnsHoldVerdict(check: string, from: string, name: string, blocks
   for (const s of servers) {
     const b = blocks.find((x) => x.step === 'wait' && x.server === s);
     if (!b) fail(`${name} @${s}`, `the server pod asked until it serves ${w.n} ${w.type} records`, 'no answer in the probe output');
-    else if (!recordsOk(b, w)) fail(`${name} @${s}`, `NOERROR with ${w.what} within the wait (the server serving the EndpointSlice)`, `${seenOf(b, w)} after ${b.n} asks, ${b.ms ?? '?'}ms`);
+    else if (!recordsOk(b, w))
+      fail(
+        `${name} @${s}`,
+        `NOERROR with ${w.what} within the wait (the server serving the EndpointSlice)`,
+        `${seenOf(b, w)} after ${b.n} asks, ${b.ms ?? '?'}ms`,
+      );
     else waited.push({ server: s, asks: b.n, ms: b.ms ?? 0 });
   }
   const want = rounds * (servers.length + via.length);
   const hold = blocks.filter((x) => x.step === 'hold');
   const bad = hold.filter((b) => !recordsOk(b, w) || (b.dig.server !== undefined && b.dig.server !== b.server));
   if (hold.length !== want || bad.length) {
-    fail(`${name} @${[...servers, ...via].join(', @')}`, `every one of the ${want} answers of the hold (${rounds} rounds) NOERROR with ${w.what}`,
-      `${hold.length - bad.length} of ${want} right${bad.length ? `; wrong: ${bad.slice(0, 4).map((b) => `@${b.server} round ${b.n}: ${seenOf(b, w)}`).join('; ')}${bad.length > 4 ? '; …' : ''}` : ''}`);
+    fail(
+      `${name} @${[...servers, ...via].join(', @')}`,
+      `every one of the ${want} answers of the hold (${rounds} rounds) NOERROR with ${w.what}`,
+      `${hold.length - bad.length} of ${want} right${
+        bad.length
+          ? `; wrong: ${bad
+              .slice(0, 4)
+              .map((b) => `@${b.server} round ${b.n}: ${seenOf(b, w)}`)
+              .join('; ')}${bad.length > 4 ? '; …' : ''}`
+          : ''
+      }`,
+    );
   }
   return { failures, evidence: { waited, hold: `${hold.length - bad.length} of ${want} answers right` } };
 }

@@ -75,11 +75,25 @@ export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], vi
 export function verifyGetent(c: DnsCell, r: GetentResult, command: string, by: AskedBy = {}): CheckFailure | undefined {
   const ok = c.expect === 'NXDOMAIN' ? r.notFound : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
   if (ok) return undefined;
-  return new CheckFailure({ check: by.check ?? 'dns-name-form-libc', from: fromOf(c, 'getent/libc', by), to: c.name, expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c), seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : r.notFound ? 'not found' : 'no answer (getent killed or failed)', command });
+  return new CheckFailure({
+    check: by.check ?? 'dns-name-form-libc',
+    from: fromOf(c, 'getent/libc', by),
+    to: c.name,
+    expected: c.expect === 'NXDOMAIN' ? 'not found' : expected(c),
+    seen: r.found ? `found [${r.addresses.join(', ')}] as ${r.canonicalName}` : r.notFound ? 'not found' : 'no answer (getent killed or failed)',
+    command,
+  });
 }
 
 /** resolv.conf of a ClusterFirst pod: the DNS Service as nameserver, the namespace search path, ndots:5. */
-export function verifyResolvConf(from: string, ns: string, domain: string, dnsIP: string | string[], rc: ResolvConf, check = 'resolv-conf'): CheckFailure | undefined {
+export function verifyResolvConf(
+  from: string,
+  ns: string,
+  domain: string,
+  dnsIP: string | string[],
+  rc: ResolvConf,
+  check = 'resolv-conf',
+): CheckFailure | undefined {
   const servers = ([] as string[]).concat(dnsIP);
   const search = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
   const ok = servers.includes(rc.nameservers[0]) && search.every((d, i) => rc.search[i] === d) && rc.options.ndots === '5';
@@ -103,5 +117,12 @@ export function verifyARecords(from: string, name: string, r: DigResult, dnsIP: 
   const a = [...aRecords(r)].sort();
   const w = [...want].sort();
   if (w.length > 0 && r.status === 'NOERROR' && !!r.server && servers.includes(r.server) && a.join() === w.join()) return undefined;
-  return new CheckFailure({ check: 'dns-a-records', from, to: name, expected: `NOERROR from the cluster DNS ${servers.join(' or ')} with A {${w.join(', ')}}${w.length ? '' : ' (at least one)'}`, seen: digSeen(r), command });
+  return new CheckFailure({
+    check: 'dns-a-records',
+    from,
+    to: name,
+    expected: `NOERROR from the cluster DNS ${servers.join(' or ')} with A {${w.join(', ')}}${w.length ? '' : ' (at least one)'}`,
+    seen: digSeen(r),
+    command,
+  });
 }

@@ -10,7 +10,10 @@ export const fmt = (set: string[]) => `{${set.join(', ')}}`;
 
 /** The Ready pods among `pods` as sorted "ip:port" (one entry per pod: a count, not only a set). */
 export function readyAddresses(pods: V1Pod[], port: number): string[] {
-  return pods.filter(isReady).map((p) => `${p.status!.podIP}:${port}`).sort();
+  return pods
+    .filter(isReady)
+    .map((p) => `${p.status!.podIP}:${port}`)
+    .sort();
 }
 
 export async function readyPodSet(kube: Kube, ns: string, selector: string, port: number): Promise<string[]> {
@@ -42,7 +45,11 @@ export async function endpointsSet(kube: Kube, ns: string, svc: string): Promise
 export function sliceAddresses(slices: V1EndpointSlice[], portName?: string): string[] {
   const wanted = (p: { name?: string }) => portName === undefined || (p.name ?? '') === portName;
   return slices
-    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).filter(wanted).map((p) => `${a}:${p.port}`))))
+    .flatMap((s) =>
+      (s.endpoints ?? [])
+        .filter((e) => e.conditions?.ready !== false)
+        .flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).filter(wanted).map((p) => `${a}:${p.port}`))),
+    )
     .sort();
 }
 
@@ -53,7 +60,13 @@ export async function sliceSet(kube: Kube, ns: string, svc: string): Promise<str
 
 export function verifySet(check: string, to: string, what: string, expected: string[], seen: string[]): CheckFailure | undefined {
   if (expected.join() === seen.join()) return undefined;
-  return new CheckFailure({ check, from: 'the API', to, expected: `${what} = ready pods ${fmt(expected)}`, seen: seen.length ? fmt(seen) : '{} (the empty set)' });
+  return new CheckFailure({
+    check,
+    from: 'the API',
+    to,
+    expected: `${what} = ready pods ${fmt(expected)}`,
+    seen: seen.length ? fmt(seen) : '{} (the empty set)',
+  });
 }
 
 export interface Backends {
@@ -117,22 +130,41 @@ async function namedBackends(kube: Kube, ns: string, svc: string, selector: stri
     return { name, ip: p?.status?.podIP, ready: !!p && isReady(p) };
   });
   const sliceAddrs = slices.items
-    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))))
+    .flatMap((s) =>
+      (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))),
+    )
     .sort();
   const triggers = slices.items.map((s) => Date.parse(s.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
   return { want: wanted, endpoints, slices: sliceAddrs, names, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
 }
 
 /** The "ip:port" set the named pods should give (a pod without an IP yet gives none). */
-export const wantAddresses = (b: Pick<NamedBackends, 'want'>, port: number) => b.want.filter((p) => p.ip).map((p) => `${p.ip}:${port}`).sort();
+export const wantAddresses = (b: Pick<NamedBackends, 'want'>, port: number) =>
+  b.want
+    .filter((p) => p.ip)
+    .map((p) => `${p.ip}:${port}`)
+    .sort();
 
 /**
  * Polls until Endpoints and EndpointSlices list exactly the named pods' IP:port, every one of them
  * Ready; resolves (never rejects) with the last state seen and whether it settled by the deadline.
  */
-export async function waitNamedBackends(kube: Kube, ns: string, svc: string, selector: string, port: number, want: string[], timeoutMs = 60_000): Promise<NamedBackends> {
+export async function waitNamedBackends(
+  kube: Kube,
+  ns: string,
+  svc: string,
+  selector: string,
+  port: number,
+  want: string[],
+  timeoutMs = 60_000,
+): Promise<NamedBackends> {
   const start = Date.now();
-  let last: Omit<NamedBackends, 'settled' | 'waitedMs' | 'timeoutMs'> = { want: want.map((name) => ({ name, ready: false })), endpoints: [], slices: [], names: {} };
+  let last: Omit<NamedBackends, 'settled' | 'waitedMs' | 'timeoutMs'> = {
+    want: want.map((name) => ({ name, ready: false })),
+    endpoints: [],
+    slices: [],
+    names: {},
+  };
   const done = (b: typeof last) => {
     const w = wantAddresses(b, port);
     return b.want.length > 0 && b.want.every((p) => p.ip && p.ready) && w.join() === b.endpoints.join() && w.join() === b.slices.join();
@@ -143,7 +175,10 @@ export async function waitNamedBackends(kube: Kube, ns: string, svc: string, sel
     intervalMs: 100,
     probe: async () => (last = await namedBackends(kube, ns, svc, selector, port, want)),
     done,
-  }).then(() => true, () => false);
+  }).then(
+    () => true,
+    () => false,
+  );
   return { settled, ...last, waitedMs: Date.now() - start, timeoutMs };
 }
 
@@ -161,8 +196,13 @@ export function verifyNamedBackends(check: string, to: string, b: NamedBackends,
   const f: CheckFailure[] = [];
   if (!b.want.length) f.push(new CheckFailure({ check, from: 'the API', to, expected: 'pods the change names', seen: 'none' }));
   const notReady = b.want.filter((p) => !p.ready || !p.ip).map((p) => p.name);
-  if (notReady.length) f.push(new CheckFailure({ check, from: 'the API', to, expected: `pods ${fmt(b.want.map((p) => p.name))} Ready`, seen: `not Ready: ${fmt(notReady)}${waited}` }));
-  if (want.length !== b.want.length || want.join() !== b.endpoints.join()) f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('Endpoints'), seen: `${named(b, b.endpoints)}${waited}` }));
-  if (want.length !== b.want.length || want.join() !== b.slices.join()) f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('EndpointSlices (ready)'), seen: `${named(b, b.slices)}${waited}` }));
+  if (notReady.length)
+    f.push(
+      new CheckFailure({ check, from: 'the API', to, expected: `pods ${fmt(b.want.map((p) => p.name))} Ready`, seen: `not Ready: ${fmt(notReady)}${waited}` }),
+    );
+  if (want.length !== b.want.length || want.join() !== b.endpoints.join())
+    f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('Endpoints'), seen: `${named(b, b.endpoints)}${waited}` }));
+  if (want.length !== b.want.length || want.join() !== b.slices.join())
+    f.push(new CheckFailure({ check, from: 'the API', to, expected: expected('EndpointSlices (ready)'), seen: `${named(b, b.slices)}${waited}` }));
   return f;
 }

@@ -12,10 +12,7 @@ export interface FailureContext {
 
 export class CheckFailure extends Error {
   constructor(readonly ctx: FailureContext) {
-    super(
-      `[${ctx.check}] from ${ctx.from} to ${ctx.to}: expected ${ctx.expected}, saw ${ctx.seen}` +
-        (ctx.command ? `\n  probe: ${ctx.command}` : ''),
-    );
+    super(`[${ctx.check}] from ${ctx.from} to ${ctx.to}: expected ${ctx.expected}, saw ${ctx.seen}` + (ctx.command ? `\n  probe: ${ctx.command}` : ''));
     this.name = 'CheckFailure';
   }
 }

@@ -61,7 +61,11 @@ export function tallyHold(ask: HoldAsk, samples: HoldSample[]): HoldTally {
   return t;
 }
 
-const counts = (r: Record<string, number>) => Object.entries(r).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(', ');
+const counts = (r: Record<string, number>) =>
+  Object.entries(r)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
 
 /**
  * One source's hold window: a failure (with the counts) or undefined. `out` is the probe output,
@@ -79,7 +83,9 @@ export function verifyHold(check: string, ask: HoldAsk, out: ProbeOutput | Error
     return { failure: fail(`not run: exit ${out.exitCode}: ${(err as Error).message.slice(0, 200)}`, out.command) };
   }
   const t = tallyHold(ask, samples);
-  const stray = Object.keys(t.byServer).filter((s) => !answeredBy.includes(s)).sort();
+  const stray = Object.keys(t.byServer)
+    .filter((s) => !answeredBy.includes(s))
+    .sort();
   const missing = answeredBy.filter((w) => !t.byServer[w]);
   const bad = answeredBy.length === 0 || t.requests !== requests || t.answered !== requests || stray.length > 0 || missing.length > 0;
   if (!bad) return { tally: t };
@@ -128,7 +134,8 @@ export function verifyHolds(check: string, to: string, pairs: Array<[HoldAsk, Pr
     try {
       throwAll(failures);
     } catch (err) {
-      (err as Error).message = `${ev.answered} of ${ev.requests} requests to ${to} answered by a wanted pod from ${pairs.length} sources; ${(err as Error).message}`;
+      (err as Error).message =
+        `${ev.answered} of ${ev.requests} requests to ${to} answered by a wanted pod from ${pairs.length} sources; ${(err as Error).message}`;
       throw err;
     }
   }

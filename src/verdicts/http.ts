@@ -26,7 +26,14 @@ export const NGINX_PAGE: PageExpectation = { what: 'the nginx welcome page', tes
 export const ANY_PAGE: PageExpectation = { what: 'an HTTP answer', test: () => true };
 
 /** The nginx welcome page (or `page`), or the given outcome when expect is fail/timeout. */
-export function verifyPage(check: string, from: string, to: string, o: ProbeOutput, expect: Outcome = 'ok', page: PageExpectation = NGINX_PAGE): CheckFailure | undefined {
+export function verifyPage(
+  check: string,
+  from: string,
+  to: string,
+  o: ProbeOutput,
+  expect: Outcome = 'ok',
+  page: PageExpectation = NGINX_PAGE,
+): CheckFailure | undefined {
   const got = httpOutcome(o);
   const okBody = got !== 'ok' || page.test(o.output);
   if (got === expect && okBody) return undefined;
@@ -40,7 +47,14 @@ export function verifyPage(check: string, from: string, to: string, o: ProbeOutp
 export function verifyNoNat(check: string, from: string, to: string, clientIP: string, o: ProbeOutput): CheckFailure | undefined {
   const w = parseWhoAmI(o.output);
   if (httpOutcome(o) === 'ok' && w && sameIp(w.client, clientIP)) return undefined;
-  return new CheckFailure({ check, from, to, expected: `the server to see client address ${clientIP}`, seen: w ? `client=${w.client} server=${w.server}` : brief(o), command: o.command });
+  return new CheckFailure({
+    check,
+    from,
+    to,
+    expected: `the server to see client address ${clientIP}`,
+    seen: w ? `client=${w.client} server=${w.server}` : brief(o),
+    command: o.command,
+  });
 }
 
 /** /whoami answered and the server that answered is `pod` itself (not "an nginx page" from anyone). */

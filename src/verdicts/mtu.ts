@@ -16,7 +16,9 @@ export function verifyPodMtu(check: string, from: string, ip: string, addr: Prob
     from,
     to: `its interface holding ${ip}`,
     expected: 'an interface holding the pod IP, with an MTU of at least 576',
-    seen: iface ? `${iface.dev} mtu ${iface.mtu}` : `no interface holds it (ip addr exit ${addr.exitCode}: ${brief(addr.output)}; ip link exit ${link.exitCode})`,
+    seen: iface
+      ? `${iface.dev} mtu ${iface.mtu}`
+      : `no interface holds it (ip addr exit ${addr.exitCode}: ${brief(addr.output)}; ip link exit ${link.exitCode})`,
     command: `${addr.command}; ${link.command}`,
   });
 }
@@ -36,17 +38,32 @@ export function verifyDfPing(check: string, from: string, to: string, o: ProbeOu
   const how = (n: number) => (p.df === 'kernel' ? `ping -s ${n - ICMP_OVERHEAD}, DF by path-MTU discovery` : `ping -M do -s ${n - ICMP_OVERHEAD}`);
   const size = `${mtu}-byte packet with DF set (${how(mtu)})`;
   if (!(p.fit.exit === 0 && p.fit.received)) {
-    const why = /message too long/i.test(p.fit.output) ? 'refused locally (message too long): the route MTU is below the interface MTU' : `no reply (exit ${p.fit.exit ?? 'none'}): ${brief(p.fit.output)}`;
+    const why = /message too long/i.test(p.fit.output)
+      ? 'refused locally (message too long): the route MTU is below the interface MTU'
+      : `no reply (exit ${p.fit.exit ?? 'none'}): ${brief(p.fit.output)}`;
     return fail(`a reply to a ${size}`, why);
   }
-  if (p.fit.frags !== undefined && p.fit.frags !== 0) return fail(`a ${size} to leave unfragmented`, `the sender created ${p.fit.frags} fragments: the route's MTU is below the interface MTU`);
+  if (p.fit.frags !== undefined && p.fit.frags !== 0)
+    return fail(`a ${size} to leave unfragmented`, `the sender created ${p.fit.frags} fragments: the route's MTU is below the interface MTU`);
   const over = `${mtu + 1}-byte packet with DF set (${how(mtu + 1)})`;
   if (p.df === 'kernel') {
-    if (p.over.frags === undefined || p.over.frags > 0) return p.over.frags === undefined ? fail(`the sender's fragment count for a ${over}`, `none printed: ${brief(o.output)}`) : undefined;
-    return fail(`a ${over} not to fit: fragmented by the sender`, `it left whole (no fragment created)${p.over.received ? ' and was answered' : ''}: the interface MTU is not what the pod says`);
+    if (p.over.frags === undefined || p.over.frags > 0)
+      return p.over.frags === undefined ? fail(`the sender's fragment count for a ${over}`, `none printed: ${brief(o.output)}`) : undefined;
+    return fail(
+      `a ${over} not to fit: fragmented by the sender`,
+      `it left whole (no fragment created)${p.over.received ? ' and was answered' : ''}: the interface MTU is not what the pod says`,
+    );
   }
-  if (p.over.received) return fail(`a ${over} to be refused locally (message too long)`, 'it was sent and answered: the interface MTU is not what the pod says, or DF was not set');
-  if (!p.over.tooLong) return fail(`a ${over} to be refused locally (message too long)`, `no local error, the packet was lost on the way (exit ${p.over.exit ?? 'none'}): ${brief(p.over.output)}`);
+  if (p.over.received)
+    return fail(
+      `a ${over} to be refused locally (message too long)`,
+      'it was sent and answered: the interface MTU is not what the pod says, or DF was not set',
+    );
+  if (!p.over.tooLong)
+    return fail(
+      `a ${over} to be refused locally (message too long)`,
+      `no local error, the packet was lost on the way (exit ${p.over.exit ?? 'none'}): ${brief(p.over.output)}`,
+    );
   return undefined;
 }
 

@@ -15,12 +15,14 @@ export function verifyPodIPs(check: string, pods: V1Pod[], podSubnets: string[],
     const ip = p.status?.podIP ?? '';
     if (!isReady(p)) failures.push(fail(name, 'Running and Ready', `${p.status?.phase}`));
     if (!ip) failures.push(fail(name, 'a pod IP', 'none'));
-    else if (podSubnets.length && !podSubnets.some((c) => inCidr(ip, c))) failures.push(fail(name, `an IP inside the pod range ${podSubnets.join(',')}`, `${ip} (outside the pod range)`));
+    else if (podSubnets.length && !podSubnets.some((c) => inCidr(ip, c)))
+      failures.push(fail(name, `an IP inside the pod range ${podSubnets.join(',')}`, `${ip} (outside the pod range)`));
     if (ip && ips.has(ip)) failures.push(fail(name, 'its own IP', `${ip}, already held by another pod`));
     ips.add(ip);
     nodes.add(p.spec?.nodeName ?? '');
   }
   if (!pods.length) failures.push(fail('run=my-nginx', 'Ready pods', 'none'));
-  if (opts.distinctNodes && nodes.size !== pods.length) failures.push(fail('run=my-nginx', `${pods.length} pods on ${pods.length} distinct nodes`, [...nodes].join(',')));
+  if (opts.distinctNodes && nodes.size !== pods.length)
+    failures.push(fail('run=my-nginx', `${pods.length} pods on ${pods.length} distinct nodes`, [...nodes].join(',')));
   return failures;
 }

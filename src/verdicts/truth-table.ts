@@ -61,7 +61,8 @@ const anyOf = (sel: PeerSel | PeerSel[] | undefined, peer: string) => sel === un
 export function expectedOf(e: Expectation, c: Cell): { verdict: Verdict; because: string } {
   let v = { verdict: e.default, because: e.defaultBecause };
   for (const r of e.rules) {
-    if (anyOf(r.from, c.from) && anyOf(r.to, c.to) && (r.protocol === undefined || r.protocol === c.protocol) && (r.port === undefined || r.port === c.port)) v = { verdict: r.verdict, because: r.because };
+    if (anyOf(r.from, c.from) && anyOf(r.to, c.to) && (r.protocol === undefined || r.protocol === c.protocol) && (r.port === undefined || r.port === c.port))
+      v = { verdict: r.verdict, because: r.because };
   }
   return v;
 }
@@ -190,10 +191,13 @@ export function tableRows(cells: Cell[], sym: (c: Cell) => string): Record<strin
   const out: Record<string, Record<string, string>> = {};
   for (const p of portsOf(cells)) {
     const rows: Record<string, string> = {};
-    for (const from of sources) rows[from] = targets.map((to) => {
-      const c = byKey.get(cellKey({ from, to, ...p }));
-      return c ? sym(c) : '-';
-    }).join('');
+    for (const from of sources)
+      rows[from] = targets
+        .map((to) => {
+          const c = byKey.get(cellKey({ from, to, ...p }));
+          return c ? sym(c) : '-';
+        })
+        .join('');
     out[`${p.protocol}/${p.port}`] = rows;
   }
   return out;

@@ -15,12 +15,16 @@ export const SERVICE_DUMMY_DEVS = ['kube-ipvs0', 'kube-dummy-if'];
 export function interfacesHolding(ipAddrOutput: string, ip: string): string[] {
   // `inet` and `inet6` lines; the address compared by value (any spelling of an IPv6 address)
   return [...ipAddrOutput.matchAll(/^\d+:\s+(\S+)\s+inet6?\s+([0-9a-fA-F.:]+)\//gm)]
-    .filter((m) => sameIp(m[2], ip)).map((m) => m[1]).filter((dev) => !SERVICE_DUMMY_DEVS.includes(dev));
+    .filter((m) => sameIp(m[2], ip))
+    .map((m) => m[1])
+    .filter((dev) => !SERVICE_DUMMY_DEVS.includes(dev));
 }
 
 export function verifyNotHeld(check: string, from: string, ip: string, ipAddrOutput: string): CheckFailure | undefined {
   const held = interfacesHolding(ipAddrOutput, ip);
-  return held.length ? new CheckFailure({ check, from, to: ip, expected: 'no interface to hold the address', seen: `held by ${held.join(', ')}`, command: 'ip -o addr show' }) : undefined;
+  return held.length
+    ? new CheckFailure({ check, from, to: ip, expected: 'no interface to hold the address', seen: `held by ${held.join(', ')}`, command: 'ip -o addr show' })
+    : undefined;
 }
 
 /** The device a `ip route get` answer routes through, or undefined when unreachable. */
@@ -34,5 +38,12 @@ export function verifyHostNoRoute(check: string, ip: string, routeToIp: string, 
   const dev = routeDevice(routeToIp);
   const nodeDev = routeDevice(routeToNode);
   if (dev === undefined || dev !== nodeDev) return undefined;
-  return new CheckFailure({ check, from: 'the host', to: ip, expected: `no route into the cluster network (${nodeDev})`, seen: routeToIp.trim(), command: `ip route get ${ip}` });
+  return new CheckFailure({
+    check,
+    from: 'the host',
+    to: ip,
+    expected: `no route into the cluster network (${nodeDev})`,
+    seen: routeToIp.trim(),
+    command: `ip route get ${ip}`,
+  });
 }

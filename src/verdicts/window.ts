@@ -43,7 +43,13 @@ const failed = (s: Sample) => `#${s.i} exit ${s.rc}${s.line ? ` ${JSON.stringify
 
 export function tally(w: Samples): WindowTally {
   const answered = w.samples.filter((s) => s.rc === 0 && s.server);
-  return { servers: count(answered.map((s) => s.server)), clients: count(answered.map((s) => s.client)), answered: answered.length, unanswered: w.samples.length - answered.length, gate: w.gate };
+  return {
+    servers: count(answered.map((s) => s.server)),
+    clients: count(answered.map((s) => s.client)),
+    answered: answered.length,
+    unanswered: w.samples.length - answered.length,
+    gate: w.gate,
+  };
 }
 
 /** The verdict on one window: the tally when it holds, a CheckFailure naming every way it did not. */
@@ -52,9 +58,10 @@ export function verifyWindow(check: string, from: string, to: string, o: ProbeOu
   const at = o.command.lastIndexOf(' samples ');
   const command = at >= 0 ? `sample window (src/probes/window.ts):${o.command.slice(at + ' samples'.length)}` : o.command;
   const fail = (expected: string, seen: string) => new CheckFailure({ check, from, to, expected, seen, command });
-  const expected = expect.kind === 'no-answer'
-    ? `all ${expect.requests} requests refused or timed out (no answer)`
-    : `all ${expect.requests} requests answered by ${expect.single ? 'one and the same of ' : ''}${fmtSet(expect.allowed ?? expect.want)}${expect.want.length ? `, each of ${fmtSet(expect.want)} at least once` : ''}${expect.clients ? `, the server seeing ${expect.clients.what} ${fmtSet(expect.clients.ips)}` : ''}`;
+  const expected =
+    expect.kind === 'no-answer'
+      ? `all ${expect.requests} requests refused or timed out (no answer)`
+      : `all ${expect.requests} requests answered by ${expect.single ? 'one and the same of ' : ''}${fmtSet(expect.allowed ?? expect.want)}${expect.want.length ? `, each of ${fmtSet(expect.want)} at least once` : ''}${expect.clients ? `, the server seeing ${expect.clients.what} ${fmtSet(expect.clients.ips)}` : ''}`;
   let w: Samples;
   try {
     w = parseSamples(o.output);
@@ -68,7 +75,12 @@ export function verifyWindow(check: string, from: string, to: string, o: ProbeOu
   const t = tally(w);
   if (expect.kind === 'no-answer') {
     const answers = w.samples.filter((s) => s.rc === 0);
-    return answers.length ? fail(expected, `${answers.length} of ${w.samples.length} answered (${JSON.stringify(t.servers)}; first: ${JSON.stringify(answers[0].line.slice(0, 100))})`) : t;
+    return answers.length
+      ? fail(
+          expected,
+          `${answers.length} of ${w.samples.length} answered (${JSON.stringify(t.servers)}; first: ${JSON.stringify(answers[0].line.slice(0, 100))})`,
+        )
+      : t;
   }
   const allowed = expect.allowed ?? expect.want;
   const problems: string[] = [];
@@ -100,5 +112,11 @@ export function verifyCoverage(check: string, from: string, to: string, tallies:
   const missing = want.filter((w) => !seen[w]);
   if (!missing.length && tallies.length) return undefined;
   const answered = tallies.reduce((n, t) => n + t.answered, 0);
-  return new CheckFailure({ check, from, to, expected: `each of ${fmtSet(want)} to answer at least once over ${tallies.length} windows`, seen: `${JSON.stringify(seen)} over ${answered} answers: never answered by ${fmtSet(missing)}` });
+  return new CheckFailure({
+    check,
+    from,
+    to,
+    expected: `each of ${fmtSet(want)} to answer at least once over ${tallies.length} windows`,
+    seen: `${JSON.stringify(seen)} over ${answered} answers: never answered by ${fmtSet(missing)}`,
+  });
 }

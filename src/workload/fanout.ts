@@ -22,7 +22,13 @@ export interface FanoutResult {
 export const execCounter = (kube: Kube) => ({ ...kube.tally });
 
 /** Runs one fan-out in one probe pod; throws with the pod and the exec's error. */
-export async function runFanout(kube: Kube, from: ProbeRef, probes: Probe[], timeoutMs = 30_000, log?: (line: string) => void): Promise<Map<string, ProbeOutput>> {
+export async function runFanout(
+  kube: Kube,
+  from: ProbeRef,
+  probes: Probe[],
+  timeoutMs = 30_000,
+  log?: (line: string) => void,
+): Promise<Map<string, ProbeOutput>> {
   if (probes.length === 0) return new Map();
   kube.tally.execs++;
   kube.tally.probes += probes.length;

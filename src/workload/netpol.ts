@@ -63,7 +63,9 @@ async function waitMatrixPods(env: RunEnv, namespace: string, count: number): Pr
 /** Creates the matrix's namespaces and pods and waits until every pod runs. */
 export async function createMatrix(env: RunEnv): Promise<Matrix> {
   const namespaces = Object.fromEntries(MATRIX_NAMESPACES.map((ns) => [ns, matrixNamespace(env.runId, ns)]));
-  await Promise.all(MATRIX_NAMESPACES.map((ns) => env.kube.core.createNamespace({ body: { metadata: { name: namespaces[ns], labels: { ...env.labels, [NS_KEY]: ns } } } })));
+  await Promise.all(
+    MATRIX_NAMESPACES.map((ns) => env.kube.core.createNamespace({ body: { metadata: { name: namespaces[ns], labels: { ...env.labels, [NS_KEY]: ns } } } })),
+  );
   const nodes = spreadNodes(env);
   let i = 0;
   const objs = MATRIX_NAMESPACES.flatMap((ns) => MATRIX_PODS.map((pod) => matrixPod(env, ns, pod, nodes[i++ % nodes.length])));

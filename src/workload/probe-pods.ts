@@ -19,7 +19,8 @@ export interface ProbeNamespaceOptions {
   onCreate?: (creating: Promise<unknown>) => void;
 }
 
-const podName = (node: string | undefined, i: number) => (node ? `probe-${i}-${node.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63).replace(/-+$/, '') : 'probe');
+const podName = (node: string | undefined, i: number) =>
+  node ? `probe-${i}-${node.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63).replace(/-+$/, '') : 'probe';
 
 /** Creates the namespace and its probe pods; resolves to the Ready pods (sorted by node). */
 export async function startProbeNamespace(kube: Kube, o: ProbeNamespaceOptions): Promise<ProbeRef[]> {
@@ -34,7 +35,10 @@ export async function startProbeNamespace(kube: Kube, o: ProbeNamespaceOptions):
   const created = new Set<string>();
   for (const deadline = Date.now() + 15_000; ;) {
     try {
-      await createAll(kube, pods.filter((p) => !created.has(p.metadata!.name!)));
+      await createAll(
+        kube,
+        pods.filter((p) => !created.has(p.metadata!.name!)),
+      );
       break;
     } catch (err) {
       if (!/service ?account/i.test((err as Error).message) || Date.now() > deadline) throw err;
@@ -42,6 +46,10 @@ export async function startProbeNamespace(kube: Kube, o: ProbeNamespaceOptions):
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  const ready = await waitPodsReady(kube, o.namespace, 'app.kubernetes.io/component=probe', { count: pods.length, timeoutMs: o.timeoutMs ?? 90_000, override: { image: 'KNC_PROBE_IMAGE' } });
+  const ready = await waitPodsReady(kube, o.namespace, 'app.kubernetes.io/component=probe', {
+    count: pods.length,
+    timeoutMs: o.timeoutMs ?? 90_000,
+    override: { image: 'KNC_PROBE_IMAGE' },
+  });
   return ready.map(probeRef).sort((a, b) => a.node.localeCompare(b.node));
 }

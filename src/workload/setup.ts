@@ -87,7 +87,14 @@ export const IMAGE_ANNOTATION = 'kube-netcheck/image';
 /** On a setup object: "true" when the cluster may refuse it (e.g. NodePort Services forbidden); its checks say why. */
 export const OPTIONAL_ANNOTATION = 'kube-netcheck/optional';
 
-export const WORKLOAD = { deployment: 'my-nginx', service: 'my-nginx', headless: 'my-nginx-headless', selector: 'run=my-nginx', port: 80, replicas: 2 } as const;
+export const WORKLOAD = {
+  deployment: 'my-nginx',
+  service: 'my-nginx',
+  headless: 'my-nginx-headless',
+  selector: 'run=my-nginx',
+  port: 80,
+  replicas: 2,
+} as const;
 
 /** A probe pod from a manifests/probes template: named, stamped for the run, optionally pinned to a node. */
 export function probePod(template: Obj, name: string, node: string | undefined, ns: string, image: string, labels: Record<string, string>): Obj {
@@ -110,7 +117,7 @@ export const probeRef = (p: V1Pod): ProbeRef => ({
 });
 
 /** A pod's addresses, every family (status.podIPs; a status without it: podIP). */
-export const podAddresses = (p: V1Pod): string[] => p.status?.podIPs?.length ? p.status.podIPs.map((x) => x.ip) : p.status?.podIP ? [p.status.podIP] : [];
+export const podAddresses = (p: V1Pod): string[] => (p.status?.podIPs?.length ? p.status.podIPs.map((x) => x.ip) : p.status?.podIP ? [p.status.podIP] : []);
 
 /** nginx's `listen [::]:80;` only where pods have IPv6: on a kernel without it nginx would not start. */
 export function nginxListenFor(o: Obj, hasIPv6: boolean): Obj {
@@ -150,13 +157,16 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     discoverFacts(kube),
     Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } }))),
   ]);
-  if (factsRead.status === 'rejected') throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${(factsRead.reason as Error).message.split('\n')[0]}`);
+  if (factsRead.status === 'rejected')
+    throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${(factsRead.reason as Error).message.split('\n')[0]}`);
   if (nsMade.status === 'rejected') throw nsMade.reason;
   const facts = factsRead.value;
 
   const hasIPv6 = clusterFamilies(facts).includes('IPv6');
   const isOptional = (o: Obj) => o.metadata?.annotations?.[OPTIONAL_ANNOTATION] === 'true';
-  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? []).filter((o) => !isOptional(o))].map((o) => nginxListenFor(stamp(o, workloadNs, labels), hasIPv6));
+  const workload = [...loadManifestDir(path.join(MANIFESTS_DIR, 'workload')), ...(opts.objects ?? []).filter((o) => !isOptional(o))].map((o) =>
+    nginxListenFor(stamp(o, workloadNs, labels), hasIPv6),
+  );
   const optional = (opts.objects ?? []).filter(isOptional).map((o) => stamp(o, workloadNs, labels));
   for (const o of [...workload, ...optional]) {
     const want = o.metadata?.annotations?.[IMAGE_ANNOTATION] ?? (o.kind === 'Deployment' ? 'nginx' : undefined);
@@ -169,10 +179,15 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const optionalMade = (async () => {
     const made: Array<Obj | undefined> = [];
     for (const o of optional) {
-      made.push(await createAll(kube, [o]).then(([c]) => c, (err: Error) => {
-        refused[`${o.kind}/${o.metadata?.name}`] = err.message.split('\n')[0].slice(0, 300);
-        return undefined;
-      }));
+      made.push(
+        await createAll(kube, [o]).then(
+          ([c]) => c,
+          (err: Error) => {
+            refused[`${o.kind}/${o.metadata?.name}`] = err.message.split('\n')[0].slice(0, 300);
+            return undefined;
+          },
+        ),
+      );
     }
     return made;
   })();
@@ -180,23 +195,32 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
   const [targetT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/target-pod.yaml'));
   const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
-  const nginxReady = () => waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
+  const nginxReady = () =>
+    waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
   // every object at once (the Deployment's pods reach a kubelet well after the ConfigMap they
   // mount exists: the ReplicaSet controller and the scheduler come in between) — except that with
   // a node budget the sample must hold the nginx pods' nodes: the workload goes first
   const sampling = opts.maxNodes !== undefined && facts.nodes.length > opts.maxNodes;
   const created = sampling ? await createAll(kube, workload) : [];
   const early = sampling ? await nginxReady() : undefined;
-  const nodes = sampling ? sampleNodes(facts.nodes, early!.map((p) => p.spec!.nodeName!), opts.maxNodes!) : facts.nodes;
+  const nodes = sampling
+    ? sampleNodes(
+        facts.nodes,
+        early!.map((p) => p.spec!.nodeName!),
+        opts.maxNodes!,
+      )
+    : facts.nodes;
   // the other namespace's probe sits on a node that also has a probe in the workload namespace
   const otherNode = nodes.find((n) => !n.controlPlane)?.name ?? nodes[0].name;
-  created.push(...await createAll(kube, [
-    ...(sampling ? [] : workload),
-    ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
-    probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
-    ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
-    ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
-  ]));
+  created.push(
+    ...(await createAll(kube, [
+      ...(sampling ? [] : workload),
+      ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+      probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
+      ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
+      ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
+    ])),
+  );
   const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
   const asked = new Set((opts.objects ?? []).map((o) => `${o.kind}/${o.metadata?.name}`));
   const objects = [...created.filter((o) => asked.has(`${o.kind}/${o.metadata?.name}`)), ...(await optionalMade).filter((o): o is Obj => !!o)];
@@ -204,7 +228,9 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const sel = (c: string) => `app.kubernetes.io/component=${c}`;
   const probesReady = waitPodsReady(kube, workloadNs, sel('probe'), { count: nodes.length, override });
   // the cluster domain as pods see it (their resolv.conf search path), read while the rest starts
-  const resolvConf = probesReady.then((ps) => execInPod({ kc: kube.kc, namespace: workloadNs, pod: ps.map(probeRef).sort(byNode)[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 }));
+  const resolvConf = probesReady.then((ps) =>
+    execInPod({ kc: kube.kc, namespace: workloadNs, pod: ps.map(probeRef).sort(byNode)[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 }),
+  );
   resolvConf.catch(() => undefined); // awaited below; a setup that fails earlier must not leave it unhandled
   // the probe image's tools, asked of the first probe pod as soon as it runs: a missing one ends the run at once
   const toolsChecked = probesReady.then((ps) => checkProbeTools(kube, ps.map(probeRef).sort(byNode)[0], target.images.probe, override.image));
@@ -236,9 +262,12 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     nginx,
     nodes,
     podIPs: allPods.items.flatMap(podAddresses),
-    dnsPods: allPods.items.filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
-      .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' })).sort((a, b) => a.ip.localeCompare(b.ip)),
-    nginxServiceIP: nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
+    dnsPods: allPods.items
+      .filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
+      .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' }))
+      .sort((a, b) => a.ip.localeCompare(b.ip)),
+    nginxServiceIP:
+      nginxService?.spec?.clusterIP ?? (await kube.core.readNamespacedService({ name: WORKLOAD.service, namespace: workloadNs })).spec!.clusterIP!,
     objects,
     refused,
   };
@@ -254,19 +283,27 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
 /** Whether an equality-only label selector ("k=v,k2=v2", as facts.dnsSelector) selects these labels; an empty one selects nothing. */
 export function selects(selector: string, labels: Record<string, string> = {}): boolean {
   const terms = selector.split(',').filter(Boolean);
-  return terms.length > 0 && terms.every((t) => {
-    const [k, v] = t.split('=');
-    return labels[k] === v;
-  });
+  return (
+    terms.length > 0 &&
+    terms.every((t) => {
+      const [k, v] = t.split('=');
+      return labels[k] === v;
+    })
+  );
 }
 
 /** The MTU checks' large body, written into an nginx pod; a pod that cannot take it ends setup. */
 async function writePayload(kube: Kube, p: V1Pod): Promise<void> {
   const where = `pod ${p.metadata!.namespace}/${p.metadata!.name} (image ${p.spec!.containers[0].image})`;
-  const res = await execInPod({ kc: kube.kc, namespace: p.metadata!.namespace!, pod: p.metadata!.name!, command: PAYLOAD_WRITE, timeoutMs: 15_000 }).catch((err: Error) => {
-    throw new Error(`writing ${PAYLOAD_PATH} into ${where}: ${err.message.split('\n')[0]}`);
-  });
-  if (res.exitCode !== 0) throw new Error(`writing ${PAYLOAD_PATH} into ${where}: \`${PAYLOAD_WRITE.join(' ')}\` exited ${res.exitCode}: ${res.stderr.trim().slice(0, 160)}; another image: --nginx-image / KNC_NGINX_IMAGE`);
+  const res = await execInPod({ kc: kube.kc, namespace: p.metadata!.namespace!, pod: p.metadata!.name!, command: PAYLOAD_WRITE, timeoutMs: 15_000 }).catch(
+    (err: Error) => {
+      throw new Error(`writing ${PAYLOAD_PATH} into ${where}: ${err.message.split('\n')[0]}`);
+    },
+  );
+  if (res.exitCode !== 0)
+    throw new Error(
+      `writing ${PAYLOAD_PATH} into ${where}: \`${PAYLOAD_WRITE.join(' ')}\` exited ${res.exitCode}: ${res.stderr.trim().slice(0, 160)}; another image: --nginx-image / KNC_NGINX_IMAGE`,
+    );
 }
 
 /**
@@ -295,19 +332,21 @@ export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'g
   const names = (await list()).map((ns) => ns.metadata!.name!);
   // Namespace first (no new pods can be created in a terminating namespace), then its pods
   // without grace, so the namespace controller has nothing left to wait for.
-  await Promise.all(names.map(async (name) => {
-    await kube.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined);
-    await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch(() => undefined);
-  }));
-  const podsLeft = async () => (await Promise.all(names.map((namespace) => kube.core.listNamespacedPod({ namespace })))).reduce((n, l) => n + l.items.length, 0);
+  await Promise.all(
+    names.map(async (name) => {
+      await kube.core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }),
+  );
+  const podsLeft = async () =>
+    (await Promise.all(names.map((namespace) => kube.core.listNamespacedPod({ namespace })))).reduce((n, l) => n + l.items.length, 0);
   const until = opts.until ?? 'gone';
   await pollUntil({
     what: until === 'gone' ? `namespaces labelled ${labelSelector} deleted` : `no pods left in ${names.join(', ')} and each namespace terminating`,
     timeoutMs: opts.timeoutMs ?? 90_000,
     intervalMs: 100,
     probe: async () => ({ namespaces: await list(), pods: until === 'gone' ? 0 : await podsLeft() }),
-    done: ({ namespaces, pods }) =>
-      until === 'gone' ? namespaces.length === 0 : pods === 0 && namespaces.every((n) => n.status?.phase === 'Terminating'),
+    done: ({ namespaces, pods }) => (until === 'gone' ? namespaces.length === 0 : pods === 0 && namespaces.every((n) => n.status?.phase === 'Terminating')),
     describe: ({ namespaces, pods }) => `${namespaces.map((n) => `${n.metadata?.name}:${n.status?.phase}`).join(', ') || 'no namespaces'}; ${pods} pods`,
   });
 }
@@ -323,6 +362,9 @@ export async function checkProbeTools(kube: Kube, p: ProbeRef, image: string, fl
   const res = await execInPod({ kc: kube.kc, namespace: p.namespace, pod: p.pod, command: probe.argv, timeoutMs: 15_000 });
   const missing = parseToolCheck(res.stdout) ?? ['sh'];
   if (missing.length) {
-    throw new NetcheckError('IMAGE_TOOLS_MISSING', `probe image ${image} has no ${missing.join(', ')} (the probes call ${PROBE_TOOLS.join(', ')}); choose another with ${flag}`);
+    throw new NetcheckError(
+      'IMAGE_TOOLS_MISSING',
+      `probe image ${image} has no ${missing.join(', ')} (the probes call ${PROBE_TOOLS.join(', ')}); choose another with ${flag}`,
+    );
   }
 }
