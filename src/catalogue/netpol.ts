@@ -20,6 +20,7 @@ import {
 import { SCTP_SOCKET, cellId, matrixProbe, type CellAsk } from '../probes/matrix.js';
 import { execInPod } from '../kube/exec.js';
 import {
+  NOT_ENFORCED,
   TableFailure,
   diffRound,
   expectedOf,
@@ -38,6 +39,7 @@ import {
   type Rule,
 } from '../verdicts/truth-table.js';
 import { NotApplicable } from '../verdicts/failure.js';
+import { mustFail } from './controls.js';
 import { EXTRA_KEY, MATRIX_NAMESPACES, MATRIX_PODS, NS_KEY, POD_KEY, addMatrixPod, createMatrix, removeMatrixPod, type Matrix } from '../workload/netpol.js';
 import { RUN_KEY } from '../util/labels.js';
 import { coveringCidr } from '../util/cidr.js';
@@ -765,6 +767,54 @@ export const NETPOL_PHASES: PhaseDef[] = [
 
 export const NETPOL_CHECKS: CheckDef[] = [
   ...CASES.map((c) => netpolCheck(c, `netpol-${c.id}`)),
+  {
+    // the fault "no engine" cannot be made on a cluster that has one: the policy-free round of
+    // netpol.none is judged as if default-deny ingress in x were in place — every cell it would deny answered
+    id: 'netpol.not-enforced.negative',
+    title: 'verdict self-test: the truth-table verdict says "NetworkPolicy is not enforced" when every cell a policy denies answers',
+    layer: 'policy',
+    tags: ['policy', 'netpol', 'negative-control', 'verdict-self-test'],
+    controls: 'netpol.deny-ingress',
+    controlKind: 'verdict-self-test',
+    phase: 'netpol-none',
+    from: 'every matrix pod',
+    to: 'every other matrix pod, with no policy in place',
+    verify: (o: Observations) => {
+      const s = stateOf(o.env);
+      if (o.phaseData.skipped || !s.matrix) throw new Error('not run: the matrix of netpol.none was not probed');
+      const none = CASES.find((c) => c.id === 'none')!;
+      const plan = planOf(o.env, s.matrix, none);
+      const hold = roundOf(plan.cells, (peer) => {
+        const a = plan.asks.find((x) => x.peer === peer)!;
+        try {
+          return { output: o.out(a.from, a.probe.id).output };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      });
+      const deny = CASES.find((c) => c.id === 'deny-ingress')!;
+      const denied = plan.cells.filter((x) => expectedOf(DENY_INGRESS_X_TABLE, x).verdict === 'deny').length;
+      return mustFail(
+        { from: 'every matrix pod', to: 'the pods of x (no policy in place)' },
+        () =>
+          judgeCase({
+            check: 'netpol.deny-ingress',
+            title: deny.title,
+            expectation: DENY_INGRESS_X_TABLE,
+            cells: plan.cells,
+            hold,
+            identity: plan.identity,
+            convergence: o.phaseData.convergence as Convergence,
+          }),
+        {
+          check: 'netpol.deny-ingress',
+          from: 'the matrix',
+          to: deny.title,
+          seen: new RegExp(`^every one of the ${denied} cells the policies deny was allowed( \\(still so .*\\))?: ${NOT_ENFORCED}$`),
+        },
+      );
+    },
+  },
   {
     id: 'netpol.sctp',
     title: 'NetworkPolicy truth table over SCTP (protocol: SCTP rules and cells)',
