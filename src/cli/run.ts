@@ -46,7 +46,7 @@ export async function connection(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
     beforeManaged: async () => {
       await waitWith('checking the Docker engine', requireDocker());
       io.out(
-        `cluster: the kind cluster kube-netcheck manages (created or reused now${flags.keep ? ', kept afterwards' : ', deleted after the run; --keep keeps it'})`,
+        `cluster: the kind cluster kube-netcheck manages (reused as it is and kept, or created now and ${flags.keep ? 'kept afterwards' : 'deleted after the run; --keep keeps it'})`,
       );
     },
   }).catch((err: Error) => {
@@ -96,8 +96,9 @@ export async function runCommand(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
     interrupt.dispose();
   }
   io.out(`reports: ${path.join(reportDir, 'results.json')}, junit.xml, summary.md, report.html (${((Date.now() - t0) / 1000).toFixed(1)}s from command start)`);
-  if (tgt.managed && !flags.keep) {
-    io.out(`cluster: deleting kind cluster ${tgt.managed.cluster} (--keep keeps it)`);
+  // a managed cluster this run only reused is left as it was (never delete what the command did not make)
+  if (tgt.managed && !flags.keep && tgt.managed.created) {
+    io.out(`cluster: deleting kind cluster ${tgt.managed.cluster}, created by this run (--keep keeps it)`);
     await kindDown({}, env).catch((err: Error) => io.err(`cluster down failed: ${err.message.split('\n')[0]}`));
   }
   return result.summary.failed ? EXIT.CHECK_FAILED : EXIT.OK;

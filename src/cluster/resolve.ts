@@ -20,7 +20,7 @@ export interface Target {
   kubeconfig: string;
   context?: string;
   /** The kind cluster kube-netcheck manages (its node containers can be reached with docker exec). */
-  managed?: { cluster: string; cni: string; shape: string; ipFamily?: ClusterIpFamily };
+  managed?: { cluster: string; cni: string; shape: string; ipFamily?: ClusterIpFamily; created?: boolean };
   images: Images;
   /** Images nobody named (flag or environment): preferNodeImages may swap them for ones the nodes already hold. */
   defaulted?: Array<keyof Images>;
@@ -92,7 +92,7 @@ export function preferNodeImages(t: Target, nodeImages: string[][]): Target {
 export function managedTarget(k: KindCluster, flags: TargetFlags): Target {
   return {
     kubeconfig: k.kubeconfig,
-    managed: { cluster: k.cluster, cni: k.cni, shape: k.shape, ipFamily: k.ipFamily },
+    managed: { cluster: k.cluster, cni: k.cni, shape: k.shape, ipFamily: k.ipFamily, created: k.created },
     images: { nginx: flags.nginxImage ?? k.nginxImage, probe: flags.probeImage ?? k.probeImage },
   };
 }
