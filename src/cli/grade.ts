@@ -113,9 +113,12 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   const runId = newRunId();
   const site: { creating?: Promise<unknown> } = {};
   let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
+  const abort = new AbortController();
   const interrupted = new Promise<never>((_, reject) => {
-    onSignal = (sig) =>
+    onSignal = (sig) => {
+      abort.abort();
       reject(new CliFailure(`INTERRUPTED: grading stopped (${sig}); the probe namespace ${probeNamespaceName(runId)} was deleted`, EXIT.INTERRUPTED));
+    };
   });
   interrupted.catch(() => undefined);
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -126,7 +129,17 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
     const image = env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE;
     const probeImage = env.KNC_REGISTRY ? mirrorImage(image, env.KNC_REGISTRY) : image; // one mirror for every image
     cr = await Promise.race([
-      gradeClass({ kube, lab, namespaces, runId, probeImage, passMark: flags.passMark, log: say, onNamespaceCreate: (p) => void (site.creating = p) }),
+      gradeClass({
+        kube,
+        lab,
+        namespaces,
+        runId,
+        probeImage,
+        passMark: flags.passMark,
+        log: say,
+        signal: abort.signal,
+        onNamespaceCreate: (p) => void (site.creating = p),
+      }),
       interrupted,
     ]);
   } finally {

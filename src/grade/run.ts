@@ -44,6 +44,8 @@ export interface ClassOptions {
   log?: (line: string) => void;
   /** Resolves once the probe namespace exists (or its creation failed): cleanup waits for it. */
   onNamespaceCreate?: (creating: Promise<unknown>) => void;
+  /** Aborted (the CLI's SIGINT): the probe namespace is not created any more (one already being created is the caller's to delete). */
+  signal?: AbortSignal;
   /** Namespaces read at once (default 10). */
   concurrency?: number;
 }
@@ -351,9 +353,11 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
   factsP?.catch(() => undefined);
   // the shared probe pods start while the namespaces are read: one per node
   const probesP = needProbe
-    ? factsP!.then((f) =>
-        startProbeNamespace(kube, { namespace: probeNs, labels, image: o.probeImage, nodes: f.nodes.map((n) => n.name), onCreate: o.onNamespaceCreate }),
-      )
+    ? factsP!.then((f) => {
+        // checked in the tick that creates it: after an abort nothing is created behind the caller's clean-up
+        o.signal?.throwIfAborted();
+        return startProbeNamespace(kube, { namespace: probeNs, labels, image: o.probeImage, nodes: f.nodes.map((n) => n.name), onCreate: o.onNamespaceCreate });
+      })
     : undefined;
   probesP?.catch(() => undefined);
   if (needProbe) o.log?.(`probe: namespace ${probeNs}, image ${o.probeImage}`);
