@@ -120,7 +120,12 @@ describe('every sample counts (each passed the old verdicts)', () => {
   it('20 % loss on every connection fails (passed 8 of 8)', () => {
     const a = ask(from, ['weba', 'webb']);
     const runs = [1, 2, 3].map(() => verifyHold('service.spread', a, hold(a, { SERVERS: 'weba webb', LOSS_weba: '20', LOSS_webb: '20' })));
-    expect(runs.every((r) => r.failure && r.tally!.answered < 24)).toBe(true);
+    // the stand-in loses at random: a run may lose nothing (0.8^24, about 0.5 %); every run that lost
+    // a request must fail, one that lost none must pass, and the 72 requests together lost some
+    expect(runs.map((r) => [r.tally!.answered < r.tally!.requests, r.failure !== undefined])).toEqual(
+      runs.map((r) => [r.tally!.answered < r.tally!.requests, r.tally!.answered < r.tally!.requests]),
+    );
+    expect(runs.some((r) => r.failure && r.tally!.answered < 24)).toBe(true);
   });
   it('a node that cannot reach 1 of 2 endpoints fails service.from-nodes (passed 15 of 16)', () => {
     const a = ask(from, ['weba', 'webb']);
