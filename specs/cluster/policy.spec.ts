@@ -38,7 +38,7 @@ if (!cni || !NO_POLICY_ENGINE.includes(cni)) {
           for (const l of lines)
             expect(l).toMatch(
               new RegExp(
-                `^\\[${c.id.replace(/\./g, '-')}\\] from .* to .*: expected denied \\(timeout or refused\\) by NetworkPolicy .*, saw (ok|nxdomain) after \\d+ms .*: ${NOT_ENFORCED}$`,
+                `^\\[${c.id.replace(/\./g, '\\.')}\\] from .* to .*: expected denied \\(timeout or refused\\) by NetworkPolicy .*, saw (ok|nxdomain) after \\d+ms .*: ${NOT_ENFORCED}$`,
               ),
             );
         } else if (r.status === 'failed') {

@@ -27,18 +27,17 @@ test(`a user's CNI manifest (${CNI} rendered to a file): cluster up from it, the
       all: true,
     });
     const out = r.all ?? '';
-    expect([
-      r.exitCode,
-      out
-        .split('\n')
-        .filter((l) => /^(FAIL|likely cause|checks:)/.test(l))
-        .join('\n'),
-    ]).toEqual([0, expect.stringMatching(/^checks: \d+ passed, 0 failed/m)]);
     expect(out).toMatch(new RegExp(`cluster: kind cluster ${cluster} \\(default shape, CNI manifest:my-cni\\.yaml\\)`));
     const results = JSON.parse(readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as {
       cluster: { cni: string; podMtu?: number };
       results: Array<{ id: string; status: string }>;
     };
+    // Every check passes but one known finding: kube-network-policies v0.8.0 denies a pod's own node
+    // under default-deny ingress, which the NetworkPolicy documentation says is always allowed
+    // (docs/netpol.md, "netpol.from-node"). That verdict is the CNI's, not ours: it may fail here, nothing else may.
+    const failed = results.results.filter((x) => x.status === 'failed').map((x) => x.id);
+    expect([failed.filter((id) => id !== 'netpol.from-node'), r.exitCode]).toEqual([[], failed.length ? 1 : 0]);
+    expect(out).toMatch(/^checks: \d+ passed, [01] failed/m);
     // the CNI as found: flannel's and kube-network-policies' DaemonSets, an overlay MTU below the node's
     expect(results.cluster.cni).toMatch(/kube-flannel/);
     expect(results.cluster.cni).toMatch(/kube-network-policies/);
