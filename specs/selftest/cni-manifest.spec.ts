@@ -27,7 +27,7 @@ test(`a user's CNI manifest (${CNI} rendered to a file): cluster up from it, the
       all: true,
     });
     const out = r.all ?? '';
-    expect(out).toMatch(new RegExp(`cluster: kind cluster ${cluster} \\(default shape, CNI manifest:my-cni\\.yaml\\)`));
+    expect(out).toMatch(new RegExp(`cluster: kind cluster ${cluster} \\(created now\\): shape default, CNI manifest:my-cni\\.yaml;`));
     const results = JSON.parse(readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as {
       cluster: { cni: string; podMtu?: number };
       results: Array<{ id: string; status: string }>;
