@@ -5,6 +5,7 @@ import { POD_IP_CHECKS } from './pod-ips.js';
 import { FAMILY_CHECKS } from './families.js';
 import { SERVICE_CHECKS, SERVICE_PHASES } from './services.js';
 import { DATAPATH_CHECKS } from './datapath.js';
+import { DUAL_STACK_CHECKS, DNS_FAMILY_CHECKS, MTU_FAMILY_CHECKS } from './dual-stack.js';
 import { DNS_CHECKS } from './dns.js';
 import { MTU_CHECKS } from './mtu.js';
 import { POLICY_CHECKS, POLICY_PHASES } from './policy.js';
@@ -35,9 +36,12 @@ export const CATALOGUE: readonly CheckDef[] = [
   ...POD_IP_CHECKS,
   ...FAMILY_CHECKS,
   ...SERVICE_CHECKS,
+  ...DUAL_STACK_CHECKS,
   ...DATAPATH_CHECKS,
   ...DNS_CHECKS.filter((c) => c.layer !== 'coredns'),
+  ...DNS_FAMILY_CHECKS,
   ...MTU_CHECKS,
+  ...MTU_FAMILY_CHECKS,
   ...POLICY_CHECKS,
   ...NETPOL_CHECKS,
 ];

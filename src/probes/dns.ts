@@ -10,7 +10,7 @@ export interface DigOptions {
   transport?: Transport;
   /** Use resolv.conf's search list and ndots, as libc would. */
   search?: boolean;
-  type?: 'A' | 'PTR' | 'SRV';
+  type?: 'A' | 'AAAA' | 'PTR' | 'SRV';
   timeoutS?: number;
 }
 
@@ -167,14 +167,14 @@ export function parseResolvConf(text: string): ResolvConf {
 export function dnsHoldProbe(
   id: string,
   name: string,
-  type: 'A' | 'SRV',
+  type: 'A' | 'AAAA' | 'SRV' | 'PTR',
   n: number,
   servers: string[],
   via: string[],
-  o: { rounds?: number; waitS?: number } = {},
+  o: { rounds?: number; waitS?: number; search?: boolean } = {},
 ): Probe {
   const dig = (server: string) =>
-    digProbe('x', name, { server, type })
+    digProbe('x', name, { server, type, search: o.search })
       .argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
       .join(' ');
   const count = `printf '%s\\n' "$out" | grep -cE '[[:space:]]IN[[:space:]]+${type}[[:space:]]'`;

@@ -3,9 +3,10 @@
 // byte more), and a large HTTP body fetched into a file whose size and sha256 are reported.
 import { createHash } from 'node:crypto';
 import type { Probe } from './batch.js';
+import { hostPort, isIPv6, sameIp } from '../util/cidr.js';
 
-/** `ip -o -4 addr show`: which interface holds which IPv4 address. */
-export const addrProbe = (id: string): Probe => ({ id, argv: ['ip', '-o', '-4', 'addr', 'show'] });
+/** `ip -o addr show`: which interface holds which address (both families: an IPv6-only pod has no inet line). */
+export const addrProbe = (id: string): Probe => ({ id, argv: ['ip', '-o', 'addr', 'show'] });
 /** `ip -o link show`: every interface with its MTU. */
 export const linkProbe = (id: string): Probe => ({ id, argv: ['ip', '-o', 'link', 'show'] });
 
@@ -14,13 +15,14 @@ export interface Iface {
   mtu: number;
 }
 
-/** The interface holding `ip` (from `ip -o -4 addr show`) and its MTU (from `ip -o link show`). */
+/** The interface holding `ip` (from `ip -o -4|-6 addr show`) and its MTU (from `ip -o link show`). */
 export function parseIfaceMtu(addrOut: string, linkOut: string, ip: string): Iface | undefined {
   let dev: string | undefined;
   for (const line of addrOut.split('\n')) {
     // "2: eth0    inet 10.244.1.3/24 brd 10.244.1.255 scope global eth0\       valid_lft forever ..."
-    const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-    if (m && m[2] === ip) {
+    // IPv6: "2: eth0    inet6 fd00:10:244:1::5/64 scope global ..." (compared by value: any spelling)
+    const m = /^\d+:\s+(\S+)\s+inet6?\s+([0-9A-Fa-f.:]+)\//.exec(line);
+    if (m && sameIp(m[2], ip)) {
       dev = m[1].replace(/@.*$/, '');
       break;
     }
@@ -36,6 +38,15 @@ export function parseIfaceMtu(addrOut: string, linkOut: string, ip: string): Ifa
 
 /** IPv4 (20 bytes) + ICMP echo (8 bytes) headers: `ping -s <mtu-28>` sends a packet of exactly the MTU. */
 export const ICMP_OVERHEAD = 28;
+/** IPv6 (40 bytes) + ICMPv6 echo (8 bytes) headers: `ping -6 -s <mtu-48>` sends a packet of exactly the MTU. */
+export const ICMP6_OVERHEAD = 48;
+/** The IPv6 minimum link MTU (RFC 8200 section 5): every link carrying IPv6 must take packets this big whole. */
+export const IPV6_MIN_MTU = 1280;
+
+export const icmpOverhead = (family: 'IPv4' | 'IPv6' = 'IPv4') => (family === 'IPv6' ? ICMP6_OVERHEAD : ICMP_OVERHEAD);
+
+/** `ip -o -6 addr show`: which interface holds which IPv6 address. */
+export const addr6Probe = (id: string): Probe => ({ id, argv: ['ip', '-o', '-6', 'addr', 'show'] });
 
 /**
  * From inside the pod holding `src`: find the interface that holds it, read its MTU, then ping
@@ -47,18 +58,29 @@ export const ICMP_OVERHEAD = 28;
  * read around each ping, one DF probe at a time per pod) shows which happened. Prints
  * "KNC dev=… mtu=…", "KNC df=do|kernel", both pings' output, "KNC fit-exit=N" / "KNC over-exit=N"
  * and "KNC fit-frags=N over-frags=N".
+ * IPv6 (`src` an IPv6 address; prints "KNC family=IPv6"): `ping -6`, 48 bytes of headers, the counter /proc/net/snmp6 Ip6FragCreates. No
+ * router fragments an IPv6 packet (RFC 8200): only the sender may, so a packet of the MTU must
+ * arrive whole and one byte more is refused or fragmented by the sender itself.
  */
 export function dfPingProbe(id: string, src: string, dst: string, waitS = 2): Probe {
-  const ping = (extra: number) => `timeout -s KILL ${waitS + 2} ping -n -c 1 -W ${waitS} $df -s $((mtu-${ICMP_OVERHEAD - extra})) ${dst}`;
+  const family = isIPv6(src) ? 'IPv6' : 'IPv4';
+  const v6 = family === 'IPv6';
+  const over = icmpOverhead(family);
+  const ping = (extra: number) => `timeout -s KILL ${waitS + 2} ping ${v6 ? '-6 ' : ''}-n -c 1 -W ${waitS} $df -s $((mtu-${over - extra})) ${dst}`;
+  const addrs = `ip -o ${v6 ? '-6' : '-4'} addr show`;
+  const frags = v6
+    ? `frags() { awk '$1=="Ip6FragCreates" { print $2; exit }' /proc/net/snmp6; }`
+    : `frags() { awk '$1=="Ip:" { if (!c) { for (i = 2; i <= NF; i++) if ($i == "FragCreates") c = i } else { print $c; exit } }' /proc/net/snmp; }`;
   const script = [
-    `dev=$(ip -o -4 addr show | awk -v a=${src} '{split($4,p,"/"); if (p[1]==a) {sub(/@.*/,"",$2); print $2; exit}}')`,
-    `[ -n "$dev" ] || { echo "KNC no interface holds ${src}"; ip -o -4 addr show; exit 3; }`,
+    `dev=$(${addrs} | awk -v a=${src} '{split($4,p,"/"); if (p[1]==a) {sub(/@.*/,"",$2); print $2; exit}}')`,
+    `[ -n "$dev" ] || { echo "KNC no interface holds ${src}"; ${addrs}; exit 3; }`,
     'mtu=$(cat /sys/class/net/$dev/mtu)',
     'echo "KNC dev=$dev mtu=$mtu"',
+    ...(v6 ? ['echo "KNC family=IPv6"'] : []),
     // iputils: -M do; busybox ping rejects the option at once (nothing is sent)
     'df="-M do"; ping -M do -c 1 -W 1 -s 0 127.0.0.1 >/dev/null 2>&1 || df=""',
-    'echo "KNC df=${df:+do}${df:-kernel}"',
-    `frags() { awk '$1=="Ip:" { if (!c) { for (i = 2; i <= NF; i++) if ($i == "FragCreates") c = i } else { print $c; exit } }' /proc/net/snmp; }`,
+    'if [ -n "$df" ]; then echo "KNC df=do"; else echo "KNC df=kernel"; fi',
+    frags,
     // the counter is the network namespace's: the pod's other DF probes wait (at most 10 s)
     'l=/tmp/knc-df.lock; i=0; until mkdir "$l" 2>/dev/null || [ "$i" -ge 100 ]; do i=$((i + 1)); sleep 0.1; done',
     'f0=$(frags)',
@@ -74,6 +96,8 @@ export function dfPingProbe(id: string, src: string, dst: string, waitS = 2): Pr
 export interface DfPing {
   dev?: string;
   mtu?: number;
+  /** IPv6 when the probe pinged with -6 (no line: IPv4). */
+  family?: 'IPv4' | 'IPv6';
   /** How DF was set: iputils' -M do, or the kernel's path-MTU discovery (busybox ping); undefined in older captures (-M do). */
   df?: 'do' | 'kernel';
   /** Fragments the pod's stack created during each ping (undefined when the probe did not count). */
@@ -99,6 +123,7 @@ export function parseDfPing(out: string): DfPing {
   };
   return {
     dev: dm?.[1],
+    family: /^KNC family=IPv6$/m.test(out) ? 'IPv6' : 'IPv4',
     mtu: dm ? Number(dm[2]) : undefined,
     df: dfLine?.[1] as DfPing['df'],
     fit: { exit: num(/^KNC fit-exit=(\d+)$/m), output: fitOut.trim(), received: received(fitOut), frags: num(/^KNC fit-frags=(-?\d+) /m) },
@@ -142,7 +167,7 @@ export function payloadProbe(id: string, host: string, port: number, path = PAYL
     'i=0',
     'while :; do',
     '  i=$((i + 1))',
-    `  timeout -s KILL ${timeoutS * 2 + 2} wget -q -T ${timeoutS} -O "$f" http://${host}:${port}${path}; rc=$?`,
+    `  timeout -s KILL ${timeoutS * 2 + 2} wget -q -T ${timeoutS} -O "$f" http://${hostPort(host, port)}${path}; rc=$?`,
     `  { [ "$rc" = 0 ] || [ -s "$f" ] || [ "$i" -ge ${attempts} ]; } && break`,
     '  sleep 0.5',
     'done',

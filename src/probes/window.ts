@@ -47,7 +47,9 @@ if [ "$proto" = udp ]; then
   # netcat-openbsd: -W 1 ends at the first datagram back, -w bounds the wait for it; no answer is exit 0 with nothing read
   get() { r=$(printf 'knc %s\n' "$path" | timeout -s KILL $((t + 1)) nc -u -W 1 -w "$t" "$host" "$port" 2>&1); rc=$?; [ -n "$r" ] || { echo "no datagram back"; return 9; }; printf '%s\n' "$r"; return "$rc"; }
 elif command -v wget >/dev/null 2>&1; then
-  get() { timeout -s KILL $((t + 1)) wget -q -T "$t" -O - "http://$host:$port$path" 2>&1; }
+  # an IPv6 address goes in brackets in the URL
+  case "$host" in *:*) url="http://[$host]:$port$path" ;; *) url="http://$host:$port$path" ;; esac
+  get() { timeout -s KILL $((t + 1)) wget -q -T "$t" -O - "$url" 2>&1; }
 elif command -v bash >/dev/null 2>&1; then
   # HTTP/1.0 over bash's /dev/tcp: the body of a 200, else the status line and exit 8
   get() {

@@ -6,7 +6,7 @@ import { records, type DnsHoldBlock } from '../probes/dns.js';
 import { CheckFailure } from './failure.js';
 
 export interface HoldWant {
-  type: 'A' | 'SRV';
+  type: 'A' | 'AAAA' | 'SRV' | 'PTR';
   /** How many records. */
   n: number;
   /** The exact records wanted (A: addresses), or a test each record must pass (SRV). */

@@ -2,7 +2,8 @@
 // crossing nodes (and one byte more refused locally, not lost on the way), and a large HTTP body
 // arriving whole (size and sha256 of what arrived).
 import type { ProbeOutput } from '../probes/batch.js';
-import { ICMP_OVERHEAD, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
+import { icmpOverhead, IPV6_MIN_MTU, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
+import { isIPv6 } from '../util/cidr.js';
 import { CheckFailure } from './failure.js';
 
 const brief = (s: string, n = 160) => JSON.stringify(s.replace(/\s+/g, ' ').trim().slice(0, n));
@@ -10,12 +11,14 @@ const brief = (s: string, n = 160) => JSON.stringify(s.replace(/\s+/g, ' ').trim
 /** The interface holding `ip` and its MTU, or a failure naming what the pod's address list showed. */
 export function verifyPodMtu(check: string, from: string, ip: string, addr: ProbeOutput, link: ProbeOutput): Iface | CheckFailure {
   const iface = addr.exitCode === 0 && link.exitCode === 0 ? parseIfaceMtu(addr.output, link.output, ip) : undefined;
-  if (iface && iface.mtu >= 576) return iface;
+  // IPv4's minimum datagram every host takes (RFC 791) is 576; IPv6's minimum link MTU (RFC 8200) 1280
+  const min = isIPv6(ip) ? IPV6_MIN_MTU : 576;
+  if (iface && iface.mtu >= min) return iface;
   return new CheckFailure({
     check,
     from,
     to: `its interface holding ${ip}`,
-    expected: 'an interface holding the pod IP, with an MTU of at least 576',
+    expected: `an interface holding the pod IP, with an MTU of at least ${min}${min === IPV6_MIN_MTU ? ' (the IPv6 minimum)' : ''}`,
     seen: iface
       ? `${iface.dev} mtu ${iface.mtu}`
       : `no interface holds it (ip addr exit ${addr.exitCode}: ${brief(addr.output)}; ip link exit ${link.exitCode})`,
@@ -32,10 +35,12 @@ export function verifyPodMtu(check: string, from: string, ip: string, addr: Prob
  */
 export function verifyDfPing(check: string, from: string, to: string, o: ProbeOutput, mtu: number): CheckFailure | undefined {
   const p = parseDfPing(o.output);
+  const ICMP_OVERHEAD = icmpOverhead(p.family);
+  const v6 = p.family === 'IPv6' ? '-6 ' : '';
   const fail = (expected: string, seen: string) => new CheckFailure({ check, from, to, expected, seen, command: o.command });
   if (p.mtu === undefined) return fail(`the probe to read the MTU of the interface holding the pod IP (${mtu})`, `exit ${o.exitCode}: ${brief(o.output)}`);
   if (p.mtu !== mtu) return fail(`the probe to read the same MTU as the pod's interface list (${mtu})`, `${p.dev} mtu ${p.mtu}`);
-  const how = (n: number) => (p.df === 'kernel' ? `ping -s ${n - ICMP_OVERHEAD}, DF by path-MTU discovery` : `ping -M do -s ${n - ICMP_OVERHEAD}`);
+  const how = (n: number) => (p.df === 'kernel' ? `ping ${v6}-s ${n - ICMP_OVERHEAD}, DF by path-MTU discovery` : `ping ${v6}-M do -s ${n - ICMP_OVERHEAD}`);
   const size = `${mtu}-byte packet with DF set (${how(mtu)})`;
   if (!(p.fit.exit === 0 && p.fit.received)) {
     const why = /message too long/i.test(p.fit.output)
