@@ -213,12 +213,19 @@ describe('kube-netcheck CLI: usage', () => {
   it(
     '--ip-family other than ipv4, ipv6, dual: one usage line quoting it, exit 2, before docker is looked for',
     async () => {
-      const rs = await Promise.all([cli(['run', '--ip-family', 'v6']), cli(['cluster', 'up', '--ip-family', 'IPv6']), cli(['run', '--ip-family='])]);
+      const rs = await Promise.all([
+        cli(['run', '--ip-family', 'v6']),
+        cli(['cluster', 'up', '--ip-family', 'IPv6']),
+        cli(['run', '--ip-family=']),
+        cli(['cni-matrix', '--ip-family', 'dual,v6']),
+      ]);
       expect(rs.map((r) => [r.code, r.errLines.length])).toEqual([
         [2, 1],
         [2, 1],
         [2, 1],
+        [2, 1],
       ]);
+      expect(rs[3].errLines[0]).toMatch(/^kube-netcheck cni-matrix: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck cni-matrix .*\[--ip-family FAMILIES\]/);
       expect(rs[0].errLines[0]).toMatch(/^kube-netcheck run: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck run .*\[--ip-family F\]/);
       expect(rs[1].errLines[0]).toMatch(
         /^kube-netcheck cluster: --ip-family "IPv6": one of ipv4, ipv6, dual; usage: kube-netcheck cluster <up\|down> .*\[--ip-family F\]/,

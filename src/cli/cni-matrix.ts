@@ -4,7 +4,8 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, type Io } from './io.js';
-import { ROOT, kindDown, upManaged } from '../cluster/kind.js';
+import { readFileSync, existsSync } from 'node:fs';
+import { ROOT, kindDown, upManaged, type ClusterIpFamily } from '../cluster/kind.js';
 import { connect } from '../cluster/connection.js';
 import { managedTarget } from '../cluster/resolve.js';
 import { CATALOGUE, PHASES } from '../catalogue/index.js';
@@ -14,6 +15,7 @@ import { FileReporter } from '../report/reporter.js';
 import type { CheckRecord } from '../catalogue/types.js';
 
 export interface MatrixColumn {
+  /** The column's name: the CNI, with its IP family when that is not IPv4 ("kube-router (dual)"). */
   cni: string;
   clusterUpMs: number;
   suiteMs: number;
@@ -75,42 +77,76 @@ export function matrixMarkdown(cols: MatrixColumn[], when: string, command: stri
   ].join('\n');
 }
 
+/** The IP-family columns live in their own marked section of the matrix file: an IPv4 run rewrites the rest and keeps it. */
+export const FAMILY_SECTION = { start: '<!-- cni-matrix --ip-family: begin -->', end: '<!-- cni-matrix --ip-family: end -->' };
+
+/** `file`'s text with its IP-family section replaced by `section` (appended when it has none). */
+export function withFamilySection(file: string, section: string): string {
+  const block = `${FAMILY_SECTION.start}\n${section.trimEnd()}\n${FAMILY_SECTION.end}\n`;
+  const a = file.indexOf(FAMILY_SECTION.start);
+  const b = file.indexOf(FAMILY_SECTION.end);
+  if (a >= 0 && b > a) return file.slice(0, a) + block + file.slice(b + FAMILY_SECTION.end.length).replace(/^\n/, '');
+  return `${file.trimEnd()}\n\n${block}`;
+}
+
+/** The IP-family section of an existing matrix file ('' when none): an IPv4 run keeps it. */
+export function familySectionOf(file: string): string {
+  const a = file.indexOf(FAMILY_SECTION.start);
+  const b = file.indexOf(FAMILY_SECTION.end);
+  return a >= 0 && b > a ? file.slice(a, b + FAMILY_SECTION.end.length) + '\n' : '';
+}
+
+const columnName = (cni: string, family: ClusterIpFamily) => (family === 'ipv4' ? cni : `${cni} (${family})`);
+
 export async function cniMatrixCommand(
-  opts: { cnis?: string[]; out: string; reportDir: string },
+  opts: { cnis?: string[]; out: string; reportDir: string; families?: ClusterIpFamily[] },
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const cnis = opts.cnis?.length ? opts.cnis : builtInCnis();
+  const families = opts.families?.length ? opts.families : (['ipv4'] as ClusterIpFamily[]);
   const cols: MatrixColumn[] = [];
-  for (const cni of cnis) {
-    const cluster = `knc-matrix-${cni.replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
+  // written after every column, so an interrupted matrix leaves the columns it has
+  const write = () => {
+    const command = `kube-netcheck cni-matrix${opts.cnis?.length ? ` --cni ${opts.cnis.join(',')}` : ''}`;
+    const existing = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
+    if (families.join() === 'ipv4') {
+      // an IPv4 run writes the file and keeps the IP-family columns a family run put there
+      const kept = familySectionOf(existing);
+      writeFileSync(opts.out, matrixMarkdown(cols, new Date().toISOString().slice(0, 10), `${command}   # or: make cni-matrix`) + (kept ? `\n${kept}` : ''));
+    } else {
+      const md = matrixMarkdown(cols, new Date().toISOString().slice(0, 10), `${command} --ip-family ${families.join(',')}`)
+        .replace(/^# CNI matrix\n/, `## IP families: ${families.join(', ')}\n`)
+        .replace('Every built-in CNI in turn on a fresh kind cluster (default shape)', 'Each CNI in turn on a fresh kind cluster of that IP family (default shape)');
+      writeFileSync(opts.out, withFamilySection(existing, md));
+    }
+  };
+  for (const family of families) for (const cni of cnis) {
+    const col = columnName(cni, family);
+    const cluster = `knc-matrix-${cni.replace(/[^a-z0-9-]/g, '-')}${family === 'ipv4' ? '' : `-${family}`}`.slice(0, 40);
     const clusterEnv = { ...env, KNC_CLUSTER: cluster };
-    io.out(`cni-matrix: ${cni}: bringing up kind cluster ${cluster}`);
+    io.out(`cni-matrix: ${col}: bringing up kind cluster ${cluster}`);
     const t0 = Date.now();
     try {
-      const { cluster: k } = await upManaged({ cni, log: (l) => io.out(`  ${l}`) }, clusterEnv);
+      const { cluster: k } = await upManaged({ cni, ipFamily: family, log: (l) => io.out(`  ${l}`) }, clusterEnv);
       const clusterUpMs = Date.now() - t0;
-      io.out(`cni-matrix: ${cni}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
+      io.out(`cni-matrix: ${col}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
       const t1 = Date.now();
-      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, cni))], {
+      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, family === 'ipv4' ? cni : `${cni}-${family}`))], {
         phases: PHASES,
         settings: runSettings(env),
       });
-      cols.push({ cni, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
-      io.out(`cni-matrix: ${cni}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
+      cols.push({ cni: col, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
+      io.out(`cni-matrix: ${col}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
     } catch (err) {
-      cols.push({ cni, clusterUpMs: Date.now() - t0, suiteMs: 0, error: (err as Error).message.split('\n')[0] });
-      io.out(`cni-matrix: ${cni}: ${(err as Error).message.split('\n')[0]}`);
+      cols.push({ cni: col, clusterUpMs: Date.now() - t0, suiteMs: 0, error: (err as Error).message.split('\n')[0] });
+      io.out(`cni-matrix: ${col}: ${(err as Error).message.split('\n')[0]}`);
     } finally {
       await kindDown({}, clusterEnv).catch((err: Error) => io.err(`cni-matrix: deleting ${cluster} failed: ${err.message}`));
+      write();
     }
   }
-  const md = matrixMarkdown(
-    cols,
-    new Date().toISOString().slice(0, 10),
-    `kube-netcheck cni-matrix${opts.cnis?.length ? ` --cni ${opts.cnis.join(',')}` : ''}   # or: make cni-matrix`,
-  );
-  writeFileSync(opts.out, md);
+  write();
   io.out(`cni-matrix: written ${opts.out}`);
   return cols.some((c) => c.error) ? EXIT.ENV : EXIT.OK;
 }

@@ -19,7 +19,7 @@ const SYNOPSIS: Record<string, string> = {
   cluster: 'kube-netcheck cluster <up|down> [--cni NAME|--cni-manifest FILE] [--shape NAME] [--ip-family F] [--node-image I]',
   cleanup: 'kube-netcheck cleanup [--kubeconfig FILE] [--context NAME]',
   grade: GRADE_SYNOPSIS,
-  'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--out FILE] [--report-dir DIR]',
+  'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--ip-family FAMILIES] [--out FILE] [--report-dir DIR]',
   conformance:
     'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate]',
 };
@@ -131,6 +131,9 @@ deleted; they run one after the other), runs the whole suite on it and writes th
 
 Options:
   --cni NAMES         only these CNIs (comma-separated; default: all built-in)
+  --ip-family F       IP families, comma-separated (ipv4, ipv6, dual; default ipv4): a cluster per CNI and
+                      family; columns other than ipv4 go to the file's "IP families" section, which an
+                      ipv4 run keeps
   --out FILE          the table (default docs/cni-matrix.md)
   --report-dir DIR    each CNI's reports in DIR/<cni>/ (default reports/cni-matrix)
   -h, --help          this help
@@ -309,7 +312,13 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case 'cni-matrix': {
       const { values: v } = parse('cni-matrix', {
         args: rest,
-        options: { help: CLUSTER_OPTIONS.help, cni: { type: 'string', multiple: true }, out: { type: 'string' }, 'report-dir': { type: 'string' } },
+        options: {
+          help: CLUSTER_OPTIONS.help,
+          cni: { type: 'string', multiple: true },
+          'ip-family': { type: 'string', multiple: true },
+          out: { type: 'string' },
+          'report-dir': { type: 'string' },
+        },
         strict: true,
       });
       if (v.help) return (io.out(HELP['cni-matrix']), EXIT.OK);
@@ -318,12 +327,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const known = builtInCnis();
       const unknown = cnis.filter((c) => !known.includes(c));
       if (unknown.length) throw new UsageError(`--cni ${quote(unknown[0])}: not a built-in CNI (${known.join(', ')})`, 'cni-matrix');
+      const families = splitTerms(v['ip-family']);
+      const badFamily = families.find((f) => !IP_FAMILY_CHOICES.includes(f as ClusterIpFamily));
+      if (badFamily !== undefined) throw new UsageError(`--ip-family ${quote(badFamily)}: one of ${IP_FAMILY_CHOICES.join(', ')}`, 'cni-matrix');
       await requireDocker();
       return cniMatrixCommand(
         {
           cnis,
           out: nonEmpty(v.out, '--out', 'cni-matrix') ?? 'docs/cni-matrix.md',
           reportDir: nonEmpty(v['report-dir'], '--report-dir', 'cni-matrix') ?? 'reports/cni-matrix',
+          families: [...new Set(families)] as ClusterIpFamily[],
         },
         io,
       );
