@@ -14,7 +14,9 @@ import {
   parseGetent,
   parseNslookup,
   parseResolvConf,
+  parseSuffixAsks,
   records,
+  suffixProbe,
 } from '../probes/dns.js';
 import type { ProbeOutput } from '../probes/batch.js';
 import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../verdicts/dns-matrix.js';
@@ -34,6 +36,9 @@ import type { NodeAccess } from '../cluster/connection.js';
 const domain = (env: RunEnv) => env.facts.clusterDomain;
 const fqdn = (env: RunEnv, svc: string, ns: string) => `${svc}.${ns}.svc.${domain(env)}`;
 const servers = (env: RunEnv) => clusterDnsServers(env.facts);
+/** The cluster DNS Service as found from the pods' nameserver (src/cluster/dns-service.ts), whatever its name and namespace. */
+export const dnsSvc = (env: RunEnv): { namespace: string; name: string } => env.facts.dnsService ?? { namespace: 'kube-system', name: 'kube-dns' };
+const dnsSvcName = (env: RunEnv) => `${dnsSvc(env).namespace}/${dnsSvc(env).name}`;
 /**
  * Who asks the name-form matrix: the probe pod on EVERY probed node (the workload namespace's half
  * of the matrix: a node whose Service rules for :53 are broken fails, named) and the other
@@ -56,7 +61,7 @@ export function matrixCells(env: RunEnv): DnsCell[] {
   return buildMatrix(
     [
       { service: WORKLOAD.service, namespace: env.workloadNs, clusterIP: env.nginxServiceIP },
-      { service: 'kube-dns', namespace: 'kube-system', clusterIP: env.facts.dnsServiceIP },
+      { service: dnsSvc(env).name, namespace: dnsSvc(env).namespace, clusterIP: env.facts.dnsServiceIP },
     ],
     [env.workloadNs, env.otherNs],
     domain(env),
@@ -64,7 +69,9 @@ export function matrixCells(env: RunEnv): DnsCell[] {
 }
 
 const probeFor = (via: Via, c: DnsCell) =>
-  via === 'libc'
+  c.suffixes && via !== 'bb'
+    ? suffixProbe(`${via}-${c.id}`, c.name, c.suffixes, via === 'libc' ? 'libc' : via)
+    : via === 'libc'
     ? getentProbe(`libc-${c.id}`, c.name)
     : via === 'bb'
       ? nslookupProbe(`bb-${c.id}`, c.name)
@@ -84,6 +91,7 @@ export function matrixAsks(env: RunEnv, via: Via): DnsAsk[] {
 export function judgeDns(check: string, a: Answer<DnsExpect>, dnsServers: string[]): CheckFailure | undefined {
   const { via, cell } = a.ask.expect!;
   const by = { check, from: label(a.ask.from) };
+  if (cell.suffixes && via !== 'bb') return judgeSuffixes(check, a, dnsServers);
   if (via === 'libc') return verifyGetent(cell, parseGetent(a.out.output, a.out.exitCode), a.out.command, by);
   if (via === 'bb') {
     const r = parseNslookup(a.out.output);
@@ -102,7 +110,46 @@ export function judgeDns(check: string, a: Answer<DnsExpect>, dnsServers: string
   return verifyDig(cell, parseDig(a.out.output), dnsServers, `dig ${via}`, a.out.command, by);
 }
 
+/**
+ * The bare name across namespaces, asked under each search suffix as an absolute name: every one
+ * NXDOMAIN (dig: from the cluster DNS; libc: not found), and every suffix asked.
+ */
+function judgeSuffixes(check: string, a: Answer<DnsExpect>, dnsServers: string[]): CheckFailure | undefined {
+  const { via, cell } = a.ask.expect!;
+  const blocks = parseSuffixAsks(a.out.output);
+  const want = cell.suffixes!.map((x) => `${cell.name}.${x}.`);
+  const from = label(a.ask.from);
+  if (blocks.map((b) => b.name).join() !== want.join())
+    return new CheckFailure({
+      check,
+      from: `${from} (${via})`,
+      to: cell.name,
+      expected: `${cell.name} asked under each search suffix: ${want.join(', ')}`,
+      seen: blocks.length ? `asked ${blocks.map((b) => b.name).join(', ')}` : `no answer (exit ${a.out.exitCode}): ${a.out.output.trim().slice(0, 160)}`,
+      command: a.out.command,
+    });
+  for (const b of blocks) {
+    const one: DnsCell = { ...cell, name: b.name, suffixes: undefined };
+    const f =
+      via === 'libc'
+        ? verifyGetent(one, parseGetent(b.output, b.exitCode), a.out.command, { check, from })
+        : verifyDig(one, parseDig(b.output), dnsServers, `dig ${via} +nosearch`, a.out.command, { check, from });
+    if (f) return f;
+  }
+  return undefined;
+}
+
 const gotText = (a: Answer<DnsExpect>) => {
+  if (a.ask.expect!.cell.suffixes && a.ask.expect!.via !== 'bb') {
+    const libc = a.ask.expect!.via === 'libc';
+    return parseSuffixAsks(a.out.output)
+      .map((b) => {
+        if (!libc) return parseDig(b.output).status;
+        const g = parseGetent(b.output, b.exitCode);
+        return g.found ? g.addresses.join(',') : g.notFound ? 'not found' : 'no answer';
+      })
+      .join(' / ');
+  }
   if (a.ask.expect!.via === 'libc') {
     const g = parseGetent(a.out.output, a.out.exitCode);
     return g.found ? g.addresses.join(',') : g.notFound ? 'not found' : 'no answer';
@@ -185,7 +232,7 @@ const ptrAsks = (env: RunEnv): Array<ProbeAsk<{ ptr: string }>> => {
       probe: digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }),
       expect: { ptr: `${fqdn(env, WORKLOAD.service, env.workloadNs)}.` },
     },
-    { from, to: dnsIP, probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, 'kube-dns', 'kube-system')}.` } },
+    { from, to: dnsIP, probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, dnsSvc(env).name, dnsSvc(env).namespace)}.` } },
   ];
 };
 
@@ -287,22 +334,22 @@ export const DNS_CHECKS: CheckDef[] = [
   {
     id: 'coredns.service',
     phase: 'cluster',
-    title: 'Service kube-dns has a ClusterIP, 53/UDP and 53/TCP, and its Endpoints are exactly its Ready DNS pods',
+    title: "the cluster DNS Service (the one behind the pods' nameserver) has a ClusterIP, 53/UDP and 53/TCP, and its Endpoints are exactly its Ready DNS pods",
     layer: 'coredns',
     tags: ['dns', 'coredns'],
     from: 'api',
-    to: 'kube-system/kube-dns',
+    to: 'the cluster DNS Service (kube-system/kube-dns on kubeadm clusters)',
     gather: async ({ env }) => {
       const [svc, eps] = await Promise.all([
-        env.kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' }),
-        env.kube.core.readNamespacedEndpoints({ name: 'kube-dns', namespace: 'kube-system' }).catch(() => undefined),
+        env.kube.core.readNamespacedService(dnsSvc(env)),
+        env.kube.core.readNamespacedEndpoints(dnsSvc(env)).catch(() => undefined),
       ]);
-      const pods = env.facts.dnsSelector ? await listPods(env.kube, 'kube-system', env.facts.dnsSelector) : [];
+      const pods = env.facts.dnsSelector ? await listPods(env.kube, dnsSvc(env).namespace, env.facts.dnsSelector) : [];
       return { svc, eps, pods };
     },
     verify: (o) => {
       const { svc, eps, pods } = o.gathered as { svc: V1Service; eps?: V1Endpoints; pods: V1Pod[] };
-      const f = (expected: string, seen: string) => new CheckFailure({ check: 'coredns.service', from: 'the API', to: 'kube-system/kube-dns', expected, seen });
+      const f = (expected: string, seen: string) => new CheckFailure({ check: 'coredns.service', from: 'the API', to: dnsSvcName(o.env), expected, seen });
       const ports = (svc.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort();
       const ready = pods.filter(isReady);
       const want = ready.map((p) => `${p.status!.podIP}:53`).sort();
@@ -322,6 +369,8 @@ export const DNS_CHECKS: CheckDef[] = [
         ].filter(defined),
       );
       return {
+        service: dnsSvcName(o.env),
+        found: o.env.facts.dnsService?.how,
         clusterIP: svc.spec!.clusterIP,
         ports,
         readyPods: ready.map((p) => `${p.metadata!.name} ${p.status!.podIP}`),
@@ -353,7 +402,7 @@ export const DNS_CHECKS: CheckDef[] = [
       return {
         domain: `${domain(o.env)} (from ${o.env.facts.sources.clusterDomain})`,
         nameserver: nodeLocal
-          ? `${o.env.facts.podNameserver} (NodeLocal DNSCache, in front of kube-dns ${o.env.facts.dnsServiceIP})`
+          ? `${o.env.facts.podNameserver} (NodeLocal DNSCache, in front of ${dnsSvcName(o.env)} ${o.env.facts.dnsServiceIP})`
           : o.env.facts.dnsServiceIP,
         pods: as.map((a) => label(a.ask.from)),
         file: as[0].out.output,

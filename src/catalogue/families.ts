@@ -265,11 +265,11 @@ export const FAMILY_CHECKS: CheckDef[] = [
     layer: 'pod-ip',
     tags: ['pod-ip', 'ip-family'],
     from: 'api',
-    to: "nodes, the run's pods, its Services and kube-dns",
+    to: "nodes, the run's pods, its Services and the cluster DNS Service",
     gather: async ({ env }) => {
       const [svcs, dns] = await Promise.all([
         env.kube.core.listNamespacedService({ namespace: env.workloadNs }),
-        env.kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' }),
+        env.kube.core.readNamespacedService(env.facts.dnsService ?? { name: 'kube-dns', namespace: 'kube-system' }),
       ]);
       return [...svcs.items, dns];
     },

@@ -44,6 +44,7 @@ export const RUN_PERMISSIONS: Permission[] = [
   can('get', 'pods', '', 'log'),
   can('create', 'services'),
   can('get', 'services'),
+  can('list', 'services'),
   can('create', 'configmaps'),
   can('get', 'configmaps'),
   can('get', 'endpoints'),

@@ -30,11 +30,14 @@ export interface ClusterFacts {
   clusterDomain: string;
   /** Where each of the three came from, for the report ('' when not found). */
   sources: { podSubnets: string; serviceSubnets: string; clusterDomain: string };
+  /** The cluster DNS Service's ClusterIP ('' until a probe pod's nameserver named the Service: see findDnsService). */
   dnsServiceIP: string;
-  /** The kube-dns Service's spec.clusterIPs (dual-stack: one per family). */
+  /** The cluster DNS Service's spec.clusterIPs (dual-stack: one per family). */
   dnsServiceIPs?: string[];
-  /** The kube-dns Service's selector, as a label selector (CoreDNS pods are found through it). */
+  /** The cluster DNS Service's selector, as a label selector (CoreDNS pods are found through it, in dnsService.namespace). */
   dnsSelector: string;
+  /** The cluster DNS Service, found from the nameserver pods use (whatever its name and namespace), and how it was found. */
+  dnsService?: { namespace: string; name: string; how: string };
   /** The nameserver pods get in resolv.conf (the kube-dns ClusterIP, or a NodeLocal DNSCache address). */
   podNameserver?: string;
   kubeProxy: boolean;
@@ -117,10 +120,9 @@ export function domainFromResolvConf(text: string, ns: string): { domain?: strin
 
 export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
   const apps = kube.kc.makeApiClient(AppsV1Api);
-  const [net, nodeList, dns, daemonSets, version] = await Promise.all([
+  const [net, nodeList, daemonSets, version] = await Promise.all([
     kubeadmNetworking(kube),
     kube.core.listNode(),
-    kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' }),
     quiet(apps.listNamespacedDaemonSet({ namespace: 'kube-system' })),
     quiet(kube.kc.makeApiClient(VersionApi).getCode()),
   ]);
@@ -143,7 +145,6 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
     ['kubeadm-config ClusterConfiguration.networking.serviceSubnet', () => split(net.serviceSubnet)],
     ['kube-apiserver --service-cluster-ip-range', () => controlPlaneFlag(kube, 'kube-apiserver', 'service-cluster-ip-range')],
   ]);
-  const sel = dns.spec?.selector ?? {};
   return {
     podSubnets,
     serviceSubnets,
@@ -153,11 +154,10 @@ export async function discoverFacts(kube: Kube): Promise<ClusterFacts> {
       serviceSubnets: svcSource,
       clusterDomain: net.dnsDomain ? 'kubeadm-config ClusterConfiguration.networking.dnsDomain' : 'the default (cluster.local), until a pod says otherwise',
     },
-    dnsServiceIP: dns.spec?.clusterIP ?? '',
-    dnsServiceIPs: dns.spec?.clusterIPs ?? (dns.spec?.clusterIP ? [dns.spec.clusterIP] : []),
-    dnsSelector: Object.entries(sel)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(','),
+    // the DNS Service is known once a pod's resolv.conf names its nameserver (findDnsService)
+    dnsServiceIP: '',
+    dnsServiceIPs: [],
+    dnsSelector: '',
     kubeProxy: (daemonSets?.items ?? []).some((d) => d.metadata?.name === 'kube-proxy'),
     daemonSets: (daemonSets?.items ?? [])
       .filter((d) => d.metadata?.name !== 'kube-proxy')

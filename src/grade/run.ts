@@ -10,6 +10,7 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import path from 'node:path';
 import type { Kube } from '../kube/client.js';
 import { clusterDnsServers, discoverFacts, domainFromResolvConf, type ClusterFacts } from '../cluster/facts.js';
+import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { execInPod } from '../kube/exec.js';
 import { createAll } from '../workload/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
@@ -351,6 +352,8 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
   const labels = runLabels(o.runId);
   const factsP = needProbe ? discoverFacts(kube) : undefined;
   factsP?.catch(() => undefined);
+  const dnsInputsP = needProbe ? readDnsInputs(kube) : undefined;
+  dnsInputsP?.catch(() => undefined);
   // the shared probe pods start while the namespaces are read: one per node
   const probesP = needProbe
     ? factsP!.then((f) => {
@@ -384,6 +387,9 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
       const rc = await execInPod({ kc: kube.kc, namespace: probes[0].namespace, pod: probes[0].pod, command: ['cat', '/etc/resolv.conf'], timeoutMs: 15_000 });
       const seen = domainFromResolvConf(rc.stdout, probes[0].namespace);
       domain = seen.domain ?? facts.clusterDomain;
+      // the DNS Service behind the probe pods' nameserver, whatever its name and namespace
+      const noDns = applyDnsService(facts, seen.nameserver, await dnsInputsP!);
+      if (noDns) throw new Error(`the cluster DNS Service: ${noDns}`);
       dnsServers = clusterDnsServers({ dnsServiceIP: facts.dnsServiceIP, podNameserver: seen.nameserver });
     } catch (err) {
       probeError = `the grader's probe pods could not be used: ${firstLine(err)}`;

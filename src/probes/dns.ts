@@ -23,6 +23,38 @@ export function digProbe(id: string, name: string, o: DigOptions = {}): Probe {
   return { id, argv };
 }
 
+const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A short name asked the way the resolver would ask it, without depending on where the search list
+ * ends: the name under each search suffix, each as an absolute name ("my-nginx.<ns>.svc.cluster.local.")
+ * with +nosearch (dig) or a trailing dot (libc). The last step of a search — the bare name as it is,
+ * which the cluster DNS forwards upstream — is not asked: an unreachable forwarder (an air-gapped
+ * cluster with the stock Corefile) answers it with SERVFAIL or a timeout, and that says nothing about
+ * the cluster's names. Each ask's output follows a "KNC-NAME <name>" line and ends with "KNC-EXIT <code>".
+ */
+export function suffixProbe(id: string, name: string, suffixes: string[], via: Transport | 'libc'): Probe {
+  const one =
+    via === 'libc'
+      ? getentProbe('x', '$n').argv.map((a) => (a === '$n' ? '"$n"' : shq(a))).join(' ')
+      : digProbe('x', '$n', { transport: via }).argv.map((a) => (a === '$n' ? '"$n"' : shq(a))).join(' ');
+  const script = `for n in "$@"; do echo "KNC-NAME $n"; ${one} 2>&1; echo "KNC-EXIT $?"; done`;
+  return { id, argv: ['sh', '-c', script, 'suffixes', ...suffixes.map((x) => `${name}.${x.replace(/\.$/, '')}.`)] };
+}
+
+/** suffixProbe's output, one block per name asked (in order). */
+export function parseSuffixAsks(out: string): Array<{ name: string; output: string; exitCode: number }> {
+  return out
+    .split(/^KNC-NAME /m)
+    .slice(1)
+    .map((p) => {
+      const nl = p.indexOf('\n');
+      const body = nl < 0 ? '' : p.slice(nl + 1);
+      const code = /^KNC-EXIT (\d+)\s*$/m.exec(body);
+      return { name: (nl < 0 ? p : p.slice(0, nl)).trim(), output: code ? body.slice(0, code.index) : body, exitCode: code ? Number(code[1]) : -1 };
+    });
+}
+
 export interface DigRecord {
   name: string;
   ttl: number;

@@ -43,6 +43,8 @@ export interface ResultsFile {
   sections?: Record<string, unknown>;
 }
 
+const dnsName = (f: NonNullable<RunResult['facts']>) => (f.dnsService ? `${f.dnsService.namespace}/${f.dnsService.name}` : 'kube-dns');
+
 export function clusterSummary(r: RunResult): ClusterSummary | undefined {
   const f = r.facts;
   if (!f) return r.target.managed ? { cni: `${r.target.managed.cni} (the kind cluster kube-netcheck manages)` } : undefined;
@@ -57,10 +59,11 @@ export function clusterSummary(r: RunResult): ClusterSummary | undefined {
     podRange: f.podSubnets.length ? `${f.podSubnets.join(',')} (${f.sources.podSubnets})` : 'not discoverable',
     serviceRange: f.serviceSubnets.length ? `${f.serviceSubnets.join(',')} (${f.sources.serviceSubnets})` : 'not discoverable',
     domain: `${f.clusterDomain} (${f.sources.clusterDomain})`,
-    dns:
+    dns: `${
       f.podNameserver && f.podNameserver !== f.dnsServiceIP
-        ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of kube-dns ${f.dnsServiceIP}`
-        : `kube-dns ${(f.dnsServiceIPs?.length ? f.dnsServiceIPs : [f.dnsServiceIP]).join(',')}`,
+        ? `pods ask ${f.podNameserver} (NodeLocal DNSCache) in front of ${dnsName(f)} ${f.dnsServiceIP}`
+        : `${dnsName(f)} ${(f.dnsServiceIPs?.length ? f.dnsServiceIPs : [f.dnsServiceIP]).join(',')}`
+    }${f.dnsService ? ` (found: ${f.dnsService.how})` : ''}`,
     kubeProxy: f.kubeProxy,
     cni: r.target.managed ? `${r.target.managed.cni} (managed kind cluster); DaemonSets: ${found}` : found,
     ...(mtu ? { podMtu: mtu } : {}),

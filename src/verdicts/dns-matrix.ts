@@ -19,6 +19,12 @@ export interface DnsCell {
   fromNamespace: string;
   target: DnsTarget;
   expect: { answer: string } | 'NXDOMAIN';
+  /**
+   * The bare name across namespaces: the asking pod's search suffixes (<ns>.svc.<domain>, svc.<domain>,
+   * <domain>), under each of which it is asked as an absolute name and must be NXDOMAIN — the resolver's
+   * own steps, without the final bare-name step that an upstream forwarder answers.
+   */
+  suffixes?: string[];
 }
 
 export function nameForms(t: DnsTarget, domain: string): Array<[DnsCell['form'], string]> {
@@ -40,7 +46,9 @@ export function buildMatrix(targets: DnsTarget[], fromNamespaces: string[], doma
         fromNamespace,
         target,
         // the bare name resolves only through the asking pod's own namespace search domain
-        expect: form === 'svc' && fromNamespace !== target.namespace ? ('NXDOMAIN' as const) : { answer: target.clusterIP },
+        ...(form === 'svc' && fromNamespace !== target.namespace
+          ? { expect: 'NXDOMAIN' as const, suffixes: [`${fromNamespace}.svc.${domain}`, `svc.${domain}`, domain] }
+          : { expect: { answer: target.clusterIP } }),
       })),
     ),
   );

@@ -22,7 +22,7 @@ export async function failureEvidence(env: RunEnv, tags: string[]): Promise<Reco
       events: { [workloadNs]: await recentEvents(kube, workloadNs), [otherNs]: await recentEvents(kube, otherNs) },
       pods: { [workloadNs]: await pods(workloadNs), [otherNs]: await pods(otherNs) },
     };
-    if (tags.includes('dns') && facts.dnsSelector) evidence.corednsLogs = await logsOf(kube, 'kube-system', facts.dnsSelector);
+    if (tags.includes('dns') && facts.dnsSelector) evidence.corednsLogs = await logsOf(kube, facts.dnsService?.namespace ?? 'kube-system', facts.dnsSelector);
     if (tags.includes('service') && facts.kubeProxy) evidence.kubeProxyLogs = await logsOf(kube, 'kube-system', 'k8s-app=kube-proxy');
     return evidence;
   } catch (err) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { clusterFamilies, discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
+import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
@@ -153,12 +154,14 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   opts.onNamespaces?.([workloadNs, otherNs]);
   // the cluster's facts and the run's namespaces at once (both settle before either error counts:
   // a namespace created after a failure would outlive the clean-up of the failed setup)
+  const dnsInputs = readDnsInputs(kube);
+  dnsInputs.catch(() => undefined); // awaited below
   const [factsRead, nsMade] = await Promise.allSettled([
     discoverFacts(kube),
     Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } }))),
   ]);
   if (factsRead.status === 'rejected')
-    throw new Error(`reading the cluster (nodes, Service kube-system/kube-dns): ${(factsRead.reason as Error).message.split('\n')[0]}`);
+    throw new Error(`reading the cluster (nodes, kube-system): ${(factsRead.reason as Error).message.split('\n')[0]}`);
   if (nsMade.status === 'rejected') throw nsMade.reason;
   const facts = factsRead.value;
 
@@ -244,7 +247,13 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
       return pods;
     }),
   ]);
-  const [allPods, rc] = await Promise.all([kube.core.listPodForAllNamespaces(), resolvConf]);
+  const [allPods, rc, dnsIn] = await Promise.all([kube.core.listPodForAllNamespaces(), resolvConf, dnsInputs]);
+  // the cluster DNS Service: the one behind the nameserver the probe pods got (whatever its name and namespace)
+  const seen = domainFromResolvConf(rc.stdout, workloadNs);
+  if (seen?.nameserver) facts.podNameserver = seen.nameserver;
+  const noDns = applyDnsService(facts, seen?.nameserver, dnsIn);
+  if (noDns) throw new Error(`the cluster DNS Service: ${noDns}`);
+  const dnsNs = facts.dnsService!.namespace;
   const env: RunEnv = {
     target,
     kube,
@@ -263,7 +272,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     nodes,
     podIPs: allPods.items.flatMap(podAddresses),
     dnsPods: allPods.items
-      .filter((p) => p.metadata?.namespace === 'kube-system' && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
+      .filter((p) => p.metadata?.namespace === dnsNs && selects(facts.dnsSelector, p.metadata?.labels) && isReady(p) && p.status?.podIP)
       .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec?.nodeName ?? '' }))
       .sort((a, b) => a.ip.localeCompare(b.ip)),
     nginxServiceIP:
@@ -271,12 +280,10 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     objects,
     refused,
   };
-  const seen = domainFromResolvConf(rc.stdout, workloadNs);
   if (seen?.domain) {
     facts.clusterDomain = seen.domain;
     facts.sources.clusterDomain = "a probe pod's resolv.conf search path";
   }
-  if (seen?.nameserver) facts.podNameserver = seen.nameserver;
   return env;
 }
 
