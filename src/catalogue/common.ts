@@ -51,9 +51,12 @@ export const unlessManaged = (what: string) => (env: RunEnv) =>
 /**
  * Not applicable because of the cluster's shape, whatever the check's own notApplicable says:
  * checks tagged `cross-node` need two probed nodes (a single-node cluster — minikube, k3s, a
- * one-node kind — has no pair of nodes to cross; it is not a failure).
+ * one-node kind — has no pair of nodes to cross; it is not a failure); checks tagged `node-view`
+ * need the hostNetwork node views, which a cluster may forbid.
  */
-export function shapeNotApplicable(c: { tags: string[] }, env: Pick<RunEnv, 'nodes'>): string | undefined {
+export function shapeNotApplicable(c: { tags: string[] }, env: Pick<RunEnv, 'nodes'> & Partial<Pick<RunEnv, 'nodeViewsRefused'>>): string | undefined {
+  // checks tagged `node-view` ask from the hostNetwork node views, which a cluster may forbid (PodSecurity baseline, an admission policy)
+  if (c.tags.includes('node-view') && env.nodeViewsRefused) return `node views (hostNetwork pods) are forbidden on this cluster: ${env.nodeViewsRefused}`;
   if (c.tags.includes('cross-node') && env.nodes.length < 2) {
     return `the cluster has a single node (${env.nodes.map((n) => n.name).join(', ') || 'none'}): no two nodes to probe across`;
   }

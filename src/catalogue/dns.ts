@@ -654,7 +654,7 @@ export const DNS_CHECKS: CheckDef[] = [
     phase: 'cluster',
     title: 'verdict self-test: the resolv.conf verdict fails for a pod that does not use cluster DNS (hostNetwork, dnsPolicy Default)',
     layer: 'dns',
-    tags: ['dns', 'negative-control', 'verdict-self-test'],
+    tags: ['node-view', 'dns', 'negative-control', 'verdict-self-test'],
     controls: 'dns.resolv-conf',
     controlKind: 'verdict-self-test',
     from: 'live cluster',

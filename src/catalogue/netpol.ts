@@ -693,7 +693,7 @@ function netpolCheck(c: Case, phase: string): CheckDef {
     id,
     title: `NetworkPolicy truth table: ${c.title}`,
     layer: 'policy',
-    tags: ['policy', 'netpol', ...c.tags],
+    tags: ['policy', 'netpol', ...c.tags, ...(c.fromNodes ? ['node-view'] : [])],
     phase,
     from: 'every matrix pod (x, y, z × a, b, c)' + (c.fromNodes ? ' and every node' : ''),
     to: 'every other matrix pod, TCP and UDP 80 and 81',

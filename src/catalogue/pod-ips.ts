@@ -261,7 +261,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
   pairCheck(
     'pod-ip.from-node',
     'podIP:80 answers, from the pod asked, from every node (hostNetwork view) to a pod on every node',
-    ['pod-ip', 'node'],
+    ['pod-ip', 'node', 'node-view'],
     'every node',
     'a target pod on every node, every nginx pod',
     PLANS.fromNode,
@@ -405,7 +405,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
     id: 'pod-ip.node-blocked.negative',
     title: 'negative control: the from-node check fails, naming the node, when that node rejects its own traffic to one pod',
     layer: 'pod-ip',
-    tags: ['pod-ip', 'node', 'negative-control'],
+    tags: ['node-view', 'pod-ip', 'node', 'negative-control'],
     controls: 'pod-ip.from-node',
     controlKind: 'live',
     from: 'live cluster',

@@ -126,6 +126,8 @@ export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, t
   const t0 = Date.now();
   if (!env.facts.kubeProxy)
     return { state: 'unobservable', waitedMs: 0, nodes: [], note: "no kube-proxy DaemonSet: the nodes' Service rules are not observable" };
+  if (!env.nodeViews.length)
+    return { state: 'unobservable', waitedMs: 0, nodes: [], note: `no node views to read kube-proxy's sync from (${env.nodeViewsRefused ?? 'none probed'})` };
   const probe = proxySyncProbe('proxy-sync', sinceS ?? 0, timeoutMs / 1000, ip(env).includes(':') ? 'IPv6' : 'IPv4');
   const f = await fanOut(
     env.kube,
@@ -485,7 +487,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     id: `service.from-${kind}`,
     title: kind === 'pods' ? 'ClusterIP:80 serves nginx from pods on every node and in another namespace' : 'ClusterIP:80 serves nginx from every node',
     layer: 'service',
-    tags: ['service', kind === 'pods' ? 'pod' : 'node'],
+    tags: [...(kind === 'nodes' ? ['node-view'] : []), 'service', kind === 'pods' ? 'pod' : 'node'],
     from: kind === 'pods' ? 'probe pods' : 'every node',
     to: 'svc/my-nginx',
     // a hold window from each source (no "any one of 4 requests"): every request answered by a
@@ -508,7 +510,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'cluster',
     title: 'the ClusterIP is virtual: no node interface holds it (and, for our cluster, the host has no route into the cluster for it)',
     layer: 'service',
-    tags: ['service', 'virtual-ip'],
+    tags: ['node-view', 'service', 'virtual-ip'],
     from: 'every node (+ host)',
     to: 'svc/my-nginx',
     probes: (env) => env.nodeViews.map((from) => ({ from, probe: { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] } })),
@@ -641,7 +643,7 @@ export const SERVICE_CHECKS: CheckDef[] = [
     phase: 'cluster',
     title: 'verdict self-test: the virtual-IP verdict fails for an address a node does hold',
     layer: 'service',
-    tags: ['service', 'negative-control', 'verdict-self-test'],
+    tags: ['node-view', 'service', 'negative-control', 'verdict-self-test'],
     controls: 'service.virtual-ip',
     controlKind: 'verdict-self-test',
     from: 'live cluster',

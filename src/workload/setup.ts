@@ -15,7 +15,7 @@ import { isReady, waitPodsReady } from './pods.js';
 import type { Target } from '../cluster/resolve.js';
 import type { Connection, NodeAccess } from '../cluster/connection.js';
 import { execInPod } from '../kube/exec.js';
-import { NetcheckError } from '../kube/errors.js';
+import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../probes/tools.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 import { EXEC_CONCURRENCY } from './fanout.js';
@@ -60,8 +60,10 @@ export interface RunEnv {
   probes: ProbeRef[];
   /** A probe pod in the other namespace. */
   otherProbe: ProbeRef;
-  /** hostNetwork probes, one per node. */
+  /** hostNetwork probes, one per node (none where the cluster forbids hostNetwork pods: see nodeViewsRefused). */
   nodeViews: ProbeRef[];
+  /** Why there are no node views: the API's refusal of a hostNetwork pod (PodSecurity baseline, an admission policy…). */
+  nodeViewsRefused?: string;
   /**
    * HTTP targets, one per probed node (nginx with the workload's /whoami, no Service selects
    * them): with `probes` they make every ordered node pair, same-node included.
@@ -215,12 +217,26 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     : facts.nodes;
   // the other namespace's probe sits on a node that also has a probe in the workload namespace
   const otherNode = nodes.find((n) => !n.controlPlane)?.name ?? nodes[0].name;
+  // the node views (hostNetwork pods) on their own: a cluster may forbid hostNetwork pods (PodSecurity
+  // "baseline", an admission policy); the API's refusal (403/422) is remembered, the run goes on
+  // without them, and the checks that need them say why (shapeNotApplicable)
+  const viewsMade = Promise.allSettled(
+    nodes.map((n, i) =>
+      kube.core.createNamespacedPod({ namespace: workloadNs, body: probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels) as V1Pod }),
+    ),
+  ).then((rs) => {
+    const err = rs.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : undefined)).find((e) => e !== undefined);
+    if (err === undefined) return undefined;
+    const code = apiStatus(err)?.code;
+    if (code === 403 || code === 422) return errorLine(err).slice(0, 300);
+    throw new Error(`creating the node views (hostNetwork pods) in ${workloadNs}: ${errorLine(err)}`);
+  });
+  viewsMade.catch(() => undefined); // awaited below
   created.push(
     ...(await createAll(kube, [
       ...(sampling ? [] : workload),
       ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
       probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
-      ...nodes.map((n, i) => probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
       ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
     ])),
   );
@@ -240,7 +256,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   const [probes, others, views, targets, nginx] = await Promise.all([
     probesReady.then(async (ps) => (await toolsChecked, ps)),
     waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
-    waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }),
+    viewsMade.then((refused) => (refused ? [] : waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }))),
     waitPodsReady(kube, workloadNs, sel('target'), { count: nodes.length, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
     (early ? Promise.resolve(early) : nginxReady()).then(async (pods) => {
       if (opts.payload !== false) await Promise.all(pods.map((p) => writePayload(kube, p)));
@@ -267,6 +283,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     probes: probes.map(probeRef).sort(byNode),
     otherProbe: probeRef(others[0]),
     nodeViews: views.map(probeRef).sort(byNode),
+    ...((await viewsMade) ? { nodeViewsRefused: await viewsMade } : {}),
     targets: targets.map(probeRef).sort(byNode),
     nginx,
     nodes,
