@@ -7,6 +7,7 @@ import { shapeNotApplicable } from '../../src/catalogue/common.js';
 import type { NodeFacts } from '../../src/cluster/facts.js';
 import { DEFAULT_IMAGES, IMAGES_MARKER, nodeImageNames, preferNodeImages, userTarget } from '../../src/cluster/resolve.js';
 import { mirrorImage, registryProblem } from '../../src/cluster/registry.js';
+import { gradeFlags } from '../../src/cli/grade-usage.js';
 
 const node = (name: string, controlPlane = false): NodeFacts => ({ name, internalIP: '172.18.0.2', podCIDRs: ['10.244.0.0/24'], controlPlane, tainted: false });
 
@@ -26,6 +27,24 @@ describe('single-node clusters: the cross-node checks are not applicable, with t
   it('two nodes or more: nothing is skipped for the shape', () => {
     const env = { nodes: [node('cp', true), node('w1')] };
     for (const c of CATALOGUE) expect(shapeNotApplicable(c, env)).toBeUndefined();
+  });
+});
+
+describe('hostNetwork pods forbidden: the node-view checks are not applicable, naming the API refusal', () => {
+  // the words of a live refusal (specs/selftest/hostnetwork-forbidden.spec.ts), as errorLine gives them
+  const refused =
+    'API 403 Forbidden: pods "node-view-0-kube-netcheck-control-plane" is forbidden: ValidatingAdmissionPolicy \'knc-no-hostnetwork\' with binding \'knc-no-hostnetwork\' denied request: hostNetwork pods are forbidden here';
+  const nodeView = CATALOGUE.filter((c) => c.tags.includes('node-view'));
+  it('the checks that ask from the node views carry the tag', () => {
+    expect(nodeView.map((c) => c.id)).toEqual(
+      expect.arrayContaining(['pod-ip.from-node', 'pod-ip.to-node', 'service.from-nodes', 'service.virtual-ip', 'service.nodeport.from-nodes', 'service.nodeport.local']),
+    );
+    expect(nodeView.map((c) => c.id)).not.toEqual(expect.arrayContaining(['service.from-pods']));
+  });
+  it('refused: each of them n/a with the reason; the others not', () => {
+    const env = { nodes: [node('cp', true), node('w1')], nodeViewsRefused: refused };
+    for (const c of nodeView) expect(shapeNotApplicable(c, env)).toBe(`node views (hostNetwork pods) are forbidden on this cluster: ${refused}`);
+    for (const c of CATALOGUE.filter((x) => !x.tags.includes('node-view'))) expect(shapeNotApplicable(c, env)).toBeUndefined();
   });
 });
 
@@ -62,6 +81,11 @@ describe('--registry: one mirror for every image', () => {
     const t = userTarget({ kubeconfig: '/k', registry: 'mirror.corp' }, {});
     expect(t!.images).toEqual({ nginx: 'mirror.corp/library/nginx:1.27', probe: 'mirror.corp/e2e-test-images/agnhost:2.56' });
     expect(userTarget({ kubeconfig: '/k' }, { KNC_REGISTRY: 'm.io' })!.images.probe).toBe('m.io/e2e-test-images/agnhost:2.56');
+  });
+  it('grade takes --registry too (else KNC_REGISTRY), checked as run checks it', () => {
+    expect(gradeFlags({ namespace: 'alice', registry: 'mirror.corp:5000/k8s' }).registry).toBe('mirror.corp:5000/k8s');
+    expect(gradeFlags({ namespace: 'alice' }).registry).toBeUndefined();
+    expect(() => gradeFlags({ namespace: 'alice', registry: 'https://mirror.corp' })).toThrow(/--registry "https:\/\/mirror.corp": .*without a scheme/);
   });
   it('a registry with a scheme or spaces is bad input', () => {
     expect(registryProblem('https://mirror.corp')).toMatch(/without a scheme/);

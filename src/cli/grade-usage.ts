@@ -3,9 +3,10 @@
 import { UsageError } from './io.js';
 import { CHECK_TYPES } from '../grade/lab.js';
 import { parsePassMark } from '../grade/score.js';
+import { registryProblem } from '../cluster/registry.js';
 
 export const GRADE_SYNOPSIS =
-  'kube-netcheck grade [--lab L] (--namespace NS [--verify | --json FILE|-] | --namespaces GLOB[,GLOB] | --selector SEL) [--out DIR] [--pass-mark PCT] [--kubeconfig FILE] [--context NAME]';
+  'kube-netcheck grade [--lab L] (--namespace NS [--verify | --json FILE|-] | --namespaces GLOB[,GLOB] | --selector SEL) [--out DIR] [--pass-mark PCT] [--registry HOST[/PATH]] [--kubeconfig FILE] [--context NAME]';
 
 export const GRADE_OPTIONS = {
   lab: { type: 'string' },
@@ -19,6 +20,7 @@ export const GRADE_OPTIONS = {
   context: { type: 'string' },
   json: { type: 'string' },
   'pass-mark': { type: 'string' },
+  registry: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -47,6 +49,8 @@ Options:
   --out DIR            where a class's grade book goes: DIR/gradebook.csv and DIR/gradebook.json
                        (default ./grades)
   --pass-mark PCT      the percentage needed to pass, 0-100 (default: the lab's, else 100)
+  --registry R         pull the grader's images from the mirror R (host[:port][/path]), as run does
+                       (env KNC_REGISTRY; \`kube-netcheck images --registry R\` lists them)
   --kubeconfig FILE    the cluster's kubeconfig
   --context NAME       a context of that kubeconfig instead of its current-context
   -h, --help           this help
@@ -76,6 +80,8 @@ export interface GradeFlags {
   context?: string;
   json?: string;
   passMark?: number;
+  /** --registry: the mirror every image of the grader is pulled from (host[:port][/path]). */
+  registry?: string;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -94,6 +100,7 @@ export function gradeFlags(v: {
   context?: string;
   json?: string;
   'pass-mark'?: string;
+  registry?: string;
 }): GradeFlags {
   const nonEmpty = (x: string | undefined, flag: string) => {
     if (x === '') throw new UsageError(`${flag} needs a value`, 'grade');
@@ -123,6 +130,9 @@ export function gradeFlags(v: {
     passMark = parsePassMark(v['pass-mark']);
     if (passMark === undefined) throw new UsageError(`--pass-mark ${JSON.stringify(v['pass-mark'])} is not a percentage from 0 to 100`, 'grade');
   }
+  const registry = nonEmpty(v.registry, '--registry');
+  const badRegistry = registry === undefined ? undefined : registryProblem(registry);
+  if (badRegistry) throw new UsageError(`--registry ${JSON.stringify(registry!.slice(0, 80))}: ${badRegistry}`, 'grade');
   return {
     lab: nonEmpty(v.lab ?? v.rubric, v.lab !== undefined ? '--lab' : '--rubric') ?? 'seed',
     namespace: v.namespace,
@@ -134,6 +144,7 @@ export function gradeFlags(v: {
     context: nonEmpty(v.context, '--context'),
     json: nonEmpty(v.json, '--json'),
     passMark,
+    ...(registry ? { registry } : {}),
   };
 }
 

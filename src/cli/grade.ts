@@ -127,7 +127,8 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   let cr: ClassResult;
   try {
     const image = env.KNC_PROBE_IMAGE || DEFAULT_PROBE_IMAGE;
-    const probeImage = env.KNC_REGISTRY ? mirrorImage(image, env.KNC_REGISTRY) : image; // one mirror for every image
+    const registry = flags.registry ?? (env.KNC_REGISTRY || undefined);
+    const probeImage = registry ? mirrorImage(image, registry) : image; // one mirror for every image (--registry, else KNC_REGISTRY)
     cr = await Promise.race([
       gradeClass({
         kube,
