@@ -33,7 +33,7 @@ describe('single-node clusters: the cross-node checks are not applicable, with t
 describe('hostNetwork pods forbidden: the node-view checks are not applicable, naming the API refusal', () => {
   // the words of a live refusal (specs/selftest/hostnetwork-forbidden.spec.ts), as errorLine gives them
   const refused =
-    'API 403 Forbidden: pods "node-view-0-kube-netcheck-control-plane" is forbidden: ValidatingAdmissionPolicy \'knc-no-hostnetwork\' with binding \'knc-no-hostnetwork\' denied request: hostNetwork pods are forbidden here';
+    "API 422 Invalid: pods \"node-view-0-kube-netcheck-control-plane\" is forbidden: ValidatingAdmissionPolicy 'knc-no-hostnetwork-r7m3cyt6' with binding 'knc-no-hostnetwork-r7m3cyt6' denied request: hostNetwork pods are forbidden here";
   const nodeView = CATALOGUE.filter((c) => c.tags.includes('node-view'));
   it('the checks that ask from the node views carry the tag', () => {
     expect(nodeView.map((c) => c.id)).toEqual(

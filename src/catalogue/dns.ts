@@ -641,9 +641,10 @@ export const DNS_CHECKS: CheckDef[] = [
       const [a] = o.answers<DnsExpect>();
       const bare = a.ask.expect!.cell;
       const wrong: Answer<DnsExpect> = { ask: { ...a.ask, expect: { via: 'udp', cell: { ...bare, expect: { answer: bare.target.clusterIP } } } }, out: a.out };
+      // the bare name is asked under each search suffix: the first (the asking pod's own namespace) is where a wrong answer would show
       return mustFail({ from: label(a.ask.from), to: bare.name }, () => judgeDns('dns.matrix-udp', wrong, servers(o.env)), {
         check: 'dns.matrix-udp',
-        to: bare.name,
+        to: bare.suffixes?.length ? `${bare.name}.${bare.suffixes[0]}.` : bare.name,
         expected: `A ${bare.target.clusterIP}`,
         seen: /^NXDOMAIN \[\] from server /,
       });

@@ -707,7 +707,8 @@ export const SERVICE_CHECKS: CheckDef[] = [
     id: `service.${phase}.stale-rule.negative`,
     title: `negative control: the ${phase} traffic check fails when one node keeps the ${phase === 'not-ready' ? 'unready' : 'removed'} pod in its Service rules`,
     layer: 'service',
-    tags: ['service', 'negative-control', 'intermittent', phase],
+    // node-view: the fault is judged after kube-proxy's sync, read by the node views (without them, convergence by traffic cannot tell the stale rule from a slow proxy)
+    tags: ['node-view', 'service', 'negative-control', 'intermittent', phase],
     phase,
     controls: `service.${phase}.traffic`,
     controlKind: 'live',
