@@ -133,7 +133,7 @@ function judgeSuffixes(check: string, a: Answer<DnsExpect>, dnsServers: string[]
     const f =
       via === 'libc'
         ? verifyGetent(one, parseGetent(b.output, b.exitCode), a.out.command, { check, from })
-        : verifyDig(one, parseDig(b.output), dnsServers, `dig ${via} +nosearch`, a.out.command, { check, from });
+        : verifyDig(one, parseDig(b.output), dnsServers, `dig ${via}`, a.out.command, { check, from });
     if (f) return f;
   }
   return undefined;
