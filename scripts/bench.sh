@@ -5,26 +5,21 @@
 # teardown; execs and probes) from its results.json.
 # usage: scripts/bench.sh [RUNS] [extra run flags...]   (default 5)
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/bench.sh
+source "$KNC_ROOT/scripts/lib/bench.sh"
 runs="${1:-5}"; shift || true
-info="$(bash "$KNC_ROOT/scripts/cluster-up.sh" | tail -n 1)"
-kubeconfig="$(node -e 'console.log(JSON.parse(process.argv[1]).kubeconfig)' "$info")"
-nginx="$(node -e 'console.log(JSON.parse(process.argv[1]).nginxImage)' "$info")"
-probe="$(node -e 'console.log(JSON.parse(process.argv[1]).probeImage)' "$info")"
-cd "$KNC_ROOT"
-[[ -f dist/cli/main.js ]] || npm run --silent build
-out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
+bench_cluster
 printf '| run | wall time, command start to reports written (s) | checks passed/total | execs | probes | setup | phases (enter+fan-out+verdicts) | teardown |\n|---|---|---|---|---|---|---|---|\n'
 for i in $(seq 1 "$runs"); do
   # each run starts on a quiet cluster: the previous run's namespaces are gone (not timed)
-  kubectl --kubeconfig "$kubeconfig" wait --for=delete namespace -l app.kubernetes.io/managed-by=kube-netcheck --timeout=180s >/dev/null 2>&1 \
-    || die "the previous run's namespaces were not deleted within 180 s" 1
+  bench_quiet
   t0=$(date +%s%N)
   # the user-cluster path (--kubeconfig): the run does not bring the cluster up or down
   node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --nginx-image "$nginx" --probe-image "$probe" \
     --only nodes,coredns,pod-ip,service,dns --skip mtu,policy --report-dir "$out/$i" "$@" >"$out/$i.log" 2>&1 \
     || { tail -n 40 "$out/$i.log" >&2; die "suite failed during the benchmark (log above)" 1; }
   t1=$(date +%s%N)
-  printf '%s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)/1e9}')" "$i" >>"$out/times"
+  printf '%s %s\n' "$(bench_time "$t0" "$t1")" "$i" >>"$out/times"
   # shellcheck disable=SC2016  # the ${...} are JavaScript template literals
   node -e '
     const r = require(process.argv[1]); const t = r.timings;
@@ -32,5 +27,5 @@ for i in $(seq 1 "$runs"); do
     console.log(`| ${process.argv[2]} | ${process.argv[3]} | ${r.summary.passed}/${r.summary.total} | ${r.execs} | ${r.probes} | ${s(t.setupMs)} | ${t.phases.map((p) => `${p.phase} ${s(p.enterMs + p.fanoutMs + p.verifyMs)}`).join(", ")} | ${s(t.teardownMs)} |`);
   ' "$out/$i/results.json" "$i" "$(tail -n 1 "$out/times" | cut -d' ' -f1)"
 done
-median="$(sort -n "$out/times" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
+median="$(bench_median "$out/times")"
 printf '\nmedian of %s runs: %s s (nodes: %s)\n' "$runs" "$median" "$(kubectl --kubeconfig "$kubeconfig" get nodes --no-headers | wc -l)"

@@ -30,6 +30,31 @@ cni_images() {
     if grep -q "@$p@" "$f"; then printf '%s %s\n' "$p" "${!p}"; fi
   done
 }
+# network_policy_api_crds: the AdminNetworkPolicy and BaselineAdminNetworkPolicy CRDs
+# (policy.networking.k8s.io/v1alpha1, "standard" channel) of the sigs.k8s.io/network-policy-api version
+# kube-network-policies $KUBE_NETWORK_POLICIES_VERSION is built against, read from the Go module cache
+# (downloaded through the Go module proxy when the cache lacks it), on stdout as YAML documents.
+network_policy_api_crds() {
+  local cache knp ver dir f
+  command -v go >/dev/null 2>&1 || die "go not found: the AdminNetworkPolicy CRDs come from the Go module cache (make setup installs go)"
+  cache="$(go env GOMODCACHE)" || die "go env GOMODCACHE failed"
+  knp="$cache/sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION"
+  if [[ ! -f "$knp/go.mod" ]]; then
+    GOFLAGS=-mod=mod go mod download "sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION" >&2 \
+      || die "go mod download sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION failed"
+  fi
+  ver="$(awk '$1 == "sigs.k8s.io/network-policy-api" {print $2; exit}' "$knp/go.mod")"
+  [[ -n "$ver" ]] || die "$knp/go.mod does not require sigs.k8s.io/network-policy-api"
+  dir="$cache/sigs.k8s.io/network-policy-api@$ver/config/crd/standard"
+  if [[ ! -d "$dir" ]]; then
+    GOFLAGS=-mod=mod go mod download "sigs.k8s.io/network-policy-api@$ver" >&2 || die "go mod download sigs.k8s.io/network-policy-api@$ver failed"
+  fi
+  for f in adminnetworkpolicies baselineadminnetworkpolicies; do
+    f="$dir/policy.networking.k8s.io_$f.yaml"
+    [[ -s "$f" ]] || die "$f is missing in the Go module cache"
+    printf -- '---\n'; cat "$f"
+  done
+}
 # cni_render NAME POD_SUBNET: the plain manifest (placeholders filled in) on stdout. POD_SUBNET is one
 # range (IPv4 or IPv6) or "IPv4,IPv6" (dual-stack). An IPv4 range renders as it always did; with an
 # IPv6 range, flannel's net-conf gets EnableIPv6/IPv6Network (and EnableIPv4 false when IPv6-only)
@@ -52,6 +77,8 @@ cni_render() {
     [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false'
     family+=(-e "s|^\\( *\\)- --enable-overlay=false\$|&$more|")
   fi
-  sed -e "s|@FLANNEL_IMAGE@|$FLANNEL_IMAGE|g" -e "s|@KUBE_ROUTER_IMAGE@|$KUBE_ROUTER_IMAGE|g" \
+  # a manifest with the line "# @NETWORK_POLICY_API_CRDS@" gets the AdminNetworkPolicy CRDs first
+  if grep -q '^# @NETWORK_POLICY_API_CRDS@$' "$f"; then network_policy_api_crds; fi
+  sed -e '/^# @NETWORK_POLICY_API_CRDS@$/d' -e "s|@FLANNEL_IMAGE@|$FLANNEL_IMAGE|g" -e "s|@KUBE_ROUTER_IMAGE@|$KUBE_ROUTER_IMAGE|g" \
     -e "s|@KNP_IMAGE@|$KNP_IMAGE|g" "${family[@]}" -e "s|@POD_SUBNET@|$2|g" "$f"
 }

@@ -4,7 +4,7 @@
 #
 # usage: run.sh [--kubeconfig FILE] [--context NAME] [--focus REGEX] [--skip REGEX]
 #               [--report-dir DIR] [--spec-timeout DURATION] [--timeout DURATION] [--isolate]
-#               [--dry-run]
+#               [--netpol] [--dry-run]
 #
 #   --focus/--skip  Ginkgo regexes on the full test name, applied within the sig-network
 #                   conformance tests (labels sig-network && Conformance); default focus
@@ -15,6 +15,12 @@
 #                   With --isolate every test runs in its own e2e.test process with
 #                   --ginkgo.timeout = budget, so one stuck test costs at most that; the JUnit
 #                   files are merged into junit_01.xml.
+#   --netpol        instead of the conformance tests: upstream's NetworkPolicy e2e tests
+#                   (test/e2e/network/netpol, label Feature:NetworkPolicy, focus
+#                   '\[sig-network\] Netpol'; 45 at v1.34.4). The 3 [Feature:SCTPConnectivity]
+#                   ones are left out: they need SCTP in the node kernel (this machine has none).
+#                   They use agnhost only; default --timeout 90m (each test makes 3 namespaces
+#                   and 9 pods, about 30-60 s a test).
 #   --dry-run       only list the selected tests
 #
 # Before running, checks and stops with ONE line and exit 2 when: e2e.test is not built, the
@@ -28,7 +34,7 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$KNC_ROOT/scripts/conformance/image-names.sh"
 
 kubeconfig="${KUBECONFIG:-}" context="" focus="" skip="" report_dir="$KNC_ROOT/reports/conformance"
-spec_timeout="3m" suite_timeout="30m" isolate=0 dry_run=0
+spec_timeout="3m" suite_timeout="" isolate=0 dry_run=0 netpol=0
 need_arg() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see the usage at the top of scripts/conformance/run.sh)"; }
 while (($#)); do
   case "$1" in
@@ -40,6 +46,7 @@ while (($#)); do
     --spec-timeout) need_arg "$@"; spec_timeout="$2"; shift 2 ;;
     --timeout) need_arg "$@"; suite_timeout="$2"; shift 2 ;;
     --isolate) isolate=1; shift ;;
+    --netpol) netpol=1; shift ;;
     --dry-run) dry_run=1; shift ;;
     -h|--help) sed -n '2,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
@@ -56,6 +63,7 @@ to_seconds() {
   done
   echo "$total"
 }
+[[ -n "$suite_timeout" ]] || { suite_timeout=30m; ((netpol)) && suite_timeout=90m; }
 spec_s="$(to_seconds "$spec_timeout")" || die "--spec-timeout '$spec_timeout' is not a duration like 90s, 5m or 1h"
 suite_s="$(to_seconds "$suite_timeout")" || die "--timeout '$suite_timeout' is not a duration like 30m or 1h"
 ((spec_s >= 30)) || die "--spec-timeout $spec_timeout is too short: a test needs at least 30s to create its namespace and pods"
@@ -100,7 +108,9 @@ kubectl_version="$(jq -r '.clientVersion.gitVersion' <<<"$kubectl_json")"
 # Images: the tests use IfNotPresent and nothing may be pulled here, so every schedulable node
 # must already hold every image (the kubelet lists them in the node status).
 nodes_json="$("${kc[@]}" get nodes -o json)" || die "kubectl get nodes failed on $kubeconfig"
-want_json="$(printf '%s\n' "${CONF_IMAGES[@]}" "$CONF_PAUSE_IMAGE" | jq -R . | jq -s .)"
+want_images=("${CONF_IMAGES[@]}")
+((netpol)) && want_images=("$CONF_AGNHOST_IMAGE")   # every netpol pod and probe is agnhost
+want_json="$(printf '%s\n' "${want_images[@]}" "$CONF_PAUSE_IMAGE" | jq -R . | jq -s .)"
 missing="$(jq -r --argjson want "$want_json" '
   [ .items[] | select([.spec.taints[]? | select(.effect == "NoSchedule" or .effect == "NoExecute")] | length == 0)
     | .metadata.name as $n | ([.status.images[]?.names[]?]) as $have
@@ -108,8 +118,11 @@ missing="$(jq -r --argjson want "$want_json" '
   | group_by(.image) | map("\(.[0].image) on \(map(.node) | join(" "))") | join(", ")' <<<"$nodes_json")"
 [[ -z "$missing" ]] || die "test images missing on the nodes ($missing): build and load them (scripts/build/conformance.sh, then KNC_CLUSTER=<kind cluster> scripts/conformance/load-images.sh)"
 
-default_focus='\[sig-network\].*\[Conformance\]'
-selection=(--ginkgo.label-filter='sig-network && Conformance' --ginkgo.focus="${focus:-$default_focus}")
+default_focus='\[sig-network\].*\[Conformance\]' labels='sig-network && Conformance' what='sig-network conformance'
+if ((netpol)); then
+  default_focus='\[sig-network\] Netpol ' labels='Feature:NetworkPolicy && !Feature:SCTPConnectivity' what='sig-network Netpol (NetworkPolicy)'
+fi
+selection=(--ginkgo.label-filter="$labels" --ginkgo.focus="${focus:-$default_focus}")
 [[ -n "$skip" ]] && selection+=(--ginkgo.skip="$skip")
 common=(--provider=skeleton "${ctx_args[@]}" --kubectl-path="$kubectl_bin" --prepull-images=false
         --ginkgo.no-color --ginkgo.poll-progress-after=2m --ginkgo.poll-progress-interval=1m)
@@ -125,7 +138,7 @@ mapfile -t names < <(jq -r '.[0].SpecReports[] | select(.LeafNodeType == "It") |
   | ((.ContainerHierarchyTexts + [.LeafNodeText]) | join(" "))' "$work/dry.json")
 skip_note=""
 [[ -n "$skip" ]] && skip_note=", skip '$skip'"
-((${#names[@]} > 0)) || die "the selection (focus '${focus:-$default_focus}'$skip_note) matches no sig-network conformance test"
+((${#names[@]} > 0)) || die "the selection (focus '${focus:-$default_focus}'$skip_note) matches no $what test"
 log "e2e.test $built_version against $server_version: ${#names[@]} tests selected"
 if ((dry_run)); then printf '%s\n' "${names[@]}"; exit 0; fi
 
@@ -151,7 +164,7 @@ if ((isolate)); then
     log "[$i/${#names[@]}] $name"
     mkdir -p "$work/r$i"
     # Ginkgo matches the focus against "<suite description> <spec text>": anchor the end only
-    run_e2e "$spec_s" "$work/r$i" --ginkgo.focus="\\Q$name\\E\$" --ginkgo.label-filter='sig-network && Conformance' || rc=$?
+    run_e2e "$spec_s" "$work/r$i" --ginkgo.focus="\\Q$name\\E\$" --ginkgo.label-filter="$labels" || rc=$?
     [[ -s "$work/r$i/junit_01.xml" ]] || die "e2e.test wrote no JUnit report for '$name' (exit $rc): see $log_file"
     grep -q '<testcase name="\[It\] [^"]*" classname="[^"]*" status="\(passed\|failed\|timedout\|interrupted\|panicked\|aborted\)"' "$work/r$i/junit_01.xml" \
       || die "the isolated run of '$name' ran no test: see $log_file"
@@ -213,7 +226,7 @@ print(json.dumps(c)); print("\n".join(failed), file=sys.stderr)
 PY
 )" || die "reading $junit failed"
 passed="$(jq -r .passed <<<"$counts")" failed="$(jq -r .failed <<<"$counts")" skipped="$(jq -r .skipped <<<"$counts")"
-log "upstream conformance: $passed passed, $failed failed, $skipped skipped of ${#names[@]} in $((wall_ms / 1000))s; JUnit $junit"
+log "upstream $what: $passed passed, $failed failed, $skipped skipped of ${#names[@]} in $((wall_ms / 1000))s; JUnit $junit"
 printf '{"junit":"%s","selected":%d,"passed":%d,"failed":%d,"skipped":%d,"wallMs":%d,"exitCode":%d}\n' \
   "$junit" "${#names[@]}" "$passed" "$failed" "$skipped" "$wall_ms" "$rc"
 ((failed == 0 && passed + skipped == ${#names[@]})) && exit 0

@@ -42,6 +42,7 @@ import { NotApplicable } from '../verdicts/failure.js';
 import { mustFail } from './controls.js';
 import { EXTRA_KEY, MATRIX_NAMESPACES, MATRIX_PODS, NS_KEY, POD_KEY, addMatrixPod, createMatrix, removeMatrixPod, type Matrix } from '../workload/netpol.js';
 import { RUN_KEY } from '../util/labels.js';
+import { BANP_NAME, adminPoliciesUnserved, deleteAdmin, foreignBaseline, putAdmin, type AdminKind, type AdminObject } from '../workload/admin-policy.js';
 import { coveringCidr } from '../util/cidr.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { fanOut, key } from '../workload/fanout.js';
@@ -79,6 +80,10 @@ interface World {
   nsLabels?: Record<string, Record<string, string>>;
   /** Pods beyond a, b, c ("x/d"). */
   extraPods?: string[];
+  /** AdminNetworkPolicies (cluster-scoped; name without the run's prefix → spec). */
+  admin?: Record<string, Record<string, unknown>>;
+  /** The BaselineAdminNetworkPolicy "default" (a singleton), when the case has one. */
+  baseline?: Record<string, unknown>;
 }
 
 /** What the cases know of the matrix when they write their worlds and tables. */
@@ -106,6 +111,8 @@ interface Case {
   before?: { world(m: MatrixView): World; expect(m: MatrixView): Expectation; change: string };
   /** Source peers beyond the pods: the node views. */
   fromNodes?: boolean;
+  /** An AdminNetworkPolicy / BaselineAdminNetworkPolicy case: not applicable where the API is not served. */
+  admin?: boolean;
 }
 
 // selectors
@@ -442,6 +449,126 @@ export const CASES: Case[] = [
   },
 ];
 
+// ---- AdminNetworkPolicy / BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) ------------
+// Cluster-scoped tiers around NetworkPolicy: every AdminNetworkPolicy rule first (lower priority
+// value first; Allow and Deny are final, Pass skips the remaining admin rules), then NetworkPolicy,
+// then — for traffic no NetworkPolicy decides, i.e. into pods no NetworkPolicy isolates — the
+// BaselineAdminNetworkPolicy. The subjects here are namespace x of this run only.
+const anpNs = (m: MatrixView, ns: string) => ({ namespaces: nsSel(m, ns) });
+const ANY_NS = { namespaces: {} };
+const anp = (m: MatrixView, priority: number, ingress: Array<Record<string, unknown>>) => ({ priority, subject: anpNs(m, 'x'), ingress });
+const banp = (m: MatrixView, ingress: Array<Record<string, unknown>>) => ({ subject: anpNs(m, 'x'), ingress });
+const rule = (name: string, action: 'Allow' | 'Deny' | 'Pass', from: Array<Record<string, unknown>>, ports?: Array<Record<string, unknown>>) => ({
+  name,
+  action,
+  from,
+  ...(ports ? { ports } : {}),
+});
+const ANP_ORDER =
+  'AdminNetworkPolicy rules are evaluated before NetworkPolicy, and NetworkPolicy before BaselineAdminNetworkPolicy; an Allow or Deny in an AdminNetworkPolicy is final';
+const PASS_DOC =
+  'Pass: instructs the selected traffic to skip any remaining ANP rules, and then pass execution to any NetworkPolicies that select the pod; if the traffic is not decided by NetworkPolicy, the BaselineAdminNetworkPolicy decides';
+const ALLOW_FROM_Y_NP = (m: MatrixView): PolicyDef => ({
+  ns: 'x',
+  spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ _from: [{ namespaceSelector: nsSel(m, 'y') }] }] },
+});
+
+export const ADMIN_CASES: Case[] = [
+  {
+    id: 'anp-deny',
+    title: 'AdminNetworkPolicy Deny (priority 10, subject namespace x) from namespace y: y reaches no pod of x, every other cell answers',
+    doc: 'Deny: denies the selected traffic (an AdminNetworkPolicy rule, no NetworkPolicy needed).',
+    tags: ['admin', 'anp', 'deny'],
+    admin: true,
+    world: (m) => ({ policies: {}, admin: { 'deny-y': anp(m, 10, [rule('deny-from-y', 'Deny', [anpNs(m, 'y')])]) } }),
+    expect: () => open([{ from: 'y/*', to: 'x/*', verdict: 'deny', because: 'ANP deny-y (priority 10): Deny from namespace y' }]),
+  },
+  {
+    id: 'anp-allow-over-np',
+    title: 'AdminNetworkPolicy Allow from y over a NetworkPolicy default-deny ingress in x: y reaches x, x and z do not',
+    doc: `${ANP_ORDER}: an AdminNetworkPolicy Allow is not overridden by NetworkPolicy isolation.`,
+    tags: ['admin', 'anp', 'allow', 'order'],
+    admin: true,
+    world: (m) => ({ policies: { ...DENY_INGRESS_X.policies }, admin: { 'allow-y': anp(m, 10, [rule('allow-from-y', 'Allow', [anpNs(m, 'y')])]) } }),
+    expect: () =>
+      open([
+        denyAllTo('x/*', 'knc-deny-ingress (NetworkPolicy) isolates every pod of x'),
+        allowTo('x/*', 'y/*', 'ANP allow-y (priority 10): Allow from namespace y, before NetworkPolicy'),
+      ]),
+  },
+  {
+    id: 'anp-priority',
+    title: 'two AdminNetworkPolicies: priority 10 Allow from y on TCP 80, priority 20 Deny from every namespace: only y on TCP 80 reaches x',
+    doc: 'Priority is a value from 0 to 1000; policies with lower priority values have higher precedence, and are checked before policies with higher priority values.',
+    tags: ['admin', 'anp', 'priority', 'ports'],
+    admin: true,
+    world: (m) => ({
+      policies: {},
+      admin: {
+        'prio-allow': anp(m, 10, [rule('allow-y-tcp-80', 'Allow', [anpNs(m, 'y')], [{ portNumber: { protocol: 'TCP', port: 80 } }])]),
+        'prio-deny': anp(m, 20, [rule('deny-all', 'Deny', [ANY_NS])]),
+      },
+    }),
+    expect: () =>
+      open([
+        denyAllTo('x/*', 'ANP prio-deny (priority 20): Deny from every namespace'),
+        allowTo('x/*', 'y/*', 'ANP prio-allow (priority 10, first): Allow from y on TCP 80', { protocol: 'TCP', port: 80 }),
+      ]),
+  },
+  {
+    id: 'anp-pass-to-np',
+    title: 'AdminNetworkPolicy Pass from y (priority 10) before a Deny from y (priority 20); a NetworkPolicy in x allows y: y reaches x, x and z do not',
+    doc: PASS_DOC,
+    tags: ['admin', 'anp', 'pass', 'order'],
+    admin: true,
+    world: (m) => ({
+      policies: { 'allow-from-y': ALLOW_FROM_Y_NP(m) },
+      admin: {
+        'pass-y': anp(m, 10, [rule('pass-from-y', 'Pass', [anpNs(m, 'y')])]),
+        'deny-y': anp(m, 20, [rule('deny-from-y', 'Deny', [anpNs(m, 'y')])]),
+      },
+    }),
+    expect: () =>
+      open([
+        denyAllTo('x/*', 'knc-allow-from-y (NetworkPolicy) isolates every pod of x'),
+        allowTo('x/*', 'y/*', 'ANP pass-y (priority 10) passes y to NetworkPolicy (skipping deny-y, priority 20); knc-allow-from-y allows it'),
+      ]),
+  },
+  {
+    id: 'anp-pass-to-banp',
+    title: 'AdminNetworkPolicy Pass from y (priority 10) before an Allow from y (priority 20), no NetworkPolicy, BaselineAdminNetworkPolicy Deny from y: y reaches no pod of x',
+    doc: PASS_DOC,
+    tags: ['admin', 'anp', 'banp', 'pass', 'order'],
+    admin: true,
+    world: (m) => ({
+      policies: {},
+      admin: {
+        'pass-y': anp(m, 10, [rule('pass-from-y', 'Pass', [anpNs(m, 'y')])]),
+        'allow-y': anp(m, 20, [rule('allow-from-y', 'Allow', [anpNs(m, 'y')])]),
+      },
+      baseline: banp(m, [rule('deny-from-y', 'Deny', [anpNs(m, 'y')])]),
+    }),
+    expect: () =>
+      open([{ from: 'y/*', to: 'x/*', verdict: 'deny', because: 'ANP pass-y passes y (skipping allow-y); no NetworkPolicy; BANP default: Deny from y' }]),
+  },
+  {
+    id: 'banp-under-np',
+    title: 'BaselineAdminNetworkPolicy Deny from every namespace into x, a NetworkPolicy on x/a allowing y: y reaches x/a; nothing reaches x/b or x/c',
+    doc: `${ANP_ORDER}; the BaselineAdminNetworkPolicy applies to traffic NetworkPolicy does not decide (pods no NetworkPolicy selects).`,
+    tags: ['admin', 'banp', 'deny', 'order'],
+    admin: true,
+    world: (m) => ({
+      policies: { 'a-from-y': { ns: 'x', spec: ingressOnA([{ namespaceSelector: nsSel(m, 'y') }]) } },
+      baseline: banp(m, [rule('deny-all', 'Deny', [ANY_NS])]),
+    }),
+    expect: () =>
+      open([
+        denyAllTo('x/*', 'BANP default: Deny from every namespace (x/b, x/c: no NetworkPolicy selects them)'),
+        allowTo('x/a', 'y/*', 'knc-a-from-y (NetworkPolicy) decides for x/a: namespace y allowed, before the BANP'),
+      ]),
+  },
+];
+
 function STACKED(m: MatrixView): World {
   return {
     policies: {
@@ -489,11 +616,15 @@ interface NetpolState {
   sctp?: string;
   /** The case tables, for results.json and report.html. */
   tables: Record<string, unknown>;
+  /** Our admin policies as they are now: "AdminNetworkPolicy/<full name>" or "BaselineAdminNetworkPolicy/default" → spec JSON. */
+  admin: Map<string, string>;
+  /** Why the admin cases cannot run here (the API not served, a foreign baseline policy), once asked. */
+  adminUnusable?: string | false;
 }
 const states = new WeakMap<RunEnv, NetpolState>();
 const stateOf = (env: RunEnv): NetpolState => {
   let s = states.get(env);
-  if (!s) states.set(env, (s = { policies: new Map(), podLabels: {}, nsLabels: {}, tables: {} }));
+  if (!s) states.set(env, (s = { policies: new Map(), podLabels: {}, nsLabels: {}, tables: {}, admin: new Map() }));
   return s;
 };
 
@@ -556,6 +687,19 @@ async function reconcile(env: RunEnv, m: Matrix, w: World): Promise<string[]> {
     }
     s.policies.set(name, { ns: p.ns, json });
   }
+  const wantAdmin = new Map<string, AdminObject>([
+    ...Object.entries(w.admin ?? {}).map(([n, spec]): [string, AdminObject] => {
+      const o: AdminObject = { kind: 'AdminNetworkPolicy', name: `knc-${env.runId}-${n}`, spec };
+      return [`${o.kind}/${o.name}`, o];
+    }),
+    ...(w.baseline ? [[`BaselineAdminNetworkPolicy/${BANP_NAME}`, { kind: 'BaselineAdminNetworkPolicy', name: BANP_NAME, spec: w.baseline }] as [string, AdminObject]] : []),
+  ]);
+  for (const [k, o] of wantAdmin) {
+    const json = JSON.stringify(o.spec);
+    if (s.admin.get(k) === json) continue;
+    did.push(`${k} ${await putAdmin(env.kube, o, env.labels)}`);
+    s.admin.set(k, json);
+  }
   const labelPatch = (had: Record<string, string> = {}, now: Record<string, string> = {}) => {
     const patch: Record<string, string | null> = {};
     for (const k of Object.keys(had)) if (!(k in now)) patch[k] = null;
@@ -581,6 +725,12 @@ async function reconcile(env: RunEnv, m: Matrix, w: World): Promise<string[]> {
     const [ns, pod] = peer.split('/');
     await addMatrixPod(env, m, ns, pod);
     did.push(`pod ${peer} created`);
+  }
+  for (const k of [...s.admin.keys()].filter((k) => !wantAdmin.has(k))) {
+    const [kind, name] = k.split('/') as [AdminKind, string];
+    await deleteAdmin(env.kube, kind, name);
+    s.admin.delete(k);
+    did.push(`${k} deleted`);
   }
   for (const [name, had] of [...s.policies].filter(([n]) => !want.has(n))) {
     await api.deleteNamespacedNetworkPolicy({ name, namespace: m.namespaces[had.ns] });
@@ -655,6 +805,10 @@ const worldKey = (w: World) => JSON.stringify(w);
 async function enterCase(env: RunEnv, c: Case): Promise<Record<string, unknown>> {
   const s = stateOf(env);
   if (s.unenforced) return { skipped: s.unenforced };
+  if (c.admin) {
+    if (s.adminUnusable === undefined) s.adminUnusable = (await adminPoliciesUnserved(env.kube)) ?? (await foreignBaseline(env.kube, env.runId)) ?? false;
+    if (s.adminUnusable) return { notApplicable: s.adminUnusable };
+  }
   const m = await ensureMatrix(env);
   const view = viewOf(env, m);
   const data: Record<string, unknown> = {};
@@ -698,12 +852,14 @@ function netpolCheck(c: Case, phase: string): CheckDef {
     from: 'every matrix pod (x, y, z × a, b, c)' + (c.fromNodes ? ' and every node' : ''),
     to: 'every other matrix pod, TCP and UDP 80 and 81',
     probes: (env) => {
-      if (stateOf(env).unenforced) return [];
+      const st = stateOf(env);
+      if (st.unenforced || (c.admin && st.adminUnusable)) return [];
       return planFor(env).asks.map(({ from, probe }) => ({ from, probe }));
     },
     verify: (o: Observations) => {
       const s = stateOf(o.env);
       if (o.phaseData.skipped) throw new NotApplicable(`not meaningful: NetworkPolicy is not enforced on this cluster (${o.phaseData.skipped})`);
+      if (o.phaseData.notApplicable) throw new NotApplicable(`not applicable: ${o.phaseData.notApplicable as string}`);
       const m = s.matrix!;
       const view = viewOf(o.env, m);
       const plan = planFor(o.env);
@@ -725,6 +881,12 @@ function netpolCheck(c: Case, phase: string): CheckDef {
         namespaces: m.namespaces,
         targets: targetsOf(plan.cells),
         policies: Object.fromEntries(Object.entries(c.world(view).policies).map(([n, p]) => [policyName(n), { namespace: p.ns, spec: p.spec }])),
+        ...(c.admin
+          ? {
+              adminPolicies: Object.fromEntries(Object.entries(c.world(view).admin ?? {}).map(([n, spec]) => [`knc-${o.env.runId}-${n}`, spec])),
+              baselineAdminPolicy: c.world(view).baseline,
+            }
+          : {}),
         convergence: cv,
         changes: o.phaseData.changes,
         expected: tableRows(plan.cells, expectedSymbol(e)),
@@ -761,12 +923,12 @@ async function detectSctp(env: RunEnv): Promise<Record<string, unknown>> {
 }
 
 export const NETPOL_PHASES: PhaseDef[] = [
-  ...CASES.map((c) => ({ name: `netpol-${c.id}`, title: `NetworkPolicy truth table: ${c.title}`, enter: (env: RunEnv) => enterCase(env, c) })),
+  ...[...CASES, ...ADMIN_CASES].map((c) => ({ name: `netpol-${c.id}`, title: `NetworkPolicy truth table: ${c.title}`, enter: (env: RunEnv) => enterCase(env, c) })),
   { name: 'netpol-sctp', title: 'NetworkPolicy over SCTP: does the kernel have SCTP?', enter: detectSctp },
 ];
 
 export const NETPOL_CHECKS: CheckDef[] = [
-  ...CASES.map((c) => netpolCheck(c, `netpol-${c.id}`)),
+  ...[...CASES, ...ADMIN_CASES].map((c) => netpolCheck(c, `netpol-${c.id}`)),
   {
     // the fault "no engine" cannot be made on a cluster that has one: the policy-free round of
     // netpol.none is judged as if default-deny ingress in x were in place — every cell it would deny answered

@@ -1,6 +1,7 @@
-// `kube-netcheck cleanup`: delete every namespace any run left behind.
+// `kube-netcheck cleanup`: delete every namespace (and admin network policy) any run left behind.
 import { makeKube } from '../kube/client.js';
 import { teardownRun } from '../workload/setup.js';
+import { deleteLabelledAdminPolicies } from '../workload/admin-policy.js';
 import { runSelector } from '../util/labels.js';
 import { EXIT, type Io } from './io.js';
 import { CLEANUP_PERMISSIONS, preflight } from './preflight.js';
@@ -14,6 +15,8 @@ export async function cleanupCommand(flags: ClusterFlags, io: Io, env: NodeJS.Pr
   const kube = makeKube(ok.kc);
   const selector = runSelector();
   const names = (await kube.core.listNamespace({ labelSelector: selector })).items.map((n) => n.metadata!.name!).sort();
+  // cluster-scoped: the AdminNetworkPolicy / BaselineAdminNetworkPolicy objects of the truth tables
+  for (const o of await deleteLabelledAdminPolicies(kube, selector)) io.out(`deleted ${o}`);
   if (!names.length) {
     io.out(`nothing to delete: no namespace labelled ${selector}`);
     return EXIT.OK;

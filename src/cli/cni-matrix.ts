@@ -13,6 +13,7 @@ import { runSettings } from './settings.js';
 import { runSuite, type RunResult } from '../engine/run-suite.js';
 import { FileReporter } from '../report/reporter.js';
 import type { CheckRecord } from '../catalogue/types.js';
+import type { ResultsFile } from '../report/results.js';
 
 export interface MatrixColumn {
   /** The column's name: the CNI, with its IP family when that is not IPv4 ("kube-router (dual)"). */
@@ -20,7 +21,8 @@ export interface MatrixColumn {
   clusterUpMs: number;
   suiteMs: number;
   podMtu?: number;
-  result?: RunResult;
+  /** The run's records, counts and sections (a RunResult, or read back from its results.json: columnFromResults). */
+  result?: Pick<RunResult, 'records' | 'summary' | 'sections'>;
   /** Set when the cluster never came up: every cell says so. */
   error?: string;
 }
@@ -43,13 +45,102 @@ export function cell(r: CheckRecord | undefined): string {
 
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 
+/** A column read back from a run's results.json (the cluster-up time is not in it: 0). */
+export function columnFromResults(cni: string, f: ResultsFile): MatrixColumn {
+  const records = f.results.map((r) => ({ ...r, id: r.id ?? '', layer: r.layer ?? 'policy' })) as CheckRecord[];
+  const { passed, failed, skipped, total } = f.summary;
+  return {
+    cni,
+    clusterUpMs: 0,
+    suiteMs: f.timings?.totalMs ?? 0,
+    podMtu: f.sections?.podMtu as number | undefined,
+    result: { records, summary: { passed, failed, skipped, total }, sections: f.sections },
+  };
+}
+const esc = (t: string) => t.replace(/\|/g, '\\|');
+
+/** The NetworkPolicy truth-table checks (tag netpol): their own table, one row per case. */
+const isNetpol = (tags: readonly string[]) => tags.includes('netpol');
+
+/** Why a CNI's truth tables were not run: the case that found NetworkPolicy not enforced, or undefined. */
+export function netpolUnenforced(c: MatrixColumn): string | undefined {
+  const r = c.result?.records.find((x) => isNetpol(x.tags) && x.status === 'failed' && /NetworkPolicy is not enforced/.test(x.error ?? ''));
+  return r ? r.id : undefined;
+}
+
+/** One truth-table cell: pass with the convergence time, FAIL with its kind and the number of differing cells, n/a with the reason. */
+export function netpolCell(r: CheckRecord | undefined, tables: Record<string, { convergence?: { ms?: number } }> | undefined): string {
+  if (!r) return '—';
+  if (r.status === 'passed') {
+    const ms = tables?.[r.id]?.convergence?.ms;
+    return ms === undefined ? 'pass' : `pass (${(ms / 1000).toFixed(1)} s)`;
+  }
+  if (r.status === 'skipped') {
+    const why = (r.reason ?? '').replace(/^not applicable: /, '');
+    return `n/a: ${esc(why.split(/[;(]/)[0].trim().slice(0, 80))}`;
+  }
+  const seen = r.error ?? '';
+  const kind = /cells not run/.test(seen)
+    ? 'not run'
+    : /then \d+ of \d+ cells changed/.test(seen)
+      ? 'flapped'
+      : /no round matched/.test(seen)
+        ? 'not converged'
+        : /NetworkPolicy is not enforced/.test(seen)
+          ? 'not enforced'
+          : 'failed';
+  const n = /(\d+)(?: of \d+)? cells (?:differ|changed)/.exec(seen)?.[1];
+  return `**FAIL** ${kind}${n ? `, ${n} cells` : ''}`;
+}
+
+/** The per-case NetworkPolicy section: one row per truth-table case for the CNIs with an engine; a CNI without one is named once. */
+export function netpolMarkdown(cols: MatrixColumn[]): string[] {
+  const defs = CATALOGUE.filter((d) => isNetpol(d.tags));
+  const up = cols.filter((c) => c.result);
+  const enforcing = up.filter((c) => !netpolUnenforced(c));
+  const lines = ['', '## NetworkPolicy truth tables, per case', ''];
+  for (const c of up.filter((x) => netpolUnenforced(x))) {
+    lines.push(
+      `- **${c.cni}: NetworkPolicy is not enforced** (\`${netpolUnenforced(c)}\`: every cell its policies deny was allowed); its other ${defs.length - 1} cases are not meaningful and were not run.`,
+    );
+  }
+  for (const c of cols.filter((x) => x.error)) lines.push(`- ${c.cni}: cluster did not come up (${esc(c.error!)})`);
+  if (!enforcing.length) return [...lines, '', 'No CNI here enforces NetworkPolicy.'];
+  const tablesOf = (c: MatrixColumn) => c.result?.sections?.netpol as Record<string, { convergence?: { ms?: number } }> | undefined;
+  const count = (c: MatrixColumn, st: string) => c.result!.records.filter((r) => isNetpol(r.tags) && r.status === st).length;
+  lines.push(
+    '',
+    `*pass (t)*: converged after t and held (every cell probed again matched); ***FAIL*** *kind, n cells*: not converged, flapped or not run, n cells differing; *n/a*: with the reason.`,
+    '',
+    `| case | ${enforcing.map((c) => c.cni).join(' | ')} |`,
+    `|---|${enforcing.map(() => '---').join('|')}|`,
+    `| cases | ${enforcing.map((c) => `${count(c, 'passed')} pass / ${count(c, 'failed')} fail / ${count(c, 'skipped')} n/a`).join(' | ')} |`,
+    ...defs.map(
+      (d) =>
+        `| \`${d.id}\` ${esc(d.title.replace(/^NetworkPolicy truth table: /, ''))} | ${enforcing.map((c) => netpolCell(c.result!.records.find((r) => r.id === d.id), tablesOf(c))).join(' | ')} |`,
+    ),
+  );
+  return lines;
+}
+
 export function matrixMarkdown(cols: MatrixColumn[], when: string, command: string): string {
   const head = `| check | ${cols.map((c) => c.cni).join(' | ')} |`;
   const rule = `|---|${cols.map(() => '---').join('|')}|`;
-  const rows = CATALOGUE.map(
-    (def) =>
-      `| \`${def.id}\` ${def.title.replace(/\|/g, '\\|')} | ${cols.map((c) => (c.error ? 'cluster did not come up' : cell(c.result?.records.find((r) => r.id === def.id)))).join(' | ')} |`,
-  );
+  const netpolDefs = CATALOGUE.filter((d) => isNetpol(d.tags));
+  const netpolSummary = (c: MatrixColumn) => {
+    if (c.error) return 'cluster did not come up';
+    if (netpolUnenforced(c)) return 'not enforced';
+    const recs = c.result?.records.filter((r) => isNetpol(r.tags)) ?? [];
+    const n = (st: string) => recs.filter((r) => r.status === st).length;
+    return recs.length ? `${n('passed')} pass${n('failed') ? `, **${n('failed')} FAIL**` : ''}${n('skipped') ? `, ${n('skipped')} n/a` : ''}` : '—';
+  };
+  const rows = [
+    ...CATALOGUE.filter((d) => !isNetpol(d.tags)).map(
+      (def) =>
+        `| \`${def.id}\` ${esc(def.title)} | ${cols.map((c) => (c.error ? 'cluster did not come up' : cell(c.result?.records.find((r) => r.id === def.id)))).join(' | ')} |`,
+    ),
+    `| \`netpol.*\` NetworkPolicy truth tables (${netpolDefs.length} checks, per case below) | ${cols.map(netpolSummary).join(' | ')} |`,
+  ];
   const sum = (c: MatrixColumn) =>
     c.result ? `${c.result.summary.passed} pass / ${c.result.summary.failed} fail / ${c.result.summary.skipped} skipped` : (c.error ?? '');
   return [
@@ -73,6 +164,7 @@ export function matrixMarkdown(cols: MatrixColumn[], when: string, command: stri
     head,
     rule,
     ...rows,
+    ...netpolMarkdown(cols),
     '',
   ].join('\n');
 }

@@ -19,6 +19,8 @@ export interface ConformanceFlags {
   specTimeout?: string;
   /** One e2e.test process per test (a stuck test costs at most --spec-timeout). */
   isolate?: boolean;
+  /** Upstream's NetworkPolicy e2e tests (Netpol, [Feature:NetworkPolicy], SCTP ones left out) instead of the conformance ones. */
+  netpol?: boolean;
   /** Cap on the whole run in one process, a Go duration; default 30m. */
   timeout?: string;
   /** Called with the result before the exit code is decided (the CLI adds it to the reports). */
@@ -63,7 +65,7 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
   const reportDir = path.resolve(flags.reportDir ?? path.join(root ?? process.cwd(), 'reports', 'conformance'));
   io.out(`cluster: kubeconfig ${kubeconfig}${context ? `, context ${context}` : ''}`);
   io.out(
-    `upstream [sig-network] [Conformance] tests${flags.focus ? `, focus ${flags.focus}` : ''}${flags.skip ? `, skip ${flags.skip}` : ''}; reports in ${reportDir}`,
+    `upstream ${flags.netpol ? '[sig-network] Netpol [Feature:NetworkPolicy]' : '[sig-network] [Conformance]'} tests${flags.focus ? `, focus ${flags.focus}` : ''}${flags.skip ? `, skip ${flags.skip}` : ''}; reports in ${reportDir}`,
   );
   let result: ConformanceResult;
   try {
@@ -76,6 +78,7 @@ export async function conformanceCommand(flags: ConformanceFlags, io: Io, root?:
       specTimeout: flags.specTimeout,
       timeout: flags.timeout,
       isolate: flags.isolate,
+      netpol: flags.netpol,
       root,
       env,
       // run.sh's own progress ("[hh:mm:ss] …"); its failure line is reported once, below

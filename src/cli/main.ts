@@ -21,7 +21,7 @@ const SYNOPSIS: Record<string, string> = {
   grade: GRADE_SYNOPSIS,
   'cni-matrix': 'kube-netcheck cni-matrix [--cni NAMES] [--ip-family FAMILIES] [--out FILE] [--report-dir DIR]',
   conformance:
-    'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate]',
+    'kube-netcheck conformance [--kubeconfig FILE] [--context NAME] [--focus RE] [--skip RE] [--report-dir DIR] [--spec-timeout DUR] [--timeout DUR] [--isolate] [--netpol]',
 };
 
 const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 environment or usage error (one line on stderr), 130 interrupted.';
@@ -158,6 +158,9 @@ Options:
   --spec-timeout DUR  time budget per test (Go duration, default 5m); the whole run is bounded by it
   --timeout DUR       cap on the whole run (default 30m)
   --isolate           one e2e.test process per test
+  --netpol            upstream's NetworkPolicy e2e tests instead (test/e2e/network/netpol,
+                      [Feature:NetworkPolicy]: 45 at v1.34.4, the 3 SCTP ones left out; agnhost only;
+                      default --timeout 90m); compare with "run --only netpol" (docs/netpol.md)
   -h, --help          this help
 
 Bad input (an e2e.test built for another Kubernetes version, test images missing on the nodes, a
@@ -352,6 +355,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           'spec-timeout': { type: 'string' },
           timeout: { type: 'string' },
           isolate: { type: 'boolean' },
+          netpol: { type: 'boolean' },
         },
         strict: true,
       });
@@ -368,13 +372,14 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           context: nonEmpty(v.context, '--context', 'conformance'),
           focus: v.focus,
           skip: v.skip,
-          reportDir: path.join(dir, 'conformance'),
+          reportDir: path.join(dir, v.netpol ? 'conformance-netpol' : 'conformance'),
           specTimeout: v['spec-timeout'],
           timeout: nonEmpty(v.timeout, '--timeout', 'conformance'),
           isolate: v.isolate,
+          netpol: v.netpol,
           onResult: (r) => {
-            addSection(dir, 'conformance', r);
-            io.out(`reports: upstream conformance section added to ${path.join(dir, 'results.json')}, summary.md, report.html`);
+            addSection(dir, v.netpol ? 'conformanceNetpol' : 'conformance', r);
+            io.out(`reports: upstream ${v.netpol ? 'Netpol' : 'conformance'} section added to ${path.join(dir, 'results.json')}, summary.md, report.html`);
           },
         },
         io,

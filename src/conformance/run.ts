@@ -25,6 +25,8 @@ export interface ConformanceOptions {
   timeout?: string;
   /** One e2e.test process per test, each bounded by specTimeout. */
   isolate?: boolean;
+  /** Upstream's NetworkPolicy e2e tests (test/e2e/network/netpol, [Feature:NetworkPolicy]) instead of the conformance ones. */
+  netpol?: boolean;
   /** The checkout (scripts/conformance/run.sh); default: this module's repository. */
   root?: string;
   /** The environment run.sh gets (the CLI passes its own). */
@@ -75,6 +77,7 @@ export function runShArgs(opts: Omit<ConformanceOptions, 'env'>): string[] {
   if (opts.specTimeout) args.push('--spec-timeout', opts.specTimeout);
   if (opts.timeout) args.push('--timeout', opts.timeout);
   if (opts.isolate) args.push('--isolate');
+  if (opts.netpol) args.push('--netpol');
   return args;
 }
 

@@ -8,6 +8,7 @@ import type { Kube } from '../kube/client.js';
 import { clusterFamilies, discoverFacts, domainFromResolvConf, type ClusterFacts, type NodeFacts } from '../cluster/facts.js';
 import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
+import { deleteLabelledAdminPolicies } from './admin-policy.js';
 import { pollUntil } from '../util/poll.js';
 import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
 import { createAll } from './apply.js';
@@ -345,13 +346,15 @@ export function sampleNodes(all: NodeFacts[], nginxNodes: string[], max: number)
 }
 
 /**
- * Deletes every namespace of the run (or of every run). `until: 'gone'` waits until the API has
+ * Deletes every namespace of the run (or of every run), and its AdminNetworkPolicy/BaselineAdminNetworkPolicy objects. `until: 'gone'` waits until the API has
  * removed them; `until: 'stopped'` waits until none of their pods is left and each namespace is
  * terminating — nothing of the run runs any more, and the namespace controller finishes the
  * bookkeeping on its own (the end of a run uses this; cleanup and SIGINT wait for gone).
  */
 export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'gone' | 'stopped'; timeoutMs?: number } = {}): Promise<void> {
   const labelSelector = runSelector(runId);
+  // the run's cluster-scoped admin policies (the NetworkPolicy truth tables' AdminNetworkPolicy cases) go first
+  await deleteLabelledAdminPolicies(kube, labelSelector);
   const list = async () => (await kube.core.listNamespace({ labelSelector })).items;
   const names = (await list()).map((ns) => ns.metadata!.name!);
   // Namespace first (no new pods can be created in a terminating namespace), then its pods
