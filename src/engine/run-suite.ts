@@ -80,6 +80,9 @@ export function ownedBy(err: unknown, id: string): unknown {
   return err;
 }
 
+/** Checks that create cluster-scoped admin network policies (tag admin): the teardown then deletes the run's. */
+const selectsAdminPolicies = (selection: readonly CheckDef[]) => selection.some((c) => c.tags.includes('admin'));
+
 export async function runSuite(conn: Connection, selection: readonly CheckDef[], reporters: Reporter[], opts: RunOptions): Promise<RunResult> {
   const runId = opts.runId ?? newRunId();
   const until = interruption(opts.signal);
@@ -88,7 +91,7 @@ export async function runSuite(conn: Connection, selection: readonly CheckDef[],
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     // the run's namespaces go, whatever step was running (its pods stop with them)
-    await teardownRun(conn.kube, runId).catch((e: unknown) => {
+    await teardownRun(conn.kube, runId, { adminPolicies: selectsAdminPolicies(selection) }).catch((e: unknown) => {
       err.message += `; deleting its namespaces failed: ${firstLine(e)} (kube-netcheck cleanup deletes what is left)`;
     });
     throw err;
@@ -174,7 +177,7 @@ async function run(
       if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
     const t1 = Date.now();
     if (!opts.keepNamespaces) {
-      await teardownRun(env.kube, runId, { until: 'stopped' }).catch((err) =>
+      await teardownRun(env.kube, runId, { until: 'stopped', adminPolicies: selectsAdminPolicies(selection) }).catch((err) =>
         progress(`teardown of run ${runId} failed: ${firstLine(err)} (kube-netcheck cleanup deletes what is left)`),
       );
     }
@@ -184,7 +187,7 @@ async function run(
     for (const r of final) records.set(r.id, r);
   } else {
     // setup may have created namespaces before it failed
-    await teardownRun(conn.kube, runId).catch(() => undefined);
+    await teardownRun(conn.kube, runId, { adminPolicies: selectsAdminPolicies(selection) }).catch(() => undefined);
     if (fatal) throw fatal;
   }
 

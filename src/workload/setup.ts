@@ -346,15 +346,19 @@ export function sampleNodes(all: NodeFacts[], nginxNodes: string[], max: number)
 }
 
 /**
- * Deletes every namespace of the run (or of every run), and its AdminNetworkPolicy/BaselineAdminNetworkPolicy objects. `until: 'gone'` waits until the API has
+ * Deletes every namespace of the run (or of every run), and with `adminPolicies` its AdminNetworkPolicy/BaselineAdminNetworkPolicy objects. `until: 'gone'` waits until the API has
  * removed them; `until: 'stopped'` waits until none of their pods is left and each namespace is
  * terminating — nothing of the run runs any more, and the namespace controller finishes the
  * bookkeeping on its own (the end of a run uses this; cleanup and SIGINT wait for gone).
  */
-export async function teardownRun(kube: Kube, runId?: string, opts: { until?: 'gone' | 'stopped'; timeoutMs?: number } = {}): Promise<void> {
+export async function teardownRun(
+  kube: Kube,
+  runId?: string,
+  opts: { until?: 'gone' | 'stopped'; timeoutMs?: number; adminPolicies?: boolean } = {},
+): Promise<void> {
   const labelSelector = runSelector(runId);
-  // the run's cluster-scoped admin policies (the NetworkPolicy truth tables' AdminNetworkPolicy cases) go first
-  await deleteLabelledAdminPolicies(kube, labelSelector);
+  // the run's cluster-scoped admin policies (the truth tables' AdminNetworkPolicy cases), when it selected them, go first
+  if (opts.adminPolicies) await deleteLabelledAdminPolicies(kube, labelSelector);
   const list = async () => (await kube.core.listNamespace({ labelSelector })).items;
   const names = (await list()).map((ns) => ns.metadata!.name!);
   // Namespace first (no new pods can be created in a terminating namespace), then its pods
