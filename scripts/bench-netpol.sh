@@ -7,6 +7,7 @@
 # then the slowest cases of the last run. With --upstream, upstream's Netpol e2e tests
 # (`kube-netcheck conformance --netpol`, 45 tests) run once afterwards on the same cluster, side by side.
 # usage: KNC_CLUSTER=knc-policy KNC_CNI=flannel-vxlan+policy scripts/bench-netpol.sh [RUNS] [--upstream] [extra run flags...]   (default 3)
+#        KNC_BENCH_KEEP=DIR keeps each run's reports (DIR/<run>/results.json …) and log
 source "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/bench.sh
 source "$KNC_ROOT/scripts/lib/bench.sh"
@@ -27,11 +28,13 @@ for i in $(seq 1 "$runs"); do
   load1="$(bench_load)"
   [[ -s "$out/$i/results.json" ]] || { tail -n 40 "$out/$i.log" >&2; die "run $i wrote no results.json (log above)" 1; }
   printf '%s %s\n' "$(bench_time "$t0" "$t1")" "$i" >>"$out/times"
+  # KNC_BENCH_KEEP=DIR keeps every run's reports and log (the temporary directory is removed on exit)
+  if [[ -n "${KNC_BENCH_KEEP:-}" ]]; then mkdir -p "$KNC_BENCH_KEEP" && cp -r "$out/$i" "$out/$i.log" "$KNC_BENCH_KEEP/"; fi
   # shellcheck disable=SC2016  # the ${...} are JavaScript template literals
   node -e '
     const r = require(process.argv[1]); const ph = r.timings.phases.filter((p) => p.phase.startsWith("netpol-"));
     const sum = ph.reduce((n, p) => n + p.enterMs + p.fanoutMs + p.verifyMs, 0);
-    const cases = r.records.filter((c) => c.tags.includes("netpol"));
+    const cases = r.results.filter((c) => c.tags.includes("netpol"));
     const n = (s) => cases.filter((c) => c.status === s).length;
     console.log(`| ${process.argv[2]} | ${process.argv[3]} | ${(sum / 1000).toFixed(1)} | ${n("passed")}/${n("failed")}/${n("skipped")} of ${cases.length} | ${r.execs} | ${r.probes} | ${process.argv[4]} | ${process.argv[5]} |`);
   ' "$out/$i/results.json" "$i" "$(tail -n 1 "$out/times" | cut -d' ' -f1)" "$load0" "$load1"
@@ -44,7 +47,7 @@ node -e '
   const ph = Object.fromEntries(r.timings.phases.map((p) => [p.phase, p.enterMs + p.fanoutMs + p.verifyMs]));
   const rows = Object.entries(t).map(([id, c]) => [id, c.convergence, ph["netpol-" + id.replace(/^netpol\./, "")] ?? 0]).sort((a, b) => b[2] - a[2]);
   for (const [id, cv, ms] of rows.slice(0, 8)) console.log(`  ${id}: ${cv ? `${cv.converged ? "converged" : "NOT converged"} in ${cv.ms} ms, ${cv.rounds} rounds` : "-"}; phase ${(ms / 1000).toFixed(1)} s`);
-  for (const c of r.records.filter((x) => x.tags.includes("netpol") && x.status !== "passed")) console.log(`  ${c.status}: ${c.id}: ${(c.error ?? c.reason ?? "").split("\n")[0].slice(0, 300)}`);
+  for (const c of r.results.filter((x) => x.tags.includes("netpol") && x.status !== "passed")) console.log(`  ${c.status}: ${c.id}: ${(c.error ?? c.reason ?? "").split("\n")[0].slice(0, 300)}`);
 ' "$out/$runs/results.json"
 if ((upstream)); then
   bench_quiet
