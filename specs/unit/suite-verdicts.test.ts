@@ -8,15 +8,16 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { verifyServedBy } from '../../src/verdicts/http.js';
 import { parseFanout, type ProbeOutput } from '../../src/probes/batch.js';
 import { verifyTraffic } from '../../src/catalogue/services.js';
-import { verifyUnrouted } from '../../src/catalogue/nodes.js';
+import { safetyNetAsks, verifyUnrouted, type RouteAsk } from '../../src/catalogue/nodes.js';
 import { outputsOf } from '../../src/engine/outputs.js';
+import { CheckFailure } from '../../src/verdicts/failure.js';
 import type { FanoutResult } from '../../src/workload/fanout.js';
 import { likelyCause, markNotMeaningful } from '../../src/catalogue/cause.js';
 import { CATALOGUE } from '../../src/catalogue/index.js';
 import { cannotStart } from '../../src/workload/pods.js';
 import { sampleNodes, type ProbeRef } from '../../src/workload/setup.js';
 import { clusterDnsServers, domainFromResolvConf, NODELOCAL_DNS_IP, type NodeFacts } from '../../src/cluster/facts.js';
-import type { CheckRecord } from '../../src/catalogue/types.js';
+import type { CheckRecord, Observations } from '../../src/catalogue/types.js';
 import { capturedFanout, fixtureText } from './fixture-files.js';
 
 const fan = (() => {
@@ -127,13 +128,32 @@ describe('negative controls and the likely cause', () => {
   });
 });
 
-describe("the safety-net control runs the check's own verdict", () => {
-  it('routed (a node IP, captured) fails; unreachable passes', () => {
-    const routed = fixtureText('ip-route-get-node-node-view.txt');
-    expect(verifyUnrouted('172.18.0.3/32', '172.18.0.3', routed)?.message).toMatch(
-      /^\[nodes\.safety-net\] from the host to 172\.18\.0\.3\/32 \(172\.18\.0\.3\): expected no route \(unreachable\), saw routed via \S+/,
-    );
-    expect(verifyUnrouted('10.244.0.0/16', '10.244.0.7', 'unreachable 10.244.0.7 table main\n')).toBeUndefined();
+describe("the safety net judges (ask, output) pairs; its control runs the check's own verdict through mustFail", () => {
+  const routed = fixtureText('ip-route-get-node-node-view.txt');
+  const nodeAsk: RouteAsk = { range: '172.18.0.3/32', ip: '172.18.0.3', expect: 'no route' };
+  it('asks an address well inside each range, expecting no route (as data)', () => {
+    expect(safetyNetAsks(['10.244.0.0/16', '10.96.0.0/16'])).toEqual([
+      { range: '10.244.0.0/16', ip: '10.244.0.7', expect: 'no route' },
+      { range: '10.96.0.0/16', ip: '10.96.0.7', expect: 'no route' },
+    ]);
+  });
+  it('routed (a node IP, captured) fails on its structured fields; unreachable passes', () => {
+    const f = verifyUnrouted({ ask: nodeAsk, out: routed })!;
+    expect(f.ctx).toMatchObject({ check: 'nodes.safety-net', from: 'the host', to: '172.18.0.3/32 (172.18.0.3)', expected: 'no route (unreachable)' });
+    expect(f.ctx.seen).toMatch(/^routed via eth0: 172\.18\.0\.3 dev eth0 /);
+    expect(verifyUnrouted({ ask: safetyNetAsks(['10.244.0.0/16'])[0], out: 'unreachable 10.244.0.7 table main\n' })).toBeUndefined();
+  });
+  it('the catalogue control passes on the captured route, and fails ("it passed") when the host does not route the address', () => {
+    const control = CATALOGUE.find((c) => c.id === 'nodes.safety-net.negative')!;
+    const observed = (out: string) => ({ gathered: { ask: nodeAsk, out } }) as unknown as Observations;
+    expect(control.verify(observed(routed))).toEqual([expect.objectContaining({ check: 'nodes.safety-net', to: '172.18.0.3/32 (172.18.0.3)' })]);
+    let failure: unknown;
+    try {
+      control.verify(observed('unreachable 172.18.0.3 table main\n'));
+    } catch (err) {
+      failure = err;
+    }
+    expect((failure as CheckFailure).ctx).toMatchObject({ check: 'negative-control', from: 'the host', to: '172.18.0.3', seen: 'it passed' });
   });
 });
 

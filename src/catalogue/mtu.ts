@@ -6,15 +6,14 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { addrProbe, dfPingProbe, linkProbe, PAYLOAD, payloadProbe, type Iface } from '../probes/mtu.js';
 import { httpProbe } from '../probes/http.js';
-import type { ProbeOutput } from '../probes/batch.js';
 import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
-import { verifyPage, verifyServedBy } from '../verdicts/http.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
-import { label, runFanout } from '../workload/fanout.js';
+import { key, label, runFanout } from '../workload/fanout.js';
 import { mustFail } from './controls.js';
-import type { CheckDef, Observations, ProbeAsk } from './types.js';
-import { defined, eachPair, must, nodeAccess, pairLabel, podSources, podTarget, unlessManaged } from './common.js';
+import type { Answer, CheckDef, ProbeAsk } from './types.js';
+import { defined, must, nodeAccess, podSources, podTarget, unlessManaged } from './common.js';
+import { judgeHttp, type HttpAsk, type HttpExpect, type HttpTarget } from './pod-ips.js';
 import type { NodeAccess } from '../cluster/connection.js';
 
 const name = (p: V1Pod) => p.metadata!.name!;
@@ -22,22 +21,23 @@ const ip = (p: V1Pod) => p.status!.podIP!;
 const probeTarget = (p: ProbeRef) => `pod ${p.namespace}/${p.pod} ${p.ip} on ${p.node}`;
 const svcTarget = (env: RunEnv) => `my-nginx ${env.nginxServiceIP}:80${PAYLOAD.path}`;
 
-/** Every pod source's address and link lists (the MTU of the interface holding its IP). */
-const ifaceProbes = (env: RunEnv): ProbeAsk[] =>
-  podSources(env).flatMap((from) => [
-    { from, probe: addrProbe('mtu-addr') },
-    { from, probe: linkProbe('mtu-link') },
-  ]);
+/**
+ * What one MTU ask expects, as data: `addr` — the pod's address list has an interface holding
+ * `holds` (read with the same pod's `link` ask: that interface's MTU, at least 576); `df` — a packet
+ * of exactly the sender's interface MTU with DF set is answered by `to`, one byte more is refused
+ * locally; `payload` — the body arrives whole, `bytes` long with sha256 `sha256`.
+ */
+export type MtuExpect = { kind: 'addr'; holds: string } | { kind: 'link' } | { kind: 'df' } | { kind: 'payload'; bytes: number; sha256: string };
+export type MtuAsk = ProbeAsk<MtuExpect>;
+export type MtuAnswer = Answer<MtuExpect>;
+const BODY = { kind: 'payload', bytes: PAYLOAD.bytes, sha256: PAYLOAD.sha256 } as const;
 
-function ifaceOf(o: Observations, from: ProbeRef): Iface | CheckFailure {
-  return verifyPodMtu('mtu.pod-interface', label(from), from.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link'));
-}
-
-/** The source's MTU, or a failure that stands for the pair's verdict. */
-function mtuOf(o: Observations, from: ProbeRef): number | CheckFailure {
-  const i = ifaceOf(o, from);
-  return i instanceof CheckFailure ? i : i.mtu;
-}
+/** A pod's interface asks: its address list (expected to hold `holds`, by default its own IP) and its link list. */
+const ifaceAsks = (from: ProbeRef, holds = from.ip): MtuAsk[] => [
+  { from, probe: addrProbe('mtu-addr'), to: `its interface holding ${holds}`, expect: { kind: 'addr', holds } },
+  { from, probe: linkProbe('mtu-link'), to: 'its links', expect: { kind: 'link' } },
+];
+const ifaceProbes = (env: RunEnv): MtuAsk[] => podSources(env).flatMap((from) => ifaceAsks(from));
 
 /** Probe pods on different nodes (one probe pod per node): every ordered pair. */
 const crossProbePairs = (env: RunEnv): Array<[ProbeRef, ProbeRef]> =>
@@ -45,13 +45,69 @@ const crossProbePairs = (env: RunEnv): Array<[ProbeRef, ProbeRef]> =>
 const crossNginxPairs = (env: RunEnv): Array<[ProbeRef, V1Pod]> =>
   env.probes.flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node).map((t) => [f, t] as [ProbeRef, V1Pod]));
 
-const dfProbes = (env: RunEnv): ProbeAsk[] => [
-  ...crossProbePairs(env).map(([from, to]) => ({ from, probe: dfPingProbe(`df-${to.pod}`, from.ip, to.ip) })),
-  ...ifaceProbes(env),
-];
-const bigPodProbes = (env: RunEnv): ProbeAsk[] => crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80) }));
-const bigSvcProbes = (env: RunEnv): ProbeAsk[] =>
-  podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4) }));
+const dfAsk = (from: ProbeRef, to: ProbeRef, id = `df-${to.pod}`): MtuAsk => ({ from, probe: dfPingProbe(id, from.ip, to.ip), to: probeTarget(to), expect: { kind: 'df' } });
+const dfProbes = (env: RunEnv): MtuAsk[] => [...crossProbePairs(env).map(([from, to]) => dfAsk(from, to)), ...ifaceProbes(env)];
+const bigPodProbes = (env: RunEnv): MtuAsk[] =>
+  crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80), to: `${podTarget(to)}${PAYLOAD.path}`, expect: BODY }));
+const bigSvcProbes = (env: RunEnv): MtuAsk[] =>
+  podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4), to: svcTarget(env), expect: BODY }));
+
+const of = (answers: MtuAnswer[], kind: MtuExpect['kind']) => answers.filter((a) => a.ask.expect?.kind === kind);
+
+/**
+ * Each source's interface (or the failure standing for it), from its `addr` answer and the `link`
+ * answer of the same pod: the interface holding the address the ask expects, with its MTU.
+ */
+export function ifacesOf(check: string, answers: MtuAnswer[]): Map<string, { from: ProbeRef; iface: Iface | CheckFailure }> {
+  const links = new Map(of(answers, 'link').map((a) => [key(a.ask.from), a.out]));
+  const out = new Map<string, { from: ProbeRef; iface: Iface | CheckFailure }>();
+  for (const a of of(answers, 'addr')) {
+    const e = a.ask.expect as { kind: 'addr'; holds: string };
+    const link = links.get(key(a.ask.from));
+    const iface = link
+      ? verifyPodMtu(check, label(a.ask.from), e.holds, a.out, link)
+      : new CheckFailure({ check, from: label(a.ask.from), to: a.ask.to ?? e.holds, expected: 'its link list asked with its address list', seen: 'no link ask' });
+    out.set(key(a.ask.from), { from: a.ask.from, iface });
+  }
+  return out;
+}
+
+/** pod-interface: every source's interface holding its IP, with an MTU; evidence "dev mtu N" per source. */
+export function judgeIfaces(check: string, answers: MtuAnswer[]): Record<string, string> {
+  const seen = [...ifacesOf(check, answers).values()];
+  must(seen.length > 0, { check, from: 'the run', to: 'probe pods', expected: 'at least one pod asked for its interfaces', seen: 'none' });
+  throwAll(seen.map((s) => s.iface).filter((i): i is CheckFailure => i instanceof CheckFailure));
+  return Object.fromEntries(seen.map((s) => [label(s.from), `${(s.iface as Iface).dev} mtu ${(s.iface as Iface).mtu}`]));
+}
+
+/**
+ * A pair check over (ask, output) pairs: every `df` answer judged against its sender's MTU (from the
+ * sender's own interface answers), every `payload` answer against the body it expects; at least one
+ * pair (`none` says why there is none). Evidence: one line per pair.
+ */
+export function judgeMtuPairs(check: string, answers: MtuAnswer[], none: string): string[] {
+  const pairs = [...of(answers, 'df'), ...of(answers, 'payload')];
+  must(pairs.length > 0, { check, from: 'the run', to: 'pairs to probe', expected: 'at least one source → target pair', seen: `none: ${none}` });
+  const ifaces = ifacesOf(check, answers);
+  const judged = pairs.map((a) => {
+    const from = label(a.ask.from);
+    const to = a.ask.to ?? a.ask.probe.id;
+    const e = a.ask.expect!;
+    if (e.kind === 'payload') {
+      const line = `${from} -> ${to}: ${e.bytes} bytes, sha256 ${e.sha256.slice(0, 16)}… in ${a.out.durationMs}ms`;
+      return { line, failure: verifyPayload(check, from, to, a.out, e) };
+    }
+    const i = ifaces.get(key(a.ask.from))?.iface;
+    if (i === undefined) {
+      const failure = new CheckFailure({ check, from, to, expected: "the sender's interface asked (its MTU)", seen: 'no interface ask for the sender' });
+      return { line: '', failure };
+    }
+    if (i instanceof CheckFailure) return { line: '', failure: i };
+    return { line: `${from} -> ${to}: mtu ${i.mtu} with DF answered, mtu+1 refused locally`, failure: verifyDfPing(check, from, to, a.out, i.mtu) };
+  });
+  throwAll(judged.map((j) => j.failure).filter(defined));
+  return judged.map((j) => j.line);
+}
 
 /** The black hole's route MTU: below any full-size segment (1500/1450-byte pod MTUs), above the small pages (< 1000 bytes). */
 const BLACKHOLE_MTU = 1200;
@@ -98,6 +154,11 @@ async function withPmtuBlackHole<T>(nodes: NodeAccess, node: string, client: str
 }
 
 const blackHolePair = (env: RunEnv) => crossNginxPairs(env)[0];
+/** What the black-hole control's own fan-out asked under the fault: the large body and the two small pages. */
+interface BlackHoleAnswers {
+  big: MtuAnswer;
+  small: Answer<HttpExpect>[];
+}
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Two probe pods on different nodes (the DF ping control). */
@@ -112,17 +173,12 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'their own interface',
     probes: ifaceProbes,
-    verify: (o) => {
-      const seen = podSources(o.env).map((from) => [from, ifaceOf(o, from)] as const);
-      throwAll(seen.map(([, i]) => i).filter((i): i is CheckFailure => i instanceof CheckFailure));
-      return Object.fromEntries(seen.map(([f, i]) => [label(f), `${(i as Iface).dev} mtu ${(i as Iface).mtu}`]));
-    },
+    verify: (o) => judgeIfaces('mtu.pod-interface', o.answers<MtuExpect>()),
     facts: (o) => {
       const mtus = Object.fromEntries(
-        podSources(o.env)
-          .map((f) => [`${f.namespace}/${f.pod}`, ifaceOf(o, f)])
-          .filter(([, i]) => !(i instanceof CheckFailure))
-          .map(([k, i]) => [k, (i as Iface).mtu]),
+        [...ifacesOf('mtu.pod-interface', o.answers<MtuExpect>()).values()]
+          .filter((s) => !(s.iface instanceof CheckFailure))
+          .map((s) => [`${s.from.namespace}/${s.from.pod}`, (s.iface as Iface).mtu]),
       );
       const values = Object.values(mtus) as number[];
       return values.length ? { podMtu: Math.min(...values), podMtus: mtus } : undefined;
@@ -136,17 +192,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'probe pods on other nodes',
     probes: dfProbes,
-    verify: (o) =>
-      eachPair(
-        'mtu.df-cross-node',
-        crossProbePairs(o.env),
-        (from, to) => {
-          const mtu = mtuOf(o, from);
-          return mtu instanceof CheckFailure ? mtu : verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), o.out(from, `df-${to.pod}`), mtu);
-        },
-        (f, t) => `${pairLabel(f, probeTarget(t))}: mtu ${mtuOf(o, f)} with DF answered, mtu+1 refused locally`,
-        'the cluster has a single node',
-      ),
+    verify: (o) => judgeMtuPairs('mtu.df-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node'),
   },
   {
     id: 'mtu.payload-cross-node',
@@ -156,14 +202,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'nginx on other nodes',
     probes: bigPodProbes,
-    verify: (o) =>
-      eachPair(
-        'mtu.payload-cross-node',
-        crossNginxPairs(o.env),
-        (from, to) => verifyPayload('mtu.payload-cross-node', label(from), `${podTarget(to)}${PAYLOAD.path}`, o.out(from, `big-${name(to)}`), PAYLOAD),
-        (f, t) => `${pairLabel(f, podTarget(t))}: ${PAYLOAD.bytes} bytes, sha256 ${PAYLOAD.sha256.slice(0, 16)}… in ${o.out(f, `big-${name(t)}`).durationMs}ms`,
-        'the cluster has a single node',
-      ),
+    verify: (o) => judgeMtuPairs('mtu.payload-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node'),
   },
   {
     id: 'mtu.payload-cluster-ip',
@@ -173,12 +212,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'svc/my-nginx',
     probes: bigSvcProbes,
-    verify: (o) => {
-      const sources = podSources(o.env);
-      must(sources.length > 0, { check: 'mtu.payload-cluster-ip', from: 'the run', to: svcTarget(o.env), expected: 'probe pods', seen: 'none' });
-      throwAll(sources.map((from) => verifyPayload('mtu.payload-cluster-ip', label(from), svcTarget(o.env), o.out(from, 'big-svc'), PAYLOAD)).filter(defined));
-      return sources.map((f) => `${pairLabel(f, svcTarget(o.env))}: ${PAYLOAD.bytes} bytes intact in ${o.out(f, 'big-svc').durationMs}ms`);
-    },
+    verify: (o) => judgeMtuPairs('mtu.payload-cluster-ip', o.answers<MtuExpect>(), 'no probe pods'),
   },
   {
     id: 'mtu.pmtu-blackhole.negative',
@@ -193,39 +227,41 @@ export const MTU_CHECKS: CheckDef[] = [
       unlessManaged("changing a node's routes and iptables")(env) ??
       (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
     fault: "a path-MTU black hole on the nginx pod's node",
-    gather: async ({ env }) => {
+    gather: async ({ env }): Promise<BlackHoleAnswers> => {
       const [from, to] = blackHolePair(env);
-      const out = await withPmtuBlackHole(nodeAccess(env), to.spec!.nodeName!, from.ip, ip(to), () =>
-        runFanout(env.kube, from, [
-          payloadProbe('bh-big', ip(to), 80, PAYLOAD.path, 3),
-          httpProbe('bh-page', ip(to), 80, '/'),
-          httpProbe('bh-who', ip(to), 80, '/whoami'),
-        ]),
+      const big: MtuAsk = { from, probe: payloadProbe('bh-big', ip(to), 80, PAYLOAD.path, 3), to: `${podTarget(to)}${PAYLOAD.path}`, expect: BODY };
+      const target: HttpTarget = { pod: name(to), ip: ip(to), node: to.spec!.nodeName!, nginx: true };
+      const small: HttpAsk[] = [
+        { from, probe: httpProbe('bh-page', ip(to), 80, '/'), to: podTarget(to), expect: { kind: 'page', target } },
+        { from, probe: httpProbe('bh-who', ip(to), 80, '/whoami'), to: podTarget(to), expect: { kind: 'whoami', target, server: target.pod } },
+      ];
+      const out = await withPmtuBlackHole(nodeAccess(env), target.node, from.ip, target.ip, () =>
+        runFanout(env.kube, from, [big.probe, ...small.map((a) => a.probe)]),
       );
-      return { from, to, big: out.get('bh-big')!, page: out.get('bh-page')!, who: out.get('bh-who')! };
+      const answer = <E>(a: ProbeAsk<E>): Answer<E> => ({ ask: a, out: out.get(a.probe.id)! });
+      return { big: answer(big), small: small.map(answer) };
     },
     verify: (o) => {
-      const { from, to, big, page, who } = o.gathered as { from: ProbeRef; to: V1Pod; big: ProbeOutput; page: ProbeOutput; who: ProbeOutput };
-      const target = `${podTarget(to)}${PAYLOAD.path}`;
-      const where = { from: label(from), to: target };
-      const large = mustFail(where, () => verifyPayload('mtu.payload-cross-node', label(from), target, big, PAYLOAD), {
+      const { big, small } = o.gathered as BlackHoleAnswers;
+      const where = { from: label(big.ask.from), to: big.ask.to! };
+      const large = mustFail(where, () => judgeMtuPairs('mtu.payload-cross-node', [big], 'no pair'), {
         check: 'mtu.payload-cross-node',
         ...where,
         expected: `${PAYLOAD.bytes} bytes with sha256 ${PAYLOAD.sha256.slice(0, 16)}…`,
         seen: new RegExp(`^(timeout|failed) after \\d+ms: \\d+ of ${PAYLOAD.bytes} bytes arrived`),
       });
-      const small = [
-        verifyPage('pod-ip.cross-node', label(from), podTarget(to), page),
-        verifyServedBy('pod-ip.cross-node', label(from), podTarget(to), name(to), who),
-      ].filter(defined);
-      must(small.length === 0, {
+      const failed = small.map((a) => judgeHttp('pod-ip.cross-node', a)).filter(defined);
+      must(failed.length === 0, {
         check: 'negative-control',
-        from: label(from),
-        to: podTarget(to),
+        from: where.from,
+        to: small[0].ask.to!,
         expected: 'the small-page checks (welcome page, /whoami) to still pass under the black hole',
-        seen: small.map((x) => x.message.split('\n')[0]).join('; '),
+        seen: failed.map((x) => x.message.split('\n')[0]).join('; '),
       });
-      return { largePayload: large[0], smallPages: `welcome page and /whoami from ${name(to)} answered in ${page.durationMs}/${who.durationMs}ms` };
+      return {
+        largePayload: large[0],
+        smallPages: `${small.map((a) => (a.ask.expect!.kind === 'page' ? 'welcome page' : '/whoami')).join(' and ')} from ${small[0].ask.expect!.target.pod} answered in ${small.map((a) => a.out.durationMs).join('/')}ms`,
+      };
     },
   },
   {
@@ -238,13 +274,13 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: "another pod's IP",
     notApplicable: (env) => (env.probes.length > 1 ? undefined : 'a single probe pod'),
-    probes: ifaceProbes,
+    // the pod's real address and link lists, expected (as data) to hold the other pod's IP
+    probes: (env) => ifaceAsks(env.probes[0], env.probes[1].ip),
     verify: (o) => {
       const [from, other] = o.env.probes;
-      // the pod's real address and link lists, asked for the other pod's IP
       return mustFail(
         { from: label(from), to: other.ip },
-        () => verifyPodMtu('mtu.pod-interface', label(from), other.ip, o.out(from, 'mtu-addr'), o.out(from, 'mtu-link')),
+        () => judgeIfaces('mtu.pod-interface', o.answers<MtuExpect>()),
         {
           check: 'mtu.pod-interface',
           from: label(from),
@@ -266,22 +302,28 @@ export const MTU_CHECKS: CheckDef[] = [
     to: 'a node dropping full-size packets silently',
     notApplicable: (env) =>
       unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
-    probes: ifaceProbes,
+    // the sender's own interface (its MTU), asked in the phase's fan-out
+    probes: (env) => ifaceAsks(dfPair(env)[0]),
     fault: "a path-MTU black hole on the sender's node",
-    gather: async ({ env }) => {
+    gather: async ({ env }): Promise<MtuAnswer> => {
       const [from, to] = dfPair(env);
+      const ask = dfAsk(from, to, 'bh-df');
       // the echo request is forwarded by the sender's own node: the black hole sits there, towards the target pod
-      const out = await withPmtuBlackHole(nodeAccess(env), from.node, to.ip, from.ip, () => runFanout(env.kube, from, [dfPingProbe('bh-df', from.ip, to.ip)]));
-      return { from, to, out: out.get('bh-df')! };
+      const out = await withPmtuBlackHole(nodeAccess(env), from.node, to.ip, from.ip, () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)! };
     },
     verify: (o) => {
-      const { from, to, out } = o.gathered as { from: ProbeRef; to: ProbeRef; out: ProbeOutput };
-      const mtu = mtuOf(o, from);
-      if (mtu instanceof CheckFailure) throw mtu;
-      return mustFail({ from: label(from), to: probeTarget(to) }, () => verifyDfPing('mtu.df-cross-node', label(from), probeTarget(to), out, mtu), {
+      const df = o.gathered as MtuAnswer;
+      const ifaces = o.answers<MtuExpect>();
+      const sender = ifacesOf('mtu.df-cross-node', ifaces).get(key(df.ask.from))?.iface;
+      if (sender instanceof CheckFailure) throw sender;
+      const mtu = sender?.mtu;
+      const from = label(df.ask.from);
+      const to = df.ask.to!;
+      return mustFail({ from, to }, () => judgeMtuPairs('mtu.df-cross-node', [...ifaces, df], 'no pair'), {
         check: 'mtu.df-cross-node',
-        from: label(from),
-        to: probeTarget(to),
+        from,
+        to,
         expected: new RegExp(`^a reply to a ${mtu}-byte packet with DF set \\(`),
         seen: /^no reply \(exit 1\): ".*1 packets transmitted, 0 (packets )?received/s,
       });

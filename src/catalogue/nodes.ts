@@ -8,25 +8,46 @@ import { mustFail } from './controls.js';
 import type { CheckDef } from './types.js';
 import { defined, hostRouteGet, must, unlessManaged } from './common.js';
 import { label } from '../workload/fanout.js';
+import type { RunEnv } from '../workload/setup.js';
 
 const nodeReady = (n: V1Node) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 /** An address well inside a range (its base + 7), for `ip route get`. */
 const inside = (cidr: string) => addressInCidr(cidr, 7);
 
-/** The safety-net verdict: the host must not route the address anywhere. */
-export function verifyUnrouted(cidr: string, probeIP: string, routeGetOutput: string): CheckFailure | undefined {
-  const dev = routeDevice(routeGetOutput);
+/**
+ * What the host is asked, with the outcome expected as data: `ip route get ip` for an address
+ * inside `range`, expected to find no route (the safety net routes the cluster's ranges nowhere).
+ */
+export interface RouteAsk {
+  range: string;
+  ip: string;
+  expect: 'no route';
+}
+/** A route ask and what `ip route get` printed. */
+export interface RouteAnswer {
+  ask: RouteAsk;
+  out: string;
+}
+
+/** The asks of the safety net: an address well inside each pod and service range. */
+export const safetyNetAsks = (ranges: string[]): RouteAsk[] => ranges.map((range) => ({ range, ip: inside(range), expect: 'no route' }));
+
+/** The safety-net verdict on one (ask, output) pair: the host must not route the address anywhere. */
+export function verifyUnrouted(a: RouteAnswer): CheckFailure | undefined {
+  const dev = routeDevice(a.out);
   return dev === undefined
     ? undefined
     : new CheckFailure({
         check: 'nodes.safety-net',
         from: 'the host',
-        to: `${cidr} (${probeIP})`,
+        to: `${a.ask.range} (${a.ask.ip})`,
         expected: 'no route (unreachable)',
-        seen: `routed via ${dev}: ${routeGetOutput.trim()}`,
-        command: `ip route get ${probeIP}`,
+        seen: `routed via ${dev}: ${a.out.trim()}`,
+        command: `ip route get ${a.ask.ip}`,
       });
 }
+
+const routeGet = async (env: RunEnv, ask: RouteAsk): Promise<RouteAnswer> => ({ ask, out: await hostRouteGet(env, ask.ip) });
 
 export const NODE_CHECKS: CheckDef[] = [
   {
@@ -120,12 +141,9 @@ export const NODE_CHECKS: CheckDef[] = [
     from: 'the host',
     to: 'pod + service ranges',
     notApplicable: unlessManaged('a host-side check'),
-    gather: async ({ env }) => {
-      const ranges = [...env.facts.podSubnets, ...env.facts.serviceSubnets];
-      return Promise.all(ranges.map(async (cidr) => ({ cidr, ip: inside(cidr), out: await hostRouteGet(env, inside(cidr)) })));
-    },
+    gather: ({ env }) => Promise.all(safetyNetAsks([...env.facts.podSubnets, ...env.facts.serviceSubnets]).map((a) => routeGet(env, a))),
     verify: (o) => {
-      const seen = o.gathered as Array<{ cidr: string; ip: string; out: string }>;
+      const seen = o.gathered as RouteAnswer[];
       must(seen.length >= 2, {
         check: 'nodes.safety-net',
         from: 'the host',
@@ -133,8 +151,8 @@ export const NODE_CHECKS: CheckDef[] = [
         expected: 'both ranges known',
         seen: `${seen.length} ranges`,
       });
-      throwAll(seen.map((s) => verifyUnrouted(s.cidr, s.ip, s.out)).filter(defined));
-      return Object.fromEntries(seen.map((s) => [s.cidr, s.out.trim()]));
+      throwAll(seen.map(verifyUnrouted).filter(defined));
+      return Object.fromEntries(seen.map((s) => [s.ask.range, s.out.trim()]));
     },
   },
   {
@@ -148,11 +166,12 @@ export const NODE_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'broken safety net',
     notApplicable: unlessManaged('a host-side check'),
-    gather: async ({ env }) => hostRouteGet(env, env.facts.nodes[0].internalIP),
+    // the host's real route to a node, asked with the safety net's expectation (no route) as if the node's address were a cluster range
+    gather: ({ env }) => routeGet(env, { range: `${env.facts.nodes[0].internalIP}/32`, ip: env.facts.nodes[0].internalIP, expect: 'no route' }),
     verify: (o) => {
-      const ip = o.env.facts.nodes[0].internalIP;
-      // the host's real route to a node, judged as if the node's address were a cluster range
-      return mustFail({ from: 'the host', to: ip }, () => verifyUnrouted(`${ip}/32`, ip, o.gathered as string), {
+      const a = o.gathered as RouteAnswer;
+      const ip = a.ask.ip;
+      return mustFail({ from: 'the host', to: ip }, () => verifyUnrouted(a), {
         check: 'nodes.safety-net',
         from: 'the host',
         to: `${ip}/32 (${ip})`,
