@@ -17,6 +17,10 @@
 #                     not running, a CNI install that never finished) is an error saying how to replace
 #                     it. KNC_SHAPE and KNC_IP_FAMILY must then be its recorded ones (the ranges the
 #                     safety net routes).
+#   KNC_REUSE=named   (what they ask when the command names a CNI, shape, family or node image) an
+#                     existing cluster of that name is reused only if it is exactly what is named;
+#                     otherwise this is an error (exit 2) and the cluster is left as it is, never
+#                     deleted. Without KNC_REUSE (make cluster-up, the scripts) it is recreated.
 # Offline (the default unless KNC_OFFLINE=0 or the official node image is already local): node
 # and test images are built here from Debian packages and Go modules.
 # stdout: one JSON line {cluster, kubeconfig, nginxImage, probeImage, offline, shape, cni, cniManifest, created, ipFamily}.
@@ -26,6 +30,7 @@ source "$KNC_ROOT/scripts/lib/cluster-config.sh"
 source "$KNC_ROOT/scripts/lib/image-names.sh"
 start=$SECONDS
 as_is=0; [[ "${KNC_REUSE:-}" == as-is ]] && as_is=1
+named=0; [[ "${KNC_REUSE:-}" == named ]] && named=1
 
 # --- which CNI (checked before anything slow) ---
 known_cnis() { # the built-in default, then manifests/cni/*.yaml
@@ -142,7 +147,7 @@ if cluster_exists; then
     fi
   fi
   if [[ -n "$why" ]] && ((as_is)); then
-    die "kind cluster $KNC_CLUSTER cannot be reused as it is ($why); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)"
+    die "kind cluster $KNC_CLUSTER cannot be reused as it is ($why); kube-netcheck deletes a cluster only when asked: delete it first (kube-netcheck cluster down) and bring it up as you want it, or give the new one another name (KNC_CLUSTER)"
   elif ((as_is)); then
     # reused as it is: what it is, as recorded in it
     identity="$have"
@@ -151,6 +156,9 @@ if cluster_exists; then
     have_family="$(sed -n 's/^.*\bfamily=\([^ ]*\).*$/\1/p' <<<"$have")"
     [[ "${have_family:-ipv4}" == "$KNC_IP_FAMILY" ]] \
       || die "kind cluster $KNC_CLUSTER is ${have_family:-ipv4}, not KNC_IP_FAMILY=$KNC_IP_FAMILY: reuse it with its own family, or name the family to recreate it"
+  fi
+  if [[ -n "$why" ]] && ((named)); then
+    die "kind cluster $KNC_CLUSTER is not what the command names ($why); kube-netcheck deletes a cluster only when asked: delete it first (kube-netcheck cluster down) and bring it up as you want it, or give the new one another name (KNC_CLUSTER)"
   fi
   if [[ -n "$why" ]]; then
     log "cluster $KNC_CLUSTER not reusable ($why): recreating"

@@ -136,7 +136,7 @@ describe('the context rule lives in one place (cluster/flags.ts); the connection
     }));
 });
 
-describe('the reuse rule: a managed cluster is reused as it is unless the command names another CNI or shape', () => {
+describe('the reuse rule: a managed cluster is reused as it is; one that is not what the command names is refused, never deleted', () => {
   const running = (cni: string, shape = 'default'): FoundCluster => ({ exists: true, notRunning: [], identity: { cni, shape, pending: false } });
 
   it('cluster up --cni kube-router, then run with nothing named: the kube-router cluster, as it is', () => {
@@ -149,24 +149,41 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
     // a dual-stack cluster reused as it is keeps its family (its ranges are what the safety net routes)
     const dual: FoundCluster = { exists: true, notRunning: [], identity: { cni: 'flannel-host-gw', shape: 'default', pending: false, ipFamily: 'dual' } };
     expect(planManaged({}, {}, dual)).toMatchObject({ action: 'reuse', ipFamily: 'dual' });
-    expect(planManaged({ ipFamily: 'ipv4' }, {}, dual)).toEqual({ action: 'as-named', why: 'the command names its IP family' });
-    expect(planManaged({}, { KNC_IP_FAMILY: 'ipv6' }, dual).action).toBe('as-named');
+    expect(planManaged({ ipFamily: 'ipv4' }, {}, dual)).toEqual({ action: 'refuse', why: 'it has IP family dual, the command names IP family ipv4' });
+    expect(planManaged({}, { KNC_IP_FAMILY: 'dual' }, dual).action).toBe('as-named');
   });
 
-  it('a named CNI, manifest, shape or node image (flag or KNC_* variable) asks for that cluster: reused only if it is that, else replaced', () => {
-    expect(planManaged({ cni: 'flannel-host-gw' }, {}, running('kube-router'))).toEqual({ action: 'as-named', why: 'the command names its CNI' });
-    expect(planManaged({ shape: 'alt' }, {}, running('kube-router')).action).toBe('as-named');
-    expect(planManaged({ cniManifest: 'x.yaml' }, {}, running('kube-router')).action).toBe('as-named');
-    expect(planManaged({}, { KNC_SHAPE: 'alt' }, running('kube-router')).action).toBe('as-named');
+  it('a named CNI, manifest, shape or family (flag or KNC_* variable) that the cluster does not have: refused (exit 2), never replaced', () => {
+    expect(planManaged({ cni: 'kube-router' }, {}, running('flannel-host-gw'))).toEqual({
+      action: 'refuse',
+      why: 'it has CNI flannel-host-gw, the command names CNI kube-router',
+    });
+    // naming only the shape names the default CNI with it (as cluster-up.sh fills it in)
+    expect(planManaged({ shape: 'alt' }, {}, running('kube-router'))).toEqual({
+      action: 'refuse',
+      why: 'it has CNI kube-router, shape default, the command names CNI flannel-host-gw, shape alt',
+    });
+    expect(planManaged({ cniManifest: '/tmp/x.yaml' }, {}, running('kube-router')).why).toBe('it has CNI kube-router, the command names CNI manifest:x.yaml');
+    expect(planManaged({}, { KNC_SHAPE: 'alt', KNC_CNI: 'kube-router' }, running('kube-router')).action).toBe('refuse');
+    expect(planManaged({}, { KNC_IP_FAMILY: 'dual' }, running('flannel-host-gw')).action).toBe('refuse');
+  });
+
+  it('a named CNI, manifest, shape or node image that the cluster has: reused only if it is exactly that (the script checks the node image and CNI version)', () => {
+    expect(planManaged({ cni: 'kube-router', shape: 'single' }, {}, running('kube-router', 'single'))).toEqual({
+      action: 'as-named',
+      why: 'the command names its CNI, shape: reused only if it is exactly that',
+    });
+    expect(planManaged({ cniManifest: 'my/calico.yaml' }, {}, running('manifest:calico.yaml')).action).toBe('as-named');
     expect(planManaged({}, { KNC_CNI: 'kube-router', KNC_NODE_IMAGE: 'n' }, running('kube-router'))).toEqual({
       action: 'as-named',
-      why: 'the command names its CNI, node image',
+      why: 'the command names its CNI, node image: reused only if it is exactly that',
     });
     expect(namedChoices({}, { KNC_CLUSTER: 'x', KNC_KUBECONFIG: '/k', KNC_CNI: '' })).toEqual([]);
   });
 
-  it('no cluster: created (with the defaults)', () => {
+  it('no cluster: created (with the defaults, or as named)', () => {
     expect(planManaged({}, {}, { exists: false, notRunning: [] }).action).toBe('create');
+    expect(planManaged({ cni: 'kube-router' }, {}, { exists: false, notRunning: [] })).toEqual({ action: 'as-named', why: 'the command names its CNI' });
   });
 
   it('a cluster that cannot be reused as it is is refused, never replaced unasked', () => {
@@ -181,6 +198,11 @@ describe('the reuse rule: a managed cluster is reused as it is unless the comman
       why: 'its CNI (kube-router) install never finished',
     });
     expect(planManaged({}, {}, { exists: true, notRunning: [] }).action).toBe('refuse');
+    // naming what it is does not make a stopped node or an unfinished install usable: refused too, not recreated
+    expect(planManaged({ cni: 'kube-router' }, {}, { ...running('kube-router'), notRunning: ['w: exited'] }).action).toBe('refuse');
+    expect(planManaged({ cni: 'kube-router' }, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } }).action).toBe(
+      'refuse',
+    );
   });
 
   it('reads the identity cluster-up.sh records in the control-plane node', () => {

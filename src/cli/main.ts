@@ -50,7 +50,8 @@ ${EXIT_CODES}`,
   run: `Usage: ${SYNOPSIS.run}
 
 Runs the network-model checks (the catalogue in src/suite) in this process. Without --kubeconfig/--context it uses the kind
-cluster kube-netcheck manages: created (or reused) first, deleted afterwards unless --keep. With
+cluster kube-netcheck manages: an existing one reused as it is and left; one created first is
+deleted afterwards unless --keep. Naming another CNI or shape than the existing one's: exit 2. With
 them it uses that cluster as it is, after checking the kubeconfig, that the API server answers and
 that the credentials may create namespaces, pods, deployments and services and exec into pods.
 

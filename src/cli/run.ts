@@ -8,7 +8,7 @@ import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { RUN_PERMISSIONS, preflight } from './preflight.js';
 import { waitWith } from './progress.js';
 import { resolveCluster, userTarget, type TargetFlags } from '../cluster/resolve.js';
-import { ClusterRefused, describeManaged, kindDown } from '../cluster/kind.js';
+import { ClusterRefused, clusterName, describeManaged, kindDown } from '../cluster/kind.js';
 import type { Connection } from '../cluster/connection.js';
 import { CATALOGUE, PHASES } from '../catalogue/index.js';
 import { knownTags, selectChecks, unknownTerms } from '../catalogue/select.js';
@@ -46,7 +46,7 @@ export async function connection(flags: RunFlags, io: Io, env: NodeJS.ProcessEnv
     beforeManaged: async () => {
       await waitWith('checking the Docker engine', requireDocker());
       io.out(
-        `cluster: the kind cluster kube-netcheck manages (reused as it is and kept, or created now and ${flags.keep ? 'kept afterwards' : 'deleted after the run; --keep keeps it'})`,
+        `cluster: the kind cluster ${clusterName(env)} kube-netcheck manages (an existing one reused as it is and kept; one created now ${flags.keep ? 'kept afterwards' : 'deleted after the run, --keep keeps it'})`,
       );
     },
   }).catch((err: Error) => {

@@ -113,20 +113,43 @@ export function namedChoices(o: KindOptions, env: NodeJS.ProcessEnv): string[] {
   return named.filter(([, v]) => !!v).map(([k]) => k);
 }
 
+/** What the command names where it names anything, with the defaults for the rest (as cluster-up.sh fills them in). */
+export function namedCluster(o: KindOptions, env: NodeJS.ProcessEnv): { cni: string; shape: string; ipFamily: string } {
+  const manifest = o.cniManifest || env.KNC_CNI_MANIFEST;
+  return {
+    cni: manifest ? `manifest:${path.basename(manifest)}` : o.cni || env.KNC_CNI || 'flannel-host-gw',
+    shape: o.shape || env.KNC_SHAPE || 'default',
+    ipFamily: o.ipFamily || env.KNC_IP_FAMILY || 'ipv4',
+  };
+}
+
 /**
- * The reuse rule. A managed cluster that exists is reused AS IT IS (its CNI, shape and node image)
- * unless the command names a CNI, CNI manifest, shape or node image: then cluster-up.sh reuses it
- * only when it is exactly that, and otherwise replaces it — the command asked for that cluster.
- * One that cannot be reused as it is (a node not running, a CNI install that never finished) is
- * refused, never deleted: kube-netcheck deletes a cluster only when asked to replace or delete it.
+ * The reuse rule. A managed cluster that exists is reused AS IT IS (its CNI, shape, IP family and
+ * node image) when the command names none of them; when it names some, the cluster is reused only
+ * if it is exactly that (cluster-up.sh checks the node image and the rendered CNI too, KNC_REUSE=named).
+ * Anything else — another CNI, shape or family than the cluster has, a node not running, a CNI
+ * install that never finished — is refused (exit 2), never deleted: kube-netcheck deletes a
+ * cluster only when asked to delete it (`cluster down`). No cluster yet: created as named.
  */
 export function planManaged(o: KindOptions, env: NodeJS.ProcessEnv, found: FoundCluster): ManagedPlan {
   const named = namedChoices(o, env);
-  if (named.length) return { action: 'as-named', why: `the command names its ${named.join(', ')}` };
-  if (!found.exists) return { action: 'create', why: 'no managed cluster yet' };
+  if (!found.exists) return named.length ? { action: 'as-named', why: `the command names its ${named.join(', ')}` } : { action: 'create', why: 'no managed cluster yet' };
   if (found.notRunning.length) return { action: 'refuse', why: `node ${found.notRunning.join(', ')} not running` };
   if (!found.identity) return { action: 'refuse', why: 'its control-plane node does not say what it is' };
   if (found.identity.pending) return { action: 'refuse', why: `its CNI (${found.identity.cni}) install never finished` };
+  if (named.length) {
+    const want = namedCluster(o, env);
+    const have = { cni: found.identity.cni, shape: found.identity.shape, ipFamily: found.identity.ipFamily ?? 'ipv4' };
+    const differs = (['cni', 'shape', 'ipFamily'] as const).filter((k) => want[k] !== have[k]);
+    const say = { cni: 'CNI', shape: 'shape', ipFamily: 'IP family' } as const;
+    if (differs.length) {
+      return {
+        action: 'refuse',
+        why: `it has ${differs.map((k) => `${say[k]} ${have[k]}`).join(', ')}, the command names ${differs.map((k) => `${say[k]} ${want[k]}`).join(', ')}`,
+      };
+    }
+    return { action: 'as-named', why: `the command names its ${named.join(', ')}: reused only if it is exactly that` };
+  }
   return {
     action: 'reuse',
     cni: found.identity.cni,
@@ -188,11 +211,17 @@ export async function upManaged(o: KindOptions, env: NodeJS.ProcessEnv): Promise
   const plan = planManaged(o, env, await inspectManaged(env));
   if (plan.action === 'refuse') {
     throw new ClusterRefused(
-      `kind cluster ${clusterName(env)} cannot be reused as it is (${plan.why}); kube-netcheck replaces a cluster only when asked: name its CNI or shape (--cni, --shape) to recreate it, or delete it (kube-netcheck cluster down)`,
+      `kind cluster ${clusterName(env)} cannot be used (${plan.why}); kube-netcheck deletes a cluster only when asked: delete it first (kube-netcheck cluster down) and bring it up as you want it, or give the new one another name (KNC_CLUSTER)`,
     );
   }
   const cluster =
-    plan.action === 'reuse' ? await kindUp({ log: o.log, shape: plan.shape, ipFamily: plan.ipFamily }, { ...env, KNC_REUSE: 'as-is' }) : await kindUp(o, env);
+    plan.action === 'reuse'
+      ? await kindUp({ log: o.log, shape: plan.shape, ipFamily: plan.ipFamily }, { ...env, KNC_REUSE: 'as-is' })
+      : await kindUp(o, { ...env, KNC_REUSE: 'named' }).catch((err: Error) => {
+          // cluster-up.sh found the cluster is not what the command names (node image, CNI version): refused, nothing deleted
+          if (err instanceof KindError && err.exitCode === 2 && /is not what the command names/.test(err.tail)) throw new ClusterRefused(err.tail);
+          throw err;
+        });
   return { cluster, plan };
 }
 
