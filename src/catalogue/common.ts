@@ -15,24 +15,6 @@ export function must(ok: boolean, ctx: FailureContext): void {
 export const podTarget = (p: V1Pod) => `${p.metadata!.name} ${p.status!.podIP}:80 on ${p.spec!.nodeName}`;
 export const podSources = (env: RunEnv): ProbeRef[] => [...env.probes, env.otherProbe];
 
-/**
- * Verdict over (source, target) pairs: fails with every bad pair; with no pair at all it fails too
- * (a check with nothing to look at proves nothing) — `none` says why there is no pair.
- */
-export function eachPair<T>(
-  check: string,
-  pairs: Array<[ProbeRef, T]>,
-  verify: (from: ProbeRef, to: T) => CheckFailure | undefined,
-  describe: (from: ProbeRef, to: T) => string,
-  none: string,
-): string[] {
-  must(pairs.length > 0, { check, from: 'the run', to: 'pairs to probe', expected: 'at least one source → target pair', seen: `none: ${none}` });
-  throwAll(pairs.map(([f, t]) => verify(f, t)).filter(defined));
-  return pairs.map(([f, t]) => describe(f, t));
-}
-
-export const pairLabel = (f: ProbeRef, to: string) => `${label(f)} -> ${to}`;
-
 /** The nodes and their host, through the cluster provider (a check never names how: docker, ssh…). */
 export function nodeAccess(env: RunEnv): NodeAccess {
   if (!env.nodeAccess) throw new Error('no node access: only the kind cluster kube-netcheck manages has its nodes reached (see unlessManaged)');
