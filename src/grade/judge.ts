@@ -11,7 +11,7 @@ import {
   type CheckId,
   type LabExpectations,
   type Observation,
-  type Outcome,
+  type GradeOutcome,
 } from './verdicts.js';
 
 /** The names and numbers a check's verdict reads: its workload's and its Service's. */
@@ -42,7 +42,7 @@ const SEED: Partial<Record<LabCheck['type'], CheckId>> = {
 };
 const DNS: Record<NonNullable<LabCheck['form']>, CheckId> = { 'svc.ns': 'dns-svc-ns', 'svc.ns.svc': 'dns-svc-ns-svc', fqdn: 'dns-fqdn' };
 
-export interface Judgement extends Outcome {
+export interface Judgement extends GradeOutcome {
   /** Set when the check could not be judged on this cluster (it then counts for nothing, either way). */
   notJudged?: string;
 }

@@ -110,14 +110,14 @@ export interface Observation {
   probeError?: string;
 }
 
-export interface Outcome {
+export interface GradeOutcome {
   passed: boolean;
   /** What was seen, one line; on failure it says what is wrong. */
   detail: string;
 }
 
-const pass = (detail: string): Outcome => ({ passed: true, detail });
-const fail = (detail: string): Outcome => ({ passed: false, detail });
+const pass = (detail: string): GradeOutcome => ({ passed: true, detail });
+const fail = (detail: string): GradeOutcome => ({ passed: false, detail });
 const fmtLabels = (l: Record<string, string> | undefined) =>
   `{${Object.entries(l ?? {})
     .map(([k, v]) => `${k}=${v}`)
@@ -257,7 +257,7 @@ export function resolveTargetPort(target: number | string | undefined, port: num
 /** A shared verdict's failure as a grade detail: "<what>: expected …; saw …". */
 const said = (f: CheckFailure, what = f.ctx.to) => `${what}: expected ${f.ctx.expected}; saw ${f.ctx.seen}`;
 
-function deploymentMissing(o: Observation): Outcome {
+function deploymentMissing(o: Observation): GradeOutcome {
   return fail(`no ${o.expect.kind} ${o.expect.deployment} in namespace ${o.namespace}`);
 }
 
@@ -287,8 +287,8 @@ export function unmanagedService(o: Pick<Observation, 'service' | 'expect' | 'na
 
 /** A verdict on a Service item that first requires the lab's selector-managed Service. */
 const onService =
-  (v: (o: Observation) => Outcome) =>
-  (o: Observation): Outcome => {
+  (v: (o: Observation) => GradeOutcome) =>
+  (o: Observation): GradeOutcome => {
     const bad = unmanagedService(o);
     return bad ? fail(bad) : v(o);
   };
@@ -313,7 +313,7 @@ function everySample(check: string, from: string, to: string, samples: ProbeOutp
 }
 const sampleCount = (m: Map<string, ProbeOutput[]>) => Math.max(0, ...[...m.values()].map((v) => v.length));
 
-const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
+const VERDICTS: Record<CheckId, (o: Observation) => GradeOutcome> = {
   deployment: (o) => (o.deployment ? pass(`${o.expect.kind} ${o.expect.deployment} found`) : deploymentMissing(o)),
 
   replicas: (o) => {
@@ -494,7 +494,7 @@ const VERDICTS: Record<CheckId, (o: Observation) => Outcome> = {
 const probeLabel = (o: Observation) => `the grader's probe pod${o.probeNamespace ? ` in ${o.probeNamespace}` : ''}`;
 
 /** The name form's verdict is the DNS matrix's: its cell (asked from the probe namespace) and verifyDig. */
-function dnsVerdict(o: Observation, form: GradedForm): Outcome {
+function dnsVerdict(o: Observation, form: GradedForm): GradeOutcome {
   if (o.probeError) return fail(o.probeError);
   const d = o.dns.find((x) => x.form === form);
   if (!d?.output) return fail(`${d?.name ?? form} was not asked`);
@@ -524,7 +524,7 @@ function dnsVerdict(o: Observation, form: GradedForm): Outcome {
 }
 
 /** Runs the given checks on one observation. */
-export function evaluate(o: Observation, checks: readonly CheckId[]): Map<CheckId, Outcome> {
+export function evaluate(o: Observation, checks: readonly CheckId[]): Map<CheckId, GradeOutcome> {
   return new Map(checks.map((c) => [c, VERDICTS[c](o)]));
 }
 
@@ -540,7 +540,7 @@ export function dnsNames(service: string, namespace: string, domain: string): Ar
 // ---- the check types beyond the seed lab's ------------------------------------------------------
 
 /** nodeport-http: the Service's nodePort answers on every node's address, every sample. */
-export function nodePortVerdict(o: Observation): Outcome {
+export function nodePortVerdict(o: Observation): GradeOutcome {
   if (o.probeError) return fail(o.probeError);
   const bad = unmanagedService(o);
   if (bad) return fail(bad);
@@ -559,7 +559,7 @@ export function nodePortVerdict(o: Observation): Outcome {
 }
 
 /** dns-pods: each pod of a StatefulSet has its own name under the headless Service, resolving to its IP. */
-export function podDnsVerdict(o: Observation): Outcome {
+export function podDnsVerdict(o: Observation): GradeOutcome {
   if (o.probeError) return fail(o.probeError);
   const bad = unmanagedService(o);
   if (bad) return fail(bad);
@@ -618,7 +618,7 @@ export function fieldMatches(want: unknown, seen: unknown): boolean {
 }
 
 /** object: an object of the kind (by name, or any) whose fields match. */
-export function objectVerdict(o: Pick<Observation, 'objects' | 'namespace'>, spec: { kind: string; name?: string; fields: Record<string, unknown> }): Outcome {
+export function objectVerdict(o: Pick<Observation, 'objects' | 'namespace'>, spec: { kind: string; name?: string; fields: Record<string, unknown> }): GradeOutcome {
   const all = o.objects?.[spec.kind] ?? [];
   const candidates = spec.name ? all.filter((x) => fieldAt(x, 'metadata.name') === spec.name) : all;
   const what = `${spec.kind}${spec.name ? ` ${spec.name}` : ''}`;
@@ -643,7 +643,7 @@ const clipJson = (v: unknown) => {
 };
 
 /** policy: every probe to every target as the lab expects (the policy layer's verdict, every sample); not judged where NetworkPolicy is not enforced. */
-export function policyVerdict(o: Observation, spec: { expect: 'allowed' | 'denied'; to: 'pods' | 'service' }): Outcome & { notJudged?: string } {
+export function policyVerdict(o: Observation, spec: { expect: 'allowed' | 'denied'; to: 'pods' | 'service' }): GradeOutcome & { notJudged?: string } {
   if (o.probeError) return fail(o.probeError);
   if (o.policyEnforced && !o.policyEnforced.enforced)
     return {

@@ -5,9 +5,9 @@ import { isNginxWelcome, parseWhoAmI } from '../probes/http.js';
 import { CheckFailure } from './failure.js';
 import { sameIp } from '../util/cidr.js';
 
-export type Outcome = 'ok' | 'fail' | 'timeout';
+export type HttpOutcome = 'ok' | 'fail' | 'timeout';
 
-export function httpOutcome(o: ProbeOutput): Outcome {
+export function httpOutcome(o: ProbeOutput): HttpOutcome {
   if (o.exitCode === 0) return 'ok';
   if (o.exitCode === 137 || o.exitCode === 124 || /timed out/i.test(o.output)) return 'timeout';
   return 'fail';
@@ -31,7 +31,7 @@ export function verifyPage(
   from: string,
   to: string,
   o: ProbeOutput,
-  expect: Outcome = 'ok',
+  expect: HttpOutcome = 'ok',
   page: PageExpectation = NGINX_PAGE,
 ): CheckFailure | undefined {
   const got = httpOutcome(o);
