@@ -19,6 +19,16 @@ describe('check selection', () => {
     expect(ids(['pod-ip'], ['negative-control']).some((id) => id.endsWith('.negative'))).toBe(false);
     expect(ids([], ['negative-control']).length).toBe(CATALOGUE.filter((c) => !c.tags.includes('negative-control')).length);
   });
+  it('a layer or tag name selects by layer, tag and id, never by title: --skip policy keeps the traffic-policy Service checks', () => {
+    const kept = ids([], ['policy']);
+    // make check passes --skip policy on a CNI without a NetworkPolicy engine; these titles say "externalTrafficPolicy"/"internalTrafficPolicy"
+    for (const id of ['service.nodeport.local', 'service.nodeport.local.negative', 'service.internal-traffic-local', 'service.internal-traffic-local.negative'])
+      expect([id, kept.includes(id)]).toEqual([id, true]);
+    expect(CATALOGUE.filter((c) => c.layer === 'policy' && kept.includes(c.id)).map((c) => c.id)).toEqual([]);
+    expect(kept.length).toBe(CATALOGUE.filter((c) => c.layer !== 'policy' && !c.tags.includes('policy')).length);
+    // a term that is no layer or tag still matches titles
+    expect(ids(['externalTrafficPolicy'])).toEqual(['service.nodeport.local', 'service.nodeport.local.negative']);
+  });
   it('every negative control names a check it controls, and shares its layer', () => {
     for (const c of CATALOGUE.filter((x) => x.tags.includes('negative-control'))) {
       const positive = CATALOGUE.find((x) => x.id === c.controls);
