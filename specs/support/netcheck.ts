@@ -80,4 +80,5 @@ export function testEachCheck(n: Netcheck, title: string): void {
   });
 }
 
-export const byLayer = (...layers: string[]) => CATALOGUE.filter((c) => layers.includes(c.layer));
+/** A layer's checks; the opt-in ones (the disruption layer: specs/cluster/disruption.spec.ts) only in their own spec. */
+export const byLayer = (...layers: string[]) => CATALOGUE.filter((c) => layers.includes(c.layer) && !c.optIn);

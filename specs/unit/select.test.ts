@@ -29,6 +29,14 @@ describe('check selection', () => {
     // a term that is no layer or tag still matches titles
     expect(ids(['externalTrafficPolicy'])).toEqual(['service.nodeport.local', 'service.nodeport.local.negative']);
   });
+  it('the disruption layer is opt-in: only an --only term other than its layer selects it', () => {
+    const dis = ['disruption.restarts', 'disruption.cut.negative'];
+    expect(ids([]).filter((id) => dis.includes(id))).toEqual([]);
+    expect(ids(['service']).filter((id) => dis.includes(id))).toEqual([]);
+    expect(ids(['datapath']).filter((id) => dis.includes(id))).toEqual([]);
+    expect(ids(['disruption'])).toEqual(dis);
+    expect(ids(['disruption'], ['negative-control'])).toEqual(['disruption.restarts']);
+  });
   it('every negative control names a check it controls, and shares its layer', () => {
     for (const c of CATALOGUE.filter((x) => x.tags.includes('negative-control'))) {
       const positive = CATALOGUE.find((x) => x.id === c.controls);

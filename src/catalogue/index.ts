@@ -10,6 +10,7 @@ import { DNS_CHECKS } from './dns.js';
 import { MTU_CHECKS } from './mtu.js';
 import { POLICY_CHECKS, POLICY_PHASES } from './policy.js';
 import { NETPOL_CHECKS, NETPOL_PHASES } from './netpol.js';
+import { DISRUPTION_CHECKS, DISRUPTION_PHASES } from './disruption.js';
 import type { CheckDef, PhaseDef } from './types.js';
 
 /**
@@ -28,6 +29,8 @@ export const PHASES: PhaseDef[] = [
   ...SERVICE_PHASES,
   ...NETPOL_PHASES,
   ...POLICY_PHASES,
+  // opt-in (--only disruption), last and alone: it deletes the CNI's and kube-proxy's pods
+  ...DISRUPTION_PHASES,
 ];
 
 export const CATALOGUE: readonly CheckDef[] = [
@@ -44,6 +47,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   ...MTU_FAMILY_CHECKS,
   ...POLICY_CHECKS,
   ...NETPOL_CHECKS,
+  ...DISRUPTION_CHECKS,
 ];
 
 const ids = new Set<string>();

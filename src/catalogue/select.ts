@@ -28,7 +28,11 @@ const matches = (catalogue: readonly CheckDef[], c: CheckDef, term: string) => {
 export function selectChecks(catalogue: readonly CheckDef[], sel: Selection = {}): CheckDef[] {
   const only = sel.only ?? [];
   const skip = sel.skip ?? [];
-  return catalogue.filter((c) => (!only.length || only.some((t) => matches(catalogue, c, t))) && !skip.some((t) => matches(catalogue, c, t)));
+  // an opt-in check (the disruption layer) only when an --only term other than its layer names it
+  const named = (c: CheckDef) => only.some((t) => t.toLowerCase() !== c.layer && matches(catalogue, c, t));
+  return catalogue.filter(
+    (c) => (c.optIn ? named(c) : !only.length || only.some((t) => matches(catalogue, c, t))) && !skip.some((t) => matches(catalogue, c, t)),
+  );
 }
 
 /** Terms that select nothing at all (for a warning). */

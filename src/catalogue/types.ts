@@ -66,6 +66,11 @@ export interface CheckDef {
   /** For a negative control: the id of the check it shows failing when its property is broken. */
   controls?: string;
   /**
+   * Opt-in (the disruption layer: it deletes the CNI's and kube-proxy's pods): selected only when
+   * an `--only` term names it (its id, a tag, its layer with another of its tags…), never by default.
+   */
+  optIn?: boolean;
+  /**
    * For a negative control, what kind of evidence it is: `live` — a fault is made on the live
    * cluster (a node's rule or route) that breaks the property where it held, and the check's probe
    * and verdict fail there; `verdict-self-test` — the check's verdict, applied to healthy output
