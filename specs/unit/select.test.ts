@@ -17,7 +17,7 @@ describe('check selection', () => {
     expect(ids(['nat']).filter((id) => !/\.ipv[46]$/.test(id))).toEqual(['pod-ip.no-nat-same-node', 'pod-ip.no-nat-cross-node', 'pod-ip.masquerade.negative']);
     expect(ids(['nat', 'ipv6'])).toContain('pod-ip.no-nat-cross-node.ipv6');
     expect(ids(['pod-ip'], ['negative-control']).some((id) => id.endsWith('.negative'))).toBe(false);
-    expect(ids([], ['negative-control']).length).toBe(CATALOGUE.filter((c) => !c.tags.includes('negative-control')).length);
+    expect(ids([], ['negative-control']).length).toBe(CATALOGUE.filter((c) => !c.tags.includes('negative-control') && !c.optIn).length);
   });
   it('a layer or tag name selects by layer, tag and id, never by title: --skip policy keeps the traffic-policy Service checks', () => {
     const kept = ids([], ['policy']);
@@ -25,7 +25,7 @@ describe('check selection', () => {
     for (const id of ['service.nodeport.local', 'service.nodeport.local.negative', 'service.internal-traffic-local', 'service.internal-traffic-local.negative'])
       expect([id, kept.includes(id)]).toEqual([id, true]);
     expect(CATALOGUE.filter((c) => c.layer === 'policy' && kept.includes(c.id)).map((c) => c.id)).toEqual([]);
-    expect(kept.length).toBe(CATALOGUE.filter((c) => c.layer !== 'policy' && !c.tags.includes('policy')).length);
+    expect(kept.length).toBe(CATALOGUE.filter((c) => c.layer !== 'policy' && !c.tags.includes('policy') && !c.optIn).length);
     // a term that is no layer or tag still matches titles
     expect(ids(['externalTrafficPolicy'])).toEqual(['service.nodeport.local', 'service.nodeport.local.negative']);
   });
