@@ -1,11 +1,11 @@
 // The Service datapath verdicts (src/verdicts/window.ts) on hold windows captured from the live
 // default cluster (specs/unit/fixtures/samples-*.{txt,json}: the window's output and its arguments,
 // the nginx pods and nodes of that run): every sample counts, the expected outcome is data.
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, it, test } from '@jest/globals';
 import { parseSamples } from '../../src/probes/window.js';
 import { tally, verifyCoverage, verifyWindow, type SampleExpectation, type WindowTally } from '../../src/verdicts/window.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
-import { heldAddresses, servePort } from '../../src/catalogue/datapath.js';
+import { heldAddresses, kubeProxyNodePortAddresses, servePort, servesNodePortOn } from '../../src/catalogue/datapath.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import { fixtureText } from './fixture-files.js';
 
@@ -189,5 +189,27 @@ describe('helpers', () => {
       expect(servePort(id)).toBeGreaterThanOrEqual(20000);
       expect(servePort(id)).toBeLessThan(30000);
     }
+  });
+});
+
+describe("kube-proxy's nodePortAddresses (service.nodeport.*)", () => {
+  // config.conf of the default kind cluster's kube-proxy ConfigMap (kubectl -n kube-system get cm kube-proxy), nodePortAddresses: null
+  const conf = fixtureText('kube-proxy-config.conf');
+  it('read from the ConfigMap (unset: every address), the flag winning over it', () => {
+    expect(kubeProxyNodePortAddresses(conf, ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf'])).toEqual({
+      addresses: [],
+      source: "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)",
+    });
+    const set = conf.replace('nodePortAddresses: null', 'nodePortAddresses:\n- 172.18.0.0/16\n- fc00:f853::/64');
+    expect(kubeProxyNodePortAddresses(set, []).addresses).toEqual(['172.18.0.0/16', 'fc00:f853::/64']);
+    expect(kubeProxyNodePortAddresses(set, ['--nodeport-addresses=primary'])).toEqual({ addresses: ['primary'], source: 'kube-proxy --nodeport-addresses' });
+    expect(kubeProxyNodePortAddresses(undefined, []).addresses).toEqual([]);
+  });
+  it('a node is asked only where kube-proxy serves NodePorts on its InternalIP', () => {
+    expect(servesNodePortOn([], '172.18.0.3')).toBe(true);
+    expect(servesNodePortOn(['primary'], '172.18.0.3')).toBe(true);
+    expect(servesNodePortOn(['172.18.0.0/16'], '172.18.0.3')).toBe(true);
+    expect(servesNodePortOn(['127.0.0.0/8', 'fc00:f853::/64'], '172.18.0.3')).toBe(false);
+    expect(servesNodePortOn(['10.0.0.0/8'], '172.18.0.3')).toBe(false);
   });
 });

@@ -8,7 +8,9 @@ import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { samplesProbe, parseSamples, type SampleWindow } from '../probes/window.js';
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { verifyCoverage, verifyWindow, tally, type SampleExpectation, type WindowTally } from '../verdicts/window.js';
-import { CheckFailure, throwAll } from '../verdicts/failure.js';
+import { CheckFailure, NotApplicable, throwAll } from '../verdicts/failure.js';
+import { inCidr } from '../util/cidr.js';
+import yaml from 'js-yaml';
 import { IMAGE_ANNOTATION, OPTIONAL_ANNOTATION, probeRef, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { label, runFanout } from '../workload/fanout.js';
@@ -147,16 +149,49 @@ const refusedWhy = (env: RunEnv, svcName: string) => {
 interface NodePortFacts {
   range: string;
   rangeSource: string;
+  /** kube-proxy's nodePortAddresses (its ConfigMap's config.conf, or --nodeport-addresses): empty = every address. */
+  nodePortAddresses: string[];
+  nodePortAddressesSource: string;
   /** Nodes with more than one address: which they have, and that the InternalIP is the one probed. */
   multiAddress: string[];
 }
 
+/**
+ * kube-proxy's nodePortAddresses: the --nodeport-addresses flag of its DaemonSet wins over the
+ * ConfigMap's config.conf (a KubeProxyConfiguration); none set = NodePorts on every local address.
+ */
+export function kubeProxyNodePortAddresses(configConf: string | undefined, args: string[]): { addresses: string[]; source: string } {
+  const flag = args.find((a) => a.startsWith('--nodeport-addresses='));
+  if (flag)
+    return {
+      addresses: flag.split('=')[1].split(',').map((x) => x.trim()).filter(Boolean),
+      source: 'kube-proxy --nodeport-addresses',
+    };
+  if (configConf !== undefined) {
+    const conf = yaml.load(configConf) as { nodePortAddresses?: string[] | null } | undefined;
+    const list = conf?.nodePortAddresses ?? [];
+    return { addresses: list, source: list.length ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)" : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)" };
+  }
+  return { addresses: [], source: 'not found (no kube-proxy ConfigMap or flag visible): every address assumed' };
+}
+
+/** Whether kube-proxy serves NodePorts on `ip` given its nodePortAddresses ("primary" = the node's InternalIP; a CIDR; empty = every address). */
+export function servesNodePortOn(addresses: string[], ip: string): boolean {
+  if (!addresses.length) return true;
+  return addresses.some((a) => a === 'primary' || (a.includes('/') && ipFamilyOk(a, ip) && inCidr(ip, a)));
+}
+const ipFamilyOk = (cidr: string, ip: string) => cidr.includes(':') === ip.includes(':');
+
 /** The NodePort range (the kube-apiserver flag when its pod is visible, else the documented default) and the nodes' addresses. */
 async function nodePortFacts(env: RunEnv): Promise<NodePortFacts> {
-  const [pods, nodes] = await Promise.all([
+  const [pods, nodes, proxyCm, proxyDs] = await Promise.all([
     env.kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'component=kube-apiserver' }).catch(() => undefined),
     env.kube.core.listNode(),
+    env.kube.core.readNamespacedConfigMap({ name: 'kube-proxy', namespace: 'kube-system' }).catch(() => undefined),
+    env.kube.apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' }).catch(() => undefined),
   ]);
+  const proxyArgs = (proxyDs?.spec?.template.spec?.containers ?? []).flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])]);
+  const npa = kubeProxyNodePortAddresses(proxyCm?.data?.['config.conf'], proxyArgs);
   const flag = (pods?.items ?? [])
     .flatMap((p) => p.spec?.containers ?? [])
     .flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])])
@@ -171,12 +206,14 @@ async function nodePortFacts(env: RunEnv): Promise<NodePortFacts> {
         ? [`node ${n.metadata!.name} has ${addrs.map((a) => `${a.type} ${a.address}`).join(', ')}: its InternalIP ${internal} is the one probed`]
         : [];
     });
+  const proxy = { nodePortAddresses: npa.addresses, nodePortAddressesSource: npa.source };
   return flag
-    ? { range: flag.split('=')[1], rangeSource: 'kube-apiserver --service-node-port-range', multiAddress }
+    ? { range: flag.split('=')[1], rangeSource: 'kube-apiserver --service-node-port-range', multiAddress, ...proxy }
     : {
         range: DEFAULT_NODEPORT_RANGE,
         rangeSource: `the kube-apiserver default (${pods?.items.length ? 'its pod sets no --service-node-port-range' : 'its pod is not visible'})`,
         multiAddress,
+        ...proxy,
       };
 }
 
@@ -209,9 +246,14 @@ function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): un
     seen: String(port),
   });
   must(sources.length > 0 && o.env.nodes.length > 0, { check, from: 'the run', to: 'nodes', expected: 'sources and nodes to probe', seen: 'none' });
+  // kube-proxy's nodePortAddresses honoured: a node whose InternalIP it does not serve NodePorts on is not judged (reported)
+  const served = o.env.nodes.filter((n) => servesNodePortOn(f.nodePortAddresses, n.internalIP));
+  const unserved = o.env.nodes.filter((n) => !served.includes(n)).map((n) => `${n.name} ${n.internalIP}`);
+  const npa = `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})`;
+  if (!served.length) throw new NotApplicable(`${npa}: no probed node's InternalIP is among them (${unserved.join(', ')})`);
   const want = o.env.nginx.map(name).sort();
   const results = sources.flatMap((from) =>
-    o.env.nodes.map((n) => {
+    served.map((n) => {
       const r = verifyWindow(check, label(from), nodeTarget(o.env, NODEPORT, n), o.out(from, npId(NODEPORT, n.name)), {
         kind: 'answer',
         requests: NODEPORT_REQUESTS,
@@ -226,11 +268,12 @@ function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): un
   throwAll(
     [
       ...sources.map((from) => verifyCoverage(check, label(from), `nodePort ${port} on every node`, results.filter((x) => x.from === from).map(t), want)),
-      ...o.env.nodes.map((n) => verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), results.filter((x) => x.n === n).map(t), want)),
+      ...served.map((n) => verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), results.filter((x) => x.n === n).map(t), want)),
     ].filter((f): f is CheckFailure => !!f),
   );
   return {
     nodePort: `${port} (range ${f.range}, from ${f.rangeSource})`,
+    nodePortAddresses: f.nodePortAddresses.length ? `${npa}${unserved.length ? `; not asked: ${unserved.join(', ')}` : ''}` : `every address (${f.nodePortAddressesSource})`,
     ...(f.multiAddress.length ? { addresses: f.multiAddress } : {}),
     windows: results.map(
       ({ from, n, r }) =>
@@ -640,7 +683,13 @@ export const DATAPATH_CHECKS: CheckDef[] = [
       ),
     facts: (o) => {
       const f = o.gathered as NodePortFacts | undefined;
-      return f ? { nodePortRange: { range: f.range, source: f.rangeSource }, ...(f.multiAddress.length ? { nodeAddresses: f.multiAddress } : {}) } : undefined;
+      return f
+        ? {
+            nodePortRange: { range: f.range, source: f.rangeSource },
+            nodePortAddresses: { addresses: f.nodePortAddresses, source: f.nodePortAddressesSource },
+            ...(f.multiAddress.length ? { nodeAddresses: f.multiAddress } : {}),
+          }
+        : undefined;
     },
   })),
   {
