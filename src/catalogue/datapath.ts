@@ -335,33 +335,58 @@ function localWindow(env: RunEnv, pair: ReturnType<typeof localPairs>[number]): 
 // ---------------------------------------------------------------------------------------------
 // The negative controls' faults.
 
-/** Removes the node's KUBE-NODEPORTS rules for `port` (kube-proxy in iptables mode) while `body` runs; puts back what it removed. */
-export async function withoutNodePortRule<T>(
+/**
+ * Removes the nat-table rules `pick` selects on `node` while `body` runs and puts back what it
+ * removed (each appended to its chain again, if not there); `cameBack`: some were there again at
+ * the end (a kube-proxy sync rewrote the chain during the fault: the control is then inconclusive).
+ */
+export async function withoutNatRules<T>(
   nodes: NodeAccess,
   node: string,
-  port: number,
+  what: string,
+  pick: (line: string, all: string[]) => boolean,
   body: () => Promise<T>,
 ): Promise<{ result: T; removed: string[]; cameBack: boolean }> {
-  const sh = (cmd: string) => nodes.exec(node, ['sh', '-c', cmd]);
-  const rules = (await sh('iptables-save -t nat')).stdout
-    .split('\n')
-    .filter((l) => l.startsWith('-A KUBE-NODEPORTS ') && new RegExp(`--dport ${port}( |$)`).test(l) && !/ -d 127\.0\.0\.0\/8 /.test(l));
-  if (!rules.length)
-    throw new Error(
-      `node ${node}: no KUBE-NODEPORTS rule for port ${port} in the nat table (kube-proxy is not in iptables mode here, or has not programmed it), so the fault cannot be made`,
-    );
-  const spec = (l: string) => l.replace(/^-A /, '');
-  const present = async (l: string) => (await sh(`iptables -t nat -C ${spec(l)} 2>/dev/null && echo yes || echo no`)).stdout.trim() === 'yes';
-  for (const l of rules) await sh(`iptables -t nat -D ${spec(l)}`);
+  const sh = (cmd: string, stdin?: string) => nodes.exec(node, ['sh', '-c', stdin === undefined ? cmd : `printf '%s\\n' ${shq(stdin)} | ${cmd}`]);
+  const save = async () => (await sh('iptables-save -t nat')).stdout.split('\n');
+  const all = await save();
+  const rules = all.filter((l) => l.startsWith('-A ') && pick(l, all));
+  if (!rules.length) throw new Error(`node ${node}: no ${what} in the nat table, so the fault cannot be made`);
+  const chainOf = (l: string) => l.split(' ')[1];
+  // by position (a rule's place in its chain, as iptables-save lists it): deleting by spec fails for some matches (recent)
+  const position = (now: string[], l: string) => now.filter((x) => x.startsWith(`-A ${chainOf(l)} `)).indexOf(l) + 1;
+  const places = new Map(rules.map((l) => [l, position(all, l)]));
+  for (const l of [...rules].reverse()) {
+    const at = position(await save(), l);
+    if (at > 0) await sh(`iptables -t nat -D ${chainOf(l)} ${at}`);
+  }
   try {
     const result = await body();
-    // a kube-proxy sync during the fault rewrites the chain: then the control proves nothing
-    const cameBack = (await Promise.all(rules.map(present))).some(Boolean);
-    return { result, removed: rules, cameBack };
+    const now = await save();
+    return { result, removed: rules, cameBack: rules.some((l) => now.includes(l)) };
   } finally {
-    for (const l of rules) if (!(await present(l))) await sh(`iptables -t nat -A ${spec(l)}`);
+    // put back where it was, in the form kube-proxy itself writes (iptables-restore), without flushing anything else
+    const now = await save();
+    const missing = rules.filter((l) => !now.includes(l));
+    if (missing.length)
+      await sh('iptables-restore --noflush', ['*nat', ...missing.map((l) => l.replace(/^-A (\S+) /, (_, c: string) => `-I ${c} ${places.get(l)} `)), 'COMMIT'].join('\n'));
   }
 }
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Removes the node's KUBE-NODEPORTS rules for `port` (kube-proxy in iptables mode) while `body` runs; puts back what it removed. */
+export const withoutNodePortRule = <T>(nodes: NodeAccess, node: string, port: number, body: () => Promise<T>) =>
+  withoutNatRules(
+    nodes,
+    node,
+    `KUBE-NODEPORTS rule for port ${port} (kube-proxy is not in iptables mode here, or has not programmed it)`,
+    (l) => l.startsWith('-A KUBE-NODEPORTS ') && new RegExp(`--dport ${port}( |$)`).test(l) && !/ -d 127\.0\.0\.0\/8 /.test(l),
+    body,
+  );
+
+/** The KUBE-SERVICES rule(s) of a ClusterIP (one protocol), and the KUBE-SVC chain it jumps to. */
+const svcRule = (ip: string, proto: string) => (l: string) => l.startsWith('-A KUBE-SERVICES ') && l.includes(` -d ${ip}/32 `) && l.includes(` -p ${proto} `);
+const svcChainOf = (all: string[], ip: string, proto: string) => /-j (KUBE-SVC-\S+)/.exec(all.find(svcRule(ip, proto)) ?? '')?.[1];
 
 // ---------------------------------------------------------------------------------------------
 // hostPort (the CNI's portmap chaining): a DaemonSet of nginx pods with hostPort HOSTPORT, asked
@@ -1149,6 +1174,108 @@ export const DATAPATH_CHECKS: CheckDef[] = [
       );
       if (f) throw f;
       return windows;
+    },
+  },
+  {
+    id: 'service.hostport.negative',
+    title: `negative control: with the portmap DNAT rule for hostPort ${HOSTPORT} removed on one node, the hostPort check fails for that node`,
+    layer: 'service',
+    tags: ['service', 'hostport', 'datapath', 'negative-control'],
+    controls: 'service.hostport',
+    controlKind: 'live',
+    from: 'a probe pod',
+    to: `the ${HOSTPORT_APP} pod on another node, its DNAT rule removed`,
+    setupObjects: [hostPortDaemonSet],
+    notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (hostPortPairs(env).length ? undefined : 'a single node: no pod on another node to ask from'),
+    fault: `the portmap DNAT rule for hostPort ${HOSTPORT} removed on one node (put back after)`,
+    gather: async ({ env }) => {
+      const { from, n } = hostPortPairs(env)[0];
+      const pods = await hostPortPods(env);
+      const { result, removed, cameBack } = await withoutNatRules(
+        nodeAccess(env),
+        n.name,
+        `portmap DNAT rule for hostPort ${HOSTPORT} (a CNI-DN-* chain: the CNI chains no portmap plugin)`,
+        (l) => /^-A CNI-DN-\S+ /.test(l) && new RegExp(`--dport ${HOSTPORT}( |$)`).test(l) && / -j DNAT /.test(l),
+        () => runFanout(env.kube, from, [samplesProbe('hp-off', { host: n.internalIP, port: HOSTPORT, requests: 4, parallel: 4, timeoutS: 1 })]),
+      );
+      return { from, n, pod: pods[n.name], out: result.get('hp-off')!, removed, cameBack };
+    },
+    verify: (o) => {
+      const { from, n, pod, out, removed, cameBack } = o.gathered as { from: ProbeRef; n: { name: string; internalIP: string }; pod: string; out: ProbeOutput; removed: string[]; cameBack: boolean };
+      const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pod})`;
+      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rule to stay removed during the fault', seen: 'it was there again: inconclusive' });
+      const r = verifyWindow('service.hostport', label(from), to, out, { kind: 'answer', requests: 4, want: [pod] });
+      return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.hostport', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
+    },
+  },
+  {
+    id: 'service.udp.negative',
+    title: "negative control: with the UDP Service's KUBE-SERVICES rule removed on a client's node, the UDP Service check fails for that client",
+    layer: 'service',
+    tags: ['service', 'datapath', 'udp', 'negative-control'],
+    controls: 'service.udp',
+    controlKind: 'live',
+    from: 'a probe pod',
+    to: `Service ${UDP}, its rule removed on the client's node`,
+    setupObjects: udpObjects,
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ?? missingWhy(env, UDP) ?? (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)'),
+    fault: "the UDP Service's KUBE-SERVICES rule removed on one node (put back after)",
+    gather: async ({ env }) => {
+      const from = env.probes[0];
+      const ip = clusterIPOf(env, UDP)!;
+      const pods = await udpPods(env);
+      const { result, removed, cameBack } = await withoutNatRules(nodeAccess(env), from.node, `KUBE-SERVICES rule for ${ip} udp (kube-proxy not in iptables mode?)`, svcRule(ip, 'udp'), () =>
+        runFanout(env.kube, from, [samplesProbe('udp-off', { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' })]),
+      );
+      return { from, pods, out: result.get('udp-off')!, removed, cameBack };
+    },
+    verify: (o) => {
+      const { from, pods, out, removed, cameBack } = o.gathered as { from: ProbeRef; pods: string[]; out: ProbeOutput; removed: string[]; cameBack: boolean };
+      const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
+      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rule to stay removed during the fault', seen: 'it was there again: inconclusive' });
+      const r = verifyWindow('service.udp', label(from), to, out, { kind: 'answer', requests: 4, want: [], allowed: pods });
+      return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.udp', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
+    },
+  },
+  {
+    id: 'service.session-affinity.live.negative',
+    title: "negative control: with kube-proxy's recent-match (affinity) rules of the ClientIP Service removed on a client's node, the affinity check fails for that client",
+    layer: 'service',
+    tags: ['service', 'datapath', 'session-affinity', 'negative-control'],
+    controls: 'service.session-affinity',
+    controlKind: 'live',
+    from: 'a probe pod',
+    to: `Service ${AFFINITY}, its --rcheck rules removed on the client's node`,
+    setupObjects: [twin(AFFINITY, { sessionAffinity: 'ClientIP' })],
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ??
+      missingWhy(env, AFFINITY) ??
+      (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)') ??
+      (env.nginx.length >= 2 ? undefined : 'fewer than 2 Ready nginx pods: one backend cannot show a lost affinity'),
+    fault: "the affinity Service's recent-match rules removed on one node (put back after)",
+    gather: async ({ env }) => {
+      const from = env.probes[0];
+      const ip = clusterIPOf(env, AFFINITY)!;
+      const { result, removed, cameBack } = await withoutNatRules(
+        nodeAccess(env),
+        from.node,
+        `recent-match (--rcheck) rule in the KUBE-SVC chain of ${ip} (kube-proxy not in iptables mode?)`,
+        (l, all) => {
+          const chain = svcChainOf(all, ip, 'tcp');
+          return !!chain && l.startsWith(`-A ${chain} `) && l.includes('--rcheck');
+        },
+        // 16 requests over 2 backends: all to one by chance 2 in 2^16
+        () => runFanout(env.kube, from, [samplesProbe('affinity-off', { host: ip, port: 80, requests: 16, parallel: 4, timeoutS: 2 })]),
+      );
+      return { from, out: result.get('affinity-off')!, removed, cameBack };
+    },
+    verify: (o) => {
+      const { from, out, removed, cameBack } = o.gathered as { from: ProbeRef; out: ProbeOutput; removed: string[]; cameBack: boolean };
+      const to = `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`;
+      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rules to stay removed during the fault', seen: 'they were there again: inconclusive' });
+      const r = verifyWindow('service.session-affinity', label(from), to, out, { kind: 'answer', requests: 16, want: [], allowed: o.env.nginx.map(name), single: true });
+      return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.session-affinity', from: label(from), to, seen: /answered by [2-9] different servers/ }), removed };
     },
   },
   {
