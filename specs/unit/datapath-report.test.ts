@@ -29,7 +29,7 @@ describe('the datapath grid on a real full run', () => {
   it("make check's --skip policy still selects every datapath check that drew rows in the real run", () => {
     const drew = real()
       .results.filter((r) => r.tags.includes('datapath') && r.status === 'passed')
-      .map((r) => r.id);
+      .map((r) => r.id as string);
     expect(drew).toEqual(expect.arrayContaining(['service.nodeport.local', 'service.internal-traffic-local']));
     const kept = selectChecks(CATALOGUE, { skip: ['policy'] }).map((c) => c.id);
     expect(drew.filter((id) => !kept.includes(id))).toEqual([]);
