@@ -18,22 +18,28 @@ import { displayPercent } from '../grade/score.js';
 import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine } from '../grade/format.js';
 import { mirrorImage } from '../cluster/registry.js';
 
-/** Reads only, in the graded namespaces; probes need the grader's own namespace, pods and execs (and, for policy checks, pods in a student's namespace). */
-export function gradePermissions(lab: Lab, classMode: boolean): Permission[] {
-  const read = [
-    can('get', 'namespaces'),
-    can('list', 'deployments', 'apps'),
-    can('list', 'statefulsets', 'apps'),
-    // the Deployment's own pods are found through them (Deployment → ReplicaSet → Pod)
-    can('list', 'replicasets', 'apps'),
-    can('list', 'pods'),
-    can('list', 'services'),
-    can('list', 'endpoints'),
-    can('list', 'endpointslices', 'discovery.k8s.io'),
-    can('list', 'networkpolicies', 'networking.k8s.io'),
-  ];
-  if (classMode) read.push(can('list', 'namespaces'));
-  if (!lab.checks.some((c) => PROBE_TYPES.includes(c.type))) return read;
+/**
+ * What the grader needs (manifests/grading/rbac.yaml): reads of a student's namespace (the role
+ * kube-netcheck-grader-read; asked in `namespace` when one student is graded — a RoleBinding there
+ * is enough — and not up front for a class, where a namespace the grader may not read is that
+ * student's row), and cluster-wide the namespaces and, for probes, its own namespace, pods and
+ * execs (for policy checks pods in a student's namespace and its control NetworkPolicy).
+ */
+export function gradePermissions(lab: Lab, classMode: boolean, namespace?: string): Permission[] {
+  const read = classMode
+    ? []
+    : [
+        can('list', 'deployments', 'apps'),
+        can('list', 'statefulsets', 'apps'),
+        // the Deployment's own pods are found through them (Deployment → ReplicaSet → Pod)
+        can('list', 'replicasets', 'apps'),
+        can('list', 'services'),
+        can('list', 'endpoints'),
+        can('list', 'endpointslices', 'discovery.k8s.io'),
+        can('list', 'networkpolicies', 'networking.k8s.io'),
+      ].map((p) => (namespace ? { ...p, namespace } : p));
+  const base = [can('get', 'namespaces'), can('list', 'pods'), ...(classMode ? [can('list', 'namespaces')] : [])];
+  if (!lab.checks.some((c) => PROBE_TYPES.includes(c.type))) return [...base, ...read];
   const probe = [
     can('create', 'namespaces'),
     can('delete', 'namespaces'),
@@ -46,7 +52,7 @@ export function gradePermissions(lab: Lab, classMode: boolean): Permission[] {
     can('get', 'configmaps'),
   ];
   if (lab.checks.some((c) => c.type === 'policy')) probe.push(can('delete', 'pods'), can('create', 'networkpolicies', 'networking.k8s.io'));
-  return [...read, ...probe];
+  return [...base, ...read, ...probe];
 }
 
 function readLab(name: string): Lab {
@@ -93,7 +99,7 @@ export async function gradeCommand(flags: GradeFlags, io: Io, env: NodeJS.Proces
   const say = flags.verify ? () => undefined : flags.json === '-' ? io.err : io.out;
 
   const target = anyCluster(flags, env);
-  const ok = await preflight(target, gradePermissions(lab, classMode));
+  const ok = await preflight(target, gradePermissions(lab, classMode, flags.namespace));
   const kube = makeKube(ok.kc);
   say(`cluster: context ${ok.context} at ${ok.server}, Kubernetes ${ok.version}`);
   let namespaces: string[];

@@ -23,6 +23,8 @@ export interface Permission {
   resource: string;
   group?: string;
   subresource?: string;
+  /** Asked in this namespace only (a RoleBinding there is enough); cluster-wide without. */
+  namespace?: string;
 }
 
 export const can = (verb: string, resource: string, group = '', subresource?: string): Permission => ({ verb, resource, group, subresource });
@@ -60,7 +62,8 @@ export const RUN_PERMISSIONS: Permission[] = [
 /** What `cleanup` does. */
 export const CLEANUP_PERMISSIONS: Permission[] = [can('list', 'namespaces'), can('delete', 'namespaces'), can('deletecollection', 'pods')];
 
-export const describePermission = (p: Permission) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
+export const describePermission = (p: Permission) =>
+  `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}${p.namespace ? ` in namespace ${p.namespace}` : ''}`;
 
 export interface ClusterOk {
   kc: KubeConfig;

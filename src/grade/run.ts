@@ -12,6 +12,7 @@ import type { Kube } from '../kube/client.js';
 import { clusterDnsServers, discoverFacts, domainFromResolvConf, type ClusterFacts } from '../cluster/facts.js';
 import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { execInPod } from '../kube/exec.js';
+import { apiStatus } from '../kube/errors.js';
 import { createAll } from '../workload/apply.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
 import { isLive, isReady, waitPodsReady } from '../workload/pods.js';
@@ -149,7 +150,8 @@ export async function snapshot(kube: Kube, ns: string, lab: Lab, log?: (line: st
   try {
     last = await readOnce(kube, ns);
   } catch (err) {
-    if (code(err) === 403) throw new Error(`the grader may not read the objects of namespace ${ns} (403 Forbidden: ${firstLine(err).slice(0, 160)})`);
+    if (code(err) === 403)
+      throw new Error(`the grader may not read the objects of namespace ${ns} (403 Forbidden: ${(apiStatus(err)?.message ?? firstLine(err)).slice(0, 200)})`);
     throw err;
   }
   if (settled(last, lab)) return last;
