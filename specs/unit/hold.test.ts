@@ -12,6 +12,7 @@ import { CheckFailure } from '../../src/verdicts/failure.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import type { ProbeRef, RunEnv } from '../../src/workload/setup.js';
 import { CATALOGUE } from '../../src/catalogue/index.js';
+import { ownedBy } from '../../src/engine/run-suite.js';
 import type { Observations } from '../../src/catalogue/types.js';
 
 /**
@@ -172,9 +173,31 @@ describe('every sample counts (each passed the old verdicts)', () => {
       throw new Error('it passed');
     } catch (err) {
       const e = err as Error & { failures: CheckFailure[] };
-      expect(e.message).toMatch(/^\d+ of 72 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 3 sources; 2 failures:/);
+      expect(e.message).toMatch(/^\d+ of 72 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 3 sources; \d+ unanswered; 2 sources failed; 2 failures:/);
       expect(e.failures.map((f) => f.ctx.from)).toEqual(['pod knc-a/probe-1 on kind-worker2', 'node knc-a/node-view-1-kind-worker2 on kind-worker2']);
+      // the record the engine writes keeps that total at its head (it used to rebuild the message from the failures alone)
+      const rec = ownedBy(err, 'service.scaled-1.traffic') as Error & { failures: CheckFailure[] };
+      expect(rec.message.split('\n')[0]).toBe(e.message.split('\n')[0]);
+      expect(rec.failures.map((f) => f.ctx.check)).toEqual(['service.scaled-1.traffic', 'service.scaled-1.traffic']);
     }
+    // one failing source of several: the total still heads it ("118 of 120 answered; 2 timed out from ...")
+    const lossy = ask(ref('probe-2', 'kind-worker2'), ['weba']);
+    const fine = [0, 1, 2, 3, 4].map((k) => ask(ref(`probe-ok-${k}`, 'kind-worker'), ['weba']));
+    let one: unknown;
+    try {
+      verifyHolds('service.spread', WHAT, [
+        ...fine.map((a): [HoldAsk, ProbeOutput] => [a, hold(a, { SERVERS: 'weba' })]),
+        [lossy, hold(lossy, { SERVERS: 'weba', LOSS_weba: '100' })],
+      ]);
+    } catch (err) {
+      one = ownedBy(err, 'service.spread');
+    }
+    expect((one as Error).message).toMatch(
+      /^80 of 96 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 6 sources; 16 unanswered; 1 source failed; 1 failure:\n\[service\.spread\] from pod knc-a\/probe-2 on kind-worker2 to my-nginx 10\.96\.0\.9:80: .*16 unanswered \(timed out 16\)/,
+    );
+    expect((one as { failures: CheckFailure[] }).failures.map((f) => f.ctx.seen)).toEqual([
+      '0 of 16 answered by a wanted pod (no answer); 16 unanswered (timed out 16); never answered by {weba}',
+    ]);
     expect(() => verifyHolds('service.spread', WHAT, [])).toThrow(/expected sources to ask from, saw none/);
     const ev = verifyHolds('service.spread', WHAT, [[good, hold(good, { SERVERS: 'weba webb' })]]);
     expect(ev).toMatchObject({ requests: 24, answered: 24, sources: 1 });

@@ -6,7 +6,7 @@
 // an exec. The caller hands in the phases, the settings and an AbortSignal; the engine reads no
 // environment and owns no process: on interruption it deletes the run's namespaces and rejects with
 // RunInterrupted (the CLI alone turns that into exit 130).
-import { CheckFailure, NotApplicable } from '../verdicts/failure.js';
+import { CheckFailure, NotApplicable, failuresMessage } from '../verdicts/failure.js';
 import { failureEvidence } from '../verdicts/evidence.js';
 import { DEFAULT_SETTINGS, setupRun, teardownRun, type RunEnv, type RunSettings } from '../workload/setup.js';
 import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
@@ -75,7 +75,10 @@ export function ownedBy(err: unknown, id: string): unknown {
   const many = (err as { failures?: unknown[] } | undefined)?.failures;
   if (err instanceof Error && Array.isArray(many) && many.every((f) => f instanceof CheckFailure)) {
     const fs = (many as CheckFailure[]).map(own);
-    return Object.assign(new Error(`${fs.length} failures:\n${fs.map((f) => f.message).join('\n')}`), { failures: fs });
+    // the summary line (a hold's total over every source) stays at the head of the record's message
+    const summary = (err as { summary?: unknown }).summary;
+    const s = typeof summary === 'string' ? summary : undefined;
+    return Object.assign(new Error(failuresMessage(fs, s)), { failures: fs }, s ? { summary: s } : {});
   }
   return err;
 }

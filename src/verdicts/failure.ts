@@ -17,12 +17,24 @@ export class CheckFailure extends Error {
   }
 }
 
-/** Throws every failure at once (one check may cover many source → target pairs). */
-export function throwAll(failures: CheckFailure[]): void {
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) {
-    const err = new Error(`${failures.length} failures:\n${failures.map((f) => f.message).join('\n')}`);
-    (err as Error & { failures: CheckFailure[] }).failures = failures;
+/** Several failures of one check thrown together: `failures` each, `summary` the line over all of them (the total). */
+export type Failures = Error & { failures: CheckFailure[]; summary?: string };
+
+/** The message of several failures: the summary line first (when there is one), then each failure. */
+export const failuresMessage = (failures: CheckFailure[], summary?: string) =>
+  `${summary ? `${summary}; ` : ''}${failures.length} failure${failures.length === 1 ? '' : 's'}:\n${failures.map((f) => f.message).join('\n')}`;
+
+/**
+ * Throws every failure at once (one check may cover many source → target pairs). With a `summary`
+ * (e.g. "118 of 120 requests answered from 5 sources") the failures are thrown together even when
+ * there is one, so the total travels with them into the record.
+ */
+export function throwAll(failures: CheckFailure[], summary?: string): void {
+  if (failures.length === 1 && !summary) throw failures[0];
+  if (failures.length >= 1) {
+    const err = new Error(failuresMessage(failures, summary)) as Failures;
+    err.failures = failures;
+    if (summary) err.summary = summary;
     throw err;
   }
 }

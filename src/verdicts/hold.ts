@@ -129,15 +129,14 @@ export function verifyHolds(check: string, to: string, pairs: Array<[HoldAsk, Pr
     ev.perSource.push({ from: r.tally.from, requests: r.tally.requests, byServer: r.tally.byServer });
   }
   const failures = results.map((r) => r.failure).filter((f): f is CheckFailure => !!f);
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) {
-    try {
-      throwAll(failures);
-    } catch (err) {
-      (err as Error).message =
-        `${ev.answered} of ${ev.requests} requests to ${to} answered by a wanted pod from ${pairs.length} sources; ${(err as Error).message}`;
-      throw err;
-    }
-  }
+  // one source: its own counts are the total; several: the total over every source heads the failures
+  if (failures.length && pairs.length === 1) throw failures[0];
+  const bad = results.filter((r) => r.failure);
+  const unanswered = bad.reduce((n, r) => n + (r.tally ? r.ask.expect.requests - r.tally.answered : r.ask.expect.requests), 0);
+  throwAll(
+    failures,
+    `${ev.answered} of ${ev.requests} requests to ${to} answered by a wanted pod from ${pairs.length} sources` +
+      `${unanswered ? `; ${unanswered} unanswered` : ''}; ${bad.length} source${bad.length === 1 ? '' : 's'} failed`,
+  );
   return ev;
 }
