@@ -93,6 +93,11 @@ describe('the README says exactly which checks have a live control', () => {
     );
     expect(unnamed.map((c) => c.id)).toEqual([]);
   });
+  it('names no check the catalogue does not have (a renamed or removed check leaves no stale line)', () => {
+    const ids = new Set(CATALOGUE.map((c) => c.id));
+    const stale = [...section.matchAll(/`([a-z0-9-]+\.[a-z0-9.-]+)`/g)].map((m) => m[1]).filter((id) => !ids.has(id) && !/\.(ts|md|json|sh)$/.test(id));
+    expect(stale).toEqual([]);
+  });
 });
 
 describe('one id scheme: a failure is named by the check that threw it', () => {

@@ -28,7 +28,7 @@ const EXIT_CODES = 'Exit codes: 0 every check passed, 1 a check failed, 2 enviro
 
 const HELP: Record<string, string> = {
   '': `kube-netcheck: proves on a real cluster that Kubernetes networking keeps its promises
-(pod IPs without NAT, Services, CoreDNS), with a negative control for every check.
+(pod IPs without NAT, Services, CoreDNS); negative controls show the checks can fail (which ones: README).
 
 Usage: ${SYNOPSIS['']}
 
