@@ -7,6 +7,7 @@ import { describe, it, expect } from '@jest/globals';
 import type { V1EndpointSlice, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { readyAddressesOf, verifyFamilySlices, verifyPrimaryEndpoints, verifyServiceFamilies } from '../../src/verdicts/dual-stack.js';
 import { verifyDfPing, verifyPodMtu } from '../../src/verdicts/mtu.js';
+import type { CheckFailure } from '../../src/verdicts/failure.js';
 import { dfPingProbe, parseDfPing, parseIfaceMtu } from '../../src/probes/mtu.js';
 import { dnsHoldVerdict } from '../../src/verdicts/dns-hold.js';
 import { digProbe, parseDig, records, type DnsHoldBlock } from '../../src/probes/dns.js';
@@ -102,7 +103,12 @@ describe('DNS per family (captured digs)', () => {
     const b = block('dig-aaaa-headless-dual.txt');
     const none = dnsHoldVerdict('dns.aaaa', 'probe', 'my-nginx-headless', [b], ['10.96.0.10'], [], 1, { type: 'AAAA', n: 0, what: 'no AAAA record' });
     expect(none.failures.filter((f) => /hold/.test(f.ctx.expected))).toEqual([]);
-    const one = dnsHoldVerdict('dns.aaaa', 'probe', 'my-nginx-headless', [b], [], ['10.96.0.10'], 1, { type: 'AAAA', n: 1, exact: ['fd00::1'], what: 'AAAA fd00::1' });
+    const one = dnsHoldVerdict('dns.aaaa', 'probe', 'my-nginx-headless', [b], [], ['10.96.0.10'], 1, {
+      type: 'AAAA',
+      n: 1,
+      exact: ['fd00::1'],
+      what: 'AAAA fd00::1',
+    });
     expect(one.failures.some((f) => /NOERROR with 0 AAAA/.test(f.ctx.seen))).toBe(true);
   });
 
@@ -128,10 +134,29 @@ describe('MTU in IPv6 (captured from a knc-dual probe pod)', () => {
     expect(verifyPodMtu('mtu.pod-interface', 'probe', '10.244.2.12', addr, small)).toEqual({ dev: 'eth0', mtu: 1279 });
   });
 
+  it("a pod-interface failure names every address the list holds (both families), never a raw list cut before the pod's own", () => {
+    const addr = asProbeOutput('ip-addr-all-dual');
+    const link = asProbeOutput('ip-link-probe-dual');
+    const f = verifyPodMtu('mtu.pod-interface', 'probe', '10.244.9.9', addr, link) as CheckFailure;
+    const seen = String(f.ctx.seen);
+    expect(seen).toMatch(/^no interface holds it \(ip addr exit 0: holds lo 127\.0\.0\.1, .*eth0 10\.244\.2\.12.*; ip link exit 0\)$/);
+    expect(seen).toContain('eth0 fd00:10:244:2::c');
+    // the control's pattern (mtu.pod-interface.negative) finds the pod's own IPv4 and IPv6 address in it, and not a longer one
+    expect(seen).toMatch(/\b10\.244\.2\.12\b/);
+    expect(seen).not.toMatch(/\b10\.244\.2\.1\b/);
+  });
+
   it('the IPv6 DF ping: ping -6, 48 bytes of headers, 1500 answered, 1501 refused by the sender', () => {
     const o = asProbeOutput('df-ping-ipv6-dual');
     const p = parseDfPing(o.output);
-    expect(p).toMatchObject({ dev: 'eth0', mtu: 1500, family: 'IPv6', df: 'do', fit: { exit: 0, received: true, frags: 0 }, over: { received: false, tooLong: true } });
+    expect(p).toMatchObject({
+      dev: 'eth0',
+      mtu: 1500,
+      family: 'IPv6',
+      df: 'do',
+      fit: { exit: 0, received: true, frags: 0 },
+      over: { received: false, tooLong: true },
+    });
     expect(verifyDfPing('mtu.ipv6', 'probe', 'pod (IPv6)', o, 1500)).toBeUndefined();
     const probe = dfPingProbe('d', 'fd00:10:244:2::c', 'fd00:10:244:1::8').argv[2];
     expect(probe).toContain('ping -6 -n -c 1 -W 2 $df -s $((mtu-48)) fd00:10:244:1::8');
@@ -141,7 +166,10 @@ describe('MTU in IPv6 (captured from a knc-dual probe pod)', () => {
 
   it('the IPv6 DF ping whose full-size packet got no answer fails, saying so', () => {
     const o = asProbeOutput('df-ping-ipv6-dual');
-    const lost = { ...o, output: o.output.replace('1 packets transmitted, 1 received', '1 packets transmitted, 0 received').replace('KNC fit-exit=0', 'KNC fit-exit=1') };
+    const lost = {
+      ...o,
+      output: o.output.replace('1 packets transmitted, 1 received', '1 packets transmitted, 0 received').replace('KNC fit-exit=0', 'KNC fit-exit=1'),
+    };
     expect(verifyDfPing('mtu.ipv6', 'probe', 'pod (IPv6)', lost, 1500)?.ctx).toMatchObject({
       expected: 'a reply to a 1500-byte packet with DF set (ping -6 -M do -s 1452)',
     });

@@ -32,7 +32,7 @@ describe('the pod interface and its MTU', () => {
     const x = verifyPodMtu('mtu-pod-interface', FROM, '10.244.9.9', probe.get('mtu-addr')!, probe.get('mtu-link')!);
     expect(x).toBeInstanceOf(CheckFailure);
     expect((x as CheckFailure).message.split('\n')[0]).toMatch(
-      /^\[mtu-pod-interface\] from pod .* to its interface holding 10\.244\.9\.9: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \(ip addr exit 0: ".*10\.244\.1\.47.*"; ip link exit 0\)$/,
+      /^\[mtu-pod-interface\] from pod .* to its interface holding 10\.244\.9\.9: expected an interface holding the pod IP, with an MTU of at least 576, saw no interface holds it \(ip addr exit 0: holds lo 127\.0\.0\.1, .*eth0 10\.244\.1\.47\b.*; ip link exit 0\)$/,
     );
     expect(verifyPodMtu('mtu-pod-interface', FROM, meta.podIP, probe.get('mtu-addr')!, probe.get('mtu-link')!)).toEqual({ dev: 'eth0', mtu: 1500 });
   });

@@ -45,7 +45,12 @@ const crossProbePairs = (env: RunEnv): Array<[ProbeRef, ProbeRef]> =>
 const crossNginxPairs = (env: RunEnv): Array<[ProbeRef, V1Pod]> =>
   env.probes.flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node).map((t) => [f, t] as [ProbeRef, V1Pod]));
 
-const dfAsk = (from: ProbeRef, to: ProbeRef, id = `df-${to.pod}`): MtuAsk => ({ from, probe: dfPingProbe(id, from.ip, to.ip), to: probeTarget(to), expect: { kind: 'df' } });
+const dfAsk = (from: ProbeRef, to: ProbeRef, id = `df-${to.pod}`): MtuAsk => ({
+  from,
+  probe: dfPingProbe(id, from.ip, to.ip),
+  to: probeTarget(to),
+  expect: { kind: 'df' },
+});
 const dfProbes = (env: RunEnv): MtuAsk[] => [...crossProbePairs(env).map(([from, to]) => dfAsk(from, to)), ...ifaceProbes(env)];
 const bigPodProbes = (env: RunEnv): MtuAsk[] =>
   crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80), to: `${podTarget(to)}${PAYLOAD.path}`, expect: BODY }));
@@ -66,7 +71,13 @@ export function ifacesOf(check: string, answers: MtuAnswer[]): Map<string, { fro
     const link = links.get(key(a.ask.from));
     const iface = link
       ? verifyPodMtu(check, label(a.ask.from), e.holds, a.out, link)
-      : new CheckFailure({ check, from: label(a.ask.from), to: a.ask.to ?? e.holds, expected: 'its link list asked with its address list', seen: 'no link ask' });
+      : new CheckFailure({
+          check,
+          from: label(a.ask.from),
+          to: a.ask.to ?? e.holds,
+          expected: 'its link list asked with its address list',
+          seen: 'no link ask',
+        });
     out.set(key(a.ask.from), { from: a.ask.from, iface });
   }
   return out;
@@ -278,17 +289,13 @@ export const MTU_CHECKS: CheckDef[] = [
     probes: (env) => ifaceAsks(env.probes[0], env.probes[1].ip),
     verify: (o) => {
       const [from, other] = o.env.probes;
-      return mustFail(
-        { from: label(from), to: other.ip },
-        () => judgeIfaces('mtu.pod-interface', o.answers<MtuExpect>()),
-        {
-          check: 'mtu.pod-interface',
-          from: label(from),
-          to: `its interface holding ${other.ip}`,
-          expected: 'an interface holding the pod IP, with an MTU of at least 576',
-          seen: new RegExp(`^no interface holds it \\(ip addr exit 0: ".*${esc(from.ip)}.*"; ip link exit 0\\)$`),
-        },
-      );
+      return mustFail({ from: label(from), to: other.ip }, () => judgeIfaces('mtu.pod-interface', o.answers<MtuExpect>()), {
+        check: 'mtu.pod-interface',
+        from: label(from),
+        to: `its interface holding ${other.ip}`,
+        expected: 'an interface holding the pod IP, with an MTU of at least 576',
+        seen: new RegExp(`^no interface holds it \\(ip addr exit 0: holds .*\\b${esc(from.ip)}\\b.*; ip link exit 0\\)$`),
+      });
     },
   },
   {

@@ -36,6 +36,15 @@ export function parseIfaceMtu(addrOut: string, linkOut: string, ip: string): Ifa
   return undefined;
 }
 
+/** Every address in an `ip -o addr` list as "dev address" (both families), in the list's order. */
+export function listAddrs(addrOut: string): string[] {
+  return addrOut
+    .split('\n')
+    .map((line) => /^\d+:\s+(\S+)\s+inet6?\s+([0-9A-Fa-f.:]+)\//.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `${m[1].replace(/@.*$/, '')} ${m[2]}`);
+}
+
 /** IPv4 (20 bytes) + ICMP echo (8 bytes) headers: `ping -s <mtu-28>` sends a packet of exactly the MTU. */
 export const ICMP_OVERHEAD = 28;
 /** IPv6 (40 bytes) + ICMPv6 echo (8 bytes) headers: `ping -6 -s <mtu-48>` sends a packet of exactly the MTU. */

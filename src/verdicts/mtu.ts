@@ -2,11 +2,17 @@
 // crossing nodes (and one byte more refused locally, not lost on the way), and a large HTTP body
 // arriving whole (size and sha256 of what arrived).
 import type { ProbeOutput } from '../probes/batch.js';
-import { icmpOverhead, IPV6_MIN_MTU, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
+import { icmpOverhead, IPV6_MIN_MTU, listAddrs, parseDfPing, parseIfaceMtu, parsePayload, type Iface } from '../probes/mtu.js';
 import { isIPv6 } from '../util/cidr.js';
 import { CheckFailure } from './failure.js';
 
 const brief = (s: string, n = 160) => JSON.stringify(s.replace(/\s+/g, ' ').trim().slice(0, n));
+
+/** What the address list holds, every address of both families ("eth0 10.244.1.3, lo ::1"), else the raw output briefly. */
+const held = (out: string) => {
+  const all = listAddrs(out);
+  return all.length ? `holds ${all.join(', ')}` : brief(out);
+};
 
 /** The interface holding `ip` and its MTU, or a failure naming what the pod's address list showed. */
 export function verifyPodMtu(check: string, from: string, ip: string, addr: ProbeOutput, link: ProbeOutput): Iface | CheckFailure {
@@ -21,7 +27,7 @@ export function verifyPodMtu(check: string, from: string, ip: string, addr: Prob
     expected: `an interface holding the pod IP, with an MTU of at least ${min}${min === IPV6_MIN_MTU ? ' (the IPv6 minimum)' : ''}`,
     seen: iface
       ? `${iface.dev} mtu ${iface.mtu}`
-      : `no interface holds it (ip addr exit ${addr.exitCode}: ${brief(addr.output)}; ip link exit ${link.exitCode})`,
+      : `no interface holds it (ip addr exit ${addr.exitCode}: ${held(addr.output)}; ip link exit ${link.exitCode})`,
     command: `${addr.command}; ${link.command}`,
   });
 }
