@@ -9,7 +9,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { parseFanout, type Probe, type ProbeOutput } from '../../src/probes/batch.js';
 import { PAYLOAD } from '../../src/probes/mtu.js';
 import { CATALOGUE } from '../../src/catalogue/index.js';
-import { judgeMtuPairs, type MtuAnswer, type MtuAsk } from '../../src/catalogue/mtu.js';
+import { judgeMtuPairs, svcPayloadAsk, verifySvcPayloads, type MtuAnswer, type MtuAsk } from '../../src/catalogue/mtu.js';
+import type { SteadyConvergence } from '../../src/catalogue/services.js';
 import type { Answer, Observations, ProbeAsk } from '../../src/catalogue/types.js';
 import { failuresOf } from '../../src/catalogue/controls.js';
 import type { ProbeRef, RunEnv } from '../../src/workload/setup.js';
@@ -41,8 +42,7 @@ const check = (id: string) => CATALOGUE.find((c) => c.id === id)!;
 /** The captured output for an ask, by what it expects (the capture's probe ids are not the plan's). */
 function capturedFor(a: MtuAsk, over: Partial<Record<string, string>> = {}): ProbeOutput {
   const e = a.expect!;
-  const id =
-    e.kind === 'addr' ? 'mtu-addr' : e.kind === 'link' ? 'mtu-link' : e.kind === 'df' ? 'df-peer' : a.probe.id === 'big-svc' ? 'big-svc' : 'big-pod';
+  const id = e.kind === 'addr' ? 'mtu-addr' : e.kind === 'link' ? 'mtu-link' : e.kind === 'df' ? 'df-peer' : a.probe.id === 'big-svc' ? 'big-svc' : 'big-pod';
   return captured.get(over[e.kind] ?? id)!;
 }
 /** Pod A's asks of the check (the capture is A's), each with A's captured output. */
@@ -75,18 +75,27 @@ describe('MTU asks carry their expectation as data', () => {
 
 describe('the MTU verdicts judge (ask, output) pairs captured from the cluster', () => {
   it('healthy: the interface, the DF pair and both bodies pass with evidence per pair', () => {
-    expect(check('mtu.pod-interface').verify(observed(answersOf('mtu.pod-interface')))).toEqual({ [`pod ${A.namespace}/${A.pod} on ${A.node}`]: 'eth0 mtu 1500' });
+    expect(check('mtu.pod-interface').verify(observed(answersOf('mtu.pod-interface')))).toEqual({
+      [`pod ${A.namespace}/${A.pod} on ${A.node}`]: 'eth0 mtu 1500',
+    });
     expect(check('mtu.df-cross-node').verify(observed(answersOf('mtu.df-cross-node')))).toEqual([
       `pod ${A.namespace}/${A.pod} on ${A.node} -> pod ${B.namespace}/${B.pod} ${B.ip} on ${B.node}: mtu 1500 with DF answered, mtu+1 refused locally`,
     ]);
     expect(check('mtu.payload-cross-node').verify(observed(answersOf('mtu.payload-cross-node')))).toHaveLength(1);
-    expect(check('mtu.payload-cluster-ip').verify(observed(answersOf('mtu.payload-cluster-ip')))).toEqual([
+    // the ClusterIP body is asked once per source after the steady Service converged (gathered, not a steady-fan-out ask)
+    const svc = svcPayloadAsk(env, A);
+    const converged = { want: [], api: { settled: true }, proxy: { state: 'ok' }, convergedMs: 1 } as unknown as SteadyConvergence;
+    expect(verifySvcPayloads(env, { converged, answers: [{ ask: svc, out: capturedFor(svc) }], errors: [] })).toEqual([
       expect.stringMatching(/-> my-nginx 10\.96\.20\.30:80\/big\/payload\.txt: 1288895 bytes, sha256 5af7b95208fdcff4… in \d+ms$/),
     ]);
   });
   it('no reply to the full-size packet fails the DF pair, on structured fields', () => {
     const [f] = failuresOf(() => check('mtu.df-cross-node').verify(observed(answersOf('mtu.df-cross-node', { df: 'df-unheld' }))));
-    expect(f.ctx).toMatchObject({ check: 'mtu.df-cross-node', from: `pod ${A.namespace}/${A.pod} on ${A.node}`, expected: expect.stringMatching(/^a reply to a 1500-byte packet/) });
+    expect(f.ctx).toMatchObject({
+      check: 'mtu.df-cross-node',
+      from: `pod ${A.namespace}/${A.pod} on ${A.node}`,
+      expected: expect.stringMatching(/^a reply to a 1500-byte packet/),
+    });
     expect(f.ctx.seen).toMatch(/^no reply \(exit 1\): /);
   });
   it('a DF ask whose sender has no interface answer fails (its MTU is unknown), never passes', () => {
@@ -96,7 +105,11 @@ describe('the MTU verdicts judge (ask, output) pairs captured from the cluster',
   });
   it('no pair at all is a failure naming why', () => {
     const [f] = failuresOf(() => check('mtu.payload-cross-node').verify(observed([])));
-    expect(f.ctx).toMatchObject({ check: 'mtu.payload-cross-node', expected: 'at least one source → target pair', seen: 'none: the cluster has a single node' });
+    expect(f.ctx).toMatchObject({
+      check: 'mtu.payload-cross-node',
+      expected: 'at least one source → target pair',
+      seen: 'none: the cluster has a single node',
+    });
   });
 });
 
@@ -110,7 +123,10 @@ describe('the MTU negative controls: the check verdict must fail, asserted by mu
     const evidence = check('mtu.pod-interface.negative').verify(observed(asks.map((ask) => ({ ask, out: capturedFor(ask) })))) as Array<{ to: string }>;
     expect(evidence).toEqual([expect.objectContaining({ check: 'mtu.pod-interface', to: `its interface holding ${B.ip}` })]);
     // the same control on an address list that does hold the IP: the verdict passed, so the control fails
-    const holding = asks.map((ask) => ({ ask: { ...ask, expect: ask.expect?.kind === 'addr' ? { kind: 'addr', holds: A.ip } : ask.expect } as ProbeAsk, out: capturedFor(ask) }));
+    const holding = asks.map((ask) => ({
+      ask: { ...ask, expect: ask.expect?.kind === 'addr' ? { kind: 'addr', holds: A.ip } : ask.expect } as ProbeAsk,
+      out: capturedFor(ask),
+    }));
     const [f] = failuresOf(() => check('mtu.pod-interface.negative').verify(observed(holding)));
     expect(f.ctx).toMatchObject({ check: 'negative-control', seen: 'it passed' });
   });
@@ -119,7 +135,12 @@ describe('the MTU negative controls: the check verdict must fail, asserted by mu
     const target = { pod: nginx.metadata!.name!, ip: '10.244.2.40', node: 'kube-netcheck-worker2', nginx: true };
     const to = `${target.pod} 10.244.2.40:80 on kube-netcheck-worker2`;
     const big: MtuAnswer = {
-      ask: { from: A, probe: { id: 'bh-big', argv: [] }, to: `${to}${PAYLOAD.path}`, expect: { kind: 'payload', bytes: PAYLOAD.bytes, sha256: PAYLOAD.sha256 } },
+      ask: {
+        from: A,
+        probe: { id: 'bh-big', argv: [] },
+        to: `${to}${PAYLOAD.path}`,
+        expect: { kind: 'payload', bytes: PAYLOAD.bytes, sha256: PAYLOAD.sha256 },
+      },
       out: hole.get('big-pod')!,
     };
     const page = { ask: { from: A, probe: { id: 'bh-page', argv: [] }, to, expect: { kind: 'page', target } }, out: hole.get('page')! };

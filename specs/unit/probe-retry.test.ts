@@ -5,7 +5,12 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { useFakeBin } from './fake-bin.js';
 import { httpProbe, retrying } from '../../src/probes/http.js';
-import { parsePayload, payloadProbe } from '../../src/probes/mtu.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { svcPayloadAsk, verifySvcPayloads } from '../../src/catalogue/mtu.js';
+import type { SteadyConvergence } from '../../src/catalogue/services.js';
+import type { ProbeOutput } from '../../src/probes/batch.js';
+import type { ProbeRef, RunEnv } from '../../src/workload/setup.js';
 import type { Probe } from '../../src/probes/batch.js';
 
 /** Fails ($PARTIAL: after writing a few bytes) its first $FAILS calls, then serves $BODY. */
@@ -64,22 +69,41 @@ describe('retrying(httpProbe)', () => {
   });
 });
 
-describe('payloadProbe attempts', () => {
-  it('tries again while nothing arrived, then reports the payload and the attempt', () => {
-    const r = run(payloadProbe('b', '10.96.0.9', 80, '/big/payload.txt', 1, 4), { FAILS: '1', BODY: 'x' });
-    const p = parsePayload(r.out);
-    expect(p).toMatchObject({ wgetExit: 0, bytes: 2 });
-    expect(r.out).toMatch(/^KNC attempts=2$/m);
+describe('mtu.payload-cluster-ip: converge, then every fetch counts (no retry)', () => {
+  // the stand-in fails its first call as a ClusterIP whose rules trail its Endpoints did once
+  // ("No route to host" right after setup); d544694 asked again up to 4 times, which passed it
+  const env = { nginxServiceIP: '10.96.0.9' } as unknown as RunEnv;
+  const from: ProbeRef = { namespace: 'knc-a', pod: 'probe-1-w1', node: 'w1', ip: '10.244.1.9', hostNetwork: false };
+  const converged = (over: Partial<SteadyConvergence> = {}): SteadyConvergence => ({
+    want: ['web-a', 'web-b'],
+    api: { settled: true, want: [], endpoints: [], slices: [], names: {}, waitedMs: 40, timeoutMs: 15_000 },
+    proxy: { state: 'ok', waitedMs: 300, nodes: [] },
+    convergedMs: 340,
+    ...over,
   });
-  it('never tries again once anything arrived (a transfer cut short is the failure to see)', () => {
-    const r = run(payloadProbe('b', '10.96.0.9', 80, '/big/payload.txt', 1, 4), { FAILS: '9', PARTIAL: '1' });
-    const p = parsePayload(r.out);
-    expect(p).toMatchObject({ wgetExit: 1, bytes: 7 });
-    expect(r.out).not.toMatch(/KNC attempts=/);
+  const fetch = (env2: Record<string, string>): ProbeOutput => {
+    const p = svcPayloadAsk(env, from).probe;
+    const r = run(p, env2);
+    return { id: p.id, exitCode: r.code ?? -1, output: r.out, durationMs: 5, command: p.argv.join(' ') };
+  };
+  it('a first fetch that found no route fails the check: it is one fetch, asked after the convergence', () => {
+    expect(() =>
+      verifySvcPayloads(env, { converged: converged(), answers: [{ ask: svcPayloadAsk(env, from), out: fetch({ FAILS: '1', BODY: 'x' }) }], errors: [] }),
+    ).toThrow(
+      /\[mtu\.payload-cluster-ip\] from pod knc-a\/probe-1-w1 on w1 to my-nginx 10\.96\.0\.9:80\/big\/payload\.txt: .*0 of \d+ bytes arrived, wget exit 1/,
+    );
   });
-  it('is one attempt by default', () => {
-    const r = run(payloadProbe('b', '10.96.0.9', 80, '/big/payload.txt', 1), { FAILS: '9' });
-    expect(parsePayload(r.out)).toMatchObject({ wgetExit: 1, bytes: 0 });
+  it('never asks twice, whatever the first fetch saw', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'knc-count-'));
+    const count = path.join(dir, 'n');
+    run(svcPayloadAsk(env, from).probe, { FAILS: '9', COUNT: count });
+    expect(readFileSync(count, 'utf8').trim()).toBe('1');
+  });
+  it('a convergence that did not come fails, naming what was awaited; nothing is asked then', () => {
+    const c = converged({ proxy: { state: 'timeout', waitedMs: 10_000, nodes: [{ node: 'w1', sync: { state: 'wait', pending: 2, line: 'wait' } }] } });
+    expect(() => verifySvcPayloads(env, { converged: c, answers: [], errors: [] })).toThrow(
+      /expected kube-proxy on every node to sync its rules .* saw after 10000 ms: w1: not synced/,
+    );
   });
 });
 

@@ -9,7 +9,9 @@ import { httpProbe } from '../probes/http.js';
 import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
-import { key, label, runFanout } from '../workload/fanout.js';
+import type { ProbeOutput } from '../probes/batch.js';
+import { fanOut, key, label, runFanout } from '../workload/fanout.js';
+import { steadyConvergence, steadyConvergenceEvidence, steadyNotConverged, type SteadyConvergence } from './services.js';
 import { mustFail } from './controls.js';
 import type { Answer, CheckDef, ProbeAsk } from './types.js';
 import { defined, must, nodeAccess, podSources, podTarget, unlessManaged } from './common.js';
@@ -54,8 +56,6 @@ const dfAsk = (from: ProbeRef, to: ProbeRef, id = `df-${to.pod}`): MtuAsk => ({
 const dfProbes = (env: RunEnv): MtuAsk[] => [...crossProbePairs(env).map(([from, to]) => dfAsk(from, to)), ...ifaceProbes(env)];
 const bigPodProbes = (env: RunEnv): MtuAsk[] =>
   crossNginxPairs(env).map(([from, to]) => ({ from, probe: payloadProbe(`big-${name(to)}`, ip(to), 80), to: `${podTarget(to)}${PAYLOAD.path}`, expect: BODY }));
-const bigSvcProbes = (env: RunEnv): MtuAsk[] =>
-  podSources(env).map((from) => ({ from, probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10, 4), to: svcTarget(env), expect: BODY }));
 
 const of = (answers: MtuAnswer[], kind: MtuExpect['kind']) => answers.filter((a) => a.ask.expect?.kind === kind);
 
@@ -118,6 +118,52 @@ export function judgeMtuPairs(check: string, answers: MtuAnswer[], none: string)
   });
   throwAll(judged.map((j) => j.failure).filter(defined));
   return judged.map((j) => j.line);
+}
+
+/** One fetch of the payload through the ClusterIP from `from`, asked once: no second attempt (it would hide a lost one). */
+export const svcPayloadAsk = (env: RunEnv, from: ProbeRef): MtuAsk => ({
+  from,
+  probe: payloadProbe('big-svc', env.nginxServiceIP, 80, PAYLOAD.path, 10),
+  to: svcTarget(env),
+  expect: BODY,
+});
+
+/**
+ * What mtu.payload-cluster-ip gathers: first the steady Service converged (its EndpointSlices name
+ * the pods, every node's kube-proxy synced them: src/catalogue/services.ts, shared with the Service
+ * holds), then one fetch from every pod source, each of which counts — as (ask, output) pairs.
+ */
+export interface SvcPayloads {
+  converged: SteadyConvergence;
+  answers: MtuAnswer[];
+  errors: Array<[ProbeRef, string]>;
+}
+async function svcPayloads(env: RunEnv): Promise<SvcPayloads> {
+  const converged = await steadyConvergence(env);
+  if (steadyNotConverged(converged)) return { converged, answers: [], errors: [] };
+  const asks = podSources(env).map((from) => svcPayloadAsk(env, from));
+  const f = await fanOut(env.kube, asks, { concurrency: env.settings.execConcurrency });
+  const answers: MtuAnswer[] = [];
+  const errors: Array<[ProbeRef, string]> = [];
+  for (const ask of asks) {
+    const out: ProbeOutput | undefined = f.outputs.get(key(ask.from))?.get(ask.probe.id);
+    if (out) answers.push({ ask, out });
+    else errors.push([ask.from, f.errors.get(key(ask.from)) ?? 'no output']);
+  }
+  return { converged, answers, errors };
+}
+
+/** The verdict of mtu.payload-cluster-ip: the convergence (which failing is the failure), then every source's one fetch intact. */
+export function verifySvcPayloads(env: RunEnv, g: SvcPayloads): string[] {
+  const to = svcTarget(env);
+  const why = steadyNotConverged(g.converged);
+  if (why) throw new CheckFailure({ check: 'mtu.payload-cluster-ip', from: 'the run', to, ...why });
+  throwAll(
+    g.errors.map(
+      ([from, e]) => new CheckFailure({ check: 'mtu.payload-cluster-ip', from: label(from), to, expected: `${PAYLOAD.bytes} bytes`, seen: `not run: ${e}` }),
+    ),
+  );
+  return judgeMtuPairs('mtu.payload-cluster-ip', g.answers, 'no probe pods');
 }
 
 /** The black hole's route MTU: below any full-size segment (1500/1450-byte pod MTUs), above the small pages (< 1000 bytes). */
@@ -222,8 +268,11 @@ export const MTU_CHECKS: CheckDef[] = [
     tags: ['mtu', 'service', 'payload'],
     from: 'probe pods',
     to: 'svc/my-nginx',
-    probes: bigSvcProbes,
-    verify: (o) => judgeMtuPairs('mtu.payload-cluster-ip', o.answers<MtuExpect>(), 'no probe pods'),
+    gather: ({ env }) => svcPayloads(env),
+    verify: (o) => {
+      const g = o.gathered as SvcPayloads;
+      return { requests: g.answers.length + g.errors.length, convergence: steadyConvergenceEvidence(g.converged), pairs: verifySvcPayloads(o.env, g) };
+    },
   },
   {
     id: 'mtu.pmtu-blackhole.negative',

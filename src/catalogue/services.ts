@@ -242,15 +242,57 @@ function steadyBackends(env: RunEnv): Promise<NamedBackends> {
   }
   return b;
 }
+/** The steady Service, ready to be asked: what was awaited, how long, and whether it came. */
+export interface SteadyConvergence {
+  want: string[];
+  api: NamedBackends;
+  proxy: ProxyWait;
+  convergedMs: number;
+}
+const steadyConverged = new WeakMap<RunEnv, Promise<SteadyConvergence>>();
+/**
+ * Once per run, shared by every steady-phase check that asks the ClusterIP (the Service holds and
+ * mtu.payload-cluster-ip): the Endpoints and EndpointSlices name the steady pods, then every node's
+ * kube-proxy synced after that EndpointSlice change — the setup race, waited for by name instead
+ * of asking again.
+ */
+export function steadyConvergence(env: RunEnv): Promise<SteadyConvergence> {
+  let c = steadyConverged.get(env);
+  if (!c) {
+    c = (async () => {
+      const t0 = Date.now();
+      const api = await steadyBackends(env);
+      const proxy = await awaitProxyRules(env, api.triggerS, 10_000);
+      return { want: names(env.nginx), api, proxy, convergedMs: Date.now() - t0 };
+    })();
+    steadyConverged.set(env, c);
+  }
+  return c;
+}
+
+/** Why the steady Service is not ready to be asked (the failure's `expected`/`seen`), or undefined. */
+export function steadyNotConverged(c: SteadyConvergence): { expected: string; seen: string } | undefined {
+  if (!c.api.settled)
+    return {
+      expected: `Endpoints and EndpointSlices to list exactly ${fmt(c.want)} within ${c.api.timeoutMs} ms (before the ClusterIP is asked)`,
+      seen: `after ${c.api.waitedMs} ms: Endpoints ${fmt(c.api.endpoints)}, EndpointSlices ${fmt(c.api.slices)}`,
+    };
+  if (c.proxy.state === 'timeout')
+    return {
+      expected: 'kube-proxy on every node to sync its rules after the EndpointSlice change within 10000 ms (before the ClusterIP is asked)',
+      seen: `after ${c.proxy.waitedMs} ms: ${proxyLine(c.proxy)}`,
+    };
+  return undefined;
+}
+
+/** What the steady convergence waited for, for a check's evidence. */
+export const steadyConvergenceEvidence = (c: SteadyConvergence) => convergence({ ...c, never: [], pairs: [] });
+
 function steadyHold(env: RunEnv): Promise<Held> {
   let h = steadyHolds.get(env);
   if (!h) {
     h = (async () => {
-      const t0 = Date.now();
-      const want = names(env.nginx);
-      const api = await steadyBackends(env);
-      const proxy = await awaitProxyRules(env, api.triggerS, 10_000);
-      const convergedMs = Date.now() - t0;
+      const { want, api, proxy, convergedMs } = await steadyConvergence(env);
       return { want, never: [], api, proxy, convergedMs, pairs: await holdFrom(env, holdSources(env), want) };
     })();
     steadyHolds.set(env, h);

@@ -167,21 +167,13 @@ export const PAYLOAD = (() => {
 /**
  * Fetches http://host:port/path into a temporary file (busybox wget, idle timeout `timeoutS`,
  * killed after `timeoutS * 2 + 2` s) and reports wget's exit, the bytes that arrived and their sha256.
- * With `attempts` > 1, a fetch where nothing arrived at all (no connection: a Service's proxy rules
- * may trail its Endpoints by a moment) is tried again 0.5 s later; one where anything arrived never is.
+ * One fetch: a Service's proxy rules are waited for by name before it (never asked again).
  */
-export function payloadProbe(id: string, host: string, port: number, path = PAYLOAD_PATH, timeoutS = 10, attempts = 1): Probe {
+export function payloadProbe(id: string, host: string, port: number, path = PAYLOAD_PATH, timeoutS = 10): Probe {
   const script = [
     'f=$(mktemp) || exit 97',
-    'i=0',
-    'while :; do',
-    '  i=$((i + 1))',
-    `  timeout -s KILL ${timeoutS * 2 + 2} wget -q -T ${timeoutS} -O "$f" http://${hostPort(host, port)}${path}; rc=$?`,
-    `  { [ "$rc" = 0 ] || [ -s "$f" ] || [ "$i" -ge ${attempts} ]; } && break`,
-    '  sleep 0.5',
-    'done',
+    `timeout -s KILL ${timeoutS * 2 + 2} wget -q -T ${timeoutS} -O "$f" http://${hostPort(host, port)}${path}; rc=$?`,
     'echo "KNC wget-exit=$rc"',
-    '[ "$i" = 1 ] || echo "KNC attempts=$i"',
     'echo "KNC bytes=$(wc -c < "$f")"',
     'echo "KNC sha256=$(sha256sum < "$f" | cut -d" " -f1)"',
     'rm -f "$f"',
