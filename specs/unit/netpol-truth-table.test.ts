@@ -21,7 +21,7 @@ import {
   type Expectation,
   type Round,
 } from '../../src/verdicts/truth-table.js';
-import { coveringCidr } from '../../src/util/cidr.js';
+import { coveringCidr, hostCidr } from '../../src/util/cidr.js';
 import { fixtureText } from './fixture-files.js';
 
 const local = parseMatrixOutput(fixtureText('netpol-cells-netns.txt'));
@@ -131,6 +131,12 @@ describe('expected tables as data', () => {
   it('the ipBlock cover: the smallest CIDR holding every pod', () => {
     expect(coveringCidr(['10.244.1.5', '10.244.2.7', '10.244.1.9'])).toBe('10.244.0.0/22');
     expect(coveringCidr(['10.244.1.5'])).toBe('10.244.1.5/32');
+    // IPv6 (an IPv6-only cluster's pods): the ipBlock covers them in their own family, one pod is a /128
+    expect(coveringCidr(['fd00:10:244:1::5', 'fd00:10:244:2::7'])).toBe('fd00:10:244::/62');
+    expect(coveringCidr(['fd00:10:244:1::5'])).toBe('fd00:10:244:1::5/128');
+    expect(hostCidr('fd00:10:244:1::5')).toBe('fd00:10:244:1::5/128');
+    expect(hostCidr('10.244.1.5')).toBe('10.244.1.5/32');
+    expect(() => coveringCidr(['10.244.1.5', 'fd00::1'])).toThrow(/both families/);
   });
 });
 

@@ -13,6 +13,7 @@ import type { ProbeOutput } from '../probes/batch.js';
 import { fanOut, key, label, runFanout } from '../workload/fanout.js';
 import { steadyConvergence, steadyConvergenceEvidence, steadyNotConverged, type SteadyConvergence } from './services.js';
 import { mustFail } from './controls.js';
+import { hostCidr, isIPv6 } from '../util/cidr.js';
 import type { Answer, CheckDef, ProbeAsk } from './types.js';
 import { defined, must, nodeAccess, podSources, podTarget, unlessManaged } from './common.js';
 import { judgeHttp, type HttpAsk, type HttpExpect, type HttpTarget } from './pod-ips.js';
@@ -188,10 +189,14 @@ async function withPmtuBlackHole<T>(nodes: NodeAccess, node: string, client: str
   const via = /\svia\s+(\S+)/.exec(now)?.[1];
   const dev = /\sdev\s+(\S+)/.exec(now)?.[1];
   if (!dev) throw new Error(`node ${node}: no route to ${client}: ${now}`);
-  const route = [`${client}/32`, ...(via ? ['via', via] : []), 'dev', dev, ...(via ? ['onlink'] : []), 'mtu', 'lock', String(BLACKHOLE_MTU)];
-  const icmp = ['OUTPUT', '-p', 'icmp', '--icmp-type', 'fragmentation-needed', '-d', `${server}/32`, '-j', 'DROP'];
-  const flush = () => sh(['sysctl', '-q', '-w', 'net.ipv4.route.flush=1']);
-  await sh(['iptables', '-I', ...icmp.slice(0, 1), '1', ...icmp.slice(1)]);
+  // IPv6 (an IPv6-only cluster): a /128 route, ICMPv6 "packet too big" dropped (ip6tables), the IPv6 route cache flushed
+  const v6 = isIPv6(client);
+  const tables = v6 ? 'ip6tables' : 'iptables';
+  const route = [hostCidr(client), ...(via ? ['via', via] : []), 'dev', dev, ...(via ? ['onlink'] : []), 'mtu', 'lock', String(BLACKHOLE_MTU)];
+  const tooBig = v6 ? ['-p', 'icmpv6', '--icmpv6-type', 'packet-too-big'] : ['-p', 'icmp', '--icmp-type', 'fragmentation-needed'];
+  const icmp = ['OUTPUT', ...tooBig, '-d', hostCidr(server), '-j', 'DROP'];
+  const flush = () => sh(['sysctl', '-q', '-w', `net.${v6 ? 'ipv6' : 'ipv4'}.route.flush=1`]);
+  await sh([tables, '-I', ...icmp.slice(0, 1), '1', ...icmp.slice(1)]);
   const undo: string[] = [];
   try {
     await sh(['ip', 'route', 'add', ...route]);
@@ -199,11 +204,11 @@ async function withPmtuBlackHole<T>(nodes: NodeAccess, node: string, client: str
       await flush();
       return await body();
     } finally {
-      await sh(['ip', 'route', 'del', `${client}/32`]).catch((e: Error) => undo.push(`ip route del ${client}/32: ${e.message}`));
+      await sh(['ip', 'route', 'del', hostCidr(client)]).catch((e: Error) => undo.push(`ip route del ${hostCidr(client)}: ${e.message}`));
       await flush().catch((e: Error) => undo.push(`route cache flush: ${e.message}`));
     }
   } finally {
-    await sh(['iptables', '-D', ...icmp]).catch((e: Error) => undo.push(`iptables -D ${icmp.join(' ')}: ${e.message}`));
+    await sh([tables, '-D', ...icmp]).catch((e: Error) => undo.push(`${tables} -D ${icmp.join(' ')}: ${e.message}`));
     // a black hole left on a node matters more than what the body threw: this error wins on purpose
     // eslint-disable-next-line no-unsafe-finally
     if (undo.length) throw new Error(`removing the black hole on node ${node} failed: ${undo.join('; ')}`);

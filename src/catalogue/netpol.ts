@@ -43,7 +43,7 @@ import { mustFail } from './controls.js';
 import { EXTRA_KEY, MATRIX_NAMESPACES, MATRIX_PODS, NS_KEY, POD_KEY, addMatrixPod, createMatrix, removeMatrixPod, type Matrix } from '../workload/netpol.js';
 import { RUN_KEY } from '../util/labels.js';
 import { BANP_NAME, adminPoliciesUnserved, deleteAdmin, foreignBaseline, putAdmin, type AdminKind, type AdminObject } from '../workload/admin-policy.js';
-import { coveringCidr } from '../util/cidr.js';
+import { coveringCidr, hostCidr } from '../util/cidr.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import { fanOut, key } from '../workload/fanout.js';
 import type { CheckDef, Observations, PhaseDef, ProbeAsk } from './types.js';
@@ -93,7 +93,7 @@ export interface MatrixView {
   ip(peer: string): string;
   /** The node a peer runs on. */
   nodeOf(peer: string): string;
-  /** The smallest IPv4 CIDR holding every matrix pod. */
+  /** The smallest CIDR holding every matrix pod (the family of their primary addresses: IPv6 on an IPv6-only cluster). */
   cover: string;
   /** The node views' peers ("node/<name>"). */
   nodePeers: string[];
@@ -330,19 +330,19 @@ export const CASES: Case[] = [
       policies: {
         'ipblock-egress': {
           ns: 'x',
-          spec: { podSelector: onA, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: m.cover, except: [`${m.ip('y/b')}/32`] } }] }] },
+          spec: { podSelector: onA, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: m.cover, except: [hostCidr(m.ip('y/b'))] } }] }] },
         },
       },
     }),
-    expect: (m) => open([{ from: 'x/a', to: 'y/b', verdict: 'deny', because: `knc-ipblock-egress: ${m.cover} except ${m.ip('y/b')}/32` }]),
+    expect: (m) => open([{ from: 'x/a', to: 'y/b', verdict: 'deny', because: `knc-ipblock-egress: ${m.cover} except ${hostCidr(m.ip('y/b'))}` }]),
   },
   {
     id: 'ipblock-except-ingress',
     title: 'ingress into x/a from an ipBlock holding every pod, except z/c: every pod but z/c reaches x/a',
     doc: 'ipBlock: particular IP CIDR ranges to allow as ingress sources; except: CIDRs that should not be included within the range.',
     tags: ['ingress', 'ipblock'],
-    world: (m) => ({ policies: { 'ipblock-ingress': { ns: 'x', spec: ingressOnA([{ ipBlock: { cidr: m.cover, except: [`${m.ip('z/c')}/32`] } }]) } } }),
-    expect: (m) => open([{ from: 'z/c', to: 'x/a', verdict: 'deny', because: `knc-ipblock-ingress: ${m.cover} except ${m.ip('z/c')}/32` }]),
+    world: (m) => ({ policies: { 'ipblock-ingress': { ns: 'x', spec: ingressOnA([{ ipBlock: { cidr: m.cover, except: [hostCidr(m.ip('z/c'))] } }]) } } }),
+    expect: (m) => open([{ from: 'z/c', to: 'x/a', verdict: 'deny', because: `knc-ipblock-ingress: ${m.cover} except ${hostCidr(m.ip('z/c'))}` }]),
   },
   {
     id: 'both-ends',

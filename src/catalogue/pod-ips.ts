@@ -5,7 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { httpProbe } from '../probes/http.js';
 import { httpOutcome, verifyNoNat, verifyPage, verifyServedBy } from '../verdicts/http.js';
 import { verifyPodIPs } from '../verdicts/pod-ips.js';
-import { hostPort, unusedAddress } from '../util/cidr.js';
+import { hostPort, unusedAddress, hostCidr, isIPv6 } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeOutput } from '../probes/batch.js';
 import { mustFail } from './controls.js';
@@ -166,14 +166,17 @@ function reachabilityRows(o: Observations): { reachability: ReachabilityRow[] } 
   return { reachability: rows };
 }
 
+/** iptables for an IPv4 address, ip6tables for an IPv6 one (an IPv6-only cluster's pods). */
+const tablesFor = (ip: string) => (isIPv6(ip) ? 'ip6tables' : 'iptables');
+
 /** The masquerade fault: the source's node rewrites its pod's traffic to the target (managed kind clusters only). */
 async function withMasquerade<T>(nodes: NodeAccess, from: ProbeRef, toIP: string, body: () => Promise<T>): Promise<T> {
-  const rule = ['-t', 'nat', '-I', 'POSTROUTING', '1', '-s', `${from.ip}/32`, '-d', `${toIP}/32`, '-j', 'MASQUERADE'];
-  await nodes.exec(from.node, ['iptables', ...rule]);
+  const rule = ['-t', 'nat', '-I', 'POSTROUTING', '1', '-s', hostCidr(from.ip), '-d', hostCidr(toIP), '-j', 'MASQUERADE'];
+  await nodes.exec(from.node, [tablesFor(toIP), ...rule]);
   try {
     return await body();
   } finally {
-    await nodes.exec(from.node, ['iptables', ...rule.map((a) => (a === '-I' ? '-D' : a)).filter((a) => a !== '1')]);
+    await nodes.exec(from.node, [tablesFor(toIP), ...rule.map((a) => (a === '-I' ? '-D' : a)).filter((a) => a !== '1')]);
   }
 }
 
@@ -184,21 +187,23 @@ async function withMasquerade<T>(nodes: NodeAccess, from: ProbeRef, toIP: string
  */
 async function withoutRoute<T>(nodes: NodeAccess, from: ProbeRef, toIP: string, body: () => Promise<T>): Promise<T> {
   const ip = (...a: string[]) => nodes.exec(from.node, ['ip', 'route', ...a]);
-  await ip('add', 'unreachable', `${toIP}/32`);
+  await ip('add', 'unreachable', hostCidr(toIP));
   try {
     return await body();
   } finally {
-    await ip('del', 'unreachable', `${toIP}/32`);
+    await ip('del', 'unreachable', hostCidr(toIP));
   }
 }
 
 /** A filter rule on one node (inserted first in `chain`), removed in `finally`: the fault of the same-node and from-node controls. */
 async function withNodeRule<T>(nodes: NodeAccess, node: string, chain: string, match: string[], body: () => Promise<T>): Promise<T> {
-  await nodes.exec(node, ['iptables', '-I', chain, '1', ...match, '-j', 'REJECT']);
+  // the family of the addresses matched (an IPv6-only cluster's pods): ip6tables for IPv6
+  const tables = tablesFor(match[match.indexOf('-d') + 1]?.replace(/\/\d+$/, '') ?? '');
+  await nodes.exec(node, [tables, '-I', chain, '1', ...match, '-j', 'REJECT']);
   try {
     return await body();
   } finally {
-    await nodes.exec(node, ['iptables', '-D', chain, ...match, '-j', 'REJECT']);
+    await nodes.exec(node, [tables, '-D', chain, ...match, '-j', 'REJECT']);
   }
 }
 
@@ -385,7 +390,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
     gather: async ({ env }) => {
       const { from, to } = samePair(env)!;
       const [ask] = asksTo(from, to, false);
-      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', `${from.ip}/32`, '-d', `${to.ip}/32`, '-p', 'tcp'], () =>
+      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', hostCidr(from.ip), '-d', hostCidr(to.ip), '-p', 'tcp'], () =>
         runFanout(env.kube, from, [ask.probe]),
       );
       return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
@@ -415,7 +420,7 @@ export const POD_IP_CHECKS: CheckDef[] = [
     gather: async ({ env }) => {
       const { from, to } = viewPair(env)!;
       const [ask] = asksTo(from, to, false);
-      const match = ['-d', `${to.ip}/32`, '-p', 'tcp', '-m', 'owner', '--uid-owner', NODE_VIEW_UID];
+      const match = ['-d', hostCidr(to.ip), '-p', 'tcp', '-m', 'owner', '--uid-owner', NODE_VIEW_UID];
       const out = await withNodeRule(nodeAccess(env), from.node, 'OUTPUT', match, () => runFanout(env.kube, from, [ask.probe]));
       return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
     },

@@ -242,14 +242,25 @@ export function ipFlag(ip: string): '-4' | '-6' {
   return isIPv6(ip) ? '-6' : '-4';
 }
 
-/** The smallest IPv4 CIDR that holds every address (e.g. the pods of the NetworkPolicy matrix, for an ipBlock). */
+/**
+ * The smallest CIDR that holds every address, IPv4 or IPv6 (e.g. the pods of the NetworkPolicy
+ * matrix, for an ipBlock); the addresses must be of one family.
+ */
 export function coveringCidr(ips: string[]): string {
   if (!ips.length) throw new Error('coveringCidr: no address');
-  const ns = ips.map(ipToInt);
-  for (let bits = 32; bits >= 0; bits--) {
-    const size = 2 ** (32 - bits);
-    const base = Math.floor(ns[0] / size) * size;
-    if (ns.every((n) => n >= base && n < base + size)) return `${intToIp(base)}/${bits}`;
+  const ps = ips.map((ip) => unmapped(parseIp(ip)));
+  const family = ps[0].family;
+  if (ps.some((p) => p.family !== family)) throw new Error(`coveringCidr: addresses of both families: ${ips.join(', ')}`);
+  const max = BITS[family];
+  for (let bits = max; bits >= 0; bits--) {
+    const host = BigInt(max - bits);
+    const base = (ps[0].value >> host) << host;
+    if (ps.every((p) => p.value >> host === ps[0].value >> host)) return `${formatIp(family, base)}/${bits}`;
   }
-  return '0.0.0.0/0';
+  return family === 'IPv6' ? '::/0' : '0.0.0.0/0';
+}
+
+/** The one-address CIDR of an address: /32 for IPv4, /128 for IPv6 (an ipBlock `except` of one pod). */
+export function hostCidr(ip: string): string {
+  return `${ip}/${isIPv6(ip) ? 128 : 32}`;
 }
