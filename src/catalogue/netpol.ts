@@ -536,7 +536,8 @@ export const ADMIN_CASES: Case[] = [
   },
   {
     id: 'anp-pass-to-banp',
-    title: 'AdminNetworkPolicy Pass from y (priority 10) before an Allow from y (priority 20), no NetworkPolicy, BaselineAdminNetworkPolicy Deny from y: y reaches no pod of x',
+    title:
+      'AdminNetworkPolicy Pass from y (priority 10) before an Allow from y (priority 20), no NetworkPolicy, BaselineAdminNetworkPolicy Deny from y: y reaches no pod of x',
     doc: PASS_DOC,
     tags: ['admin', 'anp', 'banp', 'pass', 'order'],
     admin: true,
@@ -692,7 +693,9 @@ async function reconcile(env: RunEnv, m: Matrix, w: World): Promise<string[]> {
       const o: AdminObject = { kind: 'AdminNetworkPolicy', name: `knc-${env.runId}-${n}`, spec };
       return [`${o.kind}/${o.name}`, o];
     }),
-    ...(w.baseline ? [[`BaselineAdminNetworkPolicy/${BANP_NAME}`, { kind: 'BaselineAdminNetworkPolicy', name: BANP_NAME, spec: w.baseline }] as [string, AdminObject]] : []),
+    ...(w.baseline
+      ? [[`BaselineAdminNetworkPolicy/${BANP_NAME}`, { kind: 'BaselineAdminNetworkPolicy', name: BANP_NAME, spec: w.baseline }] as [string, AdminObject]]
+      : []),
   ]);
   for (const [k, o] of wantAdmin) {
     const json = JSON.stringify(o.spec);
@@ -923,7 +926,11 @@ async function detectSctp(env: RunEnv): Promise<Record<string, unknown>> {
 }
 
 export const NETPOL_PHASES: PhaseDef[] = [
-  ...[...CASES, ...ADMIN_CASES].map((c) => ({ name: `netpol-${c.id}`, title: `NetworkPolicy truth table: ${c.title}`, enter: (env: RunEnv) => enterCase(env, c) })),
+  ...[...CASES, ...ADMIN_CASES].map((c) => ({
+    name: `netpol-${c.id}`,
+    title: `NetworkPolicy truth table: ${c.title}`,
+    enter: (env: RunEnv) => enterCase(env, c),
+  })),
   { name: 'netpol-sctp', title: 'NetworkPolicy over SCTP: does the kernel have SCTP?', enter: detectSctp },
 ];
 
