@@ -25,6 +25,13 @@ export function shq(s: string): string {
 }
 
 /** The sh script that runs every probe concurrently and prints framed results. */
+/**
+ * A shell function `now` printing milliseconds from /proc/uptime (10 ms steps), for every probe
+ * script that times itself: busybox `date` has no %N (Debian's prints "%3N" as is, which breaks any
+ * arithmetic on it), and the probe images' tools are busybox's or agnhost's (docs: the tool check).
+ */
+export const NOW_MS = 'now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }';
+
 export function fanoutScript(probes: Probe[]): string {
   const ids = new Set<string>();
   for (const p of probes) {
@@ -32,8 +39,7 @@ export function fanoutScript(probes: Probe[]): string {
     if (ids.has(p.id)) throw new Error(`duplicate probe id: ${p.id}`);
     ids.add(p.id);
   }
-  // milliseconds from /proc/uptime (10 ms steps): busybox `date` has no %N (Debian's prints "%3N" as is)
-  const lines = ['d=$(mktemp -d) || exit 97', 'now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }'];
+  const lines = ['d=$(mktemp -d) || exit 97', NOW_MS];
   probes.forEach((p, i) => {
     lines.push(`( s=$(now); ${p.argv.map(shq).join(' ')} >"$d/${i}" 2>&1; r=$?; e=$(now); echo "$r $((e-s))" >"$d/${i}.rc" ) &`);
   });

@@ -1,7 +1,7 @@
 // DNS probes and their parsers: dig (the verdicts), getent (libc: search path + ndots, as
 // applications resolve), busybox nslookup (old and new output formats, informational only:
 // busybox > 1.28 mishandles search paths) and /etc/resolv.conf.
-import type { Probe } from './batch.js';
+import { NOW_MS, type Probe } from './batch.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -36,8 +36,12 @@ const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 export function suffixProbe(id: string, name: string, suffixes: string[], via: Transport | 'libc'): Probe {
   const one =
     via === 'libc'
-      ? getentProbe('x', '$n').argv.map((a) => (a === '$n' ? '"$n"' : shq(a))).join(' ')
-      : digProbe('x', '$n', { transport: via }).argv.map((a) => (a === '$n' ? '"$n"' : shq(a))).join(' ');
+      ? getentProbe('x', '$n')
+          .argv.map((a) => (a === '$n' ? '"$n"' : shq(a)))
+          .join(' ')
+      : digProbe('x', '$n', { transport: via })
+          .argv.map((a) => (a === '$n' ? '"$n"' : shq(a)))
+          .join(' ');
   const script = `for n in "$@"; do echo "KNC-NAME $n"; ${one} 2>&1; echo "KNC-EXIT $?"; done`;
   return { id, argv: ['sh', '-c', script, 'suffixes', ...suffixes.map((x) => `${name}.${x.replace(/\.$/, '')}.`)] };
 }
@@ -215,7 +219,7 @@ export function dnsHoldProbe(
   const asked = [...servers, ...via];
   // the servers are waited for at once and each round's asks go out at once; every block goes to
   // its own file, printed in order at the end
-  const lines = ['now() { date +%s%3N; }', 'd=$(mktemp -d) || exit 97'];
+  const lines = [NOW_MS, 'd=$(mktemp -d) || exit 97'];
   servers.forEach((s, k) => {
     lines.push(
       `( t0=$(now); i=0; while :; do i=$((i + 1)); out=$(${dig(s)} 2>&1); [ "$(${count})" -eq ${n} ] && break; ` +

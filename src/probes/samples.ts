@@ -2,7 +2,7 @@
 // sample's exit code, duration and output framed, so that a verdict judges EVERY sample (not the
 // first good one, not "any of three"). One process per sample; bounded by the probe's own timeout
 // times the number of samples plus the gaps.
-import { shq, type Probe, type ProbeOutput } from './batch.js';
+import { NOW_MS, shq, type Probe, type ProbeOutput } from './batch.js';
 
 export interface SampleOptions {
   samples: number;
@@ -16,9 +16,10 @@ const MARK = 'KNC-SAMPLE';
 export function sampled(probe: Probe, o: SampleOptions): Probe {
   const cmd = probe.argv.map(shq).join(' ');
   const script = [
+    NOW_MS,
     'i=0; worst=0',
     `while [ "$i" -lt ${o.samples} ]; do`,
-    '  i=$((i + 1)); s=$(date +%s%3N); out=$(' + cmd + ' 2>&1); rc=$?; e=$(date +%s%3N)',
+    '  i=$((i + 1)); s=$(now); out=$(' + cmd + ' 2>&1); rc=$?; e=$(now)',
     `  printf '${MARK} %s %s %s\\n%s\\n${MARK}-END %s\\n' "$i" "$rc" "$((e - s))" "$out" "$i"`,
     '  [ "$rc" = 0 ] || worst=$rc',
     `  [ "$i" -lt ${o.samples} ] && sleep ${o.gapS}`,

@@ -6,7 +6,7 @@
 //
 // The client is busybox/GNU wget where the pod has one; otherwise bash's /dev/tcp (the nginx
 // image: Debian's bash, no wget), so the nginx pods themselves can be the source (hairpin).
-import type { Probe } from './batch.js';
+import { NOW_MS, type Probe } from './batch.js';
 import { parseWhoAmI } from './http.js';
 
 export interface SampleWindow {
@@ -71,7 +71,8 @@ elif command -v bash >/dev/null 2>&1; then
 else
   echo "KNC no client: neither wget nor bash"; exit 98
 fi
-ms() { date +%s%3N; }
+${NOW_MS}
+ms() { now; }
 if [ "$gate" -gt 0 ]; then
   s=$(ms); k=0
   while :; do
