@@ -1,9 +1,8 @@
 // Small pieces every check group uses: a failure builder, "every pair" verdicts, the probe sources.
 import type { V1Pod } from '@kubernetes/client-node';
-import { CheckFailure, throwAll, type FailureContext } from '../verdicts/failure.js';
+import { CheckFailure, type FailureContext } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import type { NodeAccess } from '../cluster/connection.js';
-import { label } from '../workload/fanout.js';
 
 export const defined = <T>(x: T | undefined | null): x is T => x !== undefined && x !== null;
 

@@ -16,7 +16,7 @@ import {
   splitStreamLogs,
   type StreamConn,
 } from '../probes/stream.js';
-import { streamReport, verifyNewConn, verifyStream, type StreamReport } from '../verdicts/stream.js';
+import { streamReport, verifyNewConn, verifyStream } from '../verdicts/stream.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { IMAGE_ANNOTATION, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
