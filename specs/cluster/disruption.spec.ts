@@ -5,5 +5,8 @@
 import { CATALOGUE } from '../../src/catalogue/index.js';
 import { testEachCheck, useNetcheck } from '../support/netcheck.js';
 
-const run = useNetcheck('disruption', CATALOGUE.filter((c) => c.tags.includes('disruption')));
+const run = useNetcheck(
+  'disruption',
+  CATALOGUE.filter((c) => c.tags.includes('disruption')),
+);
 testEachCheck(run, 'disruption');

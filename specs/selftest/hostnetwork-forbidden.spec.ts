@@ -79,7 +79,9 @@ afterAll(async () => {
 test('the node-view checks are not applicable, naming the API refusal; every other check passes or is n/a for its own reason', () => {
   const records = result.records;
   const nodeView = records.filter((r) => CATALOGUE.find((c) => c.id === r.id)?.tags.includes('node-view'));
-  expect(nodeView.map((r) => r.id)).toEqual(expect.arrayContaining(['pod-ip.from-node', 'service.from-nodes', 'service.virtual-ip', 'service.nodeport.from-nodes']));
+  expect(nodeView.map((r) => r.id)).toEqual(
+    expect.arrayContaining(['pod-ip.from-node', 'service.from-nodes', 'service.virtual-ip', 'service.nodeport.from-nodes']),
+  );
   for (const r of nodeView) {
     expect({ id: r.id, status: r.status }).toEqual({ id: r.id, status: 'skipped' });
     expect(r.reason).toMatch(

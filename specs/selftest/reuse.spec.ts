@@ -17,7 +17,9 @@ const managed = t.managed;
 async function state(cluster: string): Promise<{ nodes: string[]; identity: string }> {
   const ps = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Names}}']);
   const names = ps.stdout.split('\n').filter(Boolean).sort();
-  const nodes = await Promise.all(names.map(async (n) => (await execa('docker', ['inspect', '-f', '{{.Name}} {{.Id}} {{.State.StartedAt}} {{.State.Status}}', n])).stdout));
+  const nodes = await Promise.all(
+    names.map(async (n) => (await execa('docker', ['inspect', '-f', '{{.Name}} {{.Id}} {{.State.StartedAt}} {{.State.Status}}', n])).stdout),
+  );
   const cp = names.find((n) => n.endsWith('-control-plane'))!;
   const identity = (await execa('docker', ['exec', cp, 'cat', '/etc/kube-netcheck/cluster'])).stdout.trim();
   return { nodes, identity };
@@ -51,12 +53,16 @@ describe('the reuse rule on the managed cluster', () => {
     expect(up.all).toContain(`cluster ${cluster} ready: kind cluster ${cluster} (reused as it is): shape ${managed!.shape}, CNI ${managed!.cni}`);
 
     const refusedUp = await execa('node', [CLI, 'cluster', 'up', '--cni', other], { cwd: ROOT, env: env(cluster), reject: false, all: true });
-    const refusedRun = await execa('node', [CLI, 'run', '--cni', other, '--keep', '--only', 'nodes.ready', '--report-dir', path.join(ROOT, 'reports', 'reuse')], {
-      cwd: ROOT,
-      env: env(cluster),
-      reject: false,
-      all: true,
-    });
+    const refusedRun = await execa(
+      'node',
+      [CLI, 'run', '--cni', other, '--keep', '--only', 'nodes.ready', '--report-dir', path.join(ROOT, 'reports', 'reuse')],
+      {
+        cwd: ROOT,
+        env: env(cluster),
+        reject: false,
+        all: true,
+      },
+    );
     for (const r of [refusedUp, refusedRun]) {
       expect(r.exitCode).toBe(2);
       expect(r.all).toMatch(

@@ -27,7 +27,11 @@ const answer = (via: Transport | 'libc', output: string, c: DnsCell = cell): Ans
 
 describe('the bare cross-namespace name with an unreachable upstream forwarder (captured live)', () => {
   it('the matrix cell carries the asking pod search suffixes', () => {
-    expect(cell).toMatchObject({ name: 'my-nginx', expect: 'NXDOMAIN', suffixes: [`${meta.namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'] });
+    expect(cell).toMatchObject({
+      name: 'my-nginx',
+      expect: 'NXDOMAIN',
+      suffixes: [`${meta.namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
+    });
   });
 
   it('the old probe, dig +search, fails there: SERVFAIL, not NXDOMAIN (the weakness)', () => {

@@ -200,9 +200,9 @@ describe('the reuse rule: a managed cluster is reused as it is; one that is not 
     expect(planManaged({}, {}, { exists: true, notRunning: [] }).action).toBe('refuse');
     // naming what it is does not make a stopped node or an unfinished install usable: refused too, not recreated
     expect(planManaged({ cni: 'kube-router' }, {}, { ...running('kube-router'), notRunning: ['w: exited'] }).action).toBe('refuse');
-    expect(planManaged({ cni: 'kube-router' }, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } }).action).toBe(
-      'refuse',
-    );
+    expect(
+      planManaged({ cni: 'kube-router' }, {}, { ...running('kube-router'), identity: { cni: 'kube-router', shape: 'default', pending: true } }).action,
+    ).toBe('refuse');
   });
 
   it('reads the identity cluster-up.sh records in the control-plane node', () => {

@@ -225,7 +225,9 @@ describe('kube-netcheck CLI: usage', () => {
         [2, 1],
         [2, 1],
       ]);
-      expect(rs[3].errLines[0]).toMatch(/^kube-netcheck cni-matrix: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck cni-matrix .*\[--ip-family FAMILIES\]/);
+      expect(rs[3].errLines[0]).toMatch(
+        /^kube-netcheck cni-matrix: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck cni-matrix .*\[--ip-family FAMILIES\]/,
+      );
       expect(rs[0].errLines[0]).toMatch(/^kube-netcheck run: --ip-family "v6": one of ipv4, ipv6, dual; usage: kube-netcheck run .*\[--ip-family F\]/);
       expect(rs[1].errLines[0]).toMatch(
         /^kube-netcheck cluster: --ip-family "IPv6": one of ipv4, ipv6, dual; usage: kube-netcheck cluster <up\|down> .*\[--ip-family F\]/,
@@ -373,7 +375,11 @@ describe('kube-netcheck run: the suite in this process', () => {
         };
         expect(results.summary).toMatchObject({ total: n, failed: n });
         expect(
-          results.results.every((x) => x.status === 'failed' && /^not run: setup \(namespaces, workload, probe pods\) failed: reading the cluster \(nodes, kube-system\): HTTP-Code: 404/.test(x.error)),
+          results.results.every(
+            (x) =>
+              x.status === 'failed' &&
+              /^not run: setup \(namespaces, workload, probe pods\) failed: reading the cluster \(nodes, kube-system\): HTTP-Code: 404/.test(x.error),
+          ),
         ).toBe(true);
         expect(results.results.some((x) => x.id.endsWith('.negative'))).toBe(false);
         const [junit, md, html] = await Promise.all(['junit.xml', 'summary.md', 'report.html'].map((f) => readFile(path.join(dir, f), 'utf8')));
@@ -382,9 +388,7 @@ describe('kube-netcheck run: the suite in this process', () => {
         expect(md).toContain(`0 passed, ${n} failed, 0 skipped (${n} checks)`);
         expect(md).toMatch(/likely cause: the run's setup failed, so no check could run: reading the cluster/);
         expect(html.match(/data-status="failed"/g)).toHaveLength(n);
-        expect(r.stdout).toMatch(
-          /^likely cause: the run's setup failed, so no check could run: reading the cluster \(nodes, kube-system\): HTTP-Code: 404/m,
-        );
+        expect(r.stdout).toMatch(/^likely cause: the run's setup failed, so no check could run: reading the cluster \(nodes, kube-system\): HTTP-Code: 404/m);
         expect(html).toContain('the run’s setup failed, so no check could run');
       } finally {
         await api.close();

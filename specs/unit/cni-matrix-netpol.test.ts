@@ -14,7 +14,11 @@ const md = matrixMarkdown([flannel, router], '2026-12-07', 'kube-netcheck cni-ma
 const netpolIds = CATALOGUE.filter((d) => d.tags.includes('netpol')).map((d) => d.id);
 const section = md.slice(md.indexOf('## NetworkPolicy truth tables, per case'));
 const rowOf = (id: string) => section.split('\n').find((l) => l.startsWith(`| \`${id}\` `));
-const cellsOf = (line: string) => line.split(' | ').slice(1).map((c) => c.replace(/ \|$/, ''));
+const cellsOf = (line: string) =>
+  line
+    .split(' | ')
+    .slice(1)
+    .map((c) => c.replace(/ \|$/, ''));
 
 describe('cni-matrix: NetworkPolicy per case', () => {
   it('finds the case that said "not enforced" on the CNI without an engine, and none on kube-router', () => {
@@ -27,7 +31,10 @@ describe('cni-matrix: NetworkPolicy per case', () => {
     expect(section.match(/^- .*NetworkPolicy is not enforced/gm)).toHaveLength(1);
     // and once in flannel-host-gw's column of the main table: the truth tables' summary row
     const main = md.slice(md.indexOf('| check |'), md.indexOf('## NetworkPolicy truth tables, per case'));
-    const flannelCells = main.split('\n').filter((l) => l.startsWith('| `')).map((l) => cellsOf(l)[0]);
+    const flannelCells = main
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => cellsOf(l)[0]);
     expect(flannelCells.filter((c) => c === 'not enforced')).toHaveLength(1);
     expect(section).toMatch(/^- \*\*flannel-host-gw: NetworkPolicy is not enforced\*\* \(`netpol\.deny-ingress`/m);
     expect(section).toMatch(/^\| case \| kube-router \|$/m);
@@ -37,7 +44,7 @@ describe('cni-matrix: NetworkPolicy per case', () => {
     for (const id of netpolIds) expect(main).not.toContain(`| \`${id}\` `);
   });
 
-  it('renders one row per truth-table case, each cell from that case\'s record on kube-router', () => {
+  it("renders one row per truth-table case, each cell from that case's record on kube-router", () => {
     const records = router.result!.records;
     const tables = router.result!.sections!.netpol as Record<string, { convergence?: { ms: number } }>;
     for (const id of netpolIds) {

@@ -63,6 +63,9 @@ describe('disruption: connection logs', () => {
     expect(ok).toEqual({ ok: true, at: 1796658030.5, tries: 2, server: 'knc-stream-7scbz' });
     expect(verifyNewConn('disruption.restarts', from, to, ok, 1796658029, 15, 'x')).toMatch(/1\.5 s after x \(try 2/);
     const none = parseNewConn('KNC new failed 1796658045.1 40\n');
-    expect(ctx(verifyNewConn('disruption.restarts', from, to, none, 1796658029, 15, 'x'))).toMatchObject({ to: `a new connection to ${to}`, seen: 'none in 40 tries' });
+    expect(ctx(verifyNewConn('disruption.restarts', from, to, none, 1796658029, 15, 'x'))).toMatchObject({
+      to: `a new connection to ${to}`,
+      seen: 'none in 40 tries',
+    });
   });
 });

@@ -113,11 +113,18 @@ describe('NodeLocal DNSCache: the upstream Service found from the cache', () => 
   });
 
   it('Kubespray (169.254.25.10, Service kube-system/coredns 10.233.0.3): the Service its Corefile forwards to', () => {
-    const ds = nodeCacheDs('kube-system', 'nodelocaldns', ['-localip', '169.254.25.10', '-conf', '/etc/coredns/Corefile', '-upstreamsvc', 'coredns'], 'nodelocaldns');
+    const ds = nodeCacheDs(
+      'kube-system',
+      'nodelocaldns',
+      ['-localip', '169.254.25.10', '-conf', '/etc/coredns/Corefile', '-upstreamsvc', 'coredns'],
+      'nodelocaldns',
+    );
     const corefile = 'cluster.local:53 {\n    errors\n    cache 30\n    bind 169.254.25.10\n    forward . 10.233.0.3 {\n      force_tcp\n    }\n}\n';
     const kubespray = [svc('kube-system', 'coredns', '10.233.0.3'), svc('default', 'kubernetes', '10.233.0.1', {})];
     const r = findDnsService('169.254.25.10', { services: kubespray, caches: [cache(ds, corefile)] });
-    expect('service' in r && r.how).toBe('pods ask 169.254.25.10; the node-local DNS cache kube-system/nodelocaldns there forwards to 10.233.0.3, the ClusterIP of kube-system/coredns');
+    expect('service' in r && r.how).toBe(
+      'pods ask 169.254.25.10; the node-local DNS cache kube-system/nodelocaldns there forwards to 10.233.0.3, the ClusterIP of kube-system/coredns',
+    );
     const facts = { dnsServiceIP: '', dnsServiceIPs: [], dnsSelector: '' } as unknown as ClusterFacts;
     applyDnsService(facts, '169.254.25.10', { services: kubespray, caches: [cache(ds, corefile)] });
     expect(facts).toMatchObject({ dnsServiceIP: '10.233.0.3', dnsSelector: 'k8s-app=kube-dns', dnsService: { namespace: 'kube-system', name: 'coredns' } });

@@ -173,7 +173,9 @@ describe('every sample counts (each passed the old verdicts)', () => {
       throw new Error('it passed');
     } catch (err) {
       const e = err as Error & { failures: CheckFailure[] };
-      expect(e.message).toMatch(/^\d+ of 72 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 3 sources; \d+ unanswered; 2 sources failed; 2 failures:/);
+      expect(e.message).toMatch(
+        /^\d+ of 72 requests to my-nginx 10\.96\.0\.9:80 answered by a wanted pod from 3 sources; \d+ unanswered; 2 sources failed; 2 failures:/,
+      );
       expect(e.failures.map((f) => f.ctx.from)).toEqual(['pod knc-a/probe-1 on kind-worker2', 'node knc-a/node-view-1-kind-worker2 on kind-worker2']);
       // the record the engine writes keeps that total at its head (it used to rebuild the message from the failures alone)
       const rec = ownedBy(err, 'service.scaled-1.traffic') as Error & { failures: CheckFailure[] };

@@ -37,7 +37,14 @@ describe('hostNetwork pods forbidden: the node-view checks are not applicable, n
   const nodeView = CATALOGUE.filter((c) => c.tags.includes('node-view'));
   it('the checks that ask from the node views carry the tag', () => {
     expect(nodeView.map((c) => c.id)).toEqual(
-      expect.arrayContaining(['pod-ip.from-node', 'pod-ip.to-node', 'service.from-nodes', 'service.virtual-ip', 'service.nodeport.from-nodes', 'service.nodeport.local']),
+      expect.arrayContaining([
+        'pod-ip.from-node',
+        'pod-ip.to-node',
+        'service.from-nodes',
+        'service.virtual-ip',
+        'service.nodeport.from-nodes',
+        'service.nodeport.local',
+      ]),
     );
     expect(nodeView.map((c) => c.id)).not.toEqual(expect.arrayContaining(['service.from-pods']));
   });

@@ -164,13 +164,20 @@ export function kubeProxyNodePortAddresses(configConf: string | undefined, args:
   const flag = args.find((a) => a.startsWith('--nodeport-addresses='));
   if (flag)
     return {
-      addresses: flag.split('=')[1].split(',').map((x) => x.trim()).filter(Boolean),
+      addresses: flag
+        .split('=')[1]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
       source: 'kube-proxy --nodeport-addresses',
     };
   if (configConf !== undefined) {
     const conf = yaml.load(configConf) as { nodePortAddresses?: string[] | null } | undefined;
     const list = conf?.nodePortAddresses ?? [];
-    return { addresses: list, source: list.length ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)" : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)" };
+    return {
+      addresses: list,
+      source: list.length ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)" : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)",
+    };
   }
   return { addresses: [], source: 'not found (no kube-proxy ConfigMap or flag visible): every address assumed' };
 }
@@ -273,7 +280,9 @@ function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): un
   );
   return {
     nodePort: `${port} (range ${f.range}, from ${f.rangeSource})`,
-    nodePortAddresses: f.nodePortAddresses.length ? `${npa}${unserved.length ? `; not asked: ${unserved.join(', ')}` : ''}` : `every address (${f.nodePortAddressesSource})`,
+    nodePortAddresses: f.nodePortAddresses.length
+      ? `${npa}${unserved.length ? `; not asked: ${unserved.join(', ')}` : ''}`
+      : `every address (${f.nodePortAddressesSource})`,
     ...(f.multiAddress.length ? { addresses: f.multiAddress } : {}),
     windows: results.map(
       ({ from, n, r }) =>
@@ -369,7 +378,10 @@ export async function withoutNatRules<T>(
     const now = await save();
     const missing = rules.filter((l) => !now.includes(l));
     if (missing.length)
-      await sh('iptables-restore --noflush', ['*nat', ...missing.map((l) => l.replace(/^-A (\S+) /, (_, c: string) => `-I ${c} ${places.get(l)} `)), 'COMMIT'].join('\n'));
+      await sh(
+        'iptables-restore --noflush',
+        ['*nat', ...missing.map((l) => l.replace(/^-A (\S+) /, (_, c: string) => `-I ${c} ${places.get(l)} `)), 'COMMIT'].join('\n'),
+      );
   }
 }
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -1186,7 +1198,8 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     from: 'a probe pod',
     to: `the ${HOSTPORT_APP} pod on another node, its DNAT rule removed`,
     setupObjects: [hostPortDaemonSet],
-    notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (hostPortPairs(env).length ? undefined : 'a single node: no pod on another node to ask from'),
+    notApplicable: (env) =>
+      unlessManaged("changing a node's iptables")(env) ?? (hostPortPairs(env).length ? undefined : 'a single node: no pod on another node to ask from'),
     fault: `the portmap DNAT rule for hostPort ${HOSTPORT} removed on one node (put back after)`,
     gather: async ({ env }) => {
       const { from, n } = hostPortPairs(env)[0];
@@ -1201,11 +1214,27 @@ export const DATAPATH_CHECKS: CheckDef[] = [
       return { from, n, pod: pods[n.name], out: result.get('hp-off')!, removed, cameBack };
     },
     verify: (o) => {
-      const { from, n, pod, out, removed, cameBack } = o.gathered as { from: ProbeRef; n: { name: string; internalIP: string }; pod: string; out: ProbeOutput; removed: string[]; cameBack: boolean };
+      const { from, n, pod, out, removed, cameBack } = o.gathered as {
+        from: ProbeRef;
+        n: { name: string; internalIP: string };
+        pod: string;
+        out: ProbeOutput;
+        removed: string[];
+        cameBack: boolean;
+      };
       const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pod})`;
-      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rule to stay removed during the fault', seen: 'it was there again: inconclusive' });
+      must(!cameBack, {
+        check: 'negative-control',
+        from: label(from),
+        to,
+        expected: 'the rule to stay removed during the fault',
+        seen: 'it was there again: inconclusive',
+      });
       const r = verifyWindow('service.hostport', label(from), to, out, { kind: 'answer', requests: 4, want: [pod] });
-      return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.hostport', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
+      return {
+        failures: mustFail({ from: label(from), to }, () => r, { check: 'service.hostport', from: label(from), to, seen: /: 4 of 4 unanswered/ }),
+        removed,
+      };
     },
   },
   {
@@ -1219,28 +1248,44 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     to: `Service ${UDP}, its rule removed on the client's node`,
     setupObjects: udpObjects,
     notApplicable: (env) =>
-      unlessManaged("changing a node's iptables")(env) ?? missingWhy(env, UDP) ?? (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)'),
+      unlessManaged("changing a node's iptables")(env) ??
+      missingWhy(env, UDP) ??
+      (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)'),
     fault: "the UDP Service's KUBE-SERVICES rule removed on one node (put back after)",
     gather: async ({ env }) => {
       const from = env.probes[0];
       const ip = clusterIPOf(env, UDP)!;
       const pods = await udpPods(env);
-      const { result, removed, cameBack } = await withoutNatRules(nodeAccess(env), from.node, `KUBE-SERVICES rule for ${ip} udp (kube-proxy not in iptables mode?)`, svcRule(ip, 'udp'), () =>
-        runFanout(env.kube, from, [samplesProbe('udp-off', { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' })]),
+      const { result, removed, cameBack } = await withoutNatRules(
+        nodeAccess(env),
+        from.node,
+        `KUBE-SERVICES rule for ${ip} udp (kube-proxy not in iptables mode?)`,
+        svcRule(ip, 'udp'),
+        () =>
+          runFanout(env.kube, from, [
+            samplesProbe('udp-off', { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' }),
+          ]),
       );
       return { from, pods, out: result.get('udp-off')!, removed, cameBack };
     },
     verify: (o) => {
       const { from, pods, out, removed, cameBack } = o.gathered as { from: ProbeRef; pods: string[]; out: ProbeOutput; removed: string[]; cameBack: boolean };
       const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
-      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rule to stay removed during the fault', seen: 'it was there again: inconclusive' });
+      must(!cameBack, {
+        check: 'negative-control',
+        from: label(from),
+        to,
+        expected: 'the rule to stay removed during the fault',
+        seen: 'it was there again: inconclusive',
+      });
       const r = verifyWindow('service.udp', label(from), to, out, { kind: 'answer', requests: 4, want: [], allowed: pods });
       return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.udp', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
     },
   },
   {
     id: 'service.session-affinity.live.negative',
-    title: "negative control: with kube-proxy's recent-match (affinity) rules of the ClientIP Service removed on a client's node, the affinity check fails for that client",
+    title:
+      "negative control: with kube-proxy's recent-match (affinity) rules of the ClientIP Service removed on a client's node, the affinity check fails for that client",
     layer: 'service',
     tags: ['service', 'datapath', 'session-affinity', 'negative-control'],
     controls: 'service.session-affinity',
@@ -1273,9 +1318,29 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     verify: (o) => {
       const { from, out, removed, cameBack } = o.gathered as { from: ProbeRef; out: ProbeOutput; removed: string[]; cameBack: boolean };
       const to = `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`;
-      must(!cameBack, { check: 'negative-control', from: label(from), to, expected: 'the rules to stay removed during the fault', seen: 'they were there again: inconclusive' });
-      const r = verifyWindow('service.session-affinity', label(from), to, out, { kind: 'answer', requests: 16, want: [], allowed: o.env.nginx.map(name), single: true });
-      return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.session-affinity', from: label(from), to, seen: /answered by [2-9] different servers/ }), removed };
+      must(!cameBack, {
+        check: 'negative-control',
+        from: label(from),
+        to,
+        expected: 'the rules to stay removed during the fault',
+        seen: 'they were there again: inconclusive',
+      });
+      const r = verifyWindow('service.session-affinity', label(from), to, out, {
+        kind: 'answer',
+        requests: 16,
+        want: [],
+        allowed: o.env.nginx.map(name),
+        single: true,
+      });
+      return {
+        failures: mustFail({ from: label(from), to }, () => r, {
+          check: 'service.session-affinity',
+          from: label(from),
+          to,
+          seen: /answered by [2-9] different servers/,
+        }),
+        removed,
+      };
     },
   },
   {

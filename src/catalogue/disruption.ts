@@ -70,7 +70,12 @@ const streamObjects: Obj[] = [
       },
     },
   },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: STREAM }, spec: { selector: { app: STREAM }, ports: [{ name: 'stream', port: STREAM_PORT, targetPort: 'stream' }] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: STREAM },
+    spec: { selector: { app: STREAM }, ports: [{ name: 'stream', port: STREAM_PORT, targetPort: 'stream' }] },
+  },
 ];
 
 const name = (p: V1Pod) => p.metadata!.name!;
@@ -111,7 +116,15 @@ function plan(env: RunEnv, pods: Record<string, V1Pod>): Planned[] {
     const peer = other ? pods[other.name] : undefined;
     return [
       ...(peer && nodeOf(peer) !== from.node
-        ? [{ id: `pod-${i}-${safe(from.node)}`, host: peer.status!.podIP!, port: STREAM_PORT, from, to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}` }]
+        ? [
+            {
+              id: `pod-${i}-${safe(from.node)}`,
+              host: peer.status!.podIP!,
+              port: STREAM_PORT,
+              from,
+              to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}`,
+            },
+          ]
         : []),
       { id: `svc-${i}-${safe(from.node)}`, host: ip, port: STREAM_PORT, from, to: `Service ${STREAM} ${ip}:${STREAM_PORT}` },
     ];
@@ -258,7 +271,9 @@ function judge(g: Gathered, check = CHECK) {
       after: last ? `${last.what}'s pods were Ready again` : 'it opened',
     }),
   );
-  const fresh = g.restarts.flatMap((r) => r.newConns.map((n) => verifyNewConn(check, n.from, n.to, n.res, r.readyAt, NEW_CONN_S, `${r.what}'s pods were Ready`)));
+  const fresh = g.restarts.flatMap((r) =>
+    r.newConns.map((n) => verifyNewConn(check, n.from, n.to, n.res, r.readyAt, NEW_CONN_S, `${r.what}'s pods were Ready`)),
+  );
   return { reports, verdicts, fresh };
 }
 
@@ -317,7 +332,12 @@ export const DISRUPTION_CHECKS: CheckDef[] = [
       return {
         disruption: {
           bounds: { maxStallS: MAX_STALL_S, newConnectionS: NEW_CONN_S },
-          restarts: g.restarts.map((r) => ({ what: r.what, daemonSet: `${r.namespace}/${r.daemonSet}`, pods: r.pods.length, readyAfterS: Math.round((r.readyAt - r.deletedAt) * 10) / 10 })),
+          restarts: g.restarts.map((r) => ({
+            what: r.what,
+            daemonSet: `${r.namespace}/${r.daemonSet}`,
+            pods: r.pods.length,
+            readyAfterS: Math.round((r.readyAt - r.deletedAt) * 10) / 10,
+          })),
           connections: judge(g).reports,
           logs: g.texts,
         },
@@ -342,7 +362,13 @@ export const DISRUPTION_CHECKS: CheckDef[] = [
       const pods = await streamPods(env);
       const from = env.otherProbe;
       const peer = Object.values(pods).find((p) => nodeOf(p) !== from.node)!;
-      const conn: Planned = { id: 'cut', host: peer.status!.podIP!, port: STREAM_PORT, from, to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}` };
+      const conn: Planned = {
+        id: 'cut',
+        host: peer.status!.podIP!,
+        port: STREAM_PORT,
+        from,
+        to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}`,
+      };
       await openStreams(env, [conn], 60);
       const rule = `FORWARD -s ${from.ip} -d ${conn.host} -p tcp --dport ${STREAM_PORT} -j REJECT --reject-with tcp-reset`;
       const sh = (cmd: string) => nodeAccess(env).exec(from.node, ['sh', '-c', cmd]);

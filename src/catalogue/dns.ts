@@ -72,10 +72,10 @@ const probeFor = (via: Via, c: DnsCell) =>
   c.suffixes && via !== 'bb'
     ? suffixProbe(`${via}-${c.id}`, c.name, c.suffixes, via === 'libc' ? 'libc' : via)
     : via === 'libc'
-    ? getentProbe(`libc-${c.id}`, c.name)
-    : via === 'bb'
-      ? nslookupProbe(`bb-${c.id}`, c.name)
-      : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via });
+      ? getentProbe(`libc-${c.id}`, c.name)
+      : via === 'bb'
+        ? nslookupProbe(`bb-${c.id}`, c.name)
+        : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via });
 
 /** Every asker's cells (its own namespace's) asked over `via` (busybox: the fully qualified forms only). */
 export function matrixAsks(env: RunEnv, via: Via): DnsAsk[] {
@@ -232,7 +232,12 @@ const ptrAsks = (env: RunEnv): Array<ProbeAsk<{ ptr: string }>> => {
       probe: digProbe('ptr-nginx', env.nginxServiceIP, { type: 'PTR', server: dnsIP }),
       expect: { ptr: `${fqdn(env, WORKLOAD.service, env.workloadNs)}.` },
     },
-    { from, to: dnsIP, probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }), expect: { ptr: `${fqdn(env, dnsSvc(env).name, dnsSvc(env).namespace)}.` } },
+    {
+      from,
+      to: dnsIP,
+      probe: digProbe('ptr-dns', dnsIP, { type: 'PTR', server: dnsIP }),
+      expect: { ptr: `${fqdn(env, dnsSvc(env).name, dnsSvc(env).namespace)}.` },
+    },
   ];
 };
 

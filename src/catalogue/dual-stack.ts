@@ -76,17 +76,15 @@ interface ServiceCase {
 }
 
 const CASES: ServiceCase[] = [
-  ...IP_FAMILIES.map(
-    (f): ServiceCase => ({
-      id: `service.single-stack.${familyTag(f)}`,
-      svc: f === 'IPv4' ? DUAL_SERVICES.v4 : DUAL_SERVICES.v6,
-      title: `${f}: a SingleStack ${f} Service gets one ${f} ClusterIP in the ${f} service range, answered from every probe pod by its Ready pods; its EndpointSlices are addressType ${f} only, listing their ${f} addresses`,
-      want: () => [f],
-      notApplicable: (env) =>
-        familyMissing(env.facts, f) ??
-        singleStackWhy(env, `every Service is SingleStack ${f}; service.cluster-ip and service.endpoints ask the seed Service, which is one`),
-    }),
-  ),
+  ...IP_FAMILIES.map((f): ServiceCase => ({
+    id: `service.single-stack.${familyTag(f)}`,
+    svc: f === 'IPv4' ? DUAL_SERVICES.v4 : DUAL_SERVICES.v6,
+    title: `${f}: a SingleStack ${f} Service gets one ${f} ClusterIP in the ${f} service range, answered from every probe pod by its Ready pods; its EndpointSlices are addressType ${f} only, listing their ${f} addresses`,
+    want: () => [f],
+    notApplicable: (env) =>
+      familyMissing(env.facts, f) ??
+      singleStackWhy(env, `every Service is SingleStack ${f}; service.cluster-ip and service.endpoints ask the seed Service, which is one`),
+  })),
   {
     id: 'service.prefer-dual-stack',
     svc: DUAL_SERVICES.prefer,
@@ -123,9 +121,13 @@ async function apiView({ env }: PhaseContext, svc: string, families: IPFamily[])
     return { slices: slices.items, endpoints };
   };
   const settled = (v: ApiView) => !verifyFamilySlices('wait', svc, v.slices, env.nginx, families).length;
-  return pollUntil({ what: `EndpointSlices of ${svc} listing the Ready nginx pods per family`, timeoutMs: 20_000, intervalMs: 500, probe: read, done: settled }).catch(
-    () => read(),
-  );
+  return pollUntil({
+    what: `EndpointSlices of ${svc} listing the Ready nginx pods per family`,
+    timeoutMs: 20_000,
+    intervalMs: 500,
+    probe: read,
+    done: settled,
+  }).catch(() => read());
 }
 
 const windowExpect = (env: RunEnv): SampleExpectation => ({ kind: 'answer', requests: REQUESTS, want: [], allowed: env.nginx.map(name).sort() });
@@ -142,7 +144,11 @@ function serviceCheck(c: ServiceCase): CheckDef {
     notApplicable: c.notApplicable,
     probes: (env) =>
       podSources(env).flatMap((from) =>
-        clusterIPsOf(env, c.svc).map((ip) => ({ from, to: to(c.svc, ip), probe: samplesProbe(winId(c.svc, ip), { host: ip, port: 80, requests: REQUESTS, gateS: GATE_S }) })),
+        clusterIPsOf(env, c.svc).map((ip) => ({
+          from,
+          to: to(c.svc, ip),
+          probe: samplesProbe(winId(c.svc, ip), { host: ip, port: 80, requests: REQUESTS, gateS: GATE_S }),
+        })),
       ),
     gather: (ctx) => apiView(ctx, c.svc, c.want(ctx.env)),
     verify: (o) => {
@@ -219,7 +225,17 @@ function judgeDnsAsks(check: string, o: Observations) {
   const evidence: Record<string, string> = {};
   for (const a of answers) {
     const e = a.ask.expect!;
-    const v = dnsHoldVerdict(check, label(a.ask.from), e.name, parseDnsHold(a.out.output), dnsServers(o.env), serviceVia(o.env), DNS_ROUNDS, e.want, a.out.command);
+    const v = dnsHoldVerdict(
+      check,
+      label(a.ask.from),
+      e.name,
+      parseDnsHold(a.out.output),
+      dnsServers(o.env),
+      serviceVia(o.env),
+      DNS_ROUNDS,
+      e.want,
+      a.out.command,
+    );
     failures.push(...v.failures);
     evidence[`${a.ask.to} from ${label(a.ask.from)}`] = `${e.want.what}: ${v.evidence.hold}`;
   }
@@ -244,14 +260,16 @@ function aaaaAsks(env: RunEnv): ProbeAsk[] {
   ];
   const asks: ProbeAsk[] = [];
   for (const f of clusterFamilies(env.facts))
-    for (const [form, n, from, search] of forms) asks.push(dnsAsk(`aaaa-${form}-${familyTag(f)}`, from, { name: n, search, want: addrWant(f, addressOfFamily(ips, f)) }, env));
+    for (const [form, n, from, search] of forms)
+      asks.push(dnsAsk(`aaaa-${form}-${familyTag(f)}`, from, { name: n, search, want: addrWant(f, addressOfFamily(ips, f)) }, env));
   // dual-stack: a SingleStack IPv4 Service has no AAAA record, a SingleStack IPv6 one no A record
   if (isDual(env))
     for (const [f, single] of [
       ['IPv6', DUAL_SERVICES.v4],
       ['IPv4', DUAL_SERVICES.v6],
     ] as Array<[IPFamily, string]>)
-      if (clusterIPsOf(env, single).length) asks.push(dnsAsk(`aaaa-none-${single}`, inNs, { name: fqdn(env, single), search: false, want: addrWant(f, undefined) }, env));
+      if (clusterIPsOf(env, single).length)
+        asks.push(dnsAsk(`aaaa-none-${single}`, inNs, { name: fqdn(env, single), search: false, want: addrWant(f, undefined) }, env));
   return asks;
 }
 
@@ -262,7 +280,11 @@ function headlessDualAsks(env: RunEnv): ProbeAsk[] {
     return dnsAsk(
       `headless-dual-${familyTag(f)}`,
       from,
-      { name: fqdn(env, DUAL_SERVICES.headless), search: false, want: { type: rtype(f), n: ips.length, exact: ips, what: `${rtype(f)} {${ips.join(', ')}} (one per Ready pod, ${f})` } },
+      {
+        name: fqdn(env, DUAL_SERVICES.headless),
+        search: false,
+        want: { type: rtype(f), n: ips.length, exact: ips, what: `${rtype(f)} {${ips.join(', ')}} (one per Ready pod, ${f})` },
+      },
       env,
     );
   });
@@ -282,7 +304,7 @@ const DNS_FAMILY_CHECKS: CheckDef[] = [
   {
     id: 'dns.aaaa',
     title:
-      "IPv6 DNS: every name form of a PreferDualStack Service (short, namespace, svc, FQDN; search path and absolute) answers AAAA with its IPv6 ClusterIP (and A with its IPv4 one on dual-stack), from every cluster DNS pod and the DNS Service; dual-stack: a SingleStack Service has no record of the other family",
+      'IPv6 DNS: every name form of a PreferDualStack Service (short, namespace, svc, FQDN; search path and absolute) answers AAAA with its IPv6 ClusterIP (and A with its IPv4 one on dual-stack), from every cluster DNS pod and the DNS Service; dual-stack: a SingleStack Service has no record of the other family',
     layer: 'dns',
     tags: ['dns', 'ipv6', 'ip-family', 'aaaa'],
     from: 'probe pods (workload and other namespace)',
@@ -311,7 +333,7 @@ const DNS_FAMILY_CHECKS: CheckDef[] = [
   {
     id: 'dns.headless.families',
     title:
-      'headless Service in every family: a PreferDualStack headless Service answers A with every Ready pod\'s IPv4 address and AAAA with every Ready pod\'s IPv6 address (each DNS pod waited for, then every answer counts)',
+      "headless Service in every family: a PreferDualStack headless Service answers A with every Ready pod's IPv4 address and AAAA with every Ready pod's IPv6 address (each DNS pod waited for, then every answer counts)",
     layer: 'dns',
     tags: ['dns', 'headless', 'ip-family'],
     from: 'a probe pod',
@@ -327,7 +349,11 @@ const DNS_FAMILY_CHECKS: CheckDef[] = [
 
 const v6Sources = (env: RunEnv) => env.probes.map((r) => inFamily(r, 'IPv6')).filter((r) => r.ip);
 const crossV6 = (env: RunEnv): Array<[ProbeRef, ProbeRef]> =>
-  v6Sources(env).flatMap((f) => v6Sources(env).filter((t) => t.node !== f.node).map((t) => [f, t] as [ProbeRef, ProbeRef]));
+  v6Sources(env).flatMap((f) =>
+    v6Sources(env)
+      .filter((t) => t.node !== f.node)
+      .map((t) => [f, t] as [ProbeRef, ProbeRef]),
+  );
 const nginxV6 = (p: V1Pod) => addressOfFamily(podAddresses(p), 'IPv6');
 const crossNginxV6 = (env: RunEnv): Array<[ProbeRef, V1Pod]> =>
   v6Sources(env).flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node && nginxV6(t)).map((t) => [f, t] as [ProbeRef, V1Pod]));
@@ -389,7 +415,9 @@ const MTU_FAMILY_CHECKS: CheckDef[] = [
       const check = 'mtu.payload-cross-node.ipv6';
       must(pairs.length > 0, { check, from: 'the run', to: 'nginx pods', expected: 'a probe pod and an nginx pod with IPv6 on different nodes', seen: 'none' });
       const tgt = (t: V1Pod) => `${name(t)} [${nginxV6(t)}]:80${PAYLOAD.path} on ${t.spec!.nodeName} (IPv6)`;
-      throwAll(pairs.map(([f, t]) => verifyPayload(check, label(f), tgt(t), o.out(byPod(o.env, f), `big6-${name(t)}`), PAYLOAD)).filter((x): x is CheckFailure => !!x));
+      throwAll(
+        pairs.map(([f, t]) => verifyPayload(check, label(f), tgt(t), o.out(byPod(o.env, f), `big6-${name(t)}`), PAYLOAD)).filter((x): x is CheckFailure => !!x),
+      );
       return pairs.map(([f, t]) => `${label(f)} -> ${tgt(t)}: intact in ${o.out(byPod(o.env, f), `big6-${name(t)}`).durationMs}ms`);
     },
   },
@@ -425,7 +453,22 @@ const NEGATIVE: CheckDef = {
   gather: async ({ env }) => {
     const { from, v4, v6 } = negPair(env)!;
     const src = addressOfFamily(from.ips ?? [from.ip], 'IPv6')!;
-    const rule = (op: '-I' | '-D') => ['ip6tables', '-w', '-t', 'raw', op, 'PREROUTING', '-s', `${src}/128`, '-m', 'comment', '--comment', NEG_COMMENT, '-j', 'DROP'];
+    const rule = (op: '-I' | '-D') => [
+      'ip6tables',
+      '-w',
+      '-t',
+      'raw',
+      op,
+      'PREROUTING',
+      '-s',
+      `${src}/128`,
+      '-m',
+      'comment',
+      '--comment',
+      NEG_COMMENT,
+      '-j',
+      'DROP',
+    ];
     const dev = nodeAccess(env);
     await dev.exec(from.node, rule('-I'));
     try {

@@ -16,7 +16,9 @@ export async function clusterCommand(action: 'up' | 'down', opts: KindOptions, i
     io.out(
       `cluster ${info.cluster} ready: ${describeManaged(info, plan)} (${info.offline ? 'offline images' : 'online images'}); kubeconfig ${info.kubeconfig}`,
     );
-    io.out('next: `kube-netcheck run` checks it as it is and leaves it (a run deletes only a cluster it created itself); `kube-netcheck cluster down` deletes it');
+    io.out(
+      'next: `kube-netcheck run` checks it as it is and leaves it (a run deletes only a cluster it created itself); `kube-netcheck cluster down` deletes it',
+    );
     return EXIT.OK;
   }
   io.out('cluster down: deleting the kind cluster and the host safety-net routes');

@@ -117,7 +117,14 @@ export function netpolMarkdown(cols: MatrixColumn[]): string[] {
     `| cases | ${enforcing.map((c) => `${count(c, 'passed')} pass / ${count(c, 'failed')} fail / ${count(c, 'skipped')} n/a`).join(' | ')} |`,
     ...defs.map(
       (d) =>
-        `| \`${d.id}\` ${esc(d.title.replace(/^NetworkPolicy truth table: /, ''))} | ${enforcing.map((c) => netpolCell(c.result!.records.find((r) => r.id === d.id), tablesOf(c))).join(' | ')} |`,
+        `| \`${d.id}\` ${esc(d.title.replace(/^NetworkPolicy truth table: /, ''))} | ${enforcing
+          .map((c) =>
+            netpolCell(
+              c.result!.records.find((r) => r.id === d.id),
+              tablesOf(c),
+            ),
+          )
+          .join(' | ')} |`,
     ),
   );
   return lines;
@@ -209,35 +216,44 @@ export async function cniMatrixCommand(
     } else {
       const md = matrixMarkdown(cols, new Date().toISOString().slice(0, 10), `${command} --ip-family ${families.join(',')}`)
         .replace(/^# CNI matrix\n/, `## IP families: ${families.join(', ')}\n`)
-        .replace('Every built-in CNI in turn on a fresh kind cluster (default shape)', 'Each CNI in turn on a fresh kind cluster of that IP family (default shape)');
+        .replace(
+          'Every built-in CNI in turn on a fresh kind cluster (default shape)',
+          'Each CNI in turn on a fresh kind cluster of that IP family (default shape)',
+        );
       writeFileSync(opts.out, withFamilySection(existing, md));
     }
   };
-  for (const family of families) for (const cni of cnis) {
-    const col = columnName(cni, family);
-    const cluster = `knc-matrix-${cni.replace(/[^a-z0-9-]/g, '-')}${family === 'ipv4' ? '' : `-${family}`}`.slice(0, 40);
-    const clusterEnv = { ...env, KNC_CLUSTER: cluster };
-    io.out(`cni-matrix: ${col}: bringing up kind cluster ${cluster}`);
-    const t0 = Date.now();
-    try {
-      const { cluster: k } = await upManaged({ cni, ipFamily: family, log: (l) => io.out(`  ${l}`) }, clusterEnv);
-      const clusterUpMs = Date.now() - t0;
-      io.out(`cni-matrix: ${col}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
-      const t1 = Date.now();
-      const result = await runSuite(connect(managedTarget(k, {})), CATALOGUE, [new FileReporter(path.join(opts.reportDir, family === 'ipv4' ? cni : `${cni}-${family}`))], {
-        phases: PHASES,
-        settings: runSettings(env),
-      });
-      cols.push({ cni: col, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
-      io.out(`cni-matrix: ${col}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
-    } catch (err) {
-      cols.push({ cni: col, clusterUpMs: Date.now() - t0, suiteMs: 0, error: (err as Error).message.split('\n')[0] });
-      io.out(`cni-matrix: ${col}: ${(err as Error).message.split('\n')[0]}`);
-    } finally {
-      await kindDown({}, clusterEnv).catch((err: Error) => io.err(`cni-matrix: deleting ${cluster} failed: ${err.message}`));
-      write();
+  for (const family of families)
+    for (const cni of cnis) {
+      const col = columnName(cni, family);
+      const cluster = `knc-matrix-${cni.replace(/[^a-z0-9-]/g, '-')}${family === 'ipv4' ? '' : `-${family}`}`.slice(0, 40);
+      const clusterEnv = { ...env, KNC_CLUSTER: cluster };
+      io.out(`cni-matrix: ${col}: bringing up kind cluster ${cluster}`);
+      const t0 = Date.now();
+      try {
+        const { cluster: k } = await upManaged({ cni, ipFamily: family, log: (l) => io.out(`  ${l}`) }, clusterEnv);
+        const clusterUpMs = Date.now() - t0;
+        io.out(`cni-matrix: ${col}: cluster ready in ${secs(clusterUpMs)}; running the suite`);
+        const t1 = Date.now();
+        const result = await runSuite(
+          connect(managedTarget(k, {})),
+          CATALOGUE,
+          [new FileReporter(path.join(opts.reportDir, family === 'ipv4' ? cni : `${cni}-${family}`))],
+          {
+            phases: PHASES,
+            settings: runSettings(env),
+          },
+        );
+        cols.push({ cni: col, clusterUpMs, suiteMs: Date.now() - t1, podMtu: result.sections?.podMtu as number | undefined, result });
+        io.out(`cni-matrix: ${col}: ${result.summary.passed} passed, ${result.summary.failed} failed, ${result.summary.skipped} skipped`);
+      } catch (err) {
+        cols.push({ cni: col, clusterUpMs: Date.now() - t0, suiteMs: 0, error: (err as Error).message.split('\n')[0] });
+        io.out(`cni-matrix: ${col}: ${(err as Error).message.split('\n')[0]}`);
+      } finally {
+        await kindDown({}, clusterEnv).catch((err: Error) => io.err(`cni-matrix: deleting ${cluster} failed: ${err.message}`));
+        write();
+      }
     }
-  }
   write();
   io.out(`cni-matrix: written ${opts.out}`);
   return cols.some((c) => c.error) ? EXIT.ENV : EXIT.OK;

@@ -150,12 +150,17 @@ export function findDnsService(nameserver: string | undefined, inputs: DnsInputs
     for (const [ips, verb] of tries) {
       for (const ip of ips.filter((x) => x && x !== nameserver)) {
         const s = byIP(ip);
-        if (s) return { service: s, how: `pods ask ${nameserver}; the node-local DNS cache ${c.namespace}/${c.name} there ${verb} ${ip}, the ClusterIP of ${named(s)}` };
+        if (s)
+          return {
+            service: s,
+            how: `pods ask ${nameserver}; the node-local DNS cache ${c.namespace}/${c.name} there ${verb} ${ip}, the ClusterIP of ${named(s)}`,
+          };
       }
     }
     for (const name of flagValues(c.args, 'upstreamsvc')) {
       const s = inputs.services.find((x) => x.namespace === c.namespace && x.name === name);
-      if (s) return { service: s, how: `pods ask ${nameserver}; the node-local DNS cache ${c.namespace}/${c.name} there names ${named(s)} as its -upstreamsvc` };
+      if (s)
+        return { service: s, how: `pods ask ${nameserver}; the node-local DNS cache ${c.namespace}/${c.name} there names ${named(s)} as its -upstreamsvc` };
     }
   }
   return {

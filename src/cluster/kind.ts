@@ -133,7 +133,8 @@ export function namedCluster(o: KindOptions, env: NodeJS.ProcessEnv): { cni: str
  */
 export function planManaged(o: KindOptions, env: NodeJS.ProcessEnv, found: FoundCluster): ManagedPlan {
   const named = namedChoices(o, env);
-  if (!found.exists) return named.length ? { action: 'as-named', why: `the command names its ${named.join(', ')}` } : { action: 'create', why: 'no managed cluster yet' };
+  if (!found.exists)
+    return named.length ? { action: 'as-named', why: `the command names its ${named.join(', ')}` } : { action: 'create', why: 'no managed cluster yet' };
   if (found.notRunning.length) return { action: 'refuse', why: `node ${found.notRunning.join(', ')} not running` };
   if (!found.identity) return { action: 'refuse', why: 'its control-plane node does not say what it is' };
   if (found.identity.pending) return { action: 'refuse', why: `its CNI (${found.identity.cni}) install never finished` };

@@ -618,7 +618,10 @@ export function fieldMatches(want: unknown, seen: unknown): boolean {
 }
 
 /** object: an object of the kind (by name, or any) whose fields match. */
-export function objectVerdict(o: Pick<Observation, 'objects' | 'namespace'>, spec: { kind: string; name?: string; fields: Record<string, unknown> }): GradeOutcome {
+export function objectVerdict(
+  o: Pick<Observation, 'objects' | 'namespace'>,
+  spec: { kind: string; name?: string; fields: Record<string, unknown> },
+): GradeOutcome {
   const all = o.objects?.[spec.kind] ?? [];
   const candidates = spec.name ? all.filter((x) => fieldAt(x, 'metadata.name') === spec.name) : all;
   const what = `${spec.kind}${spec.name ? ` ${spec.name}` : ''}`;

@@ -39,8 +39,7 @@ export function verifyServiceFamilies(check: string, svc: V1Service, want: Servi
   const fail = (expected: string, seen: string) => new CheckFailure({ check, from: 'the API', to: name, expected, seen });
   const out: CheckFailure[] = [];
   const families = svc.spec?.ipFamilies ?? [];
-  if (families.join(',') !== want.families.join(','))
-    out.push(fail(`spec.ipFamilies ${want.families.join(',')}`, families.join(',') || 'none'));
+  if (families.join(',') !== want.families.join(',')) out.push(fail(`spec.ipFamilies ${want.families.join(',')}`, families.join(',') || 'none'));
   const ips = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
   if (want.headless) {
     if (ips.join() !== 'None') out.push(fail('clusterIP None (headless)', ips.join(',') || 'none'));

@@ -70,7 +70,10 @@ export function verifyStream(check: string, conn: StreamReport, log: StreamLog, 
     );
   if (conn.end !== 'closed') return fail('the connection closed by the run (the echo of "bye" back)', `${conn.end} (${summary})`);
   if (conn.longestStallS > want.maxStallS)
-    return fail(`no stall longer than ${want.maxStallS} s`, `a stall of ${conn.longestStallS} s from ${conn.stallAtS} s after it opened (reset no; ${summary})`);
+    return fail(
+      `no stall longer than ${want.maxStallS} s`,
+      `a stall of ${conn.longestStallS} s from ${conn.stallAtS} s after it opened (reset no; ${summary})`,
+    );
   const after = log.received.filter((t) => t > want.dataAfter).length;
   if (after < 2) return fail(`echoes after ${want.after}`, `${after} echoes after it (${summary})`);
   return conn;

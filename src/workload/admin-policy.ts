@@ -55,7 +55,9 @@ const bodyOf = (o: AdminObject, labels: Record<string, string>, resourceVersion?
 async function getAdmin(kube: Pick<Kube, 'kc'>, kind: AdminKind, name: string): Promise<{ metadata?: Record<string, unknown> } | undefined> {
   const api = kube.kc.makeApiClient(CustomObjectsApi);
   try {
-    return (await api.getClusterCustomObject({ group: ADMIN_GROUP, version: ADMIN_VERSION, plural: pluralOf(kind), name })) as { metadata?: Record<string, unknown> };
+    return (await api.getClusterCustomObject({ group: ADMIN_GROUP, version: ADMIN_VERSION, plural: pluralOf(kind), name })) as {
+      metadata?: Record<string, unknown>;
+    };
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw err;
@@ -67,7 +69,9 @@ export async function foreignBaseline(kube: Pick<Kube, 'kc'>, runId: string): Pr
   const have = await getAdmin(kube, 'BaselineAdminNetworkPolicy', BANP_NAME);
   if (!have) return undefined;
   const labels = (have.metadata?.labels ?? {}) as Record<string, string>;
-  return labels[RUN_KEY] === runId ? undefined : `a BaselineAdminNetworkPolicy "${BANP_NAME}" exists that this run did not create (labels ${JSON.stringify(labels)})`;
+  return labels[RUN_KEY] === runId
+    ? undefined
+    : `a BaselineAdminNetworkPolicy "${BANP_NAME}" exists that this run did not create (labels ${JSON.stringify(labels)})`;
 }
 
 /** Creates the object, or replaces the run's own one of that name. */

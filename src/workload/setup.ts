@@ -163,8 +163,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     discoverFacts(kube),
     Promise.all([workloadNs, otherNs].map((name) => kube.core.createNamespace({ body: { metadata: { name, labels } } }))),
   ]);
-  if (factsRead.status === 'rejected')
-    throw new Error(`reading the cluster (nodes, kube-system): ${(factsRead.reason as Error).message.split('\n')[0]}`);
+  if (factsRead.status === 'rejected') throw new Error(`reading the cluster (nodes, kube-system): ${(factsRead.reason as Error).message.split('\n')[0]}`);
   if (nsMade.status === 'rejected') throw nsMade.reason;
   const facts = factsRead.value;
 
@@ -223,7 +222,10 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   // without them, and the checks that need them say why (shapeNotApplicable)
   const viewsMade = Promise.allSettled(
     nodes.map((n, i) =>
-      kube.core.createNamespacedPod({ namespace: workloadNs, body: probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels) as V1Pod }),
+      kube.core.createNamespacedPod({
+        namespace: workloadNs,
+        body: probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels) as V1Pod,
+      }),
     ),
   ).then((rs) => {
     const err = rs.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : undefined)).find((e) => e !== undefined);
