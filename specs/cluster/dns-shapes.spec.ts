@@ -15,6 +15,7 @@ import type { Kube } from '../../src/kube/client.js';
 import { execInPod } from '../../src/kube/exec.js';
 import { newRunId, runLabels } from '../../src/util/labels.js';
 import { waitPodsReady } from '../../src/workload/pods.js';
+import { pollUntil } from '../../src/util/poll.js';
 import { findDnsService, readDnsInputs } from '../../src/cluster/dns-service.js';
 import { domainFromResolvConf } from '../../src/cluster/facts.js';
 import { digProbe, parseDig, parseSuffixAsks, suffixProbe } from '../../src/probes/dns.js';
@@ -79,9 +80,17 @@ describe('the cluster DNS Service under another name', () => {
     expect(nameserver).toBe(altIP);
     const found = findDnsService(nameserver, await readDnsInputs(kube));
     expect(found).toMatchObject({ service: { namespace: 'kube-system', name: altName, clusterIPs: [altIP] } });
-    // the Service found answers the pod (its Endpoints are the CoreDNS pods): the cluster's own names, from that address
-    const dig = await exec('alt', digProbe('x', `kubernetes.default.svc.${DOMAIN}`, { server: altIP, timeoutS: 3 }).argv);
-    const r = parseDig(dig.stdout);
+    // the Service found answers the pod (its Endpoints are the CoreDNS pods): the cluster's own names, from that address —
+    // once the nodes' proxy rules for the Service this test just created are in (until then kube-proxy rejects it:
+    // REFUSED-CONNECTION), a change this test made, waited for with a deadline; then the answer must be NOERROR from it
+    const r = await pollUntil({
+      what: `dig @${altIP} kubernetes.default.svc.${DOMAIN} answered by the new Service`,
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      probe: async () => parseDig((await exec('alt', digProbe('x', `kubernetes.default.svc.${DOMAIN}`, { server: altIP, timeoutS: 3 }).argv)).stdout),
+      done: (d) => d.status !== 'REFUSED-CONNECTION',
+      describe: (d) => `${d.status} from ${d.server ?? 'no server'}`,
+    });
     expect({ status: r.status, server: r.server }).toEqual({ status: 'NOERROR', server: altIP });
   }, 180_000);
 });
