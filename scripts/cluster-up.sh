@@ -8,6 +8,9 @@
 #   KNC_IP_FAMILY     ipv4 (default), ipv6 or dual: kind's networking.ipFamily, the IPv6 pod and
 #                     service ranges (scripts/lib/cluster-config.sh), the CNI's IPv6 settings; needs
 #                     IPv6 and ip6tables on this host and an IPv6 subnet on docker's "kind" network
+#   KNC_ADMIN_POLICY  1: flannel-vxlan+policy also enforces AdminNetworkPolicy/BaselineAdminNetworkPolicy
+#                     (their CRDs served, the engine's flags on; it then queues every connection to
+#                     userspace, docs/netpol.md); 0 (default): the netpol admin cases are not applicable
 # Any CNI but the default, or the default in an ipv6/dual cluster (the node image's copy is
 # IPv4-only): the cluster is created with disableDefaultCNI and the CNI installed afterwards. Done only when every node is Ready, a pod on each node has an IP from the pod range
 # and CoreDNS is Ready. A cluster of that name with another shape, CNI or node image is recreated.

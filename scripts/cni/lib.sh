@@ -77,8 +77,18 @@ cni_render() {
     [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false'
     family+=(-e "s|^\\( *\\)- --enable-overlay=false\$|&$more|")
   fi
-  # a manifest with the line "# @NETWORK_POLICY_API_CRDS@" gets the AdminNetworkPolicy CRDs first
-  if grep -q '^# @NETWORK_POLICY_API_CRDS@$' "$f"; then network_policy_api_crds; fi
-  sed -e '/^# @NETWORK_POLICY_API_CRDS@$/d' -e "s|@FLANNEL_IMAGE@|$FLANNEL_IMAGE|g" -e "s|@KUBE_ROUTER_IMAGE@|$KUBE_ROUTER_IMAGE|g" \
+  # a manifest with the line "# @NETWORK_POLICY_API_CRDS@" gets the AdminNetworkPolicy CRDs first and
+  # the engine's admin-policy flags (@KNP_ADMIN_ARGS@), only when asked: KNC_ADMIN_POLICY=1 (the flags
+  # make kube-network-policies queue every connection to userspace; see the manifest's comment)
+  local admin=""
+  case "${KNC_ADMIN_POLICY:-0}" in
+    1)
+      admin=', --admin-network-policy=true, --baseline-admin-network-policy=true'
+      if grep -q '^# @NETWORK_POLICY_API_CRDS@$' "$f"; then network_policy_api_crds; fi
+      ;;
+    0) ;;
+    *) die "KNC_ADMIN_POLICY must be 0 or 1: '${KNC_ADMIN_POLICY}'" 2 ;;
+  esac
+  sed -e '/^# @NETWORK_POLICY_API_CRDS@$/d' -e "s|@KNP_ADMIN_ARGS@|$admin|g" -e "s|@FLANNEL_IMAGE@|$FLANNEL_IMAGE|g" -e "s|@KUBE_ROUTER_IMAGE@|$KUBE_ROUTER_IMAGE|g" \
     -e "s|@KNP_IMAGE@|$KNP_IMAGE|g" "${family[@]}" -e "s|@POD_SUBNET@|$2|g" "$f"
 }
