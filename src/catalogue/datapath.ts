@@ -87,6 +87,11 @@ async function bridgePortOf(env: RunEnv, nodes: NodeAccess, pod: V1Pod): Promise
   return { node, dev, hairpin: hp.stdout.trim() };
 }
 
+/** A fault that removes a rule holds only while the rule stays removed: one the proxy put back makes the control inconclusive. */
+function stayedRemoved(cameBack: boolean, from: string, to: string): void {
+  must(!cameBack, { check: 'negative-control', from, to, expected: 'the rule to stay removed during the fault', seen: 'it was there again: inconclusive' });
+}
+
 /** Hairpin off on the pod's bridge port while `body` runs (netlink: the node's /sys is read-only); restored and read back after. */
 export async function withHairpinOff<T>(
   env: RunEnv,
@@ -1223,13 +1228,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
         cameBack: boolean;
       };
       const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pod})`;
-      must(!cameBack, {
-        check: 'negative-control',
-        from: label(from),
-        to,
-        expected: 'the rule to stay removed during the fault',
-        seen: 'it was there again: inconclusive',
-      });
+      stayedRemoved(cameBack, label(from), to);
       const r = verifyWindow('service.hostport', label(from), to, out, { kind: 'answer', requests: 4, want: [pod] });
       return {
         failures: mustFail({ from: label(from), to }, () => r, { check: 'service.hostport', from: label(from), to, seen: /: 4 of 4 unanswered/ }),
@@ -1271,13 +1270,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     verify: (o) => {
       const { from, pods, out, removed, cameBack } = o.gathered as { from: ProbeRef; pods: string[]; out: ProbeOutput; removed: string[]; cameBack: boolean };
       const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
-      must(!cameBack, {
-        check: 'negative-control',
-        from: label(from),
-        to,
-        expected: 'the rule to stay removed during the fault',
-        seen: 'it was there again: inconclusive',
-      });
+      stayedRemoved(cameBack, label(from), to);
       const r = verifyWindow('service.udp', label(from), to, out, { kind: 'answer', requests: 4, want: [], allowed: pods });
       return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.udp', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
     },
