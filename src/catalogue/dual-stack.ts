@@ -15,16 +15,16 @@ import { label, runFanout } from '../workload/fanout.js';
 import { pollUntil } from '../util/poll.js';
 import { samplesProbe } from '../probes/window.js';
 import { dnsHoldProbe, parseDnsHold } from '../probes/dns.js';
-import { addrProbe, dfPingProbe, linkProbe, payloadProbe, PAYLOAD } from '../probes/mtu.js';
+import { dfPingProbe, payloadProbe, PAYLOAD } from '../probes/mtu.js';
 import { verifyCoverage, verifyWindow, type SampleExpectation, type WindowTally } from '../verdicts/window.js';
 import { dnsHoldVerdict, type HoldWant } from '../verdicts/dns-hold.js';
-import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
+import { BODY, ifaceAsks, judgeIfaces, judgeMtuPairs, type MtuAsk, type MtuExpect } from './mtu.js';
 import { readyAddressesOf, verifyFamilySlices, verifyPrimaryEndpoints, verifyServiceFamilies } from '../verdicts/dual-stack.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { mustFail } from './controls.js';
 import { must, nodeAccess, podSources, unlessManaged } from './common.js';
 import { familyTag, inFamily } from './families.js';
-import type { CheckDef, Observations, PhaseContext, ProbeAsk } from './types.js';
+import type { Answer, CheckDef, Observations, PhaseContext, ProbeAsk } from './types.js';
 
 export const DUAL_SERVICES = {
   v4: 'knc-single-ipv4',
@@ -130,7 +130,7 @@ async function apiView({ env }: PhaseContext, svc: string, families: IPFamily[])
   }).catch(() => read());
 }
 
-const windowExpect = (env: RunEnv): SampleExpectation => ({ kind: 'answer', requests: REQUESTS, want: [], allowed: env.nginx.map(name).sort() });
+const windowExpect = (env: RunEnv, requests = REQUESTS): SampleExpectation => ({ kind: 'answer', requests, want: [], allowed: env.nginx.map(name).sort() });
 
 function serviceCheck(c: ServiceCase): CheckDef {
   return {
@@ -142,14 +142,7 @@ function serviceCheck(c: ServiceCase): CheckDef {
     to: `Service ${c.svc}, every ClusterIP`,
     setupObjects: [OBJECTS[c.svc]],
     notApplicable: c.notApplicable,
-    probes: (env) =>
-      podSources(env).flatMap((from) =>
-        clusterIPsOf(env, c.svc).map((ip) => ({
-          from,
-          to: to(c.svc, ip),
-          probe: samplesProbe(winId(c.svc, ip), { host: ip, port: 80, requests: REQUESTS, gateS: GATE_S }),
-        })),
-      ),
+    probes: (env) => podSources(env).flatMap((from) => clusterIPsOf(env, c.svc).map((ip) => windowAsk(env, from, c.svc, ip))),
     gather: (ctx) => apiView(ctx, c.svc, c.want(ctx.env)),
     verify: (o) => {
       const env = o.env;
@@ -164,7 +157,7 @@ function serviceCheck(c: ServiceCase): CheckDef {
         ...verifyFamilySlices(c.id, c.svc, v.slices, env.nginx, want),
         ...verifyPrimaryEndpoints(c.id, c.svc, v.endpoints, env.nginx, want[0]),
       ]);
-      return { ...answersPerIP(o, c.id, c.svc), endpointSlices: sliceSummary(v.slices), endpoints: `${want[0]} only (the Service's primary family)` };
+      return { ...judgeWindows(c.id, o.answers<WindowExpect>()), endpointSlices: sliceSummary(v.slices), endpoints: `${want[0]} only (the Service's primary family)` };
     },
   };
 }
@@ -172,23 +165,42 @@ function serviceCheck(c: ServiceCase): CheckDef {
 const sliceSummary = (slices: V1EndpointSlice[]) =>
   slices.map((s) => `${s.metadata?.name} ${s.addressType}: ${(s.endpoints ?? []).flatMap((e) => e.addresses).join(', ')}`);
 
-/** Every source's window to every ClusterIP of `svc`, then each ClusterIP answered by every nginx pod over all sources. */
-function answersPerIP(o: Observations, check: string, svc: string): Record<string, string[]> {
-  const env = o.env;
-  const sources = podSources(env);
-  must(sources.length > 0, { check, from: 'the run', to: svc, expected: 'probe pods', seen: 'none' });
+/** A hold window to one ClusterIP: what is asked (the address, its family) and what must answer, as data. */
+export interface WindowExpect {
+  ip: string;
+  window: SampleExpectation;
+  /** The pods each of which must answer at least once over every source's window to this address. */
+  cover: string[];
+}
+type WindowAsk = ProbeAsk<WindowExpect>;
+
+function windowAsk(env: RunEnv, from: ProbeRef, svc: string, ip: string, o: { id?: string; requests?: number; gateS?: number; timeoutS?: number } = {}): WindowAsk {
+  const requests = o.requests ?? REQUESTS;
+  return {
+    from,
+    to: to(svc, ip),
+    expect: { ip, window: windowExpect(env, requests), cover: env.nginx.map(name).sort() },
+    probe: samplesProbe(o.id ?? winId(svc, ip), { host: ip, port: 80, requests, ...(o.timeoutS ? { timeoutS: o.timeoutS } : { gateS: o.gateS ?? GATE_S }) }),
+  };
+}
+
+/** One window answer judged against its ask's expectation: the tally, or the failure. */
+const judgeWindow = (check: string, a: Answer<WindowExpect>) => verifyWindow(check, label(a.ask.from), a.ask.to!, a.out, a.ask.expect!.window);
+
+/** Every window answer (per ClusterIP, every source), then each ClusterIP answered by every allowed pod over all its sources. */
+export function judgeWindows(check: string, answers: Array<Answer<WindowExpect>>): Record<string, string[]> {
+  must(answers.length > 0, { check, from: 'the run', to: 'the Service\'s ClusterIPs', expected: 'a window from every probe pod to every ClusterIP', seen: 'none asked' });
   const out: Record<string, string[]> = {};
   const failures: CheckFailure[] = [];
-  for (const ip of clusterIPsOf(env, svc)) {
-    const tallies: WindowTally[] = [];
-    for (const from of sources) {
-      const r = verifyWindow(check, label(from), to(svc, ip), o.out(from, winId(svc, ip)), windowExpect(env));
-      if (r instanceof CheckFailure) failures.push(r);
-      else tallies.push(r);
-    }
-    const cov = failures.length ? undefined : verifyCoverage(check, 'every probe pod', to(svc, ip), tallies, env.nginx.map(name).sort());
-    if (cov) failures.push(cov);
-    out[to(svc, ip)] = tallies.map((t, i) => `${label(sources[i])}: ${t.answered}/${REQUESTS} answered ${JSON.stringify(t.servers)}`);
+  for (const ip of [...new Set(answers.map((a) => a.ask.expect!.ip))]) {
+    const mine = answers.filter((a) => a.ask.expect!.ip === ip);
+    const judged = mine.map((a) => ({ a, r: judgeWindow(check, a) }));
+    const bad = judged.map((j) => j.r).filter((r): r is CheckFailure => r instanceof CheckFailure);
+    const tallies = judged.filter((j): j is { a: Answer<WindowExpect>; r: WindowTally } => !(j.r instanceof CheckFailure));
+    const { window, cover } = mine[0].ask.expect!;
+    const cov = bad.length ? undefined : verifyCoverage(check, 'every probe pod', mine[0].ask.to!, tallies.map((t) => t.r), cover);
+    failures.push(...bad, ...(cov ? [cov] : []));
+    out[mine[0].ask.to!] = tallies.map(({ a, r }) => `${label(a.ask.from)}: ${r.answered}/${window.requests} answered ${JSON.stringify(r.servers)}`);
   }
   throwAll(failures);
   return out;
@@ -359,6 +371,15 @@ const crossNginxV6 = (env: RunEnv): Array<[ProbeRef, V1Pod]> =>
   v6Sources(env).flatMap((f) => env.nginx.filter((t) => t.spec!.nodeName !== f.node && nginxV6(t)).map((t) => [f, t] as [ProbeRef, V1Pod]));
 const byPod = (env: RunEnv, r: ProbeRef) => env.probes.find((p) => p.pod === r.pod && p.namespace === r.namespace)!;
 
+const v6Target = (t: ProbeRef) => `pod ${t.namespace}/${t.pod} ${t.ip} on ${t.node} (IPv6)`;
+const nginxV6Target = (t: V1Pod) => `${name(t)} [${nginxV6(t)}]:80${PAYLOAD.path} on ${t.spec!.nodeName} (IPv6)`;
+
+/** Each IPv6 source's interface asks (the one holding its IPv6 address), then a DF ping of its MTU to every other node's probe pod over IPv6. */
+const mtu6Asks = (env: RunEnv): MtuAsk[] => [
+  ...v6Sources(env).flatMap((r) => ifaceAsks(byPod(env, r), r.ip)),
+  ...crossV6(env).map(([f, t]): MtuAsk => ({ from: byPod(env, f), probe: dfPingProbe(`df6-${t.pod}`, f.ip, t.ip), to: v6Target(t), expect: { kind: 'df' } })),
+];
+
 const MTU_FAMILY_CHECKS: CheckDef[] = [
   {
     id: 'mtu.ipv6',
@@ -369,36 +390,13 @@ const MTU_FAMILY_CHECKS: CheckDef[] = [
     from: 'probe pods (IPv6)',
     to: 'probe pods on other nodes (IPv6)',
     notApplicable: noIPv6,
-    probes: (env) => [
-      ...v6Sources(env).flatMap((r) => [
-        { from: byPod(env, r), probe: addrProbe('mtu6-addr') },
-        { from: byPod(env, r), probe: linkProbe('mtu6-link') },
-      ]),
-      ...crossV6(env).map(([f, t]) => ({ from: byPod(env, f), probe: dfPingProbe(`df6-${t.pod}`, f.ip, t.ip) })),
-    ],
+    probes: mtu6Asks,
     verify: (o) => {
-      const env = o.env;
       const check = 'mtu.ipv6';
-      must(v6Sources(env).length > 0, { check, from: 'the API', to: 'probe pods', expected: 'probe pods with an IPv6 address', seen: 'none' });
-      const failures: CheckFailure[] = [];
-      const mtus: Record<string, number> = {};
-      for (const r of v6Sources(env)) {
-        const i = verifyPodMtu(check, label(r), r.ip, o.out(byPod(env, r), 'mtu6-addr'), o.out(byPod(env, r), 'mtu6-link'));
-        if (i instanceof CheckFailure) failures.push(i);
-        else mtus[r.pod] = i.mtu;
-      }
-      throwAll(failures);
-      const pairs = crossV6(env);
-      must(pairs.length > 0, { check, from: 'the run', to: 'IPv6 pod pairs', expected: 'probe pods with IPv6 on two nodes', seen: 'a single node' });
-      const lines: string[] = [];
-      for (const [f, t] of pairs) {
-        const tgt = `pod ${t.namespace}/${t.pod} ${t.ip} on ${t.node} (IPv6)`;
-        const bad = verifyDfPing(check, label(f), tgt, o.out(byPod(env, f), `df6-${t.pod}`), mtus[f.pod]);
-        if (bad) failures.push(bad);
-        else lines.push(`${label(f)} -> ${tgt}: ${mtus[f.pod]}-byte IPv6 packet answered whole, ${mtus[f.pod] + 1} not sent whole`);
-      }
-      throwAll(failures);
-      return { podMtus: mtus, pairs: lines };
+      const answers = o.answers<MtuExpect>();
+      // the interfaces first (each holding its IPv6 address, at least 1280), then every pair against its sender's MTU
+      const podMtus = judgeIfaces(check, answers);
+      return { podMtus, pairs: judgeMtuPairs(check, answers, 'no probe pods with IPv6 on two nodes') };
     },
   },
   {
@@ -409,17 +407,9 @@ const MTU_FAMILY_CHECKS: CheckDef[] = [
     from: 'probe pods (IPv6)',
     to: 'nginx on other nodes (IPv6)',
     notApplicable: noIPv6,
-    probes: (env) => crossNginxV6(env).map(([f, t]) => ({ from: byPod(env, f), probe: payloadProbe(`big6-${name(t)}`, nginxV6(t)!, 80) })),
-    verify: (o) => {
-      const pairs = crossNginxV6(o.env);
-      const check = 'mtu.payload-cross-node.ipv6';
-      must(pairs.length > 0, { check, from: 'the run', to: 'nginx pods', expected: 'a probe pod and an nginx pod with IPv6 on different nodes', seen: 'none' });
-      const tgt = (t: V1Pod) => `${name(t)} [${nginxV6(t)}]:80${PAYLOAD.path} on ${t.spec!.nodeName} (IPv6)`;
-      throwAll(
-        pairs.map(([f, t]) => verifyPayload(check, label(f), tgt(t), o.out(byPod(o.env, f), `big6-${name(t)}`), PAYLOAD)).filter((x): x is CheckFailure => !!x),
-      );
-      return pairs.map(([f, t]) => `${label(f)} -> ${tgt(t)}: intact in ${o.out(byPod(o.env, f), `big6-${name(t)}`).durationMs}ms`);
-    },
+    probes: (env) =>
+      crossNginxV6(env).map(([f, t]): MtuAsk => ({ from: byPod(env, f), probe: payloadProbe(`big6-${name(t)}`, nginxV6(t)!, 80), to: nginxV6Target(t), expect: BODY })),
+    verify: (o) => judgeMtuPairs('mtu.payload-cross-node.ipv6', o.answers<MtuExpect>(), 'no probe pod and nginx pod with IPv6 on different nodes'),
   },
 ];
 
@@ -469,38 +459,36 @@ const NEGATIVE: CheckDef = {
       '-j',
       'DROP',
     ];
+    const asks = {
+      v4: windowAsk(env, from, DUAL_SERVICES.v4, v4, { id: 'neg-v4', requests: 3, gateS: 5 }),
+      v6: windowAsk(env, from, DUAL_SERVICES.v6, v6, { id: 'neg-v6', requests: 3, timeoutS: 1 }),
+    };
     const dev = nodeAccess(env);
     await dev.exec(from.node, rule('-I'));
     try {
-      const out = await runFanout(env.kube, from, [
-        samplesProbe('neg-v4', { host: v4, port: 80, requests: 3, gateS: 5 }),
-        samplesProbe('neg-v6', { host: v6, port: 80, requests: 3, timeoutS: 1 }),
-      ]);
-      return { from, v4, v6, o4: out.get('neg-v4')!, o6: out.get('neg-v6')! };
+      const out = await runFanout(env.kube, from, [asks.v4.probe, asks.v6.probe]);
+      return { v4: { ask: asks.v4, out: out.get('neg-v4')! }, v6: { ask: asks.v6, out: out.get('neg-v6')! } };
     } finally {
       await dev.exec(from.node, rule('-D'));
     }
   },
   verify: (o) => {
-    const g = o.gathered as { from: ProbeRef; v4: string; v6: string; o4: never; o6: never };
-    const e = { kind: 'answer', requests: 3, want: [], allowed: o.env.nginx.map(name).sort() } as SampleExpectation;
-    const r4 = verifyWindow('service.single-stack.ipv4', label(g.from), to(DUAL_SERVICES.v4, g.v4), g.o4, e);
+    const g = o.gathered as { v4: Answer<WindowExpect>; v6: Answer<WindowExpect> };
+    const r4 = judgeWindow('service.single-stack.ipv4', g.v4);
     must(!(r4 instanceof CheckFailure), {
       check: 'negative-control',
-      from: label(g.from),
-      to: to(DUAL_SERVICES.v4, g.v4),
+      from: label(g.v4.ask.from),
+      to: g.v4.ask.to!,
       expected: 'IPv4 from the same pod still answered',
       seen: r4 instanceof CheckFailure ? r4.message : '',
     });
-    const where = { from: label(g.from), to: to(DUAL_SERVICES.v6, g.v6) };
-    const [failure] = mustFail(
-      where,
-      () => {
-        const r = verifyWindow('service.single-stack.ipv6', where.from, where.to, g.o6, e);
-        if (r instanceof CheckFailure) throw r;
-      },
-      { check: 'service.single-stack.ipv6', ...where, to: /\(IPv6\)$/, seen: /^\{\}: 3 of 3 unanswered/ },
-    );
+    const where = { from: label(g.v6.ask.from), to: g.v6.ask.to! };
+    const [failure] = mustFail(where, () => judgeWindow('service.single-stack.ipv6', g.v6), {
+      check: 'service.single-stack.ipv6',
+      ...where,
+      to: /\(IPv6\)$/,
+      seen: /^\{\}: 3 of 3 unanswered/,
+    });
     return { ipv6: failure, ipv4: r4 };
   },
 };

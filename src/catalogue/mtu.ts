@@ -33,10 +33,10 @@ const svcTarget = (env: RunEnv) => `my-nginx ${env.nginxServiceIP}:80${PAYLOAD.p
 export type MtuExpect = { kind: 'addr'; holds: string } | { kind: 'link' } | { kind: 'df' } | { kind: 'payload'; bytes: number; sha256: string };
 export type MtuAsk = ProbeAsk<MtuExpect>;
 export type MtuAnswer = Answer<MtuExpect>;
-const BODY = { kind: 'payload', bytes: PAYLOAD.bytes, sha256: PAYLOAD.sha256 } as const;
+export const BODY = { kind: 'payload', bytes: PAYLOAD.bytes, sha256: PAYLOAD.sha256 } as const;
 
 /** A pod's interface asks: its address list (expected to hold `holds`, by default its own IP) and its link list. */
-const ifaceAsks = (from: ProbeRef, holds = from.ip): MtuAsk[] => [
+export const ifaceAsks = (from: ProbeRef, holds = from.ip): MtuAsk[] => [
   { from, probe: addrProbe('mtu-addr'), to: `its interface holding ${holds}`, expect: { kind: 'addr', holds } },
   { from, probe: linkProbe('mtu-link'), to: 'its links', expect: { kind: 'link' } },
 ];
