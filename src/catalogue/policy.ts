@@ -13,18 +13,16 @@
 // a denied connection still succeeding at the deadline is "NetworkPolicy is not enforced".
 import { NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
-import path from 'node:path';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPolicyProbe, type Expectation } from '../verdicts/policy.js';
 import { NotApplicable, throwAll } from '../verdicts/failure.js';
 import { netpolUnenforced } from './netpol.js';
-import { createAll } from '../workload/apply.js';
-import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
 import { isLive, isReady, listPods, waitPodsReady } from '../workload/pods.js';
 import { waitBackends } from '../verdicts/endpoints.js';
-import { probePod, probeRef, WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import { probePod, probeTemplate, startPods } from '../workload/probe-pods.js';
 import { pollUntil } from '../util/poll.js';
 import { retryOnConflict } from '../kube/errors.js';
 import { fanOut, key, label } from '../workload/fanout.js';
@@ -104,16 +102,10 @@ async function setPolicies(env: RunEnv, want: PolicyName[]): Promise<void> {
 async function ensureClient(env: RunEnv): Promise<ProbeRef> {
   const s = stateOf(env);
   if (s.client) return s.client;
-  const [t] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
-  const node = env.otherProbe.node;
-  const pod = probePod(t, CLIENT_COMPONENT, node, env.workloadNs, env.target.images.probe, env.labels);
+  const pod = probePod(probeTemplate('probe-pod'), CLIENT_COMPONENT, env.otherProbe.node, env.workloadNs, env.target.images.probe, env.labels);
   pod.metadata!.labels = { ...pod.metadata!.labels, [COMPONENT]: CLIENT_COMPONENT };
-  await createAll(env.kube, [pod]);
-  const [ready] = await waitPodsReady(env.kube, env.workloadNs, `${COMPONENT}=${CLIENT_COMPONENT}`, {
-    count: 1,
-    override: { image: '--probe-image / KNC_PROBE_IMAGE' },
-  });
-  return (s.client = probeRef(ready));
+  const [ready] = await startPods(env.kube, [pod], { selector: `${COMPONENT}=${CLIENT_COMPONENT}`, override: { image: '--probe-image / KNC_PROBE_IMAGE' } });
+  return (s.client = ready);
 }
 
 /**

@@ -7,17 +7,13 @@
 // the end (it carries kube-netcheck's managed-by label).
 import type { V1Pod } from '@kubernetes/client-node';
 import { NetworkingV1Api } from '@kubernetes/client-node';
-import path from 'node:path';
 import type { Kube } from '../kube/client.js';
 import { clusterDnsServers, discoverFacts, domainFromResolvConf, type ClusterFacts } from '../cluster/facts.js';
 import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { execInPod } from '../kube/exec.js';
 import { apiStatus } from '../kube/errors.js';
-import { createAll } from '../workload/apply.js';
-import { MANIFESTS_DIR, loadYamlDocs } from '../workload/manifests.js';
-import { isLive, isReady, waitPodsReady } from '../workload/pods.js';
-import { probePod, probeRef, type ProbeRef } from '../workload/setup.js';
-import { startProbeNamespace } from '../workload/probe-pods.js';
+import { isLive } from '../workload/pods.js';
+import { deletePods, probePod, probeTemplate, startPods, startProbeNamespace, type ProbeRef } from '../workload/probe-pods.js';
 import { label, runFanout } from '../workload/fanout.js';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
@@ -308,13 +304,10 @@ async function policyControl(
   image: string,
   labels: Record<string, string>,
 ): Promise<{ enforced: boolean; detail: string }> {
-  const [t] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
-  const target = probePod(t, 'policy-control', undefined, ns, image, labels);
+  const target = probePod(probeTemplate('probe-pod'), 'policy-control', undefined, ns, image, labels);
   target.metadata!.labels = { ...target.metadata!.labels, 'app.kubernetes.io/component': 'policy-control' };
   target.spec.containers[0].command = ['busybox', 'httpd', '-f', '-p', '8080', '-h', '/tmp'];
-  await createAll(kube, [target]);
-  const [pod] = await waitPodsReady(kube, ns, 'app.kubernetes.io/component=policy-control', { count: 1, timeoutMs: 60_000 });
-  const ip = pod.status!.podIP!;
+  const [{ ip }] = await startPods(kube, [target], { selector: 'app.kubernetes.io/component=policy-control', timeoutMs: 60_000 });
   // any HTTP answer (busybox httpd says 404 for /) means connected; a timeout or refusal means not
   const connects = async () => {
     const out = (await runFanout(kube, probe, [httpProbe('ctl', ip, 8080, '/', 2)], 15_000)).get('ctl')!;
@@ -420,28 +413,21 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
         }),
     ).values(),
   ];
-  const created: Array<{ ns: string; name: string }> = [];
+  const created: Array<{ namespace: string; pod: string }> = [];
   try {
     if (clientLabels.length && !probeError && result.policyEnforced?.enforced) {
-      const [t] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
+      const t = probeTemplate('probe-pod');
       await pool(good, o.concurrency ?? 10, async ({ ns }) => {
         const pods = clientLabels.map((l, i) => {
           const p = probePod(t, `knc-grade-client-${i}-${o.runId}`, undefined, ns, o.probeImage, labels);
           p.metadata!.labels = { ...labels, ...l, 'app.kubernetes.io/component': `grade-client-${i}` };
           return p;
         });
+        // deleted in `finally` whatever happens: remembered before they are asked for
+        created.push(...pods.map((p) => ({ namespace: ns, pod: p.metadata!.name! })));
         try {
-          await createAll(kube, pods);
-          created.push(...pods.map((p) => ({ ns, name: p.metadata!.name! })));
-          const ready = await pollUntil({
-            what: `the grader's client pods in ${ns} Ready`,
-            timeoutMs: 60_000,
-            intervalMs: 250,
-            probe: async () => (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: `${Object.keys(labels)[1]}=${o.runId}` })).items,
-            done: (ps) => ps.length === pods.length && ps.every(isReady),
-          });
-          for (const p of ready)
-            clients.set(`${ns}/${labelsKey(clientLabels[Number(p.metadata!.labels!['app.kubernetes.io/component'].split('-').pop())])}`, probeRef(p));
+          const ready = await startPods(kube, pods, { selector: `${Object.keys(labels)[1]}=${o.runId}`, timeoutMs: 60_000 });
+          for (const [i, l] of clientLabels.entries()) clients.set(`${ns}/${labelsKey(l)}`, ready.find((r) => r.pod === pods[i].metadata!.name)!);
         } catch (err) {
           o.log?.(`${ns}: the grader's client pods could not start: ${firstLine(err)}`);
         }
@@ -522,7 +508,7 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
     }
   } finally {
     // the grader's pods in students' namespaces go, whatever happened
-    await Promise.all(created.map(({ ns, name }) => kube.core.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined)));
+    await deletePods(kube, created);
   }
   result.timings.totalMs = Date.now() - t0;
   return result;

@@ -1,3 +1,4 @@
+import { retry } from '../util/retry.js';
 /** Environment problems the CLI reports in one line and exits 2 for. */
 export type EnvErrorCode = 'KUBECONFIG_MISSING' | 'API_UNREACHABLE' | 'CONTEXT_UNKNOWN' | 'FORBIDDEN' | 'MALFORMED_YAML' | 'NO_DOCKER' | 'IMAGE_TOOLS_MISSING';
 export type ErrorCode = EnvErrorCode | 'UNEXPECTED';
@@ -154,13 +155,16 @@ export const isConflict = (err: unknown): boolean => {
  * does (its DefaultRetry: 5 tries, 10 ms doubling, jittered): `write` must read the object afresh
  * each time. Any other error, or a conflict on the last try, is thrown.
  */
-export async function retryOnConflict<T>(write: () => Promise<T>, tries = 5, firstDelayMs = 10): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await write();
-    } catch (err) {
-      if (!isConflict(err) || i >= tries) throw err;
-      await new Promise((r) => setTimeout(r, firstDelayMs * 2 ** (i - 1) * (1 + Math.random() * 0.1)));
-    }
-  }
+export function retryOnConflict<T>(write: () => Promise<T>, tries = 5, firstDelayMs = 10): Promise<T> {
+  return retry(write, { retryable: isConflict, tries, firstDelayMs });
 }
+
+/**
+ * A fresh namespace's pod refused because its ServiceAccount does not exist yet (the admission
+ * plugin answers 403 "error looking up service account <ns>/<name>: serviceaccount … not found"
+ * until the ServiceAccount controller has made it): it passes on its own, so the create is retried.
+ */
+export const isServiceAccountPending = (err: unknown): boolean => {
+  const st = apiStatus(err);
+  return st?.code === 403 && /service ?account/i.test(st.message ?? '') && /not found/i.test(st.message ?? '');
+};

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { MANIFESTS_DIR, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
-import { createAll } from './apply.js';
+import { createPods } from './probe-pods.js';
 import { waitPodsReady } from './pods.js';
 import { probeRef, type ProbeRef, type RunEnv } from './setup.js';
 
@@ -69,7 +69,8 @@ export async function createMatrix(env: RunEnv): Promise<Matrix> {
   const nodes = spreadNodes(env);
   let i = 0;
   const objs = MATRIX_NAMESPACES.flatMap((ns) => MATRIX_PODS.map((pod) => matrixPod(env, ns, pod, nodes[i++ % nodes.length])));
-  await createAll(env.kube, objs);
+  // fresh namespaces: their ServiceAccount may not exist yet (the probe-pod lifecycle retries that refusal)
+  await createPods(env.kube, objs);
   const ready = (await Promise.all(MATRIX_NAMESPACES.map((ns) => waitMatrixPods(env, namespaces[ns], MATRIX_PODS.length)))).flat();
   const pods = new Map<string, MatrixPod>();
   for (const p of ready) {
@@ -83,7 +84,7 @@ export async function createMatrix(env: RunEnv): Promise<Matrix> {
 /** A pod created later (the "pod created after the policy" case): waits until it runs. */
 export async function addMatrixPod(env: RunEnv, m: Matrix, ns: string, pod: string): Promise<MatrixPod> {
   const node = m.nodes[m.pods.size % m.nodes.length];
-  await createAll(env.kube, [matrixPod(env, ns, pod, node)]);
+  await createPods(env.kube, [matrixPod(env, ns, pod, node)]);
   const pods = await waitPodsReady(env.kube, m.namespaces[ns], `${POD_KEY}=${pod}`, { count: 1, override, timeoutMs: 90_000 });
   const mp = { peer: `${ns}/${pod}`, ref: probeRef(pods[0]) };
   m.pods.set(mp.peer, mp);

@@ -10,8 +10,9 @@ import { applyDnsService, readDnsInputs } from '../cluster/dns-service.js';
 import { newRunId, runLabels, runSelector } from '../util/labels.js';
 import { deleteLabelledAdminPolicies } from './admin-policy.js';
 import { pollUntil } from '../util/poll.js';
-import { MANIFESTS_DIR, loadManifestDir, loadYamlDocs, setImage, stamp, type Obj } from './manifests.js';
+import { MANIFESTS_DIR, loadManifestDir, setImage, stamp, type Obj } from './manifests.js';
 import { createAll } from './apply.js';
+import { createPod, createPods, podAddresses, podName, probePod, probeRef, probeTemplate, type ProbeRef } from './probe-pods.js';
 import { isReady, waitPodsReady } from './pods.js';
 import type { Target } from '../cluster/resolve.js';
 import type { Connection, NodeAccess } from '../cluster/connection.js';
@@ -20,16 +21,6 @@ import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../probes/tools.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 import { EXEC_CONCURRENCY } from './fanout.js';
-
-export interface ProbeRef {
-  namespace: string;
-  pod: string;
-  node: string;
-  ip: string;
-  /** status.podIPs: every address of the pod (dual-stack: one per family, the primary first = ip). */
-  ips?: string[];
-  hostNetwork: boolean;
-}
 
 /**
  * What the caller decides for a run (the CLI reads KNC_EXEC_CONCURRENCY, KNC_POLICY_TIMEOUT_MS and
@@ -100,29 +91,6 @@ export const WORKLOAD = {
   replicas: 2,
 } as const;
 
-/** A probe pod from a manifests/probes template: named, stamped for the run, optionally pinned to a node. */
-export function probePod(template: Obj, name: string, node: string | undefined, ns: string, image: string, labels: Record<string, string>): Obj {
-  const o = setImage(stamp(template, ns, labels), image);
-  o.metadata!.name = name;
-  if (node) {
-    o.spec.nodeName = node;
-    o.spec.tolerations = [{ operator: 'Exists' }];
-  }
-  return o;
-}
-
-export const probeRef = (p: V1Pod): ProbeRef => ({
-  namespace: p.metadata!.namespace!,
-  pod: p.metadata!.name!,
-  node: p.spec!.nodeName!,
-  ip: p.status!.podIP!,
-  ips: podAddresses(p),
-  hostNetwork: !!p.spec!.hostNetwork,
-});
-
-/** A pod's addresses, every family (status.podIPs; a status without it: podIP). */
-export const podAddresses = (p: V1Pod): string[] => (p.status?.podIPs?.length ? p.status.podIPs.map((x) => x.ip) : p.status?.podIP ? [p.status.podIP] : []);
-
 /** nginx's `listen [::]:80;` only where pods have IPv6: on a kernel without it nginx would not start. */
 export function nginxListenFor(o: Obj, hasIPv6: boolean): Obj {
   if (hasIPv6 || o.kind !== 'ConfigMap' || !o.data) return o;
@@ -131,9 +99,6 @@ export function nginxListenFor(o: Obj, hasIPv6: boolean): Obj {
 }
 
 const byNode = (a: ProbeRef, b: ProbeRef) => a.node.localeCompare(b.node);
-
-/** Pod names are DNS labels: node names may be longer or carry dots. */
-const podName = (prefix: string, node: string, i: number) => `${prefix}-${i}-${node.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63).replace(/-+$/, '');
 
 export interface SetupOptions {
   runId?: string;
@@ -196,9 +161,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     }
     return made;
   })();
-  const [probeT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/probe-pod.yaml'));
-  const [viewT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/node-view-pod.yaml'));
-  const [targetT] = loadYamlDocs(path.join(MANIFESTS_DIR, 'probes/target-pod.yaml'));
+  const [probeT, viewT, targetT] = ['probe-pod', 'node-view-pod', 'target-pod'].map(probeTemplate);
   const override = { image: '--probe-image / KNC_PROBE_IMAGE' };
   const nginxReady = () =>
     waitPodsReady(kube, workloadNs, WORKLOAD.selector, { count: WORKLOAD.replicas, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } });
@@ -222,10 +185,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   // without them, and the checks that need them say why (shapeNotApplicable)
   const viewsMade = Promise.allSettled(
     nodes.map((n, i) =>
-      kube.core.createNamespacedPod({
-        namespace: workloadNs,
-        body: probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels) as V1Pod,
-      }),
+      createPod(kube, probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
     ),
   ).then((rs) => {
     const err = rs.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : undefined)).find((e) => e !== undefined);
@@ -235,14 +195,17 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
     throw new Error(`creating the node views (hostNetwork pods) in ${workloadNs}: ${errorLine(err)}`);
   });
   viewsMade.catch(() => undefined); // awaited below
-  created.push(
-    ...(await createAll(kube, [
-      ...(sampling ? [] : workload),
+  // the probe pods and HTTP targets through the probe-pod lifecycle: a namespace made a moment ago may
+  // refuse pods until its ServiceAccount exists (retried there), beside the workload's objects
+  const [workloadMade] = await Promise.all([
+    createAll(kube, sampling ? [] : workload),
+    createPods(kube, [
       ...nodes.map((n, i) => probePod(probeT, podName('probe', n.name, i), n.name, workloadNs, target.images.probe, labels)),
       probePod(probeT, podName('probe', otherNode, 0), otherNode, otherNs, target.images.probe, labels),
       ...nodes.map((n, i) => probePod(targetT, podName('target', n.name, i), n.name, workloadNs, target.images.nginx, labels)),
-    ])),
-  );
+    ]),
+  ]);
+  created.push(...workloadMade);
   const nginxService = created.find((o) => o.kind === 'Service' && o.metadata?.name === WORKLOAD.service);
   const asked = new Set((opts.objects ?? []).map((o) => `${o.kind}/${o.metadata?.name}`));
   const objects = [...created.filter((o) => asked.has(`${o.kind}/${o.metadata?.name}`)), ...(await optionalMade).filter((o): o is Obj => !!o)];
@@ -385,6 +348,8 @@ export async function teardownRun(
 }
 
 export { type Kube };
+// the probe-pod vocabulary lives with its lifecycle (probe-pods.ts); most callers know it from here
+export { podAddresses, probePod, probeRef, type ProbeRef };
 
 /**
  * Asks a probe pod (one exec) which of the commands the probes call its image lacks; any missing
