@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import path from 'node:path';
 import { conformanceCommand, conformanceCluster, summaryLines } from '../../src/cli/conformance.js';
 import { UsageError, type Io } from '../../src/cli/io.js';
-import { runShArgs, setupFailureLine } from '../../src/conformance/run.js';
+import { runShArgs, setupFailureLine } from '../../src/conformance/e2e.js';
 
 const silent: Io = { out: () => undefined, err: () => undefined };
 

@@ -4,8 +4,8 @@ import { describe, it, expect } from '@jest/globals';
 import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseJunit } from '../../src/conformance/junit.js';
-import { readConformanceJunit, readSelected } from '../../src/conformance/run.js';
+import { parseJunit } from '../../src/conformance/e2e-junit.js';
+import { readConformanceJunit, readSelected } from '../../src/conformance/e2e.js';
 import { fixtureText } from './fixture-files.js';
 
 const healthy = fixtureText('conformance-healthy-junit.xml');

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { decodeXml, failureSummary, parseJunit, specName } from '../../src/conformance/junit.js';
+import { decodeXml, failureSummary, parseJunit, specName } from '../../src/conformance/e2e-junit.js';
 
 describe('conformance JUnit reader: the shapes Ginkgo writes', () => {
   const doc = `<?xml version="1.0" encoding="UTF-8"?>

@@ -5,7 +5,7 @@ import { parseLab } from '../../src/grade/lab.js';
 import { displayPercent, parsePassMark, score } from '../../src/grade/score.js';
 import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine, type GradeContext } from '../../src/grade/format.js';
 import type { Judgement } from '../../src/grade/judge.js';
-import type { ClassResult } from '../../src/grade/run.js';
+import type { ClassResult } from '../../src/grade/class.js';
 
 const lab = parseLab(
   'lab.yaml',

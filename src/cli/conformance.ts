@@ -2,7 +2,7 @@
 // by scripts/build/conformance.sh) against the kind cluster or any kubeconfig, with the same exit
 // codes as `run`: 0 all passed, 1 a test failed, 2 nothing could be tested (one line says why).
 import path from 'node:path';
-import { ConformanceSetupError, runConformance, type ConformanceResult } from '../conformance/run.js';
+import { ConformanceSetupError, runConformance, type ConformanceResult } from '../conformance/e2e.js';
 import { CliFailure, EXIT, UsageError, type Io } from './io.js';
 import { anyCluster } from '../cluster/flags.js';
 

@@ -13,7 +13,7 @@ import { anyCluster } from '../cluster/flags.js';
 import { globRe, type GradeFlags } from './grade-usage.js';
 import { LabError, loadLab, PROBE_TYPES, type Lab } from '../grade/lab.js';
 import { DEFAULT_PROBE_IMAGE } from '../grade/observe.js';
-import { gradeClass, probeNamespaceName, type ClassResult } from '../grade/run.js';
+import { gradeClass, probeNamespaceName, type ClassResult } from '../grade/class.js';
 import { displayPercent } from '../grade/score.js';
 import { formatHuman, gradeBookCsv, gradeBookJson, toLmsJson, verifyLine } from '../grade/format.js';
 import { mirrorImage } from '../cluster/registry.js';

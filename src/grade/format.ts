@@ -3,7 +3,7 @@
 // --verify for a step-by-step platform.
 import type { Lab } from './lab.js';
 import { displayPercent, type GradeResult, type ItemResult } from './score.js';
-import type { ClassResult, StudentGrade } from './run.js';
+import type { ClassResult, StudentGrade } from './class.js';
 
 export interface GradeContext {
   namespace: string;

@@ -1,5 +1,5 @@
 // The probe plan of the seed-type HTTP checks: each pod of the workload, the ClusterIP and each
-// endpoint address, sampled over the hold window (src/grade/run.ts runs them in the shared probe pods).
+// endpoint address, sampled over the hold window (src/grade/class.ts runs them in the shared probe pods).
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
 import { sampled, type SampleOptions } from '../probes/samples.js';

@@ -6,9 +6,9 @@ import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJunit, type ConformanceTest } from './junit.js';
+import { parseJunit, type ConformanceTest } from './e2e-junit.js';
 
-export type { ConformanceTest, TestStatus } from './junit.js';
+export type { ConformanceTest, TestStatus } from './e2e-junit.js';
 
 export interface ConformanceOptions {
   kubeconfig: string;
