@@ -19,7 +19,7 @@ import type { Observations } from '../../src/catalogue/types.js';
  * A wget that answers /whoami as one of $SERVERS, chosen at random like kube-proxy's rules. For a
  * server S, $LOSS_S (percent) of its requests fail as $KIND_S says: "timeout" (busybox's message),
  * "noroute" or "refused". Serves the metrics text in $METRICS for a /metrics URL ($METRICS_RC ≠ 0:
- * connection refused).
+ * connection refused; $METRICS_HOST: only a URL holding it is served, the others refused).
  */
 const FAKE_WGET = `#!/bin/sh
 out=-
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do case "$1" in -O) out=$2; shift ;; -T) shift ;; -q) ;; *) 
 case "$url" in
   */metrics)
     [ "\${METRICS_RC:-0}" = 0 ] || { echo "wget: can't connect to remote host (127.0.0.1): Connection refused" >&2; exit 1; }
+    case "$url" in *"\${METRICS_HOST:-}"*) ;; *) echo "wget: can't connect to remote host: Connection refused" >&2; exit 1 ;; esac
     if [ "$out" = - ]; then printf '%s\\n' "$METRICS"; else printf '%s\\n' "$METRICS" >"$out"; fi
     exit 0 ;;
 esac
@@ -330,5 +331,12 @@ describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, 
     expect(run(1796648070, { METRICS: live })).toMatchObject({ state: 'ok', synced: 1796648077.0870576, queued: 1796648077.069942 });
     const v6 = proxySyncProbe('p', 1796648070, 1, 'IPv6');
     expect(parseProxySync(runProbe(v6, { METRICS: live }).output)).toMatchObject({ state: 'wait', queued: 1796648062.037365 });
+  });
+  it('reads an IPv6-only node\'s kube-proxy at [::1]:10249, where it binds its metrics (127.0.0.1 refused; seen live on knc-v6)', () => {
+    const v6 = `${metrics('1.7966480627711885e+09', '1.796648062037365e+09', '0', 'IPv6')}`;
+    const p = proxySyncProbe('p', 1796648060, 1, 'IPv6');
+    expect(parseProxySync(runProbe(p, { METRICS: v6, METRICS_HOST: '[::1]:10249' }).output)).toMatchObject({ state: 'ok', queued: 1796648062.037365 });
+    // neither answers: unavailable, naming the first address's error
+    expect(parseProxySync(runProbe(p, { METRICS: v6, METRICS_HOST: 'nowhere' }).output)).toMatchObject({ state: 'unavailable' });
   });
 });

@@ -9,7 +9,7 @@ import { samplesProbe, parseSamples, type SampleWindow } from '../probes/window.
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { verifyCoverage, verifyWindow, tally, type SampleExpectation, type WindowTally } from '../verdicts/window.js';
 import { CheckFailure, NotApplicable, throwAll } from '../verdicts/failure.js';
-import { inCidr } from '../util/cidr.js';
+import { hostCidr, hostPort, inCidr, ipFamily, isIPv6, type IPFamily } from '../util/cidr.js';
 import yaml from 'js-yaml';
 import { IMAGE_ANNOTATION, OPTIONAL_ANNOTATION, probeRef, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
@@ -322,7 +322,7 @@ const localPairs = (env: RunEnv) =>
  * is the policy, not rules not written yet. (A NodePort Service gets no healthCheckNodePort: only
  * a LoadBalancer one does.)
  */
-const twinAnswers = (host: string, port: number) => `wget -q -T 1 -O /dev/null http://${host}:${port}/whoami`;
+const twinAnswers = (host: string, port: number) => `wget -q -T 1 -O /dev/null http://${hostPort(host, port)}/whoami`;
 
 /** Both twins, the Local one first (see twinAnswers). */
 const NODEPORT_TWINS = (): Obj[] => [nodePortService(NODEPORT_LOCAL, 'Local'), nodePortService(NODEPORT, 'Cluster')];
@@ -353,6 +353,7 @@ function localWindow(env: RunEnv, pair: ReturnType<typeof localPairs>[number]): 
  * Removes the nat-table rules `pick` selects on `node` while `body` runs and puts back what it
  * removed (each appended to its chain again, if not there); `cameBack`: some were there again at
  * the end (a kube-proxy sync rewrote the chain during the fault: the control is then inconclusive).
+ * `family`: the address family of the traffic the fault is for (IPv6: ip6tables, kube-proxy's IPv6 proxier's table).
  */
 export async function withoutNatRules<T>(
   nodes: NodeAccess,
@@ -360,19 +361,21 @@ export async function withoutNatRules<T>(
   what: string,
   pick: (line: string, all: string[]) => boolean,
   body: () => Promise<T>,
+  family: IPFamily = 'IPv4',
 ): Promise<{ result: T; removed: string[]; cameBack: boolean }> {
+  const tool = family === 'IPv6' ? 'ip6tables' : 'iptables';
   const sh = (cmd: string, stdin?: string) => nodes.exec(node, ['sh', '-c', stdin === undefined ? cmd : `printf '%s\\n' ${shq(stdin)} | ${cmd}`]);
-  const save = async () => (await sh('iptables-save -t nat')).stdout.split('\n');
+  const save = async () => (await sh(`${tool}-save -t nat`)).stdout.split('\n');
   const all = await save();
   const rules = all.filter((l) => l.startsWith('-A ') && pick(l, all));
-  if (!rules.length) throw new Error(`node ${node}: no ${what} in the nat table, so the fault cannot be made`);
+  if (!rules.length) throw new Error(`node ${node}: no ${what} in the ${family === 'IPv6' ? 'IPv6 (ip6tables) ' : ''}nat table, so the fault cannot be made`);
   const chainOf = (l: string) => l.split(' ')[1];
   // by position (a rule's place in its chain, as iptables-save lists it): deleting by spec fails for some matches (recent)
   const position = (now: string[], l: string) => now.filter((x) => x.startsWith(`-A ${chainOf(l)} `)).indexOf(l) + 1;
   const places = new Map(rules.map((l) => [l, position(all, l)]));
   for (const l of [...rules].reverse()) {
     const at = position(await save(), l);
-    if (at > 0) await sh(`iptables -t nat -D ${chainOf(l)} ${at}`);
+    if (at > 0) await sh(`${tool} -t nat -D ${chainOf(l)} ${at}`);
   }
   try {
     const result = await body();
@@ -384,7 +387,7 @@ export async function withoutNatRules<T>(
     const missing = rules.filter((l) => !now.includes(l));
     if (missing.length)
       await sh(
-        'iptables-restore --noflush',
+        `${tool}-restore --noflush`,
         ['*nat', ...missing.map((l) => l.replace(/^-A (\S+) /, (_, c: string) => `-I ${c} ${places.get(l)} `)), 'COMMIT'].join('\n'),
       );
   }
@@ -392,17 +395,19 @@ export async function withoutNatRules<T>(
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Removes the node's KUBE-NODEPORTS rules for `port` (kube-proxy in iptables mode) while `body` runs; puts back what it removed. */
-export const withoutNodePortRule = <T>(nodes: NodeAccess, node: string, port: number, body: () => Promise<T>) =>
+export const withoutNodePortRule = <T>(nodes: NodeAccess, node: string, port: number, body: () => Promise<T>, family: IPFamily = 'IPv4') =>
   withoutNatRules(
     nodes,
     node,
     `KUBE-NODEPORTS rule for port ${port} (kube-proxy is not in iptables mode here, or has not programmed it)`,
     (l) => l.startsWith('-A KUBE-NODEPORTS ') && new RegExp(`--dport ${port}( |$)`).test(l) && !/ -d 127\.0\.0\.0\/8 /.test(l),
     body,
+    family,
   );
 
 /** The KUBE-SERVICES rule(s) of a ClusterIP (one protocol), and the KUBE-SVC chain it jumps to. */
-const svcRule = (ip: string, proto: string) => (l: string) => l.startsWith('-A KUBE-SERVICES ') && l.includes(` -d ${ip}/32 `) && l.includes(` -p ${proto} `);
+const svcRule = (ip: string, proto: string) => (l: string) =>
+  l.startsWith('-A KUBE-SERVICES ') && l.includes(` -d ${hostCidr(ip)} `) && l.includes(` -p ${proto} `);
 const svcChainOf = (all: string[], ip: string, proto: string) => /-j (KUBE-SVC-\S+)/.exec(all.find(svcRule(ip, proto)) ?? '')?.[1];
 
 // ---------------------------------------------------------------------------------------------
@@ -466,9 +471,13 @@ export const servePort = (runId: string) => 20000 + ([...runId].reduce((h, c) =>
 const SERVE_REQUESTS = 6;
 const servePath = '/cgi-bin/whoami';
 
-/** Starts busybox httpd in the background in the node view: a CGI that answers "client=<REMOTE_ADDR> server=<pod>". */
-export function serveProbe(id: string, port: number, pod: string): Probe {
+/**
+ * Starts busybox httpd in the background in the node view: a CGI that answers "client=<REMOTE_ADDR> server=<pod>",
+ * listening in the family of the node's address `nodeIP` (the one the pods ask): 0.0.0.0 or [::].
+ */
+export function serveProbe(id: string, port: number, pod: string, nodeIP = '0.0.0.0'): Probe {
   if (!/^[a-z0-9.-]+$/.test(pod)) throw new Error(`pod name not shell-safe: ${pod}`);
+  const bind = isIPv6(nodeIP) ? `[::]:${port}` : `0.0.0.0:${port}`;
   const script = [
     'd=$(mktemp -d) && mkdir "$d/cgi-bin" || exit 1',
     `cat >"$d/cgi-bin/whoami" <<'EOF'`,
@@ -477,8 +486,8 @@ export function serveProbe(id: string, port: number, pod: string): Probe {
     'EOF',
     'chmod 755 "$d/cgi-bin/whoami"',
     // daemonizes; its own stdio away from the fan-out's files and exec stream
-    `busybox httpd -p 0.0.0.0:${port} -h "$d" </dev/null >/dev/null 2>&1 || { echo "busybox httpd could not start on 0.0.0.0:${port}"; exit 1; }`,
-    `echo "serving ${servePath} on 0.0.0.0:${port} from $d"`,
+    `busybox httpd -p '${bind}' -h "$d" </dev/null >/dev/null 2>&1 || { echo "busybox httpd could not start on ${bind}"; exit 1; }`,
+    `echo "serving ${servePath} on ${bind} from $d"`,
   ].join('\n');
   return { id, argv: ['sh', '-c', script] };
 }
@@ -526,7 +535,12 @@ function itpWindow(env: RunEnv, from: ProbeRef): { window: SampleWindow; expect:
 }
 
 /** A UDP echo in Perl (perl-base is in every Debian-based image; it runs in the nginx image): each datagram answered with "client=<ip> server=<pod>". */
-const UDP_ECHO = `$s = IO::Socket::INET->new(LocalPort => ${UDP_PORT}, Proto => "udp") or die "bind: $!"; while ($s->recv($m, 1500)) { $s->send("client=" . $s->peerhost . " server=$ENV{HOSTNAME}\\n") }`;
+const UDP_ECHO = [
+  // both families on one socket where the pod has IPv6 (an IPv4 client shows as ::ffff:a.b.c.d: printed as a.b.c.d), else IPv4
+  `$s = IO::Socket::IP->new(LocalHost => "::", LocalPort => ${UDP_PORT}, Proto => "udp", V6Only => 0)`,
+  `|| IO::Socket::INET->new(LocalPort => ${UDP_PORT}, Proto => "udp") or die "bind: $!";`,
+  `while ($s->recv($m, 1500)) { ($h = $s->peerhost) =~ s/^::ffff://i; $s->send("client=$h server=$ENV{HOSTNAME}\\n") }`,
+].join(' ');
 const udpObjects: Obj[] = [
   {
     apiVersion: 'apps/v1',
@@ -546,11 +560,11 @@ const udpObjects: Obj[] = [
             {
               name: 'udp-echo',
               image: 'probe',
-              command: ['perl', '-MIO::Socket::INET', '-e', UDP_ECHO],
+              command: ['perl', '-MIO::Socket::IP', '-MIO::Socket::INET', '-e', UDP_ECHO],
               ports: [{ name: 'echo', containerPort: UDP_PORT, protocol: 'UDP' }],
               // Ready once the socket is bound
               readinessProbe: {
-                exec: { command: ['sh', '-c', `grep -q ':${UDP_PORT.toString(16).toUpperCase().padStart(4, '0')} ' /proc/net/udp`] },
+                exec: { command: ['sh', '-c', `grep -q ':${UDP_PORT.toString(16).toUpperCase().padStart(4, '0')} ' /proc/net/udp6 /proc/net/udp`] },
                 periodSeconds: 1,
               },
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
@@ -820,8 +834,12 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     gather: async ({ env }) => {
       const { n, from } = nodePortFaultPair(env)!;
       const port = nodePortOf(env, NODEPORT)!;
-      const { result, removed, cameBack } = await withoutNodePortRule(nodeAccess(env), n.name, port, () =>
-        runFanout(env.kube, from, [samplesProbe('np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 })]),
+      const { result, removed, cameBack } = await withoutNodePortRule(
+        nodeAccess(env),
+        n.name,
+        port,
+        () => runFanout(env.kube, from, [samplesProbe('np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 })]),
+        ipFamily(n.internalIP),
       );
       return { n, from, out: result.get('np-off')!, removed, cameBack };
     },
@@ -905,7 +923,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: "a hostNetwork server on every node's InternalIP",
     probes: (env) => [
-      ...env.nodeViews.map((v) => ({ from: v, probe: serveProbe('serve', servePort(env.runId), v.pod) })),
+      ...env.nodeViews.map((v) => ({ from: v, probe: serveProbe('serve', servePort(env.runId), v.pod, v.ip) })),
       ...podSources(env).flatMap((from) =>
         env.nodeViews.map((v) => ({
           from,
@@ -1215,6 +1233,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
         `portmap DNAT rule for hostPort ${HOSTPORT} (a CNI-DN-* chain: the CNI chains no portmap plugin)`,
         (l) => /^-A CNI-DN-\S+ /.test(l) && new RegExp(`--dport ${HOSTPORT}( |$)`).test(l) && / -j DNAT /.test(l),
         () => runFanout(env.kube, from, [samplesProbe('hp-off', { host: n.internalIP, port: HOSTPORT, requests: 4, parallel: 4, timeoutS: 1 })]),
+        ipFamily(n.internalIP),
       );
       return { from, n, pod: pods[n.name], out: result.get('hp-off')!, removed, cameBack };
     },
@@ -1264,6 +1283,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
           runFanout(env.kube, from, [
             samplesProbe('udp-off', { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' }),
           ]),
+        ipFamily(ip),
       );
       return { from, pods, out: result.get('udp-off')!, removed, cameBack };
     },
@@ -1305,6 +1325,7 @@ export const DATAPATH_CHECKS: CheckDef[] = [
         },
         // 16 requests over 2 backends: all to one by chance 2 in 2^16
         () => runFanout(env.kube, from, [samplesProbe('affinity-off', { host: ip, port: 80, requests: 16, parallel: 4, timeoutS: 2 })]),
+        ipFamily(ip),
       );
       return { from, out: result.get('affinity-off')!, removed, cameBack };
     },

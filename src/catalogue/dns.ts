@@ -19,7 +19,7 @@ import {
   suffixProbe,
 } from '../probes/dns.js';
 import type { ProbeOutput } from '../probes/batch.js';
-import { buildMatrix, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../verdicts/dns-matrix.js';
+import { addressType, buildMatrix, cellType, verifyDig, verifyGetent, verifyResolvConf, type DnsCell } from '../verdicts/dns-matrix.js';
 import { dnsHoldVerdict, type HoldWant } from '../verdicts/dns-hold.js';
 import { mustFail } from './controls.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
@@ -30,7 +30,7 @@ import type { DnsRow } from './matrices.js';
 import { label, runFanout } from '../workload/fanout.js';
 import type { Answer, CheckDef, Observations, ProbeAsk } from './types.js';
 import { defined, must, nodeAccess, unlessManaged } from './common.js';
-import { unusedAddress } from '../util/cidr.js';
+import { hostCidr, hostPort, isIPv4, isIPv6, unusedAddress } from '../util/cidr.js';
 import type { NodeAccess } from '../cluster/connection.js';
 
 const domain = (env: RunEnv) => env.facts.clusterDomain;
@@ -68,14 +68,16 @@ export function matrixCells(env: RunEnv): DnsCell[] {
   );
 }
 
+/** A cell asked in its Service's family: A / getent ahostsv4 for an IPv4 ClusterIP, AAAA / getent ahostsv6 for an IPv6 one. */
 const probeFor = (via: Via, c: DnsCell) =>
   c.suffixes && via !== 'bb'
-    ? suffixProbe(`${via}-${c.id}`, c.name, c.suffixes, via === 'libc' ? 'libc' : via)
+    ? suffixProbe(`${via}-${c.id}`, c.name, c.suffixes, via === 'libc' ? 'libc' : via, cellType(c))
     : via === 'libc'
-      ? getentProbe(`libc-${c.id}`, c.name)
+      ? getentProbe(`libc-${c.id}`, c.name, 6, familyOfType(cellType(c)))
       : via === 'bb'
         ? nslookupProbe(`bb-${c.id}`, c.name)
-        : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via });
+        : digProbe(`${via}-${c.id}`, c.name, { search: true, transport: via, type: cellType(c) });
+const familyOfType = (t: 'A' | 'AAAA') => (t === 'AAAA' ? 'IPv6' : 'IPv4');
 
 /** Every asker's cells (its own namespace's) asked over `via` (busybox: the fully qualified forms only). */
 export function matrixAsks(env: RunEnv, via: Via): DnsAsk[] {
@@ -156,7 +158,7 @@ const gotText = (a: Answer<DnsExpect>) => {
   }
   if (a.ask.expect!.via === 'bb') return parseNslookup(a.out.output).addresses.join(',') || 'no address';
   const d = parseDig(a.out.output);
-  return d.status === 'NOERROR' ? aRecords(d).join(',') : d.status;
+  return d.status === 'NOERROR' ? [...aRecords(d), ...records(d, 'AAAA')].join(',') : d.status;
 };
 
 /**
@@ -254,8 +256,8 @@ const nxAsks = (env: RunEnv): DnsAsk[] => {
     expect: { answer: env.nginxServiceIP },
   };
   return [
-    { from, to: name, probe: digProbe('nx', name, { search: true }), expect: { via: 'udp', cell } },
-    { from, to: name, probe: getentProbe('nx-libc', name), expect: { via: 'libc', cell } },
+    { from, to: name, probe: digProbe('nx', name, { search: true, type: cellType(cell) }), expect: { via: 'udp', cell } },
+    { from, to: name, probe: getentProbe('nx-libc', name, 6, familyOfType(cellType(cell))), expect: { via: 'libc', cell } },
   ];
 };
 
@@ -266,7 +268,7 @@ const HOLD_ROUNDS = 3;
 /** What the strict headless probes expect: the name, the record type and the records. */
 interface HoldExpect {
   name: string;
-  type: 'A' | 'SRV';
+  type: 'A' | 'AAAA' | 'SRV';
   /** The DNS server pods asked one by one, and the Service addresses. */
   servers: string[];
   via: string[];
@@ -289,12 +291,14 @@ export function headlessAsks(env: RunEnv): Array<ProbeAsk<HoldExpect>> {
   const dnsPods = env.dnsPods.map((p) => p.ip);
   const via = serviceVia(env);
   const srvRe = new RegExp(`^\\d+ \\d+ 80 \\S+\\.${esc(WORKLOAD.headless)}\\.${esc(ns)}\\.svc\\.${esc(domain(env))}\\.$`);
+  // the pods' primary addresses: A records on IPv4 (and dual-stack IPv4-first) clusters, AAAA on IPv6 ones
+  const type = addressType(ips[0] ?? env.nginxServiceIP);
   const a: HoldExpect = {
     name,
-    type: 'A',
+    type,
     servers: dnsPods,
     via,
-    want: { type: 'A', n: ips.length, exact: ips, what: `A {${ips.join(', ')}} (one per Ready pod)` },
+    want: { type, n: ips.length, exact: ips, what: `${type} {${ips.join(', ')}} (one per Ready pod)` },
   };
   const srv: HoldExpect = {
     name: `_http._tcp.${name}`,
@@ -309,7 +313,7 @@ export function headlessAsks(env: RunEnv): Array<ProbeAsk<HoldExpect>> {
     },
   };
   return [
-    { from, to: a.name, probe: dnsHoldProbe('headless', a.name, 'A', a.want.n, a.servers, via, { rounds: HOLD_ROUNDS }), expect: a },
+    { from, to: a.name, probe: dnsHoldProbe('headless', a.name, type, a.want.n, a.servers, via, { rounds: HOLD_ROUNDS }), expect: a },
     { from, to: srv.name, probe: dnsHoldProbe('srv', srv.name, 'SRV', srv.want.n, srv.servers, via, { rounds: HOLD_ROUNDS }), expect: srv },
   ];
 }
@@ -365,7 +369,7 @@ export const DNS_CHECKS: CheckDef[] = [
       ].sort();
       throwAll(
         [
-          /^\d+\.\d+\.\d+\.\d+$/.test(svc.spec?.clusterIP ?? '') ? undefined : f('a ClusterIP', svc.spec?.clusterIP ?? 'none'),
+          isIPv4(svc.spec?.clusterIP ?? '') || isIPv6(svc.spec?.clusterIP ?? '') ? undefined : f('a ClusterIP', svc.spec?.clusterIP ?? 'none'),
           ports.includes('53/UDP') && ports.includes('53/TCP') ? undefined : f('ports 53/UDP and 53/TCP', ports.join(', ') || 'none'),
           ready.length > 0
             ? undefined
@@ -478,7 +482,7 @@ export const DNS_CHECKS: CheckDef[] = [
     tags: ['dns', 'headless', 'extended'],
     from: 'probe pod',
     to: 'my-nginx-headless',
-    probes: (env) => headlessAsks(env).filter((a) => a.expect!.type === 'A'),
+    probes: (env) => headlessAsks(env).filter((a) => a.expect!.type !== 'SRV'),
     verify: (o) => o.answers<HoldExpect>().map((a) => ({ name: a.ask.to, ...judgeHold('dns.headless', a) })),
   },
   {
@@ -546,7 +550,7 @@ export const DNS_CHECKS: CheckDef[] = [
         .flatMap((via) => matrixAsks(env, via))
         .filter((a) => a.from === from && a.expect!.cell.form === 'svc.ns.svc.domain' && a.expect!.cell.target.service === WORKLOAD.service)
         // libc gives up on its own only after resolv.conf's timeouts: 3 s bound it (dig's are 2 s)
-        .map((a) => (a.expect!.via === 'libc' ? { ...a, probe: getentProbe(a.probe.id, a.expect!.cell.name, 3) } : a));
+        .map((a) => (a.expect!.via === 'libc' ? { ...a, probe: getentProbe(a.probe.id, a.expect!.cell.name, 3, familyOfType(cellType(a.expect!.cell))) } : a));
       const nowhere = unheldNear(env, from.node);
       const outs = await withDnsDnat(nodeAccess(env), from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () =>
         runFanout(
@@ -612,7 +616,7 @@ export const DNS_CHECKS: CheckDef[] = [
           check: 'dns.matrix-udp',
           from: `${from} (dig udp)`,
           to: cell.name,
-          expected: `A ${o.env.nginxServiceIP}`,
+          expected: `${addressType(o.env.nginxServiceIP)} ${o.env.nginxServiceIP}`,
           seen: /^NXDOMAIN \[\] from server /,
         }),
         libc: mustFail(where, () => judgeDns('dns.matrix-libc', libc, servers(o.env)), {
@@ -650,7 +654,7 @@ export const DNS_CHECKS: CheckDef[] = [
       return mustFail({ from: label(a.ask.from), to: bare.name }, () => judgeDns('dns.matrix-udp', wrong, servers(o.env)), {
         check: 'dns.matrix-udp',
         to: bare.suffixes?.length ? `${bare.name}.${bare.suffixes[0]}.` : bare.name,
-        expected: `A ${bare.target.clusterIP}`,
+        expected: `${addressType(bare.target.clusterIP)} ${bare.target.clusterIP}`,
         seen: /^NXDOMAIN \[\] from server /,
       });
     },
@@ -710,9 +714,9 @@ async function withDnsDnat<T>(nodes: NodeAccess, from: ProbeRef, server: string,
     'PREROUTING',
     ...(op === '-I' ? ['1'] : []),
     '-s',
-    `${from.ip}/32`,
+    hostCidr(from.ip),
     '-d',
-    `${server}/32`,
+    hostCidr(server),
     '-p',
     proto,
     '--dport',
@@ -720,9 +724,10 @@ async function withDnsDnat<T>(nodes: NodeAccess, from: ProbeRef, server: string,
     '-j',
     'DNAT',
     '--to-destination',
-    `${nowhere}:53`,
+    hostPort(nowhere, 53),
   ];
-  const ipt = (args: string[]) => nodes.exec(from.node, ['iptables', '-t', 'nat', ...args]);
+  // the pod's own family's table: ip6tables on an IPv6 cluster
+  const ipt = (args: string[]) => nodes.exec(from.node, [isIPv6(server) ? 'ip6tables' : 'iptables', '-t', 'nat', ...args]);
   const inserted: string[] = [];
   try {
     for (const proto of ['udp', 'tcp']) {

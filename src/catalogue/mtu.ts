@@ -6,7 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { addrProbe, dfPingProbe, linkProbe, PAYLOAD, payloadProbe, type Iface } from '../probes/mtu.js';
 import { httpProbe } from '../probes/http.js';
-import { verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
+import { podMtuExpected, verifyDfPing, verifyPayload, verifyPodMtu } from '../verdicts/mtu.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import type { ProbeRef, RunEnv } from '../workload/setup.js';
 import type { ProbeOutput } from '../probes/batch.js';
@@ -347,7 +347,7 @@ export const MTU_CHECKS: CheckDef[] = [
         check: 'mtu.pod-interface',
         from: label(from),
         to: `its interface holding ${other.ip}`,
-        expected: 'an interface holding the pod IP, with an MTU of at least 576',
+        expected: podMtuExpected(other.ip),
         seen: new RegExp(`^no interface holds it \\(ip addr exit 0: holds .*\\b${esc(from.ip)}\\b.*; ip link exit 0\\)$`),
       });
     },

@@ -18,7 +18,7 @@ import {
 } from '../verdicts/endpoints.js';
 import { verifyHold, verifyHolds, type HoldAsk } from '../verdicts/hold.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
-import { inCidr } from '../util/cidr.js';
+import { hostPort, inCidr } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod } from '../kube/exec.js';
 import { retryOnConflict } from '../kube/errors.js';
@@ -38,7 +38,7 @@ const REPEAT = 8;
 const ip = (env: RunEnv) => env.nginxServiceIP;
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
 const livePods = async (env: RunEnv) => (await listPods(env.kube, env.workloadNs, selector)).filter(isLive);
-const svcWhat = (env: RunEnv) => `my-nginx ${ip(env)}:${port}`;
+const svcWhat = (env: RunEnv) => `my-nginx ${hostPort(ip(env), port)}`;
 /** Every source a Service data-plane check asks from: a probe pod per node, the other namespace, a node view per node. */
 export const holdSources = (env: RunEnv): ProbeRef[] => [...env.probes, env.otherProbe, ...env.nodeViews];
 
@@ -62,7 +62,7 @@ interface Traffic {
 async function trafficUntil(env: RunEnv, want: string[], timeoutMs = 20_000): Promise<Traffic & { settled: boolean }> {
   const sources = env.probes;
   const deadlineS = Math.max(1, Math.floor(timeoutMs / 1000) - 4);
-  const loop = trafficLoopProbe('svc-who', { url: `http://${ip(env)}:${port}/whoami`, requests: REPEAT, want, deadlineS });
+  const loop = trafficLoopProbe('svc-who', { url: `http://${hostPort(ip(env), port)}/whoami`, requests: REPEAT, want, deadlineS });
   const f = await fanOut(
     env.kube,
     sources.map((from) => ({ from, probe: loop })),
@@ -152,7 +152,7 @@ export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, t
   };
   if (nodes.some((n) => n.error || n.sync?.state === 'unavailable')) {
     w.state = 'unobservable';
-    w.note = `kube-proxy's metrics (127.0.0.1:10249) not readable from ${nodes
+    w.note = `kube-proxy's metrics (127.0.0.1:10249, [::1]:10249) not readable from ${nodes
       .filter((n) => n.error || n.sync?.state === 'unavailable')
       .map((n) => `${n.node} (${n.error ?? n.sync!.line})`)
       .join(', ')}`;
@@ -176,7 +176,7 @@ export async function holdFrom(
   never: string[] = [],
   opts: { url?: string; what?: string; requests?: number; parallel?: number } = {},
 ): Promise<Array<[HoldAsk, ProbeOutput | Error]>> {
-  const { url = `http://${ip(env)}:${port}/whoami`, what = svcWhat(env), requests = holdRequests(want.length) } = opts;
+  const { url = `http://${hostPort(ip(env), port)}/whoami`, what = svcWhat(env), requests = holdRequests(want.length) } = opts;
   const asks: HoldAsk[] = sources.map((from) => ({ from, to: { what, url }, expect: { requests, answeredBy: want, never } }));
   const probe = holdProbe('svc-hold', { url, requests, parallel: opts.parallel });
   const f = await fanOut(
@@ -663,8 +663,8 @@ export const SERVICE_CHECKS: CheckDef[] = [
       const clusterIP = svc.spec!.clusterIP!;
       // 8 requests at once: each waits for wget's timeout (kube-proxy drops them), together 2 s
       return holdFrom(env, [env.probes[0]], names(env.nginx), [], {
-        url: `http://${clusterIP}:${port}/whoami`,
-        what: `no-endpoints ${clusterIP}:${port}`,
+        url: `http://${hostPort(clusterIP, port)}/whoami`,
+        what: `no-endpoints ${hostPort(clusterIP, port)}`,
         requests: 8,
         parallel: 8,
       });

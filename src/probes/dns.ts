@@ -33,13 +33,13 @@ const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  * cluster with the stock Corefile) answers it with SERVFAIL or a timeout, and that says nothing about
  * the cluster's names. Each ask's output follows a "KNC-NAME <name>" line and ends with "KNC-EXIT <code>".
  */
-export function suffixProbe(id: string, name: string, suffixes: string[], via: Transport | 'libc'): Probe {
+export function suffixProbe(id: string, name: string, suffixes: string[], via: Transport | 'libc', type: 'A' | 'AAAA' = 'A'): Probe {
   const one =
     via === 'libc'
-      ? getentProbe('x', '$n')
+      ? getentProbe('x', '$n', 6, type === 'AAAA' ? 'IPv6' : 'IPv4')
           .argv.map((a) => (a === '$n' ? '"$n"' : shq(a)))
           .join(' ')
-      : digProbe('x', '$n', { transport: via })
+      : digProbe('x', '$n', { transport: via, type })
           .argv.map((a) => (a === '$n' ? '"$n"' : shq(a)))
           .join(' ');
   const script = `for n in "$@"; do echo "KNC-NAME $n"; ${one} 2>&1; echo "KNC-EXIT $?"; done`;
@@ -105,12 +105,14 @@ export function records(r: DigResult, type: string): string[] {
 export const aRecords = (r: DigResult): string[] => records(r, 'A');
 
 /**
- * libc resolution (nsswitch + resolv.conf search/ndots): `getent ahostsv4 NAME` (glibc: IPv4 only),
- * else `getent hosts NAME` where getent has no ahostsv4 database (musl's, as on Alpine images such as
+ * libc resolution (nsswitch + resolv.conf search/ndots): `getent ahostsv4 NAME` (glibc: IPv4 only;
+ * `family` IPv6: `getent ahostsv6`, the AAAA records an IPv6-only cluster's Service has), else
+ * `getent hosts NAME` where getent has no ahostsv4 database (musl's, as on Alpine images such as
  * agnhost: "Unknown database", exit 1). Both exit 2 for "not found".
  */
-export function getentProbe(id: string, name: string, timeoutS = 6): Probe {
-  const script = 'getent ahostsv4 "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"';
+export function getentProbe(id: string, name: string, timeoutS = 6, family: 'IPv4' | 'IPv6' = 'IPv4'): Probe {
+  const db = family === 'IPv6' ? 'ahostsv6' : 'ahostsv4';
+  const script = `getent ${db} "$1"; rc=$?; [ "$rc" = 1 ] || exit "$rc"; getent hosts "$1"`;
   return { id, argv: ['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', script, 'getent', name] };
 }
 
@@ -122,12 +124,12 @@ export interface GetentResult {
   canonicalName?: string;
 }
 
-/** Parses `getent ahostsv4` ("ADDR STREAM NAME") or `getent hosts` ("ADDR NAME ALIASES…") output; exit code 2 means "not found". */
+/** Parses `getent ahostsv4|ahostsv6` ("ADDR STREAM NAME") or `getent hosts` ("ADDR NAME ALIASES…") output; exit code 2 means "not found". */
 export function parseGetent(out: string, exitCode: number): GetentResult {
   const lines = out
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
-    .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]));
+    .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f[0]) || (f[0].includes(':') && /^[0-9a-fA-F:.]+$/.test(f[0])));
   const addresses = [...new Set(lines.map((f) => f[0]))];
   const first = lines[0];
   const canonicalName = first && /^(STREAM|DGRAM|RAW)$/.test(first[1] ?? '') ? first[2] : first?.[1];

@@ -241,10 +241,12 @@ export function holdRequests(endpoints: number): number {
 // sync), finished a sync after that, and has no endpoint change pending — or the deadline.
 
 const PROXY_SCRIPT = String.raw`
-since=$1; secs=$2; url=$3; family=$4
+since=$1; secs=$2; url=$3; family=$4; url6=$5
 start=$(date +%s)
 while :; do
   m=$(wget -q -T 1 -O - "$url" 2>&1); rc=$?
+  # an IPv6-primary node's kube-proxy binds its metrics to [::1]:10249, not 127.0.0.1
+  if [ "$rc" != 0 ] && [ -n "$url6" ]; then m6=$(wget -q -T 1 -O - "$url6" 2>&1) && { url=$url6; m=$m6; rc=0; }; fi
   if [ "$rc" != 0 ]; then echo "KNC proxy unavailable rc=$rc $(printf '%s' "$m" | head -n 1)"; exit 0; fi
   line=$(printf '%s\n' "$m" | awk -v t="$since" -v want="ip_family=\"$family\"" '
     # the gauges of the IP family of the Service (labelled ip_family: kube-proxy runs a proxier
@@ -275,8 +277,15 @@ done
  * Polls kube-proxy's metrics on the node (run in a node view) until its proxier for `family` (the
  * Service's ClusterIP family) synced a change queued at or after `since` (epoch s).
  */
-export function proxySyncProbe(id: string, sinceS: number, deadlineS: number, family: 'IPv4' | 'IPv6' = 'IPv4', url = 'http://127.0.0.1:10249/metrics'): Probe {
-  return { id, argv: ['sh', '-c', PROXY_SCRIPT, 'proxy', sinceS.toFixed(3), String(Math.max(1, Math.ceil(deadlineS))), url, family] };
+export function proxySyncProbe(
+  id: string,
+  sinceS: number,
+  deadlineS: number,
+  family: 'IPv4' | 'IPv6' = 'IPv4',
+  url = 'http://127.0.0.1:10249/metrics',
+  url6 = 'http://[::1]:10249/metrics',
+): Probe {
+  return { id, argv: ['sh', '-c', PROXY_SCRIPT, 'proxy', sinceS.toFixed(3), String(Math.max(1, Math.ceil(deadlineS))), url, family, url6] };
 }
 
 export interface ProxySync {

@@ -2,7 +2,8 @@
 // Service's namespace and from a pod in another namespace, the expected answer — the ClusterIP,
 // or NXDOMAIN for the bare name across namespaces — and the verdicts on dig and getent answers.
 import type { DigResult, GetentResult, ResolvConf } from '../probes/dns.js';
-import { aRecords } from '../probes/dns.js';
+import { aRecords, records } from '../probes/dns.js';
+import { isIPv6, sameIp } from '../util/cidr.js';
 import { CheckFailure } from './failure.js';
 
 export interface DnsTarget {
@@ -54,11 +55,15 @@ export function buildMatrix(targets: DnsTarget[], fromNamespaces: string[], doma
   );
 }
 
-const expected = (c: DnsCell) => (c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : `A ${c.expect.answer}`);
+/** The record type that holds an address: AAAA for IPv6 (a Service of an IPv6-only cluster), A for IPv4. */
+export const addressType = (ip: string): 'A' | 'AAAA' => (isIPv6(ip) ? 'AAAA' : 'A');
+/** The record type a cell is asked (and judged) in: its Service's ClusterIP family. */
+export const cellType = (c: DnsCell) => addressType(c.target.clusterIP);
+const expected = (c: DnsCell) => (c.expect === 'NXDOMAIN' ? 'NXDOMAIN' : `${addressType(c.expect.answer)} ${c.expect.answer}`);
 const fromText = (c: DnsCell, via: string) => `a pod in ${c.fromNamespace} (${via})`;
 
-/** What dig saw, in one line: status, A records, the server that answered. */
-export const digSeen = (r: DigResult) => `${r.status} [${aRecords(r).join(', ')}] from server ${r.server ?? '-'}`;
+/** What dig saw, in one line: status, address records (A, then AAAA), the server that answered. */
+export const digSeen = (r: DigResult) => `${r.status} [${[...aRecords(r), ...records(r, 'AAAA')].join(', ')}] from server ${r.server ?? '-'}`;
 
 /** Who asks, as failures name it: the check's id and the asking pod (its node), or by default "a pod in <ns>". */
 export interface AskedBy {
@@ -75,13 +80,13 @@ export function verifyDig(c: DnsCell, r: DigResult, dnsIP: string | string[], vi
   const fail = (exp: string) => new CheckFailure({ check: by.check ?? 'dns-name-form', from: fromOf(c, via, by), to: c.name, expected: exp, seen, command });
   if (!r.server || !servers.includes(r.server)) return fail(`an answer from the cluster DNS ${servers.join(' or ')}`);
   if (c.expect === 'NXDOMAIN') return r.status === 'NXDOMAIN' ? undefined : fail('NXDOMAIN');
-  const a = aRecords(r);
-  return r.status === 'NOERROR' && a.length === 1 && a[0] === c.expect.answer ? undefined : fail(expected(c));
+  const a = records(r, addressType(c.expect.answer));
+  return r.status === 'NOERROR' && a.length === 1 && sameIp(a[0], c.expect.answer) ? undefined : fail(expected(c));
 }
 
 /** libc verdict: found with exactly the ClusterIP, or not found. */
 export function verifyGetent(c: DnsCell, r: GetentResult, command: string, by: AskedBy = {}): CheckFailure | undefined {
-  const ok = c.expect === 'NXDOMAIN' ? r.notFound : r.found && r.addresses.length === 1 && r.addresses[0] === c.expect.answer;
+  const ok = c.expect === 'NXDOMAIN' ? r.notFound : r.found && r.addresses.length === 1 && sameIp(r.addresses[0], c.expect.answer);
   if (ok) return undefined;
   return new CheckFailure({
     check: by.check ?? 'dns-name-form-libc',

@@ -14,17 +14,21 @@ const held = (out: string) => {
   return all.length ? `holds ${all.join(', ')}` : brief(out);
 };
 
+// IPv4's minimum datagram every host takes (RFC 791) is 576; IPv6's minimum link MTU (RFC 8200) 1280
+const minMtu = (ip: string) => (isIPv6(ip) ? IPV6_MIN_MTU : 576);
+/** What verifyPodMtu expects of the interface holding `ip` (in its family). */
+export const podMtuExpected = (ip: string) =>
+  `an interface holding the pod IP, with an MTU of at least ${minMtu(ip)}${isIPv6(ip) ? ' (the IPv6 minimum)' : ''}`;
+
 /** The interface holding `ip` and its MTU, or a failure naming what the pod's address list showed. */
 export function verifyPodMtu(check: string, from: string, ip: string, addr: ProbeOutput, link: ProbeOutput): Iface | CheckFailure {
   const iface = addr.exitCode === 0 && link.exitCode === 0 ? parseIfaceMtu(addr.output, link.output, ip) : undefined;
-  // IPv4's minimum datagram every host takes (RFC 791) is 576; IPv6's minimum link MTU (RFC 8200) 1280
-  const min = isIPv6(ip) ? IPV6_MIN_MTU : 576;
-  if (iface && iface.mtu >= min) return iface;
+  if (iface && iface.mtu >= minMtu(ip)) return iface;
   return new CheckFailure({
     check,
     from,
     to: `its interface holding ${ip}`,
-    expected: `an interface holding the pod IP, with an MTU of at least ${min}${min === IPV6_MIN_MTU ? ' (the IPv6 minimum)' : ''}`,
+    expected: podMtuExpected(ip),
     seen: iface
       ? `${iface.dev} mtu ${iface.mtu}`
       : `no interface holds it (ip addr exit ${addr.exitCode}: ${held(addr.output)}; ip link exit ${link.exitCode})`,
