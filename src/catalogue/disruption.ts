@@ -19,6 +19,7 @@ import {
 import { streamReport, verifyNewConn, verifyStream } from '../verdicts/stream.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { IMAGE_ANNOTATION, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import { isIPv6 } from '../util/cidr.js';
 import type { Obj } from '../workload/manifests.js';
 import { label, runFanout } from '../workload/fanout.js';
 import { execInPod } from '../kube/exec.js';
@@ -372,7 +373,8 @@ export const DISRUPTION_CHECKS: CheckDef[] = [
       await openStreams(env, [conn], 60);
       const rule = `FORWARD -s ${from.ip} -d ${conn.host} -p tcp --dport ${STREAM_PORT} -j REJECT --reject-with tcp-reset`;
       const sh = (cmd: string) => nodeAccess(env).exec(from.node, ['sh', '-c', cmd]);
-      await sh(`iptables -I ${rule.replace('FORWARD', 'FORWARD 1')}`);
+      const ipt = isIPv6(conn.host) ? 'ip6tables' : 'iptables';
+      await sh(`${ipt} -I ${rule.replace('FORWARD', 'FORWARD 1')}`);
       const cutAt = now();
       try {
         await pollUntil({
@@ -383,7 +385,7 @@ export const DISRUPTION_CHECKS: CheckDef[] = [
           done: ({ logs }) => logs[conn.id].end !== undefined,
         }).catch(() => undefined); // a connection that survived is the control's failure to judge
       } finally {
-        await sh(`while iptables -C ${rule} 2>/dev/null; do iptables -D ${rule}; done`);
+        await sh(`while ${ipt} -C ${rule} 2>/dev/null; do ${ipt} -D ${rule}; done`);
       }
       const { logs, clock, texts } = await closeStreams(env, [conn]);
       return { conns: [conn], logs, clock, texts, restarts: [], cutAt } satisfies Gathered & { cutAt: number };

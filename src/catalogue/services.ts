@@ -18,7 +18,7 @@ import {
 } from '../verdicts/endpoints.js';
 import { verifyHold, verifyHolds, type HoldAsk } from '../verdicts/hold.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
-import { hostPort, inCidr } from '../util/cidr.js';
+import { hostCidr, hostPort, inCidr, ipFamily, type IPFamily } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod } from '../kube/exec.js';
 import { retryOnConflict } from '../kube/errors.js';
@@ -799,8 +799,9 @@ function faultVerdict(check: string, pairs: Array<[HoldAsk, ProbeOutput | Error]
   });
 }
 
-/** A fault on a node: iptables steps, each with the step that undoes it. */
-type Fault = Array<{ add: string[]; undo: string[] }>;
+/** A fault on a node: iptables steps, each with the step that undoes it (`ip6tables` for the addresses of an IPv6 cluster). */
+type Fault = Array<{ add: string[]; undo: string[] }> & { family?: IPFamily };
+const inFamilyOf = (ip: string, f: Fault): Fault => Object.assign(f, { family: ipFamily(ip) });
 
 /**
  * 30 % of the node's new connections to `podIP`:80 lose their replies for their whole life: the
@@ -809,9 +810,9 @@ type Fault = Array<{ add: string[]; undo: string[] }>;
  * node's pods (FORWARD) and from the node itself (OUTPUT/INPUT).
  */
 function lossyRules(podIP: string, chain: string): Fault {
-  const to = ['-d', `${podIP}/32`, '-p', 'tcp', '--dport', '80', '-j', chain];
-  const back = ['-s', `${podIP}/32`, '-p', 'tcp', '--sport', '80', '-m', 'connmark', '--mark', '0x100000/0x100000', '-j', 'DROP'];
-  return [
+  const to = ['-d', hostCidr(podIP), '-p', 'tcp', '--dport', '80', '-j', chain];
+  const back = ['-s', hostCidr(podIP), '-p', 'tcp', '--sport', '80', '-m', 'connmark', '--mark', '0x100000/0x100000', '-j', 'DROP'];
+  return inFamilyOf(podIP, [
     { add: ['-N', chain], undo: ['-X', chain] },
     {
       add: [
@@ -840,14 +841,14 @@ function lossyRules(podIP: string, chain: string): Fault {
       ['FORWARD', back],
       ['INPUT', back],
     ].map(([c, r]) => ({ add: ['-I', c as string, '1', ...(r as string[])], undo: ['-D', c as string, ...(r as string[])] })),
-  ];
+  ]);
 }
 
 /** Half of the node's new connections to the ClusterIP DNATed to a pod the Service no longer has, ahead of kube-proxy's rules. */
 function staleRules(clusterIP: string, podIP: string): Fault {
   const rule = [
     '-d',
-    `${clusterIP}/32`,
+    hostCidr(clusterIP),
     '-p',
     'tcp',
     '--dport',
@@ -861,9 +862,12 @@ function staleRules(clusterIP: string, podIP: string): Fault {
     '-j',
     'DNAT',
     '--to-destination',
-    `${podIP}:80`,
+    hostPort(podIP, 80),
   ];
-  return ['PREROUTING', 'OUTPUT'].map((c) => ({ add: ['-t', 'nat', '-I', c, '1', ...rule], undo: ['-t', 'nat', '-D', c, ...rule] }));
+  return inFamilyOf(
+    clusterIP,
+    ['PREROUTING', 'OUTPUT'].map((c) => ({ add: ['-t', 'nat', '-I', c, '1', ...rule], undo: ['-t', 'nat', '-D', c, ...rule] })),
+  );
 }
 
 /**
@@ -872,7 +876,8 @@ function staleRules(clusterIP: string, podIP: string): Fault {
  * made, in reverse, in one command; an undo that fails is an error naming it.
  */
 async function withFault<T>(nodes: NodeAccess, node: string, fault: Fault, body: () => Promise<T>): Promise<T> {
-  const q = (args: string[]) => ['iptables', '-w', '5', ...args].map(shq).join(' ');
+  const tool = fault.family === 'IPv6' ? 'ip6tables' : 'iptables';
+  const q = (args: string[]) => [tool, '-w', '5', ...args].map(shq).join(' ');
   let made = 0;
   try {
     const add = fault.map((step, i) => `${q(step.add)} || exit 1; echo "KNC made ${i + 1}"`).join('\n');
@@ -892,7 +897,7 @@ async function withFault<T>(nodes: NodeAccess, node: string, fault: Fault, body:
       const r = await nodes.exec(node, ['sh', '-c', undo]);
       const left = [...r.stdout.matchAll(/^KNC left (.*)$/gm)].map((m) => m[1]);
       // eslint-disable-next-line no-unsafe-finally -- a fault left on a node must fail the run, whatever the body's outcome
-      if (left.length) throw new Error(`removing the fault on ${node} failed: iptables ${left.join('; iptables ')}`);
+      if (left.length) throw new Error(`removing the fault on ${node} failed: ${tool} ${left.join(`; ${tool} `)}`);
     }
   }
 }
