@@ -17,6 +17,8 @@ import {
   tableRows,
   targetsOf,
   expectedSymbol,
+  holdRound,
+  starvedWhy,
   type Convergence,
   type Expectation,
   type Round,
@@ -206,6 +208,7 @@ describe('judging a case', () => {
     const execFailed: Round = {
       results: new Map([...enforcing.results].filter(([k]) => !k.startsWith('y/a>'))),
       notRun: new Map([['y/a', 'pod knc-r1-y/a: websocket closed']]),
+      starved: new Map(),
     };
     const g = failure(() => judgeCase(input(execFailed)));
     expect(g.kind).toBe('not-run');
@@ -219,5 +222,74 @@ describe('judging a case', () => {
       `targets: 1=x/a 2=x/b 3=y/a   (. allowed, X denied, - a pod to itself (not probed), W another pod answered, E error, ? not run; * differs)`,
     );
     expect(cellKey(cells[0])).toBe('x/a>x/b@TCP/80');
+  });
+});
+
+// The starvation control: each pod source also asks its own server over loopback (SELF_CELLS); the
+// lines are real (fixtures/netpol-self-cells.txt: answered, then the server stopped).
+const SELF = fixtureText('netpol-self-cells.txt').trim().split('\n');
+const SELF_OK = SELF.filter((l) => / ok /.test(l)).join('\n');
+const SELF_STARVED = SELF.filter((l) => / timeout /.test(l)).join('\n');
+/** `base` with `src`'s own loopback control lines appended (answered or starved). */
+const withSelf = (base: Round, starvedSources: string[]): Round => {
+  const targets = targetsOf(cells);
+  return roundOf(cells, (from) => ({
+    output: [
+      ...cells
+        .filter((c) => c.from === from)
+        .map((c) => {
+          const r = base.results.get(cellKey(c))!;
+          const kind = r.outcome === 'ok' ? 'ok' : r.outcome === 'refused' ? 'refused' : 'dropped';
+          return line(cellId(targets.indexOf(c.to), c.protocol, c.port), kind, c.to);
+        }),
+      starvedSources.includes(from) ? SELF_STARVED : SELF_OK,
+    ].join('\n'),
+  }));
+};
+/** An engine enforcing DENY_INTO_XA, except that the allowed y/a -> x/a TCP/80 cell timed out. */
+const oneAllowedLost = round((from, to, proto) => (to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : from === 'y/a' && to === 'x/a' ? 'dropped' : 'ok'));
+
+describe('the judged round and the starvation control', () => {
+  it('the loopback control cells are not cells of the table; a source whose control did not answer is starved', () => {
+    const r = withSelf(enforcing, ['x/b']);
+    expect([...r.results.keys()].some((k) => k.includes('self'))).toBe(false);
+    expect(r.results.size).toBe(cells.length);
+    expect([...r.starved.keys()]).toEqual(['x/b']);
+    expect(r.starved.get('x/b')).toMatch(/^own server over loopback (UDP80|TCP80): timeout after 20\d\dms$/);
+    expect(starvedWhy(r)).toMatch(/^1 source\(s\) could not reach their own server over loopback in time \(x\/b: own server/);
+    expect(starvedWhy(withSelf(enforcing, []))).toBeUndefined();
+  });
+  it('a differing round while the host was starved is probed again, and the next round is judged', async () => {
+    const rounds = [withSelf(oneAllowedLost, ['y/a']), withSelf(enforcing, [])];
+    let asked = 0;
+    const h = await holdRound(async () => rounds[asked++], DENY_INTO_XA, cells, identity, 3);
+    expect(asked).toBe(2);
+    expect(h.round).toBe(rounds[1]);
+    expect(h.starved).toEqual([expect.stringMatching(/^round 1: 1 cells differed while 1 source\(s\) could not reach their own server/)]);
+    expect(() => judgeCase(input(h.round))).not.toThrow();
+  });
+  it('a differing round where every control answered is judged at once: one lost allowed cell fails the case', async () => {
+    let asked = 0;
+    const lost = withSelf(oneAllowedLost, []);
+    const h = await holdRound(async () => (asked++, lost), DENY_INTO_XA, cells, identity, 3);
+    expect(asked).toBe(1);
+    expect(h.starved).toEqual([]);
+    const f = failure(() => judgeCase(input(h.round)));
+    expect(f.kind).toBe('flapped');
+    expect(f.ctx.seen).toMatch(/1 of 12 cells changed on the next round .*y\/a -> x\/a TCP\/80: expected allowed \(allow TCP from y\), saw timeout/);
+  });
+  it('starved on every round: the last round is judged (bounded), the starved ones reported — never a pass by default', async () => {
+    let asked = 0;
+    const bad = withSelf(oneAllowedLost, ['x/a', 'y/a']);
+    const h = await holdRound(async () => (asked++, bad), DENY_INTO_XA, cells, identity, 3);
+    expect(asked).toBe(3);
+    expect(h.starved).toHaveLength(2);
+    expect(failure(() => judgeCase(input(h.round))).kind).toBe('flapped');
+  });
+  it('a starved round that matches the table is judged as it is (nothing to excuse)', async () => {
+    let asked = 0;
+    const h = await holdRound(async () => (asked++, withSelf(enforcing, ['x/a'])), DENY_INTO_XA, cells, identity, 3);
+    expect(asked).toBe(1);
+    expect(h.starved).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import {
   type V1NetworkPolicyPeer,
   type V1NetworkPolicyPort,
 } from '@kubernetes/client-node';
-import { SCTP_SOCKET, cellId, matrixProbe, type CellAsk } from '../probes/matrix.js';
+import { SCTP_SOCKET, SELF_CELLS, cellId, matrixProbe, type CellAsk } from '../probes/matrix.js';
 import { execInPod } from '../kube/exec.js';
 import {
   NOT_ENFORCED,
@@ -28,12 +28,14 @@ import {
   judgeCase,
   matrixCells,
   observedSymbol,
+  holdRound,
   roundOf,
   targetsOf,
   tableRows,
   type Cell,
   type Convergence,
   type Expectation,
+  type Hold,
   type PortProto,
   type Round,
   type Rule,
@@ -621,11 +623,13 @@ interface NetpolState {
   admin: Map<string, string>;
   /** Why the admin cases cannot run here (the API not served, a foreign baseline policy), once asked. */
   adminUnusable?: string | false;
+  /** Each case's judged round (its gather), by check id: the verdict self-test re-judges netpol.none's. */
+  holds: Record<string, Hold>;
 }
 const states = new WeakMap<RunEnv, NetpolState>();
 const stateOf = (env: RunEnv): NetpolState => {
   let s = states.get(env);
-  if (!s) states.set(env, (s = { policies: new Map(), podLabels: {}, nsLabels: {}, tables: {}, admin: new Map() }));
+  if (!s) states.set(env, (s = { policies: new Map(), podLabels: {}, nsLabels: {}, tables: {}, admin: new Map(), holds: {} }));
   return s;
 };
 
@@ -766,7 +770,9 @@ function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>): Plan
       host: m.pods.get(cell.to)!.ref.ip,
       port: cell.port,
     }));
-    return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, ask, CELL_TIMEOUT_MS) };
+    // a pod source also asks its own server over loopback: the round's starvation control
+    const control = peer.startsWith('node/') ? [] : SELF_CELLS;
+    return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, [...ask, ...control], CELL_TIMEOUT_MS) };
   });
   const identity = (peer: string) => {
     const r = m.pods.get(peer)?.ref;
@@ -802,6 +808,13 @@ async function converge(env: RunEnv, plan: Plan, e: Expectation): Promise<Conver
     if (gap > 0) await new Promise((r) => setTimeout(r, gap));
   }
 }
+
+/** How many rounds the judged round may take when the host was starved (its loopback control failed). */
+const HOLD_ROUNDS = 3;
+
+/** The judged round, after the case converged: every cell probed once more (see holdRound). */
+const judgedRound = (env: RunEnv, plan: Plan, e: Expectation): Promise<Hold> =>
+  holdRound(() => probeRound(env, plan), e, plan.cells, plan.identity, HOLD_ROUNDS);
 
 const worldKey = (w: World) => JSON.stringify(w);
 
@@ -854,10 +867,12 @@ function netpolCheck(c: Case, phase: string): CheckDef {
     phase,
     from: 'every matrix pod (x, y, z × a, b, c)' + (c.fromNodes ? ' and every node' : ''),
     to: 'every other matrix pod, TCP and UDP 80 and 81',
-    probes: (env) => {
-      const st = stateOf(env);
-      if (st.unenforced || (c.admin && st.adminUnusable)) return [];
-      return planFor(env).asks.map(({ from, probe }) => ({ from, probe }));
+    gather: async (o) => {
+      const st = stateOf(o.env);
+      if (o.phaseData.skipped || o.phaseData.notApplicable || st.unenforced || (c.admin && st.adminUnusable)) return undefined;
+      const hold = await judgedRound(o.env, planFor(o.env), c.expect(viewOf(o.env, st.matrix!)));
+      st.holds[id] = hold;
+      return hold;
     },
     verify: (o: Observations) => {
       const s = stateOf(o.env);
@@ -867,14 +882,9 @@ function netpolCheck(c: Case, phase: string): CheckDef {
       const view = viewOf(o.env, m);
       const plan = planFor(o.env);
       const e = c.expect(view);
-      const hold = roundOf(plan.cells, (peer) => {
-        const a = plan.asks.find((x) => x.peer === peer)!;
-        try {
-          return { output: o.out(a.from, a.probe.id).output };
-        } catch (err) {
-          return { error: (err as Error).message };
-        }
-      });
+      const held = o.gathered as Hold | undefined;
+      if (!held) throw new Error('not run: the judged round of the case was not probed');
+      const hold = held.round;
       const cv = o.phaseData.convergence as Convergence;
       s.tables[id] = {
         title: c.title,
@@ -891,6 +901,7 @@ function netpolCheck(c: Case, phase: string): CheckDef {
             }
           : {}),
         convergence: cv,
+        ...(held.starved.length ? { starvedRounds: held.starved } : {}),
         changes: o.phaseData.changes,
         expected: tableRows(plan.cells, expectedSymbol(e)),
         observed: tableRows(plan.cells, observedSymbol(hold, plan.identity)),
@@ -901,7 +912,7 @@ function netpolCheck(c: Case, phase: string): CheckDef {
       try {
         const evidence = judgeCase({ check: id, title: c.title, expectation: e, cells: plan.cells, hold, convergence: cv, identity: plan.identity });
         (s.tables[id] as Record<string, unknown>).verdict = 'passed';
-        return evidence;
+        return held.starved.length ? { ...evidence, starvedRounds: held.starved } : evidence;
       } catch (err) {
         (s.tables[id] as Record<string, unknown>).verdict = err instanceof TableFailure ? err.kind : 'failed';
         // the first case that denies anything, with every denied cell allowed: the layer says it once
@@ -953,14 +964,9 @@ export const NETPOL_CHECKS: CheckDef[] = [
       if (o.phaseData.skipped || !s.matrix) throw new Error('not run: the matrix of netpol.none was not probed');
       const none = CASES.find((c) => c.id === 'none')!;
       const plan = planOf(o.env, s.matrix, none);
-      const hold = roundOf(plan.cells, (peer) => {
-        const a = plan.asks.find((x) => x.peer === peer)!;
-        try {
-          return { output: o.out(a.from, a.probe.id).output };
-        } catch (err) {
-          return { error: (err as Error).message };
-        }
-      });
+      const held = s.holds['netpol.none'];
+      if (!held) throw new Error('not run: the judged round of netpol.none was not probed');
+      const hold = held.round;
       const deny = CASES.find((c) => c.id === 'deny-ingress')!;
       const denied = plan.cells.filter((x) => expectedOf(DENY_INGRESS_X_TABLE, x).verdict === 'deny').length;
       return mustFail(

@@ -61,6 +61,18 @@ for my $cell (@ARGV) {
 $SIG{ALRM} = sub { kill 'KILL', @kids; print "KNC-CELLS killed after the deadline\\n"; exit 3 };
 alarm(int($limit) + 6); waitpid($_, 0) for @kids;`;
 
+/**
+ * The starvation control of a source pod's row: the pod's own server over loopback (TCP and UDP 80).
+ * No NetworkPolicy and no CNI touches loopback, so these answer within milliseconds unless the pod
+ * or its node is starved of CPU; a round where one did not answer in time cannot tell a dropped
+ * allowed cell from a client or server that was not scheduled (see roundOf's `starved`).
+ */
+export const SELF_CELLS: CellAsk[] = [
+  { id: 'self.TCP80', protocol: 'TCP', host: '127.0.0.1', port: 80 },
+  { id: 'self.UDP80', protocol: 'UDP', host: '127.0.0.1', port: 80 },
+];
+export const isSelfCell = (id: string) => id.startsWith('self.');
+
 /** A cell's id in a source's row: the target's index among the row's targets, protocol and port ("3.UDP81"). */
 export const cellId = (target: number, protocol: Protocol, port: number) => `${target}.${protocol}${port}`;
 export function parseCellId(id: string): { target: number; protocol: Protocol; port: number } | undefined {

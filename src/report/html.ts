@@ -3,7 +3,7 @@
 // that forbids loading anything, so opening it never touches the network.
 // Every grid cell carries data-* attributes (data-from, data-to, data-ok, …) mirroring its JSON row.
 import type { DatapathRow, DnsRow, ReachabilityRow } from '../catalogue/matrices.js';
-import { conformanceOf, errorOf, type CheckResult, type ResultsFile } from './results.js';
+import { conformanceOf, errorOf, UPSTREAM_SECTIONS, type CheckResult, type ResultsFile } from './results.js';
 
 export interface HtmlMatrices {
   reachability?: readonly ReachabilityRow[];
@@ -319,14 +319,16 @@ function checkRow(r: CheckResult, i: number): string {
 }
 
 function conformanceHtml(f: HtmlInput): string {
-  const up = conformanceOf(f);
-  if (!up) return '';
-  const n = (st: string) => up.tests.filter((t) => t.status === st).length;
-  return `<h2 id="conformance">Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped</h2>
-<p class="note">Kubernetes' own [sig-network] [Conformance] tests on the same cluster, ${up.tests.length} tests in ${(up.wallMs / 1000).toFixed(0)} s (JUnit: <code>${e(up.junitPath)}</code>).</p>
-<table class="checks" aria-label="conformance"><thead><tr><th>status</th><th>test</th><th>duration</th></tr></thead><tbody>
+  return UPSTREAM_SECTIONS.map(({ key, id, title, what }) => {
+    const up = conformanceOf(f, key);
+    if (!up) return '';
+    const n = (st: string) => up.tests.filter((t) => t.status === st).length;
+    return `<h2 id="${id}">${e(title)}: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped</h2>
+<p class="note">${e(what)} on the same cluster, ${up.tests.length} tests in ${(up.wallMs / 1000).toFixed(0)} s (JUnit: <code>${e(up.junitPath)}</code>).</p>
+<table class="checks" aria-label="${id}"><thead><tr><th>status</th><th>test</th><th>duration</th></tr></thead><tbody>
 ${up.tests.map((t) => `<tr${attrs({ class: t.status, 'data-conformance': t.name, 'data-status': t.status })}><td class="status">${e(t.status)}</td><td>${e(t.name)}${t.message ? `<pre class="error">${e(t.message)}</pre>` : ''}</td><td class="ms">${e((t.durationMs / 1000).toFixed(1))} s</td></tr>`).join('\n')}
 </tbody></table>`;
+  }).join('\n');
 }
 
 /** One NetworkPolicy case as results.json carries it (src/catalogue/netpol.ts). */

@@ -1,5 +1,5 @@
 // A Markdown summary for a CI step summary: counts, one row per check, then each failure in full.
-import { conformanceOf, errorOf, type ResultsFile } from './results.js';
+import { conformanceOf, errorOf, UPSTREAM_SECTIONS, type ResultsFile } from './results.js';
 import { causeLines } from '../catalogue/cause.js';
 
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
@@ -34,12 +34,13 @@ export function toMarkdown(f: ResultsFile): string {
     lines.push('', '### Failures');
     for (const r of failed) lines.push('', `**${r.check}**`, '', '```', errorOf(r), '```');
   }
-  const up = conformanceOf(f);
-  if (up) {
+  for (const { key, title } of UPSTREAM_SECTIONS) {
+    const up = conformanceOf(f, key);
+    if (!up) continue;
     const n = (st: string) => up.tests.filter((t) => t.status === st).length;
     lines.push(
       '',
-      `### Upstream conformance: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped (${up.tests.length} tests, ${(up.wallMs / 1000).toFixed(0)} s)`,
+      `### ${title}: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped (${up.tests.length} tests, ${(up.wallMs / 1000).toFixed(0)} s)`,
       '',
       '| | test | s |',
       '|---|---|---|',

@@ -90,10 +90,22 @@ export function toResultsFile(r: RunResult): ResultsFile {
 /** The failure text of a row (older results kept it in evidence.error). */
 export const errorOf = (r: CheckResult): string => r.error ?? String((r.evidence as { error?: unknown } | undefined)?.error ?? '');
 
-/** The "upstream conformance" section (kube-netcheck conformance), when the reports carry one. */
+/** An upstream e2e section (kube-netcheck conformance [--netpol]), when the reports carry one. */
 export interface ConformanceSection {
   tests: Array<{ name: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number; message?: string }>;
   wallMs: number;
   junitPath: string;
 }
-export const conformanceOf = (f: ResultsFile): ConformanceSection | undefined => f.sections?.conformance as ConformanceSection | undefined;
+/** The two upstream suites `kube-netcheck conformance` adds: [Conformance] (`conformance`) and, with --netpol, Netpol (`conformanceNetpol`). */
+export const UPSTREAM_SECTIONS = [
+  { key: 'conformance', id: 'conformance', title: 'Upstream conformance', what: "Kubernetes' own [sig-network] [Conformance] tests" },
+  {
+    key: 'conformanceNetpol',
+    id: 'conformance-netpol',
+    title: 'Upstream NetworkPolicy e2e',
+    what: "Kubernetes' own NetworkPolicy e2e tests (test/e2e/network/netpol, [Feature:NetworkPolicy]), beside the truth tables of `run --only netpol`",
+  },
+] as const;
+export type UpstreamSection = (typeof UPSTREAM_SECTIONS)[number]['key'];
+export const conformanceOf = (f: ResultsFile, key: UpstreamSection = 'conformance'): ConformanceSection | undefined =>
+  f.sections?.[key] as ConformanceSection | undefined;

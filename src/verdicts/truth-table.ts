@@ -4,7 +4,7 @@
 // cell probed again matches). Peers are logical names: "x/a" (namespace x, pod a) or "node/<name>"
 // (a hostNetwork node view). A pod's own cells (x/a -> x/a) are not probed: the API leaves loopback
 // undefined (upstream's Netpol e2e ignores them too).
-import { parseCellId, parseMatrixOutput, type CellResult, type Protocol } from '../probes/matrix.js';
+import { isSelfCell, parseCellId, parseMatrixOutput, type CellResult, type Protocol } from '../probes/matrix.js';
 import { CheckFailure } from './failure.js';
 
 export type Verdict = 'allow' | 'deny';
@@ -101,6 +101,18 @@ export interface Round {
   results: Map<string, CellResult>;
   /** Source peer → why its probe did not run (the exec failed, the output lacked the probe). */
   notRun: Map<string, string>;
+  /**
+   * Source peer → its own server over loopback (SELF_CELLS) did not answer in time: the pod or its
+   * node was starved of CPU during the round, which no engine can cause (see `starvedWhy`).
+   */
+  starved: Map<string, string>;
+}
+
+/** Why a round cannot be told from a starved host, or undefined: one line naming the sources. */
+export function starvedWhy(round: Round): string | undefined {
+  if (!round.starved.size) return undefined;
+  const list = [...round.starved].map(([src, why]) => `${src}: ${why}`);
+  return `${round.starved.size} source(s) could not reach their own server over loopback in time (${list.slice(0, 3).join('; ')}${list.length > 3 ? '; …' : ''})`;
 }
 
 /**
@@ -109,7 +121,7 @@ export interface Round {
  */
 export function roundOf(cells: Cell[], outputOf: (source: string) => { output?: string; error?: string }): Round {
   const targets = targetsOf(cells);
-  const round: Round = { results: new Map(), notRun: new Map() };
+  const round: Round = { results: new Map(), notRun: new Map(), starved: new Map() };
   for (const source of uniq(cells.map((c) => c.from))) {
     const o = outputOf(source);
     if (o.output === undefined) {
@@ -117,6 +129,10 @@ export function roundOf(cells: Cell[], outputOf: (source: string) => { output?: 
       continue;
     }
     for (const [id, r] of parseMatrixOutput(o.output)) {
+      if (isSelfCell(id)) {
+        if (r.outcome !== 'ok') round.starved.set(source, `own server over loopback ${id.slice(5)}: ${r.outcome} after ${r.ms}ms`);
+        continue;
+      }
       const c = parseCellId(id);
       const to = c && targets[c.target];
       if (c && to) round.results.set(cellKey({ from: source, to, protocol: c.protocol, port: c.port }), r);
@@ -135,6 +151,38 @@ export function diffRound(e: Expectation, cells: Cell[], round: Round, identity:
     if (seen !== verdict) out.push({ cell, expected: verdict, because, seen, result });
   }
   return out;
+}
+
+/** The judged round and the starved rounds probed before it. */
+export interface Hold {
+  round: Round;
+  /** Rounds not judged: cells differed while a source could not reach its own server over loopback. */
+  starved: string[];
+}
+
+/**
+ * The judged round, after a case converged: every cell probed once more (`probe`). A round whose
+ * cells differ from the table while the host was starved (a source's own server did not answer
+ * over loopback, which no engine touches: `starved`) cannot be told from a dropped allowed cell, so
+ * it is probed again, at most `maxRounds` rounds in all; the last one is judged whatever it shows,
+ * and every starved round is reported. A round that is not starved is judged as it is: one bad
+ * cell fails the case, as does a round that is starved every time.
+ */
+export async function holdRound(
+  probe: () => Promise<Round>,
+  e: Expectation,
+  cells: Cell[],
+  identity: (peer: string) => string,
+  maxRounds: number,
+): Promise<Hold> {
+  const starved: string[] = [];
+  for (let i = 1; ; i++) {
+    const round = await probe();
+    const why = starvedWhy(round);
+    const differs = why ? diffRound(e, cells, round, identity).length : 0;
+    if (!why || !differs || i >= maxRounds) return { round, starved };
+    starved.push(`round ${i}: ${differs} cells differed while ${why}`);
+  }
 }
 
 // ---- tables as text ---------------------------------------------------------------------------
