@@ -51,6 +51,17 @@ describe('the matrix client output', () => {
     expect(p.argv.slice(0, 6)).toEqual(['timeout', '-s', 'KILL', '9', 'perl', '-e']);
     expect(p.argv.slice(7)).toEqual(['1000', '2.UDP81,udp,10.244.1.5,81']);
     expect(() => matrixProbe('x', [{ id: 'a b', protocol: 'TCP', host: 'h', port: 1 }])).toThrow(/shell-safe/);
+    // a cell expected allowed gets a longer budget: the first argument is the longest (perl's alarm), a shorter one rides on its cell
+    const q = matrixProbe(
+      'netpol-y',
+      [
+        { id: '0.TCP80', protocol: 'TCP', host: '10.244.1.5', port: 80, limitMs: 5000 },
+        { id: '1.TCP80', protocol: 'TCP', host: '10.244.2.6', port: 80 },
+      ],
+      2000,
+    );
+    expect(q.argv.slice(2, 4)).toEqual(['KILL', '13']);
+    expect(q.argv.slice(7)).toEqual(['5000', '0.TCP80,tcp,10.244.1.5,80', '1.TCP80,tcp,10.244.2.6,80,2000']);
   });
 });
 

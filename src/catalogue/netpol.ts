@@ -65,6 +65,13 @@ const convergeMs = (env: RunEnv) => env.settings.policyTimeoutMs;
  * round this long.
  */
 const CELL_TIMEOUT_MS = 2000;
+/**
+ * A cell the table expects allowed may take this long to answer: the answer, however late, is the
+ * evidence (an engine that drops it times out all the same), while on a 2-core host at load 50 the
+ * pods' answers took 2.1-2.7 s (kube-router, no policy at all: netpol.none failed 10 of 288 cells at
+ * 2 s). A cell expected denied keeps CELL_TIMEOUT_MS, so a denying round costs no more than before.
+ */
+const ALLOWED_CELL_TIMEOUT_MS = 5000;
 
 // ---- the world a case needs --------------------------------------------------------------------
 
@@ -756,7 +763,8 @@ interface Plan {
   identity(peer: string): string;
 }
 
-function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>): Plan {
+/** The probes of a case's matrix; with its expected table, a cell expected allowed gets ALLOWED_CELL_TIMEOUT_MS. */
+function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: Expectation): Plan {
   const pods = [...m.pods.keys()].sort();
   const sources = [...pods, ...(c.fromNodes ? env.nodeViews.map((v) => `node/${v.node}`) : [])];
   const refOf = (peer: string): ProbeRef => (peer.startsWith('node/') ? env.nodeViews.find((v) => `node/${v.node}` === peer)! : m.pods.get(peer)!.ref);
@@ -769,6 +777,7 @@ function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>): Plan
       protocol: cell.protocol as CellAsk['protocol'],
       host: m.pods.get(cell.to)!.ref.ip,
       port: cell.port,
+      ...(e && expectedOf(e, cell).verdict === 'allow' ? { limitMs: ALLOWED_CELL_TIMEOUT_MS } : {}),
     }));
     // a pod source also asks its own server over loopback: the round's starvation control
     const control = peer.startsWith('node/') ? [] : SELF_CELLS;
@@ -832,7 +841,8 @@ async function enterCase(env: RunEnv, c: Case): Promise<Record<string, unknown>>
     const bw = c.before.world(view);
     if (s.converged !== worldKey(bw)) {
       data.beforeChanges = await reconcile(env, m, bw);
-      const cv = await converge(env, planOf(env, m, c), c.before.expect(view));
+      const be = c.before.expect(view);
+      const cv = await converge(env, planOf(env, m, c, be), be);
       data.before = { converged: cv.converged, ms: cv.ms, rounds: cv.rounds };
       if (!cv.converged)
         throw new Error(`the world before the change (${c.before.change}) never matched its table within ${cv.deadlineMs}ms (${cv.rounds} rounds)`);
@@ -844,8 +854,8 @@ async function enterCase(env: RunEnv, c: Case): Promise<Record<string, unknown>>
   data.changes = await reconcile(env, m, w);
   data.changeMs = Date.now() - t0;
   const view2 = viewOf(env, m);
-  const plan = planOf(env, m, c);
-  const cv = await converge(env, plan, c.expect(view2));
+  const e = c.expect(view2);
+  const cv = await converge(env, planOf(env, m, c, e), e);
   if (cv.converged) s.converged = worldKey(w);
   else s.converged = undefined;
   data.convergence = { converged: cv.converged, ms: cv.ms, rounds: cv.rounds, deadlineMs: cv.deadlineMs };
@@ -854,10 +864,10 @@ async function enterCase(env: RunEnv, c: Case): Promise<Record<string, unknown>>
 
 function netpolCheck(c: Case, phase: string): CheckDef {
   const id = `netpol.${c.id}`;
-  const planFor = (env: RunEnv) => {
+  const planFor = (env: RunEnv, e?: Expectation) => {
     const m = stateOf(env).matrix;
     if (!m) throw new Error("the matrix was not set up (the case's phase did not run)");
-    return planOf(env, m, c);
+    return planOf(env, m, c, e);
   };
   return {
     id,
@@ -870,7 +880,8 @@ function netpolCheck(c: Case, phase: string): CheckDef {
     gather: async (o) => {
       const st = stateOf(o.env);
       if (o.phaseData.skipped || o.phaseData.notApplicable || st.unenforced || (c.admin && st.adminUnusable)) return undefined;
-      const hold = await judgedRound(o.env, planFor(o.env), c.expect(viewOf(o.env, st.matrix!)));
+      const e = c.expect(viewOf(o.env, st.matrix!));
+      const hold = await judgedRound(o.env, planFor(o.env, e), e);
       st.holds[id] = hold;
       return hold;
     },

@@ -18,6 +18,8 @@ export interface CellAsk {
   protocol: Protocol;
   host: string;
   port: number;
+  /** This cell's budget (ms) when it differs from the probe's (an expected answer may take longer under load). */
+  limitMs?: number;
 }
 
 export type CellOutcome = 'ok' | 'refused' | 'unreachable' | 'timeout' | 'closed' | 'error';
@@ -35,11 +37,11 @@ use Errno qw(ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH);
 sub now { open(my $f, '<', '/proc/uptime') or return time; my ($t) = split / /, scalar <$f>; return $t }
 $| = 1; my $limit = shift(@ARGV) / 1000; my @kids;
 for my $cell (@ARGV) {
-  my ($id, $proto, $host, $port) = split /,/, $cell;
+  my ($id, $proto, $host, $port, $own) = split /,/, $cell; my $lim = defined $own ? $own / 1000 : $limit;
   my $pid = fork; die "fork: $!\\n" unless defined $pid;
   if ($pid) { push @kids, $pid; next }
-  my $t0 = now(); my $end = $t0 + $limit; my ($what, $said) = ('timeout', 'no answer');
-  my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => lc $proto, Timeout => $limit);
+  my $t0 = now(); my $end = $t0 + $lim; my ($what, $said) = ('timeout', 'no answer');
+  my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => lc $proto, Timeout => $lim);
   if (!$s) {
     $what = $! == ECONNREFUSED ? 'refused' : ($! == EHOSTUNREACH || $! == ENETUNREACH) ? 'unreachable' : ($! == ETIMEDOUT || $@ =~ /timed out/i) ? 'timeout' : 'error';
     $said = $@ || "$!"; $said =~ s/\\s+/ /g;
@@ -84,12 +86,13 @@ export function parseCellId(id: string): { target: number; protocol: Protocol; p
 const proto = (p: Protocol) => p.toLowerCase();
 
 /**
- * One probe that tries every cell of a source pod's row at once, each bounded by `timeoutMs`; the
- * whole run is bounded by perl's own alarm and an outer `timeout -s KILL`.
+ * One probe that tries every cell of a source pod's row at once, each bounded by `timeoutMs` (or
+ * its own `limitMs`); the whole run is bounded by perl's own alarm and an outer `timeout -s KILL`.
  */
 export function matrixProbe(id: string, cells: CellAsk[], timeoutMs = 2000): Probe {
   for (const c of cells) if (!/^[A-Za-z0-9_.:-]+$/.test(c.id)) throw new Error(`cell id not shell-safe: ${c.id}`);
-  const outer = Math.ceil(timeoutMs / 1000) + 8;
+  const longest = Math.max(timeoutMs, ...cells.map((c) => c.limitMs ?? 0));
+  const outer = Math.ceil(longest / 1000) + 8;
   return {
     id,
     argv: [
@@ -100,8 +103,9 @@ export function matrixProbe(id: string, cells: CellAsk[], timeoutMs = 2000): Pro
       'perl',
       '-e',
       MATRIX_CLIENT,
-      String(timeoutMs),
-      ...cells.map((c) => `${c.id},${proto(c.protocol)},${c.host},${c.port}`),
+      String(longest),
+      // the first argument is the longest budget (perl's alarm); a cell with a shorter one carries it
+      ...cells.map((c) => `${c.id},${proto(c.protocol)},${c.host},${c.port}${(c.limitMs ?? timeoutMs) !== longest ? `,${c.limitMs ?? timeoutMs}` : ''}`),
     ],
   };
 }
