@@ -58,7 +58,7 @@ network_policy_api_crds() {
 # cni_render NAME POD_SUBNET: the plain manifest (placeholders filled in) on stdout. POD_SUBNET is one
 # range (IPv4 or IPv6) or "IPv4,IPv6" (dual-stack). An IPv4 range renders as it always did; with an
 # IPv6 range, flannel's net-conf gets EnableIPv6/IPv6Network (and EnableIPv4 false when IPv6-only)
-# and kube-router --enable-ipv6 (and --enable-ipv4=false when IPv6-only); both take each node's
+# and kube-router --enable-ipv6 (and --enable-ipv4=false --router-id=generate when IPv6-only); both take each node's
 # ranges from its spec.podCIDRs.
 cni_render() {
   local f r v4="" v6="" net
@@ -74,7 +74,9 @@ cni_render() {
     else net="\"EnableIPv4\": false, \"EnableIPv6\": true, \"IPv6Network\": \"$v6\","; fi
     family=(-e "s|\"Network\": \"@POD_SUBNET@\",|$net|")
     local more='\n\1- --enable-ipv6=true'
-    [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false'
+    # IPv6-only: no IPv4 node address to take the BGP router id from; kube-router v2.1.0 then refuses to
+    # start ("router-id must be specified when primary node IP is an IPv6 address") unless told to hash one
+    [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false\n\1- --router-id=generate'
     family+=(-e "s|^\\( *\\)- --enable-overlay=false\$|&$more|")
   fi
   # a manifest with the line "# @NETWORK_POLICY_API_CRDS@" gets the AdminNetworkPolicy CRDs first and

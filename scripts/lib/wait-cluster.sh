@@ -63,6 +63,18 @@ last_event() {
     -o jsonpath='{range .items[*]}{.reason}{": "}{.message}{"\n"}{end}' 2>/dev/null | tail -n 1
 }
 
+# cni_crashing: the built-in CNI's first pod (label app.kubernetes.io/part-of=kube-netcheck-cni) whose
+# container restarted at least 3 times and is waiting in CrashLoopBackOff, with its last log line:
+# such a CNI never makes the nodes Ready, so the wait ends at once instead of at its timeout.
+cni_crashing() {
+  local line pod ctr restarts
+  line="$(kc -n kube-system get pods -l app.kubernetes.io/part-of=kube-netcheck-cni -o jsonpath='{range .items[*]}{.metadata.name}{range .status.containerStatuses[*]}{"\t"}{.name}{"\t"}{.restartCount}{"\t"}{.state.waiting.reason}{end}{"\n"}{end}' 2>/dev/null \
+    | awk -F'\t' '{ for (i = 2; i + 2 <= NF; i += 3) if ($(i + 1) >= 3 && $(i + 2) == "CrashLoopBackOff") { print $1 "\t" $i "\t" $(i + 1); exit } }')"
+  [[ -n "$line" ]] || return 1
+  IFS=$'\t' read -r pod ctr restarts <<<"$line"
+  echo "kube-system/$pod container $ctr in CrashLoopBackOff after $restarts restarts; its last log line: $(kc -n kube-system logs "$pod" -c "$ctr" --previous --tail=1 2>&1 | cut -c1-240)"
+}
+
 # 1. nodes
 expected_nodes="$(kind get nodes --name "$KNC_CLUSTER" 2>/dev/null | wc -l)"
 while :; do
@@ -71,6 +83,7 @@ while :; do
   pending="$(awk -F'\t' '$2 != "True"' <<<"$lines")"
   count="$(grep -c . <<<"$lines" || true)"
   [[ -z "$pending" && "$lines" != api:* ]] && ((count >= expected_nodes)) && break
+  if crash="$(cni_crashing)"; then not_ready "the CNI's pods running (nodes stay NotReady without them)" "$crash"; fi
   if ((SECONDS >= end)); then
     if [[ "$lines" == api:* ]]; then not_ready "the API server" "$lines"; fi
     if [[ -z "$pending" ]]; then not_ready "$expected_nodes nodes registered" "$count: $(cut -f1 <<<"$lines" | tr '\n' ' ')"; fi
@@ -97,6 +110,7 @@ while :; do
   [[ -z "$waiting" && "$(grep -c . <<<"$pods")" == "$(grep -c . <<<"$nodes")" ]] && break
   # a pod that cannot start ends the wait at once (the pause image is in every node image)
   stuck="$(grep -E 'ErrImageNeverPull|ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff' <<<"$waiting" | head -n 1 || true)"
+  if crash="$(cni_crashing)"; then not_ready "the CNI's pods running (pods get no address without them)" "$crash"; fi
   if [[ -n "$stuck" ]] || ((SECONDS >= end)); then
     IFS=$'\t' read -r pod node ip _ state <<<"${stuck:-$(head -n 1 <<<"$waiting")}"
     not_ready "pod $ns/$pod on node $node Ready with an IP" "ip=${ip:-none} $state; last event: $(last_event "$ns" "$pod")"
