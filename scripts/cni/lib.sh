@@ -55,7 +55,7 @@ network_policy_api_crds() {
     printf -- '---\n'; cat "$f"
   done
 }
-# cni_render NAME POD_SUBNET: the plain manifest (placeholders filled in) on stdout. POD_SUBNET is one
+# cni_render NAME POD_SUBNET [SERVICE_SUBNET]: the plain manifest (placeholders filled in) on stdout. POD_SUBNET is one
 # range (IPv4 or IPv6) or "IPv4,IPv6" (dual-stack). An IPv4 range renders as it always did; with an
 # IPv6 range, flannel's net-conf gets EnableIPv6/IPv6Network (and EnableIPv4 false when IPv6-only)
 # and kube-router --enable-ipv6 (and --enable-ipv4=false --router-id=generate when IPv6-only); both take each node's
@@ -77,6 +77,10 @@ cni_render() {
     # IPv6-only: no IPv4 node address to take the BGP router id from; kube-router v2.1.0 then refuses to
     # start ("router-id must be specified when primary node IP is an IPv6 address") unless told to hash one
     [[ -n "$v4" ]] || more+='\n\1- --enable-ipv4=false\n\1- --router-id=generate'
+    # and its policy controller parses the service range, default 10.96.0.0/12 ("IPv6 is enabled but
+    # only IPv4 address is provided"): the cluster's IPv6 one (3rd argument, else $SERVICE_SUBNET)
+    local svc="${3:-${SERVICE_SUBNET:-}}"
+    if [[ -z "$v4" && "$svc" =~ ^[0-9a-fA-F:]+/[0-9]+$ ]]; then more+="\\n\\1- --service-cluster-ip-range=$svc"; fi
     family+=(-e "s|^\\( *\\)- --enable-overlay=false\$|&$more|")
   fi
   # a manifest with the line "# @NETWORK_POLICY_API_CRDS@" gets the AdminNetworkPolicy CRDs first and
