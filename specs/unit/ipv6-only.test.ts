@@ -2,6 +2,7 @@
 // on the IPv6-only kind cluster knc-v6 (flannel host-gw, 3 nodes, pod range fd00:10:244::/56, service
 // range fd00:10:96::/112; specs/unit/fixtures/README.md, session 6). Each verdict passes on the
 // healthy IPv6 answer and fails, on its structured fields, on the answer the IPv4 assumption got.
+import { execFileSync } from 'node:child_process';
 import { describe, it, expect } from '@jest/globals';
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CATALOGUE } from '../../src/catalogue/index.js';
@@ -125,5 +126,25 @@ describe("the node view's server listens in the family of the node's address", (
   it('busybox httpd on [::] for an IPv6 node, 0.0.0.0 for an IPv4 one', () => {
     expect(serveProbe('s', 20001, 'node-view-0', 'fc00:f853:ccd:e793::7').argv[2]).toMatch(/busybox httpd -p '\[::\]:20001' /);
     expect(serveProbe('s', 20001, 'node-view-0', '172.18.0.3').argv[2]).toMatch(/busybox httpd -p '0\.0\.0\.0:20001' /);
+  });
+});
+
+describe('kube-router rendered for an IPv6-only cluster (scripts/cni/render.sh): the flags v2.1.0 needs to start there', () => {
+  const render = (family: string) =>
+    execFileSync('bash', ['scripts/cni/render.sh', 'kube-router'], { encoding: 'utf8', env: { ...process.env, KNC_IP_FAMILY: family } })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^- --(enable-ipv[46]|router-id|service-cluster-ip-range)=/.test(l));
+  it('ipv6: IPv4 off, a generated router id (no IPv4 node address to take it from), the IPv6 service range', () => {
+    expect(render('ipv6')).toEqual([
+      '- --enable-ipv6=true',
+      '- --enable-ipv4=false',
+      '- --router-id=generate',
+      '- --service-cluster-ip-range=fd00:10:96::/112',
+    ]);
+  });
+  it('ipv4 and dual render as before', () => {
+    expect(render('ipv4')).toEqual([]);
+    expect(render('dual')).toEqual(['- --enable-ipv6=true']);
   });
 });
