@@ -5,7 +5,11 @@
 import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { useFakeBin } from './fake-bin.js';
-import { holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe } from '../../src/probes/traffic.js';
+import { armedHoldArgv, holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe } from '../../src/probes/traffic.js';
+import { clockOffsetS, sinceOn } from '../../src/catalogue/services.js';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { verifyHold, verifyHolds, type HoldAsk } from '../../src/verdicts/hold.js';
 import { verifyNamedBackends, type NamedBackends } from '../../src/verdicts/endpoints.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
@@ -24,7 +28,11 @@ import type { Observations } from '../../src/catalogue/types.js';
 const FAKE_WGET = `#!/bin/sh
 out=-
 while [ $# -gt 0 ]; do case "$1" in -O) out=$2; shift ;; -T) shift ;; -q) ;; *) url=$1 ;; esac; shift; done
+[ -z "$WGET_LOG" ] || echo "$url" >>"$WGET_LOG"
 case "$url" in
+  */healthz)
+    [ -n "$HEALTHZ" ] || { echo "wget: can't connect to remote host (127.0.0.1): Connection refused" >&2; exit 1; }
+    printf '%s\n' "$HEALTHZ"; exit 0 ;;
   */metrics)
     [ "\${METRICS_RC:-0}" = 0 ] || { echo "wget: can't connect to remote host (127.0.0.1): Connection refused" >&2; exit 1; }
     case "$url" in *"\${METRICS_HOST:-}"*) ;; *) echo "wget: can't connect to remote host: Connection refused" >&2; exit 1 ;; esac
@@ -338,5 +346,89 @@ describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, 
     expect(parseProxySync(runProbe(p, { METRICS: v6, METRICS_HOST: '[::1]:10249' }).output)).toMatchObject({ state: 'ok', queued: 1796648062.037365 });
     // neither answers: unavailable, naming the first address's error
     expect(parseProxySync(runProbe(p, { METRICS: v6, METRICS_HOST: 'nowhere' }).output)).toMatchObject({ state: 'unavailable' });
+  });
+});
+
+describe('the armed hold: its exec starts while the cluster converges, nothing goes out before its release', () => {
+  // as kube-proxy v1.34.4 answers /healthz on kube-netcheck-worker (one line)
+  const healthz =
+    '{"lastUpdated":"2026-12-07T18:35:03.783522711Z","currentTime":"2026-12-07T18:35:03.661297823Z","nodeEligible":true,"healthy":true}';
+  const run = (argv: string[], input: string, env: Record<string, string>) => {
+    const log = path.join(mkdtempSync(path.join(tmpdir(), 'knc-armed-')), 'wget.log');
+    const output = execFileSync(argv[0], argv.slice(1), {
+      input,
+      env: { ...process.env, PATH: `${bin.dir()}:${process.env.PATH}`, WGET_LOG: log, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { output, asked: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
+  };
+  it('a probe pod: "go" runs exactly the hold of holdProbe, every request reported', () => {
+    const keep = path.join('/tmp', `knc-hold-test-${process.pid}`);
+    const r = run(armedHoldArgv({ url: URL, requests: 24 }, keep), 'go\n', { SERVERS: 'weba webb' });
+    const samples = parseHold(r.output);
+    expect(samples).toHaveLength(24);
+    expect(samples.every((x) => x.rc === 0 && ['weba', 'webb'].includes(x.server!))).toBe(true);
+    expect(r.asked).toEqual(Array(24).fill(URL));
+    // the hold's output kept in the file too, for an exec whose stdout was cut short
+    expect(parseHold(readFileSync(keep, 'utf8'))).toEqual(samples);
+    rmSync(keep);
+    expect(() => armedHoldArgv({ url: URL, requests: 24 }, '/etc/passwd')).toThrow(/under \/tmp/);
+  });
+  it('"stop", or stdin closing (the run went away), ends it without a single request', () => {
+    for (const [input, said] of [
+      ['stop\n', 'KNC released stop'],
+      ['', 'KNC released (stdin closed)'],
+    ]) {
+      const r = run(armedHoldArgv({ url: URL, requests: 24 }, '/tmp/knc-hold-never-written'), input, { SERVERS: 'weba webb' });
+      expect(r.output.trim()).toBe(said);
+      expect(r.asked).toEqual([]);
+      expect(() => parseHold(r.output)).toThrow(/no hold result/);
+      expect(existsSync('/tmp/knc-hold-never-written')).toBe(false);
+    }
+  });
+  it("a node view prints the node's clock (kube-proxy's /healthz) at once, and holds only after go", () => {
+    const keep = `/tmp/knc-hold-view-${process.pid}`;
+    const r = run(armedHoldArgv({ url: URL, requests: 16 }, keep, 'http://127.0.0.1:10256/healthz'), 'go\n', { SERVERS: 'weba', HEALTHZ: healthz });
+    expect(r.output.split('\n')[0]).toBe(`KNC clock ${healthz}`);
+    expect(parseHold(r.output)).toHaveLength(16);
+    expect(r.asked[0]).toBe('http://127.0.0.1:10256/healthz');
+    expect(r.asked.filter((u) => u === URL)).toHaveLength(16);
+    rmSync(keep, { force: true });
+    // no /healthz (no kube-proxy there): an empty clock, the caller falls back to the API's trigger time
+    const s = run(armedHoldArgv({ url: URL, requests: 16 }, keep, 'http://127.0.0.1:10256/healthz'), 'stop\n', { SERVERS: 'weba' });
+    expect(s.output).toBe('KNC clock \nKNC released stop\n');
+    expect(s.asked.filter((u) => u === URL)).toEqual([]);
+  });
+});
+
+describe("when a node's kube-proxy holds the state the API showed last", () => {
+  const api = (x: Partial<NamedBackends>): NamedBackends => ({
+    settled: true,
+    want: [{ name: 'web-a', ip: '10.244.1.5', ready: true }],
+    endpoints: ['10.244.1.5:80'],
+    slices: ['10.244.1.5:80'],
+    names: {},
+    waitedMs: 900,
+    timeoutMs: 90_000,
+    ...x,
+  });
+  it("the node's clock: /healthz currentTime minus the line's arrival (a lower bound); none without it", () => {
+    const line = { text: 'KNC clock {"lastUpdated":"x","currentTime":"2026-12-07T18:35:03.661297823Z"}', atMs: Date.parse('2026-12-07T18:35:03.611Z') };
+    expect(clockOffsetS(line)).toBeCloseTo(0.05, 3);
+    expect(clockOffsetS({ text: 'KNC clock ', atMs: 1 })).toBeUndefined();
+    expect(clockOffsetS(undefined)).toBeUndefined();
+  });
+  it('an earlier write of the same change does not pass for the last one: the trigger time has whole seconds, the polls bound it finer', () => {
+    // pod A Ready at :07.2 and pod B at :07.8 both carry the trigger time :07; the poll at :07.6 still saw B not Ready
+    const b = api({ triggerS: 1765123447, writtenAfterS: 1765123447.6 });
+    expect(sinceOn(b, 1765123445.1, 0)).toBe(1765123447.6);
+    // on the node's clock, 2 s ahead of the run's
+    expect(sinceOn(b, 1765123445.1, 2)).toBeCloseTo(1765123449.6, 6);
+    // a removed pod gives no trigger time: the run's own change bounds it
+    expect(sinceOn(api({}), 1765123445.1, 0)).toBe(1765123445.1);
+    // no clock from the node: the API's trigger time only (the cluster's clock), never the run's
+    expect(sinceOn(b, 1765123445.1, undefined)).toBe(1765123447);
+    expect(sinceOn(api({}), undefined, undefined)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { shq, type ProbeOutput } from '../probes/batch.js';
-import { holdProbe, holdRequests, parseProxySync, parseTrafficLoop, proxySyncProbe, trafficLoopProbe, type ProxySync } from '../probes/traffic.js';
+import { armedHoldArgv, holdProbe, holdRequests, parseProxySync, parseTrafficLoop, proxySyncProbe, trafficLoopProbe, type ProxySync } from '../probes/traffic.js';
 import {
   backends,
   fmt,
@@ -20,13 +20,15 @@ import { verifyHold, verifyHolds, type HoldAsk } from '../verdicts/hold.js';
 import { verifyHostNoRoute, verifyNotHeld } from '../verdicts/virtual-ip.js';
 import { hostCidr, hostPort, inCidr, ipFamily, type IPFamily } from '../util/cidr.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
-import { execInPod } from '../kube/exec.js';
+import { execInPod, type ExecResult } from '../kube/exec.js';
+import { randomBytes } from 'node:crypto';
 import { retryOnConflict } from '../kube/errors.js';
 import { isLive, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
-import { fanOut, key, label } from '../workload/fanout.js';
+import { fanOut, key, label, runFanout } from '../workload/fanout.js';
+import { arm, type Armed } from '../workload/armed.js';
 import { literally, mustFail } from './controls.js';
 import type { CheckDef, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, nodeAccess, podSources, unlessManaged } from './common.js';
@@ -143,10 +145,15 @@ export async function awaitProxyRules(env: RunEnv, sinceS: number | undefined, t
       return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
     }
   });
+  return proxyWait(sinceS, Date.now() - t0, nodes);
+}
+
+/** Every node's reading of kube-proxy, judged: ok (all synced), timeout (one did not in time) or unobservable (one could not be read). */
+function proxyWait(sinceS: number | undefined, waitedMs: number, nodes: ProxyWait['nodes']): ProxyWait {
   const w: ProxyWait = {
     state: 'ok',
     sinceS,
-    waitedMs: Date.now() - t0,
+    waitedMs,
     nodes,
     note: sinceS === undefined ? `no ${TRIGGER_TIME} on the EndpointSlices: waited for every received change to be synced` : undefined,
   };
@@ -250,25 +257,34 @@ export interface SteadyConvergence {
   convergedMs: number;
 }
 const steadyConverged = new WeakMap<RunEnv, Promise<SteadyConvergence>>();
+/** The steady hold's own convergence (its node views read kube-proxy), for the other checks that ask the ClusterIP. */
+const steadyHeldConvergence = new WeakMap<RunEnv, Promise<SteadyConvergence>>();
 /**
  * Once per run, shared by every steady-phase check that asks the ClusterIP (the Service holds and
  * mtu.payload-cluster-ip): the Endpoints and EndpointSlices name the steady pods, then every node's
  * kube-proxy synced after that EndpointSlice change — the setup race, waited for by name instead
- * of asking again.
+ * of asking again. Where the steady hold runs too, its node views' readings are this wait: the
+ * engine starts every gather of a phase in one synchronous loop, so one turn later the hold, if
+ * selected, has registered.
  */
 export function steadyConvergence(env: RunEnv): Promise<SteadyConvergence> {
   let c = steadyConverged.get(env);
   if (!c) {
     c = (async () => {
+      await Promise.resolve();
+      const held = steadyHeldConvergence.get(env);
+      if (held) return held;
       const t0 = Date.now();
       const api = await steadyBackends(env);
-      const proxy = await awaitProxyRules(env, api.triggerS, 10_000);
+      const proxy = await awaitProxyRules(env, api.triggerS, STEADY_PROXY_MS);
       return { want: names(env.nginx), api, proxy, convergedMs: Date.now() - t0 };
     })();
     steadyConverged.set(env, c);
   }
   return c;
 }
+const STEADY_PROXY_MS = 10_000;
+const CHANGE_PROXY_MS = 20_000;
 
 /** Why the steady Service is not ready to be asked (the failure's `expected`/`seen`), or undefined. */
 export function steadyNotConverged(c: SteadyConvergence): { expected: string; seen: string } | undefined {
@@ -279,7 +295,7 @@ export function steadyNotConverged(c: SteadyConvergence): { expected: string; se
     };
   if (c.proxy.state === 'timeout')
     return {
-      expected: 'kube-proxy on every node to sync its rules after the EndpointSlice change within 10000 ms (before the ClusterIP is asked)',
+      expected: `kube-proxy on every node to sync its rules after the EndpointSlice change within ${STEADY_PROXY_MS} ms (before the ClusterIP is asked)`,
       seen: `after ${c.proxy.waitedMs} ms: ${proxyLine(c.proxy)}`,
     };
   return undefined;
@@ -291,62 +307,243 @@ export const steadyConvergenceEvidence = (c: SteadyConvergence) => convergence({
 function steadyHold(env: RunEnv): Promise<Held> {
   let h = steadyHolds.get(env);
   if (!h) {
-    h = (async () => {
-      const { want, api, proxy, convergedMs } = await steadyConvergence(env);
-      return { want, never: [], api, proxy, convergedMs, pairs: await holdFrom(env, holdSources(env), want) };
-    })();
+    let shared!: (c: SteadyConvergence) => void;
+    let failed!: (e: unknown) => void;
+    const conv = new Promise<SteadyConvergence>((resolve, reject) => ((shared = resolve), (failed = reject)));
+    conv.catch(() => undefined); // awaited only by another check, if any
+    steadyHeldConvergence.set(env, conv);
+    const want = names(env.nginx);
+    h = convergeAndHold(env, {
+      sources: holdSources(env),
+      want,
+      never: [],
+      api: steadyBackends(env),
+      proxyTimeoutMs: STEADY_PROXY_MS,
+      onConverged: (api, proxy, convergedMs) => shared({ want, api, proxy, convergedMs }),
+    });
+    h.catch(failed);
     steadyHolds.set(env, h);
   }
   return h;
 }
 
+/** What a hold waits for first, and who holds. */
+interface HoldPlan {
+  sources: ProbeRef[];
+  /** The pods that must answer, and those that must not. */
+  want: string[];
+  never: string[];
+  /** The API converging on `want` (resolves settled or not). */
+  api: Promise<NamedBackends>;
+  /** How long every node's kube-proxy may take to sync, once the API converged. */
+  proxyTimeoutMs: number;
+  /**
+   * A change phase's check: a convergence that does not come fails it, naming what was awaited,
+   * and without kube-proxy's state traffic tells when it came. Without (the steady phase): no wait
+   * on traffic, and the hold judges whatever the wait saw.
+   */
+  check?: string;
+  /** When the run made the change (epoch s): every EndpointSlice write it caused came after. */
+  changedAtS?: number;
+  /** Called once every node's kube-proxy reading is in (before the last sources are released). */
+  onConverged?: (api: NamedBackends, proxy: ProxyWait, convergedMs: number) => void;
+}
+
+const apiNotConverged = (check: string, what: string, want: string[], api: NamedBackends) =>
+  new CheckFailure({
+    check,
+    from: 'the API',
+    to: what,
+    expected: `Endpoints and EndpointSlices to list exactly ${fmt(want)} within ${api.timeoutMs} ms (convergence, before the hold window)`,
+    seen: `after ${api.waitedMs} ms: Endpoints ${fmt(api.endpoints)}, EndpointSlices ${fmt(api.slices)}, pods ${api.want.map((p) => `${p.name}:${p.ip ?? 'no IP'}${p.ready ? '/Ready' : ''}`).join(',')}`,
+  });
+const proxyNotSynced = (check: string, what: string, proxy: ProxyWait, timeoutMs: number) =>
+  new CheckFailure({
+    check,
+    from: 'node views',
+    to: what,
+    expected: `kube-proxy on every node to sync its rules after the EndpointSlice change${proxy.sinceS === undefined ? '' : ` at ${new Date(proxy.sinceS * 1000).toISOString()}`} within ${timeoutMs} ms (convergence, before the hold window)`,
+    seen: `after ${proxy.waitedMs} ms: ${proxyLine(proxy)}`,
+  });
+/** Where kube-proxy's state cannot be read, and after a change only: traffic tells when the change came (none of its answers is judged). */
+async function trafficConvergence(check: string, env: RunEnv, want: string[], proxy: ProxyWait): Promise<NonNullable<Held['trafficConverged']>> {
+  const t1 = Date.now();
+  const t = await trafficUntil(env, want);
+  const tc = { settled: t.settled, rounds: t.attempts, waitedMs: Date.now() - t1 };
+  if (!t.settled)
+    throw new CheckFailure({
+      check,
+      from: 'probe pods',
+      to: svcWhat(env),
+      expected: `answers from exactly ${fmt(want)} within 20000 ms (convergence by traffic: ${proxy.note})`,
+      seen: `after ${tc.waitedMs} ms: ${JSON.stringify(t.servers)}${t.unanswered.length ? `; ${t.unanswered[0]}` : ''}`,
+    });
+  return tc;
+}
+
+/**
+ * The node's clock against the run's, from kube-proxy's /healthz `currentTime` as an armed node
+ * view printed it (its "KNC clock" line) and when that line arrived: node minus run, in s. The
+ * line took some time to arrive, so this is a lower bound of the true offset: a run time mapped
+ * with it is never later than the true node time — a wait on it can only be shorter by that
+ * transit, never wait for a change that already came. Undefined without a readable /healthz.
+ */
+export function clockOffsetS(line: { text: string; atMs: number } | undefined): number | undefined {
+  const t = Date.parse(/"currentTime":\s*"([^"]+)"/.exec(line?.text ?? '')?.[1] ?? '');
+  return Number.isNaN(t) ? undefined : (t - line!.atMs) / 1000;
+}
+
+/**
+ * What a node's kube-proxy must have queued a change at or after, for its rules to hold the state
+ * the API showed last (epoch s, the node's clock): the EndpointSlices' trigger time (the cluster's
+ * clock), and, mapped onto the node's clock with `offsetS`, the start of the last poll that saw the
+ * slices otherwise and the moment the run made its change — the final write came after both.
+ * (The trigger time alone has whole seconds and none for a removed pod: a sync of an earlier write
+ * of the same change would pass for the last one.)
+ */
+export function sinceOn(api: NamedBackends, changedAtS: number | undefined, offsetS: number | undefined): number | undefined {
+  const ours = offsetS === undefined ? [] : [api.writtenAfterS, changedAtS].filter((x): x is number => x !== undefined).map((t) => t + offsetS);
+  const t = [api.triggerS, ...ours].filter((x): x is number => x !== undefined);
+  return t.length ? Math.max(...t) : undefined;
+}
+
+/** Why kube-proxy's state cannot be read on this cluster at all, or undefined. */
+function proxyUnobservable(env: RunEnv): ProxyWait | undefined {
+  if (!env.facts.kubeProxy)
+    return { state: 'unobservable', waitedMs: 0, nodes: [], note: "no kube-proxy DaemonSet: the nodes' Service rules are not observable" };
+  if (!env.nodeViews.length)
+    return { state: 'unobservable', waitedMs: 0, nodes: [], note: `no node views to read kube-proxy's sync from (${env.nodeViewsRefused ?? 'none probed'})` };
+  return undefined;
+}
+
+/** kube-proxy's health page on a node (its default healthz address): its `currentTime` is the node's clock. */
+const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
+/** An armed exec's lifetime: the API's own bound (a change's 90 s), kube-proxy's, and the hold's batches. */
+const ARMED_EXEC_MS = 180_000;
+
+/**
+ * Converge, then hold, with the hold's execs started at once, while the cluster converges (they
+ * wait on stdin: src/workload/armed.ts, so their own round trip is paid during the wait): once
+ * the API lists exactly the wanted pods, each node's kube-proxy is read (an exec per node view),
+ * and that node's sources (its probe pods, the other namespace's pod there, its node view) hold
+ * as soon as THAT node's kube-proxy synced the change — a ClusterIP connection is DNATed by the
+ * source node's rules, and by no other node's. Every source still holds only after convergence,
+ * every sample counts. Where the armed execs would not fit in the run's exec concurrency (a large
+ * cluster), the same steps run in turn: the API, every node's kube-proxy (one fan-out), then every
+ * source's hold (another).
+ */
+async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
+  const t0 = Date.now();
+  const { sources, want, never, check } = plan;
+  const what = svcWhat(env);
+  const url = `http://${ip(env)}:${port}/whoami`;
+  const requests = holdRequests(want.length);
+  const unobservable = proxyUnobservable(env);
+  const onNodes = new Set(sources.map((s) => s.node));
+  const readers = unobservable ? [] : env.nodeViews.filter((v) => onNodes.has(v.node));
+  if (new Set([...readers, ...sources].map(key)).size > env.settings.execConcurrency) return convergeInTurn(env, plan);
+  const family = ip(env).includes(':') ? 'IPv6' : 'IPv4';
+  const execs = new Map<string, Armed>();
+  const keep = new Map<string, string>();
+  for (const s of sources) {
+    keep.set(key(s), `/tmp/knc-hold-${randomBytes(6).toString('hex')}`);
+    const healthz = s.hostNetwork && readers.some((v) => key(v) === key(s)) ? KUBE_PROXY_HEALTHZ : undefined;
+    execs.set(key(s), arm(env.kube, s, armedHoldArgv({ url, requests }, keep.get(key(s))!, healthz), ARMED_EXEC_MS));
+  }
+  const released = new Set<string>();
+  const release = (r: ProbeRef, line = 'go') => {
+    if (released.has(key(r))) return;
+    released.add(key(r));
+    execs.get(key(r))?.send(line);
+  };
+  try {
+    const api = await plan.api;
+    if (check && !api.settled) throw apiNotConverged(check, what, want, api);
+    const t1 = Date.now();
+    const sinces: number[] = [];
+    // each node's kube-proxy read in an exec of its own, started now (as awaitProxyRules does: an
+    // exec after the API showed the state — kube-proxy's sync gauges are global, so the reading
+    // must come after kube-proxy could have received that state); this node's sources go as soon
+    // as its own kube-proxy synced
+    const readings = await Promise.all(
+      readers.map(async (v): Promise<ProxyWait['nodes'][number]> => {
+        const a = execs.get(key(v));
+        // the node's clock if its armed exec printed it by now (never waited for: without it, the API's trigger time)
+        const since = sinceOn(api, plan.changedAtS, clockOffsetS(a?.seen(/^KNC clock /)));
+        if (since !== undefined) sinces.push(since);
+        const probe = proxySyncProbe('proxy-sync', since ?? 0, plan.proxyTimeoutMs / 1000, family);
+        let sync: ProxySync;
+        try {
+          sync = parseProxySync((await runFanout(env.kube, v, [probe], plan.proxyTimeoutMs + 15_000)).get('proxy-sync')!.output);
+        } catch (err) {
+          return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
+        }
+        if (sync.state === 'ok') for (const s of sources) if (s.node === v.node) release(s);
+        return { node: v.node, sync };
+      }),
+    );
+    const proxy = unobservable ?? proxyWait(sinces.length ? Math.max(...sinces) : undefined, Date.now() - t1, readings);
+    if (check && proxy.state === 'timeout') throw proxyNotSynced(check, what, proxy, plan.proxyTimeoutMs);
+    const trafficConverged = check && proxy.state === 'unobservable' ? await trafficConvergence(check, env, want, proxy) : undefined;
+    const convergedMs = Date.now() - t0;
+    plan.onConverged?.(api, proxy, convergedMs);
+    for (const s of sources) release(s);
+    const outs = await Promise.all(sources.map(async (s) => heldOutput(env, s, await execs.get(key(s))!.done, keep.get(key(s))!)));
+    const command = holdProbe('svc-hold', { url, requests }).argv.join(' ');
+    const pairs = sources.map((from, i): [HoldAsk, ProbeOutput | Error] => {
+      const o = outs[i];
+      const ask: HoldAsk = { from, to: { what, url }, expect: { requests, answeredBy: want, never } };
+      return [ask, o instanceof Error ? o : { id: 'svc-hold', exitCode: o.exitCode, output: o.stdout, durationMs: o.durationMs, command }];
+    });
+    return { want, never, api, proxy, trafficConverged, convergedMs, pairs };
+  } finally {
+    // whatever happened: every exec still waiting ends now (a reader that only read, a source of a failed convergence)
+    for (const a of execs.values()) release(a.from, 'stop');
+  }
+}
+
+/**
+ * An armed hold's output: as streamed, or — where the exec ended (exit 0) without the hold's last
+ * line, its stdout cut short (seen at load 50-60 on an exec whose stdin stayed open) — the lines
+ * streamed before the hold and the hold's own output as the command kept it in `keep`, read in a
+ * second exec. Never a pass by itself: the verdict parses and judges whatever this returns.
+ */
+async function heldOutput(env: RunEnv, from: ProbeRef, r: ExecResult | Error, keep: string): Promise<ExecResult | Error> {
+  if (r instanceof Error || r.exitCode !== 0 || /^KNC (hold done|released)/m.test(r.stdout)) return r;
+  env.kube.tally.execs++;
+  const kept = await execInPod({ kc: env.kube.kc, namespace: from.namespace, pod: from.pod, command: ['cat', keep], timeoutMs: 30_000 }).catch((e: Error) => e);
+  if (kept instanceof Error || kept.exitCode !== 0) return r;
+  const before = r.stdout.split('\n').filter((l) => /^KNC clock /.test(l));
+  return { ...r, stdout: [...before, kept.stdout].join('\n') };
+}
+
+/** The same steps in turn (no armed execs): the API, every node's kube-proxy, then every source's hold. */
+async function convergeInTurn(env: RunEnv, plan: HoldPlan): Promise<Held> {
+  const t0 = Date.now();
+  const { sources, want, never, check } = plan;
+  const what = svcWhat(env);
+  const api = await plan.api;
+  if (check && !api.settled) throw apiNotConverged(check, what, want, api);
+  const proxy = await awaitProxyRules(env, api.triggerS, plan.proxyTimeoutMs);
+  if (check && proxy.state === 'timeout') throw proxyNotSynced(check, what, proxy, plan.proxyTimeoutMs);
+  const trafficConverged = check && proxy.state === 'unobservable' ? await trafficConvergence(check, env, want, proxy) : undefined;
+  const convergedMs = Date.now() - t0;
+  plan.onConverged?.(api, proxy, convergedMs);
+  return { want, never, api, proxy, trafficConverged, convergedMs, pairs: await holdFrom(env, sources, want, never) };
+}
+
 /**
  * A change phase's traffic: converge (bounded, reported), then hold. Converged means: the API
- * lists exactly the pods the change names (the phase's `settled`), then every node's kube-proxy
- * synced after that EndpointSlice change (or, where kube-proxy cannot be read, the traffic loop
- * saw exactly those pods answer). A convergence that does not come is a failure naming what was
- * awaited, how long and what was seen last. Then every source's hold window counts, every sample.
+ * lists exactly the pods the change names (the phase's `settled`), then the source's node's
+ * kube-proxy synced after that EndpointSlice change (or, where kube-proxy cannot be read, the
+ * traffic loop saw exactly those pods answer). A convergence that does not come is a failure
+ * naming what was awaited, how long and what was seen last. Then every source's hold window
+ * counts, every sample.
  */
-async function convergeThenHold(check: string, { env, phaseData }: PhaseContext, sources = holdSources(env)): Promise<Held> {
-  const t0 = Date.now();
-  const { want, removed } = phaseData as { want: string[]; removed: string[] };
-  const api = await (phaseData.settled as Promise<NamedBackends>);
-  const what = svcWhat(env);
-  if (!api.settled) {
-    throw new CheckFailure({
-      check,
-      from: 'the API',
-      to: what,
-      expected: `Endpoints and EndpointSlices to list exactly ${fmt(want)} within ${api.timeoutMs} ms (convergence, before the hold window)`,
-      seen: `after ${api.waitedMs} ms: Endpoints ${fmt(api.endpoints)}, EndpointSlices ${fmt(api.slices)}, pods ${api.want.map((p) => `${p.name}:${p.ip ?? 'no IP'}${p.ready ? '/Ready' : ''}`).join(',')}`,
-    });
-  }
-  const proxy = await awaitProxyRules(env, api.triggerS, 20_000);
-  if (proxy.state === 'timeout') {
-    throw new CheckFailure({
-      check,
-      from: 'node views',
-      to: what,
-      expected: `kube-proxy on every node to sync its rules after the EndpointSlice change${proxy.sinceS === undefined ? '' : ` at ${new Date(proxy.sinceS * 1000).toISOString()}`} within 20000 ms (convergence, before the hold window)`,
-      seen: `after ${proxy.waitedMs} ms: ${proxyLine(proxy)}`,
-    });
-  }
-  let trafficConverged: Held['trafficConverged'];
-  if (proxy.state === 'unobservable') {
-    const t1 = Date.now();
-    const t = await trafficUntil(env, want);
-    trafficConverged = { settled: t.settled, rounds: t.attempts, waitedMs: Date.now() - t1 };
-    if (!t.settled)
-      throw new CheckFailure({
-        check,
-        from: 'probe pods',
-        to: what,
-        expected: `answers from exactly ${fmt(want)} within 20000 ms (convergence by traffic: ${proxy.note})`,
-        seen: `after ${trafficConverged.waitedMs} ms: ${JSON.stringify(t.servers)}${t.unanswered.length ? `; ${t.unanswered[0]}` : ''}`,
-      });
-  }
-  const convergedMs = Date.now() - t0;
-  return { want, never: removed, api, proxy, trafficConverged, convergedMs, pairs: await holdFrom(env, sources, want, removed) };
+function convergeThenHold(check: string, { env, phaseData }: PhaseContext, sources = holdSources(env)): Promise<Held> {
+  const { want, removed, changedAtS } = phaseData as { want: string[]; removed: string[]; changedAtS?: number };
+  const api = phaseData.settled as Promise<NamedBackends>;
+  return convergeAndHold(env, { sources, want, never: removed, api, proxyTimeoutMs: CHANGE_PROXY_MS, check, changedAtS });
 }
 
 /** Read and replace the scale subresource, again on a 409 Conflict (the Deployment changed in between). */
@@ -366,10 +563,11 @@ const livePodsUntil = (env: RunEnv, what: string, done: (ps: V1Pod[]) => boolean
  * `removed`: those that must not, `removedIPs` their addresses) and `settled`, the API converging
  * on exactly those pods (Endpoints and EndpointSlices list them, each Ready; resolves with what it
  * saw, settled or not), which the phase's Endpoints checks judge and its traffic checks await.
+ * `atMs`: when the run started the change (every EndpointSlice write it causes comes after).
  */
-function changed(env: RunEnv, want: string[], removed: string[], extra: Record<string, unknown> = {}) {
+function changed(env: RunEnv, atMs: number, want: string[], removed: string[], extra: Record<string, unknown> = {}) {
   const settled = waitNamedBackends(env.kube, env.workloadNs, service, selector, port, want, 90_000);
-  return { want, removed, settled, ...extra };
+  return { want, removed, settled, changedAtS: atMs / 1000, ...extra };
 }
 
 const podIPs = (pods: V1Pod[]) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.status?.podIP ?? '']));
@@ -383,6 +581,7 @@ export const SERVICE_PHASES: PhaseDef[] = [
       // next phase replaces both, so nothing needs restoring and no extra pod has to start)
       // (the steady phase's state is checked at the same time as the page is removed: when it
       // does not hold, the phase fails as a whole)
+      const at = Date.now();
       const [victim, other] = env.nginx;
       const vName = victim.metadata!.name!;
       await Promise.all([
@@ -398,13 +597,14 @@ export const SERVICE_PHASES: PhaseDef[] = [
           timeoutMs: 15_000,
         }),
       ]);
-      return changed(env, [other.metadata!.name!], [vName], { victim: vName, victimIP: victim.status!.podIP!, removedIPs: { [vName]: victim.status!.podIP! } });
+      return changed(env, at, [other.metadata!.name!], [vName], { victim: vName, victimIP: victim.status!.podIP!, removedIPs: { [vName]: victim.status!.podIP! } });
     },
   },
   {
     name: 'replaced',
     title: 'both nginx pods deleted and replaced',
     enter: async (env) => {
+      const at = Date.now();
       const before = await livePods(env);
       const old = names(before);
       await Promise.all(old.map((name) => env.kube.core.deleteNamespacedPod({ name, namespace: env.workloadNs, gracePeriodSeconds: 0 })));
@@ -413,26 +613,28 @@ export const SERVICE_PHASES: PhaseDef[] = [
         'the ReplicaSet to create 2 replacement pods',
         (ps) => ps.length === 2 && !ps.some((p) => old.includes(p.metadata!.name!)),
       );
-      return changed(env, names(now), old, { removedIPs: podIPs(before) });
+      return changed(env, at, names(now), old, { removedIPs: podIPs(before) });
     },
   },
   {
     name: 'scaled-3',
     title: 'scaled 2 -> 3',
     enter: async (env) => {
+      const at = Date.now();
       await scaleTo(env, 3);
-      return changed(env, names(await livePodsUntil(env, 'the ReplicaSet to create a third pod', (ps) => ps.length === 3)), []);
+      return changed(env, at, names(await livePodsUntil(env, 'the ReplicaSet to create a third pod', (ps) => ps.length === 3)), []);
     },
   },
   {
     name: 'scaled-1',
     title: 'scaled 3 -> 1',
     enter: async (env) => {
+      const at = Date.now();
       const before = await livePods(env);
       await scaleTo(env, 1);
       const want = names(await livePodsUntil(env, 'the ReplicaSet to remove 2 of the 3 pods', (ps) => ps.length === 1));
       const removed = names(before).filter((n) => !want.includes(n));
-      return changed(env, want, removed, { removedIPs: podIPs(before.filter((p) => removed.includes(p.metadata!.name!))) });
+      return changed(env, at, want, removed, { removedIPs: podIPs(before.filter((p) => removed.includes(p.metadata!.name!))) });
     },
   },
 ];

@@ -9,7 +9,10 @@ export interface ExecOptions {
   container?: string;
   command: string[];
   timeoutMs: number;
-  stdin?: string | Buffer;
+  /** What the command reads: a whole input, or a stream written while it runs (never ended by the exec: the command exits by itself). */
+  stdin?: string | Buffer | Readable;
+  /** Called with each piece of stdout as it arrives (the whole stdout is in the result too). */
+  onStdout?: (text: string) => void;
 }
 
 export interface ExecResult {
@@ -30,11 +33,16 @@ export function exitCodeFromStatus(status: V1Status): number {
   throw new Error(`exec failed: ${status.message ?? status.reason ?? JSON.stringify(status)}`);
 }
 
-function collector(): { stream: Writable; text: () => string } {
+function collector(onText?: (text: string) => void): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
       chunks.push(Buffer.from(chunk));
+      try {
+        onText?.(Buffer.from(chunk).toString('utf8'));
+      } catch {
+        /* the listener's error is its own business, not the exec's */
+      }
       cb();
     },
   });
@@ -53,9 +61,9 @@ export function execInPod(opts: ExecOptions): Promise<ExecResult> {
   const { kc, namespace, pod, command, timeoutMs } = opts;
   const where = `pod ${namespace}/${pod}${opts.container ? ` container ${opts.container}` : ''}`;
   const cmd = JSON.stringify(command);
-  const out = collector();
+  const out = collector(opts.onStdout);
   const err = collector();
-  const stdin = opts.stdin === undefined ? null : Readable.from([Buffer.from(opts.stdin)]);
+  const stdin = opts.stdin === undefined ? null : opts.stdin instanceof Readable ? opts.stdin : Readable.from([Buffer.from(opts.stdin)]);
   const start = Date.now();
 
   return new Promise<ExecResult>((resolve, reject) => {

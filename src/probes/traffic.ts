@@ -195,6 +195,29 @@ export function holdProbe(id: string, h: Hold): Probe {
   return { id, argv: ['sh', '-c', HOLD_SCRIPT, 'hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? 2)] };
 }
 
+/**
+ * A hold armed ahead of its release (src/workload/armed.ts): the command starts at once and reads
+ * stdin first; "go" runs the hold (holdProbe's output, kept in the file `keep` as well), anything
+ * else (or stdin closing) ends it at once, printing "KNC released <line>". No request goes out
+ * before "go". With `healthz` (a node view: kube-proxy's /healthz on the node) it first prints that
+ * page ("KNC clock {…"currentTime":…}": the node's clock, to which the caller maps its own times).
+ */
+export function armedHoldArgv(h: Hold, keep: string, healthz?: string): string[] {
+  if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
+  if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(keep)) throw new Error(`not a file name under /tmp: ${keep}`);
+  const script = [
+    'url=$1; n=$2; p=$3; t=$4; keep=$5; hurl=$6',
+    '[ -z "$hurl" ] || echo "KNC clock $(wget -q -T 1 -O - "$hurl" 2>/dev/null | head -n 1 | cut -c 1-400)"',
+    'read -r go || { echo "KNC released (stdin closed)"; exit 0; }',
+    '[ "$go" = go ] || { echo "KNC released $go"; exit 0; }',
+    // kept in a file too: an exec whose stdin stayed open was seen to end (exit 0) with the tail of
+    // its stdout missing (load 50-60); the caller then reads the file in a second exec
+    `( set -- "$url" "$n" "$p" "$t"\n${HOLD_SCRIPT}\n) >"$keep" 2>&1; rc=$?`,
+    'cat "$keep"; exit "$rc"',
+  ].join('\n');
+  return ['sh', '-c', script, 'armed-hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? 2), keep, healthz ?? ''];
+}
+
 export interface HoldSample {
   /** 1-based request number. */
   i: number;

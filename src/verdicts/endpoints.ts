@@ -111,6 +111,13 @@ export interface NamedBackends {
   names: Record<string, string>;
   /** The latest `endpoints.kubernetes.io/last-change-trigger-time` of the Service's EndpointSlices (epoch s). */
   triggerS?: number;
+  /**
+   * The EndpointSlices were last written after this moment (epoch s): the start of the last poll
+   * that saw them otherwise (other names or resourceVersions than the last poll) — undefined when
+   * every poll saw them as they are now. A lower bound, finer than `triggerS` (whole seconds, and
+   * none for a removed pod), on when a watcher such as kube-proxy received the state seen last.
+   */
+  writtenAfterS?: number;
   waitedMs: number;
   timeoutMs: number;
 }
@@ -135,7 +142,11 @@ async function namedBackends(kube: Kube, ns: string, svc: string, selector: stri
     )
     .sort();
   const triggers = slices.items.map((s) => Date.parse(s.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
-  return { want: wanted, endpoints, slices: sliceAddrs, names, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
+  const versions = slices.items
+    .map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`)
+    .sort()
+    .join(',');
+  return { want: wanted, endpoints, slices: sliceAddrs, names, versions, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
 }
 
 /** The "ip:port" set the named pods should give (a pod without an IP yet gives none). */
@@ -159,12 +170,14 @@ export async function waitNamedBackends(
   timeoutMs = 60_000,
 ): Promise<NamedBackends> {
   const start = Date.now();
-  let last: Omit<NamedBackends, 'settled' | 'waitedMs' | 'timeoutMs'> = {
+  let last: Omit<NamedBackends, 'settled' | 'waitedMs' | 'timeoutMs'> & { versions?: string } = {
     want: want.map((name) => ({ name, ready: false })),
     endpoints: [],
     slices: [],
     names: {},
   };
+  // every poll's start and the EndpointSlices' versions it saw
+  const seen: Array<[number, string]> = [];
   const done = (b: typeof last) => {
     const w = wantAddresses(b, port);
     return b.want.length > 0 && b.want.every((p) => p.ip && p.ready) && w.join() === b.endpoints.join() && w.join() === b.slices.join();
@@ -173,13 +186,20 @@ export async function waitNamedBackends(
     what: `Endpoints and EndpointSlices of ${ns}/${svc} to list exactly ${fmt(want)}`,
     timeoutMs,
     intervalMs: 100,
-    probe: async () => (last = await namedBackends(kube, ns, svc, selector, port, want)),
+    probe: async () => {
+      const t = Date.now();
+      last = await namedBackends(kube, ns, svc, selector, port, want);
+      seen.push([t, last.versions!]);
+      return last;
+    },
     done,
   }).then(
     () => true,
     () => false,
   );
-  return { settled, ...last, waitedMs: Date.now() - start, timeoutMs };
+  const { versions, ...b } = last;
+  const before = seen.filter(([, v]) => v !== versions).map(([t]) => t);
+  return { settled, ...b, ...(before.length ? { writtenAfterS: Math.max(...before) / 1000 } : {}), waitedMs: Date.now() - start, timeoutMs };
 }
 
 const named = (b: NamedBackends, set: string[]) => (set.length ? fmt(set.map((a) => `${b.names[a] ?? 'no pod'} ${a}`)) : '{} (the empty set)');
