@@ -5,7 +5,8 @@ import { describe, expect, it, test } from '@jest/globals';
 import { parseSamples } from '../../src/probes/window.js';
 import { tally, verifyCoverage, verifyWindow, type SampleExpectation, type WindowTally } from '../../src/verdicts/window.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
-import { heldAddresses, kubeProxyNodePortAddresses, servePort, servesNodePortOn } from '../../src/catalogue/datapath.js';
+import { heldAddresses, kubeProxyNodePortAddresses, servePort, servesNodePortOn, withRequests } from '../../src/catalogue/datapath.js';
+import type { CheckDef, Observations } from '../../src/catalogue/types.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import { fixtureText } from './fixture-files.js';
 
@@ -211,5 +212,22 @@ describe("kube-proxy's nodePortAddresses (service.nodeport.*)", () => {
     expect(servesNodePortOn(['172.18.0.0/16'], '172.18.0.3')).toBe(true);
     expect(servesNodePortOn(['127.0.0.0/8', 'fc00:f853::/64'], '172.18.0.3')).toBe(false);
     expect(servesNodePortOn(['10.0.0.0/8'], '172.18.0.3')).toBe(false);
+  });
+});
+
+describe('the requests a window check judged, in its record (results.json)', () => {
+  const out = (output: string, id = 'w'): ProbeOutput => ({ id, exitCode: 0, output, durationMs: 1, command: 'sh -c …' });
+  const windowOut = out('KNC gate rc=0 tries=3 ms=400\nKNC sample=1 rc=0 client=10.244.1.5 server=a\nKNC sample=2 rc=0 client=10.244.1.5 server=b\nKNC done samples=2\n');
+  const def = (tags: string[], evidence: unknown): CheckDef =>
+    ({ id: 'x', title: 'x', layer: 'service', tags, from: 'a', to: 'b', probes: () => [], verify: () => evidence }) as unknown as CheckDef;
+  const obs = (outs: ProbeOutput[]) => ({ answers: () => outs.map((o) => ({ ask: {}, out: o })) }) as unknown as Observations;
+  it('counts every sample of every window it judged (not the gate tries, not a non-window ask)', async () => {
+    const c = withRequests(def(['service'], ['a -> b: 2/2 answered']));
+    expect(await c.verify(obs([windowOut, windowOut, out('2: eth0    inet 10.244.1.5/24', 'addrs')]))).toEqual({ requests: 4, windows: ['a -> b: 2/2 answered'] });
+    expect(await withRequests(def(['service'], { nodePort: 30080 })).verify(obs([windowOut]))).toEqual({ requests: 2, nodePort: 30080 });
+  });
+  it('leaves negative controls and checks without windows as they are', async () => {
+    expect(await withRequests(def(['service', 'negative-control'], ['x'])).verify(obs([windowOut]))).toEqual(['x']);
+    expect(await withRequests(def(['service'], ['x'])).verify(obs([out('nothing')]))).toEqual(['x']);
   });
 });

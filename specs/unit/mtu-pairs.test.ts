@@ -78,10 +78,12 @@ describe('the MTU verdicts judge (ask, output) pairs captured from the cluster',
     expect(check('mtu.pod-interface').verify(observed(answersOf('mtu.pod-interface')))).toEqual({
       [`pod ${A.namespace}/${A.pod} on ${A.node}`]: 'eth0 mtu 1500',
     });
-    expect(check('mtu.df-cross-node').verify(observed(answersOf('mtu.df-cross-node')))).toEqual([
-      `pod ${A.namespace}/${A.pod} on ${A.node} -> pod ${B.namespace}/${B.pod} ${B.ip} on ${B.node}: mtu 1500 with DF answered, mtu+1 refused locally`,
-    ]);
-    expect(check('mtu.payload-cross-node').verify(observed(answersOf('mtu.payload-cross-node')))).toHaveLength(1);
+    // the requests each verdict judged: a DF pair is two pings (MTU-sized answered, a byte over refused), a payload pair one fetch
+    expect(check('mtu.df-cross-node').verify(observed(answersOf('mtu.df-cross-node')))).toEqual({
+      requests: 2,
+      pairs: [`pod ${A.namespace}/${A.pod} on ${A.node} -> pod ${B.namespace}/${B.pod} ${B.ip} on ${B.node}: mtu 1500 with DF answered, mtu+1 refused locally`],
+    });
+    expect(check('mtu.payload-cross-node').verify(observed(answersOf('mtu.payload-cross-node')))).toMatchObject({ requests: 1, pairs: [expect.any(String)] });
     // the ClusterIP body is asked once per source after the steady Service converged (gathered, not a steady-fan-out ask)
     const svc = svcPayloadAsk(env, A);
     const converged = { want: [], api: { settled: true }, proxy: { state: 'ok' }, convergedMs: 1 } as unknown as SteadyConvergence;

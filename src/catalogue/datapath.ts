@@ -625,7 +625,32 @@ const nodePortFaultPair = (env: RunEnv) => {
   return n && from ? { n, from } : undefined;
 };
 
-export const DATAPATH_CHECKS: CheckDef[] = [
+/**
+ * A window check's evidence with the requests its verdict judged: every sample of the check's own
+ * windows (its asks whose output is a sample window; a gate's tries before them do not count).
+ * Array evidence becomes `windows`. Negative controls and checks without asks are left as they are.
+ */
+export function withRequests(c: CheckDef): CheckDef {
+  if (!c.probes || c.tags.includes('negative-control')) return c;
+  return {
+    ...c,
+    verify: async (o) => {
+      const evidence = await c.verify(o);
+      let requests = 0;
+      for (const a of o.answers()) {
+        try {
+          requests += parseSamples(a.out.output).samples.length;
+        } catch {
+          /* not a window (an address list, a rule read): no request */
+        }
+      }
+      if (!requests) return evidence;
+      return Array.isArray(evidence) ? { requests, windows: evidence } : { requests, ...(evidence as Record<string, unknown>) };
+    },
+  };
+}
+
+const DATAPATH_DEFS: CheckDef[] = [
   {
     id: 'service.hairpin',
     title: 'hairpin: each nginx pod asking its own Service ClusterIP is answered by itself and by the other Ready pods, on every nginx node',
@@ -1425,5 +1450,6 @@ export const DATAPATH_CHECKS: CheckDef[] = [
     },
   },
 ];
+export const DATAPATH_CHECKS: CheckDef[] = DATAPATH_DEFS.map(withRequests);
 
 const nodeIP = (env: RunEnv, node: string) => env.nodes.find((n) => n.name === node)?.internalIP ?? env.facts.nodes.find((n) => n.name === node)!.internalIP;

@@ -176,7 +176,13 @@ export function judgeMatrix(check: string, env: RunEnv, answers: Answer<DnsExpec
     seen: answers.length ? `never asked from ${missing.join(', ')}` : 'no asks',
   });
   throwAll(answers.map((a) => judgeDns(check, a, servers(env))).filter(defined));
-  return { nodes: [...asked], answers: answers.length, asked: answers.map((a) => `${a.ask.from.node} ${a.ask.from.namespace}: ${a.ask.to} -> ${gotText(a)}`) };
+  // each ask is one lookup (dig's or libc's): the requests the verdict judged
+  return {
+    nodes: [...asked],
+    requests: answers.length,
+    answers: answers.length,
+    asked: answers.map((a) => `${a.ask.from.node} ${a.ask.from.namespace}: ${a.ask.to} -> ${gotText(a)}`),
+  };
 }
 
 /** The grid: every asker × cell × transport the phase asked (whichever checks planned the probes). */

@@ -121,6 +121,15 @@ export function judgeMtuPairs(check: string, answers: MtuAnswer[], none: string)
   return judged.map((j) => j.line);
 }
 
+/**
+ * A pair check's evidence: the requests its verdict judged (a payload pair is one fetch; a DF pair
+ * two pings: the MTU-sized one answered, the one a byte over refused by the sender) and one line
+ * per pair.
+ */
+export function mtuPairsEvidence(answers: MtuAnswer[], pairs: string[]): { requests: number; pairs: string[] } {
+  return { requests: of(answers, 'payload').length + 2 * of(answers, 'df').length, pairs };
+}
+
 /** One fetch of the payload through the ClusterIP from `from`, asked once: no second attempt (it would hide a lost one). */
 export const svcPayloadAsk = (env: RunEnv, from: ProbeRef): MtuAsk => ({
   from,
@@ -254,7 +263,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'probe pods on other nodes',
     probes: dfProbes,
-    verify: (o) => judgeMtuPairs('mtu.df-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node'),
+    verify: (o) => mtuPairsEvidence(o.answers<MtuExpect>(), judgeMtuPairs('mtu.df-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node')),
   },
   {
     id: 'mtu.payload-cross-node',
@@ -264,7 +273,7 @@ export const MTU_CHECKS: CheckDef[] = [
     from: 'probe pods',
     to: 'nginx on other nodes',
     probes: bigPodProbes,
-    verify: (o) => judgeMtuPairs('mtu.payload-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node'),
+    verify: (o) => mtuPairsEvidence(o.answers<MtuExpect>(), judgeMtuPairs('mtu.payload-cross-node', o.answers<MtuExpect>(), 'the cluster has a single node')),
   },
   {
     id: 'mtu.payload-cluster-ip',
