@@ -12,6 +12,7 @@ import { addressType, buildMatrix, cellType, verifyDig, verifyGetent } from '../
 import { digProbe, getentProbe, parseDig, parseGetent, suffixProbe } from '../../src/probes/dns.js';
 import { podMtuExpected, verifyPodMtu } from '../../src/verdicts/mtu.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
+import { verifyServedBy } from '../../src/verdicts/http.js';
 import type { NodeAccess } from '../../src/cluster/connection.js';
 import { asProbeOutput, captured, fixtureText } from './fixture-files.js';
 
@@ -146,5 +147,22 @@ describe('kube-router rendered for an IPv6-only cluster (scripts/cni/render.sh):
   it('ipv4 and dual render as before', () => {
     expect(render('ipv4')).toEqual([]);
     expect(render('dual')).toEqual(['- --enable-ipv6=true']);
+  });
+});
+
+describe('an answer from the right pod whose wget then failed says how it ended (seen once on knc-v6kr: "saw server=target-2-…")', () => {
+  const out = (exitCode: number) => ({
+    id: 'n',
+    exitCode,
+    output: 'client=fc00:f853:ccd:e793::5 server=target-2-knc-v6kr-worker2\n',
+    durationMs: 3001,
+    command: 'timeout -s KILL 3 wget -q -T 2 -O - http://[fd00:10:244:2::c]:80/whoami',
+  });
+  it('killed after the body: the failure names the right server and the exit, not the server alone', () => {
+    const f = verifyServedBy('pod-ip.from-node', 'node', 'target-2', 'target-2-knc-v6kr-worker2', out(137))!;
+    expect(f.ctx.expected).toBe('an answer from pod target-2-knc-v6kr-worker2');
+    expect(f.ctx.seen).toMatch(/^server=target-2-knc-v6kr-worker2, but timeout \(exit 137 after 3001ms: /);
+    expect(verifyServedBy('pod-ip.from-node', 'node', 'target-2', 'target-2-knc-v6kr-worker2', out(0))).toBeUndefined();
+    expect(verifyServedBy('pod-ip.from-node', 'node', 'target-2', 'other', out(0))!.ctx.seen).toBe('server=target-2-knc-v6kr-worker2');
   });
 });

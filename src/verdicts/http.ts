@@ -61,5 +61,7 @@ export function verifyNoNat(check: string, from: string, to: string, clientIP: s
 export function verifyServedBy(check: string, from: string, to: string, pod: string, o: ProbeOutput): CheckFailure | undefined {
   const w = parseWhoAmI(o.output);
   if (httpOutcome(o) === 'ok' && w?.server === pod) return undefined;
-  return new CheckFailure({ check, from, to, expected: `an answer from pod ${pod}`, seen: w ? `server=${w.server}` : brief(o), command: o.command });
+  // the right server with a failed exit (the body came, then wget failed or was killed) says how it ended
+  const seen = !w ? brief(o) : httpOutcome(o) === 'ok' ? `server=${w.server}` : `server=${w.server}, but ${brief(o)}`;
+  return new CheckFailure({ check, from, to, expected: `an answer from pod ${pod}`, seen, command: o.command });
 }
