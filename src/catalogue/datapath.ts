@@ -13,13 +13,13 @@ import { hostCidr, hostPort, inCidr, ipFamily, isIPv6, type IPFamily } from '../
 import yaml from 'js-yaml';
 import { IMAGE_ANNOTATION, OPTIONAL_ANNOTATION, probeRef, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
-import { label, runFanout } from '../workload/fanout.js';
+import { key, label, runFanout } from '../workload/fanout.js';
 import type { NodeAccess } from '../cluster/connection.js';
 import { mustFail } from './controls.js';
 import { execInPod } from '../kube/exec.js';
 import { isReady, listPods, podSummary } from '../workload/pods.js';
 import { pollUntil } from '../util/poll.js';
-import type { CheckDef, Observations, ProbeAsk } from './types.js';
+import type { Answer, CheckDef, Observations, ProbeAsk } from './types.js';
 import type { DatapathRow } from './matrices.js';
 import { must, nodeAccess, podSources, unlessManaged } from './common.js';
 
@@ -57,6 +57,74 @@ const rowsOr = (f: () => DatapathRow[]) => {
   }
 };
 const nodeOf = (p: V1Pod) => p.spec!.nodeName!;
+
+/**
+ * What one datapath ask expects, as data. `window` — a hold window (src/probes/window.ts) to `to`
+ * with its expected outcome; `toNode` is the node asked (the grid's column), `row` the grid's text
+ * for the target when it differs from `to`; `clientsOf`: the server must see an address of this
+ * source's node, read from the same source's `addrs` answer; `serversOn`: the wanted server is the
+ * hostPort pod on that node, known once the check's gather has read them. `addrs` — the addresses
+ * the source's node holds. `serve` — the node view's own server started on `port`.
+ */
+export type DpExpect =
+  | { kind: 'window'; window: SampleExpectation; toNode?: string; row?: string; clientsOf?: boolean; servers?: ServersFromGather }
+  | { kind: 'addrs' }
+  | { kind: 'serve'; port: number };
+/** Servers known only once the check's gather has read them: the hostPort pod on a node, the UDP echo pods. */
+type ServersFromGather = { of: 'hostport'; node: string } | { of: 'udp-echo' };
+export type DpAsk = ProbeAsk<DpExpect>;
+export type DpAnswer = Answer<DpExpect>;
+type WindowAnswer = Answer<Extract<DpExpect, { kind: 'window' }>>;
+
+const winAsk = (
+  from: ProbeRef,
+  id: string,
+  w: SampleWindow,
+  to: string,
+  toNode: string | undefined,
+  window: SampleExpectation,
+  more: { row?: string; clientsOf?: boolean; servers?: ServersFromGather } = {},
+): WindowAnswer['ask'] => ({ from, probe: samplesProbe(id, w), to, expect: { kind: 'window', window, ...(toNode ? { toNode } : {}), ...more } });
+const windowsOf = (answers: DpAnswer[]) => answers.filter((a): a is WindowAnswer => a.ask.expect?.kind === 'window');
+/** The window verdict of one (ask, output) pair against its expectation (or `expect`, the same window judged otherwise). */
+const judgeWindow = (check: string, a: WindowAnswer, expect: SampleExpectation = a.ask.expect!.window) => verifyWindow(check, label(a.ask.from), a.ask.to!, a.out, expect);
+/** The grid's rows from the same (ask, output) pairs the verdict judged. */
+const gridRows = (path: string, answers: DpAnswer[]) =>
+  windowsOf(answers).map((a) => windowRow(path, a.ask.from, a.ask.expect!.toNode ?? '', a.ask.expect!.row ?? a.ask.to!, a.out, a.ask.expect!.window));
+/** A check's window answers judged: at least one (`what` says what was to be asked), each tally or failure; every failure thrown together. */
+function judgeWindows(check: string, answers: WindowAnswer[], what: string, expectOf: (a: WindowAnswer) => SampleExpectation = (a) => a.ask.expect!.window) {
+  must(answers.length > 0, { check, from: 'the run', to: what, expected: 'windows to ask', seen: 'none' });
+  const rs = answers.map((a) => ({ a, r: judgeWindow(check, a, expectOf(a)) }));
+  throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
+  return rs.map(({ a, r }) => ({ a, t: r as WindowTally }));
+}
+const sameSource = (a: { ask: { from: ProbeRef } }, from: ProbeRef) => key(a.ask.from) === key(from);
+/** The sources of some answers, once each, in the order asked. */
+const sourcesOf = (answers: Array<{ ask: { from: ProbeRef } }>) => [...new Map(answers.map((a) => [key(a.ask.from), a.ask.from])).values()];
+/** The one window a verdict self-test or a control judges. */
+function theWindow(check: string, answers: DpAnswer[]): WindowAnswer {
+  const [a, ...more] = windowsOf(answers);
+  must(!!a && !more.length, { check, from: 'the run', to: 'its window', expected: 'one window asked', seen: `${windowsOf(answers).length} windows` });
+  return a;
+}
+/** A window's evidence line: answered, by whom; or unanswered as expected. */
+const windowLine = ({ a, t }: { a: WindowAnswer; t: WindowTally }) =>
+  `${label(a.ask.from)} -> ${a.ask.to}: ${t.answered ? `${t.answered}/${t.answered + t.unanswered} answered ${JSON.stringify(t.servers)}` : `${t.unanswered}/${t.unanswered} unanswered, as expected`}`;
+/** The servers a window may be answered by, from its expectation (the coverage every one of them must reach). */
+const coverOf = (w: SampleExpectation) => (w.kind === 'answer' ? [...(w.allowed ?? w.want)].sort() : []);
+/**
+ * A window whose servers its gather read (`servers`), made whole: the hostPort pod on the node
+ * asked is the one wanted (and named in `to`); the UDP echo pods are the ones allowed.
+ */
+function withServers(a: WindowAnswer, read: { hostport?: Record<string, string>; udp?: string[] }): WindowAnswer {
+  const e = a.ask.expect!;
+  if (!e.servers || e.window.kind !== 'answer') return a;
+  if (e.servers.of === 'hostport') {
+    const pod = read.hostport?.[e.servers.node] ?? `(no Ready ${HOSTPORT_APP} pod on ${e.servers.node})`;
+    return { ...a, ask: { ...a.ask, to: `${a.ask.to} (pod ${pod})`, expect: { ...e, window: { ...e.window, want: [pod] } } } };
+  }
+  return { ...a, ask: { ...a.ask, expect: { ...e, window: { ...e.window, allowed: read.udp ?? [] } } } };
+}
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_');
 
 // ---------------------------------------------------------------------------------------------
@@ -239,15 +307,18 @@ const nodeTarget = (env: RunEnv, svcName: string, node: { name: string; internal
   `${node.name} InternalIP ${node.internalIP}:${nodePortOf(env, svcName)} (Service ${svcName})`;
 const nodePortWindow = (host: string, port: number, requests: number): SampleWindow => ({ host, port, requests, gateS: GATE_S });
 
-/** Every pod source (or every node view) asks every probed node's nodePort. */
-function nodePortAsks(env: RunEnv, sources: ProbeRef[]): ProbeAsk[] {
+/** Every pod source (or every node view) asks every probed node's nodePort: answered by any Ready pod (every one over the windows). */
+function nodePortAsks(env: RunEnv, sources: ProbeRef[]): DpAsk[] {
   const port = nodePortOf(env, NODEPORT)!;
+  const window: SampleExpectation = { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: env.nginx.map(name).sort() };
   return sources.flatMap((from) =>
-    env.nodes.map((n) => ({ from, probe: samplesProbe(npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, NODEPORT_REQUESTS)) })),
+    env.nodes.map((n) =>
+      winAsk(from, npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, NODEPORT_REQUESTS), nodeTarget(env, NODEPORT, n), n.name, window),
+    ),
   );
 }
 
-function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): unknown {
+function verifyNodePort(o: Observations, check: string): unknown {
   const f = o.gathered as NodePortFacts;
   const port = nodePortOf(o.env, NODEPORT)!;
   must(inRange(port, f.range), {
@@ -257,30 +328,29 @@ function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): un
     expected: `a nodePort inside ${f.range} (${f.rangeSource})`,
     seen: String(port),
   });
-  must(sources.length > 0 && o.env.nodes.length > 0, { check, from: 'the run', to: 'nodes', expected: 'sources and nodes to probe', seen: 'none' });
+  const answers = windowsOf(o.answers<DpExpect>());
+  must(answers.length > 0, { check, from: 'the run', to: 'nodes', expected: 'sources and nodes to probe', seen: 'none' });
   // kube-proxy's nodePortAddresses honoured: a node whose InternalIP it does not serve NodePorts on is not judged (reported)
-  const served = o.env.nodes.filter((n) => servesNodePortOn(f.nodePortAddresses, n.internalIP));
-  const unserved = o.env.nodes.filter((n) => !served.includes(n)).map((n) => `${n.name} ${n.internalIP}`);
+  const asked = o.env.nodes.filter((n) => answers.some((a) => a.ask.expect!.toNode === n.name));
+  const served = asked.filter((n) => servesNodePortOn(f.nodePortAddresses, n.internalIP));
+  const unserved = asked.filter((n) => !served.includes(n)).map((n) => `${n.name} ${n.internalIP}`);
   const npa = `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})`;
   if (!served.length) throw new NotApplicable(`${npa}: no probed node's InternalIP is among them (${unserved.join(', ')})`);
-  const want = o.env.nginx.map(name).sort();
-  const results = sources.flatMap((from) =>
-    served.map((n) => {
-      const r = verifyWindow(check, label(from), nodeTarget(o.env, NODEPORT, n), o.out(from, npId(NODEPORT, n.name)), {
-        kind: 'answer',
-        requests: NODEPORT_REQUESTS,
-        want: [],
-        allowed: want,
-      });
-      return { from, n, r };
-    }),
+  const results = judgeWindows(
+    check,
+    answers.filter((a) => served.some((n) => n.name === a.ask.expect!.toNode)),
+    'nodes',
   );
-  throwAll(results.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-  const t = (x: (typeof results)[number]) => x.r as WindowTally;
+  const want = coverOf(results[0].a.ask.expect!.window);
+  const tallies = (xs: typeof results) => xs.map((x) => x.t);
   throwAll(
     [
-      ...sources.map((from) => verifyCoverage(check, label(from), `nodePort ${port} on every node`, results.filter((x) => x.from === from).map(t), want)),
-      ...served.map((n) => verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), results.filter((x) => x.n === n).map(t), want)),
+      ...sourcesOf(answers).map((from) =>
+        verifyCoverage(check, label(from), `nodePort ${port} on every node`, tallies(results.filter((x) => sameSource(x.a, from))), want),
+      ),
+      ...served.map((n) =>
+        verifyCoverage(check, 'every source', nodeTarget(o.env, NODEPORT, n), tallies(results.filter((x) => x.a.ask.expect!.toNode === n.name)), want),
+      ),
     ].filter((f): f is CheckFailure => !!f),
   );
   return {
@@ -289,15 +359,36 @@ function verifyNodePort(o: Observations, check: string, sources: ProbeRef[]): un
       ? `${npa}${unserved.length ? `; not asked: ${unserved.join(', ')}` : ''}`
       : `every address (${f.nodePortAddressesSource})`,
     ...(f.multiAddress.length ? { addresses: f.multiAddress } : {}),
-    windows: results.map(
-      ({ from, n, r }) =>
-        `${label(from)} -> ${n.name} ${n.internalIP}:${port} (${from.node === n.name ? 'local' : 'remote'} node): ${(r as WindowTally).answered}/${NODEPORT_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}`,
-    ),
+    windows: results.map(({ a, t }) => {
+      const n = served.find((x) => x.name === a.ask.expect!.toNode)!;
+      return `${label(a.ask.from)} -> ${n.name} ${n.internalIP}:${port} (${a.ask.from.node === n.name ? 'local' : 'remote'} node): ${t.answered}/${NODEPORT_REQUESTS} answered ${JSON.stringify(t.servers)}`;
+    }),
   };
 }
 
 /** The addresses a node view's node holds (`ip -o addr show`, the probe the virtual-IP check asks too). */
 const addrsProbe: Probe = { id: 'addrs', argv: ['ip', '-o', 'addr', 'show'] };
+const addrsAsk = (from: ProbeRef): DpAsk => ({ from, probe: addrsProbe, to: `the addresses of node ${from.node}`, expect: { kind: 'addrs' } });
+
+/**
+ * A window whose server must see the client node's address (`clientsOf`): judged with the addresses
+ * the same source's `addrs` answer lists (none listed: a failure, never a pass); `expect` judges it
+ * against another expectation (a verdict self-test).
+ */
+function judgeWithClients(check: string, a: WindowAnswer, answers: DpAnswer[], expect: SampleExpectation = a.ask.expect!.window): WindowTally | CheckFailure {
+  if (!a.ask.expect!.clientsOf) return judgeWindow(check, a, expect);
+  const addrs = answers.find((x) => x.ask.expect?.kind === 'addrs' && sameSource(x, a.ask.from));
+  const held = addrs ? heldAddresses(addrs.out.output) : [];
+  if (!held.length)
+    return new CheckFailure({
+      check,
+      from: label(a.ask.from),
+      to: a.ask.to!,
+      expected: "the client node's addresses (ip -o addr show)",
+      seen: addrs ? addrs.out.output.slice(0, 120) : 'no addrs ask for this source',
+    });
+  return judgeWindow(check, a, expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${a.ask.from.node}` } } : expect);
+}
 export const heldAddresses = (ipAddr: string) => [...ipAddr.matchAll(/\binet6?\s+([0-9a-fA-F.:]+)\//g)].map((m) => m[1]);
 
 /** The eTP=Local pairs: a node view asks every OTHER probed node (traffic a node sends to its own nodePort, or a pod to any, goes to every endpoint by design). */
@@ -601,22 +692,6 @@ const slicesOf = async (env: RunEnv, svcName: string) =>
   (await env.kube.discovery.listNamespacedEndpointSlice({ namespace: env.workloadNs, labelSelector: `kubernetes.io/service-name=${svcName}` }))
     .items as Slice[];
 
-/** Each pod source's verdicts over windows `ids` of `expect`, as one evidence list. */
-function eachWindow(
-  o: Observations,
-  check: string,
-  sources: ProbeRef[],
-  windows: Array<{ id: string; to: string; expect: (from: ProbeRef) => SampleExpectation }>,
-): string[] {
-  must(sources.length > 0 && windows.length > 0, { check, from: 'the run', to: 'sources', expected: 'sources and targets', seen: 'none' });
-  const rs = sources.flatMap((from) => windows.map((w) => ({ from, w, r: verifyWindow(check, label(from), w.to, o.out(from, w.id), w.expect(from)) })));
-  throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-  return rs.map(({ from, w, r }) => {
-    const t = r as WindowTally;
-    return `${label(from)} -> ${w.to}: ${t.answered ? `${t.answered}/${t.answered + t.unanswered} answered ${JSON.stringify(t.servers)}` : `${t.unanswered}/${t.unanswered} unanswered, as expected`}`;
-  });
-}
-
 const hairpinPod = (env: RunEnv) => env.nginx[0];
 /** The node whose nodePort rule the control removes: one with an nginx pod, and another node's view to ask it from. */
 const nodePortFaultPair = (env: RunEnv) => {
@@ -658,31 +733,12 @@ const DATAPATH_DEFS: CheckDef[] = [
     tags: ['service', 'hairpin', 'datapath'],
     from: 'every nginx pod',
     to: 'its own Service ClusterIP',
-    probes: (env) => env.nginx.map((p) => ({ from: probeRef(p), probe: samplesProbe('hairpin', hairpinWindow(env)) })),
-    verify: (o) => {
-      must(o.env.nginx.length > 0, { check: 'service.hairpin', from: 'the run', to: 'nginx pods', expected: 'nginx pods', seen: 'none' });
-      const rs = o.env.nginx.map(
-        (p) => [p, verifyWindow('service.hairpin', label(probeRef(p)), hairpinTo(o.env, p), o.out(probeRef(p), 'hairpin'), hairpinExpect(o.env))] as const,
-      );
-      throwAll(rs.map(([, r]) => r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-      return rs.map(
-        ([p, r]) =>
-          `${label(probeRef(p))}: ${(r as WindowTally).answered}/${HAIRPIN_REQUESTS} answered, by itself ${(r as WindowTally).servers[name(p)]}, ${JSON.stringify((r as WindowTally).servers)}`,
-      );
-    },
-    matrix: (o) =>
-      rowsOr(() =>
-        o.env.nginx.map((p) =>
-          windowRow(
-            'hairpin: nginx pod -> its own ClusterIP',
-            probeRef(p),
-            nodeOf(p),
-            hairpinTo(o.env, p),
-            o.out(probeRef(p), 'hairpin'),
-            hairpinExpect(o.env),
-          ),
-        ),
+    probes: (env) => env.nginx.map((p) => winAsk(probeRef(p), 'hairpin', hairpinWindow(env), hairpinTo(env, p), nodeOf(p), hairpinExpect(env))),
+    verify: (o) =>
+      judgeWindows('service.hairpin', windowsOf(o.answers()), 'nginx pods').map(
+        ({ a, t }) => `${label(a.ask.from)}: ${t.answered}/${HAIRPIN_REQUESTS} answered, by itself ${t.servers[a.ask.from.pod]}, ${JSON.stringify(t.servers)}`,
       ),
+    matrix: (o) => rowsOr(() => gridRows('hairpin: nginx pod -> its own ClusterIP', o.answers())),
   },
   {
     id: 'service.hairpin.negative',
@@ -698,28 +754,19 @@ const DATAPATH_DEFS: CheckDef[] = [
     fault: "hairpin_mode 0 on one nginx pod's bridge port (restored after)",
     gather: async ({ env }) => {
       const pod = hairpinPod(env);
-      const from = probeRef(pod);
       // 24 requests at once, 1 s each: with 2 endpoints, none reaching the pod itself is 2^-24
-      const { result, port } = await withHairpinOff(env, nodeAccess(env), pod, () =>
-        runFanout(env.kube, from, [samplesProbe('hairpin-off', { host: env.nginxServiceIP, port: 80, requests: 24, parallel: 24, timeoutS: 1 })]),
-      );
-      return { pod: name(pod), from, port, out: result.get('hairpin-off')! };
+      const window = { host: env.nginxServiceIP, port: 80, requests: 24, parallel: 24, timeoutS: 1 };
+      const ask = winAsk(probeRef(pod), 'hairpin-off', window, hairpinTo(env, pod), nodeOf(pod), { kind: 'answer', requests: 24, want: env.nginx.map(name).sort() });
+      const { result, port } = await withHairpinOff(env, nodeAccess(env), pod, () => runFanout(env.kube, ask.from, [ask.probe]));
+      return { answer: { ask, out: result.get('hairpin-off')! }, port };
     },
     verify: (o) => {
-      const { pod, from, port, out } = o.gathered as { pod: string; from: ProbeRef; port: { node: string; dev: string; hairpin: string }; out: ProbeOutput };
-      const want = o.env.nginx.map(name).sort();
-      const others = want.filter((w) => w !== pod);
-      const r = verifyWindow(
-        'service.hairpin',
-        label(from),
-        hairpinTo(
-          o.env,
-          o.env.nginx.find((p) => name(p) === pod)!,
-        ),
-        out,
-        { kind: 'answer', requests: 24, want },
-      );
-      const t = tally(parseSamples(out.output));
+      const { answer, port } = o.gathered as { answer: WindowAnswer; port: { node: string; dev: string; hairpin: string } };
+      const { from } = answer.ask;
+      const pod = from.pod;
+      const others = coverOf(answer.ask.expect!.window).filter((w) => w !== pod);
+      const r = judgeWindow('service.hairpin', answer);
+      const t = tally(parseSamples(answer.out.output));
       const where = { from: label(from), to: `${port.dev} on ${port.node} (hairpin_mode ${port.hairpin} -> 0)` };
       const fs = mustFail(where, () => r, { check: 'service.hairpin', from: label(from), seen: new RegExp(`never answered by \\{${pod}\\}`) });
       // the fault is the pod's own answers, not the Service: the others still answered it
@@ -746,22 +793,8 @@ const DATAPATH_DEFS: CheckDef[] = [
     notApplicable: (env) => refusedWhy(env, NODEPORT),
     probes: (env) => nodePortAsks(env, kind === 'pods' ? podSources(env) : env.nodeViews),
     gather: ({ env }) => nodePortFacts(env),
-    verify: (o) => verifyNodePort(o, `service.nodeport.from-${kind}`, kind === 'pods' ? podSources(o.env) : o.env.nodeViews),
-    matrix: (o) =>
-      rowsOr(() =>
-        (kind === 'pods' ? podSources(o.env) : o.env.nodeViews).flatMap((from) =>
-          o.env.nodes.map((n) =>
-            windowRow(
-              `NodePort (externalTrafficPolicy Cluster) from ${kind}`,
-              from,
-              n.name,
-              nodeTarget(o.env, NODEPORT, n),
-              o.out(from, npId(NODEPORT, n.name)),
-              { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: o.env.nginx.map(name).sort() },
-            ),
-          ),
-        ),
-      ),
+    verify: (o) => verifyNodePort(o, `service.nodeport.from-${kind}`),
+    matrix: (o) => rowsOr(() => gridRows(`NodePort (externalTrafficPolicy Cluster) from ${kind}`, o.answers())),
     facts: (o) => {
       const f = o.gathered as NodePortFacts | undefined;
       return f
@@ -785,60 +818,37 @@ const DATAPATH_DEFS: CheckDef[] = [
     notApplicable: (env) =>
       refusedWhy(env, NODEPORT_LOCAL) ?? refusedWhy(env, NODEPORT) ?? (env.nodes.length >= 2 ? undefined : 'a single node: no other node to ask from'),
     probes: (env) => [
-      ...env.nodeViews.map((from) => ({ from, probe: addrsProbe })),
-      ...localPairs(env).map((pair) => ({ from: pair.from, probe: samplesProbe(npId(NODEPORT_LOCAL, pair.n.name), localWindow(env, pair).window) })),
+      ...env.nodeViews.map(addrsAsk),
+      ...localPairs(env).map((pair) => {
+        const { window, expect } = localWindow(env, pair);
+        const to = nodeTarget(env, NODEPORT_LOCAL, pair.n) + (pair.local.length ? ` (local pods ${pair.local.join(', ')})` : ' (no local endpoint)');
+        return winAsk(pair.from, npId(NODEPORT_LOCAL, pair.n.name), window, to, pair.n.name, expect, {
+          row: nodeTarget(env, NODEPORT_LOCAL, pair.n),
+          clientsOf: true,
+        });
+      }),
     ],
     verify: (o) => {
-      const pairs = localPairs(o.env);
-      must(pairs.length > 0, { check: 'service.nodeport.local', from: 'the run', to: 'node pairs', expected: 'a node view and another node', seen: 'none' });
+      const check = 'service.nodeport.local';
+      const answers = o.answers<DpExpect>();
+      const wins = windowsOf(answers);
+      must(wins.length > 0, { check, from: 'the run', to: 'node pairs', expected: 'a node view and another node', seen: 'none' });
       must(
-        pairs.some((p) => p.local.length),
-        { check: 'service.nodeport.local', from: 'the run', to: 'nodes', expected: 'a probed node with a local nginx pod', seen: 'none' },
+        wins.some((a) => a.ask.expect!.window.kind === 'answer'),
+        { check, from: 'the run', to: 'nodes', expected: 'a probed node with a local nginx pod', seen: 'none' },
       );
-      const port = nodePortOf(o.env, NODEPORT_LOCAL);
-      const rs = pairs.map((pair) => {
-        const { expect } = localWindow(o.env, pair);
-        const held = heldAddresses(o.out(pair.from, 'addrs').output);
-        const e: SampleExpectation =
-          expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${pair.from.node}` } } : expect;
-        const to = nodeTarget(o.env, NODEPORT_LOCAL, pair.n) + (pair.local.length ? ` (local pods ${pair.local.join(', ')})` : ' (no local endpoint)');
-        return {
-          pair,
-          to,
-          r: held.length
-            ? verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)), e)
-            : new CheckFailure({
-                check: 'service.nodeport.local',
-                from: label(pair.from),
-                to,
-                expected: "the client node's addresses (ip -o addr show)",
-                seen: o.out(pair.from, 'addrs').output.slice(0, 120),
-              }),
-        };
-      });
+      const rs = wins.map((a) => ({ a, r: judgeWithClients(check, a, answers) }));
       throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
       return {
-        nodePort: port,
+        nodePort: nodePortOf(o.env, NODEPORT_LOCAL),
         note: 'a node asking its own nodePort, and pods asking any, are sent to every endpoint by design (kube-proxy: traffic from the node or a local pod takes the cluster-wide path), so only node -> other node is asked',
-        windows: rs.map(
-          ({ pair, to, r }) =>
-            `${label(pair.from)} -> ${to}: ${pair.local.length ? `${(r as WindowTally).answered}/${LOCAL_REQUESTS} answered ${JSON.stringify((r as WindowTally).servers)}, client seen ${Object.keys((r as WindowTally).clients).join(',')}` : `3/3 requests unanswered (the Cluster twin answered there after ${(r as WindowTally).gate?.ms} ms)`}`,
-        ),
+        windows: rs.map(({ a, r }) => {
+          const t = r as WindowTally;
+          return `${label(a.ask.from)} -> ${a.ask.to}: ${a.ask.expect!.window.kind === 'answer' ? `${t.answered}/${LOCAL_REQUESTS} answered ${JSON.stringify(t.servers)}, client seen ${Object.keys(t.clients).join(',')}` : `3/3 requests unanswered (the Cluster twin answered there after ${t.gate?.ms} ms)`}`;
+        }),
       };
     },
-    matrix: (o) =>
-      rowsOr(() =>
-        localPairs(o.env).map((pair) =>
-          windowRow(
-            'NodePort externalTrafficPolicy Local, node -> other node',
-            pair.from,
-            pair.n.name,
-            nodeTarget(o.env, NODEPORT_LOCAL, pair.n),
-            o.out(pair.from, npId(NODEPORT_LOCAL, pair.n.name)),
-            localWindow(o.env, pair).expect,
-          ),
-        ),
-      ),
+    matrix: (o) => rowsOr(() => gridRows('NodePort externalTrafficPolicy Local, node -> other node', o.answers())),
   },
   {
     id: 'service.nodeport.negative',
@@ -859,25 +869,24 @@ const DATAPATH_DEFS: CheckDef[] = [
     gather: async ({ env }) => {
       const { n, from } = nodePortFaultPair(env)!;
       const port = nodePortOf(env, NODEPORT)!;
+      const ask = winAsk(from, 'np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 }, nodeTarget(env, NODEPORT, n), n.name, {
+        kind: 'answer',
+        requests: 4,
+        want: env.nginx.map(name).sort(),
+      });
       const { result, removed, cameBack } = await withoutNodePortRule(
         nodeAccess(env),
         n.name,
         port,
-        () => runFanout(env.kube, from, [samplesProbe('np-off', { host: n.internalIP, port, requests: 4, parallel: 4, timeoutS: 1 })]),
+        () => runFanout(env.kube, from, [ask.probe]),
         ipFamily(n.internalIP),
       );
-      return { n, from, out: result.get('np-off')!, removed, cameBack };
+      return { answer: { ask, out: result.get('np-off')! }, removed, cameBack };
     },
     verify: (o) => {
-      const { n, from, out, removed, cameBack } = o.gathered as {
-        n: { name: string; internalIP: string };
-        from: ProbeRef;
-        out: ProbeOutput;
-        removed: string[];
-        cameBack: boolean;
-      };
-      const to = nodeTarget(o.env, NODEPORT, n);
-      const r = verifyWindow('service.nodeport.from-nodes', label(from), to, out, { kind: 'answer', requests: 4, want: o.env.nginx.map(name).sort() });
+      const { answer, removed, cameBack } = o.gathered as { answer: WindowAnswer; removed: string[]; cameBack: boolean };
+      const { from, to = '' } = answer.ask;
+      const r = judgeWindow('service.nodeport.from-nodes', answer);
       must(!cameBack, {
         check: 'negative-control',
         from: label(from),
@@ -904,40 +913,31 @@ const DATAPATH_DEFS: CheckDef[] = [
     setupObjects: [hostPortDaemonSet],
     notApplicable: (env) => (env.nodes.length >= 2 ? undefined : 'a single node: no pod on another node to ask from'),
     probes: (env) =>
-      hostPortPairs(env).map(({ from, n }) => ({ from, probe: samplesProbe(hpId(n.name), nodePortWindow(n.internalIP, HOSTPORT, HOSTPORT_REQUESTS)) })),
+      hostPortPairs(env).map(({ from, n }) =>
+        winAsk(
+          from,
+          hpId(n.name),
+          nodePortWindow(n.internalIP, HOSTPORT, HOSTPORT_REQUESTS),
+          `${n.name} InternalIP ${n.internalIP}:${HOSTPORT}`,
+          n.name,
+          { kind: 'answer', requests: HOSTPORT_REQUESTS, want: [] },
+          { row: `${n.name} ${n.internalIP}:${HOSTPORT}`, servers: { of: 'hostport', node: n.name } },
+        ),
+      ),
     gather: ({ env }) => hostPortPods(env),
     verify: (o) => {
       const pods = o.gathered as Record<string, string>;
-      const pairs = hostPortPairs(o.env);
-      must(pairs.length > 0, { check: 'service.hostport', from: 'the run', to: 'node pairs', expected: 'a probe pod and another node', seen: 'none' });
-      const rs = pairs.map(({ from, n }) => {
-        const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pods[n.name]})`;
-        return {
-          from,
-          to,
-          r: verifyWindow('service.hostport', label(from), to, o.out(from, hpId(n.name)), {
-            kind: 'answer',
-            requests: HOSTPORT_REQUESTS,
-            want: [pods[n.name]],
-          }),
-        };
-      });
-      throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-      return rs.map(
-        ({ from, to, r }) =>
-          `${label(from)} -> ${to}: ${(r as WindowTally).answered}/${HOSTPORT_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`,
+      const answers = windowsOf(o.answers<DpExpect>()).map((a) => withServers(a, { hostport: pods }));
+      return judgeWindows('service.hostport', answers, 'a probe pod and another node').map(
+        ({ a, t }) => `${label(a.ask.from)} -> ${a.ask.to}: ${t.answered}/${HOSTPORT_REQUESTS} answered, client seen ${Object.keys(t.clients).join(',')}`,
       );
     },
     matrix: (o) =>
       rowsOr(() =>
-        hostPortPairs(o.env).map(({ from, n }) => {
-          const pod = (o.gathered as Record<string, string>)[n.name];
-          return windowRow(`hostPort ${HOSTPORT}, pod -> other node`, from, n.name, `${n.name} ${n.internalIP}:${HOSTPORT}`, o.out(from, hpId(n.name)), {
-            kind: 'answer',
-            requests: HOSTPORT_REQUESTS,
-            want: [pod],
-          });
-        }),
+        gridRows(
+          `hostPort ${HOSTPORT}, pod -> other node`,
+          windowsOf(o.answers<DpExpect>()).map((a) => withServers(a, { hostport: o.gathered as Record<string, string> })),
+        ),
       ),
   },
   {
@@ -947,74 +947,54 @@ const DATAPATH_DEFS: CheckDef[] = [
     tags: ['node-view', 'pod-ip', 'node', 'datapath', 'host'],
     from: 'probe pods',
     to: "a hostNetwork server on every node's InternalIP",
-    probes: (env) => [
-      ...env.nodeViews.map((v) => ({ from: v, probe: serveProbe('serve', servePort(env.runId), v.pod, v.ip) })),
-      ...podSources(env).flatMap((from) =>
-        env.nodeViews.map((v) => ({
-          from,
-          probe: samplesProbe(svId(v.node), {
-            host: nodeIP(env, v.node),
-            port: servePort(env.runId),
-            path: servePath,
-            requests: SERVE_REQUESTS,
-            gateS: GATE_S,
-          }),
-        })),
-      ),
-    ],
-    verify: (o) => {
-      const port = servePort(o.env.runId);
-      const started = o.env.nodeViews
-        .map((v) => {
-          const out = o.out(v, 'serve');
-          return out.exitCode === 0
-            ? undefined
-            : new CheckFailure({
-                check: 'pod-ip.to-node',
-                from: label(v),
-                to: `0.0.0.0:${port}`,
-                expected: 'a server started in the node view',
-                seen: `exit ${out.exitCode}: ${out.output.trim().slice(0, 160)}`,
-                command: out.command,
-              });
-        })
-        .filter((f): f is CheckFailure => !!f);
-      throwAll(started);
-      const pairs = podSources(o.env).flatMap((from) => o.env.nodeViews.map((v) => ({ from, v })));
-      must(pairs.length > 0, { check: 'pod-ip.to-node', from: 'the run', to: 'nodes', expected: 'pods and node views', seen: 'none' });
-      const rs = pairs.map(({ from, v }) => {
-        const to = `${v.node} InternalIP ${nodeIP(o.env, v.node)}:${port} (hostNetwork pod ${v.pod})`;
-        return {
-          from,
-          v,
-          to,
-          r: verifyWindow('pod-ip.to-node', label(from), to, o.out(from, svId(v.node)), { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] }),
-        };
-      });
-      throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
-      return {
-        nodeToPod: 'node -> pod is pod-ip.from-node (every node view asks every nginx pod by its pod IP)',
-        windows: rs.map(
-          ({ from, v, to, r }) =>
-            `${label(from)} -> ${to} (${from.node === v.node ? 'own' : 'other'} node): ${(r as WindowTally).answered}/${SERVE_REQUESTS} answered, client seen ${Object.keys((r as WindowTally).clients).join(',')}`,
+    probes: (env) => {
+      const port = servePort(env.runId);
+      return [
+        ...env.nodeViews.map(
+          (v): DpAsk => ({ from: v, probe: serveProbe('serve', port, v.pod, v.ip), to: `${isIPv6(v.ip) ? '[::]' : '0.0.0.0'}:${port}`, expect: { kind: 'serve', port } }),
         ),
-      };
-    },
-    matrix: (o) =>
-      rowsOr(() =>
-        podSources(o.env).flatMap((from) =>
-          o.env.nodeViews.map((v) =>
-            windowRow(
-              'pod -> hostNetwork server on the node',
+        ...podSources(env).flatMap((from) =>
+          env.nodeViews.map((v) =>
+            winAsk(
               from,
+              svId(v.node),
+              { host: nodeIP(env, v.node), port, path: servePath, requests: SERVE_REQUESTS, gateS: GATE_S },
+              `${v.node} InternalIP ${nodeIP(env, v.node)}:${port} (hostNetwork pod ${v.pod})`,
               v.node,
-              `${v.node} ${nodeIP(o.env, v.node)}:${servePort(o.env.runId)}`,
-              o.out(from, svId(v.node)),
               { kind: 'answer', requests: SERVE_REQUESTS, want: [v.pod] },
+              { row: `${v.node} ${nodeIP(env, v.node)}:${port}` },
             ),
           ),
         ),
-      ),
+      ];
+    },
+    verify: (o) => {
+      const answers = o.answers<DpExpect>();
+      throwAll(
+        answers
+          .filter((a) => a.ask.expect?.kind === 'serve' && a.out.exitCode !== 0)
+          .map(
+            (a) =>
+              new CheckFailure({
+                check: 'pod-ip.to-node',
+                from: label(a.ask.from),
+                to: a.ask.to!,
+                expected: 'a server started in the node view',
+                seen: `exit ${a.out.exitCode}: ${a.out.output.trim().slice(0, 160)}`,
+                command: a.out.command,
+              }),
+          ),
+      );
+      const rs = judgeWindows('pod-ip.to-node', windowsOf(answers), 'pods and node views');
+      return {
+        nodeToPod: 'node -> pod is pod-ip.from-node (every node view asks every nginx pod by its pod IP)',
+        windows: rs.map(
+          ({ a, t }) =>
+            `${label(a.ask.from)} -> ${a.ask.to} (${a.ask.from.node === a.ask.expect!.toNode ? 'own' : 'other'} node): ${t.answered}/${SERVE_REQUESTS} answered, client seen ${Object.keys(t.clients).join(',')}`,
+        ),
+      };
+    },
+    matrix: (o) => rowsOr(() => gridRows('pod -> hostNetwork server on the node', o.answers())),
   },
   {
     id: 'service.internal-traffic-local',
@@ -1026,15 +1006,20 @@ const DATAPATH_DEFS: CheckDef[] = [
     to: `Service ${ITP} (internalTrafficPolicy Local)`,
     setupObjects: [twin(ITP, { internalTrafficPolicy: 'Local' })],
     notApplicable: (env) => missingWhy(env, ITP),
-    probes: (env) => podSources(env).map((from) => ({ from, probe: samplesProbe('itp', itpWindow(env, from).window) })),
+    probes: (env) =>
+      podSources(env).map((from) => {
+        const { window, expect } = itpWindow(env, from);
+        return winAsk(from, 'itp', window, `${ITP} ${clusterIPOf(env, ITP)}:80`, undefined, expect);
+      }),
     verify: (o) => {
+      const answers = windowsOf(o.answers<DpExpect>());
       must(
-        podSources(o.env).some((f) => localNginx(o.env, f.node).length),
+        answers.some((a) => a.ask.expect!.window.kind === 'answer'),
         { check: 'service.internal-traffic-local', from: 'the run', to: ITP, expected: 'a probe pod on a node with an nginx pod', seen: 'none' },
       );
-      return eachWindow(o, 'service.internal-traffic-local', podSources(o.env), [
-        { id: 'itp', to: `${ITP} ${clusterIPOf(o.env, ITP)}:80`, expect: (from) => itpWindow(o.env, from).expect },
-      ]).map((l, i) => `${l} (local pods: ${localNginx(o.env, podSources(o.env)[i].node).join(', ') || 'none'})`);
+      return judgeWindows('service.internal-traffic-local', answers, 'probe pods').map(
+        (x) => `${windowLine(x)} (local pods: ${coverOf(x.a.ask.expect!.window).join(', ') || 'none'})`,
+      );
     },
   },
   {
@@ -1047,26 +1032,22 @@ const DATAPATH_DEFS: CheckDef[] = [
     setupObjects: [twin(AFFINITY, { sessionAffinity: 'ClientIP' })],
     notApplicable: (env) => missingWhy(env, AFFINITY),
     probes: (env) =>
-      podSources(env).map((from) => ({
-        from,
-        probe: samplesProbe('affinity', { host: clusterIPOf(env, AFFINITY)!, port: 80, requests: AFFINITY_REQUESTS, gateS: GATE_S }),
-      })),
+      podSources(env).map((from) =>
+        winAsk(
+          from,
+          'affinity',
+          { host: clusterIPOf(env, AFFINITY)!, port: 80, requests: AFFINITY_REQUESTS, gateS: GATE_S },
+          `${AFFINITY} ${clusterIPOf(env, AFFINITY)}:80`,
+          undefined,
+          { kind: 'answer', requests: AFFINITY_REQUESTS, want: [], allowed: env.nginx.map(name), single: true },
+        ),
+      ),
     verify: (o) => {
-      const lines = eachWindow(o, 'service.session-affinity', podSources(o.env), [
-        {
-          id: 'affinity',
-          to: `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`,
-          expect: () => ({ kind: 'answer', requests: AFFINITY_REQUESTS, want: [], allowed: o.env.nginx.map(name), single: true }),
-        },
-      ]);
-      const chosen = new Set(
-        podSources(o.env)
-          .map((f) => tally(parseSamples(o.out(f, 'affinity').output)).servers)
-          .flatMap((x) => Object.keys(x)),
-      );
+      const rs = judgeWindows('service.session-affinity', windowsOf(o.answers<DpExpect>()), 'probe pods');
+      const chosen = new Set(rs.flatMap(({ t }) => Object.keys(t.servers)));
       return {
-        windows: lines,
-        backendsChosen: `${chosen.size} distinct backend(s) over ${podSources(o.env).length} clients (clients on other nodes may differ)`,
+        windows: rs.map(windowLine),
+        backendsChosen: `${chosen.size} distinct backend(s) over ${rs.length} clients (clients on other nodes may differ)`,
       };
     },
   },
@@ -1080,17 +1061,19 @@ const DATAPATH_DEFS: CheckDef[] = [
     from: 'live cluster',
     to: 'the seed Service (sessionAffinity None)',
     notApplicable: (env) => (env.nginx.length >= 2 ? undefined : 'fewer than 2 nginx pods'),
-    probes: (env) => [{ from: env.probes[0], probe: samplesProbe('no-affinity', { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S }) }],
-    verify: (o) => {
-      const from = o.env.probes[0];
-      const to = `my-nginx ${o.env.nginxServiceIP}:80 (no affinity)`;
-      const r = verifyWindow('service.session-affinity', label(from), to, o.out(from, 'no-affinity'), {
+    probes: (env) => [
+      winAsk(env.probes[0], 'no-affinity', { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S }, `my-nginx ${env.nginxServiceIP}:80 (no affinity)`, undefined, {
         kind: 'answer',
         requests: 20,
         want: [],
-        allowed: o.env.nginx.map(name),
+        allowed: env.nginx.map(name),
         single: true,
-      });
+      }),
+    ],
+    verify: (o) => {
+      const a = theWindow('service.session-affinity.negative', o.answers());
+      const { from, to = '' } = a.ask;
+      const r = judgeWindow('service.session-affinity', a);
       return mustFail({ from: label(from), to }, () => r, {
         check: 'service.session-affinity',
         from: label(from),
@@ -1115,10 +1098,16 @@ const DATAPATH_DEFS: CheckDef[] = [
     notApplicable: (env) => missingWhy(env, MULTIPORT),
     probes: (env) =>
       podSources(env).flatMap((from) =>
-        [80, 8080].map((port) => ({
-          from,
-          probe: samplesProbe(`mp-${port}`, { host: clusterIPOf(env, MULTIPORT)!, port, requests: MULTI_REQUESTS, gateS: GATE_S }),
-        })),
+        [80, 8080].map((port) =>
+          winAsk(
+            from,
+            `mp-${port}`,
+            { host: clusterIPOf(env, MULTIPORT)!, port, requests: MULTI_REQUESTS, gateS: GATE_S },
+            `${MULTIPORT} ${clusterIPOf(env, MULTIPORT)}:${port}`,
+            undefined,
+            { kind: 'answer', requests: MULTI_REQUESTS, want: [], allowed: env.nginx.map(name).sort() },
+          ),
+        ),
       ),
     gather: ({ env }) => slicesOf(env, MULTIPORT),
     verify: (o) => {
@@ -1133,42 +1122,33 @@ const DATAPATH_DEFS: CheckDef[] = [
         expected: 'ports alt=80/TCP, http=80/TCP (the named targetPort "http" resolved to the containers\' port 80)',
         seen: ports.join(', ') || 'no ports',
       });
-      const want = o.env.nginx.map(name).sort();
-      const to = (port: number) => `${MULTIPORT} ${clusterIPOf(o.env, MULTIPORT)}:${port}`;
-      const windows = eachWindow(
-        o,
-        'service.multi-port',
-        podSources(o.env),
-        [80, 8080].map((port) => ({
-          id: `mp-${port}`,
-          to: to(port),
-          expect: () => ({ kind: 'answer' as const, requests: MULTI_REQUESTS, want: [], allowed: want }),
-        })),
-      );
-      const t = (from: ProbeRef, port: number) => tally(parseSamples(o.out(from, `mp-${port}`).output));
+      const answers = windowsOf(o.answers<DpExpect>());
+      const rs = judgeWindows('service.multi-port', answers, 'probe pods');
+      const want = coverOf(answers[0].ask.expect!.window);
+      const targets = [...new Set(answers.map((a) => a.ask.to!))];
       throwAll(
         [
-          ...podSources(o.env).map((from) =>
+          ...sourcesOf(answers).map((from) =>
             verifyCoverage(
               'service.multi-port',
               label(from),
               `${MULTIPORT} ports 80 and 8080`,
-              [80, 8080].map((p) => t(from, p)),
+              rs.filter((x) => sameSource(x.a, from)).map((x) => x.t),
               want,
             ),
           ),
-          ...[80, 8080].map((p) =>
+          ...targets.map((to) =>
             verifyCoverage(
               'service.multi-port',
               'every probe pod',
-              to(p),
-              podSources(o.env).map((from) => t(from, p)),
+              to,
+              rs.filter((x) => x.a.ask.to === to).map((x) => x.t),
               want,
             ),
           ),
         ].filter((f): f is CheckFailure => !!f),
       );
-      return { endpointSlicePorts: ports, windows };
+      return { endpointSlicePorts: ports, windows: rs.map(windowLine) };
     },
   },
   {
@@ -1183,16 +1163,19 @@ const DATAPATH_DEFS: CheckDef[] = [
     setupObjects: [twin(BADPORT, {}, [{ name: 'http', port: 80, targetPort: 'no-such-port', protocol: 'TCP' }])],
     notApplicable: (env) => missingWhy(env, BADPORT),
     probes: (env) => [
-      { from: env.probes[0], probe: samplesProbe('badport', { host: clusterIPOf(env, BADPORT)!, port: 80, requests: 3, parallel: 3, timeoutS: 1 }) },
+      winAsk(
+        env.probes[0],
+        'badport',
+        { host: clusterIPOf(env, BADPORT)!, port: 80, requests: 3, parallel: 3, timeoutS: 1 },
+        `${BADPORT} ${clusterIPOf(env, BADPORT)}:80`,
+        undefined,
+        { kind: 'answer', requests: 3, want: env.nginx.map(name).sort() },
+      ),
     ],
     verify: (o) => {
-      const from = o.env.probes[0];
-      const to = `${BADPORT} ${clusterIPOf(o.env, BADPORT)}:80`;
-      const r = verifyWindow('service.multi-port', label(from), to, o.out(from, 'badport'), {
-        kind: 'answer',
-        requests: 3,
-        want: o.env.nginx.map(name).sort(),
-      });
+      const a = theWindow('service.multi-port.negative', o.answers());
+      const { from, to = '' } = a.ask;
+      const r = judgeWindow('service.multi-port', a);
       return mustFail({ from: label(from), to }, () => r, { check: 'service.multi-port', from: label(from), to, seen: /^\{\}: 3 of 3 unanswered/ });
     },
   },
@@ -1206,34 +1189,34 @@ const DATAPATH_DEFS: CheckDef[] = [
     setupObjects: udpObjects,
     notApplicable: (env) => missingWhy(env, UDP),
     probes: (env) =>
-      podSources(env).map((from) => ({
-        from,
-        probe: samplesProbe('udp', {
-          host: clusterIPOf(env, UDP)!,
-          port: UDP_PORT,
-          path: 'hello',
-          requests: UDP_REQUESTS,
-          parallel: 3,
-          gateS: GATE_S,
-          proto: 'udp',
-        }),
-      })),
+      podSources(env).map((from) =>
+        winAsk(
+          from,
+          'udp',
+          { host: clusterIPOf(env, UDP)!, port: UDP_PORT, path: 'hello', requests: UDP_REQUESTS, parallel: 3, gateS: GATE_S, proto: 'udp' },
+          `${UDP} ${clusterIPOf(env, UDP)}:${UDP_PORT}/UDP`,
+          undefined,
+          { kind: 'answer', requests: UDP_REQUESTS, want: [] },
+          { servers: { of: 'udp-echo' } },
+        ),
+      ),
     gather: ({ env }) => udpPods(env),
     verify: (o) => {
       const pods = o.gathered as string[];
-      const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
-      const windows = eachWindow(o, 'service.udp', podSources(o.env), [
-        { id: 'udp', to, expect: () => ({ kind: 'answer', requests: UDP_REQUESTS, want: [], allowed: pods }) },
-      ]);
+      const rs = judgeWindows(
+        'service.udp',
+        windowsOf(o.answers<DpExpect>()).map((a) => withServers(a, { udp: pods })),
+        'probe pods',
+      );
       const f = verifyCoverage(
         'service.udp',
         'every probe pod',
-        to,
-        podSources(o.env).map((from) => tally(parseSamples(o.out(from, 'udp').output))),
+        rs[0].a.ask.to!,
+        rs.map((x) => x.t),
         pods,
       );
       if (f) throw f;
-      return windows;
+      return rs.map(windowLine);
     },
   },
   {
@@ -1252,28 +1235,29 @@ const DATAPATH_DEFS: CheckDef[] = [
     gather: async ({ env }) => {
       const { from, n } = hostPortPairs(env)[0];
       const pods = await hostPortPods(env);
+      const ask = winAsk(
+        from,
+        'hp-off',
+        { host: n.internalIP, port: HOSTPORT, requests: 4, parallel: 4, timeoutS: 1 },
+        `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pods[n.name]})`,
+        n.name,
+        { kind: 'answer', requests: 4, want: [pods[n.name]] },
+      );
       const { result, removed, cameBack } = await withoutNatRules(
         nodeAccess(env),
         n.name,
         `portmap DNAT rule for hostPort ${HOSTPORT} (a CNI-DN-* chain: the CNI chains no portmap plugin)`,
         (l) => /^-A CNI-DN-\S+ /.test(l) && new RegExp(`--dport ${HOSTPORT}( |$)`).test(l) && / -j DNAT /.test(l),
-        () => runFanout(env.kube, from, [samplesProbe('hp-off', { host: n.internalIP, port: HOSTPORT, requests: 4, parallel: 4, timeoutS: 1 })]),
+        () => runFanout(env.kube, from, [ask.probe]),
         ipFamily(n.internalIP),
       );
-      return { from, n, pod: pods[n.name], out: result.get('hp-off')!, removed, cameBack };
+      return { answer: { ask, out: result.get('hp-off')! }, removed, cameBack };
     },
     verify: (o) => {
-      const { from, n, pod, out, removed, cameBack } = o.gathered as {
-        from: ProbeRef;
-        n: { name: string; internalIP: string };
-        pod: string;
-        out: ProbeOutput;
-        removed: string[];
-        cameBack: boolean;
-      };
-      const to = `${n.name} InternalIP ${n.internalIP}:${HOSTPORT} (pod ${pod})`;
+      const { answer, removed, cameBack } = o.gathered as { answer: WindowAnswer; removed: string[]; cameBack: boolean };
+      const { from, to = '' } = answer.ask;
       stayedRemoved(cameBack, label(from), to);
-      const r = verifyWindow('service.hostport', label(from), to, out, { kind: 'answer', requests: 4, want: [pod] });
+      const r = judgeWindow('service.hostport', answer);
       return {
         failures: mustFail({ from: label(from), to }, () => r, { check: 'service.hostport', from: label(from), to, seen: /: 4 of 4 unanswered/ }),
         removed,
@@ -1299,24 +1283,29 @@ const DATAPATH_DEFS: CheckDef[] = [
       const from = env.probes[0];
       const ip = clusterIPOf(env, UDP)!;
       const pods = await udpPods(env);
+      const ask = winAsk(
+        from,
+        'udp-off',
+        { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' },
+        `${UDP} ${ip}:${UDP_PORT}/UDP`,
+        undefined,
+        { kind: 'answer', requests: 4, want: [], allowed: pods },
+      );
       const { result, removed, cameBack } = await withoutNatRules(
         nodeAccess(env),
         from.node,
         `KUBE-SERVICES rule for ${ip} udp (kube-proxy not in iptables mode?)`,
         svcRule(ip, 'udp'),
-        () =>
-          runFanout(env.kube, from, [
-            samplesProbe('udp-off', { host: ip, port: UDP_PORT, path: 'hello', requests: 4, parallel: 4, timeoutS: 1, proto: 'udp' }),
-          ]),
+        () => runFanout(env.kube, from, [ask.probe]),
         ipFamily(ip),
       );
-      return { from, pods, out: result.get('udp-off')!, removed, cameBack };
+      return { answer: { ask, out: result.get('udp-off')! }, removed, cameBack };
     },
     verify: (o) => {
-      const { from, pods, out, removed, cameBack } = o.gathered as { from: ProbeRef; pods: string[]; out: ProbeOutput; removed: string[]; cameBack: boolean };
-      const to = `${UDP} ${clusterIPOf(o.env, UDP)}:${UDP_PORT}/UDP`;
+      const { answer, removed, cameBack } = o.gathered as { answer: WindowAnswer; removed: string[]; cameBack: boolean };
+      const { from, to = '' } = answer.ask;
       stayedRemoved(cameBack, label(from), to);
-      const r = verifyWindow('service.udp', label(from), to, out, { kind: 'answer', requests: 4, want: [], allowed: pods });
+      const r = judgeWindow('service.udp', answer);
       return { failures: mustFail({ from: label(from), to }, () => r, { check: 'service.udp', from: label(from), to, seen: /: 4 of 4 unanswered/ }), removed };
     },
   },
@@ -1340,6 +1329,14 @@ const DATAPATH_DEFS: CheckDef[] = [
     gather: async ({ env }) => {
       const from = env.probes[0];
       const ip = clusterIPOf(env, AFFINITY)!;
+      // 16 requests over 2 backends: all to one by chance 2 in 2^16
+      const ask = winAsk(from, 'affinity-off', { host: ip, port: 80, requests: 16, parallel: 4, timeoutS: 2 }, `${AFFINITY} ${ip}:80`, undefined, {
+        kind: 'answer',
+        requests: 16,
+        want: [],
+        allowed: env.nginx.map(name),
+        single: true,
+      });
       const { result, removed, cameBack } = await withoutNatRules(
         nodeAccess(env),
         from.node,
@@ -1348,15 +1345,14 @@ const DATAPATH_DEFS: CheckDef[] = [
           const chain = svcChainOf(all, ip, 'tcp');
           return !!chain && l.startsWith(`-A ${chain} `) && l.includes('--rcheck');
         },
-        // 16 requests over 2 backends: all to one by chance 2 in 2^16
-        () => runFanout(env.kube, from, [samplesProbe('affinity-off', { host: ip, port: 80, requests: 16, parallel: 4, timeoutS: 2 })]),
+        () => runFanout(env.kube, from, [ask.probe]),
         ipFamily(ip),
       );
-      return { from, out: result.get('affinity-off')!, removed, cameBack };
+      return { answer: { ask, out: result.get('affinity-off')! }, removed, cameBack };
     },
     verify: (o) => {
-      const { from, out, removed, cameBack } = o.gathered as { from: ProbeRef; out: ProbeOutput; removed: string[]; cameBack: boolean };
-      const to = `${AFFINITY} ${clusterIPOf(o.env, AFFINITY)}:80`;
+      const { answer, removed, cameBack } = o.gathered as { answer: WindowAnswer; removed: string[]; cameBack: boolean };
+      const { from, to = '' } = answer.ask;
       must(!cameBack, {
         check: 'negative-control',
         from: label(from),
@@ -1364,13 +1360,7 @@ const DATAPATH_DEFS: CheckDef[] = [
         expected: 'the rules to stay removed during the fault',
         seen: 'they were there again: inconclusive',
       });
-      const r = verifyWindow('service.session-affinity', label(from), to, out, {
-        kind: 'answer',
-        requests: 16,
-        want: [],
-        allowed: o.env.nginx.map(name),
-        single: true,
-      });
+      const r = judgeWindow('service.session-affinity', answer);
       return {
         failures: mustFail({ from: label(from), to }, () => r, {
           check: 'service.session-affinity',
@@ -1395,17 +1385,15 @@ const DATAPATH_DEFS: CheckDef[] = [
     notApplicable: (env) =>
       refusedWhy(env, NODEPORT) ?? (localPairs(env).some((p) => p.local.length) ? undefined : 'no node view and another node with a local nginx pod'),
     // the NodePort check's own windows (same probe ids: asked once) and the node views' addresses
-    probes: (env) => [...nodePortAsks(env, env.nodeViews), ...env.nodeViews.map((from) => ({ from, probe: addrsProbe }))],
+    probes: (env) => [...nodePortAsks(env, env.nodeViews).map((a) => ({ ...a, expect: { ...a.expect!, clientsOf: true } })), ...env.nodeViews.map(addrsAsk)],
     verify: (o) => {
       const pair = localPairs(o.env).find((p) => p.local.length)!;
-      const to = nodeTarget(o.env, NODEPORT, pair.n);
-      const held = heldAddresses(o.out(pair.from, 'addrs').output);
-      const r = verifyWindow('service.nodeport.local', label(pair.from), to, o.out(pair.from, npId(NODEPORT, pair.n.name)), {
-        kind: 'answer',
-        requests: NODEPORT_REQUESTS,
-        want: pair.local,
-        clients: { ips: held, what: `an address of the client node ${pair.from.node}` },
-      });
+      const answers = o.answers<DpExpect>();
+      const a = windowsOf(answers).find((x) => sameSource(x, pair.from) && x.ask.expect!.toNode === pair.n.name);
+      must(!!a, { check: 'service.nodeport.local.negative', from: label(pair.from), to: pair.n.name, expected: 'its window asked', seen: 'none' });
+      const to = a!.ask.to!;
+      // the Cluster twin's answers judged as the Local policy's: only the node's own pods, which see the client node's address
+      const r = judgeWithClients('service.nodeport.local', a!, answers, { kind: 'answer', requests: NODEPORT_REQUESTS, want: pair.local });
       // the Cluster policy always rewrites the client address (kube-proxy masquerades nodePort traffic it may send to another node)
       return mustFail({ from: label(pair.from), to }, () => r, {
         check: 'service.nodeport.local',
@@ -1430,17 +1418,22 @@ const DATAPATH_DEFS: CheckDef[] = [
         : 'no probe pod beside an nginx pod, or fewer than 2 nginx pods',
     probes: (env) => {
       const from = env.probes.find((p) => localNginx(env, p.node).length)!;
-      return [{ from, probe: samplesProbe('itp-seed', { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S }) }];
+      return [
+        winAsk(
+          from,
+          'itp-seed',
+          { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S },
+          `my-nginx ${env.nginxServiceIP}:80 (internalTrafficPolicy Cluster)`,
+          undefined,
+          { kind: 'answer', requests: 20, want: localNginx(env, from.node) },
+        ),
+      ];
     },
     verify: (o) => {
-      const from = o.env.probes.find((p) => localNginx(o.env, p.node).length)!;
-      const to = `my-nginx ${o.env.nginxServiceIP}:80 (internalTrafficPolicy Cluster)`;
-      const r = verifyWindow('service.internal-traffic-local', label(from), to, o.out(from, 'itp-seed'), {
-        kind: 'answer',
-        requests: 20,
-        want: localNginx(o.env, from.node),
-      });
-      const remote = o.env.nginx.map(name).filter((x) => !localNginx(o.env, from.node).includes(x));
+      const a = theWindow('service.internal-traffic-local.negative', o.answers());
+      const { from, to = '' } = a.ask;
+      const r = judgeWindow('service.internal-traffic-local', a);
+      const remote = o.env.nginx.map(name).filter((x) => !coverOf(a.ask.expect!.window).includes(x));
       return mustFail({ from: label(from), to }, () => r, {
         check: 'service.internal-traffic-local',
         from: label(from),
