@@ -547,7 +547,7 @@ function convergeThenHold(check: string, { env, phaseData }: PhaseContext, sourc
 }
 
 /** Read and replace the scale subresource, again on a 409 Conflict (the Deployment changed in between). */
-async function scaleTo(env: RunEnv, replicas: number): Promise<void> {
+export async function scaleTo(env: Pick<RunEnv, 'kube' | 'workloadNs'>, replicas: number): Promise<void> {
   await retryOnConflict(async () => {
     const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
     await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
