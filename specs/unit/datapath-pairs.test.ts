@@ -43,6 +43,17 @@ const env = {
 const check = (id: string) => CATALOGUE.find((c) => c.id === id)!;
 const samples = (name: string, id: string): ProbeOutput => ({ id, exitCode: 0, output: fixtureText(`samples-${name}.txt`), durationMs: 0, command: `samples ${name}` });
 const observed = (answers: Answer[]) => ({ env, answers: () => answers }) as unknown as Observations;
+/** The failures of a verdict that may be async (the positive window checks add the requests they judged). */
+async function failuresOfVerdict(run: () => unknown) {
+  try {
+    await run();
+    return [];
+  } catch (err) {
+    return failuresOf(() => {
+      throw err;
+    });
+  }
+}
 
 describe('service.nodeport.local: window asks with their expectation as data, the node views\u2019 addresses as asks', () => {
   const asks = check('service.nodeport.local').probes!(env) as DpAsk[];
@@ -83,9 +94,9 @@ describe('service.nodeport.local: window asks with their expectation as data, th
             ? { id: 'addrs', exitCode: 0, output: fixtureText(`${addrs}.txt`), durationMs: 0, command: 'ip -o addr show' }
             : samples(ask.probe.id.endsWith('control-plane') ? 'nodeport-local-none' : 'nodeport-local-answer', ask.probe.id),
       }));
-  it("judges the client address against the same source's address list: another node's list fails that window only (structured fields)", () => {
+  it("judges the client address against the same source's address list: another node's list fails that window only (structured fields)", async () => {
     // the captured list (ip-addr-node-view) is of a node holding 172.18.0.2, not the asking node 172.18.0.4
-    const fs = failuresOf(() => check('service.nodeport.local').verify(observed(answers('ip-addr-node-view'))));
+    const fs = await failuresOfVerdict(() => check('service.nodeport.local').verify(observed(answers('ip-addr-node-view'))));
     expect(fs.map((f) => [f.ctx.check, f.ctx.from, f.ctx.to])).toEqual([
       [
         'service.nodeport.local',
@@ -95,8 +106,8 @@ describe('service.nodeport.local: window asks with their expectation as data, th
     ]);
     expect(fs[0].ctx.seen).toContain('the server saw client {172.18.0.4}');
   });
-  it('without the address list asked, the window that needs it fails (never a pass); the no-answer window still needs it too', () => {
-    const fs = failuresOf(() => check('service.nodeport.local').verify(observed(answers(undefined))));
+  it('without the address list asked, the window that needs it fails (never a pass); the no-answer window still needs it too', async () => {
+    const fs = await failuresOfVerdict(() => check('service.nodeport.local').verify(observed(answers(undefined))));
     expect(fs.map((f) => f.ctx.seen)).toEqual(['no addrs ask for this source', 'no addrs ask for this source']);
   });
   it('the grid rows come from the same pairs: the row text, the node asked, the expectation', () => {
@@ -109,18 +120,18 @@ describe('service.nodeport.local: window asks with their expectation as data, th
 });
 
 describe('service.session-affinity: one window per pod source, every answer by one backend', () => {
-  it('passes on the captured affinity window from each source; a spread window fails with the structured fields', () => {
+  it('passes on the captured affinity window from each source; a spread window fails with the structured fields', async () => {
     const asks = check('service.session-affinity').probes!(env) as DpAsk[];
     expect(asks.map((a) => [a.from.pod, a.to, a.expect?.kind])).toEqual([
       [probe0.pod, 'knc-affinity 10.96.142.210:80', 'window'],
       [probe0.pod, 'knc-affinity 10.96.142.210:80', 'window'],
     ]);
-    const ok = check('service.session-affinity').verify(observed(asks.map((ask) => ({ ask, out: samples('affinity', 'affinity') })))) as {
+    const ok = (await check('service.session-affinity').verify(observed(asks.map((ask) => ({ ask, out: samples('affinity', 'affinity') }))))) as {
       backendsChosen: string;
     };
     expect(ok.backendsChosen).toBe('1 distinct backend(s) over 2 clients (clients on other nodes may differ)');
     const spread = { ...samples('nodeport-pod', 'affinity') };
-    const fs = failuresOf(() => check('service.session-affinity').verify(observed([{ ask: asks[0], out: spread }])));
+    const fs = await failuresOfVerdict(() => check('service.session-affinity').verify(observed([{ ask: asks[0], out: spread }])));
     expect(fs.map((f) => [f.ctx.check, f.ctx.to])).toEqual([['service.session-affinity', 'knc-affinity 10.96.142.210:80']]);
     expect(fs[0].ctx.seen).toMatch(/answered by 2 different servers$/);
   });
