@@ -15,6 +15,7 @@ import { NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { httpProbe } from '../probes/http.js';
 import { digProbe } from '../probes/dns.js';
+import { addressType } from '../verdicts/dns-matrix.js';
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { ALLOWED_BLOCKED, NOT_ENFORCED, matches, outcomeOf, policyRow, verifyPolicyProbe, type Expectation } from '../verdicts/policy.js';
 import { NotApplicable, throwAll } from '../verdicts/failure.js';
@@ -161,10 +162,11 @@ const toSvc = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], becau
   probe: httpProbe('pol-svc', env.nginxServiceIP, WORKLOAD.port, '/'),
   exp: { kind: 'http', expect, from: label(from), to: svcTarget(env), because },
 });
+/** my-nginx's name asked in its ClusterIP's family (AAAA on an IPv6-only cluster: an A question there has no answer). */
 const toDns = (env: RunEnv, from: ProbeRef, expect: Expectation['expect'], because: string): PolicyAsk => ({
   from,
-  probe: digProbe('pol-dns', dnsName(env), { server: dnsServer(env), timeoutS: 2 }),
-  exp: { kind: 'dns', expect, from: label(from), to: `${dnsName(env)} A @${dnsServer(env)}`, because },
+  probe: digProbe('pol-dns', dnsName(env), { server: dnsServer(env), timeoutS: 2, type: addressType(env.nginxServiceIP) }),
+  exp: { kind: 'dns', expect, from: label(from), to: `${dnsName(env)} ${addressType(env.nginxServiceIP)} @${dnsServer(env)}`, because },
 });
 
 const clientOf = (env: RunEnv): ProbeRef => {
