@@ -32,6 +32,34 @@ export function shq(s: string): string {
  */
 export const NOW_MS = 'now() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}0"; }';
 
+/**
+ * The sampling every hold window shares (the Service hold, src/probes/traffic.ts; the datapath sample
+ * window, src/probes/window.ts; the grader's sampled probes, src/probes/samples.ts), as shell
+ * functions: `samples N P [GAP]` calls the script's own `one I` for I = 1..N, P at a time (in the
+ * background when P > 1), each batch waited for before the next, GAP seconds between batches — every
+ * sample is taken, none is judged here; `sample_line DIR I` sets `rc` (the exit code `one` kept in
+ * DIR/I.rc, "?" without one) and `line` (the first line of DIR/I, empty without one).
+ */
+export const SAMPLES_SH = [
+  'samples() {',
+  '  _n=$1; _p=$2; _gap=$3; _i=0',
+  '  while [ "$_i" -lt "$_n" ]; do',
+  '    _j=0',
+  '    while [ "$_j" -lt "$_p" ] && [ "$_i" -lt "$_n" ]; do',
+  '      _i=$((_i + 1)); _j=$((_j + 1))',
+  '      if [ "$_p" -gt 1 ]; then one "$_i" & else one "$_i"; fi',
+  '    done',
+  '    wait',
+  '    if [ -n "$_gap" ] && [ "$_i" -lt "$_n" ]; then sleep "$_gap"; fi',
+  '  done',
+  '}',
+  'sample_line() {',
+  '  rc="?"; [ -e "$1/$2.rc" ] && read -r rc <"$1/$2.rc"',
+  '  line=""; [ -s "$1/$2" ] && read -r line <"$1/$2"',
+  '  return 0',
+  '}',
+].join('\n');
+
 export function fanoutScript(probes: Probe[]): string {
   const ids = new Set<string>();
   for (const p of probes) {

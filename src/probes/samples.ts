@@ -1,8 +1,9 @@
-// A hold window inside one probe: the same probe asked `samples` times, `gapS` apart, each
-// sample's exit code, duration and output framed, so that a verdict judges EVERY sample (not the
+// A hold window inside one probe: the same probe asked `samples` times, `gapS` apart (the sampling
+// loop every hold window shares, SAMPLES_SH in src/probes/batch.ts), each sample's exit code,
+// duration and output framed, so that a verdict judges EVERY sample (not the
 // first good one, not "any of three"). One process per sample; bounded by the probe's own timeout
 // times the number of samples plus the gaps.
-import { NOW_MS, shq, type Probe, type ProbeOutput } from './batch.js';
+import { NOW_MS, SAMPLES_SH, shq, type Probe, type ProbeOutput } from './batch.js';
 
 export interface SampleOptions {
   samples: number;
@@ -15,15 +16,17 @@ const MARK = 'KNC-SAMPLE';
 /** `probe` asked `samples` times; exits 0 only when every sample did. */
 export function sampled(probe: Probe, o: SampleOptions): Probe {
   const cmd = probe.argv.map(shq).join(' ');
+  // one sample at a time (in this shell: `worst` is kept), GAP seconds apart: the sampling loop every hold window shares
   const script = [
     NOW_MS,
-    'i=0; worst=0',
-    `while [ "$i" -lt ${o.samples} ]; do`,
-    '  i=$((i + 1)); s=$(now); out=$(' + cmd + ' 2>&1); rc=$?; e=$(now)',
-    `  printf '${MARK} %s %s %s\\n%s\\n${MARK}-END %s\\n' "$i" "$rc" "$((e - s))" "$out" "$i"`,
+    SAMPLES_SH,
+    'worst=0',
+    'one() {',
+    '  s=$(now); out=$(' + cmd + ' 2>&1); rc=$?; e=$(now)',
+    `  printf '${MARK} %s %s %s\\n%s\\n${MARK}-END %s\\n' "$1" "$rc" "$((e - s))" "$out" "$1"`,
     '  [ "$rc" = 0 ] || worst=$rc',
-    `  [ "$i" -lt ${o.samples} ] && sleep ${o.gapS}`,
-    'done',
+    '}',
+    `samples ${o.samples} 1 ${o.gapS}`,
     'exit "$worst"',
   ].join('\n');
   return { id: probe.id, argv: ['sh', '-c', script] };

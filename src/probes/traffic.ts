@@ -4,7 +4,7 @@
 // up the rounds behind it). A round is good when every request was answered by a wanted server;
 // the loop ends when consecutive good rounds (a bad one starts the count again) were answered by
 // every wanted server between them. At the deadline the latest finished round is the evidence.
-import type { Probe } from './batch.js';
+import { SAMPLES_SH, type Probe } from './batch.js';
 import { parseWhoAmI } from './http.js';
 
 export interface TrafficLoop {
@@ -153,8 +153,9 @@ export function parseTrafficLoop(output: string): TrafficRound {
 // ---------------------------------------------------------------------------------------------
 // The hold window: a fixed number of requests from one source, every one of them counted. The
 // requests go out in batches of `parallel` (all of a batch at once: the window costs requests,
-// not seconds), each bounded by wget's own -T; every request's exit code, first body line and
-// first error line are printed, in order, whatever happened.
+// not seconds; the sampling loop every hold window shares, SAMPLES_SH), each bounded by wget's own
+// -T; every request's exit code, first body line and first error line are printed, in order,
+// whatever happened.
 
 export interface Hold {
   url: string;
@@ -170,20 +171,13 @@ const HOLD_SCRIPT = String.raw`
 url=$1; n=$2; p=$3; t=$4
 tmp=$(mktemp -d) || exit 97
 trap 'rm -rf "$tmp"' EXIT
-i=0
-while [ "$i" -lt "$n" ]; do
-  j=0
-  while [ "$j" -lt "$p" ] && [ "$i" -lt "$n" ]; do
-    i=$((i + 1)); j=$((j + 1))
-    { wget -q -T "$t" -O "$tmp/$i" "$url" 2>"$tmp/$i.err"; echo "$?" >"$tmp/$i.rc"; } &
-  done
-  wait
-done
+${SAMPLES_SH}
+one() { wget -q -T "$t" -O "$tmp/$1" "$url" 2>"$tmp/$1.err"; echo "$?" >"$tmp/$1.rc"; }
+samples "$n" "$p"
 i=0
 while [ "$i" -lt "$n" ]; do
   i=$((i + 1))
-  rc="?"; [ -e "$tmp/$i.rc" ] && read -r rc <"$tmp/$i.rc"
-  line=""; [ -s "$tmp/$i" ] && read -r line <"$tmp/$i"
+  sample_line "$tmp" "$i"
   echo "KNC hold i=$i rc=$rc body=$line"
   if [ "$rc" != 0 ]; then err=""; read -r err <"$tmp/$i.err"; echo "KNC hold-err i=$i $err"; fi
 done

@@ -6,7 +6,7 @@
 //
 // The client is busybox/GNU wget where the pod has one; otherwise bash's /dev/tcp (the nginx
 // image: Debian's bash, no wget), so the nginx pods themselves can be the source (hairpin).
-import { NOW_MS, type Probe } from './batch.js';
+import { NOW_MS, SAMPLES_SH, type Probe } from './batch.js';
 import { parseWhoAmI } from './http.js';
 
 export interface SampleWindow {
@@ -85,21 +85,13 @@ if [ "$gate" -gt 0 ]; then
   echo "KNC gate rc=$rc tries=$k ms=$(( $(ms) - s ))"
   [ "$rc" = 0 ] || { echo "KNC done samples=0"; exit 0; }
 fi
+${SAMPLES_SH}
 one() { get >"$tmp/$1" 2>&1; echo "$?" >"$tmp/$1.rc"; }
-i=0
-while [ "$i" -lt "$n" ]; do
-  j=0
-  while [ "$j" -lt "$par" ] && [ "$i" -lt "$n" ]; do
-    i=$((i + 1)); j=$((j + 1))
-    if [ "$par" -gt 1 ]; then one "$i" & else one "$i"; fi
-  done
-  wait
-done
+samples "$n" "$par"
 i=0
 while [ "$i" -lt "$n" ]; do
   i=$((i + 1))
-  rc="?"; read -r rc <"$tmp/$i.rc"
-  line=""; read -r line <"$tmp/$i"
+  sample_line "$tmp" "$i"
   echo "KNC sample=$i rc=$rc $line"
 done
 echo "KNC done samples=$n"
