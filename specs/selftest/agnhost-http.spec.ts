@@ -25,22 +25,11 @@ import { verifyPayload } from '../../src/verdicts/mtu.js';
 import { verifyWindow } from '../../src/verdicts/window.js';
 import { MANIFESTS_DIR, loadYamlDocs } from '../../src/workload/manifests.js';
 import { jestTarget } from '../support/netcheck.js';
+import { AGNHOST_PACKAGES } from '../support/agnhost.js';
 
 const tag = `knc-standin-${process.pid}-${Date.now().toString(36)}`;
 const NGINX = `${tag}-nginx`;
 const PROBE = `${tag}-probe`;
-/** agnhost's packages over busybox, as the probe image (Debian) has them. */
-const PACKAGES: Record<string, string> = {
-  bash: '/usr/bin/bash',
-  curl: '/usr/bin/curl',
-  dig: '/usr/bin/dig',
-  nslookup: '/usr/bin/nslookup',
-  host: '/usr/bin/host',
-  nc: '/usr/bin/nc.openbsd',
-  ip: '/usr/sbin/ip',
-  ss: '/usr/bin/ss',
-  getent: '/usr/bin/getent',
-};
 let confDir = '';
 const docker = (args: string[]) => execa('docker', args, { timeout: 120_000 });
 
@@ -58,7 +47,7 @@ beforeAll(async () => {
     'mkdir /tmp/standin',
     'for a in $(busybox --list); do ln -s /usr/bin/busybox "/tmp/standin/$a"; done',
     'ln -s /usr/bin/busybox /tmp/standin/busybox',
-    ...Object.entries(PACKAGES).map(([n, t]) => `ln -sf ${t} /tmp/standin/${n}`),
+    ...Object.entries(AGNHOST_PACKAGES).map(([n, t]) => `ln -sf ${t} /tmp/standin/${n}`),
   ].join(' && ');
   await docker(['exec', PROBE, 'sh', '-c', links]);
 });

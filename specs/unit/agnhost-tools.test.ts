@@ -17,20 +17,9 @@ import { aRecords, digProbe, getentProbe, parseDig, parseGetent } from '../../sr
 import { retrying } from '../../src/probes/http.js';
 import { parseSamples, sampled } from '../../src/probes/samples.js';
 import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../../src/probes/tools.js';
+import { AGNHOST_PACKAGES } from '../support/agnhost.js';
 
 const BUSYBOX = '/usr/bin/busybox';
-/** agnhost's packages over Alpine's busybox, as Debian ships them. */
-const PACKAGES: Record<string, string> = {
-  bash: '/usr/bin/bash',
-  curl: '/usr/bin/curl',
-  dig: '/usr/bin/dig',
-  nslookup: '/usr/bin/nslookup',
-  host: '/usr/bin/host',
-  nc: '/usr/bin/nc.openbsd',
-  ip: '/usr/sbin/ip',
-  ss: '/usr/bin/ss',
-  getent: '/usr/bin/getent',
-};
 /** jessie-dnsutils (the old default): a Debian base (coreutils, grep, mawk, libc-bin) plus dnsutils. */
 const JESSIE = [
   'sh',
@@ -66,7 +55,7 @@ let dnsPort = 0;
 
 beforeAll(async () => {
   const applets = (await execa(BUSYBOX, ['--list'])).stdout.split('\n').filter(Boolean);
-  agnhost = standIn({ ...Object.fromEntries(applets.map((a) => [a, BUSYBOX])), busybox: BUSYBOX, ...PACKAGES });
+  agnhost = standIn({ ...Object.fromEntries(applets.map((a) => [a, BUSYBOX])), busybox: BUSYBOX, ...AGNHOST_PACKAGES });
   jessie = standIn(Object.fromEntries(JESSIE.map((t) => [t, which(t === 'sh' ? 'dash' : t === 'awk' ? 'mawk' : t)])));
   // a DNS server of the cluster's kind: my-nginx.ns.svc.cluster.local A 10.96.0.99, every other name NXDOMAIN
   dns = dgram.createSocket('udp4');

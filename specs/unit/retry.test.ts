@@ -6,7 +6,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import { errorLine, isServiceAccountPending } from '../../src/kube/errors.js';
 import { makeKube } from '../../src/kube/client.js';
-import { retry } from '../../src/util/retry.js';
+import { retry, type RetryOptions } from '../../src/util/retry.js';
 import { createPod, createPods, probePod, probeTemplate } from '../../src/workload/probe-pods.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
@@ -25,40 +25,28 @@ const POLICY_DENIED = status(
 );
 
 describe('retry: bounded by tries or a deadline, only for the errors it is told pass', () => {
-  it('tries again while the error is retryable, up to `tries`, then throws that error', async () => {
+  /** Runs retry over an operation that always throws `message` (numbered by its try when `numbered`): how many tries, and what was thrown. */
+  async function alwaysFailing(o: Omit<RetryOptions, 'firstDelayMs'> & { firstDelayMs?: number }, message: string, numbered = false) {
     let n = 0;
     const err = await retry(
       async () => {
         n++;
-        throw new Error(`busy ${n}`);
+        throw new Error(numbered ? `${message} ${n}` : message);
       },
-      { retryable: (e) => /busy/.test((e as Error).message), tries: 4, firstDelayMs: 1 },
+      { firstDelayMs: 1, ...o },
     ).catch((e: Error) => e);
-    expect(n).toBe(4);
-    expect((err as Error).message).toBe('busy 4');
+    return { n, message: (err as Error).message };
+  }
+  it('tries again while the error is retryable, up to `tries`, then throws that error', async () => {
+    expect(await alwaysFailing({ retryable: (e) => /busy/.test((e as Error).message), tries: 4 }, 'busy', true)).toEqual({ n: 4, message: 'busy 4' });
   });
   it('any other error is thrown at once', async () => {
-    let n = 0;
-    const err = await retry(
-      async () => {
-        n++;
-        throw new Error('no');
-      },
-      { retryable: () => false, tries: 5, firstDelayMs: 1 },
-    ).catch((e: Error) => e);
-    expect([n, (err as Error).message]).toEqual([1, 'no']);
+    expect(await alwaysFailing({ retryable: () => false, tries: 5 }, 'no')).toEqual({ n: 1, message: 'no' });
   });
   it('a deadline ends it: the waits double and are cut to the deadline, so the tries are few and end', async () => {
-    let n = 0;
-    const err = await retry(
-      async () => {
-        n++;
-        throw new Error('busy');
-      },
-      { retryable: () => true, deadlineMs: 1_000, firstDelayMs: 20 },
-    ).catch((e: Error) => e);
+    const { n, message } = await alwaysFailing({ retryable: () => true, deadlineMs: 1_000, firstDelayMs: 20 }, 'busy');
     // 0, 20, 60, 140, 300, 620 ms, then the wait is cut to the deadline: at most 7 tries (fewer on a slow machine)
-    expect((err as Error).message).toBe('busy');
+    expect(message).toBe('busy');
     expect(n).toBeGreaterThan(1);
     expect(n).toBeLessThanOrEqual(7);
   });
