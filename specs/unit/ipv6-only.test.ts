@@ -166,3 +166,16 @@ describe('an answer from the right pod whose wget then failed says how it ended 
     expect(verifyServedBy('pod-ip.from-node', 'node', 'target-2', 'other', out(0))!.ctx.seen).toBe('server=target-2-knc-v6kr-worker2');
   });
 });
+
+describe('no URL is built with a bare address (an IPv6 host needs brackets: hostPort)', () => {
+  it('every `http://${…}` in src/ goes through hostPort (the armed Service hold once did not: every hold failed on knc-v6)', () => {
+    const files = execFileSync('git', ['ls-files', 'src'], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
+    const bare = files.flatMap((f) =>
+      fixtureText(`../../../${f}`)
+        .split('\n')
+        .map((l, i) => [`${f}:${i + 1}`, l] as const)
+        .filter(([, l]) => /http:\/\/\$\{(?!hostPort\()/.test(l)),
+    );
+    expect(bare).toEqual([]);
+  });
+});

@@ -436,7 +436,7 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
   const t0 = Date.now();
   const { sources, want, never, check } = plan;
   const what = svcWhat(env);
-  const url = `http://${ip(env)}:${port}/whoami`;
+  const url = `http://${hostPort(ip(env), port)}/whoami`;
   const requests = holdRequests(want.length);
   const unobservable = proxyUnobservable(env);
   const onNodes = new Set(sources.map((s) => s.node));
