@@ -29,7 +29,7 @@ for i in $(seq 1 "$runs"); do
   # shellcheck disable=SC2016  # the ${...} are JavaScript template literals
   node -e '
     const r = require(process.argv[1]);
-    const failed = r.records.filter((x) => x.status === "failed").map((x) => x.id);
+    const failed = (r.results ?? r.records).filter((x) => x.status === "failed").map((x) => x.id);
     console.log(`run ${process.argv[2]}: exit ${process.argv[3]}, ${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.skipped} skipped, ${process.argv[4]} s (engine ${(r.timings.totalMs / 1000).toFixed(1)} s, load ${process.argv[5]} at start)${failed.length ? `; failed: ${failed.join(", ")}` : ""}`);
   ' "$out/$i/results.json" "$i" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)/1e9}')" "$load"
 done
@@ -37,7 +37,7 @@ done
 node -e '
   const fs = require("fs"); const dir = process.argv[1]; const n = Number(process.argv[2]);
   const passed = new Map(); const seen = new Map();
-  for (let i = 1; i <= n; i++) for (const r of JSON.parse(fs.readFileSync(`${dir}/${i}/results.json`, "utf8")).records) {
+  for (let i = 1; i <= n; i++) for (const r of (({ results, records }) => results ?? records)(JSON.parse(fs.readFileSync(`${dir}/${i}/results.json`, "utf8")))) {
     seen.set(r.id, (seen.get(r.id) ?? 0) + 1); if (r.status === "passed") passed.set(r.id, (passed.get(r.id) ?? 0) + 1);
   }
   const short = [...seen].filter(([id, k]) => (passed.get(id) ?? 0) !== k);
