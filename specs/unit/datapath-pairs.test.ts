@@ -10,6 +10,7 @@ import { CATALOGUE } from '../../src/catalogue/index.js';
 import type { DpAsk } from '../../src/catalogue/datapath.js';
 import type { Answer, Observations } from '../../src/catalogue/types.js';
 import { failuresOf } from '../../src/catalogue/controls.js';
+import { NotApplicable } from '../../src/verdicts/failure.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import type { ProbeRef, RunEnv } from '../../src/workload/setup.js';
 import { fixtureText } from './fixture-files.js';
@@ -42,7 +43,15 @@ const env = {
 
 const check = (id: string) => CATALOGUE.find((c) => c.id === id)!;
 const samples = (name: string, id: string): ProbeOutput => ({ id, exitCode: 0, output: fixtureText(`samples-${name}.txt`), durationMs: 0, command: `samples ${name}` });
-const observed = (answers: Answer[]) => ({ env, answers: () => answers }) as unknown as Observations;
+/** kube-proxy's nodePortAddresses as the NodePort checks' gather reads them (the default cluster's: not set). */
+const facts = (nodePortAddresses: string[] = []) => ({
+  range: '30000-32767',
+  rangeSource: 'the kube-apiserver default',
+  nodePortAddresses,
+  nodePortAddressesSource: nodePortAddresses.length ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)" : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)",
+  multiAddress: [],
+});
+const observed = (answers: Answer[], gathered: unknown = facts()) => ({ env, answers: () => answers, gathered }) as unknown as Observations;
 /** The failures of a verdict that may be async (the positive window checks add the requests they judged). */
 async function failuresOfVerdict(run: () => unknown) {
   try {
@@ -116,6 +125,36 @@ describe('service.nodeport.local: window asks with their expectation as data, th
       ['kube-netcheck-control-plane InternalIP 172.18.0.2:30383 (Service knc-nodeport-local)', 'kube-netcheck-control-plane', 'no answer', 0, true],
       ['kube-netcheck-worker InternalIP 172.18.0.3:30383 (Service knc-nodeport-local)', 'kube-netcheck-worker', 'answers from my-nginx-8545f4df96-hs4fj', 6, true],
     ]);
+  });
+});
+
+describe("service.nodeport.local honours kube-proxy's nodePortAddresses (a node it serves no NodePort on is not judged)", () => {
+  const asks = check('service.nodeport.local').probes!(env) as DpAsk[];
+  const answers = asks.map((ask) => ({
+    ask,
+    out:
+      ask.expect?.kind === 'addrs'
+        ? { id: 'addrs', exitCode: 0, output: fixtureText('ip-addr-node-view.txt'), durationMs: 0, command: 'ip -o addr show' }
+        : samples(ask.probe.id.endsWith('control-plane') ? 'nodeport-local-none' : 'nodeport-local-answer', ask.probe.id),
+  }));
+  it('only the served node is judged and drawn; the other is reported as not asked', async () => {
+    const m = check('service.nodeport.local').matrix!(observed(answers, facts(['172.18.0.3/32'])));
+    expect(m.datapath!.map((r) => r.toNode)).toEqual(['kube-netcheck-worker']);
+    const fs = await failuresOfVerdict(() => check('service.nodeport.local').verify(observed(answers, facts(['172.18.0.3/32']))));
+    // the captured address list is another node's: the served node's window still fails on it (judged), the unserved one is not
+    expect(fs.map((f) => f.ctx.to)).toEqual([
+      'kube-netcheck-worker InternalIP 172.18.0.3:30383 (Service knc-nodeport-local) (local pods my-nginx-8545f4df96-hs4fj)',
+    ]);
+  });
+  it('served nodes without a local nginx pod, or no served node at all: not applicable, naming the setting and the nodes', async () => {
+    const verdict = (npa: string[]) => Promise.resolve().then(() => check('service.nodeport.local').verify(observed(answers, facts(npa))));
+    await expect(verdict(['172.18.0.2/32'])).rejects.toThrow(
+      /^kube-proxy serves NodePorts only on 172\.18\.0\.2\/32 \(kube-proxy's ConfigMap \(config\.conf nodePortAddresses\)\): none of the nodes it serves has a local nginx pod \(not asked: kube-netcheck-worker 172\.18\.0\.3\)$/,
+    );
+    await expect(verdict(['127.0.0.0/8'])).rejects.toThrow(
+      /: no probed node's InternalIP is among them \(kube-netcheck-control-plane 172\.18\.0\.2, kube-netcheck-worker 172\.18\.0\.3\)$/,
+    );
+    await expect(verdict(['127.0.0.0/8'])).rejects.toBeInstanceOf(NotApplicable);
   });
 });
 

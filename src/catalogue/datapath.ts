@@ -262,6 +262,24 @@ export function servesNodePortOn(addresses: string[], ip: string): boolean {
 }
 const ipFamilyOk = (cidr: string, ip: string) => cidr.includes(':') === ip.includes(':');
 
+/**
+ * The NodePort windows asked of nodes kube-proxy serves NodePorts on (its nodePortAddresses), and
+ * the nodes it does not (not judged, reported): the externalTrafficPolicy Local checks ask node by
+ * node before the facts are read, so they sort their answers here.
+ */
+function servedWindows(env: RunEnv, f: NodePortFacts, answers: DpAnswer[]): { served: DpAnswer[]; unserved: string[]; npa: string } {
+  const ok = (node: string | undefined) => {
+    const n = env.nodes.find((x) => x.name === node);
+    return !n || servesNodePortOn(f.nodePortAddresses, n.internalIP);
+  };
+  const served = answers.filter((a) => a.ask.expect?.kind !== 'window' || ok(a.ask.expect.toNode));
+  const unserved = [...new Set(windowsOf(answers).filter((a) => !ok(a.ask.expect!.toNode)).map((a) => a.ask.expect!.toNode!))]
+    .map((node) => `${node} ${env.nodes.find((x) => x.name === node)!.internalIP}`)
+    .sort();
+  return { served, unserved, npa: `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})` };
+}
+
+
 /** The NodePort range (the kube-apiserver flag when its pod is visible, else the documented default) and the nodes' addresses. */
 async function nodePortFacts(env: RunEnv): Promise<NodePortFacts> {
   const [pods, nodes, proxyCm, proxyDs] = await Promise.all([
@@ -828,11 +846,16 @@ const DATAPATH_DEFS: CheckDef[] = [
         });
       }),
     ],
+    // kube-proxy's nodePortAddresses, honoured as by the Cluster-policy checks: a node it serves no NodePort on is not judged
+    gather: ({ env }) => nodePortFacts(env),
     verify: (o) => {
       const check = 'service.nodeport.local';
-      const answers = o.answers<DpExpect>();
+      must(windowsOf(o.answers<DpExpect>()).length > 0, { check, from: 'the run', to: 'node pairs', expected: 'a node view and another node', seen: 'none' });
+      const { served: answers, unserved, npa } = servedWindows(o.env, o.gathered as NodePortFacts, o.answers<DpExpect>());
       const wins = windowsOf(answers);
-      must(wins.length > 0, { check, from: 'the run', to: 'node pairs', expected: 'a node view and another node', seen: 'none' });
+      if (!wins.length) throw new NotApplicable(`${npa}: no probed node's InternalIP is among them (${unserved.join(', ')})`);
+      if (unserved.length && !wins.some((a) => a.ask.expect!.window.kind === 'answer'))
+        throw new NotApplicable(`${npa}: none of the nodes it serves has a local nginx pod (not asked: ${unserved.join(', ')})`);
       must(
         wins.some((a) => a.ask.expect!.window.kind === 'answer'),
         { check, from: 'the run', to: 'nodes', expected: 'a probed node with a local nginx pod', seen: 'none' },
@@ -841,6 +864,7 @@ const DATAPATH_DEFS: CheckDef[] = [
       throwAll(rs.map((x) => x.r).filter((r): r is CheckFailure => r instanceof CheckFailure));
       return {
         nodePort: nodePortOf(o.env, NODEPORT_LOCAL),
+        ...(unserved.length ? { nodePortAddresses: `${npa}; not asked: ${unserved.join(', ')}` } : {}),
         note: 'a node asking its own nodePort, and pods asking any, are sent to every endpoint by design (kube-proxy: traffic from the node or a local pod takes the cluster-wide path), so only node -> other node is asked',
         windows: rs.map(({ a, r }) => {
           const t = r as WindowTally;
@@ -848,7 +872,13 @@ const DATAPATH_DEFS: CheckDef[] = [
         }),
       };
     },
-    matrix: (o) => rowsOr(() => gridRows('NodePort externalTrafficPolicy Local, node -> other node', o.answers())),
+    matrix: (o) =>
+      rowsOr(() =>
+        gridRows(
+          'NodePort externalTrafficPolicy Local, node -> other node',
+          o.gathered ? servedWindows(o.env, o.gathered as NodePortFacts, o.answers<DpExpect>()).served : o.answers(),
+        ),
+      ),
   },
   {
     id: 'service.nodeport.negative',
@@ -1386,8 +1416,14 @@ const DATAPATH_DEFS: CheckDef[] = [
       refusedWhy(env, NODEPORT) ?? (localPairs(env).some((p) => p.local.length) ? undefined : 'no node view and another node with a local nginx pod'),
     // the NodePort check's own windows (same probe ids: asked once) and the node views' addresses
     probes: (env) => [...nodePortAsks(env, env.nodeViews).map((a) => ({ ...a, expect: { ...a.expect!, clientsOf: true } })), ...env.nodeViews.map(addrsAsk)],
+    gather: ({ env }) => nodePortFacts(env),
     verify: (o) => {
-      const pair = localPairs(o.env).find((p) => p.local.length)!;
+      const f = o.gathered as NodePortFacts;
+      const pair = localPairs(o.env).find((p) => p.local.length && servesNodePortOn(f.nodePortAddresses, p.n.internalIP));
+      if (!pair)
+        throw new NotApplicable(
+          `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource}): none of those nodes has a local nginx pod`,
+        );
       const answers = o.answers<DpExpect>();
       const a = windowsOf(answers).find((x) => sameSource(x, pair.from) && x.ask.expect!.toNode === pair.n.name);
       must(!!a, { check: 'service.nodeport.local.negative', from: label(pair.from), to: pair.n.name, expected: 'its window asked', seen: 'none' });
