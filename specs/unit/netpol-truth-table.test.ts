@@ -24,6 +24,7 @@ import {
   type Round,
 } from '../../src/verdicts/truth-table.js';
 import { coveringCidr, hostCidr } from '../../src/util/cidr.js';
+import { cellLimitMs } from '../../src/catalogue/netpol.js';
 import { fixtureText } from './fixture-files.js';
 
 const local = parseMatrixOutput(fixtureText('netpol-cells-netns.txt'));
@@ -302,5 +303,19 @@ describe('the judged round and the starvation control', () => {
     const h = await holdRound(async () => (asked++, withSelf(enforcing, ['x/a'])), DENY_INTO_XA, cells, identity, 3);
     expect(asked).toBe(1);
     expect(h.starved).toEqual([]);
+  });
+});
+
+describe('the cell budgets', () => {
+  const allowed = cells.find((c) => expectedOf(DENY_INTO_XA, c).verdict === 'allow')!;
+  const denied = cells.find((c) => expectedOf(DENY_INTO_XA, c).verdict === 'deny')!;
+  it('a cell expected allowed gets 5 s, a cell expected denied the probe default (2 s), no table no budget of its own', () => {
+    expect(cellLimitMs(DENY_INTO_XA, allowed, false)).toBe(5000);
+    expect(cellLimitMs(DENY_INTO_XA, denied, false)).toBeUndefined();
+    expect(cellLimitMs(undefined, allowed, false)).toBeUndefined();
+  });
+  it("the run's first denying case (the one that says 'not enforced'): every cell 5 s, so a slow answer is not taken for a denial", () => {
+    expect(cellLimitMs(DENY_INTO_XA, denied, true)).toBe(5000);
+    expect(cellLimitMs(DENY_INTO_XA, allowed, true)).toBe(5000);
   });
 });

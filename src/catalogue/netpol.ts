@@ -72,6 +72,7 @@ const CELL_TIMEOUT_MS = 2000;
  * 2 s). A cell expected denied keeps CELL_TIMEOUT_MS, so a denying round costs no more than before.
  */
 const ALLOWED_CELL_TIMEOUT_MS = 5000;
+// (the run's first denying case gives its denied cells that budget too: see planOf)
 
 // ---- the world a case needs --------------------------------------------------------------------
 
@@ -763,13 +764,26 @@ interface Plan {
   identity(peer: string): string;
 }
 
-/** The probes of a case's matrix; with its expected table, a cell expected allowed gets ALLOWED_CELL_TIMEOUT_MS. */
+/**
+ * A cell's own budget, or undefined for the probe's (CELL_TIMEOUT_MS): a cell the table expects allowed
+ * gets ALLOWED_CELL_TIMEOUT_MS, and so does every cell of the run's first denying case (`sentinel`), which
+ * tells an engine from none — there a slow answer under load must not pass for a denial.
+ */
+export function cellLimitMs(e: Expectation | undefined, cell: Cell, sentinel: boolean): number | undefined {
+  if (!e) return undefined;
+  return sentinel || expectedOf(e, cell).verdict === 'allow' ? ALLOWED_CELL_TIMEOUT_MS : undefined;
+}
+
+/** The probes of a case's matrix; with its expected table, each cell's budget from cellLimitMs. */
 function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: Expectation): Plan {
   const pods = [...m.pods.keys()].sort();
   const sources = [...pods, ...(c.fromNodes ? env.nodeViews.map((v) => `node/${v.node}`) : [])];
   const refOf = (peer: string): ProbeRef => (peer.startsWith('node/') ? env.nodeViews.find((v) => `node/${v.node}` === peer)! : m.pods.get(peer)!.ref);
   const cells = matrixCells(sources, pods, PORTS);
   const targets = targetsOf(cells);
+  // the run's first case that denies anything tells an engine from none ("not enforced": every denied cell
+  // answered): there every cell gets the long budget, so a slow answer under load is not taken for a denial
+  const sentinel = !!e && !stateOf(env).judgedDeny && cells.some((x) => expectedOf(e, x).verdict === 'deny');
   const asks = sources.map((peer) => {
     const row = cells.filter((cell) => cell.from === peer);
     const ask: CellAsk[] = row.map((cell) => ({
@@ -777,7 +791,7 @@ function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: E
       protocol: cell.protocol as CellAsk['protocol'],
       host: m.pods.get(cell.to)!.ref.ip,
       port: cell.port,
-      ...(e && expectedOf(e, cell).verdict === 'allow' ? { limitMs: ALLOWED_CELL_TIMEOUT_MS } : {}),
+      ...(cellLimitMs(e, cell, sentinel) ? { limitMs: cellLimitMs(e, cell, sentinel) } : {}),
     }));
     // a pod source also asks its own server over loopback: the round's starvation control
     const control = peer.startsWith('node/') ? [] : SELF_CELLS;
