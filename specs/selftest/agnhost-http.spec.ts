@@ -61,7 +61,11 @@ afterAll(async () => {
 /** Runs a fan-out as the exec would (`sh -c <script>`), with PATH holding only the stand-in's commands. */
 async function fanout(probes: Probe[]): Promise<Map<string, ProbeOutput>> {
   const [, ...args] = fanoutArgv(probes);
-  const res = await execa('docker', ['exec', '-e', 'PATH=/tmp/standin', PROBE, '/tmp/standin/sh', ...args], { reject: false, timeout: 120_000, stripFinalNewline: false });
+  const res = await execa('docker', ['exec', '-e', 'PATH=/tmp/standin', PROBE, '/tmp/standin/sh', ...args], {
+    reject: false,
+    timeout: 120_000,
+    stripFinalNewline: false,
+  });
   return parseFanout(`\n${res.stdout}`, probes);
 }
 

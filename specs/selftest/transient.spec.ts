@@ -140,7 +140,8 @@ describe('a container start error the kubelet retries', () => {
       what: `the kubelet's Failed event for pod ${ready.pod}`,
       timeoutMs: 30_000,
       intervalMs: 500,
-      probe: async () => (await k.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === ready.pod && e.reason === 'Failed'),
+      probe: async () =>
+        (await k.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === ready.pod && e.reason === 'Failed'),
       done: (es) => es.length > 0,
     });
     expect(events[0].message).toMatch(/RunContainerError|failed to create containerd task|exec/i);

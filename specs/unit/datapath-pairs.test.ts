@@ -24,7 +24,13 @@ const nginx: V1Pod[] = Object.entries(sidecar.nginxNodes).map(([name, node]) => 
 }));
 const view = (node: string, i: number): ProbeRef => ({ namespace: 'knc-rlimq16s-a', pod: `node-view-${i}-${node}`, node, ip: '172.18.0.9', hostNetwork: true });
 const W2 = view('kube-netcheck-worker2', 2);
-const probe0: ProbeRef = { namespace: 'knc-rlimq16s-a', pod: 'probe-0-kube-netcheck-control-plane', node: 'kube-netcheck-control-plane', ip: '10.244.0.17', hostNetwork: false };
+const probe0: ProbeRef = {
+  namespace: 'knc-rlimq16s-a',
+  pod: 'probe-0-kube-netcheck-control-plane',
+  node: 'kube-netcheck-control-plane',
+  ip: '10.244.0.17',
+  hostNetwork: false,
+};
 const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
 const env = {
   nodes,
@@ -42,13 +48,21 @@ const env = {
 } as unknown as RunEnv;
 
 const check = (id: string) => CATALOGUE.find((c) => c.id === id)!;
-const samples = (name: string, id: string): ProbeOutput => ({ id, exitCode: 0, output: fixtureText(`samples-${name}.txt`), durationMs: 0, command: `samples ${name}` });
+const samples = (name: string, id: string): ProbeOutput => ({
+  id,
+  exitCode: 0,
+  output: fixtureText(`samples-${name}.txt`),
+  durationMs: 0,
+  command: `samples ${name}`,
+});
 /** kube-proxy's nodePortAddresses as the NodePort checks' gather reads them (the default cluster's: not set). */
 const facts = (nodePortAddresses: string[] = []) => ({
   range: '30000-32767',
   rangeSource: 'the kube-apiserver default',
   nodePortAddresses,
-  nodePortAddressesSource: nodePortAddresses.length ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)" : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)",
+  nodePortAddressesSource: nodePortAddresses.length
+    ? "kube-proxy's ConfigMap (config.conf nodePortAddresses)"
+    : "kube-proxy's ConfigMap (config.conf: nodePortAddresses not set)",
   multiAddress: [],
 });
 const observed = (answers: Answer[], gathered: unknown = facts()) => ({ env, answers: () => answers, gathered }) as unknown as Observations;
@@ -123,7 +137,13 @@ describe('service.nodeport.local: window asks with their expectation as data, th
     const m = check('service.nodeport.local').matrix!(observed(answers('ip-addr-node-view')));
     expect(m.datapath!.map((r) => [r.to, r.toNode, r.expected, r.answered, r.ok])).toEqual([
       ['kube-netcheck-control-plane InternalIP 172.18.0.2:30383 (Service knc-nodeport-local)', 'kube-netcheck-control-plane', 'no answer', 0, true],
-      ['kube-netcheck-worker InternalIP 172.18.0.3:30383 (Service knc-nodeport-local)', 'kube-netcheck-worker', 'answers from my-nginx-8545f4df96-hs4fj', 6, true],
+      [
+        'kube-netcheck-worker InternalIP 172.18.0.3:30383 (Service knc-nodeport-local)',
+        'kube-netcheck-worker',
+        'answers from my-nginx-8545f4df96-hs4fj',
+        6,
+        true,
+      ],
     ]);
   });
 });

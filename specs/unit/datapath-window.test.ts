@@ -217,13 +217,18 @@ describe("kube-proxy's nodePortAddresses (service.nodeport.*)", () => {
 
 describe('the requests a window check judged, in its record (results.json)', () => {
   const out = (output: string, id = 'w'): ProbeOutput => ({ id, exitCode: 0, output, durationMs: 1, command: 'sh -c …' });
-  const windowOut = out('KNC gate rc=0 tries=3 ms=400\nKNC sample=1 rc=0 client=10.244.1.5 server=a\nKNC sample=2 rc=0 client=10.244.1.5 server=b\nKNC done samples=2\n');
+  const windowOut = out(
+    'KNC gate rc=0 tries=3 ms=400\nKNC sample=1 rc=0 client=10.244.1.5 server=a\nKNC sample=2 rc=0 client=10.244.1.5 server=b\nKNC done samples=2\n',
+  );
   const def = (tags: string[], evidence: unknown): CheckDef =>
     ({ id: 'x', title: 'x', layer: 'service', tags, from: 'a', to: 'b', probes: () => [], verify: () => evidence }) as unknown as CheckDef;
   const obs = (outs: ProbeOutput[]) => ({ answers: () => outs.map((o) => ({ ask: {}, out: o })) }) as unknown as Observations;
   it('counts every sample of every window it judged (not the gate tries, not a non-window ask)', async () => {
     const c = withRequests(def(['service'], ['a -> b: 2/2 answered']));
-    expect(await c.verify(obs([windowOut, windowOut, out('2: eth0    inet 10.244.1.5/24', 'addrs')]))).toEqual({ requests: 4, windows: ['a -> b: 2/2 answered'] });
+    expect(await c.verify(obs([windowOut, windowOut, out('2: eth0    inet 10.244.1.5/24', 'addrs')]))).toEqual({
+      requests: 4,
+      windows: ['a -> b: 2/2 answered'],
+    });
     expect(await withRequests(def(['service'], { nodePort: 30080 })).verify(obs([windowOut]))).toEqual({ requests: 2, nodePort: 30080 });
   });
   it('leaves negative controls and checks without windows as they are', async () => {

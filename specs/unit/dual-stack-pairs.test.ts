@@ -90,7 +90,7 @@ describe('mtu.ipv6 asks carry their expectation as data and are judged as pairs'
 });
 
 describe('mtu.payload-cross-node.ipv6 asks expect the body as data', () => {
-  it("asks each probe pod for the body from every nginx pod on another node, at its IPv6 address", () => {
+  it('asks each probe pod for the body from every nginx pod on another node, at its IPv6 address', () => {
     const asks = check('mtu.payload-cross-node.ipv6').probes!(env) as MtuAsk[];
     expect(asks.map((a) => [a.from.pod, a.to, a.expect?.kind])).toEqual([
       [A.pod, `my-nginx-8545f4df96-5bdtj [fd00:10:244:1::9]:80${PAYLOAD.path} on knc-dual-worker2 (IPv6)`, 'payload'],
@@ -129,14 +129,25 @@ describe('the per-family Service windows: one ask per source and ClusterIP, judg
     );
   });
   it('fails, per ClusterIP, when a pod the ask names in `cover` never answered', () => {
-    const third = (a: ProbeAsk<W>): ProbeAsk<W> => (a.expect!.ip === '10.96.7.7' ? a : { ...a, expect: { ...a.expect!, cover: [...a.expect!.cover, 'my-nginx-gone'] } });
-    const fs = failuresOf(() => judgeWindows('service.prefer-dual-stack', asks.map((a) => ({ ...answered(a), ask: third(as8(a)) }))));
+    const third = (a: ProbeAsk<W>): ProbeAsk<W> =>
+      a.expect!.ip === '10.96.7.7' ? a : { ...a, expect: { ...a.expect!, cover: [...a.expect!.cover, 'my-nginx-gone'] } };
+    const fs = failuresOf(() =>
+      judgeWindows(
+        'service.prefer-dual-stack',
+        asks.map((a) => ({ ...answered(a), ask: third(as8(a)) })),
+      ),
+    );
     expect(fs.map((f) => [f.ctx.from, f.ctx.to])).toEqual([['every probe pod', 'knc-prefer-dual fd00:10:96::7b7:80 (IPv6)']]);
     expect(fs[0].ctx.expected).toContain('my-nginx-gone');
   });
   it("a refused window fails the check from that source to that ClusterIP (structured fields), the other address's windows still judged", () => {
     const off = (a: ProbeAsk<W>, i: number) =>
-      i === 1 ? { ask: { ...a, expect: { ...a.expect!, window: { ...a.expect!.window, requests: 4 } as SampleExpectation } }, out: out('samples-nodeport-off', a.probe.id) } : answered(a);
+      i === 1
+        ? {
+            ask: { ...a, expect: { ...a.expect!, window: { ...a.expect!.window, requests: 4 } as SampleExpectation } },
+            out: out('samples-nodeport-off', a.probe.id),
+          }
+        : answered(a);
     const fs = failuresOf(() => judgeWindows('service.prefer-dual-stack', asks.map(off)));
     expect(fs.map((f) => [f.ctx.check, f.ctx.from, f.ctx.to])).toEqual([
       ['service.prefer-dual-stack', 'pod knc-dual-a/probe-1-knc-dual-worker on knc-dual-worker', 'knc-prefer-dual fd00:10:96::7b7:80 (IPv6)'],

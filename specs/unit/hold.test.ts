@@ -340,7 +340,7 @@ describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, 
     const v6 = proxySyncProbe('p', 1796648070, 1, 'IPv6');
     expect(parseProxySync(runProbe(v6, { METRICS: live }).output)).toMatchObject({ state: 'wait', queued: 1796648062.037365 });
   });
-  it('reads an IPv6-only node\'s kube-proxy at [::1]:10249, where it binds its metrics (127.0.0.1 refused; seen live on knc-v6)', () => {
+  it("reads an IPv6-only node's kube-proxy at [::1]:10249, where it binds its metrics (127.0.0.1 refused; seen live on knc-v6)", () => {
     const v6 = `${metrics('1.7966480627711885e+09', '1.796648062037365e+09', '0', 'IPv6')}`;
     const p = proxySyncProbe('p', 1796648060, 1, 'IPv6');
     expect(parseProxySync(runProbe(p, { METRICS: v6, METRICS_HOST: '[::1]:10249' }).output)).toMatchObject({ state: 'ok', queued: 1796648062.037365 });
@@ -351,8 +351,7 @@ describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, 
 
 describe('the armed hold: its exec starts while the cluster converges, nothing goes out before its release', () => {
   // as kube-proxy v1.34.4 answers /healthz on kube-netcheck-worker (one line)
-  const healthz =
-    '{"lastUpdated":"2026-12-07T18:35:03.783522711Z","currentTime":"2026-12-07T18:35:03.661297823Z","nodeEligible":true,"healthy":true}';
+  const healthz = '{"lastUpdated":"2026-12-07T18:35:03.783522711Z","currentTime":"2026-12-07T18:35:03.661297823Z","nodeEligible":true,"healthy":true}';
   const run = (argv: string[], input: string, env: Record<string, string>) => {
     const log = path.join(mkdtempSync(path.join(tmpdir(), 'knc-armed-')), 'wget.log');
     const output = execFileSync(argv[0], argv.slice(1), {

@@ -169,7 +169,9 @@ describe('an answer from the right pod whose wget then failed says how it ended 
 
 describe('no URL is built with a bare address (an IPv6 host needs brackets: hostPort)', () => {
   it('every `http://${…}` in src/ goes through hostPort (the armed Service hold once did not: every hold failed on knc-v6)', () => {
-    const files = execFileSync('git', ['ls-files', 'src'], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
+    const files = execFileSync('git', ['ls-files', 'src'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts'));
     const bare = files.flatMap((f) =>
       fixtureText(`../../../${f}`)
         .split('\n')

@@ -259,7 +259,9 @@ const withSelf = (base: Round, starvedSources: string[]): Round => {
   }));
 };
 /** An engine enforcing DENY_INTO_XA, except that the allowed y/a -> x/a TCP/80 cell timed out. */
-const oneAllowedLost = round((from, to, proto) => (to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : from === 'y/a' && to === 'x/a' ? 'dropped' : 'ok'));
+const oneAllowedLost = round((from, to, proto) =>
+  to === 'x/a' && !(from === 'y/a' && proto === 'TCP') ? 'dropped' : from === 'y/a' && to === 'x/a' ? 'dropped' : 'ok',
+);
 
 describe('the judged round and the starvation control', () => {
   it('the loopback control cells are not cells of the table; a source whose control did not answer is starved', () => {

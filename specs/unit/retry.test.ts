@@ -10,7 +10,15 @@ import { retry, type RetryOptions } from '../../src/util/retry.js';
 import { createPod, createPods, probePod, probeTemplate } from '../../src/workload/probe-pods.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
-const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message });
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  reason,
+  code,
+  message,
+});
 // as the live API said them: the ServiceAccount refusal from specs/selftest/probe-pods.spec.ts (18:38, default
 // cluster), the admission policy's from specs/selftest/hostnetwork-forbidden.spec.ts (session 5, docs/cluster-shapes.md)
 const SA_PENDING = status(
@@ -21,7 +29,7 @@ const SA_PENDING = status(
 const POLICY_DENIED = status(
   422,
   'Invalid',
-  'pods "node-view-0-kube-netcheck-control-plane" is forbidden: ValidatingAdmissionPolicy \'knc-no-hostnetwork-r7m3cyt6\' with binding \'knc-no-hostnetwork-r7m3cyt6\' denied request: hostNetwork pods are forbidden here',
+  "pods \"node-view-0-kube-netcheck-control-plane\" is forbidden: ValidatingAdmissionPolicy 'knc-no-hostnetwork-r7m3cyt6' with binding 'knc-no-hostnetwork-r7m3cyt6' denied request: hostNetwork pods are forbidden here",
 );
 
 describe('retry: bounded by tries or a deadline, only for the errors it is told pass', () => {

@@ -87,7 +87,8 @@ const winAsk = (
 ): WindowAnswer['ask'] => ({ from, probe: samplesProbe(id, w), to, expect: { kind: 'window', window, ...(toNode ? { toNode } : {}), ...more } });
 const windowsOf = (answers: DpAnswer[]) => answers.filter((a): a is WindowAnswer => a.ask.expect?.kind === 'window');
 /** The window verdict of one (ask, output) pair against its expectation (or `expect`, the same window judged otherwise). */
-const judgeWindow = (check: string, a: WindowAnswer, expect: SampleExpectation = a.ask.expect!.window) => verifyWindow(check, label(a.ask.from), a.ask.to!, a.out, expect);
+const judgeWindow = (check: string, a: WindowAnswer, expect: SampleExpectation = a.ask.expect!.window) =>
+  verifyWindow(check, label(a.ask.from), a.ask.to!, a.out, expect);
 /** The grid's rows from the same (ask, output) pairs the verdict judged. */
 const gridRows = (path: string, answers: DpAnswer[]) =>
   windowsOf(answers).map((a) => windowRow(path, a.ask.from, a.ask.expect!.toNode ?? '', a.ask.expect!.row ?? a.ask.to!, a.out, a.ask.expect!.window));
@@ -273,12 +274,17 @@ function servedWindows(env: RunEnv, f: NodePortFacts, answers: DpAnswer[]): { se
     return !n || servesNodePortOn(f.nodePortAddresses, n.internalIP);
   };
   const served = answers.filter((a) => a.ask.expect?.kind !== 'window' || ok(a.ask.expect.toNode));
-  const unserved = [...new Set(windowsOf(answers).filter((a) => !ok(a.ask.expect!.toNode)).map((a) => a.ask.expect!.toNode!))]
+  const unserved = [
+    ...new Set(
+      windowsOf(answers)
+        .filter((a) => !ok(a.ask.expect!.toNode))
+        .map((a) => a.ask.expect!.toNode!),
+    ),
+  ]
     .map((node) => `${node} ${env.nodes.find((x) => x.name === node)!.internalIP}`)
     .sort();
   return { served, unserved, npa: `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})` };
 }
-
 
 /** The NodePort range (the kube-apiserver flag when its pod is visible, else the documented default) and the nodes' addresses. */
 async function nodePortFacts(env: RunEnv): Promise<NodePortFacts> {
@@ -405,7 +411,11 @@ function judgeWithClients(check: string, a: WindowAnswer, answers: DpAnswer[], e
       expected: "the client node's addresses (ip -o addr show)",
       seen: addrs ? addrs.out.output.slice(0, 120) : 'no addrs ask for this source',
     });
-  return judgeWindow(check, a, expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${a.ask.from.node}` } } : expect);
+  return judgeWindow(
+    check,
+    a,
+    expect.kind === 'answer' ? { ...expect, clients: { ips: held, what: `an address of the client node ${a.ask.from.node}` } } : expect,
+  );
 }
 export const heldAddresses = (ipAddr: string) => [...ipAddr.matchAll(/\binet6?\s+([0-9a-fA-F.:]+)\//g)].map((m) => m[1]);
 
@@ -774,7 +784,11 @@ const DATAPATH_DEFS: CheckDef[] = [
       const pod = hairpinPod(env);
       // 24 requests at once, 1 s each: with 2 endpoints, none reaching the pod itself is 2^-24
       const window = { host: env.nginxServiceIP, port: 80, requests: 24, parallel: 24, timeoutS: 1 };
-      const ask = winAsk(probeRef(pod), 'hairpin-off', window, hairpinTo(env, pod), nodeOf(pod), { kind: 'answer', requests: 24, want: env.nginx.map(name).sort() });
+      const ask = winAsk(probeRef(pod), 'hairpin-off', window, hairpinTo(env, pod), nodeOf(pod), {
+        kind: 'answer',
+        requests: 24,
+        want: env.nginx.map(name).sort(),
+      });
       const { result, port } = await withHairpinOff(env, nodeAccess(env), pod, () => runFanout(env.kube, ask.from, [ask.probe]));
       return { answer: { ask, out: result.get('hairpin-off')! }, port };
     },
@@ -980,9 +994,12 @@ const DATAPATH_DEFS: CheckDef[] = [
     probes: (env) => {
       const port = servePort(env.runId);
       return [
-        ...env.nodeViews.map(
-          (v): DpAsk => ({ from: v, probe: serveProbe('serve', port, v.pod, v.ip), to: `${isIPv6(v.ip) ? '[::]' : '0.0.0.0'}:${port}`, expect: { kind: 'serve', port } }),
-        ),
+        ...env.nodeViews.map((v): DpAsk => ({
+          from: v,
+          probe: serveProbe('serve', port, v.pod, v.ip),
+          to: `${isIPv6(v.ip) ? '[::]' : '0.0.0.0'}:${port}`,
+          expect: { kind: 'serve', port },
+        })),
         ...podSources(env).flatMap((from) =>
           env.nodeViews.map((v) =>
             winAsk(
@@ -1092,13 +1109,20 @@ const DATAPATH_DEFS: CheckDef[] = [
     to: 'the seed Service (sessionAffinity None)',
     notApplicable: (env) => (env.nginx.length >= 2 ? undefined : 'fewer than 2 nginx pods'),
     probes: (env) => [
-      winAsk(env.probes[0], 'no-affinity', { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S }, `my-nginx ${env.nginxServiceIP}:80 (no affinity)`, undefined, {
-        kind: 'answer',
-        requests: 20,
-        want: [],
-        allowed: env.nginx.map(name),
-        single: true,
-      }),
+      winAsk(
+        env.probes[0],
+        'no-affinity',
+        { host: env.nginxServiceIP, port: 80, requests: 20, gateS: GATE_S },
+        `my-nginx ${env.nginxServiceIP}:80 (no affinity)`,
+        undefined,
+        {
+          kind: 'answer',
+          requests: 20,
+          want: [],
+          allowed: env.nginx.map(name),
+          single: true,
+        },
+      ),
     ],
     verify: (o) => {
       const a = theWindow('service.session-affinity.negative', o.answers());

@@ -157,7 +157,11 @@ function serviceCheck(c: ServiceCase): CheckDef {
         ...verifyFamilySlices(c.id, c.svc, v.slices, env.nginx, want),
         ...verifyPrimaryEndpoints(c.id, c.svc, v.endpoints, env.nginx, want[0]),
       ]);
-      return { ...judgeWindows(c.id, o.answers<WindowExpect>()), endpointSlices: sliceSummary(v.slices), endpoints: `${want[0]} only (the Service's primary family)` };
+      return {
+        ...judgeWindows(c.id, o.answers<WindowExpect>()),
+        endpointSlices: sliceSummary(v.slices),
+        endpoints: `${want[0]} only (the Service's primary family)`,
+      };
     },
   };
 }
@@ -174,7 +178,13 @@ export interface WindowExpect {
 }
 type WindowAsk = ProbeAsk<WindowExpect>;
 
-function windowAsk(env: RunEnv, from: ProbeRef, svc: string, ip: string, o: { id?: string; requests?: number; gateS?: number; timeoutS?: number } = {}): WindowAsk {
+function windowAsk(
+  env: RunEnv,
+  from: ProbeRef,
+  svc: string,
+  ip: string,
+  o: { id?: string; requests?: number; gateS?: number; timeoutS?: number } = {},
+): WindowAsk {
   const requests = o.requests ?? REQUESTS;
   return {
     from,
@@ -189,7 +199,13 @@ const judgeWindow = (check: string, a: Answer<WindowExpect>) => verifyWindow(che
 
 /** Every window answer (per ClusterIP, every source), then each ClusterIP answered by every allowed pod over all its sources. */
 export function judgeWindows(check: string, answers: Array<Answer<WindowExpect>>): Record<string, string[]> {
-  must(answers.length > 0, { check, from: 'the run', to: 'the Service\'s ClusterIPs', expected: 'a window from every probe pod to every ClusterIP', seen: 'none asked' });
+  must(answers.length > 0, {
+    check,
+    from: 'the run',
+    to: "the Service's ClusterIPs",
+    expected: 'a window from every probe pod to every ClusterIP',
+    seen: 'none asked',
+  });
   const out: Record<string, string[]> = {};
   const failures: CheckFailure[] = [];
   for (const ip of [...new Set(answers.map((a) => a.ask.expect!.ip))]) {
@@ -198,7 +214,15 @@ export function judgeWindows(check: string, answers: Array<Answer<WindowExpect>>
     const bad = judged.map((j) => j.r).filter((r): r is CheckFailure => r instanceof CheckFailure);
     const tallies = judged.filter((j): j is { a: Answer<WindowExpect>; r: WindowTally } => !(j.r instanceof CheckFailure));
     const { window, cover } = mine[0].ask.expect!;
-    const cov = bad.length ? undefined : verifyCoverage(check, 'every probe pod', mine[0].ask.to!, tallies.map((t) => t.r), cover);
+    const cov = bad.length
+      ? undefined
+      : verifyCoverage(
+          check,
+          'every probe pod',
+          mine[0].ask.to!,
+          tallies.map((t) => t.r),
+          cover,
+        );
     failures.push(...bad, ...(cov ? [cov] : []));
     out[mine[0].ask.to!] = tallies.map(({ a, r }) => `${label(a.ask.from)}: ${r.answered}/${window.requests} answered ${JSON.stringify(r.servers)}`);
   }
@@ -408,7 +432,12 @@ const MTU_FAMILY_CHECKS: CheckDef[] = [
     to: 'nginx on other nodes (IPv6)',
     notApplicable: noIPv6,
     probes: (env) =>
-      crossNginxV6(env).map(([f, t]): MtuAsk => ({ from: byPod(env, f), probe: payloadProbe(`big6-${name(t)}`, nginxV6(t)!, 80), to: nginxV6Target(t), expect: BODY })),
+      crossNginxV6(env).map(([f, t]): MtuAsk => ({
+        from: byPod(env, f),
+        probe: payloadProbe(`big6-${name(t)}`, nginxV6(t)!, 80),
+        to: nginxV6Target(t),
+        expect: BODY,
+      })),
     verify: (o) => judgeMtuPairs('mtu.payload-cross-node.ipv6', o.answers<MtuExpect>(), 'no probe pod and nginx pod with IPv6 on different nodes'),
   },
 ];

@@ -4,7 +4,16 @@
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { shq, type ProbeOutput } from '../probes/batch.js';
-import { armedHoldArgv, holdProbe, holdRequests, parseProxySync, parseTrafficLoop, proxySyncProbe, trafficLoopProbe, type ProxySync } from '../probes/traffic.js';
+import {
+  armedHoldArgv,
+  holdProbe,
+  holdRequests,
+  parseProxySync,
+  parseTrafficLoop,
+  proxySyncProbe,
+  trafficLoopProbe,
+  type ProxySync,
+} from '../probes/traffic.js';
 import {
   backends,
   fmt,
@@ -597,7 +606,11 @@ export const SERVICE_PHASES: PhaseDef[] = [
           timeoutMs: 15_000,
         }),
       ]);
-      return changed(env, at, [other.metadata!.name!], [vName], { victim: vName, victimIP: victim.status!.podIP!, removedIPs: { [vName]: victim.status!.podIP! } });
+      return changed(env, at, [other.metadata!.name!], [vName], {
+        victim: vName,
+        victimIP: victim.status!.podIP!,
+        removedIPs: { [vName]: victim.status!.podIP! },
+      });
     },
   },
   {

@@ -427,7 +427,11 @@ export async function gradeClass(o: ClassOptions): Promise<ClassResult> {
         created.push(...pods.map((p) => ({ namespace: ns, pod: p.metadata!.name! })));
         try {
           const ready = await startPods(kube, pods, { selector: `${Object.keys(labels)[1]}=${o.runId}`, timeoutMs: 60_000 });
-          for (const [i, l] of clientLabels.entries()) clients.set(`${ns}/${labelsKey(l)}`, ready.find((r) => r.pod === pods[i].metadata!.name)!);
+          for (const [i, l] of clientLabels.entries())
+            clients.set(
+              `${ns}/${labelsKey(l)}`,
+              ready.find((r) => r.pod === pods[i].metadata!.name)!,
+            );
         } catch (err) {
           o.log?.(`${ns}: the grader's client pods could not start: ${firstLine(err)}`);
         }

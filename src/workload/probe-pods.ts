@@ -103,9 +103,7 @@ export async function startPods(kube: Kube, pods: Obj[], o: StartPodsOptions): P
 
 /** Deletes pods of ours at once, without grace (a pod already gone is fine). */
 export async function deletePods(kube: Kube, pods: Array<{ namespace: string; pod: string }>): Promise<void> {
-  await Promise.all(
-    pods.map(({ namespace, pod }) => kube.core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: 0 }).catch(() => undefined)),
-  );
+  await Promise.all(pods.map(({ namespace, pod }) => kube.core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: 0 }).catch(() => undefined)));
 }
 
 export interface ProbeNamespaceOptions {

@@ -184,9 +184,7 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   // "baseline", an admission policy); the API's refusal (403/422) is remembered, the run goes on
   // without them, and the checks that need them say why (shapeNotApplicable)
   const viewsMade = Promise.allSettled(
-    nodes.map((n, i) =>
-      createPod(kube, probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels)),
-    ),
+    nodes.map((n, i) => createPod(kube, probePod(viewT, podName('node-view', n.name, i), n.name, workloadNs, target.images.probe, labels))),
   ).then((rs) => {
     const err = rs.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : undefined)).find((e) => e !== undefined);
     if (err === undefined) return undefined;
