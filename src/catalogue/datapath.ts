@@ -263,6 +263,9 @@ export function servesNodePortOn(addresses: string[], ip: string): boolean {
 }
 const ipFamilyOk = (cidr: string, ip: string) => cidr.includes(':') === ip.includes(':');
 
+/** kube-proxy's nodePortAddresses in words, for the evidence and the not-applicable reasons. */
+const npaText = (f: NodePortFacts) => `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})`;
+
 /**
  * The NodePort windows asked of nodes kube-proxy serves NodePorts on (its nodePortAddresses), and
  * the nodes it does not (not judged, reported): the externalTrafficPolicy Local checks ask node by
@@ -283,7 +286,7 @@ function servedWindows(env: RunEnv, f: NodePortFacts, answers: DpAnswer[]): { se
   ]
     .map((node) => `${node} ${env.nodes.find((x) => x.name === node)!.internalIP}`)
     .sort();
-  return { served, unserved, npa: `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})` };
+  return { served, unserved, npa: npaText(f) };
 }
 
 /** The NodePort range (the kube-apiserver flag when its pod is visible, else the documented default) and the nodes' addresses. */
@@ -358,7 +361,7 @@ function verifyNodePort(o: Observations, check: string): unknown {
   const asked = o.env.nodes.filter((n) => answers.some((a) => a.ask.expect!.toNode === n.name));
   const served = asked.filter((n) => servesNodePortOn(f.nodePortAddresses, n.internalIP));
   const unserved = asked.filter((n) => !served.includes(n)).map((n) => `${n.name} ${n.internalIP}`);
-  const npa = `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource})`;
+  const npa = npaText(f);
   if (!served.length) throw new NotApplicable(`${npa}: no probed node's InternalIP is among them (${unserved.join(', ')})`);
   const results = judgeWindows(
     check,
@@ -1444,10 +1447,7 @@ const DATAPATH_DEFS: CheckDef[] = [
     verify: (o) => {
       const f = o.gathered as NodePortFacts;
       const pair = localPairs(o.env).find((p) => p.local.length && servesNodePortOn(f.nodePortAddresses, p.n.internalIP));
-      if (!pair)
-        throw new NotApplicable(
-          `kube-proxy serves NodePorts only on ${f.nodePortAddresses.join(', ')} (${f.nodePortAddressesSource}): none of those nodes has a local nginx pod`,
-        );
+      if (!pair) throw new NotApplicable(`${npaText(f)}: none of those nodes has a local nginx pod`);
       const answers = o.answers<DpExpect>();
       const a = windowsOf(answers).find((x) => sameSource(x, pair.from) && x.ask.expect!.toNode === pair.n.name);
       must(!!a, { check: 'service.nodeport.local.negative', from: label(pair.from), to: pair.n.name, expected: 'its window asked', seen: 'none' });

@@ -786,13 +786,16 @@ function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: E
   const sentinel = !!e && !stateOf(env).judgedDeny && cells.some((x) => expectedOf(e, x).verdict === 'deny');
   const asks = sources.map((peer) => {
     const row = cells.filter((cell) => cell.from === peer);
-    const ask: CellAsk[] = row.map((cell) => ({
-      id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port),
-      protocol: cell.protocol as CellAsk['protocol'],
-      host: m.pods.get(cell.to)!.ref.ip,
-      port: cell.port,
-      ...(cellLimitMs(e, cell, sentinel) ? { limitMs: cellLimitMs(e, cell, sentinel) } : {}),
-    }));
+    const ask: CellAsk[] = row.map((cell) => {
+      const limitMs = cellLimitMs(e, cell, sentinel);
+      return {
+        id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port),
+        protocol: cell.protocol as CellAsk['protocol'],
+        host: m.pods.get(cell.to)!.ref.ip,
+        port: cell.port,
+        ...(limitMs ? { limitMs } : {}),
+      };
+    });
     // a pod source also asks its own server over loopback: the round's starvation control
     const control = peer.startsWith('node/') ? [] : SELF_CELLS;
     return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, [...ask, ...control], CELL_TIMEOUT_MS) };
