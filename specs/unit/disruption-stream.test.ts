@@ -8,6 +8,7 @@ import { parseNewConn, parseStreamLog, splitStreamLogs } from '../../src/probes/
 import { streamReport, verifyNewConn, verifyStream } from '../../src/verdicts/stream.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
 import { fixtureText } from './fixture-files.js';
+import { DISRUPTION_CHECKS, ECHO, LISTEN_ERE } from '../../src/catalogue/disruption.js';
 
 const healthy = fixtureText('stream-log-restarts-svc.txt');
 const cut = fixtureText('stream-log-cut.txt');
@@ -67,5 +68,45 @@ describe('disruption: connection logs', () => {
       to: `a new connection to ${to}`,
       seen: 'none in 40 tries',
     });
+  });
+});
+
+// The echo server's sockets as the kernel lists them (stream-echo-listen.txt, captured from the nginx image): the server
+// IO::Socket::INET listened in /proc/net/tcp only, so on an IPv6-only cluster every connection to it failed
+// ("connect failed", seen live in the IPv6 family matrix, 21:29); the fix listens on "::" for both families.
+describe('disruption: the echo server listens in every family', () => {
+  const capture = fixtureText('stream-echo-listen.txt');
+  const [fixed, before] = capture.split('# the same image, the server before the fix');
+  const table = (part: string, file: 'tcp' | 'tcp6') => part.split(`== /proc/net/${file}\n`)[1].split('\n==')[0];
+  const ready = (text: string) => text.split('\n').some((l) => new RegExp(LISTEN_ERE).test(l));
+  const pod = (
+    DISRUPTION_CHECKS[0].setupObjects![0] as {
+      spec: { template: { spec: { containers: Array<{ command: string[]; readinessProbe: { exec: { command: string[] } } }> } } };
+    }
+  ).spec.template.spec.containers[0];
+  it('the fixed server holds one socket on the IPv6 wildcard, none in IPv4; the server before it only an IPv4 one', () => {
+    expect(table(fixed, 'tcp6')).toMatch(/ 0{32}:1B9E 0{32}:0000 0A /);
+    expect(ready(table(fixed, 'tcp'))).toBe(false);
+    expect(table(before, 'tcp')).toMatch(/ 00000000:1B9E 00000000:0000 0A /);
+    expect(ready(table(before, 'tcp6'))).toBe(false);
+  });
+  it('the readiness probe finds the listening socket in either table, and nothing in the headers', () => {
+    expect(ready(table(fixed, 'tcp6'))).toBe(true);
+    expect(ready(table(before, 'tcp'))).toBe(true);
+    expect(
+      ready(
+        capture
+          .split('\n')
+          .filter((l) => / sl /.test(l))
+          .join('\n'),
+      ),
+    ).toBe(false);
+    // an established connection on the port is not a listener
+    expect(ready(table(fixed, 'tcp6').replace(':0000 0A ', ':D431 01 '))).toBe(false);
+    expect(pod.readinessProbe.exec.command[2]).toBe(`grep -qsE '${LISTEN_ERE}' /proc/net/tcp /proc/net/tcp6`);
+  });
+  it('the server is started with IO::Socket::IP on "::" (V6Only 0), IPv4 only as the fallback', () => {
+    expect(pod.command.slice(0, 3)).toEqual(['perl', '-MIO::Socket::IP', '-e']);
+    expect(ECHO).toMatch(/IO::Socket::IP->new\(%o, LocalHost => "::", V6Only => 0\) \|\| IO::Socket::IP->new\(%o, LocalHost => "0\.0\.0\.0"\)/);
   });
 });

@@ -19,7 +19,7 @@ import {
 import { streamReport, verifyNewConn, verifyStream } from '../verdicts/stream.js';
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { IMAGE_ANNOTATION, type ProbeRef, type RunEnv } from '../workload/setup.js';
-import { isIPv6 } from '../util/cidr.js';
+import { hostPort, isIPv6 } from '../util/cidr.js';
 import type { Obj } from '../workload/manifests.js';
 import { label, runFanout } from '../workload/fanout.js';
 import { execInPod } from '../kube/exec.js';
@@ -39,9 +39,14 @@ const RESTART_READY_S = 90;
 const CNI_PART_OF = 'kube-netcheck-cni';
 
 const STREAM = 'knc-stream';
-/** A line echo server in Perl (the nginx image, Debian: perl-base): each line comes back as "<pod> <line>"; a child per connection. */
-const ECHO = `$SIG{CHLD} = "IGNORE"; $l = IO::Socket::INET->new(LocalPort => ${STREAM_PORT}, Listen => 64, ReuseAddr => 1) or die "listen: $!"; while (1) { $c = $l->accept or next; if (!fork) { close $l; $c->autoflush(1); while (defined($x = <$c>)) { print $c "$ENV{HOSTNAME} $x" } exit 0 } close $c }`;
-const LISTEN = `:${STREAM_PORT.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
+/**
+ * A line echo server in Perl (the nginx image, Debian: perl-base): each line comes back as "<pod> <line>"; a child per
+ * connection. One socket for both families (IO::Socket::IP on "::", V6Only 0: IPv4 clients arrive as IPv4-mapped), so
+ * the pods of an IPv6-only or dual-stack cluster reach it too; IPv4 only where the pod cannot open an IPv6 socket.
+ */
+export const ECHO = `$SIG{CHLD} = "IGNORE"; my %o = (LocalPort => ${STREAM_PORT}, Listen => 64, ReuseAddr => 1); $l = IO::Socket::IP->new(%o, LocalHost => "::", V6Only => 0) || IO::Socket::IP->new(%o, LocalHost => "0.0.0.0") or die "listen: $!"; while (1) { $c = $l->accept or next; if (!fork) { close $l; $c->autoflush(1); while (defined($x = <$c>)) { print $c "$ENV{HOSTNAME} $x" } exit 0 } close $c }`;
+/** Its listening socket in /proc/net/tcp or /proc/net/tcp6 (the wildcard address of either family, state 0A: LISTEN). */
+export const LISTEN_ERE = `:${STREAM_PORT.toString(16).toUpperCase().padStart(4, '0')} 0+:0000 0A`;
 
 const streamObjects: Obj[] = [
   {
@@ -61,9 +66,9 @@ const streamObjects: Obj[] = [
             {
               name: 'echo',
               image: 'nginx',
-              command: ['perl', '-MIO::Socket::INET', '-e', ECHO],
+              command: ['perl', '-MIO::Socket::IP', '-e', ECHO],
               ports: [{ name: 'stream', containerPort: STREAM_PORT, protocol: 'TCP' }],
-              readinessProbe: { exec: { command: ['sh', '-c', `grep -q '${LISTEN}' /proc/net/tcp`] }, periodSeconds: 1 },
+              readinessProbe: { exec: { command: ['sh', '-c', `grep -qsE '${LISTEN_ERE}' /proc/net/tcp /proc/net/tcp6`] }, periodSeconds: 1 },
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
             },
           ],
@@ -123,11 +128,11 @@ function plan(env: RunEnv, pods: Record<string, V1Pod>): Planned[] {
               host: peer.status!.podIP!,
               port: STREAM_PORT,
               from,
-              to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}`,
+              to: `pod ${name(peer)} ${hostPort(peer.status!.podIP!, STREAM_PORT)} on ${nodeOf(peer)}`,
             },
           ]
         : []),
-      { id: `svc-${i}-${safe(from.node)}`, host: ip, port: STREAM_PORT, from, to: `Service ${STREAM} ${ip}:${STREAM_PORT}` },
+      { id: `svc-${i}-${safe(from.node)}`, host: ip, port: STREAM_PORT, from, to: `Service ${STREAM} ${hostPort(ip, STREAM_PORT)}` },
     ];
   });
 }
@@ -368,7 +373,7 @@ export const DISRUPTION_CHECKS: CheckDef[] = [
         host: peer.status!.podIP!,
         port: STREAM_PORT,
         from,
-        to: `pod ${name(peer)} ${peer.status!.podIP}:${STREAM_PORT} on ${nodeOf(peer)}`,
+        to: `pod ${name(peer)} ${hostPort(peer.status!.podIP!, STREAM_PORT)} on ${nodeOf(peer)}`,
       };
       await openStreams(env, [conn], 60);
       const rule = `FORWARD -s ${from.ip} -d ${conn.host} -p tcp --dport ${STREAM_PORT} -j REJECT --reject-with tcp-reset`;
