@@ -21,14 +21,18 @@ export interface RetryOptions {
 export async function retry<T>(op: () => Promise<T>, o: RetryOptions): Promise<T> {
   if (o.tries === undefined && o.deadlineMs === undefined) throw new Error('retry: give tries or deadlineMs (an unbounded retry never ends)');
   const end = o.deadlineMs === undefined ? Infinity : Date.now() + o.deadlineMs;
+  // a wait cut to the deadline makes the try after it the last (a timer may fire a millisecond
+  // early by the wall clock: "time left" must not buy one more try)
+  let last = false;
   for (let i = 1; ; i++) {
     try {
       return await op();
     } catch (err) {
       const left = end - Date.now();
-      if (!o.retryable(err) || (o.tries !== undefined && i >= o.tries) || left <= 0) throw err;
+      if (!o.retryable(err) || (o.tries !== undefined && i >= o.tries) || left <= 0 || last) throw err;
       o.onRetry?.(err, i);
       const delay = Math.min(o.firstDelayMs * 2 ** (i - 1) * (1 + Math.random() * 0.1), o.maxDelayMs ?? Infinity, left);
+      last = delay >= left;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
