@@ -207,6 +207,57 @@ async function withNodeRule<T>(nodes: NodeAccess, node: string, chain: string, m
   }
 }
 
+/**
+ * The same-node fault: two rules on the node, because a same-node packet takes one of two paths
+ * depending on the CNI — routed (through the node's iptables FORWARD: a REJECT there) or bridged
+ * (a Linux bridge: FORWARD sees it only where br_netfilter is on; kube-router's kube-bridge was
+ * seen without it — an nftables bridge-family `forward` chain drops it there). Both match only this
+ * pair's TCP packets. Returns the body's result and how many packets each rule matched: a fault no
+ * packet met is no fault (the control says so instead of judging).
+ */
+async function withSameNodeBlock<T>(
+  nodes: NodeAccess,
+  node: string,
+  fromIP: string,
+  toIP: string,
+  body: () => Promise<T>,
+): Promise<{ value: T; hits: { forward: number; bridge: number } }> {
+  const v6 = isIPv6(toIP);
+  const match = ['-s', hostCidr(fromIP), '-d', hostCidr(toIP), '-p', 'tcp'];
+  const table = `knc-same-node-${Math.random().toString(36).slice(2, 8)}`;
+  const nft = (...a: string[]) => nodes.exec(node, ['nft', ...a]);
+  await nodes.exec(node, [tablesFor(toIP), '-I', 'FORWARD', '1', ...match, '-j', 'REJECT']);
+  try {
+    await nft('add', 'table', 'bridge', table);
+    await nft('add', 'chain', 'bridge', table, 'forward', '{ type filter hook forward priority -200; }');
+    await nft(
+      'add',
+      'rule',
+      'bridge',
+      table,
+      'forward',
+      v6 ? 'ip6' : 'ip',
+      'saddr',
+      fromIP,
+      v6 ? 'ip6' : 'ip',
+      'daddr',
+      toIP,
+      'meta',
+      'l4proto',
+      'tcp',
+      'counter',
+      'drop',
+    );
+    const value = await body();
+    const fwd = await nodes.exec(node, [tablesFor(toIP), '-t', 'filter', '-L', 'FORWARD', '1', '-v', '-x', '-n']);
+    const br = await nft('list', 'table', 'bridge', table);
+    return { value, hits: { forward: Number(/^\s*(\d+)/.exec(fwd.stdout)?.[1] ?? 0), bridge: Number(/packets (\d+)/.exec(br.stdout)?.[1] ?? 0) } };
+  } finally {
+    await nft('delete', 'table', 'bridge', table).catch(() => undefined);
+    await nodes.exec(node, [tablesFor(toIP), '-D', 'FORWARD', ...match, '-j', 'REJECT']);
+  }
+}
+
 /** A probe pod and the target pod on its own node. */
 const samePair = (env: RunEnv): { from: ProbeRef; to: HttpTarget } | undefined => {
   for (const from of env.probes) {
@@ -386,24 +437,31 @@ export const POD_IP_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a node rejecting one same-node pair',
     notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (samePair(env) ? undefined : 'no probe pod and target pod on one node'),
-    fault: "the node rejects (iptables FORWARD, bridged traffic included) its probe pod's packets to the target pod on the same node",
+    fault:
+      "the node stops its probe pod's TCP packets to the target pod on the same node (iptables FORWARD REJECT for a routed path, an nftables bridge forward DROP for a bridged one; each rule's packet count read back)",
     gather: async ({ env }) => {
       const { from, to } = samePair(env)!;
       const [ask] = asksTo(from, to, false);
-      const out = await withNodeRule(nodeAccess(env), from.node, 'FORWARD', ['-s', hostCidr(from.ip), '-d', hostCidr(to.ip), '-p', 'tcp'], () =>
-        runFanout(env.kube, from, [ask.probe]),
-      );
-      return { ask, out: out.get(ask.probe.id)! } satisfies Answer<HttpExpect>;
+      const { value: out, hits } = await withSameNodeBlock(nodeAccess(env), from.node, from.ip, to.ip, () => runFanout(env.kube, from, [ask.probe]));
+      return { ask, out: out.get(ask.probe.id)!, hits };
     },
     verify: (o) => {
-      const a = o.gathered as Answer<HttpExpect>;
+      const { hits, ...a } = o.gathered as Answer<HttpExpect> & { hits: { forward: number; bridge: number } };
       const where = { from: label(a.ask.from), to: a.ask.to! };
-      return mustFail(where, () => judgePairs('pod-ip.same-node', [a], [], PLANS.sameNode), {
+      // the pair's failure is evidence of the fault only if the fault met the pair's packets
+      must(hits.forward + hits.bridge > 0, {
+        check: 'negative-control',
+        ...where,
+        expected: "the fault's rules to meet the pair's packets (iptables FORWARD or the bridge's forward hook)",
+        seen: 'they matched no packet: this CNI takes the pair another way; inconclusive',
+      });
+      const fields = mustFail(where, () => judgePairs('pod-ip.same-node', [a], [], PLANS.sameNode), {
         check: 'pod-ip.same-node',
         ...where,
         expected: `an answer from pod ${a.ask.expect!.target.pod}`,
         seen: /^(timeout|fail) \(exit /,
       });
+      return { failures: fields, faultMatched: { forwardPackets: hits.forward, bridgePackets: hits.bridge } };
     },
   },
   {
