@@ -16,10 +16,17 @@ import type { CheckDef, PhaseDef } from './types.js';
 /**
  * The workload as it is first (everything that looks at the nginx pods), then each change the
  * Service checks make, in this order, with the checks that look only at the cluster's own parts
- * (nodes, CoreDNS, name resolution, the Service objects) running beside those changes; the
- * NetworkPolicy phases last, alone (they end by deleting their policies).
+ * (nodes, CoreDNS, name resolution, the Service objects) running beside those changes. The
+ * NetworkPolicy truth tables run as one lane beside all of that: their pods, namespaces and
+ * policies are their own (x, y, z of the run; the admin policies' subject is x only), and no
+ * fault, change or probe of the workload phases touches them or passes through them. The policy
+ * phases of the workload namespace come after both, alone (they end by deleting their policies).
  */
+const WORKLOAD_PHASES = ['steady', 'cluster', ...SERVICE_PHASES.map((p) => p.name)];
+const NETPOL_LANE: PhaseDef[] = NETPOL_PHASES.map((p, i) => ({ ...p, lane: 'netpol', ...(i === 0 ? { beside: WORKLOAD_PHASES } : {}) }));
+
 export const PHASES: PhaseDef[] = [
+  ...NETPOL_LANE,
   { name: 'steady', title: 'the workload as it is' },
   {
     name: 'cluster',
@@ -27,7 +34,6 @@ export const PHASES: PhaseDef[] = [
     beside: SERVICE_PHASES.map((p) => p.name),
   },
   ...SERVICE_PHASES,
-  ...NETPOL_PHASES,
   ...POLICY_PHASES,
   // opt-in (--only disruption), last and alone: it deletes the CNI's and kube-proxy's pods
   ...DISRUPTION_PHASES,

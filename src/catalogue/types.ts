@@ -118,6 +118,13 @@ export interface PhaseDef {
    * waits for it before any other phase. For checks that nothing those phases change can disturb.
    */
   beside?: string[];
+  /**
+   * A lane: a phase with `beside` and `lane`, and the phases right after it with the same `lane`,
+   * run one after another as one chain beside the phases the first one names (each in turn waits
+   * for the one before it in the chain; any phase outside the chain and its `beside` waits for the
+   * whole chain).
+   */
+  lane?: string;
   enter?(env: RunEnv): Promise<Record<string, unknown>>;
 }
 

@@ -153,6 +153,7 @@ async function run(
   timings.setupMs = Date.now() - t0;
 
   if (env) {
+    const live = env;
     const defs = new Map(selection.map((c) => [c.id, c]));
     // a phase marked `beside` runs alongside the phases it names; any other phase waits for it
     const besides: Array<{ phase: PhaseDef; done: Promise<void> }> = [];
@@ -163,13 +164,22 @@ async function run(
         besides.splice(besides.indexOf(b), 1);
       }
     };
-    for (const phase of opts.phases) {
-      const checks = selection.filter((c) => phaseOf(c) === phase.name);
-      if (!checks.length) continue;
+    const phases = opts.phases;
+    for (let i = 0; i < phases.length; i++) {
+      const phase = phases[i];
+      // a lane: this phase and the ones right after it in the same lane, one chain
+      const chain = [phase];
+      if (phase.beside && phase.lane) while (phases[i + 1]?.lane === phase.lane && !phases[i + 1].beside) chain.push(phases[++i]);
+      const steps = chain.map((p) => ({ p, checks: selection.filter((c) => phaseOf(c) === p.name) })).filter((s) => s.checks.length);
+      if (!steps.length) continue;
       await waitBesides(phase);
-      const done = runPhase(env, phase, checks, emit, progress, matrices, sections).then((timing) => {
-        timings.phases.push(timing);
-      });
+      const done = (async () => {
+        for (const s of steps) {
+          // an interrupted run starts no further phase of a lane (the run is being torn down)
+          if (opts.signal?.aborted) return;
+          timings.phases.push(await runPhase(live, s.p, s.checks, emit, progress, matrices, sections));
+        }
+      })();
       if (phase.beside) {
         done.catch(() => undefined); // awaited by waitBesides, which rethrows
         besides.push({ phase, done });
