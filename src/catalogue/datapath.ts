@@ -16,6 +16,7 @@ import type { Obj } from '../workload/manifests.js';
 import { key, label, runFanout } from '../workload/fanout.js';
 import type { NodeAccess } from '../cluster/connection.js';
 import { mustFail } from './controls.js';
+import { settledEvidence, type ServicesSettled } from './services.js';
 import { execInPod } from '../kube/exec.js';
 import { isReady, listPods, podSummary } from '../workload/pods.js';
 import { pollUntil } from '../util/poll.js';
@@ -754,7 +755,10 @@ export function withRequests(c: CheckDef): CheckDef {
         }
       }
       if (!requests) return evidence;
-      return Array.isArray(evidence) ? { requests, windows: evidence } : { requests, ...(evidence as Record<string, unknown>) };
+      // what the steady phase waited for before its windows (its Services' EndpointSlices, then kube-proxy)
+      const settled = (o.phaseData as Observations['phaseData'] | undefined)?.servicesSettled as ServicesSettled | undefined;
+      const before = settled ? { before: settledEvidence(settled) } : {};
+      return Array.isArray(evidence) ? { requests, ...before, windows: evidence } : { requests, ...before, ...(evidence as Record<string, unknown>) };
     },
   };
 }

@@ -3,7 +3,7 @@
 import { NODE_CHECKS } from './nodes.js';
 import { POD_IP_CHECKS } from './pod-ips.js';
 import { FAMILY_CHECKS } from './families.js';
-import { SERVICE_CHECKS, SERVICE_PHASES } from './services.js';
+import { SERVICE_CHECKS, SERVICE_PHASES, steadyServicesSettled } from './services.js';
 import { DATAPATH_CHECKS } from './datapath.js';
 import { DUAL_STACK_CHECKS, DNS_FAMILY_CHECKS, MTU_FAMILY_CHECKS } from './dual-stack.js';
 import { DNS_CHECKS } from './dns.js';
@@ -27,7 +27,12 @@ const NETPOL_LANE: PhaseDef[] = NETPOL_PHASES.map((p, i) => ({ ...p, lane: 'netp
 
 export const PHASES: PhaseDef[] = [
   ...NETPOL_LANE,
-  { name: 'steady', title: 'the workload as it is' },
+  {
+    name: 'steady',
+    title: 'the workload as it is',
+    // the datapath windows ask the run's own Services in the fan-out: their EndpointSlices and every node's rules first
+    enter: async (env) => (env.objects.some((o) => o.kind === 'Service') ? { servicesSettled: await steadyServicesSettled(env) } : {}),
+  },
   {
     name: 'cluster',
     title: 'the cluster as it is: nodes, CoreDNS, name resolution, Service objects',

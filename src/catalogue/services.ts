@@ -2,7 +2,7 @@
 // list exactly the Ready selected pods' IP:targetPort — and whose traffic follows them: after each
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
-import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { shq, type ProbeOutput } from '../probes/batch.js';
 import {
   armedHoldArgv,
@@ -32,7 +32,7 @@ import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod, type ExecResult } from '../kube/exec.js';
 import { randomBytes } from 'node:crypto';
 import { retryOnConflict } from '../kube/errors.js';
-import { isLive, listPods } from '../workload/pods.js';
+import { isLive, isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
@@ -293,6 +293,104 @@ export function steadyConvergence(env: RunEnv): Promise<SteadyConvergence> {
   return c;
 }
 const STEADY_PROXY_MS = 10_000;
+
+/** The run's Services, each with the Ready pods its selector picks and what its EndpointSlices list. */
+export interface ServicesSettled {
+  settled: boolean;
+  waitedMs: number;
+  services: Array<{ name: string; want: string[]; have: string[] }>;
+  proxy?: ProxyWait;
+}
+
+/**
+ * One Service against the API: the addresses (in the Service's families) of the Ready pods its
+ * selector picks, and the ready addresses its EndpointSlices list (ports aside: a targetPort naming
+ * no port still lists the pod), with the slices' latest change-trigger time. Pure: captured lists in.
+ */
+export function settleRow(svc: V1Service, pods: V1Pod[], slices: V1EndpointSlice[]): { row: ServicesSettled['services'][number]; triggerS?: number } {
+  const name = svc.metadata!.name!;
+  const families = new Set(svc.spec?.ipFamilies ?? []);
+  const want = pods
+    .filter(isReady)
+    .flatMap((p) => (p.status?.podIPs ?? (p.status?.podIP ? [{ ip: p.status.podIP }] : [])).map((x) => x.ip))
+    .filter((a) => !families.size || families.has(ipFamily(a)))
+    .sort();
+  const own = slices.filter((x) => x.metadata?.labels?.['kubernetes.io/service-name'] === name);
+  const have = [...new Set(own.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)))].sort();
+  const triggers = own.map((x) => Date.parse(x.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
+  return { row: { name: `${svc.metadata?.namespace ?? ''}/${name}`, want, have }, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
+}
+
+/** A Service's settle row is done: its EndpointSlices list exactly its Ready pods (at least one). */
+export const rowSettled = (r: ServicesSettled['services'][number]) => r.want.length > 0 && r.want.join() === r.have.join();
+
+async function servicesNow(env: RunEnv): Promise<{ services: ServicesSettled['services']; triggerS?: number }> {
+  const services: ServicesSettled['services'] = [];
+  const triggers: number[] = [];
+  for (const namespace of [env.workloadNs, env.otherNs]) {
+    const [svcs, slices] = await Promise.all([
+      env.kube.core.listNamespacedService({ namespace }),
+      env.kube.discovery.listNamespacedEndpointSlice({ namespace }),
+    ]);
+    for (const svc of svcs.items) {
+      const sel = svc.spec?.selector;
+      if (!sel || !Object.keys(sel).length) continue;
+      const pods = await listPods(
+        env.kube,
+        namespace,
+        Object.entries(sel)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      );
+      const { row, triggerS } = settleRow(svc, pods.filter(isLive), slices.items);
+      services.push(row);
+      if (triggerS !== undefined) triggers.push(triggerS);
+    }
+  }
+  return { services, triggerS: triggers.length ? Math.max(...triggers) : undefined };
+}
+
+/**
+ * Before the steady phase's fan-out, when the run made Services of its own beside my-nginx (the
+ * datapath checks' twins, asked by windows in the fan-out itself): every Service of the run's
+ * namespaces lists, in its EndpointSlices, exactly the Ready pods its selector picks (addresses: a
+ * targetPort naming no port still lists them), and then every node's kube-proxy synced after the
+ * last of those EndpointSlice changes. The setup made those Services a moment ago: without this
+ * wait a window could start while a node's rules hold one endpoint of two (seen on a one-node
+ * cluster: 24 of 24 answers by one of two pods). Bounded; never throws: the windows judge what
+ * they see, and their checks carry this wait as evidence.
+ */
+export async function steadyServicesSettled(env: RunEnv): Promise<ServicesSettled> {
+  const t0 = Date.now();
+  let last: Awaited<ReturnType<typeof servicesNow>> = { services: [] };
+  const settled = await pollUntil({
+    what: "every Service of the run's namespaces to list exactly its Ready pods in its EndpointSlices",
+    timeoutMs: 15_000,
+    intervalMs: 100,
+    probe: async () => (last = await servicesNow(env)),
+    done: (x) => x.services.every(rowSettled),
+  }).then(
+    () => true,
+    () => false,
+  );
+  const proxy = await awaitProxyRules(env, last.triggerS, STEADY_PROXY_MS);
+  return { settled: settled && proxy.state !== 'timeout', waitedMs: Date.now() - t0, services: last.services, proxy };
+}
+
+/** The wait in a line: which Services listed their Ready pods (or not), then each node's kube-proxy, how long. */
+export function settledEvidence(s: ServicesSettled): string {
+  const off = s.services.filter((x) => !rowSettled(x));
+  const api = off.length
+    ? `NOT every Service listed its Ready pods: ${off.map((x) => `${x.name} lists ${fmt(x.have)}, its Ready pods are ${fmt(x.want)}`).join('; ')}`
+    : `${s.services.length} Services listed exactly their Ready pods`;
+  const proxy = !s.proxy
+    ? 'kube-proxy not read'
+    : s.proxy.state === 'ok'
+      ? `kube-proxy on ${s.proxy.nodes.length} nodes synced after`
+      : `kube-proxy ${s.proxy.state}: ${s.proxy.note ?? proxyLine(s.proxy)}`;
+  return `${api}; ${proxy} (${s.waitedMs} ms)`;
+}
+
 const CHANGE_PROXY_MS = 20_000;
 
 /** Why the steady Service is not ready to be asked (the failure's `expected`/`seen`), or undefined. */
