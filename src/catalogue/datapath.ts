@@ -789,6 +789,8 @@ const DATAPATH_DEFS: CheckDef[] = [
     from: 'live cluster',
     to: "an nginx pod's bridge port with hairpin_mode 0",
     notApplicable: (env) => unlessManaged("changing a node's bridge port")(env) ?? (env.nginx.length >= 2 ? undefined : 'fewer than 2 nginx pods'),
+    // lane nginx: its fault touches the nginx pods' paths or their Services' rules; every control that asks nginx is in this lane
+    faultLane: 'nginx',
     fault: "hairpin_mode 0 on one nginx pod's bridge port (restored after)",
     gather: async ({ env }) => {
       const pod = hairpinPod(env);
@@ -919,6 +921,8 @@ const DATAPATH_DEFS: CheckDef[] = [
       refusedWhy(env, NODEPORT) ??
       (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)') ??
       (nodePortFaultPair(env) ? undefined : 'no two nodes'),
+    // lane nginx: its fault touches the nginx pods' paths or their Services' rules; every control that asks nginx is in this lane
+    faultLane: 'nginx',
     fault: "the nodePort's KUBE-NODEPORTS rule removed on one node (put back after)",
     gather: async ({ env }) => {
       const { n, from } = nodePortFaultPair(env)!;
@@ -1295,6 +1299,8 @@ const DATAPATH_DEFS: CheckDef[] = [
     setupObjects: [hostPortDaemonSet],
     notApplicable: (env) =>
       unlessManaged("changing a node's iptables")(env) ?? (hostPortPairs(env).length ? undefined : 'a single node: no pod on another node to ask from'),
+    // lane hostport: its fault is the portmap rule of hostPort 18080 only, which no other control asks
+    faultLane: 'hostport',
     fault: `the portmap DNAT rule for hostPort ${HOSTPORT} removed on one node (put back after)`,
     gather: async ({ env }) => {
       const { from, n } = hostPortPairs(env)[0];
@@ -1342,6 +1348,8 @@ const DATAPATH_DEFS: CheckDef[] = [
       unlessManaged("changing a node's iptables")(env) ??
       missingWhy(env, UDP) ??
       (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)'),
+    // lane udp: its fault is the UDP Service's rule only (UDP; every other control asks over TCP or ICMP)
+    faultLane: 'udp',
     fault: "the UDP Service's KUBE-SERVICES rule removed on one node (put back after)",
     gather: async ({ env }) => {
       const from = env.probes[0];
@@ -1389,6 +1397,8 @@ const DATAPATH_DEFS: CheckDef[] = [
       missingWhy(env, AFFINITY) ??
       (env.facts.kubeProxy ? undefined : 'no kube-proxy DaemonSet (the fault removes a kube-proxy rule)') ??
       (env.nginx.length >= 2 ? undefined : 'fewer than 2 Ready nginx pods: one backend cannot show a lost affinity'),
+    // lane nginx: its fault touches the nginx pods' paths or their Services' rules; every control that asks nginx is in this lane
+    faultLane: 'nginx',
     fault: "the affinity Service's recent-match rules removed on one node (put back after)",
     gather: async ({ env }) => {
       const from = env.probes[0];

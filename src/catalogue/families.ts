@@ -322,6 +322,8 @@ export const FAMILY_CHECKS: CheckDef[] = [
       unlessManaged("changing a node's routes")(env) ??
       (clusterFamilies(env.facts).length === 2 ? undefined : 'needs a dual-stack cluster (IPv4 must keep working on the pair)') ??
       (v6Pair(env) ? undefined : 'no probe pod and target pod with IPv6 addresses on different nodes'),
+    // lane target-pods: its fault matches only a target pod's address (the pod-ip targets, which no control of another lane asks)
+    faultLane: 'target-pods',
     fault: "the client node routes one pod's IPv6 address on another node nowhere (an unreachable /128 route); IPv4 untouched",
     gather: async ({ env }) => {
       const { v4, v6 } = v6Pair(env)!;

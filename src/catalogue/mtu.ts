@@ -300,6 +300,8 @@ export const MTU_CHECKS: CheckDef[] = [
     notApplicable: (env) =>
       unlessManaged("changing a node's routes and iptables")(env) ??
       (blackHolePair(env) ? undefined : 'no probe pod and nginx pod on different nodes (single node)'),
+    // lane nginx: its fault touches the nginx pods' paths or their Services' rules; every control that asks nginx is in this lane
+    faultLane: 'nginx',
     fault: "a path-MTU black hole on the nginx pod's node",
     gather: async ({ env }): Promise<BlackHoleAnswers> => {
       const [from, to] = blackHolePair(env);
@@ -374,6 +376,9 @@ export const MTU_CHECKS: CheckDef[] = [
       unlessManaged("changing a node's routes and iptables")(env) ?? (dfPair(env) ? undefined : 'no two probe pods on different nodes (single node)'),
     // the sender's own interface (its MTU), asked in the phase's fan-out
     probes: (env) => ifaceAsks(dfPair(env)[0]),
+    // lane target-pods: a ping between two probe pods; its route (to the receiving probe pod) and ICMP drop (to the sender) match no
+    // target pod, nginx pod or DNS packet; kept apart from the nginx lane's path-MTU black hole (both set a route MTU)
+    faultLane: 'target-pods',
     fault: "a path-MTU black hole on the sender's node",
     gather: async ({ env }): Promise<MtuAnswer> => {
       const [from, to] = dfPair(env);

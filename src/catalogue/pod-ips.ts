@@ -409,6 +409,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     to: 'a route removed for one node pair',
     notApplicable: (env) =>
       unlessManaged("changing a node's routes")(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    // lane target-pods: its fault matches only a target pod's address (the pod-ip targets, which no control of another lane asks)
+    faultLane: 'target-pods',
     fault: 'the client node routes one pod on another node nowhere (an unreachable /32 route)',
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;
@@ -437,6 +439,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a node rejecting one same-node pair',
     notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (samePair(env) ? undefined : 'no probe pod and target pod on one node'),
+    // lane target-pods: its fault matches only a target pod's address (the pod-ip targets, which no control of another lane asks)
+    faultLane: 'target-pods',
     fault:
       "the node stops its probe pod's TCP packets to the target pod on the same node (iptables FORWARD REJECT for a routed path, an nftables bridge forward DROP for a bridged one; each rule's packet count read back)",
     gather: async ({ env }) => {
@@ -474,6 +478,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'a node rejecting its traffic to one pod',
     notApplicable: (env) => unlessManaged("changing a node's iptables")(env) ?? (viewPair(env) ? undefined : 'no node view and target pod'),
+    // lane target-pods: its fault matches only a target pod's address (the pod-ip targets, which no control of another lane asks)
+    faultLane: 'target-pods',
     fault: "the node rejects (iptables OUTPUT, only the node view's uid) its packets to one target pod",
     gather: async ({ env }) => {
       const { from, to } = viewPair(env)!;
@@ -562,6 +568,8 @@ export const POD_IP_CHECKS: CheckDef[] = [
     to: 'a masquerading node',
     notApplicable: (env) =>
       unlessManaged("changing a node's iptables")(env) ?? (crossPair(env) ? undefined : 'no probe pod and target pod on different nodes (single node)'),
+    // lane target-pods: its fault matches only a target pod's address (the pod-ip targets, which no control of another lane asks)
+    faultLane: 'target-pods',
     fault: "the client node masquerades the probe pod's traffic to one pod on another node",
     gather: async ({ env }) => {
       const { from, to } = crossPair(env)!;

@@ -1040,6 +1040,8 @@ export const SERVICE_CHECKS: CheckDef[] = [
     from: 'live cluster',
     to: 'one node losing 30 % of its connections to one endpoint',
     notApplicable: unlessManaged('a fault injected on a node (iptables in its container)'),
+    // lane nginx: its fault touches the nginx pods' paths or their Services' rules; every control that asks nginx is in this lane
+    faultLane: 'nginx',
     fault: 'one node drops 30 % of its new TCP connections to one nginx pod, each for its whole life (iptables statistic + connmark)',
     gather: async ({ env }) => {
       const target = env.nginx[0];

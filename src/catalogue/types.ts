@@ -94,10 +94,18 @@ export interface CheckDef {
   gather?(o: PhaseContext): unknown; // a value, or a Promise of one
   /**
    * The fault its gather injects into the cluster's network and removes again (e.g. "masquerade on
-   * a node"): such a gather runs alone, after the phase's fan-out and every other gather, so no
-   * other check observes the fault.
+   * a node"): such a gather runs after the phase's fan-out and every other gather, so no check
+   * without a fault observes it; alone, unless it has a `faultLane`.
    */
   fault?: string;
+  /**
+   * Faults of different lanes run at the same time (one after another within a lane); a fault
+   * without a lane runs alone, after the lanes. A lane is a claim, written beside each fault: no
+   * fault of another lane matches a packet this control's probes send or receive, and this fault
+   * matches none of theirs (e.g. every fault of lane "target-pods" matches only the target pods'
+   * addresses, which no control of another lane asks).
+   */
+  faultLane?: string;
   /**
    * The verdict: returns evidence when the property holds (positive evidence, never "nothing
    * to look at"), throws a CheckFailure (or several, via throwAll) when it does not.

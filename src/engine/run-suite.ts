@@ -164,12 +164,8 @@ async function run(
         besides.splice(besides.indexOf(b), 1);
       }
     };
-    const phases = opts.phases;
-    for (let i = 0; i < phases.length; i++) {
-      const phase = phases[i];
-      // a lane: this phase and the ones right after it in the same lane, one chain
-      const chain = [phase];
-      if (phase.beside && phase.lane) while (phases[i + 1]?.lane === phase.lane && !phases[i + 1].beside) chain.push(phases[++i]);
+    for (const chain of phaseChains(opts.phases)) {
+      const phase = chain[0];
       const steps = chain.map((p) => ({ p, checks: selection.filter((c) => phaseOf(c) === p.name) })).filter((s) => s.checks.length);
       if (!steps.length) continue;
       await waitBesides(phase);
@@ -230,6 +226,31 @@ async function run(
   return result;
 }
 
+/**
+ * The phases as the engine walks them: each alone, except a lane — a phase with `beside` and
+ * `lane`, and the phases right after it in the same lane — which is one chain.
+ */
+export function phaseChains(phases: readonly PhaseDef[]): PhaseDef[][] {
+  const chains: PhaseDef[][] = [];
+  for (let i = 0; i < phases.length; i++) {
+    const chain = [phases[i]];
+    if (phases[i].beside && phases[i].lane) while (phases[i + 1]?.lane === phases[i].lane && !phases[i + 1].beside) chain.push(phases[++i]);
+    chains.push(chain);
+  }
+  return chains;
+}
+
+/** The faults of a phase: every lane at the same time, one after another within a lane; then the lane-less, one at a time. */
+export async function inFaultLanes<C extends Pick<CheckDef, 'faultLane'>>(faults: readonly C[], run: (c: C) => Promise<void>): Promise<void> {
+  const lanes = new Map<string, C[]>();
+  for (const c of faults) if (c.faultLane) lanes.set(c.faultLane, [...(lanes.get(c.faultLane) ?? []), c]);
+  const inTurn = async (cs: readonly C[]) => {
+    for (const c of cs) await run(c);
+  };
+  await Promise.all([...lanes.values()].map(inTurn));
+  await inTurn(faults.filter((c) => !c.faultLane));
+}
+
 async function runPhase(
   env: RunEnv,
   phase: PhaseDef,
@@ -264,7 +285,7 @@ async function runPhase(
   timing.enterMs = Date.now() - t0;
 
   // probes of every check of the phase, asked in one exec per pod; beside it, every check's own
-  // gather (API reads, its own execs); then, one at a time, the gathers that inject a fault
+  // gather (API reads, its own execs); then the gathers that inject a fault (by lane)
   const t1 = Date.now();
   // each check's asks, kept: its verdict receives them back paired with their outputs
   const asksOf = new Map<string, ProbeAsk[]>();
@@ -296,11 +317,14 @@ async function runPhase(
   // verdict time: what the gathers still need after the fan-out, the faults, the verdicts
   const t2 = Date.now();
   await Promise.all(gathered.values());
-  for (const c of applicable) {
-    if (!c.gather || !c.fault) continue;
-    progress(`phase ${phase.name}: ${c.id} injects a fault (${c.fault}) and removes it`);
-    gathered.set(c.id, Promise.resolve(await gatherOf(c)));
-  }
+  // the faults: each lane one after another, the lanes at the same time, then the lane-less alone
+  await inFaultLanes(
+    applicable.filter((c) => c.gather && c.fault),
+    async (c) => {
+      progress(`phase ${phase.name}: ${c.id} injects a fault (${c.fault})${c.faultLane ? ` in lane ${c.faultLane}` : ''} and removes it`);
+      gathered.set(c.id, Promise.resolve(await gatherOf(c)));
+    },
+  );
 
   const drawn = new Set<string>();
   for (const c of applicable) {
