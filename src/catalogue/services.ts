@@ -220,7 +220,7 @@ const convergence = (h: Held) => ({
   endpoints: h.api ? `${h.api.settled ? 'listed' : 'NOT listed'} exactly ${fmt(h.want)} after ${h.api.waitedMs} ms` : undefined,
   proxyRules: h.proxy
     ? h.proxy.state === 'ok'
-      ? `kube-proxy on ${h.proxy.nodes.length} nodes synced after ${h.proxy.sinceS === undefined ? 'every change it received' : `the EndpointSlice change at ${new Date(h.proxy.sinceS * 1000).toISOString()}`} (waited ${h.proxy.waitedMs} ms)`
+      ? `kube-proxy on ${h.proxy.nodes.length} nodes synced after ${h.proxy.sinceS === undefined ? 'every change it received' : `the EndpointSlice change at ${new Date(h.proxy.sinceS * 1000).toISOString()}`}${h.proxy.nodes.length && h.proxy.nodes.every((n) => /NAT rules DNAT exactly/.test(n.sync?.line ?? '')) ? ", each node's NAT rules DNAT exactly the wanted pods" : ''} (waited ${h.proxy.waitedMs} ms)`
       : `${h.proxy.state}: ${h.proxy.note ?? proxyLine(h.proxy)}`
     : undefined,
   trafficConverged: h.trafficConverged,
@@ -585,6 +585,18 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
         } catch (err) {
           return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
         }
+        if (sync.state === 'ok') {
+          // where the node's rules can be read: this Service's own DNAT set, not only the global gauges
+          const wantAt = api.want
+            .filter((p) => p.ip)
+            .map((p) => (p.ip!.includes(':') ? `[${p.ip}]:${port}` : `${p.ip}:${port}`))
+            .sort();
+          const rules = await awaitNodeRules(env, v.node, ip(env), wantAt, t1 + plan.proxyTimeoutMs);
+          if (rules)
+            sync = rules.matched
+              ? { ...sync, line: `${sync.line}; NAT rules DNAT exactly ${fmt(rules.seen)}` }
+              : { ...sync, state: 'wait', line: `${sync.line}; but its NAT rules DNAT ${fmt(rules.seen)}, not ${fmt(wantAt)}` };
+        }
         if (sync.state === 'ok') for (const s of sources) if (s.node === v.node) release(s);
         return { node: v.node, sync };
       }),
@@ -606,6 +618,69 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
   } finally {
     // whatever happened: every exec still waiting ends now (a reader that only read, a source of a failed convergence)
     for (const a of execs.values()) release(a.from, 'stop');
+  }
+}
+
+/**
+ * The endpoints a node's kube-proxy (iptables mode) DNATs a ClusterIP:port to, read from that
+ * node's `iptables-save -t nat` (ip6tables-save for an IPv6 ClusterIP): the KUBE-SERVICES rule
+ * for the address and port names the Service's KUBE-SVC chain, its KUBE-SEP jumps each DNAT to one
+ * endpoint (TCP: the Services this waits for serve HTTP). undefined: no such rule (kube-proxy in another mode, or the Service not programmed at
+ * all). Pure: the saved table in, "ip:port" sorted out (IPv6 as [addr]:port).
+ */
+export function dnatEndpoints(saved: string, clusterIP: string, port: number): string[] | undefined {
+  const v6 = clusterIP.includes(':');
+  const dst = `-d ${clusterIP}/${v6 ? 128 : 32} `;
+  const svc = saved
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('-A KUBE-SERVICES ') && l.includes(dst) && l.includes(' -p tcp ') && new RegExp(`--dport ${port}\\b`).test(l) && /-j KUBE-SVC-/.test(l),
+    );
+  const chain = svc && /-j (KUBE-SVC-\S+)/.exec(svc)?.[1];
+  if (!chain) return undefined;
+  const seps = saved
+    .split('\n')
+    .filter((l) => l.startsWith(`-A ${chain} `))
+    .map((l) => /-j (KUBE-SEP-\S+)/.exec(l)?.[1])
+    .filter((x): x is string => !!x);
+  const to = (sep: string) =>
+    saved
+      .split('\n')
+      .filter((l) => l.startsWith(`-A ${sep} `))
+      .map((l) => /--to-destination (\S+)/.exec(l)?.[1])
+      .find((x) => !!x);
+  return seps
+    .map(to)
+    .filter((x): x is string => !!x)
+    .sort();
+}
+
+/**
+ * On a cluster whose nodes kube-netcheck reaches (the kind cluster it manages), after kube-proxy's
+ * sync gauges said "synced": polls the node's own NAT rules until the Service's DNAT set is
+ * exactly `want` — the per-Service signal the gauges are not (they are global, and on a
+ * dual-stack node one unlabelled "pending" gauge is set by both proxiers: a sync of the other
+ * family, or of another Service whose slice arrived first, read as this Service's). Returns the
+ * rules seen last and whether they matched by the deadline; undefined where the rules cannot be read.
+ */
+async function awaitNodeRules(
+  env: RunEnv,
+  node: string,
+  clusterIP: string,
+  want: string[],
+  deadline: number,
+): Promise<{ matched: boolean; seen: string[] } | undefined> {
+  if (!env.nodeAccess) return undefined;
+  const save = clusterIP.includes(':') ? 'ip6tables-save' : 'iptables-save';
+  let seen: string[] | undefined;
+  for (;;) {
+    const r = await env.nodeAccess.exec(node, [save, '-t', 'nat']).catch(() => undefined);
+    seen = r ? dnatEndpoints(r.stdout, clusterIP, port) : undefined;
+    if (!seen) return undefined;
+    if (seen.join() === want.join()) return { matched: true, seen };
+    if (Date.now() >= deadline) return { matched: false, seen };
+    await new Promise((res) => setTimeout(res, 100));
   }
 }
 
