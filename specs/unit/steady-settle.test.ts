@@ -24,7 +24,7 @@ describe('steady settle: every Service of the run lists exactly its Ready pods b
   it('on the captured namespace every selector Service is settled, the named-port twin whose targetPort names no port too', () => {
     for (const s of cap.svc.filter((x) => Object.keys(x.spec!.selector ?? {}).length)) {
       const { row } = rowOf(s.metadata!.name!);
-      expect(row.want.length).toBeGreaterThan(0);
+      expect(row.want.length).toBeGreaterThan(0); // every Service of this capture selects pods
       expect(rowSettled(row)).toBe(true);
     }
     expect(rowOf('knc-badport').row.have.sort()).toEqual([...nginxIPs].sort());
@@ -51,9 +51,11 @@ describe('steady settle: every Service of the run lists exactly its Ready pods b
     expect(row.want).not.toContain(first);
     expect(rowSettled(row)).toBe(false);
   });
-  it('a Service of no Ready pod at all is never settled (nothing to ask yet is not ready)', () => {
-    const { row } = rowOf('my-nginx', [], []);
+  it('a Service that selects no pod is settled when its slices list none (the no-endpoints Services), not when they list one', () => {
+    expect(rowSettled(rowOf('my-nginx', [], []).row)).toBe(true);
+    const { row } = rowOf('my-nginx', [], cap.slices);
     expect(row.want).toEqual([]);
+    expect(row.have.length).toBeGreaterThan(0);
     expect(rowSettled(row)).toBe(false);
   });
 });

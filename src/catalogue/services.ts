@@ -321,8 +321,11 @@ export function settleRow(svc: V1Service, pods: V1Pod[], slices: V1EndpointSlice
   return { row: { name: `${svc.metadata?.namespace ?? ''}/${name}`, want, have }, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
 }
 
-/** A Service's settle row is done: its EndpointSlices list exactly its Ready pods (at least one). */
-export const rowSettled = (r: ServicesSettled['services'][number]) => r.want.length > 0 && r.want.join() === r.have.join();
+/**
+ * A Service's settle row is done: its EndpointSlices list exactly its Ready pods — none for a Service
+ * that selects no pod (the run's no-endpoints Services: setup already waited for every pod it made to be Ready).
+ */
+export const rowSettled = (r: ServicesSettled['services'][number]) => r.want.join() === r.have.join();
 
 async function servicesNow(env: RunEnv): Promise<{ services: ServicesSettled['services']; triggerS?: number }> {
   const services: ServicesSettled['services'] = [];
