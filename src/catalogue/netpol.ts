@@ -22,6 +22,7 @@ import { execInPod } from '../kube/exec.js';
 import {
   NOT_ENFORCED,
   TableFailure,
+  cellKey,
   diffRound,
   expectedOf,
   expectedSymbol,
@@ -757,11 +758,17 @@ async function reconcile(env: RunEnv, m: Matrix, w: World): Promise<string[]> {
 
 // ---- probing the matrix ---------------------------------------------------------------------------
 
-interface Plan {
+export interface Plan {
   cells: Cell[];
   /** Per source peer: its probe pod and the probe carrying its row. */
   asks: Array<ProbeAsk & { peer: string }>;
   identity(peer: string): string;
+  /**
+   * Only in the run's first denying case: the same plan for some of its cells. While that case
+   * waits for an engine, a round asks only the cells that still differ (on a cluster without an
+   * engine: the denied ones, a third of the table, for the whole bound), and a full round confirms.
+   */
+  narrow?(keep: Set<string>): Plan;
 }
 
 /**
@@ -775,36 +782,38 @@ export function cellLimitMs(e: Expectation | undefined, cell: Cell, sentinel: bo
 }
 
 /** The probes of a case's matrix; with its expected table, each cell's budget from cellLimitMs. */
-function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: Expectation): Plan {
+function planOf(env: RunEnv, m: Matrix, c: Pick<Case, 'id' | 'fromNodes'>, e?: Expectation, keep?: Set<string>): Plan {
   const pods = [...m.pods.keys()].sort();
   const sources = [...pods, ...(c.fromNodes ? env.nodeViews.map((v) => `node/${v.node}`) : [])];
   const refOf = (peer: string): ProbeRef => (peer.startsWith('node/') ? env.nodeViews.find((v) => `node/${v.node}` === peer)! : m.pods.get(peer)!.ref);
-  const cells = matrixCells(sources, pods, PORTS);
+  const cells = matrixCells(sources, pods, PORTS).filter((x) => !keep || keep.has(cellKey(x)));
   const targets = targetsOf(cells);
   // the run's first case that denies anything tells an engine from none ("not enforced": every denied cell
   // answered): there every cell gets the long budget, so a slow answer under load is not taken for a denial
   const sentinel = !!e && !stateOf(env).judgedDeny && cells.some((x) => expectedOf(e, x).verdict === 'deny');
-  const asks = sources.map((peer) => {
-    const row = cells.filter((cell) => cell.from === peer);
-    const ask: CellAsk[] = row.map((cell) => {
-      const limitMs = cellLimitMs(e, cell, sentinel);
-      return {
-        id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port),
-        protocol: cell.protocol as CellAsk['protocol'],
-        host: m.pods.get(cell.to)!.ref.ip,
-        port: cell.port,
-        ...(limitMs ? { limitMs } : {}),
-      };
+  const asks = sources
+    .filter((peer) => cells.some((cell) => cell.from === peer))
+    .map((peer) => {
+      const row = cells.filter((cell) => cell.from === peer);
+      const ask: CellAsk[] = row.map((cell) => {
+        const limitMs = cellLimitMs(e, cell, sentinel);
+        return {
+          id: cellId(targets.indexOf(cell.to), cell.protocol, cell.port),
+          protocol: cell.protocol as CellAsk['protocol'],
+          host: m.pods.get(cell.to)!.ref.ip,
+          port: cell.port,
+          ...(limitMs ? { limitMs } : {}),
+        };
+      });
+      // a pod source also asks its own server over loopback: the round's starvation control
+      const control = peer.startsWith('node/') ? [] : SELF_CELLS;
+      return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, [...ask, ...control], CELL_TIMEOUT_MS) };
     });
-    // a pod source also asks its own server over loopback: the round's starvation control
-    const control = peer.startsWith('node/') ? [] : SELF_CELLS;
-    return { peer, from: refOf(peer), probe: matrixProbe(`netpol-${c.id}`, [...ask, ...control], CELL_TIMEOUT_MS) };
-  });
   const identity = (peer: string) => {
     const r = m.pods.get(peer)?.ref;
     return r ? `${r.namespace}/${r.pod}` : '?';
   };
-  return { cells, asks, identity };
+  return { cells, asks, identity, ...(sentinel && !keep ? { narrow: (k: Set<string>) => planOf(env, m, c, e, k) } : {}) };
 }
 
 async function probeRound(env: RunEnv, plan: Plan): Promise<Round> {
@@ -817,20 +826,44 @@ async function probeRound(env: RunEnv, plan: Plan): Promise<Round> {
 }
 
 /** Probes rounds until one matches `e` or the deadline passes. */
-async function converge(env: RunEnv, plan: Plan, e: Expectation): Promise<Convergence & { last?: Round }> {
-  const deadlineMs = convergeMs(env);
+const converge = (env: RunEnv, plan: Plan, e: Expectation) => convergeRounds((p) => probeRound(env, p), plan, e, convergeMs(env));
+
+/**
+ * The convergence loop, its probing handed in: rounds at least `gapMs` apart until a FULL round
+ * shows the table `e` (converged) or `deadlineMs` passed (not converged; `last` is the last round,
+ * a narrowed one read over the last full one). With `plan.narrow`, a round after a differing one
+ * asks only the cells that differed; once those match, the whole table is asked again.
+ */
+export async function convergeRounds(
+  probe: (p: Plan) => Promise<Round>,
+  plan: Plan,
+  e: Expectation,
+  deadlineMs: number,
+  gapMs = 500,
+): Promise<Convergence & { last?: Round; asked: number[] }> {
   const t0 = Date.now();
   let rounds = 0;
   let last: Round | undefined;
+  // this round's plan: the whole table, or (plan.narrow) only the cells the last round saw differ
+  let asked = plan;
+  let full: Round | undefined;
+  const sizes: number[] = [];
   while (true) {
     const start = Date.now();
-    last = await probeRound(env, plan);
+    const round = await probe(asked);
     rounds++;
+    sizes.push(asked.cells.length);
+    // a narrowed round read over the last full one: the cells it did not ask keep what that one saw
+    last = asked === plan || !full ? round : { ...round, results: new Map([...full.results, ...round.results]) };
+    if (asked === plan) full = round;
     const ms = Date.now() - t0;
-    if (diffRound(e, plan.cells, last, plan.identity).length === 0) return { converged: true, ms, rounds, deadlineMs };
-    if (ms >= deadlineMs) return { converged: false, ms, rounds, deadlineMs, last };
-    // a round where everything answers at once takes ~0.2 s: do not start them closer than 0.5 s apart
-    const gap = 500 - (Date.now() - start);
+    const diff = diffRound(e, plan.cells, last, plan.identity);
+    // converged only on a full round: a narrowed one that matches is confirmed by the whole table next
+    if (diff.length === 0 && asked === plan) return { converged: true, ms, rounds, deadlineMs, asked: sizes };
+    if (ms >= deadlineMs) return { converged: false, ms, rounds, deadlineMs, last, asked: sizes };
+    asked = plan.narrow && diff.length ? plan.narrow(new Set(diff.map((d) => cellKey(d.cell)))) : plan;
+    // a round where everything answers at once takes ~0.2 s: do not start them closer than gapMs apart
+    const gap = gapMs - (Date.now() - start);
     if (gap > 0) await new Promise((r) => setTimeout(r, gap));
   }
 }
