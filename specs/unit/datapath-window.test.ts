@@ -5,7 +5,7 @@ import { describe, expect, it, test } from '@jest/globals';
 import { parseSamples } from '../../src/probes/window.js';
 import { tally, verifyCoverage, verifyWindow, type SampleExpectation, type WindowTally } from '../../src/verdicts/window.js';
 import { CheckFailure } from '../../src/verdicts/failure.js';
-import { heldAddresses, kubeProxyNodePortAddresses, servePort, servesNodePortOn, withRequests } from '../../src/catalogue/datapath.js';
+import { coverRequests, heldAddresses, kubeProxyNodePortAddresses, servePort, servesNodePortOn, withRequests } from '../../src/catalogue/datapath.js';
 import type { CheckDef, Observations } from '../../src/catalogue/types.js';
 import type { ProbeOutput } from '../../src/probes/batch.js';
 import { fixtureText } from './fixture-files.js';
@@ -234,5 +234,17 @@ describe('the requests a window check judged, in its record (results.json)', () 
   it('leaves negative controls and checks without windows as they are', async () => {
     expect(await withRequests(def(['service', 'negative-control'], ['x'])).verify(obs([windowOut]))).toEqual(['x']);
     expect(await withRequests(def(['service'], ['x'])).verify(obs([out('nothing')]))).toEqual(['x']);
+  });
+});
+
+describe('requests per window where every endpoint must answer over few windows (a one-node cluster)', () => {
+  it('one window of 8 to 2 pods missed one 1 time in 128 (seen live): enough requests that a miss is under 1e-6; three nodes keep the base', () => {
+    const miss = (endpoints: number, n: number) => endpoints * (1 - 1 / endpoints) ** n;
+    expect(miss(2, 8)).toBeCloseTo(1 / 128);
+    expect(coverRequests(8, 2, 1)).toBe(24);
+    expect(miss(2, coverRequests(8, 2, 1))).toBeLessThan(1e-6);
+    expect(coverRequests(8, 2, 3)).toBe(8);
+    expect(coverRequests(12, 2, 2)).toBe(12);
+    expect(miss(3, coverRequests(8, 3, 1))).toBeLessThan(1e-6);
   });
 });

@@ -6,6 +6,7 @@
 // setup whose rules a node may not have yet).
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { samplesProbe, parseSamples, type SampleWindow } from '../probes/window.js';
+import { holdRequests } from '../probes/traffic.js';
 import type { Probe, ProbeOutput } from '../probes/batch.js';
 import { verifyCoverage, verifyWindow, tally, type SampleExpectation, type WindowTally } from '../verdicts/window.js';
 import { CheckFailure, NotApplicable, throwAll } from '../verdicts/failure.js';
@@ -195,6 +196,14 @@ const NODEPORT_LOCAL = 'knc-nodeport-local';
 const NODEPORT_REQUESTS = 8;
 /** Requests per (node view, other node) to the externalTrafficPolicy Local twin. */
 const LOCAL_REQUESTS = 6;
+/**
+ * Requests per window when every one of `endpoints` servers must answer at least once over
+ * `windows` windows: enough that a healthy Service misses one by chance with probability under
+ * 1e-6 (holdRequests over the windows), never fewer than `base`. On three nodes the windows are
+ * many and `base` rules; on one node a source has a single window (8 requests to 2 pods missed one
+ * 1 time in 128: seen live on a one-node cluster).
+ */
+export const coverRequests = (base: number, endpoints: number, windows: number) => Math.max(base, Math.ceil(holdRequests(endpoints) / Math.max(1, windows)));
 /** Seconds a source asks a node's nodePort until the first answer (the Service was made at setup). */
 const GATE_S = 10;
 const DEFAULT_NODEPORT_RANGE = '30000-32767';
@@ -338,11 +347,11 @@ const nodePortWindow = (host: string, port: number, requests: number): SampleWin
 /** Every pod source (or every node view) asks every probed node's nodePort: answered by any Ready pod (every one over the windows). */
 function nodePortAsks(env: RunEnv, sources: ProbeRef[]): DpAsk[] {
   const port = nodePortOf(env, NODEPORT)!;
-  const window: SampleExpectation = { kind: 'answer', requests: NODEPORT_REQUESTS, want: [], allowed: env.nginx.map(name).sort() };
+  // each source covers every pod over its windows (one per node), each node over every source's
+  const requests = coverRequests(NODEPORT_REQUESTS, env.nginx.length, Math.min(env.nodes.length, sources.length));
+  const window: SampleExpectation = { kind: 'answer', requests, want: [], allowed: env.nginx.map(name).sort() };
   return sources.flatMap((from) =>
-    env.nodes.map((n) =>
-      winAsk(from, npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, NODEPORT_REQUESTS), nodeTarget(env, NODEPORT, n), n.name, window),
-    ),
+    env.nodes.map((n) => winAsk(from, npId(NODEPORT, n.name), nodePortWindow(n.internalIP, port, requests), nodeTarget(env, NODEPORT, n), n.name, window)),
   );
 }
 
@@ -389,7 +398,7 @@ function verifyNodePort(o: Observations, check: string): unknown {
     ...(f.multiAddress.length ? { addresses: f.multiAddress } : {}),
     windows: results.map(({ a, t }) => {
       const n = served.find((x) => x.name === a.ask.expect!.toNode)!;
-      return `${label(a.ask.from)} -> ${n.name} ${n.internalIP}:${port} (${a.ask.from.node === n.name ? 'local' : 'remote'} node): ${t.answered}/${NODEPORT_REQUESTS} answered ${JSON.stringify(t.servers)}`;
+      return `${label(a.ask.from)} -> ${n.name} ${n.internalIP}:${port} (${a.ask.from.node === n.name ? 'local' : 'remote'} node): ${t.answered}/${t.answered + t.unanswered} answered ${JSON.stringify(t.servers)}`;
     }),
   };
 }
@@ -1164,19 +1173,22 @@ const DATAPATH_DEFS: CheckDef[] = [
       ]),
     ],
     notApplicable: (env) => missingWhy(env, MULTIPORT),
-    probes: (env) =>
-      podSources(env).flatMap((from) =>
+    probes: (env) => {
+      // each source covers every pod over its 2 windows, each port over every source's
+      const requests = coverRequests(MULTI_REQUESTS, env.nginx.length, Math.min(2, podSources(env).length));
+      return podSources(env).flatMap((from) =>
         [80, 8080].map((port) =>
           winAsk(
             from,
             `mp-${port}`,
-            { host: clusterIPOf(env, MULTIPORT)!, port, requests: MULTI_REQUESTS, gateS: GATE_S },
+            { host: clusterIPOf(env, MULTIPORT)!, port, requests, gateS: GATE_S },
             `${MULTIPORT} ${clusterIPOf(env, MULTIPORT)}:${port}`,
             undefined,
-            { kind: 'answer', requests: MULTI_REQUESTS, want: [], allowed: env.nginx.map(name).sort() },
+            { kind: 'answer', requests, want: [], allowed: env.nginx.map(name).sort() },
           ),
         ),
-      ),
+      );
+    },
     gather: ({ env }) => slicesOf(env, MULTIPORT),
     verify: (o) => {
       const ports = (o.gathered as Slice[])
@@ -1256,18 +1268,21 @@ const DATAPATH_DEFS: CheckDef[] = [
     to: `Service ${UDP} (UDP ${UDP_PORT}, 2 echo pods)`,
     setupObjects: udpObjects,
     notApplicable: (env) => missingWhy(env, UDP),
-    probes: (env) =>
-      podSources(env).map((from) =>
+    probes: (env) => {
+      // the 2 echo pods must each answer over every source's window
+      const requests = coverRequests(UDP_REQUESTS, 2, podSources(env).length);
+      return podSources(env).map((from) =>
         winAsk(
           from,
           'udp',
-          { host: clusterIPOf(env, UDP)!, port: UDP_PORT, path: 'hello', requests: UDP_REQUESTS, parallel: 3, gateS: GATE_S, proto: 'udp' },
+          { host: clusterIPOf(env, UDP)!, port: UDP_PORT, path: 'hello', requests, parallel: 3, gateS: GATE_S, proto: 'udp' },
           `${UDP} ${clusterIPOf(env, UDP)}:${UDP_PORT}/UDP`,
           undefined,
-          { kind: 'answer', requests: UDP_REQUESTS, want: [] },
+          { kind: 'answer', requests, want: [] },
           { servers: { of: 'udp-echo' } },
         ),
-      ),
+      );
+    },
     gather: ({ env }) => udpPods(env),
     verify: (o) => {
       const pods = o.gathered as string[];
