@@ -112,8 +112,44 @@ describe('node faults in the IPv6 nat table (ip6tables-save of knc-v6-worker, ca
     const r = await withoutNatRules(nodes, 'knc-v6-worker', 'kube-dns udp rule', dnsUdp, () => Promise.resolve('body'), 'IPv6');
     expect(r.removed).toHaveLength(1);
     expect(r.removed[0]).toMatch(/^-A KUBE-SERVICES -d fd00:10:96::a\/128 -p udp /);
-    expect(ran.filter((c) => / -D KUBE-SERVICES \d+$/.test(c))).toEqual([expect.stringMatching(/^sh -c ip6tables -t nat -D KUBE-SERVICES \d+$/)]);
+    // this fake node never drops a rule: read back, it is always "there again", so the fault is made 3 times, then inconclusive
+    expect(r).toMatchObject({ cameBack: true, attempts: 3 });
+    expect(ran.filter((c) => / -D KUBE-SERVICES \d+$/.test(c))).toEqual(Array(3).fill(expect.stringMatching(/^sh -c ip6tables -t nat -D KUBE-SERVICES \d+$/)));
     expect(ran.some((c) => /(^|\s)iptables/.test(c))).toBe(false);
+  });
+  it('a rule kube-proxy put back during the fault (a sync): the fault is made again, and the body asked again under it', async () => {
+    // a node that keeps its nat table: -D by position removes, restore --noflush puts back
+    let table = saved.split('\n');
+    const nodes: NodeAccess = {
+      exec: (_n, argv) => {
+        const cmd = argv.join(' ');
+        const del = / -D (\S+) (\d+)$/.exec(cmd);
+        if (del) {
+          const inChain = table.filter((l) => l.startsWith(`-A ${del[1]} `));
+          const gone = inChain[Number(del[2]) - 1];
+          table = table.filter((l) => l !== gone);
+        }
+        if (cmd.includes('restore --noflush')) table = saved.split('\n');
+        return Promise.resolve({ stdout: cmd.includes('ip6tables-save') ? table.join('\n') : '', stderr: '', exitCode: 0 } as never);
+      },
+      hostRoute: () => Promise.resolve(''),
+    };
+    let asked = 0;
+    const r = await withoutNatRules(
+      nodes,
+      'knc-v6-worker',
+      'kube-dns udp rule',
+      dnsUdp,
+      () => {
+        asked++;
+        // during the first fault only, a kube-proxy sync writes the chain again
+        if (asked === 1) table = saved.split('\n');
+        return Promise.resolve(asked);
+      },
+      'IPv6',
+    );
+    expect(r).toMatchObject({ result: 2, cameBack: false, attempts: 2 });
+    expect(table.filter(dnsUdp)).toHaveLength(1); // put back after
   });
   it('IPv4 (the default) looks in iptables-save, where an IPv6-only node has no such rule: the fault cannot be made, said so', async () => {
     const { nodes } = node();
