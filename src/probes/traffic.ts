@@ -163,9 +163,15 @@ export interface Hold {
   requests: number;
   /** Requests in flight at once (a batch); default 16. */
   parallel?: number;
-  /** wget's timeout per request (busybox wget -T bounds the connect too); default 2 s. */
+  /**
+   * wget's timeout per request (busybox wget -T bounds the connect too); default HOLD_TIMEOUT_S. A
+   * lost SYN is sent again after 1 s, so 2 s and 3 s both allow one retransmission and both end a
+   * dropped connection; 3 s (as the datapath windows) because at load 20-30, with the NetworkPolicy
+   * lane beside, one request of 96 from 16 wgets at once took over 2 s on a healthy cluster.
+   */
   requestTimeoutS?: number;
 }
+const HOLD_TIMEOUT_S = 3;
 
 const HOLD_SCRIPT = String.raw`
 url=$1; n=$2; p=$3; t=$4
@@ -186,7 +192,7 @@ echo "KNC hold done n=$n"
 
 export function holdProbe(id: string, h: Hold): Probe {
   if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
-  return { id, argv: ['sh', '-c', HOLD_SCRIPT, 'hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? 2)] };
+  return { id, argv: ['sh', '-c', HOLD_SCRIPT, 'hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? HOLD_TIMEOUT_S)] };
 }
 
 /**
@@ -209,7 +215,18 @@ export function armedHoldArgv(h: Hold, keep: string, healthz?: string): string[]
     `( set -- "$url" "$n" "$p" "$t"\n${HOLD_SCRIPT}\n) >"$keep" 2>&1; rc=$?`,
     'cat "$keep"; exit "$rc"',
   ].join('\n');
-  return ['sh', '-c', script, 'armed-hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? 2), keep, healthz ?? ''];
+  return [
+    'sh',
+    '-c',
+    script,
+    'armed-hold',
+    h.url,
+    String(h.requests),
+    String(h.parallel ?? 16),
+    String(h.requestTimeoutS ?? HOLD_TIMEOUT_S),
+    keep,
+    healthz ?? '',
+  ];
 }
 
 export interface HoldSample {
