@@ -557,7 +557,10 @@ export const DNS_CHECKS: CheckDef[] = [
         .filter((a) => a.from === from && a.expect!.cell.form === 'svc.ns.svc.domain' && a.expect!.cell.target.service === WORKLOAD.service)
         // libc gives up on its own only after resolv.conf's timeouts: 3 s bound it (dig's are 2 s)
         .map((a) => (a.expect!.via === 'libc' ? { ...a, probe: getentProbe(a.probe.id, a.expect!.cell.name, 3, familyOfType(cellType(a.expect!.cell))) } : a));
-      const nowhere = unheldNear(env, from.node);
+      // the pods of now, not of setup: the NetworkPolicy lane makes pods beside this phase (seen: its
+      // matrix pod got the address setup had found free, and answered the DNAT with a refusal)
+      const live = (await env.kube.core.listPodForAllNamespaces()).items.flatMap((p) => (p.status?.podIPs ?? []).map((x) => x.ip));
+      const nowhere = unheldNear(env, from.node, [...env.podIPs, ...live]);
       const outs = await withDnsDnat(nodeAccess(env), from, env.facts.podNameserver || env.facts.dnsServiceIP, nowhere, () =>
         runFanout(
           env.kube,
@@ -704,9 +707,9 @@ const failuresOfError = (err: unknown): CheckFailure[] => {
 };
 
 /** The top free address of the node's own pod range: DNS sent there stays on the node and is answered by nobody. */
-function unheldNear(env: RunEnv, node: string): string {
+function unheldNear(env: RunEnv, node: string, held: Iterable<string>): string {
   const range = env.facts.nodes.find((n) => n.name === node)?.podCIDRs[0] ?? env.facts.podSubnets[0];
-  return unusedAddress(range, env.podIPs);
+  return unusedAddress(range, held);
 }
 
 /**
