@@ -2,7 +2,7 @@
 // in: in the run's first denying case (the one that can say "not enforced") a round after a
 // differing one asks only the cells that differed, and only a full round says "converged".
 import { describe, expect, it } from '@jest/globals';
-import { CASES, PORTS, convergeRounds, type MatrixView, type Plan } from '../../src/catalogue/netpol.js';
+import { CASES, PORTS, apiSpec, convergeRounds, type MatrixView, type Plan } from '../../src/catalogue/netpol.js';
 import { cellKey, diffRound, matrixCells, type Round } from '../../src/verdicts/truth-table.js';
 
 const pods = ['x', 'y', 'z'].flatMap((ns) => ['a', 'b', 'c'].map((p) => `${ns}/${p}`));
@@ -50,5 +50,19 @@ describe('NetworkPolicy convergence in the first denying case', () => {
     const r = await convergeRounds(cluster(2), plain, denyIngress, 5_000, 1);
     expect(r.converged).toBe(true);
     expect(r.asked).toEqual([cells.length, cells.length]);
+  });
+});
+
+describe("the policies in results.json's NetworkPolicy sections", () => {
+  it("read as the API stores them: a rule's peers under `from`, not the client model's `_from`", () => {
+    const spec = CASES.find((c) => c.id === 'or-peers')!.world({
+      runId: 'r1',
+      namespaces: { x: 'knc-r1-x', y: 'knc-r1-y', z: 'knc-r1-z' },
+    } as unknown as MatrixView).policies['or-peers'].spec;
+    expect(JSON.stringify(spec)).toContain('"_from":');
+    const shown = apiSpec(spec) as { ingress: Array<Record<string, unknown>> };
+    expect(shown.ingress[0]).toHaveProperty('from');
+    expect(shown.ingress[0]).not.toHaveProperty('_from');
+    expect(JSON.stringify(shown)).not.toContain('_from');
   });
 });

@@ -776,6 +776,13 @@ export interface Plan {
  * gets ALLOWED_CELL_TIMEOUT_MS, and so does every cell of the run's first denying case (`sentinel`), which
  * tells an engine from none — there a slow answer under load must not pass for a denial.
  */
+/**
+ * A policy spec as the API stores it (and as a reader of results.json expects it): the client
+ * library's model names a rule's peers `_from` (`from` is a reserved word there) and writes `from`
+ * on the wire; the report shows `from` too.
+ */
+export const apiSpec = (spec: V1NetworkPolicySpec): unknown => JSON.parse(JSON.stringify(spec).replace(/"_from":/g, '"from":'));
+
 export function cellLimitMs(e: Expectation | undefined, cell: Cell, sentinel: boolean): number | undefined {
   if (!e) return undefined;
   return sentinel || expectedOf(e, cell).verdict === 'allow' ? ALLOWED_CELL_TIMEOUT_MS : undefined;
@@ -954,7 +961,7 @@ function netpolCheck(c: Case, phase: string): CheckDef {
           'rows: sources, columns: targets in the order of `targets`; . allowed, X denied, - not probed (a pod to itself), W another pod answered, E error, ? not run',
         namespaces: m.namespaces,
         targets: targetsOf(plan.cells),
-        policies: Object.fromEntries(Object.entries(c.world(view).policies).map(([n, p]) => [policyName(n), { namespace: p.ns, spec: p.spec }])),
+        policies: Object.fromEntries(Object.entries(c.world(view).policies).map(([n, p]) => [policyName(n), { namespace: p.ns, spec: apiSpec(p.spec) }])),
         ...(c.admin
           ? {
               adminPolicies: Object.fromEntries(Object.entries(c.world(view).admin ?? {}).map(([n, spec]) => [`knc-${o.env.runId}-${n}`, spec])),
