@@ -5,15 +5,17 @@ import { PHASES, CATALOGUE } from '../../src/catalogue/index.js';
 import { inFaultLanes, phaseChains } from '../../src/engine/run-suite.js';
 
 describe('phase lanes', () => {
-  it('the NetworkPolicy phases are one chain, beside steady, cluster and the Service changes; the policy phases wait for it', () => {
+  it('the first two NetworkPolicy cases are one chain beside steady, cluster and the Service changes; the later cases and the policy phases wait for it, after the changes', () => {
     const chains = phaseChains(PHASES);
     const netpol = chains.find((c) => c[0].name === 'netpol-none')!;
-    expect(netpol.map((p) => p.name)).toEqual(PHASES.filter((p) => p.name.startsWith('netpol-')).map((p) => p.name));
+    expect(netpol.map((p) => p.name)).toEqual(['netpol-none', 'netpol-deny-ingress']);
     expect(netpol[0].beside).toEqual(['steady', 'cluster', 'not-ready', 'replaced', 'scaled-3', 'scaled-1']);
-    // every other phase is a chain of its own, in order; the workload's policy phases are not beside anything
+    // every other phase is a chain of its own, in order; the later cases are not beside anything
     expect(chains.filter((c) => c !== netpol).every((c) => c.length === 1)).toBe(true);
     const order = chains.map((c) => c[0].name);
-    expect(order.indexOf('policy-deny')).toBeGreaterThan(order.indexOf('scaled-1'));
+    expect(order.indexOf('netpol-deny-egress')).toBeGreaterThan(order.indexOf('scaled-1'));
+    expect(order.indexOf('policy-deny')).toBeGreaterThan(order.indexOf('netpol-sctp'));
+    expect(PHASES.find((p) => p.name === 'netpol-deny-egress')!.beside).toBeUndefined();
     expect(PHASES.find((p) => p.name === 'policy-deny')!.beside).toBeUndefined();
   });
   it('a lane ends where a phase of another lane, or none, comes', () => {
