@@ -18,6 +18,7 @@ import {
   backends,
   fmt,
   TRIGGER_TIME,
+  latestTriggerS,
   verifyNamedBackends,
   verifySet,
   waitBackends,
@@ -317,8 +318,7 @@ export function settleRow(svc: V1Service, pods: V1Pod[], slices: V1EndpointSlice
     .sort();
   const own = slices.filter((x) => x.metadata?.labels?.['kubernetes.io/service-name'] === name);
   const have = [...new Set(own.flatMap((x) => (x.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)))].sort();
-  const triggers = own.map((x) => Date.parse(x.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
-  return { row: { name: `${svc.metadata?.namespace ?? ''}/${name}`, want, have }, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
+  return { row: { name: `${svc.metadata?.namespace ?? ''}/${name}`, want, have }, triggerS: latestTriggerS(own) };
 }
 
 /**
@@ -592,7 +592,7 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
           // where the node's rules can be read: this Service's own DNAT set, not only the global gauges
           const wantAt = api.want
             .filter((p) => p.ip)
-            .map((p) => (p.ip!.includes(':') ? `[${p.ip}]:${port}` : `${p.ip}:${port}`))
+            .map((p) => hostPort(p.ip!, port))
             .sort();
           const rules = await awaitNodeRules(env, v.node, ip(env), wantAt, t1 + plan.proxyTimeoutMs);
           if (rules)
@@ -632,29 +632,18 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
  * all). Pure: the saved table in, "ip:port" sorted out (IPv6 as [addr]:port).
  */
 export function dnatEndpoints(saved: string, clusterIP: string, port: number): string[] | undefined {
-  const v6 = clusterIP.includes(':');
-  const dst = `-d ${clusterIP}/${v6 ? 128 : 32} `;
-  const svc = saved
-    .split('\n')
-    .find(
-      (l) =>
-        l.startsWith('-A KUBE-SERVICES ') && l.includes(dst) && l.includes(' -p tcp ') && new RegExp(`--dport ${port}\\b`).test(l) && /-j KUBE-SVC-/.test(l),
-    );
+  const lines = saved.split('\n');
+  const dst = `-d ${clusterIP}/${clusterIP.includes(':') ? 128 : 32} `;
+  const svc = lines.find(
+    (l) => l.startsWith('-A KUBE-SERVICES ') && l.includes(dst) && l.includes(' -p tcp ') && new RegExp(`--dport ${port}\\b`).test(l) && /-j KUBE-SVC-/.test(l),
+  );
   const chain = svc && /-j (KUBE-SVC-\S+)/.exec(svc)?.[1];
   if (!chain) return undefined;
-  const seps = saved
-    .split('\n')
-    .filter((l) => l.startsWith(`-A ${chain} `))
-    .map((l) => /-j (KUBE-SEP-\S+)/.exec(l)?.[1])
-    .filter((x): x is string => !!x);
-  const to = (sep: string) =>
-    saved
-      .split('\n')
-      .filter((l) => l.startsWith(`-A ${sep} `))
-      .map((l) => /--to-destination (\S+)/.exec(l)?.[1])
-      .find((x) => !!x);
-  return seps
-    .map(to)
+  // the rules of a chain, each rule's match of `re`
+  const inChain = (c: string, re: RegExp) => lines.filter((l) => l.startsWith(`-A ${c} `)).map((l) => re.exec(l)?.[1]);
+  return inChain(chain, /-j (KUBE-SEP-\S+)/)
+    .filter((sep): sep is string => !!sep)
+    .map((sep) => inChain(sep, /--to-destination (\S+)/).find((x) => !!x))
     .filter((x): x is string => !!x)
     .sort();
 }

@@ -141,12 +141,17 @@ async function namedBackends(kube: Kube, ns: string, svc: string, selector: stri
       (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses.flatMap((a) => (s.ports ?? []).map((p) => `${a}:${p.port}`))),
     )
     .sort();
-  const triggers = slices.items.map((s) => Date.parse(s.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
   const versions = slices.items
     .map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`)
     .sort()
     .join(',');
-  return { want: wanted, endpoints, slices: sliceAddrs, names, versions, triggerS: triggers.length ? Math.max(...triggers) / 1000 : undefined };
+  return { want: wanted, endpoints, slices: sliceAddrs, names, versions, triggerS: latestTriggerS(slices.items) };
+}
+
+/** The latest last-change-trigger-time of some EndpointSlices (epoch s), or undefined when none carries one. */
+export function latestTriggerS(slices: V1EndpointSlice[]): number | undefined {
+  const triggers = slices.map((s) => Date.parse(s.metadata?.annotations?.[TRIGGER_TIME] ?? '')).filter((t) => !Number.isNaN(t));
+  return triggers.length ? Math.max(...triggers) / 1000 : undefined;
 }
 
 /** The "ip:port" set the named pods should give (a pod without an IP yet gives none). */
