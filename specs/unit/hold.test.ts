@@ -5,7 +5,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { useFakeBin } from './fake-bin.js';
-import { armedHoldArgv, holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe } from '../../src/probes/traffic.js';
+import { armedProxySyncLine, holdLine, holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe, sessionArgv } from '../../src/probes/traffic.js';
 import { clockOffsetS, sinceOn } from '../../src/catalogue/services.js';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -306,15 +306,16 @@ describe('change-phase Endpoints name the pods they expect, and the count', () =
   });
 });
 
+// as kube-proxy v1.34 prints them: the sync gauges per ip_family, the pending changes without a label
+const metrics = (synced: string, queued: string, pending = '0', fam = 'IPv4') =>
+  [
+    '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced',
+    `kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="${fam}"} ${synced}`,
+    `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds{ip_family="${fam}"} ${queued}`,
+    `kubeproxy_sync_proxy_rules_endpoint_changes_pending ${pending}`,
+  ].join('\n');
+
 describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, read from a node view)", () => {
-  // as kube-proxy v1.34 prints them: the sync gauges per ip_family, the pending changes without a label
-  const metrics = (synced: string, queued: string, pending = '0', fam = 'IPv4') =>
-    [
-      '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced',
-      `kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="${fam}"} ${synced}`,
-      `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds{ip_family="${fam}"} ${queued}`,
-      `kubeproxy_sync_proxy_rules_endpoint_changes_pending ${pending}`,
-    ].join('\n');
   const run = (since: number, env: Record<string, string>) => parseProxySync(runProbe(proxySyncProbe('p', since, 1), env).output);
   it('ok once kube-proxy queued a change at or after the EndpointSlice change and synced after it, nothing pending', () => {
     expect(run(1765123456.5, { METRICS: metrics('1.7651234572e+09', '1.765123457e+09') })).toMatchObject({
@@ -349,7 +350,7 @@ describe("the nodes' proxy rules, waited for by name (kube-proxy's own metrics, 
   });
 });
 
-describe('the armed hold: its exec starts while the cluster converges, nothing goes out before its release', () => {
+describe('the session: one exec per source for the run, each command run as its line arrives, nothing before', () => {
   // as kube-proxy v1.34.4 answers /healthz on kube-netcheck-worker (one line)
   const healthz = '{"lastUpdated":"2026-12-07T18:35:03.783522711Z","currentTime":"2026-12-07T18:35:03.661297823Z","nodeEligible":true,"healthy":true}';
   const run = (argv: string[], input: string, env: Record<string, string>) => {
@@ -362,42 +363,68 @@ describe('the armed hold: its exec starts while the cluster converges, nothing g
     });
     return { output, asked: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
   };
-  it('a probe pod: "go" runs exactly the hold of holdProbe, every request reported', () => {
+  // the lines of the output from the first one matching `from` up to the first "KNC rc=" after it
+  const block = (out: string, from = /^KNC hold i=1 /) => {
+    const lines = out.split('\n');
+    const a = lines.findIndex((l) => from.test(l));
+    return lines.slice(a, lines.findIndex((l, k) => k > a && /^KNC rc=/.test(l)) + 1);
+  };
+  it('a probe pod: each "hold" line runs exactly the hold of holdProbe, every request reported, then its exit code; the next one after it', () => {
     const keep = path.join('/tmp', `knc-hold-test-${process.pid}`);
-    const r = run(armedHoldArgv({ url: URL, requests: 24 }, keep), 'go\n', { SERVERS: 'weba webb' });
-    const samples = parseHold(r.output);
+    const keep2 = `${keep}-2`;
+    const input = `${holdLine({ url: URL, requests: 24 }, keep)}\n${holdLine({ url: URL, requests: 16 }, keep2)}\nstop\n`;
+    const r = run(sessionArgv(), input, { SERVERS: 'weba webb' });
+    const [first, second] = r.output.split(/^KNC rc=0$/m);
+    const samples = parseHold(first);
     expect(samples).toHaveLength(24);
     expect(samples.every((x) => x.rc === 0 && ['weba', 'webb'].includes(x.server!))).toBe(true);
-    expect(r.asked).toEqual(Array(24).fill(URL));
-    // the hold's output kept in the file too, for an exec whose stdout was cut short
+    expect(parseHold(second)).toHaveLength(16);
+    expect(r.output.match(/^KNC rc=0$/gm)).toHaveLength(2);
+    expect(r.output.trim().split('\n').pop()).toBe('KNC released stop');
+    expect(r.asked).toEqual(Array(40).fill(URL));
+    expect(block(r.output).at(-1)).toBe('KNC rc=0');
+    // each hold's output kept in its file too, for an exec whose stdout was cut short
     expect(parseHold(readFileSync(keep, 'utf8'))).toEqual(samples);
     rmSync(keep);
-    expect(() => armedHoldArgv({ url: URL, requests: 24 }, '/etc/passwd')).toThrow(/under \/tmp/);
+    rmSync(keep2);
+    expect(() => holdLine({ url: URL, requests: 24 }, '/etc/passwd')).toThrow(/under \/tmp/);
+    expect(() => holdLine({ url: 'http://x/a b', requests: 24 }, keep)).toThrow(/not a hold a session can run/);
   });
-  it('"stop", or stdin closing (the run went away), ends it without a single request', () => {
+  it('"stop", anything else, or stdin closing (the run went away) ends it without a single request', () => {
     for (const [input, said] of [
       ['stop\n', 'KNC released stop'],
+      ['go\n', 'KNC released go'],
       ['', 'KNC released (stdin closed)'],
     ]) {
-      const r = run(armedHoldArgv({ url: URL, requests: 24 }, '/tmp/knc-hold-never-written'), input, { SERVERS: 'weba webb' });
+      const r = run(sessionArgv(), input, { SERVERS: 'weba webb' });
       expect(r.output.trim()).toBe(said);
       expect(r.asked).toEqual([]);
       expect(() => parseHold(r.output)).toThrow(/no hold result/);
-      expect(existsSync('/tmp/knc-hold-never-written')).toBe(false);
     }
   });
-  it("a node view prints the node's clock (kube-proxy's /healthz) at once, and holds only after go", () => {
+  it('a node view prints the node\'s clock (kube-proxy\'s /healthz) at once, reads kube-proxy on "sync", and holds only on its line', () => {
     const keep = `/tmp/knc-hold-view-${process.pid}`;
-    const r = run(armedHoldArgv({ url: URL, requests: 16 }, keep, 'http://127.0.0.1:10256/healthz'), 'go\n', { SERVERS: 'weba', HEALTHZ: healthz });
-    expect(r.output.split('\n')[0]).toBe(`KNC clock ${healthz}`);
+    const sync = armedProxySyncLine(proxySyncProbe('p', 1765123456.5, 1));
+    expect(sync).toBe('sync 1765123456.500 1 http://127.0.0.1:10249/metrics IPv4 http://[::1]:10249/metrics');
+    const r = run(sessionArgv('http://127.0.0.1:10256/healthz'), `${sync}\n${holdLine({ url: URL, requests: 16 }, keep)}\n`, {
+      SERVERS: 'weba',
+      HEALTHZ: healthz,
+      METRICS: metrics('1.7651234572e+09', '1.765123457e+09'),
+    });
+    const lines = r.output.split('\n');
+    expect(lines[0]).toBe(`KNC clock ${healthz}`);
+    expect(parseProxySync(lines[1])).toMatchObject({ state: 'ok', queued: 1765123457 });
     expect(parseHold(r.output)).toHaveLength(16);
-    expect(r.asked[0]).toBe('http://127.0.0.1:10256/healthz');
+    expect(r.asked.slice(0, 2)).toEqual(['http://127.0.0.1:10256/healthz', 'http://127.0.0.1:10249/metrics']);
     expect(r.asked.filter((u) => u === URL)).toHaveLength(16);
+    expect(lines.filter(Boolean).at(-1)).toBe('KNC released (stdin closed)');
     rmSync(keep, { force: true });
     // no /healthz (no kube-proxy there): an empty clock, the caller falls back to the API's trigger time
-    const s = run(armedHoldArgv({ url: URL, requests: 16 }, keep, 'http://127.0.0.1:10256/healthz'), 'stop\n', { SERVERS: 'weba' });
+    const s = run(sessionArgv('http://127.0.0.1:10256/healthz'), 'stop\n', { SERVERS: 'weba' });
     expect(s.output).toBe('KNC clock \nKNC released stop\n');
     expect(s.asked.filter((u) => u === URL)).toEqual([]);
+    // only proxy-sync probes, whose arguments carry no blank or quote
+    expect(() => armedProxySyncLine(holdProbe('h', { url: URL, requests: 1 }))).toThrow(/not a proxy-sync probe/);
   });
 });
 

@@ -3,9 +3,12 @@
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
 import type { V1EndpointSlice, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
-import { shq, type ProbeOutput } from '../probes/batch.js';
+import { shq, type Probe, type ProbeOutput } from '../probes/batch.js';
 import {
-  armedHoldArgv,
+  armedProxySyncLine,
+  holdBoundMs,
+  holdLine,
+  sessionArgv,
   holdProbe,
   holdRequests,
   parseProxySync,
@@ -38,7 +41,7 @@ import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
 import { fanOut, key, label, runFanout } from '../workload/fanout.js';
-import { arm, type Armed } from '../workload/armed.js';
+import { runSessions, type Armed } from '../workload/armed.js';
 import { literally, mustFail } from './controls.js';
 import type { CheckDef, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, nodeAccess, podSources, unlessManaged } from './common.js';
@@ -528,14 +531,17 @@ function proxyUnobservable(env: RunEnv): ProxyWait | undefined {
 
 /** kube-proxy's health page on a node (its default healthz address): its `currentTime` is the node's clock. */
 const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
-/** An armed exec's lifetime: the API's own bound (a change's 90 s), kube-proxy's, and the hold's batches. */
-const ARMED_EXEC_MS = 180_000;
+/** A session's lifetime at most (the engine ends them with the run's last phase; this bounds a run that never gets there). */
+const SESSION_MS = 3_600_000;
+/** The run's sessions: a node view's prints the node's clock (kube-proxy's /healthz) first. */
+const sessionsOf = (env: RunEnv) => runSessions(env, (s) => sessionArgv(s.hostNetwork ? KUBE_PROXY_HEALTHZ : undefined), SESSION_MS);
 
 /**
- * Converge, then hold, with the hold's execs started at once, while the cluster converges (they
- * wait on stdin: src/workload/armed.ts, so their own round trip is paid during the wait): once
- * the API lists exactly the wanted pods, each node's kube-proxy is read (an exec per node view),
- * and that node's sources (its probe pods, the other namespace's pod there, its node view) hold
+ * Converge, then hold, in every source's session (src/workload/armed.ts: one exec per source for
+ * the run, started by the first hold while the cluster converges, reused by every later one — an
+ * exec's round trip and its CPU on the cluster are paid once, not per hold): once the API lists
+ * exactly the wanted pods, each node's kube-proxy is read (in its node view's session), and that
+ * node's sources (its probe pods, the other namespace's pod there, its node view) hold
  * as soon as THAT node's kube-proxy synced the change — a ClusterIP connection is DNATed by the
  * source node's rules, and by no other node's. Every source still holds only after convergence,
  * every sample counts. Where the armed execs would not fit in the run's exec concurrency (a large
@@ -553,38 +559,39 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
   const readers = unobservable ? [] : env.nodeViews.filter((v) => onNodes.has(v.node));
   if (new Set([...readers, ...sources].map(key)).size > env.settings.execConcurrency) return convergeInTurn(env, plan);
   const family = ip(env).includes(':') ? 'IPv6' : 'IPv4';
-  const execs = new Map<string, Armed>();
-  const keep = new Map<string, string>();
-  for (const s of sources) {
-    keep.set(key(s), `/tmp/knc-hold-${randomBytes(6).toString('hex')}`);
-    const healthz = s.hostNetwork && readers.some((v) => key(v) === key(s)) ? KUBE_PROXY_HEALTHZ : undefined;
-    execs.set(key(s), arm(env.kube, s, armedHoldArgv({ url, requests }, keep.get(key(s))!, healthz), ARMED_EXEC_MS));
-  }
-  const released = new Set<string>();
-  const release = (r: ProbeRef, line = 'go') => {
+  // every source's session: the run's own, idle since its last hold, or one started now
+  const pool = sessionsOf(env);
+  const sessions = new Map(sources.map((s) => [key(s), pool.acquire(s)]));
+  // a session is given back only once every command sent to it has been read to its end
+  const unread = new Set<string>();
+  const keep = new Map(sources.map((s) => [key(s), `/tmp/knc-hold-${randomBytes(6).toString('hex')}`]));
+  const hold = { url, requests };
+  const released = new Map<string, number>();
+  const release = (r: ProbeRef) => {
     if (released.has(key(r))) return;
-    released.add(key(r));
-    execs.get(key(r))?.send(line);
+    released.set(key(r), Date.now());
+    unread.add(key(r));
+    sessions.get(key(r))!.send(holdLine(hold, keep.get(key(r))!));
   };
   try {
     const api = await plan.api;
     if (check && !api.settled) throw apiNotConverged(check, what, want, api);
     const t1 = Date.now();
     const sinces: number[] = [];
-    // each node's kube-proxy read in an exec of its own, started now (as awaitProxyRules does: an
-    // exec after the API showed the state — kube-proxy's sync gauges are global, so the reading
-    // must come after kube-proxy could have received that state); this node's sources go as soon
-    // as its own kube-proxy synced
+    // each node's kube-proxy read now, in its node view's armed exec (or an exec of its own where
+    // the node view is no source), as awaitProxyRules does: after the API showed the state —
+    // kube-proxy's sync gauges are global, so the reading must come after kube-proxy could have
+    // received that state; this node's sources go as soon as its own kube-proxy synced
     const readings = await Promise.all(
       readers.map(async (v): Promise<ProxyWait['nodes'][number]> => {
-        const a = execs.get(key(v));
+        const a = sessions.get(key(v));
         // the node's clock if its armed exec printed it by now (never waited for: without it, the API's trigger time)
         const since = sinceOn(api, plan.changedAtS, clockOffsetS(a?.seen(/^KNC clock /)));
         if (since !== undefined) sinces.push(since);
         const probe = proxySyncProbe('proxy-sync', since ?? 0, plan.proxyTimeoutMs / 1000, family);
         let sync: ProxySync;
         try {
-          sync = parseProxySync((await runFanout(env.kube, v, [probe], plan.proxyTimeoutMs + 15_000)).get('proxy-sync')!.output);
+          sync = parseProxySync(await readProxy(env, v, a, probe, plan.proxyTimeoutMs + 15_000, unread));
         } catch (err) {
           return { node: v.node, error: (err as Error).message.split('\n')[0].slice(0, 200) };
         }
@@ -610,8 +617,16 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
     const convergedMs = Date.now() - t0;
     plan.onConverged?.(api, proxy, convergedMs);
     for (const s of sources) release(s);
-    const outs = await Promise.all(sources.map(async (s) => heldOutput(env, s, await execs.get(key(s))!.done, keep.get(key(s))!)));
-    const command = holdProbe('svc-hold', { url, requests }).argv.join(' ');
+    const bound = holdBoundMs(hold);
+    const outs = await Promise.all(
+      sources.map(async (s) => {
+        const a = sessions.get(key(s))!;
+        const block = await a.next(/^KNC rc=\d+$/, bound);
+        if (block) unread.delete(key(s));
+        return heldOutput(env, s, block, released.get(key(s))!, a, keep.get(key(s))!);
+      }),
+    );
+    const command = holdProbe('svc-hold', hold).argv.join(' ');
     const pairs = sources.map((from, i): [HoldAsk, ProbeOutput | Error] => {
       const o = outs[i];
       const ask: HoldAsk = { from, to: { what, url }, expect: { requests, answeredBy: want, never } };
@@ -619,9 +634,34 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
     });
     return { want, never, api, proxy, trafficConverged, convergedMs, pairs };
   } finally {
-    // whatever happened: every exec still waiting ends now (a reader that only read, a source of a failed convergence)
-    for (const a of execs.values()) release(a.from, 'stop');
+    // whatever happened: a session read to its end serves the next hold; one with output unread is stopped
+    for (const [k, a] of sessions) {
+      if (unread.has(k)) pool.discard(a);
+      else pool.giveBack(a);
+    }
   }
+}
+
+/**
+ * A node's kube-proxy reading (proxySyncProbe's output): in the node view's session, where the node
+ * view is one of the sources (sessionArgv's "sync" line: no exec of its own), else in an exec of its
+ * own. The session's line not coming within `timeoutMs` (the poll ends itself at its deadline) is an
+ * error, as an exec's would be, and leaves the session in `unread`.
+ */
+async function readProxy(env: RunEnv, v: ProbeRef, session: Armed | undefined, probe: Probe, timeoutMs: number, unread: Set<string>): Promise<string> {
+  if (!session) return (await runFanout(env.kube, v, [probe], timeoutMs)).get('proxy-sync')!.output;
+  env.kube.tally.probes++;
+  unread.add(key(v));
+  session.send(armedProxySyncLine(probe));
+  const block = await session.next(/^KNC proxy /, timeoutMs);
+  if (!block) {
+    const r = session.ended() ? await session.done : undefined;
+    throw new Error(
+      `no kube-proxy reading from the session in ${v.namespace}/${v.pod} within ${timeoutMs} ms${r instanceof Error ? `: ${r.message.split('\n')[0]}` : r ? ` (it ended, exit ${r.exitCode})` : ''}`,
+    );
+  }
+  unread.delete(key(v));
+  return block.lines[block.lines.length - 1];
 }
 
 /**
@@ -677,18 +717,32 @@ async function awaitNodeRules(
 }
 
 /**
- * An armed hold's output: as streamed, or — where the exec ended (exit 0) without the hold's last
- * line, its stdout cut short (seen at load 50-60 on an exec whose stdin stayed open) — the lines
- * streamed before the hold and the hold's own output as the command kept it in `keep`, read in a
- * second exec. Never a pass by itself: the verdict parses and judges whatever this returns.
+ * A session's hold output: its lines as streamed, up to "KNC rc=<code>" — or, where they did not
+ * all come (the session ended, or the hold's bound passed; stdout was seen cut short at load 50-60
+ * on an exec whose stdin stayed open), the hold's own output as the command kept it in `keep`,
+ * read in a second exec. Never a pass by itself: the verdict parses and judges whatever this returns.
  */
-async function heldOutput(env: RunEnv, from: ProbeRef, r: ExecResult | Error, keep: string): Promise<ExecResult | Error> {
-  if (r instanceof Error || r.exitCode !== 0 || /^KNC (hold done|released)/m.test(r.stdout)) return r;
+async function heldOutput(
+  env: RunEnv,
+  from: ProbeRef,
+  block: { lines: string[]; atMs: number } | undefined,
+  sentAtMs: number,
+  session: Armed,
+  keep: string,
+): Promise<ExecResult | Error> {
+  if (block) {
+    const rc = Number(/^KNC rc=(\d+)$/.exec(block.lines[block.lines.length - 1])![1]);
+    return { stdout: block.lines.slice(0, -1).join('\n'), stderr: '', exitCode: rc, durationMs: block.atMs - sentAtMs };
+  }
+  const ended = session.ended() ? await session.done : undefined;
   env.kube.tally.execs++;
   const kept = await execInPod({ kc: env.kube.kc, namespace: from.namespace, pod: from.pod, command: ['cat', keep], timeoutMs: 30_000 }).catch((e: Error) => e);
-  if (kept instanceof Error || kept.exitCode !== 0) return r;
-  const before = r.stdout.split('\n').filter((l) => /^KNC clock /.test(l));
-  return { ...r, stdout: [...before, kept.stdout].join('\n') };
+  if (!(kept instanceof Error) && kept.exitCode === 0 && /^KNC hold done/m.test(kept.stdout))
+    return { stdout: kept.stdout, stderr: '', exitCode: 0, durationMs: Date.now() - sentAtMs };
+  const why = ended instanceof Error ? ended.message.split('\n')[0] : ended ? `its exec ended (exit ${ended.exitCode})` : 'no end within its bound';
+  return new Error(
+    `the hold's output did not come from the session in ${from.namespace}/${from.pod}: ${why}; its kept copy ${keep}: ${kept instanceof Error ? kept.message.split('\n')[0] : `exit ${kept.exitCode}, ${JSON.stringify(kept.stdout.slice(-120))}`}`,
+  );
 }
 
 /** The same steps in turn (no armed execs): the API, every node's kube-proxy, then every source's hold. */

@@ -13,6 +13,7 @@ import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
+import { closeRunSessions } from '../workload/armed.js';
 import { outputsOf } from './outputs.js';
 import { shapeNotApplicable } from '../catalogue/common.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
@@ -164,24 +165,29 @@ async function run(
         besides.splice(besides.indexOf(b), 1);
       }
     };
-    for (const chain of phaseChains(opts.phases)) {
-      const phase = chain[0];
-      const steps = chain.map((p) => ({ p, checks: selection.filter((c) => phaseOf(c) === p.name) })).filter((s) => s.checks.length);
-      if (!steps.length) continue;
-      await waitBesides(phase);
-      const done = (async () => {
-        for (const s of steps) {
-          // an interrupted run starts no further phase of a lane (the run is being torn down)
-          if (opts.signal?.aborted) return;
-          timings.phases.push(await runPhase(live, s.p, s.checks, emit, progress, matrices, sections));
-        }
-      })();
-      if (phase.beside) {
-        done.catch(() => undefined); // awaited by waitBesides, which rethrows
-        besides.push({ phase, done });
-      } else await until(done);
+    try {
+      for (const chain of phaseChains(opts.phases)) {
+        const phase = chain[0];
+        const steps = chain.map((p) => ({ p, checks: selection.filter((c) => phaseOf(c) === p.name) })).filter((s) => s.checks.length);
+        if (!steps.length) continue;
+        await waitBesides(phase);
+        const done = (async () => {
+          for (const s of steps) {
+            // an interrupted run starts no further phase of a lane (the run is being torn down)
+            if (opts.signal?.aborted) return;
+            timings.phases.push(await runPhase(live, s.p, s.checks, emit, progress, matrices, sections));
+          }
+        })();
+        if (phase.beside) {
+          done.catch(() => undefined); // awaited by waitBesides, which rethrows
+          besides.push({ phase, done });
+        } else await until(done);
+      }
+      await waitBesides();
+    } finally {
+      // the checks' sessions (src/workload/armed.ts) end with the last phase: nothing asks any more
+      await closeRunSessions(live);
     }
-    await waitBesides();
     for (const c of selection)
       if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
     const t1 = Date.now();

@@ -196,38 +196,46 @@ export function holdProbe(id: string, h: Hold): Probe {
 }
 
 /**
- * A hold armed ahead of its release (src/workload/armed.ts): the command starts at once and reads
- * stdin first; "go" runs the hold (holdProbe's output, kept in the file `keep` as well), anything
- * else (or stdin closing) ends it at once, printing "KNC released <line>". No request goes out
- * before "go". With `healthz` (a node view: kube-proxy's /healthz on the node) it first prints that
- * page ("KNC clock {…"currentTime":…}": the node's clock, to which the caller maps its own times).
+ * A session (src/workload/armed.ts): one exec per source for the run, reading one command per line
+ * on stdin and running each as it arrives — nothing goes out before its line:
+ *   hold URL N P T KEEP   holdProbe's hold (its output also kept in the file KEEP, under /tmp), then "KNC rc=<its exit code>"
+ *   sync ARGS…            a node view's reading of the node's kube-proxy (proxySyncProbe's poll; its "KNC proxy …" line)
+ *   anything else (or stdin closing) ends it, printing "KNC released <line>".
+ * With `healthz` (a node view: kube-proxy's /healthz on the node) it first prints that page ("KNC
+ * clock {…"currentTime":…}": the node's clock, to which the caller maps its own times).
  */
-export function armedHoldArgv(h: Hold, keep: string, healthz?: string): string[] {
-  if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
-  if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(keep)) throw new Error(`not a file name under /tmp: ${keep}`);
+export function sessionArgv(healthz?: string): string[] {
   const script = [
-    'url=$1; n=$2; p=$3; t=$4; keep=$5; hurl=$6',
+    'hurl=$1',
     '[ -z "$hurl" ] || echo "KNC clock $(wget -q -T 1 -O - "$hurl" 2>/dev/null | head -n 1 | cut -c 1-400)"',
-    'read -r go || { echo "KNC released (stdin closed)"; exit 0; }',
-    '[ "$go" = go ] || { echo "KNC released $go"; exit 0; }',
+    'while :; do',
+    '  read -r cmd a1 a2 a3 a4 a5 a6 || { echo "KNC released (stdin closed)"; exit 0; }',
+    '  case "$cmd" in',
     // kept in a file too: an exec whose stdin stayed open was seen to end (exit 0) with the tail of
     // its stdout missing (load 50-60); the caller then reads the file in a second exec
-    `( set -- "$url" "$n" "$p" "$t"\n${HOLD_SCRIPT}\n) >"$keep" 2>&1; rc=$?`,
-    'cat "$keep"; exit "$rc"',
+    `    hold) ( set -- "$a1" "$a2" "$a3" "$a4"\n${HOLD_SCRIPT}\n) >"$a5" 2>&1; rc=$?; cat "$a5"; echo "KNC rc=$rc" ;;`,
+    `    sync) ( set -- "$a1" "$a2" "$a3" "$a4" "$a5"\n${PROXY_SCRIPT}\n) ;;`,
+    '    *) echo "KNC released $cmd"; exit 0 ;;',
+    '  esac',
+    'done',
   ].join('\n');
-  return [
-    'sh',
-    '-c',
-    script,
-    'armed-hold',
-    h.url,
-    String(h.requests),
-    String(h.parallel ?? 16),
-    String(h.requestTimeoutS ?? HOLD_TIMEOUT_S),
-    keep,
-    healthz ?? '',
-  ];
+  return ['sh', '-c', script, 'session', healthz ?? ''];
 }
+
+/** An argument a session line may carry: no blank, no quote, nothing the shell would expand. */
+const sessionWord = (a: string) => /^[A-Za-z0-9.:/[\]_%-]+$/.test(a);
+
+/** The session line of a hold (sessionArgv), its output kept in `keep` as well. */
+export function holdLine(h: Hold, keep: string): string {
+  if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
+  if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(keep)) throw new Error(`not a file name under /tmp: ${keep}`);
+  const args = [h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? HOLD_TIMEOUT_S), keep];
+  if (!args.every(sessionWord)) throw new Error(`not a hold a session can run: ${JSON.stringify(args)}`);
+  return `hold ${args.join(' ')}`;
+}
+
+/** How long a session's hold may take at most: every batch's requests time out, and some slack. */
+export const holdBoundMs = (h: Hold) => Math.ceil(h.requests / (h.parallel ?? 16)) * ((h.requestTimeoutS ?? HOLD_TIMEOUT_S) + 2) * 1000 + 15_000;
 
 export interface HoldSample {
   /** 1-based request number. */
@@ -320,6 +328,14 @@ export function proxySyncProbe(
   url6 = 'http://[::1]:10249/metrics',
 ): Probe {
   return { id, argv: ['sh', '-c', PROXY_SCRIPT, 'proxy', sinceS.toFixed(3), String(Math.max(1, Math.ceil(deadlineS))), url, family, url6] };
+}
+
+/** The session line (sessionArgv) that runs `probe`, a proxySyncProbe, in a node view's session. */
+export function armedProxySyncLine(probe: Probe): string {
+  const args = probe.argv.slice(4);
+  if (probe.argv[2] !== PROXY_SCRIPT || args.length !== 5 || !args.every(sessionWord))
+    throw new Error(`not a proxy-sync probe a session can run: ${JSON.stringify(probe.argv.slice(3))}`);
+  return `sync ${args.join(' ')}`;
 }
 
 export interface ProxySync {
