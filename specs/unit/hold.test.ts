@@ -5,6 +5,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { useFakeBin } from './fake-bin.js';
+import { fanoutArgv, fanoutScript, parseFanout } from '../../src/probes/batch.js';
 import { armedProxySyncLine, holdLine, holdProbe, holdRequests, parseHold, parseProxySync, proxySyncProbe, sessionArgv } from '../../src/probes/traffic.js';
 import { clockOffsetS, sinceOn } from '../../src/catalogue/services.js';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -363,32 +364,55 @@ describe('the session: one exec per source for the run, each command run as its 
     });
     return { output, asked: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
   };
-  // the lines of the output from the first one matching `from` up to the first "KNC rc=" after it
-  const block = (out: string, from = /^KNC hold i=1 /) => {
+  // a command's line with its id, as src/workload/armed.ts ask() sends it
+  const line = (command: string, id: string) => command.replace(/^(\S+)/, `$1 ${id}`);
+  // one command's output: the lines after the previous command's end line, up to its own
+  const outputOf = (out: string, id: string) => {
     const lines = out.split('\n');
-    const a = lines.findIndex((l) => from.test(l));
-    return lines.slice(a, lines.findIndex((l, k) => k > a && /^KNC rc=/.test(l)) + 1);
+    const end = lines.findIndex((l) => l.startsWith(`KNC end ${id} `));
+    let from = end - 1;
+    while (from >= 0 && !/^KNC end /.test(lines[from])) from--;
+    return { text: lines.slice(from + 1, end).join('\n'), end: lines[end] };
   };
-  it('a probe pod: each "hold" line runs exactly the hold of holdProbe, every request reported, then its exit code; the next one after it', () => {
+  it('a probe pod: each "hold" runs exactly the hold of holdProbe, every request reported, then its end line with the exit code; the next one after it', () => {
     const keep = path.join('/tmp', `knc-hold-test-${process.pid}`);
     const keep2 = `${keep}-2`;
-    const input = `${holdLine({ url: URL, requests: 24 }, keep)}\n${holdLine({ url: URL, requests: 16 }, keep2)}\nstop\n`;
+    const input = [line(holdLine({ url: URL, requests: 24 }, keep), 'a1'), line(holdLine({ url: URL, requests: 16 }, keep2), 'b2'), 'stop', ''].join('\n');
     const r = run(sessionArgv(), input, { SERVERS: 'weba webb' });
-    const [first, second] = r.output.split(/^KNC rc=0$/m);
-    const samples = parseHold(first);
+    const first = outputOf(r.output, 'a1');
+    const samples = parseHold(first.text);
+    expect(first.end).toBe('KNC end a1 rc=0');
     expect(samples).toHaveLength(24);
     expect(samples.every((x) => x.rc === 0 && ['weba', 'webb'].includes(x.server!))).toBe(true);
-    expect(parseHold(second)).toHaveLength(16);
-    expect(r.output.match(/^KNC rc=0$/gm)).toHaveLength(2);
+    expect(parseHold(outputOf(r.output, 'b2').text)).toHaveLength(16);
     expect(r.output.trim().split('\n').pop()).toBe('KNC released stop');
     expect(r.asked).toEqual(Array(40).fill(URL));
-    expect(block(r.output).at(-1)).toBe('KNC rc=0');
     // each hold's output kept in its file too, for an exec whose stdout was cut short
     expect(parseHold(readFileSync(keep, 'utf8'))).toEqual(samples);
     rmSync(keep);
     rmSync(keep2);
     expect(() => holdLine({ url: URL, requests: 24 }, '/etc/passwd')).toThrow(/under \/tmp/);
     expect(() => holdLine({ url: 'http://x/a b', requests: 24 }, keep)).toThrow(/not a hold a session can run/);
+  });
+  it('"batch": the fan-out script of its next N lines, run whole (quotes, backslashes, blanks kept), and the session reads on after it', () => {
+    const probes = [
+      { id: 'q', argv: ['sh', '-c', `printf '%s|\\n' "  a 'b' \\\\ c  "; echo err >&2; exit 3`] },
+      { id: 'w', argv: ['wget', '-q', '-O', '-', URL] },
+    ];
+    const script = fanoutScript(probes).split('\n');
+    const input = [`batch f1 ${script.length}`, ...script, line(holdLine({ url: URL, requests: 1 }, `/tmp/knc-batch-${process.pid}`), 'h1'), ''].join('\n');
+    const r = run(sessionArgv(), input, { SERVERS: 'weba' });
+    const f = outputOf(r.output, 'f1');
+    expect(f.end).toBe('KNC end f1 rc=0');
+    const out = parseFanout(`${f.text}\n`, probes);
+    expect(out.get('q')).toMatchObject({ exitCode: 3, output: `  a 'b' \\ c  |\nerr\n` });
+    expect(out.get('w')!.exitCode).toBe(0);
+    // exactly what the same fan-out gives in an exec of its own (durations aside)
+    const alone = parseFanout(run(fanoutArgv(probes), '', { SERVERS: 'weba' }).output, probes);
+    for (const p of probes) expect({ ...out.get(p.id), durationMs: 0 }).toEqual({ ...alone.get(p.id), durationMs: 0 });
+    expect(parseHold(outputOf(r.output, 'h1').text)).toHaveLength(1);
+    expect(r.output.trim().split('\n').pop()).toBe('KNC released (stdin closed)');
+    rmSync(`/tmp/knc-batch-${process.pid}`, { force: true });
   });
   it('"stop", anything else, or stdin closing (the run went away) ends it without a single request', () => {
     for (const [input, said] of [
@@ -406,21 +430,21 @@ describe('the session: one exec per source for the run, each command run as its 
     const keep = `/tmp/knc-hold-view-${process.pid}`;
     const sync = armedProxySyncLine(proxySyncProbe('p', 1765123456.5, 1));
     expect(sync).toBe('sync 1765123456.500 1 http://127.0.0.1:10249/metrics IPv4 http://[::1]:10249/metrics');
-    const r = run(sessionArgv('http://127.0.0.1:10256/healthz'), `${sync}\n${holdLine({ url: URL, requests: 16 }, keep)}\n`, {
+    const r = run(sessionArgv(true), `${line(sync, 's1')}\n${line(holdLine({ url: URL, requests: 16 }, keep), 'h1')}\n`, {
       SERVERS: 'weba',
       HEALTHZ: healthz,
       METRICS: metrics('1.7651234572e+09', '1.765123457e+09'),
     });
     const lines = r.output.split('\n');
     expect(lines[0]).toBe(`KNC clock ${healthz}`);
-    expect(parseProxySync(lines[1])).toMatchObject({ state: 'ok', queued: 1765123457 });
-    expect(parseHold(r.output)).toHaveLength(16);
+    expect(parseProxySync(outputOf(r.output, 's1').text)).toMatchObject({ state: 'ok', queued: 1765123457 });
+    expect(parseHold(outputOf(r.output, 'h1').text)).toHaveLength(16);
     expect(r.asked.slice(0, 2)).toEqual(['http://127.0.0.1:10256/healthz', 'http://127.0.0.1:10249/metrics']);
     expect(r.asked.filter((u) => u === URL)).toHaveLength(16);
     expect(lines.filter(Boolean).at(-1)).toBe('KNC released (stdin closed)');
     rmSync(keep, { force: true });
     // no /healthz (no kube-proxy there): an empty clock, the caller falls back to the API's trigger time
-    const s = run(sessionArgv('http://127.0.0.1:10256/healthz'), 'stop\n', { SERVERS: 'weba' });
+    const s = run(sessionArgv(true), 'stop\n', { SERVERS: 'weba' });
     expect(s.output).toBe('KNC clock \nKNC released stop\n');
     expect(s.asked.filter((u) => u === URL)).toEqual([]);
     // only proxy-sync probes, whose arguments carry no blank or quote

@@ -37,8 +37,10 @@ export const PHASES: PhaseDef[] = [
   {
     name: 'steady',
     title: 'the workload as it is',
-    // the datapath windows ask the run's own Services in the fan-out: their EndpointSlices and every node's rules first
-    enter: async (env) => (env.objects.some((o) => o.kind === 'Service') ? { servicesSettled: await steadyServicesSettled(env) } : {}),
+    // the datapath windows ask the run's own Services in the fan-out: their EndpointSlices and every
+    // node's rules first, when such a window is selected (the Service holds wait for their own, and
+    // so do the later phases' checks: the cluster phase's "no endpoints" Service, asked by its own hold)
+    enter: async (env, checks) => (checks.some((c) => c.tags.includes('datapath') && c.probes) ? { servicesSettled: await steadyServicesSettled(env) } : {}),
   },
   {
     name: 'cluster',

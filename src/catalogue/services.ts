@@ -8,7 +8,6 @@ import {
   armedProxySyncLine,
   holdBoundMs,
   holdLine,
-  sessionArgv,
   holdProbe,
   holdRequests,
   parseProxySync,
@@ -38,10 +37,11 @@ import { randomBytes } from 'node:crypto';
 import { retryOnConflict } from '../kube/errors.js';
 import { isLive, isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
+import { probeRef } from '../workload/probe-pods.js';
 import type { Obj } from '../workload/manifests.js';
 import { pollUntil } from '../util/poll.js';
 import { fanOut, key, label, runFanout } from '../workload/fanout.js';
-import { runSessions, type Armed } from '../workload/armed.js';
+import { answer, ask, openSessions, type Armed, type Asked } from '../workload/armed.js';
 import { literally, mustFail } from './controls.js';
 import type { CheckDef, PhaseContext, PhaseDef } from './types.js';
 import { defined, hostRouteGet, must, nodeAccess, podSources, unlessManaged } from './common.js';
@@ -529,13 +529,6 @@ function proxyUnobservable(env: RunEnv): ProxyWait | undefined {
   return undefined;
 }
 
-/** kube-proxy's health page on a node (its default healthz address): its `currentTime` is the node's clock. */
-const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
-/** A session's lifetime at most (the engine ends them with the run's last phase; this bounds a run that never gets there). */
-const SESSION_MS = 3_600_000;
-/** The run's sessions: a node view's prints the node's clock (kube-proxy's /healthz) first. */
-const sessionsOf = (env: RunEnv) => runSessions(env, (s) => sessionArgv(s.hostNetwork ? KUBE_PROXY_HEALTHZ : undefined), SESSION_MS);
-
 /**
  * Converge, then hold, in every source's session (src/workload/armed.ts: one exec per source for
  * the run, started by the first hold while the cluster converges, reused by every later one — an
@@ -560,18 +553,17 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
   if (new Set([...readers, ...sources].map(key)).size > env.settings.execConcurrency) return convergeInTurn(env, plan);
   const family = ip(env).includes(':') ? 'IPv6' : 'IPv4';
   // every source's session: the run's own, idle since its last hold, or one started now
-  const pool = sessionsOf(env);
+  const pool = openSessions(env.kube);
   const sessions = new Map(sources.map((s) => [key(s), pool.acquire(s)]));
   // a session is given back only once every command sent to it has been read to its end
   const unread = new Set<string>();
   const keep = new Map(sources.map((s) => [key(s), `/tmp/knc-hold-${randomBytes(6).toString('hex')}`]));
   const hold = { url, requests };
-  const released = new Map<string, number>();
+  const released = new Map<string, Asked>();
   const release = (r: ProbeRef) => {
     if (released.has(key(r))) return;
-    released.set(key(r), Date.now());
     unread.add(key(r));
-    sessions.get(key(r))!.send(holdLine(hold, keep.get(key(r))!));
+    released.set(key(r), ask(sessions.get(key(r))!, holdLine(hold, keep.get(key(r))!)));
   };
   try {
     const api = await plan.api;
@@ -621,9 +613,9 @@ async function convergeAndHold(env: RunEnv, plan: HoldPlan): Promise<Held> {
     const outs = await Promise.all(
       sources.map(async (s) => {
         const a = sessions.get(key(s))!;
-        const block = await a.next(/^KNC rc=\d+$/, bound);
-        if (block) unread.delete(key(s));
-        return heldOutput(env, s, block, released.get(key(s))!, a, keep.get(key(s))!);
+        const got = await answer(a, released.get(key(s))!, bound);
+        if (got) unread.delete(key(s));
+        return heldOutput(env, s, got, released.get(key(s))!.atMs, a, keep.get(key(s))!);
       }),
     );
     const command = holdProbe('svc-hold', hold).argv.join(' ');
@@ -652,16 +644,15 @@ async function readProxy(env: RunEnv, v: ProbeRef, session: Armed | undefined, p
   if (!session) return (await runFanout(env.kube, v, [probe], timeoutMs)).get('proxy-sync')!.output;
   env.kube.tally.probes++;
   unread.add(key(v));
-  session.send(armedProxySyncLine(probe));
-  const block = await session.next(/^KNC proxy /, timeoutMs);
-  if (!block) {
+  const got = await answer(session, ask(session, armedProxySyncLine(probe)), timeoutMs);
+  if (!got) {
     const r = session.ended() ? await session.done : undefined;
     throw new Error(
       `no kube-proxy reading from the session in ${v.namespace}/${v.pod} within ${timeoutMs} ms${r instanceof Error ? `: ${r.message.split('\n')[0]}` : r ? ` (it ended, exit ${r.exitCode})` : ''}`,
     );
   }
   unread.delete(key(v));
-  return block.lines[block.lines.length - 1];
+  return got.lines.join('\n');
 }
 
 /**
@@ -717,7 +708,7 @@ async function awaitNodeRules(
 }
 
 /**
- * A session's hold output: its lines as streamed, up to "KNC rc=<code>" — or, where they did not
+ * A session's hold output: its lines as streamed, up to the hold's end line — or, where they did not
  * all come (the session ended, or the hold's bound passed; stdout was seen cut short at load 50-60
  * on an exec whose stdin stayed open), the hold's own output as the command kept it in `keep`,
  * read in a second exec. Never a pass by itself: the verdict parses and judges whatever this returns.
@@ -725,15 +716,12 @@ async function awaitNodeRules(
 async function heldOutput(
   env: RunEnv,
   from: ProbeRef,
-  block: { lines: string[]; atMs: number } | undefined,
+  got: { lines: string[]; rc: number; atMs: number } | undefined,
   sentAtMs: number,
   session: Armed,
   keep: string,
 ): Promise<ExecResult | Error> {
-  if (block) {
-    const rc = Number(/^KNC rc=(\d+)$/.exec(block.lines[block.lines.length - 1])![1]);
-    return { stdout: block.lines.slice(0, -1).join('\n'), stderr: '', exitCode: rc, durationMs: block.atMs - sentAtMs };
-  }
+  if (got) return { stdout: got.lines.join('\n'), stderr: '', exitCode: got.rc, durationMs: got.atMs - sentAtMs };
   const ended = session.ended() ? await session.done : undefined;
   env.kube.tally.execs++;
   const kept = await execInPod({ kc: env.kube.kc, namespace: from.namespace, pod: from.pod, command: ['cat', keep], timeoutMs: 30_000 }).catch((e: Error) => e);
@@ -804,6 +792,8 @@ export const SERVICE_PHASES: PhaseDef[] = [
   {
     name: 'not-ready',
     title: 'one of the 2 pods made not Ready (its readiness page removed)',
+    // the page is removed in a session of the pod, opened while the steady phase runs
+    warm: (env) => openSessions(env.kube).warm(probeRef(env.nginx[0])),
     enter: async (env) => {
       // first of the changes: the 2 pods of the steady phase, one of them made not Ready (the
       // next phase replaces both, so nothing needs restoring and no extra pod has to start)
@@ -817,12 +807,9 @@ export const SERVICE_PHASES: PhaseDef[] = [
           const ips = env.nginx.map((p) => `${p.status!.podIP}:${port}`).sort();
           if (b.pods.join() !== ips.join()) throw new Error(`the steady phase's Ready pods ${fmt(ips)} are not the Ready pods now: ${fmt(b.pods)}`);
         }),
-        execInPod({
-          kc: env.kube.kc,
-          namespace: env.workloadNs,
-          pod: vName,
-          command: ['sh', '-c', 'rm -f /usr/share/nginx/html/index.html'],
-          timeoutMs: 15_000,
+        runFanout(env.kube, probeRef(victim), [{ id: 'unready', argv: ['rm', '-f', '/usr/share/nginx/html/index.html'] }], 15_000).then((o) => {
+          const r = o.get('unready')!;
+          if (r.exitCode !== 0) throw new Error(`\`${r.command}\` in pod ${env.workloadNs}/${vName} exited ${r.exitCode}: ${r.output.trim().slice(0, 200)}`);
         }),
       ]);
       return changed(env, at, [other.metadata!.name!], [vName], {

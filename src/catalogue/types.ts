@@ -133,7 +133,14 @@ export interface PhaseDef {
    * whole chain).
    */
   lane?: string;
-  enter?(env: RunEnv): Promise<Record<string, unknown>>;
+  /**
+   * Right after setup, for a phase with checks selected: opens the sessions (src/workload/armed.ts)
+   * its `enter` will run its commands in, so that their exec's round trip is paid while the phases
+   * before it run, not on entering it.
+   */
+  warm?(env: RunEnv): void;
+  /** The change the phase makes, before its checks run (`checks`: those of the phase that apply). */
+  enter?(env: RunEnv, checks: readonly CheckDef[]): Promise<Record<string, unknown>>;
 }
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';

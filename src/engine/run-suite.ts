@@ -13,7 +13,7 @@ import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { newRunId } from '../util/labels.js';
 import type { Connection } from '../cluster/connection.js';
 import { execCounter, fanOut } from '../workload/fanout.js';
-import { closeRunSessions } from '../workload/armed.js';
+import { closeSessions, openSessions } from '../workload/armed.js';
 import { outputsOf } from './outputs.js';
 import { shapeNotApplicable } from '../catalogue/common.js';
 import { SETUP_FAILED, likelyCause, markNotMeaningful } from '../catalogue/cause.js';
@@ -165,6 +165,9 @@ async function run(
         besides.splice(besides.indexOf(b), 1);
       }
     };
+    // the checks' sessions (src/workload/armed.ts): one exec per probe pod for the run's fan-outs and holds
+    openSessions(live.kube);
+    for (const p of opts.phases) if (p.warm && selection.some((c) => phaseOf(c) === p.name)) p.warm(live);
     try {
       for (const chain of phaseChains(opts.phases)) {
         const phase = chain[0];
@@ -185,8 +188,8 @@ async function run(
       }
       await waitBesides();
     } finally {
-      // the checks' sessions (src/workload/armed.ts) end with the last phase: nothing asks any more
-      await closeRunSessions(live);
+      // the sessions end with the last phase: nothing asks any more
+      await closeSessions(live.kube);
     }
     for (const c of selection)
       if (!records.has(c.id)) emit(record(c, 'failed', 0, { error: `not run: its phase "${phaseOf(c)}" is not in the engine's phase list` }));
@@ -281,7 +284,7 @@ async function runPhase(
   if (phase.enter) {
     progress(`phase ${phase.name}: ${phase.title}`);
     try {
-      phaseData = await phase.enter(env);
+      phaseData = await phase.enter(env, applicable);
     } catch (err) {
       for (const c of applicable) emit(record(c, 'failed', 0, { error: `not run: phase "${phase.title}" failed: ${firstLine(err)}` }));
       timing.enterMs = Date.now() - t0;

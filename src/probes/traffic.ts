@@ -195,37 +195,49 @@ export function holdProbe(id: string, h: Hold): Probe {
   return { id, argv: ['sh', '-c', HOLD_SCRIPT, 'hold', h.url, String(h.requests), String(h.parallel ?? 16), String(h.requestTimeoutS ?? HOLD_TIMEOUT_S)] };
 }
 
+/** kube-proxy's health page on a node (its default healthz address): its `currentTime` is the node's clock. */
+export const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
+
 /**
  * A session (src/workload/armed.ts): one exec per source for the run, reading one command per line
- * on stdin and running each as it arrives — nothing goes out before its line:
- *   hold URL N P T KEEP   holdProbe's hold (its output also kept in the file KEEP, under /tmp), then "KNC rc=<its exit code>"
- *   sync ARGS…            a node view's reading of the node's kube-proxy (proxySyncProbe's poll; its "KNC proxy …" line)
- *   anything else (or stdin closing) ends it, printing "KNC released <line>".
- * With `healthz` (a node view: kube-proxy's /healthz on the node) it first prints that page ("KNC
- * clock {…"currentTime":…}": the node's clock, to which the caller maps its own times).
+ * on stdin — "<command> <id> <arguments…>" — and running each as it arrives (nothing goes out
+ * before its line), its output ended by the line "KNC end <id> rc=<its exit code>":
+ *   hold ID URL N P T KEEP   holdProbe's hold (its output also kept in the file KEEP, under /tmp)
+ *   sync ID ARGS…            a node view's reading of the node's kube-proxy (proxySyncProbe's poll)
+ *   batch ID N               the N lines after it are a fan-out script (src/probes/batch.ts), run with its stderr in its stdout
+ *   anything else (or stdin closing) ends it, printing "KNC released <command>".
+ * A node view (`hostNetwork`) first prints kube-proxy's /healthz ("KNC clock {…"currentTime":…}":
+ * the node's clock, to which the caller maps its own times; empty where there is none).
  */
-export function sessionArgv(healthz?: string): string[] {
+export function sessionArgv(hostNetwork = false): string[] {
   const script = [
     'hurl=$1',
     '[ -z "$hurl" ] || echo "KNC clock $(wget -q -T 1 -O - "$hurl" 2>/dev/null | head -n 1 | cut -c 1-400)"',
     'while :; do',
-    '  read -r cmd a1 a2 a3 a4 a5 a6 || { echo "KNC released (stdin closed)"; exit 0; }',
+    '  read -r cmd id a1 a2 a3 a4 a5 a6 || { echo "KNC released (stdin closed)"; exit 0; }',
     '  case "$cmd" in',
     // kept in a file too: an exec whose stdin stayed open was seen to end (exit 0) with the tail of
     // its stdout missing (load 50-60); the caller then reads the file in a second exec
-    `    hold) ( set -- "$a1" "$a2" "$a3" "$a4"\n${HOLD_SCRIPT}\n) >"$a5" 2>&1; rc=$?; cat "$a5"; echo "KNC rc=$rc" ;;`,
-    `    sync) ( set -- "$a1" "$a2" "$a3" "$a4" "$a5"\n${PROXY_SCRIPT}\n) ;;`,
+    // (stdin is the session's own: no command reads it)
+    `    hold) ( set -- "$a1" "$a2" "$a3" "$a4"\n${HOLD_SCRIPT}\n) </dev/null >"$a5" 2>&1; rc=$?; cat "$a5" ;;`,
+    `    sync) ( set -- "$a1" "$a2" "$a3" "$a4" "$a5"\n${PROXY_SCRIPT}\n) </dev/null; rc=$? ;;`,
+    '    batch)',
+    // the script's lines are read whole (a failed mktemp still reads them: they are no commands)
+    '      f=$(mktemp) || f=""',
+    '      n=0; while [ "$n" -lt "$a1" ] && IFS= read -r l; do [ -z "$f" ] || printf \'%s\\n\' "$l" >>"$f"; n=$((n + 1)); done',
+    '      if [ -n "$f" ]; then sh "$f" </dev/null 2>&1; rc=$?; rm -f "$f"; else rc=97; fi ;;',
     '    *) echo "KNC released $cmd"; exit 0 ;;',
     '  esac',
+    '  echo "KNC end $id rc=$rc"',
     'done',
   ].join('\n');
-  return ['sh', '-c', script, 'session', healthz ?? ''];
+  return ['sh', '-c', script, 'session', hostNetwork ? KUBE_PROXY_HEALTHZ : ''];
 }
 
 /** An argument a session line may carry: no blank, no quote, nothing the shell would expand. */
 const sessionWord = (a: string) => /^[A-Za-z0-9.:/[\]_%-]+$/.test(a);
 
-/** The session line of a hold (sessionArgv), its output kept in `keep` as well. */
+/** The session command of a hold (sessionArgv, without its id), its output kept in `keep` as well. */
 export function holdLine(h: Hold, keep: string): string {
   if (!Number.isInteger(h.requests) || h.requests < 1) throw new Error(`a hold needs at least one request, got ${h.requests}`);
   if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(keep)) throw new Error(`not a file name under /tmp: ${keep}`);
@@ -330,7 +342,7 @@ export function proxySyncProbe(
   return { id, argv: ['sh', '-c', PROXY_SCRIPT, 'proxy', sinceS.toFixed(3), String(Math.max(1, Math.ceil(deadlineS))), url, family, url6] };
 }
 
-/** The session line (sessionArgv) that runs `probe`, a proxySyncProbe, in a node view's session. */
+/** The session command (sessionArgv, without its id) that runs `probe`, a proxySyncProbe, in a node view's session. */
 export function armedProxySyncLine(probe: Probe): string {
   const args = probe.argv.slice(4);
   if (probe.argv[2] !== PROXY_SCRIPT || args.length !== 5 || !args.every(sessionWord))

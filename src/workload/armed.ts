@@ -5,10 +5,12 @@
 // container runtime -> the process) and its CPU (about 0.2 s of the cluster's per exec on a kind
 // node, runc's share the most): paid once per source and run, and while the cluster converges,
 // instead of once per hold after. Nothing it runs starts before its line: the command reads first.
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Kube } from '../kube/client.js';
 import { execInPod, type ExecResult } from '../kube/exec.js';
-import { key } from './fanout.js';
+import { sessionArgv } from '../probes/traffic.js';
+import { key } from './key.js';
 import type { ProbeRef } from './setup.js';
 
 export interface Armed {
@@ -98,21 +100,46 @@ export function arm(kube: Kube, from: ProbeRef, argv: string[], timeoutMs: numbe
   };
 }
 
+/** A command sent to a session: its id, whose end line closes its output. */
+export interface Asked {
+  id: string;
+  atMs: number;
+}
+
+/** Sends `command` ("<name> <arguments…>", sessionArgv) with an id of its own, then `body`'s lines. */
+export function ask(a: Armed, command: string, body?: readonly string[]): Asked {
+  const id = randomBytes(6).toString('hex');
+  const [name, ...args] = command.split(' ');
+  a.send([[name, id, ...args].join(' '), ...(body ?? [])].join('\n'));
+  return { id, atMs: Date.now() };
+}
+
+/**
+ * The output of an asked command, once its end line came: its lines before that line, its exit
+ * code, when it ended (epoch ms); undefined once the session ended without it or after `timeoutMs`.
+ */
+export async function answer(a: Armed, asked: Asked, timeoutMs: number): Promise<{ lines: string[]; rc: number; atMs: number } | undefined> {
+  const end = new RegExp(`^KNC end ${asked.id} rc=(\\d+)$`);
+  const b = await a.next(end, timeoutMs);
+  return b && { lines: b.lines.slice(0, -1), rc: Number(end.exec(b.lines[b.lines.length - 1])![1]), atMs: b.atMs };
+}
+
 /**
  * The run's sessions, by source: an idle one is handed out again; a source whose sessions are all
  * in use (two holds at once from one pod) gets another. What a caller gives back must have read
  * the whole output of every command it sent; one that did not (a timeout, an error) is stopped.
+ * At most `maxOpen` are open at once: beyond, `tryAcquire` says none (the caller execs as before).
  */
 export class Sessions {
   private idle = new Map<string, Armed[]>();
   private all = new Set<Armed>();
   constructor(
     private readonly kube: Kube,
-    private readonly argvOf: (from: ProbeRef) => string[],
-    private readonly timeoutMs: number,
+    private readonly maxOpen: number,
   ) {}
 
-  acquire(from: ProbeRef): Armed {
+  /** An idle session of `from`, or a new one (new ones beyond maxOpen only with `force`). */
+  tryAcquire(from: ProbeRef, force = false): Armed | undefined {
     const free = this.idle.get(key(from)) ?? [];
     let a = free.shift();
     while (a?.ended()) a = free.shift();
@@ -120,10 +147,15 @@ export class Sessions {
       this.kube.tally.probes++;
       return a;
     }
-    const made = arm(this.kube, from, this.argvOf(from), this.timeoutMs);
+    if (!force && this.all.size >= this.maxOpen) return undefined;
+    const made = arm(this.kube, from, sessionArgv(from.hostNetwork), SESSION_MS);
     this.all.add(made);
     void made.done.then(() => this.all.delete(made));
     return made;
+  }
+
+  acquire(from: ProbeRef): Armed {
+    return this.tryAcquire(from, true)!;
   }
 
   giveBack(a: Armed): void {
@@ -135,6 +167,14 @@ export class Sessions {
   discard(a: Armed): void {
     a.send('stop');
     this.all.delete(a);
+  }
+
+  /** Opens an idle session of `from` now (its exec's round trip paid before its first command is due). */
+  warm(from: ProbeRef): void {
+    const free = this.idle.get(key(from)) ?? [];
+    if (free.some((a) => !a.ended())) return;
+    const a = this.tryAcquire(from);
+    if (a) this.giveBack(a);
   }
 
   /** Ends every session (each reads "stop" after what it runs) and waits for them, at most `waitMs`. */
@@ -149,18 +189,26 @@ export class Sessions {
   }
 }
 
-const pools = new WeakMap<object, Sessions>();
+/** A session's lifetime at most (the engine ends them with the run's last phase; this bounds a run that never gets there). */
+const SESSION_MS = 3_600_000;
+/** Sessions open at once per connection, at most (beyond, fan-outs exec as before; holds are bounded by the run's exec concurrency). */
+const MAX_OPEN = 64;
 
-/** The run's sessions (one pool per run environment), made on its first use. */
-export function runSessions(env: { kube: Kube }, argvOf: (from: ProbeRef) => string[], timeoutMs: number): Sessions {
-  let p = pools.get(env);
-  if (!p) pools.set(env, (p = new Sessions(env.kube, argvOf, timeoutMs)));
+const pools = new WeakMap<Kube, Sessions>();
+
+/** The sessions of the run on `kube`: opened by the engine for a run, ended by it (closeSessions). */
+export function openSessions(kube: Kube): Sessions {
+  let p = pools.get(kube);
+  if (!p) pools.set(kube, (p = new Sessions(kube, MAX_OPEN)));
   return p;
 }
 
-/** Ends the run's sessions, if it had any (the engine, once the run's last phase is over). */
-export async function closeRunSessions(env: object): Promise<void> {
-  const p = pools.get(env);
-  pools.delete(env);
+/** The open sessions on `kube`, if the engine opened them (a fan-out outside a run execs as before). */
+export const sessionsOf = (kube: Kube): Sessions | undefined => pools.get(kube);
+
+/** Ends the sessions on `kube`, if any. */
+export async function closeSessions(kube: Kube): Promise<void> {
+  const p = pools.get(kube);
+  pools.delete(kube);
   await p?.close();
 }

@@ -5,11 +5,12 @@
 // fan-outs too (traffic polls, faults), and so does the grader.
 import type { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
-import { fanoutArgv, parseFanout, type Probe, type ProbeOutput } from '../probes/batch.js';
+import { fanoutArgv, fanoutScript, parseFanout, type Probe, type ProbeOutput } from '../probes/batch.js';
 import type { ProbeRef } from './setup.js';
+import { ask, answer, sessionsOf } from './armed.js';
+import { key, label } from './key.js';
 
-export const label = (r: ProbeRef) => `${r.hostNetwork ? 'node' : 'pod'} ${r.namespace}/${r.pod} on ${r.node}`;
-export const key = (r: ProbeRef) => `${r.pod}@${r.namespace}`;
+export { key, label };
 
 export interface FanoutResult {
   outputs: Map<string, Map<string, ProbeOutput>>;
@@ -30,6 +31,30 @@ export async function runFanout(
   log?: (line: string) => void,
 ): Promise<Map<string, ProbeOutput>> {
   if (probes.length === 0) return new Map();
+  // in a session of the run where one is idle or can be opened (src/workload/armed.ts), else an exec of its own
+  const pool = sessionsOf(kube);
+  const session = pool?.tryAcquire(from);
+  if (pool && session) {
+    kube.tally.probes += probes.length - 1; // the session counted one
+    const script = fanoutScript(probes).split('\n');
+    const asked = ask(session, `batch ${script.length}`, script);
+    const got = await answer(session, asked, timeoutMs);
+    if (!got) {
+      pool.discard(session);
+      const why = session.ended() ? await session.done : undefined;
+      throw new Error(
+        `${label(from)}: the fan-out in its session did not end within ${timeoutMs}ms${why instanceof Error ? `: ${why.message.split('\n')[0]}` : why ? ` (the session ended, exit ${why.exitCode})` : ''}`,
+      );
+    }
+    pool.giveBack(session);
+    const stdout = `${got.lines.join('\n')}\n`;
+    log?.(`session ${label(from)}: ${probes.length} probes, exit ${got.rc}, ${got.atMs - asked.atMs}ms`);
+    try {
+      return parseFanout(stdout, probes);
+    } catch (err) {
+      throw new Error(`${label(from)}: ${(err as Error).message}`);
+    }
+  }
   kube.tally.execs++;
   kube.tally.probes += probes.length;
   const res = await execInPod({ kc: kube.kc, namespace: from.namespace, pod: from.pod, command: fanoutArgv(probes), timeoutMs });
