@@ -129,6 +129,9 @@ async function run(
   let fatal: NetcheckError | undefined;
 
   progress(`run ${runId}: ${selection.length} checks; setting up namespaces, workload and probe pods`);
+  // the checks' sessions (src/workload/armed.ts): one exec per probe pod for the run's fan-outs and
+  // holds, opened by setup as each probe pod becomes Ready, ended after the last phase
+  openSessions(conn.kube);
   try {
     const objects = [...new Map(selection.flatMap((c) => c.setupObjects ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o])).values()];
     env = await until(
@@ -165,8 +168,6 @@ async function run(
         besides.splice(besides.indexOf(b), 1);
       }
     };
-    // the checks' sessions (src/workload/armed.ts): one exec per probe pod for the run's fan-outs and holds
-    openSessions(live.kube);
     for (const p of opts.phases) if (p.warm && selection.some((c) => phaseOf(c) === p.name)) p.warm(live);
     try {
       for (const chain of phaseChains(opts.phases)) {
@@ -204,6 +205,7 @@ async function run(
     records.clear();
     for (const r of final) records.set(r.id, r);
   } else {
+    await closeSessions(conn.kube);
     // setup may have created namespaces before it failed
     await teardownRun(conn.kube, runId, { adminPolicies: selectsAdminPolicies(selection) }).catch(() => undefined);
     if (fatal) throw fatal;

@@ -31,10 +31,9 @@ export interface Armed {
   done: Promise<ExecResult | Error>;
 }
 
-/** Starts `argv` in `from` now; counted as one exec and one probe of the run. */
+/** Starts `argv` in `from` now; counted as one exec of the run (each command a probe, counted by its caller). */
 export function arm(kube: Kube, from: ProbeRef, argv: string[], timeoutMs: number): Armed {
   kube.tally.execs++;
-  kube.tally.probes++;
   const stdin = new PassThrough();
   type Line = { text: string; atMs: number };
   const lines: Line[] = [];
@@ -138,15 +137,18 @@ export class Sessions {
     private readonly maxOpen: number,
   ) {}
 
-  /** An idle session of `from`, or a new one (new ones beyond maxOpen only with `force`). */
+  /** An idle session of `from`, or a new one (new ones beyond maxOpen only with `force`); counted as one probe of the run. */
   tryAcquire(from: ProbeRef, force = false): Armed | undefined {
     const free = this.idle.get(key(from)) ?? [];
     let a = free.shift();
     while (a?.ended()) a = free.shift();
-    if (a) {
-      this.kube.tally.probes++;
-      return a;
-    }
+    a ??= this.open(from, force);
+    if (a) this.kube.tally.probes++;
+    return a;
+  }
+
+  /** A new session (one exec of the run), unless maxOpen are open and not `force`. */
+  private open(from: ProbeRef, force: boolean): Armed | undefined {
     if (!force && this.all.size >= this.maxOpen) return undefined;
     const made = arm(this.kube, from, sessionArgv(from.hostNetwork), SESSION_MS);
     this.all.add(made);
@@ -169,12 +171,16 @@ export class Sessions {
     this.all.delete(a);
   }
 
-  /** Opens an idle session of `from` now (its exec's round trip paid before its first command is due). */
-  warm(from: ProbeRef): void {
-    const free = this.idle.get(key(from)) ?? [];
-    if (free.some((a) => !a.ended())) return;
-    const a = this.tryAcquire(from);
-    if (a) this.giveBack(a);
+  /** Opens idle sessions of `from` now, up to `count` (their exec's round trip paid before their first command is due). */
+  warm(from: ProbeRef, count = 1): void {
+    const free = (this.idle.get(key(from)) ?? []).filter((a) => !a.ended());
+    const made: Armed[] = [];
+    for (let i = free.length; i < count; i++) {
+      const a = this.open(from, false);
+      if (!a) break;
+      made.push(a);
+    }
+    for (const a of made) this.giveBack(a);
   }
 
   /** Ends every session (each reads "stop" after what it runs) and waits for them, at most `waitMs`. */

@@ -21,6 +21,7 @@ import { NetcheckError, apiStatus, errorLine } from '../kube/errors.js';
 import { PROBE_TOOLS, parseToolCheck, toolCheckProbe } from '../probes/tools.js';
 import { PAYLOAD_PATH, PAYLOAD_WRITE } from '../probes/mtu.js';
 import { EXEC_CONCURRENCY } from './fanout.js';
+import { sessionsOf } from './armed.js';
 
 /**
  * What the caller decides for a run (the CLI reads KNC_EXEC_CONCURRENCY, KNC_POLICY_TIMEOUT_MS and
@@ -217,10 +218,16 @@ export async function setupRun(conn: Connection, opts: SetupOptions = {}): Promi
   resolvConf.catch(() => undefined); // awaited below; a setup that fails earlier must not leave it unhandled
   // the probe image's tools, asked of the first probe pod as soon as it runs: a missing one ends the run at once
   const toolsChecked = probesReady.then((ps) => checkProbeTools(kube, ps.map(probeRef).sort(byNode)[0], target.images.probe, override.image));
+  // the run's sessions (src/workload/armed.ts) of each probe pod and node view, opened as soon as it is
+  // Ready, while the rest starts: two each, for the steady phase's fan-out and its Service hold at once
+  const warm = <T extends V1Pod[]>(ps: T): T => {
+    for (const p of ps) sessionsOf(kube)?.warm(probeRef(p), 2);
+    return ps;
+  };
   const [probes, others, views, targets, nginx] = await Promise.all([
-    probesReady.then(async (ps) => (await toolsChecked, ps)),
-    waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }),
-    viewsMade.then((refused) => (refused ? [] : waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }))),
+    probesReady.then(async (ps) => (await toolsChecked, warm(ps))),
+    waitPodsReady(kube, otherNs, sel('probe'), { count: 1, override }).then(warm),
+    viewsMade.then((refused) => (refused ? [] : waitPodsReady(kube, workloadNs, sel('node-view'), { count: nodes.length, override }).then(warm))),
     waitPodsReady(kube, workloadNs, sel('target'), { count: nodes.length, override: { image: '--nginx-image / KNC_NGINX_IMAGE' } }),
     (early ? Promise.resolve(early) : nginxReady()).then(async (pods) => {
       if (opts.payload !== false) await Promise.all(pods.map((p) => writePayload(kube, p)));
