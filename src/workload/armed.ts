@@ -31,20 +31,79 @@ export interface Armed {
   done: Promise<ExecResult | Error>;
 }
 
+/**
+ * A command's stdout as it streams in, cut into lines (each with its arrival time), handed out
+ * command by command: `next` returns the lines after those it returned last, up to and including
+ * the first that matches `end`. Pure: the exec feeds it (`feed`, then `close` when it ended).
+ */
+export class Lines {
+  private lines: Array<{ text: string; atMs: number }> = [];
+  private read = 0; // the lines handed out by next()
+  private partial = '';
+  private closed = false;
+  private waiting: Array<() => void> = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A piece of stdout (any cut: a line may come in several pieces). */
+  feed(text: string): void {
+    const parts = (this.partial + text).split('\n');
+    this.partial = parts.pop()!;
+    for (const p of parts) this.lines.push({ text: p, atMs: this.now() });
+    if (parts.length) this.wake();
+  }
+
+  /** The stream ended: a last line without its newline counts. */
+  close(): void {
+    if (this.partial) this.lines.push({ text: this.partial, atMs: this.now() });
+    this.partial = '';
+    this.closed = true;
+    this.wake();
+  }
+
+  get ended(): boolean {
+    return this.closed;
+  }
+
+  seen(re: RegExp): { text: string; atMs: number } | undefined {
+    return this.lines.find((l) => re.test(l.text));
+  }
+
+  next(end: RegExp, timeoutMs: number): Promise<{ lines: string[]; atMs: number } | undefined> {
+    return new Promise((resolve) => {
+      let over = false;
+      const finish = (r: { lines: string[]; atMs: number } | undefined) => {
+        over = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      let at = this.read; // the lines before it were looked at already
+      const look = () => {
+        if (over) return; // timed out: its lines stay unread
+        for (; at < this.lines.length; at++)
+          if (end.test(this.lines[at].text)) {
+            const block = this.lines.slice(this.read, at + 1);
+            this.read = at + 1;
+            return finish({ lines: block.map((l) => l.text), atMs: block[block.length - 1].atMs });
+          }
+        if (this.closed) return finish(undefined);
+        this.waiting.push(look);
+      };
+      look();
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+}
+
 /** Starts `argv` in `from` now; counted as one exec of the run (each command a probe, counted by its caller). */
 export function arm(kube: Kube, from: ProbeRef, argv: string[], timeoutMs: number): Armed {
   kube.tally.execs++;
   const stdin = new PassThrough();
-  type Line = { text: string; atMs: number };
-  const lines: Line[] = [];
-  let read = 0; // lines handed out by next()
-  let partial = '';
-  let ended = false;
-  const changed: Array<() => void> = [];
-  const offer = (text: string) => {
-    lines.push({ text, atMs: Date.now() });
-    for (const w of changed.splice(0)) w();
-  };
+  const out = new Lines();
   const done = execInPod({
     kc: kube.kc,
     namespace: from.namespace,
@@ -52,49 +111,23 @@ export function arm(kube: Kube, from: ProbeRef, argv: string[], timeoutMs: numbe
     command: argv,
     timeoutMs,
     stdin,
-    onStdout: (text) => {
-      const parts = (partial + text).split('\n');
-      partial = parts.pop()!;
-      parts.forEach(offer);
-    },
+    onStdout: (text) => out.feed(text),
   }).then(
     (r) => r,
     (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
   );
   void done.then(() => {
-    ended = true;
-    if (partial) offer(partial);
-    partial = '';
-    for (const w of changed.splice(0)) w();
+    out.close();
     stdin.destroy();
   });
-  const next = (end: RegExp, timeoutMs: number) =>
-    new Promise<{ lines: string[]; atMs: number } | undefined>((resolve) => {
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      function finish(r: { lines: string[]; atMs: number } | undefined) {
-        clearTimeout(timer);
-        resolve(r);
-      }
-      const look = () => {
-        const i = lines.findIndex((l, j) => j >= read && end.test(l.text));
-        if (i >= 0) {
-          const block = lines.slice(read, i + 1);
-          read = i + 1;
-          return finish({ lines: block.map((l) => l.text), atMs: lines[i].atMs });
-        }
-        if (ended) return finish(undefined);
-        changed.push(look);
-      };
-      look();
-    });
   return {
     from,
     send: (l) => {
-      if (!ended && !stdin.destroyed) stdin.write(`${l}\n`);
+      if (!out.ended && !stdin.destroyed) stdin.write(`${l}\n`);
     },
-    seen: (re) => lines.find((l) => re.test(l.text)),
-    next,
-    ended: () => ended,
+    seen: (re) => out.seen(re),
+    next: (end, ms) => out.next(end, ms),
+    ended: () => out.ended,
     done,
   };
 }
