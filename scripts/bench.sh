@@ -11,14 +11,14 @@ source "$(dirname "$0")/lib/common.sh"
 source "$KNC_ROOT/scripts/lib/bench.sh"
 runs="${1:-5}"; shift || true
 bench_cluster
+cpu0="$(bench_cpu)"
 printf '| run | wall time, command start to reports written (s) | checks passed/total | execs | probes | setup | phases (enter+fan-out+verdicts) | teardown |\n|---|---|---|---|---|---|---|---|\n'
 for i in $(seq 1 "$runs"); do
   # each run starts on a quiet cluster: the previous run's namespaces are gone (not timed)
   bench_quiet
   t0=$(date +%s%N)
   # the user-cluster path (--kubeconfig): the run does not bring the cluster up or down
-  node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --nginx-image "$nginx" --probe-image "$probe" \
-    --only nodes,coredns,pod-ip,service,dns --skip mtu,policy,datapath,ip-family --report-dir "$out/$i" "$@" >"$out/$i.log" 2>&1 \
+  bench_seed "$KNC_ROOT" "$out/$i" "$@" >"$out/$i.log" 2>&1 \
     || { tail -n 40 "$out/$i.log" >&2; die "suite failed during the benchmark (log above)" 1; }
   t1=$(date +%s%N)
   printf '%s %s\n' "$(bench_time "$t0" "$t1")" "$i" >>"$out/times"
@@ -30,4 +30,5 @@ for i in $(seq 1 "$runs"); do
   ' "$out/$i/results.json" "$i" "$(tail -n 1 "$out/times" | cut -d' ' -f1)"
 done
 median="$(bench_median "$out/times")"
-printf '\nmedian of %s runs: %s s (nodes: %s)\n' "$runs" "$median" "$(kubectl --kubeconfig "$kubeconfig" get nodes --no-headers | wc -l)"
+printf '\nmedian of %s runs: %s s (nodes: %s; the machine: a fixed CPU loop took %s s before, %s s after; load %s)\n' "$runs" "$median" \
+  "$(kubectl --kubeconfig "$kubeconfig" get nodes --no-headers | wc -l)" "$cpu0" "$(bench_cpu)" "$(bench_load)"

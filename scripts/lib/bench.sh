@@ -8,6 +8,9 @@
 #   bench_time T0 T1       seconds between two `date +%s%N` stamps, one decimal
 #   bench_median FILE      the median of the first column of FILE
 #   bench_load             the load average now (1, 5, 15 min)
+#   bench_cpu              seconds a fixed CPU-bound loop takes in node now: the machine's speed at that moment (on
+#                          this shared 2-core VM it varied 1.8-4.7 s within an hour: quote it beside a figure)
+#   bench_seed DIR OUT [flags]  one seed run (the checks of docs/benchmark.md) of the checkout DIR, reports in OUT
 # shellcheck disable=SC2034  # kubeconfig, nginx, probe, out: for the script that sources this
 bench_cluster() {
   local info
@@ -28,3 +31,9 @@ bench_quiet() {
 bench_time() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b-a)/1e9}'; }
 bench_median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
+bench_cpu() { node -e 'const t = process.hrtime.bigint(); let s = 0; for (let i = 0; i < 3e8; i++) s += i; console.log((Number(process.hrtime.bigint() - t) / 1e9).toFixed(2))'; }
+bench_seed() {
+  local dir="$1" report="$2"; shift 2
+  (cd "$dir" && node bin/kube-netcheck.js run --kubeconfig "$kubeconfig" --nginx-image "$nginx" --probe-image "$probe" \
+    --only nodes,coredns,pod-ip,service,dns --skip mtu,policy,datapath,ip-family --report-dir "$report" "$@")
+}

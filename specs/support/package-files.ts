@@ -5,6 +5,7 @@
 export const DEV_ONLY = [
   'scripts/bench.sh',
   'scripts/bench-help.sh',
+  'scripts/bench-ab.sh',
   'scripts/lint.sh',
   'scripts/install-chromium.sh',
   'scripts/engine-selftest.sh',
