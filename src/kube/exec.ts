@@ -13,6 +13,11 @@ export interface ExecOptions {
   stdin?: string | Buffer | Readable;
   /** Called with each piece of stdout as it arrives (the whole stdout is in the result too). */
   onStdout?: (text: string) => void;
+  /**
+   * For an exec kept open between commands (a session): a websocket ping this often, so that a proxy
+   * or load balancer between here and the API server does not close it as idle.
+   */
+  keepAliveMs?: number;
 }
 
 export interface ExecResult {
@@ -69,12 +74,14 @@ export function execInPod(opts: ExecOptions): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve, reject) => {
     let settled = false;
     let socket: { close(): void } | undefined;
+    let pinger: NodeJS.Timeout | undefined;
     const partial = () => `stdout so far: ${JSON.stringify(clip(out.text()))}; stderr so far: ${JSON.stringify(clip(err.text()))}`;
 
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(pinger);
       try {
         socket?.close();
       } catch {
@@ -101,6 +108,15 @@ export function execInPod(opts: ExecOptions): Promise<ExecResult> {
       .then((ws) => {
         if (settled) return ws.close(); // timed out while connecting
         socket = ws;
+        const ping = (ws as { ping?: () => void }).ping;
+        if (opts.keepAliveMs && typeof ping === 'function')
+          pinger = setInterval(() => {
+            try {
+              ping.call(ws);
+            } catch {
+              /* a socket closing: its close event ends the exec */
+            }
+          }, opts.keepAliveMs);
         ws.on('close', (code: number, reason: Buffer) =>
           fail(`websocket closed (code ${code}${reason.length ? ` ${reason.toString()}` : ''}) before an exit status arrived`),
         );

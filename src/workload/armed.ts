@@ -112,6 +112,7 @@ export function arm(kube: Kube, from: ProbeRef, argv: string[], timeoutMs: numbe
     timeoutMs,
     stdin,
     onStdout: (text) => out.feed(text),
+    keepAliveMs: 20_000,
   }).then(
     (r) => r,
     (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
