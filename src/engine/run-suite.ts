@@ -148,7 +148,10 @@ async function run(
       `run ${runId}: ${env.workloadNs}, ${env.otherNs} ready (${env.probes.length} probe pods, ${env.nodeViews.length} node views) in ${Date.now() - t0}ms`,
     );
   } catch (err) {
-    if (err instanceof RunInterrupted) throw err;
+    if (err instanceof RunInterrupted) {
+      await closeSessions(conn.kube);
+      throw err;
+    }
     const why = firstLine(err);
     for (const c of selection) emit(record(c, 'failed', 0, { error: `${SETUP_FAILED}${why}` }));
     // a probe image without the tools the probes call: the run ends at once (exit 2), after clean-up
