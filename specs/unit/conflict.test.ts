@@ -71,14 +71,14 @@ describe('retryOnConflict: read the scale subresource, replace it, again on 409'
     expect(seen).toEqual(['GET', 'PUT', 'GET', 'PUT', 'GET', 'PUT']);
   });
 
-  it("a conflict that never ends is thrown after 5 tries, named by the API's reason and message", async () => {
+  it("a conflict that never ends is thrown after 8 tries, named by the API's reason and message", async () => {
     const { seen, apps } = await server(99);
     const err = await retryOnConflict(write(apps, 3)).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ApiException);
-    expect(seen.filter((m) => m === 'PUT')).toHaveLength(5);
+    expect(seen.filter((m) => m === 'PUT')).toHaveLength(8);
     expect(isConflict(err)).toBe(true);
     expect(apiStatus(err)).toEqual({ code: 409, reason: 'Conflict', message: CONFLICT.message });
     // client-node's own message says "HTTP-Code: 409 Message: Unknown API Status Code!" — not this

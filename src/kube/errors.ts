@@ -152,10 +152,12 @@ export const isConflict = (err: unknown): boolean => {
 
 /**
  * Runs a read-modify-write again while the API answers 409 Conflict, as client-go's RetryOnConflict
- * does (its DefaultRetry: 5 tries, 10 ms doubling, jittered): `write` must read the object afresh
- * each time. Any other error, or a conflict on the last try, is thrown.
+ * does (its DefaultRetry: 5 tries, 10 ms apart, jittered), more patiently: 8 tries, 10 ms doubling
+ * (1.3 s of waits at most) — under make test's load, 5 tries of the scale step all met a writer
+ * rewriting the Deployment as fast as the API took it (specs/selftest/transient.spec.ts). `write`
+ * must read the object afresh each time. Any other error, or a conflict on the last try, is thrown.
  */
-export function retryOnConflict<T>(write: () => Promise<T>, tries = 5, firstDelayMs = 10): Promise<T> {
+export function retryOnConflict<T>(write: () => Promise<T>, tries = 8, firstDelayMs = 10): Promise<T> {
   return retry(write, { retryable: isConflict, tries, firstDelayMs });
 }
 
