@@ -2,7 +2,7 @@
 // list exactly the Ready selected pods' IP:targetPort — and whose traffic follows them: after each
 // change (pods replaced, scaled 2 → 3 → 1, a pod not Ready) the same ClusterIP is answered by
 // exactly the new set of Ready pods, by name, and never by a removed or unready one.
-import type { V1EndpointSlice, V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1EndpointSlice, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { shq, type Probe, type ProbeOutput } from '../probes/batch.js';
 import {
   armedProxySyncLine,
@@ -34,7 +34,6 @@ import { hostCidr, hostPort, inCidr, ipFamily, type IPFamily } from '../util/cid
 import { CheckFailure, throwAll } from '../verdicts/failure.js';
 import { execInPod, type ExecResult } from '../kube/exec.js';
 import { randomBytes } from 'node:crypto';
-import { retryOnConflict } from '../kube/errors.js';
 import { isLive, isReady, listPods } from '../workload/pods.js';
 import { WORKLOAD, type ProbeRef, type RunEnv } from '../workload/setup.js';
 import { probeRef } from '../workload/probe-pods.js';
@@ -769,12 +768,17 @@ function convergeThenHold(check: string, { env, phaseData }: PhaseContext, sourc
   return convergeAndHold(env, { sources, want, never: removed, api, proxyTimeoutMs: CHANGE_PROXY_MS, check, changedAtS });
 }
 
-/** Read and replace the scale subresource, again on a 409 Conflict (the Deployment changed in between). */
+/**
+ * A merge patch of the scale subresource's replicas, as `kubectl scale` sends it: no resourceVersion,
+ * so no write of anyone else in between (the Deployment controller's status, another client) can
+ * make it conflict. (A read-and-replace retried on 409, as client-go's RetryOnConflict, once ran out
+ * of tries in make test's selftest beside a writer rewriting the Deployment as fast as the API took it.)
+ */
 export async function scaleTo(env: Pick<RunEnv, 'kube' | 'workloadNs'>, replicas: number): Promise<void> {
-  await retryOnConflict(async () => {
-    const cur = await env.kube.apps.readNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs });
-    await env.kube.apps.replaceNamespacedDeploymentScale({ name: deployment, namespace: env.workloadNs, body: { ...cur, spec: { replicas } } });
-  });
+  await env.kube.apps.patchNamespacedDeploymentScale(
+    { name: deployment, namespace: env.workloadNs, body: { spec: { replicas } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** The workload's live pods once `done` holds for them (the ReplicaSet did its part; not yet Ready). */
