@@ -379,6 +379,10 @@ export async function steadyServicesSettled(env: RunEnv): Promise<ServicesSettle
     () => false,
   );
   const proxy = await awaitProxyRules(env, last.triggerS, STEADY_PROXY_MS);
+  // where kube-proxy cannot be read (no node views, no kube-proxy): traffic to the workload's Service
+  // tells when the last change of setup (its nginx pods Ready) was programmed (bounded; answers not
+  // judged) — make test's hostnetwork-forbidden spec saw the datapath windows answered by one nginx pod of two
+  if (proxy.state === 'unobservable') await trafficUntil(env, names(env.nginx));
   return { settled: settled && proxy.state !== 'timeout', waitedMs: Date.now() - t0, services: last.services, proxy };
 }
 
